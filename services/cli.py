@@ -1,0 +1,155 @@
+"""The ``cchc`` command: run, serve, migrate, dead letters, the events catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from services.catalog import definitions
+from shared.bus.inprocess import InProcessBus
+from shared.logs import configure_logging
+from shared.runtime import Runtime
+from shared.settings import SERVICE_NAMES, Settings, get_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if getattr(args, "data_dir", None):
+        os.environ["CCHC_DATA_DIR"] = str(args.data_dir)
+        get_settings.cache_clear()
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    return int(args.command(args, settings) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cchc", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="all four services in one process (embedded mode)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--data-dir", type=Path, help="where the SQLite databases live (CCHC_DATA_DIR)")
+    run.add_argument("--demo", action="store_true", help="load demo data on start")
+    run.set_defaults(command=_run)
+
+    serve = commands.add_parser("serve", help="one service alone (distributed mode)")
+    serve.add_argument("service", choices=SERVICE_NAMES)
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--migrate", action="store_true", help="apply its migrations before serving")
+    serve.set_defaults(command=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(SERVICE_NAMES)} (default: all)")
+    migrate.add_argument("--data-dir", type=Path)
+    migrate.set_defaults(command=_migrate)
+
+    dlt = commands.add_parser("dlt", help="dead letters: list or replay")
+    dlt_commands = dlt.add_subparsers(required=True, metavar="ACTION")
+    for action, handler, text in (("list", _dlt_list, "show pending dead letters"), ("replay", _dlt_replay, "deliver them again")):
+        sub = dlt_commands.add_parser(action, help=text)
+        sub.add_argument("--service", choices=SERVICE_NAMES, help="only this consuming (in-process) or producing (Kafka) service")
+        sub.add_argument("--data-dir", type=Path)
+        sub.set_defaults(command=handler)
+
+    catalogue = commands.add_parser("catalogue", help="write the AsyncAPI events catalogue")
+    catalogue.add_argument("--output", type=Path, default=Path("docs/asyncapi.json"))
+    catalogue.set_defaults(command=_catalogue)
+    return parser
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> None:
+    runtime = Runtime(definitions(), settings)
+    print(
+        f"cchc: all services on http://{args.host}:{args.port}/ (GraphQL at /graphql, "
+        f"REST docs at /<service>/docs); data in {settings.data_dir.resolve()}",
+        file=sys.stderr,
+    )
+    uvicorn.run(runtime.app(migrate=True, demo=args.demo), host=args.host, port=args.port, log_config=None)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    runtime = Runtime(definitions([args.service]), settings)
+    uvicorn.run(runtime.app(migrate=args.migrate), host=args.host, port=args.port, log_config=None)
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> None:
+    asyncio.run(Runtime(definitions(args.services or SERVICE_NAMES), settings).migrate())
+
+
+def _dlt_list(args: argparse.Namespace, settings: Settings) -> None:
+    async def collect() -> list[dict[str, object]]:
+        return [
+            {
+                "ref": letter.ref,
+                "consumer": letter.consumer,
+                "topic": letter.message.topic,
+                "key": letter.message.key,
+                "error": letter.error,
+                "attempts": letter.attempts,
+                "failed_at": letter.failed_at.isoformat(),
+            }
+            for letter in await _dead_letters(args, settings)
+        ]
+
+    for row in asyncio.run(collect()):
+        print(json.dumps(row, ensure_ascii=False))
+
+
+def _dlt_replay(args: argparse.Namespace, settings: Settings) -> None:
+    print(f"replayed {asyncio.run(_replay(args, settings))} dead letter(s)", file=sys.stderr)
+
+
+async def _dead_letters(args: argparse.Namespace, settings: Settings) -> list:  # type: ignore[type-arg]
+    names = [args.service] if args.service else list(SERVICE_NAMES)
+    if settings.bus == "kafka":
+        from shared.bus.kafka import read_dead_letters
+
+        return await read_dead_letters(settings, [f"cchc.{n}" for n in names])
+    runtime = Runtime(definitions(names), settings)
+    try:
+        return [letter for c in runtime.contexts.values() for letter in await c.dead_letters.pending()]
+    finally:
+        await runtime.stop()
+
+
+async def _replay(args: argparse.Namespace, settings: Settings) -> int:
+    names = [args.service] if args.service else list(SERVICE_NAMES)
+    if settings.bus == "kafka":
+        from shared.bus.kafka import replay_dead_letters
+
+        return await replay_dead_letters(settings, [f"cchc.{n}" for n in names])
+    bus = InProcessBus()
+    runtime = Runtime(definitions(names), settings, bus=bus)
+    runtime.subscribe()
+    replayed = 0
+    try:
+        for context in runtime.contexts.values():
+            for letter in await context.dead_letters.pending():
+                await bus.deliver(letter.consumer, [letter.message])
+                await context.dead_letters.mark_replayed(letter.ref, runtime.clock.now())
+                replayed += 1
+    finally:
+        await runtime.stop()
+    return replayed
+
+
+def _catalogue(args: argparse.Namespace, settings: Settings) -> None:
+    from shared.catalogue import asyncapi_document
+
+    definitions()  # importing every service registers its events
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(asyncapi_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {args.output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""The dossiers service: TTHC dossiers, their legal deadlines, the provincial one-stop integration and late detection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.dossiers.api import router
+from services.dossiers.graphql import Query
+from services.dossiers.models import Base, kernel
+from shared.service import ServiceDefinition
+
+service = ServiceDefinition(
+    name="dossiers",
+    description="TTHC dossiers, their legal deadlines, the provincial one-stop integration and late detection.",
+    metadata=Base.metadata,
+    tables=kernel,
+    migrations=Path(__file__).parent / "migrations",
+    router=router,
+    graphql_query=Query,
+)

@@ -1,0 +1,22 @@
+"""The notifications service: apology letters, reminders, and the channels that deliver them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.notifications.api import router
+from services.notifications.graphql import Query
+from services.notifications.handlers import SUBSCRIPTIONS
+from services.notifications.models import Base, kernel
+from shared.service import ServiceDefinition
+
+service = ServiceDefinition(
+    name="notifications",
+    description="Apology letters, deadline reminders and their delivery; the recipient directory.",
+    metadata=Base.metadata,
+    tables=kernel,
+    migrations=Path(__file__).parent / "migrations",
+    router=router,
+    graphql_query=Query,
+    subscriptions=SUBSCRIPTIONS,
+)

@@ -1,0 +1,21 @@
+"""The plans service: CCHC plans, tasks, targets, progress, and the units registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.plans.api import router
+from services.plans.graphql import Mutation, Query
+from services.plans.models import Base, kernel
+from shared.service import ServiceDefinition
+
+service = ServiceDefinition(
+    name="plans",
+    description="CCHC plans, their tasks, schedules, targets and progress; the registry of units.",
+    metadata=Base.metadata,
+    tables=kernel,
+    migrations=Path(__file__).parent / "migrations",
+    router=router,
+    graphql_query=Query,
+    graphql_mutation=Mutation,
+)

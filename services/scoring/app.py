@@ -1,0 +1,20 @@
+"""The scoring service: Indicators and scorecards (on-time rates, QĐ 766) computed live from events, checked against plan targets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.scoring.api import router
+from services.scoring.graphql import Query
+from services.scoring.models import Base, kernel
+from shared.service import ServiceDefinition
+
+service = ServiceDefinition(
+    name="scoring",
+    description="Indicators and scorecards (on-time rates, QĐ 766) computed live from events, checked against plan targets.",
+    metadata=Base.metadata,
+    tables=kernel,
+    migrations=Path(__file__).parent / "migrations",
+    router=router,
+    graphql_query=Query,
+)

@@ -1,0 +1,282 @@
+"""Kafka adapter (aiokafka): idempotent producer, consumer groups committing after the handler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.bus.base import BatchHandler, DeadLetter, EventBus, Message
+from shared.events import dead_letter_topic
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Headers a dead letter carries beside the original message's own.
+H_CONSUMER = "x-cchc-consumer"
+H_ERROR = "x-cchc-error"
+H_ATTEMPTS = "x-cchc-attempts"
+H_FAILED_AT = "x-cchc-failed-at"
+H_ORIGIN_TOPIC = "x-cchc-origin-topic"
+H_ORIGIN_PARTITION = "x-cchc-origin-partition"
+H_ORIGIN_OFFSET = "x-cchc-origin-offset"
+H_REPLAYED = "x-cchc-replayed-from"
+DLT_REPLAY_GROUP = "cchc.dlt-replay"
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Connection options shared by producers, consumers and the admin client."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "client_id": settings.kafka_client_id,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_sasl_mechanism:
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        if settings.kafka_sasl_password is not None:
+            options["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return options
+
+
+def to_message(record: Any) -> Message:
+    return Message(
+        topic=record.topic,
+        key=record.key.decode() if record.key else "",
+        value=record.value,
+        headers=tuple((k, bytes(v)) for k, v in (record.headers or ())),
+        partition=record.partition,
+        offset=record.offset,
+    )
+
+
+class KafkaBus(EventBus):
+    def __init__(self, settings: Settings, *, topics: Sequence[str] = (), max_records: int = 500) -> None:
+        self._settings = settings
+        self._options = client_options(settings)
+        self._topics = list(topics)
+        self._max_records = max_records
+        self._groups: dict[str, tuple[list[str], BatchHandler]] = {}
+        self._consumers: dict[str, AIOKafkaConsumer] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._producer: AIOKafkaProducer | None = None
+        self._positions: dict[tuple[str, TopicPartition], int] = {}
+
+    def subscribe(self, group: str, topics: Sequence[str], handler: BatchHandler) -> None:
+        self._groups[group] = (list(topics), handler)
+
+    async def start(self) -> None:
+        await self.ensure_topics()
+        self._producer = AIOKafkaProducer(
+            **self._options, enable_idempotence=True, acks="all", linger_ms=5, max_batch_size=1 << 20
+        )
+        await self._producer.start()
+        for group, (topics, handler) in self._groups.items():
+            consumer = AIOKafkaConsumer(
+                *topics,
+                **self._options,
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                isolation_level="read_committed",
+            )
+            await consumer.start()
+            self._consumers[group] = consumer
+            self._tasks.append(asyncio.create_task(self._consume(group, consumer, handler), name=f"kafka:{group}"))
+
+    async def ensure_topics(self) -> None:
+        """Create the event and dead-letter topics that are missing."""
+        names = sorted({t for topic in self._topics for t in (topic, dead_letter_topic(topic))})
+        if not names:
+            return
+        admin = AIOKafkaAdminClient(**self._options)
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            missing = [n for n in names if n not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(
+                        [
+                            NewTopic(n, self._settings.kafka_partitions, self._settings.kafka_replication_factor)
+                            for n in missing
+                        ]
+                    )
+                except TopicAlreadyExistsError:
+                    pass
+        finally:
+            await admin.close()
+
+    async def stop(self) -> None:
+        """Stop without committing anything not yet handled."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for consumer in self._consumers.values():
+            await consumer.stop()
+        self._consumers.clear()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        producer = self._require_producer()
+        futures = [
+            await producer.send(m.topic, m.value, key=m.key.encode(), headers=list(m.headers)) for m in messages
+        ]
+        await asyncio.gather(*futures)
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        origin = letter.message
+        headers = [
+            *origin.headers,
+            (H_CONSUMER, letter.consumer.encode()),
+            (H_ERROR, letter.error[:2000].encode()),
+            (H_ATTEMPTS, str(letter.attempts).encode()),
+            (H_FAILED_AT, letter.failed_at.isoformat().encode()),
+            (H_ORIGIN_TOPIC, origin.topic.encode()),
+            (H_ORIGIN_PARTITION, str(origin.partition).encode()),
+            (H_ORIGIN_OFFSET, str(origin.offset).encode()),
+        ]
+        await self._require_producer().send_and_wait(
+            dead_letter_topic(origin.topic), origin.value, key=origin.key.encode(), headers=headers
+        )
+
+    async def ping(self) -> bool:
+        if self._producer is None:
+            return False
+        try:
+            await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout=3)
+            return True
+        except Exception:
+            return False
+
+    def lag(self) -> dict[tuple[str, str, int], int]:
+        lags: dict[tuple[str, str, int], int] = {}
+        for group, consumer in self._consumers.items():
+            for tp in consumer.assignment():
+                highwater = consumer.highwater(tp)
+                position = self._positions.get((group, tp))
+                if highwater is not None and position is not None:
+                    lags[(group, tp.topic, tp.partition)] = max(highwater - position, 0)
+        return lags
+
+    def _require_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("the Kafka bus is not started")
+        return self._producer
+
+    async def _consume(self, group: str, consumer: AIOKafkaConsumer, handler: BatchHandler) -> None:
+        retry_delay = self._settings.consumer_retry_backoff
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+            for tp, records in batches.items():
+                try:
+                    await handler([to_message(r) for r in records])
+                except Exception:
+                    log.exception("consumer %s failed on %s; will redeliver", group, tp)
+                    consumer.seek(tp, records[0].offset)
+                    await asyncio.sleep(retry_delay)
+                    continue
+                await consumer.commit({tp: records[-1].offset + 1})
+                self._positions[(group, tp)] = records[-1].offset + 1
+
+
+async def read_dead_letters(settings: Settings, topics: Sequence[str], *, timeout: float = 5.0) -> list[DeadLetter]:
+    """Dead letters not yet replayed, read from the dead-letter topics of ``topics``."""
+    letters, _ = await _drain_dead_letters(settings, topics, timeout=timeout, commit=False)
+    return letters
+
+
+async def replay_dead_letters(settings: Settings, topics: Sequence[str], *, timeout: float = 5.0) -> int:
+    """Send each pending dead letter back to its origin topic; consumers are idempotent."""
+    letters, commit = await _drain_dead_letters(settings, topics, timeout=timeout, commit=True)
+    if not letters:
+        return 0
+    producer = AIOKafkaProducer(**client_options(settings), enable_idempotence=True, acks="all")
+    await producer.start()
+    try:
+        for letter in letters:
+            origin = letter.message
+            headers = [
+                (k, v) for k, v in origin.headers if not k.startswith("x-cchc-")
+            ] + [(H_REPLAYED, letter.ref.encode())]
+            await producer.send_and_wait(
+                origin.header(H_ORIGIN_TOPIC) or origin.topic, origin.value, key=origin.key.encode(), headers=headers
+            )
+    finally:
+        await producer.stop()
+    await commit()
+    return len(letters)
+
+
+async def _drain_dead_letters(
+    settings: Settings, topics: Sequence[str], *, timeout: float, commit: bool
+) -> tuple[list[DeadLetter], Any]:
+    consumer = AIOKafkaConsumer(
+        **client_options(settings),
+        group_id=DLT_REPLAY_GROUP,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    dlts = [dead_letter_topic(t) for t in topics]
+    partitions = [
+        TopicPartition(t, p) for t in dlts for p in sorted(await _partitions(consumer, t))
+    ]
+    letters: list[DeadLetter] = []
+    positions: dict[TopicPartition, int] = {}
+    try:
+        if partitions:
+            consumer.assign(partitions)
+            ends = await consumer.end_offsets(partitions)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while any(await consumer.position(tp) < ends[tp] for tp in partitions) and loop.time() < deadline:
+                for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                    for record in records:
+                        if record.offset >= ends[tp]:
+                            continue
+                        letters.append(_as_dead_letter(to_message(record)))
+                        positions[tp] = record.offset + 1
+    except BaseException:
+        await consumer.stop()
+        raise
+
+    async def commit_and_close() -> None:
+        try:
+            if positions:
+                await consumer.commit(positions)
+        finally:
+            await consumer.stop()
+
+    if not commit:
+        await consumer.stop()
+    return letters, commit_and_close
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
+    found = consumer.partitions_for_topic(topic)
+    if found is None:
+        await consumer._client.force_metadata_update()  # noqa: SLF001
+        found = consumer.partitions_for_topic(topic)
+    return set(found or ())
+
+
+def _as_dead_letter(message: Message) -> DeadLetter:
+    failed_at = message.header(H_FAILED_AT)
+    return DeadLetter(
+        consumer=message.header(H_CONSUMER) or "",
+        message=message,
+        error=message.header(H_ERROR) or "",
+        attempts=int(message.header(H_ATTEMPTS) or 0),
+        failed_at=datetime.fromisoformat(failed_at) if failed_at else datetime.now(timezone.utc),
+        ref=f"{message.topic}/{message.partition}/{message.offset}",
+    )

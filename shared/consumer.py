@@ -1,0 +1,140 @@
+"""Idempotent event consumers: effects and the (consumer, event id) record commit together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from shared.bus.base import DeadLetter, EventBus, Message
+from shared.clock import Clock
+from shared.events import CloudEvent
+from shared.logs import event_id_var
+from shared.metrics import EVENTS_CONSUMED, DEAD_LETTERS
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, CloudEvent], Awaitable[None]]
+UowFactory = Callable[[], UnitOfWork]
+
+# Faults of the infrastructure, not of the message: never dead-lettered, the bus delivers again.
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The event types a consumer handles on one producer's topic (the handler table)."""
+
+    topic: str
+    handlers: Mapping[str, Handler]
+
+
+class EventConsumer:
+    """Handles batches from the bus; each event's effect happens once per consumer.
+
+    A batch is first tried in one transaction; if that fails, each event is retried alone
+    (``max_attempts``, doubling backoff) and, if it still fails, dead-lettered so the rest
+    of the partition goes on.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        subscriptions: Sequence[Subscription],
+        *,
+        uow_factory: UowFactory,
+        processed: Table,
+        bus: EventBus,
+        clock: Clock,
+        max_attempts: int = 5,
+        backoff: float = 0.2,
+    ) -> None:
+        self.name = name
+        self.topics = [s.topic for s in subscriptions]
+        self._handlers = {(s.topic, t): h for s in subscriptions for t, h in s.handlers.items()}
+        self._uow_factory = uow_factory
+        self._processed = processed
+        self._bus = bus
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+
+    async def __call__(self, messages: Sequence[Message]) -> None:
+        work: list[tuple[Message, CloudEvent]] = []
+        for message in messages:
+            try:
+                event = CloudEvent.from_json(message.value)
+            except ValueError as exc:
+                await self._give_up(message, f"unreadable event: {exc}", attempts=1)
+                continue
+            if (message.topic, event.type) in self._handlers:
+                work.append((message, event))
+        if not work:
+            return
+        try:
+            await self._apply(work)
+            return
+        except TRANSIENT:
+            raise
+        except Exception:
+            log.info("consumer %s: batch of %d failed, retrying one by one", self.name, len(work))
+        for item in work:
+            await self._apply_alone(*item)
+
+    async def _apply_alone(self, message: Message, event: CloudEvent) -> None:
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._apply([(message, event)])
+                return
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                if attempt == self._max_attempts:
+                    error = "".join(traceback.format_exception_only(exc)).strip()
+                    await self._give_up(message, error, attempts=attempt)
+                    return
+                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+
+    async def _apply(self, work: Sequence[tuple[Message, CloudEvent]]) -> None:
+        async with self._uow_factory() as uow:
+            fresh = await self._claim(uow, [event.id for _, event in work])
+            for message, event in work:
+                if event.id not in fresh:
+                    continue
+                token = event_id_var.set(event.id)
+                try:
+                    await self._handlers[(message.topic, event.type)](uow, event)
+                finally:
+                    event_id_var.reset(token)
+            await uow.commit()
+        for _, event in work:
+            EVENTS_CONSUMED.labels(consumer=self.name, type=event.type).inc()
+
+    async def _claim(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
+        """Record the events as processed; returns those not seen before."""
+        unique = list(dict.fromkeys(event_ids))
+        dialect = uow.session.bind.dialect.name if uow.session.bind else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = uow.clock.now()
+        stmt = (
+            insert(self._processed)
+            .values([{"consumer": self.name, "event_id": e, "processed_at": now} for e in unique])
+            .on_conflict_do_nothing()
+            .returning(self._processed.c.event_id)
+        )
+        return set((await uow.session.execute(stmt)).scalars())
+
+    async def _give_up(self, message: Message, error: str, *, attempts: int) -> None:
+        log.error("consumer %s dead-letters %s/%s: %s", self.name, message.topic, message.key, error)
+        DEAD_LETTERS.labels(consumer=self.name, topic=message.topic).inc()
+        await self._bus.dead_letter(
+            DeadLetter(consumer=self.name, message=message, error=error, attempts=attempts, failed_at=self._clock.now())
+        )
+

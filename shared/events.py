@@ -1,0 +1,115 @@
+"""The CloudEvents 1.0 envelope, domain events, and the registry of event types."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EVENT_TYPE_PREFIX = "vn.cchc."
+
+
+class CloudEvent(BaseModel):
+    """CloudEvents 1.0 structured-mode envelope; ``subject`` is the aggregate id and the Kafka key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    specversion: str = "1.0"
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    source: str
+    type: str
+    time: datetime
+    subject: str
+    datacontenttype: str = "application/json"
+    data: dict[str, Any]
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> CloudEvent:
+        return cls.model_validate_json(raw)
+
+    def data_as(self, model: type[M]) -> M:
+        """The payload read through a consumer's own model (tolerant reader: extra fields ignored)."""
+        return model.model_validate(self.data)
+
+
+class DomainEvent(BaseModel):
+    """Base of every published event payload. Subclasses are declared with :func:`event_type`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: ClassVar[str]
+    subject_field: ClassVar[str]
+    summary: ClassVar[str] = ""
+
+    def subject(self) -> str:
+        return str(getattr(self, self.subject_field))
+
+    def payload(self) -> dict[str, Any]:
+        return json.loads(self.model_dump_json())
+
+
+M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=type[DomainEvent])
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """What the catalogue knows of one event type."""
+
+    type: str
+    service: str
+    topic: str
+    model: type[DomainEvent]
+
+
+class EventRegistry:
+    """Every event type a process knows, to validate what is published and document it."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, EventSpec] = {}
+
+    def add(self, spec: EventSpec) -> None:
+        known = self._specs.get(spec.type)
+        if known is not None and known.model is not spec.model:
+            raise ValueError(f"event type {spec.type} is declared twice")
+        self._specs[spec.type] = spec
+
+    def get(self, type_: str) -> EventSpec | None:
+        return self._specs.get(type_)
+
+    def all(self) -> list[EventSpec]:
+        return sorted(self._specs.values(), key=lambda s: s.type)
+
+
+registry = EventRegistry()
+
+
+def topic_of(service: str) -> str:
+    """One topic per producing service."""
+    return f"cchc.{service}"
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}.dlt"
+
+
+def event_type(name: str, *, service: str, subject: str, version: int = 1) -> Callable[[E], E]:
+    """Declare a published event: ``@event_type("unit.upserted", service="plans", subject="code")``."""
+
+    def declare(cls: E) -> E:
+        cls.type = f"{EVENT_TYPE_PREFIX}{name}.v{version}"
+        cls.subject_field = subject
+        if subject not in cls.model_fields:
+            raise TypeError(f"{cls.__name__} has no field {subject!r} to use as subject")
+        registry.add(EventSpec(type=cls.type, service=service, topic=topic_of(service), model=cls))
+        return cls
+
+    return declare

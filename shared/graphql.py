@@ -1,0 +1,83 @@
+"""GraphQL plumbing: the context every resolver gets, per-service and merged schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import strawberry
+from fastapi import Depends, Request
+from graphql import GraphQLError
+from pydantic import ValidationError
+from strawberry.fastapi import BaseContext, GraphQLRouter
+from strawberry.tools import merge_types
+from strawberry.types import Info
+
+from shared.auth import Principal, get_principal
+from shared.problems import DomainError
+from shared.service import ServiceContext
+
+
+class GraphQLContext(BaseContext):
+    def __init__(self, services: dict[str, ServiceContext], principal: Principal) -> None:
+        super().__init__()
+        self.services = services
+        self.principal = principal
+
+    def service(self, name: str) -> ServiceContext:
+        return self.services[name]
+
+
+def domain_error(exc: DomainError) -> GraphQLError:
+    """A domain refusal as a GraphQL error with ``extensions.code`` (and field errors)."""
+    return GraphQLError(exc.detail, extensions={"code": exc.code.upper(), "errors": exc.errors, **exc.extra})
+
+
+@strawberry.type(description="Operational state of one service")
+class ServiceStatus:
+    service: str
+    database_reachable: bool
+    bus_reachable: bool
+    outbox_backlog: int = strawberry.field(description="Events committed but not yet published")
+
+
+def service_status_field(service: str) -> Any:
+    """A ``<service>Status`` query field, so each service answers for its own health."""
+
+    async def resolve(info: Info[GraphQLContext, None]) -> ServiceStatus:
+        context = info.context.service(service)
+        return ServiceStatus(
+            service=service,
+            database_reachable=await context.db.ping(),
+            bus_reachable=await context.bus.ping(),
+            outbox_backlog=await context.relay.backlog(),
+        )
+
+    return strawberry.field(resolver=resolve, description=f"Operational state of the {service} service")
+
+
+def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
+    queries = tuple(c.definition.graphql_query for c in contexts if c.definition.graphql_query)
+    mutations = tuple(c.definition.graphql_mutation for c in contexts if c.definition.graphql_mutation)
+    query = queries[0] if len(queries) == 1 else merge_types("Query", queries)
+    mutation = None
+    if mutations:
+        mutation = mutations[0] if len(mutations) == 1 else merge_types("Mutation", mutations)
+    return strawberry.Schema(query=query, mutation=mutation)
+
+
+def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLContext, None]:
+    services = {c.name: c for c in contexts}
+
+    async def context_getter(
+        request: Request, principal: Annotated[Principal, Depends(get_principal)]
+    ) -> GraphQLContext:
+        return GraphQLContext(services, principal)
+
+    return GraphQLRouter(build_schema(contexts), context_getter=context_getter)
+
+
+def invalid_input(exc: ValidationError) -> GraphQLError:
+    """Invalid mutation input as a GraphQL error with one entry per field."""
+    errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+    return GraphQLError("Some fields are invalid.", extensions={"code": "INVALID_INPUT", "errors": errors})

@@ -1,0 +1,130 @@
+"""The outbox relay: publishes committed events in order and marks them, woken on commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.bus.base import EventBus, Message
+from shared.clock import Clock
+from shared.db import Database
+from shared.kernel_tables import KernelTables
+from shared.metrics import OUTBOX_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Moves one service's outbox to the bus.
+
+    On PostgreSQL several replicas may run a relay: a transaction-scoped advisory lock lets
+    one publish at a time (so one aggregate's events keep their order) and the batch is
+    claimed ``FOR UPDATE SKIP LOCKED``. The relay sleeps until a commit wakes it, with an
+    idle check every ``idle_interval`` seconds for commits made by other processes.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        tables: KernelTables,
+        bus: EventBus,
+        clock: Clock,
+        *,
+        batch_size: int = 1000,
+        idle_interval: float = 1.0,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.service = service
+        self._db = db
+        self._outbox = tables.outbox
+        self._bus = bus
+        self._clock = clock
+        self._batch_size = batch_size
+        self._idle_interval = idle_interval
+        self._retry_delay = retry_delay
+        self._wakeup = asyncio.Event()
+        self._lock_key = zlib.crc32(f"cchc.outbox.{service}".encode())
+
+    def wake(self) -> None:
+        """Called after a commit that wrote events."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                published = await self.publish_batch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay of %s failed; retrying", self.service)
+                await asyncio.sleep(self._retry_delay)
+                continue
+            if published == self._batch_size:
+                continue
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_interval)
+            except TimeoutError:
+                pass
+
+    async def drain(self) -> int:
+        """Publish until the outbox is empty; returns how many were published."""
+        total = 0
+        while (published := await self.publish_batch()) > 0:
+            total += published
+        return total
+
+    async def publish_batch(self) -> int:
+        async with self._db.session() as session:
+            if self._db.is_postgres:
+                async with session.begin():
+                    if not await session.scalar(text("select pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key}):
+                        return 0
+                    rows = await self._pending(session, for_update=True)
+                    await self._publish_and_mark(session, rows)
+            else:
+                # One relay per SQLite file: short transactions, so writers are never blocked
+                # by a publish and the read snapshot is never upgraded to a write.
+                async with session.begin():
+                    rows = await self._pending(session, for_update=False)
+                async with session.begin():
+                    await self._publish_and_mark(session, rows)
+        OUTBOX_PUBLISHED.labels(service=self.service).inc(len(rows))
+        return len(rows)
+
+    async def _pending(self, session: AsyncSession, *, for_update: bool) -> Sequence[Row[Any]]:
+        outbox = self._outbox
+        query = (
+            select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(self._batch_size)
+        )
+        if for_update:
+            query = query.with_for_update(skip_locked=True)
+        return (await session.execute(query)).all()
+
+    async def _publish_and_mark(self, session: AsyncSession, rows: Sequence[Row[Any]]) -> None:
+        if not rows:
+            return
+        await self._bus.publish([Message(topic=r.topic, key=r.key, value=r.payload.encode()) for r in rows])
+        await session.execute(
+            update(self._outbox)
+            .where(self._outbox.c.id.in_([r.id for r in rows]))
+            .values(published_at=self._clock.now())
+        )
+
+    async def backlog(self) -> int:
+        """Events committed but not yet published."""
+        async with self._db.session() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(self._outbox).where(self._outbox.c.published_at.is_(None))
+            )
+        return int(count or 0)

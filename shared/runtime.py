@@ -1,0 +1,113 @@
+"""Runs a set of services in one process: databases, bus, relays, consumers and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from shared.app_factory import create_root_app
+from shared.bus.base import EventBus
+from shared.bus.inprocess import InProcessBus
+from shared.bus.kafka import KafkaBus
+from shared.clock import Clock, SystemClock
+from shared.service import ServiceContext, ServiceDefinition
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def make_bus(settings: Settings, definitions: Sequence[ServiceDefinition]) -> EventBus:
+    if settings.bus == "kafka":
+        return KafkaBus(settings, topics=[d.topic for d in definitions])
+    return InProcessBus()
+
+
+class Runtime:
+    """The services of this process, started and stopped together."""
+
+    def __init__(
+        self,
+        definitions: Sequence[ServiceDefinition],
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        bus: EventBus | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.bus = bus or make_bus(settings, definitions)
+        self.contexts = {d.name: ServiceContext(d, settings, self.clock, self.bus) for d in definitions}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscribed = False
+
+    def __getitem__(self, service: str) -> ServiceContext:
+        return self.contexts[service]
+
+    async def migrate(self) -> None:
+        for context in self.contexts.values():
+            await context.migrate()
+
+    def subscribe(self) -> None:
+        """Hand every service's consumer to the bus (once)."""
+        if self._subscribed:
+            return
+        self._subscribed = True
+        for context in self.contexts.values():
+            consumer = context.consumer()
+            if consumer is None:
+                continue
+            self.bus.subscribe(consumer.name, consumer.topics, consumer)
+            if isinstance(self.bus, InProcessBus):
+                self.bus.store_dead_letters(consumer.name, context.dead_letters.store)
+
+    async def start(self, *, migrate: bool = False, demo: bool = False, relays: bool = True) -> None:
+        if migrate:
+            await self.migrate()
+        self.subscribe()
+        await self.bus.start()
+        if relays:
+            for context in self.contexts.values():
+                self._spawn(context.relay.run(), f"relay:{context.name}")
+        if demo:
+            for context in self.contexts.values():
+                if context.definition.load_demo is not None:
+                    await context.definition.load_demo(context)
+        for context in self.contexts.values():
+            for worker in context.definition.workers:
+                self._spawn(worker(context), f"worker:{context.name}:{worker.__name__}")
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.bus.stop()
+        for context in self.contexts.values():
+            await context.db.dispose()
+
+    def app(self, *, migrate: bool = False, demo: bool = False) -> FastAPI:
+        """The ASGI app serving these services; starting it starts the runtime."""
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start(migrate=migrate, demo=demo)
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        return create_root_app(list(self.contexts.values()), lifespan)
+
+    def _spawn(self, coroutine: object, name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)  # type: ignore[arg-type]
+        task.add_done_callback(_report_crash)
+        self._tasks.append(task)
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s stopped", task.get_name(), exc_info=task.exception())

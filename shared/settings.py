@@ -1,0 +1,61 @@
+"""Settings from the environment (``CCHC_`` prefix), one object for the whole process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_NAMES: tuple[str, ...] = ("plans", "dossiers", "scoring", "notifications")
+
+
+class Settings(BaseSettings):
+    """Every knob of a cchc process.
+
+    The database of a service comes from ``CCHC_<SERVICE>_DATABASE_URL`` (e.g.
+    ``CCHC_PLANS_DATABASE_URL=postgresql+asyncpg://...``); without it, the service uses a
+    SQLite file ``<data_dir>/<service>.db`` (embedded mode).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CCHC_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    plans_database_url: SecretStr | None = None
+    dossiers_database_url: SecretStr | None = None
+    scoring_database_url: SecretStr | None = None
+    notifications_database_url: SecretStr | None = None
+    database_pool_size: int = Field(default=10, ge=1)
+
+    bus: Literal["inprocess", "kafka"] = "inprocess"
+    kafka_bootstrap_servers: str = "localhost:9092"
+    kafka_client_id: str = "cchc"
+    kafka_partitions: int = Field(default=6, ge=1)
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+
+    relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    relay_idle_interval: float = Field(default=1.0, gt=0, description="seconds between relay checks when nothing woke it")
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_backoff: float = Field(default=0.2, ge=0, description="first retry delay in seconds, doubled each try")
+
+    timezone: str = "Asia/Ho_Chi_Minh"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    def database_url(self, service: str) -> str:
+        """The SQLAlchemy URL of one service's database."""
+        explicit: SecretStr | None = getattr(self, f"{service}_database_url")
+        if explicit is not None:
+            return explicit.get_secret_value()
+        return f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
