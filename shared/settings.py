@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     kafka_client_id: str = "cchc"
     kafka_partitions: int = Field(default=6, ge=1)
     kafka_replication_factor: int = Field(default=1, ge=1)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
@@ -50,7 +52,7 @@ class Settings(BaseSettings):
 
     def database_url(self, service: str) -> str:
         """The SQLAlchemy URL of one service's database."""
-        explicit: SecretStr | None = getattr(self, f"{service}_database_url")
+        explicit: SecretStr | None = getattr(self, f"{service}_database_url", None)
         if explicit is not None:
             return explicit.get_secret_value()
         return f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"

@@ -85,6 +85,8 @@ class KafkaBus(EventBus):
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 isolation_level="read_committed",
+                session_timeout_ms=self._settings.kafka_session_timeout_ms,
+                heartbeat_interval_ms=self._settings.kafka_heartbeat_interval_ms,
             )
             await consumer.start()
             self._consumers[group] = consumer

@@ -101,7 +101,8 @@ class MockKafkaCluster:
         conf = lib.rd_kafka_conf_new()
         # The owning handle has no bootstrap.servers; level 4 hides that notice
         # (CONFWARN is logged at level 5) but keeps warnings and errors.
-        if lib.rd_kafka_conf_set(conf, b"log_level", b"4", errstr, len(errstr)) != _RD_KAFKA_CONF_OK:
+        res = lib.rd_kafka_conf_set(conf, b"log_level", b"4", errstr, len(errstr))
+        if res != _RD_KAFKA_CONF_OK:
             lib.rd_kafka_conf_destroy(conf)
             raise MockKafkaUnavailable(f"rd_kafka_conf_set: {errstr.value.decode()}")
         handle = lib.rd_kafka_new(_RD_KAFKA_PRODUCER, conf, errstr, len(errstr))

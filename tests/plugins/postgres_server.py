@@ -91,7 +91,9 @@ def _find_bindir() -> Path:
         if all(os.access(bindir / tool, os.X_OK) for tool in ("initdb", "pg_ctl", "postgres")):
             return bindir
     looked = ", ".join(map(str, candidates)) or "pg_config, /usr/lib/postgresql/*/bin, PATH"
-    raise PostgresUnavailable(f"PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in: {looked}")
+    raise PostgresUnavailable(
+        f"PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in: {looked}"
+    )
 
 
 def _version_key(path: str) -> tuple[int, ...]:

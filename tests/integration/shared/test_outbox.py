@@ -1,0 +1,127 @@
+"""The transactional outbox and its relay, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from shared.bus.base import Message
+from shared.bus.inprocess import InProcessBus
+from shared.events import CloudEvent
+from tests.support import probe
+
+
+class RecordingBus(InProcessBus):
+    """An in-process bus that remembers what it was given and can be 'down'."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[Message] = []
+        self.down = False
+        self.delivered = asyncio.Event()
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        if self.down:
+            raise ConnectionError("bus unreachable")
+        await super().publish(messages)
+        self.published.extend(messages)
+        self.delivered.set()
+
+
+async def test_committed_events_are_published_in_order_as_cloudevents(probe_runtime):
+    bus = RecordingBus()
+    runtime = await probe_runtime(bus=bus, relays=False, consumes=False)
+    context = runtime["probe"]
+    emitted = await probe.note(context, "one", "two", key="A-1")
+    emitted += await probe.note(context, "three", key="A-1")
+
+    assert await context.relay.drain() == 3
+    received = [CloudEvent.from_json(m.value) for m in bus.published]
+    assert [e.id for e in received] == [e.id for e in emitted]
+    assert [e.data["note"] for e in received] == ["one", "two", "three"]
+    first = received[0]
+    assert (first.specversion, first.source, first.type, first.subject) == (
+        "1.0", "/cchc/probe", "vn.cchc.probe.noted.v1", "A-1"
+    )
+    assert {m.key for m in bus.published} == {"A-1"} and {m.topic for m in bus.published} == {"cchc.probe"}
+    assert first.time.tzinfo is not None
+    assert await probe.unpublished(context) == 0
+    assert await context.relay.drain() == 0, "a published event is never published again"
+
+
+async def test_events_of_a_rolled_back_transaction_are_never_published(probe_runtime):
+    bus = RecordingBus()
+    runtime = await probe_runtime(bus=bus, relays=False, consumes=False)
+    context = runtime["probe"]
+    async with context.uow() as uow:
+        uow.emit(probe.Noted(key="k", note="explicit rollback"))
+        await uow.rollback()
+    with pytest.raises(RuntimeError):
+        async with context.uow() as uow:
+            uow.emit(probe.Noted(key="k", note="failed request"))
+            raise RuntimeError("the request failed before commit")
+    async with context.uow() as uow:
+        uow.emit(probe.Noted(key="k", note="never committed"))
+
+    assert await probe.outbox_count(context) == 0
+    assert await context.relay.drain() == 0
+    assert bus.published == []
+
+
+async def test_events_committed_while_the_bus_is_down_are_published_after_a_restart(probe_runtime):
+    bus = RecordingBus()
+    bus.down = True
+    first = await probe_runtime(bus=bus, relays=False, consumes=False)
+    context = first["probe"]
+    await probe.note(context, "during outage 1", "during outage 2")
+    with pytest.raises(ConnectionError):
+        await context.relay.publish_batch()
+    assert await probe.unpublished(context) == 2
+    await first.stop()  # the process dies
+
+    bus.down = False
+    restarted = await probe_runtime(bus=bus, consumes=False)  # same databases, relay running
+    await asyncio.wait_for(bus.delivered.wait(), timeout=10)
+    assert [CloudEvent.from_json(m.value).data["note"] for m in bus.published] == ["during outage 1", "during outage 2"]
+    assert await probe.unpublished(restarted["probe"]) == 0
+
+
+async def test_the_relay_is_woken_by_a_commit_not_by_its_idle_timer(probe_runtime):
+    bus = RecordingBus()
+    runtime = await probe_runtime(bus=bus, consumes=False, relay_idle_interval=60)
+    await asyncio.sleep(0.1)  # the relay has found nothing and sleeps for up to 60 s
+    await probe.note(runtime["probe"], "wake up")
+    await asyncio.wait_for(bus.delivered.wait(), timeout=5)
+    assert len(bus.published) == 1
+
+
+async def test_committed_events_reach_the_consumer_once_through_the_running_relay(probe_runtime):
+    runtime = await probe_runtime()
+    context = runtime["probe"]
+    await probe.note(context, *(f"n{i}" for i in range(25)))
+    for _ in range(100):
+        if len(await probe.effect_notes(context)) == 25:
+            break
+        await asyncio.sleep(0.05)
+    assert await probe.effect_notes(context) == [f"n{i}" for i in range(25)]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_concurrent_relays_on_postgres_publish_each_event_once_and_in_order(probe_runtime):
+    bus = RecordingBus()
+    runtime = await probe_runtime(bus=bus, relays=False, consumes=False, relay_batch_size=7)
+    context = runtime["probe"]
+    for i in range(20):
+        await probe.note(context, *(f"{i}-{j}" for j in range(5)))
+    other = type(context.relay)(
+        "probe", context.db, context.definition.tables, bus, context.clock, batch_size=7
+    )
+
+    await asyncio.gather(context.relay.drain(), other.drain(), context.relay.drain())
+    await context.relay.drain()
+
+    notes = [CloudEvent.from_json(m.value).data["note"] for m in bus.published]
+    assert notes == [f"{i}-{j}" for i in range(20) for j in range(5)]

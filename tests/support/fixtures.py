@@ -1,0 +1,67 @@
+"""Fixtures for the kernel tests: settings on SQLite or PostgreSQL, and probe runtimes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from shared.bus.base import EventBus
+from shared.bus.inprocess import InProcessBus
+from shared.runtime import Runtime
+from shared.settings import Settings
+from tests.support import probe
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+class TestSettings(Settings):
+    """Settings that also know the probe service's database."""
+
+    probe_database_url: SecretStr | None = None
+
+
+@pytest.fixture
+async def make_settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Build settings whose databases (one per service name) live on the chosen backend."""
+    server = request.getfixturevalue("postgres_server") if backend == "postgres" else None
+    created: dict[str, str] = {}
+
+    async def build(*services: str, **overrides: Any) -> Settings:
+        for name in services:
+            if name not in created:
+                if server is None:
+                    created[name] = f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+                else:
+                    created[name] = await server.create_database(f"{name}_{uuid.uuid4().hex[:12]}")
+        values: dict[str, Any] = {"data_dir": tmp_path, "relay_idle_interval": 0.2, "consumer_retry_backoff": 0.01}
+        values.update({f"{name}_database_url": url for name, url in created.items()})
+        return TestSettings(**{**values, **overrides})
+
+    return build
+
+
+@pytest.fixture
+async def probe_runtime(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
+    """Start probe runtimes (tables created, bus started) and stop them all at the end."""
+    runtimes: list[Runtime] = []
+    probe.Behaviour.reset()
+
+    async def start(*, bus: EventBus | None = None, relays: bool = True, consumes: bool = True, **overrides: Any) -> Runtime:
+        settings = await make_settings("probe", **overrides)
+        runtime = Runtime([probe.definition(consumes=consumes)], settings, bus=bus or InProcessBus())
+        await probe.create_tables(runtime["probe"])
+        await runtime.start(relays=relays)
+        runtimes.append(runtime)
+        return runtime
+
+    yield start
+    for runtime in runtimes:
+        await runtime.stop()
