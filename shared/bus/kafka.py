@@ -93,25 +93,26 @@ class KafkaBus(EventBus):
             self._tasks.append(asyncio.create_task(self._consume(group, consumer, handler), name=f"kafka:{group}"))
 
     async def ensure_topics(self) -> None:
-        """Create the event and dead-letter topics that are missing."""
+        """Create the event and dead-letter topics that are missing.
+
+        A broker that refuses (no controller in its metadata, no permission) is logged, not
+        fatal: topics may be provisioned by the operator or created on first use.
+        """
         names = sorted({t for topic in self._topics for t in (topic, dead_letter_topic(topic))})
         if not names:
             return
         admin = AIOKafkaAdminClient(**self._options)
-        await admin.start()
         try:
-            existing = set(await admin.list_topics())
-            missing = [n for n in names if n not in existing]
+            await admin.start()
+            missing = [n for n in names if n not in set(await admin.list_topics())]
             if missing:
-                try:
-                    await admin.create_topics(
-                        [
-                            NewTopic(n, self._settings.kafka_partitions, self._settings.kafka_replication_factor)
-                            for n in missing
-                        ]
-                    )
-                except TopicAlreadyExistsError:
-                    pass
+                await admin.create_topics(
+                    [NewTopic(n, self._settings.kafka_partitions, self._settings.kafka_replication_factor) for n in missing]
+                )
+        except TopicAlreadyExistsError:
+            pass
+        except Exception as exc:
+            log.warning("could not create Kafka topics %s: %s", names, exc)
         finally:
             await admin.close()
 
@@ -193,83 +194,78 @@ class KafkaBus(EventBus):
 
 async def read_dead_letters(settings: Settings, topics: Sequence[str], *, timeout: float = 5.0) -> list[DeadLetter]:
     """Dead letters not yet replayed, read from the dead-letter topics of ``topics``."""
-    letters, _ = await _drain_dead_letters(settings, topics, timeout=timeout, commit=False)
-    return letters
+    async with _DeadLetterReader(settings, topics) as reader:
+        return await reader.read(timeout)
 
 
 async def replay_dead_letters(settings: Settings, topics: Sequence[str], *, timeout: float = 5.0) -> int:
     """Send each pending dead letter back to its origin topic; consumers are idempotent."""
-    letters, commit = await _drain_dead_letters(settings, topics, timeout=timeout, commit=True)
-    if not letters:
-        return 0
-    producer = AIOKafkaProducer(**client_options(settings), enable_idempotence=True, acks="all")
-    await producer.start()
-    try:
-        for letter in letters:
-            origin = letter.message
-            headers = [
-                (k, v) for k, v in origin.headers if not k.startswith("x-cchc-")
-            ] + [(H_REPLAYED, letter.ref.encode())]
-            await producer.send_and_wait(
-                origin.header(H_ORIGIN_TOPIC) or origin.topic, origin.value, key=origin.key.encode(), headers=headers
-            )
-    finally:
-        await producer.stop()
-    await commit()
+    async with _DeadLetterReader(settings, topics) as reader:
+        letters = await reader.read(timeout)
+        if not letters:
+            return 0
+        producer = AIOKafkaProducer(**client_options(settings), enable_idempotence=True, acks="all")
+        await producer.start()
+        try:
+            for letter in letters:
+                origin = letter.message
+                headers = [(k, v) for k, v in origin.headers if not k.startswith("x-cchc-")]
+                await producer.send_and_wait(
+                    origin.header(H_ORIGIN_TOPIC) or origin.topic,
+                    origin.value,
+                    key=origin.key.encode(),
+                    headers=[*headers, (H_REPLAYED, letter.ref.encode())],
+                )
+        finally:
+            await producer.stop()
+        await reader.commit()
     return len(letters)
 
 
-async def _drain_dead_letters(
-    settings: Settings, topics: Sequence[str], *, timeout: float, commit: bool
-) -> tuple[list[DeadLetter], Any]:
-    consumer = AIOKafkaConsumer(
-        **client_options(settings),
-        group_id=DLT_REPLAY_GROUP,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    dlts = [dead_letter_topic(t) for t in topics]
-    partitions = [
-        TopicPartition(t, p) for t in dlts for p in sorted(await _partitions(consumer, t))
-    ]
-    letters: list[DeadLetter] = []
-    positions: dict[TopicPartition, int] = {}
-    try:
-        if partitions:
-            consumer.assign(partitions)
-            ends = await consumer.end_offsets(partitions)
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            while any(await consumer.position(tp) < ends[tp] for tp in partitions) and loop.time() < deadline:
-                for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                    for record in records:
-                        if record.offset >= ends[tp]:
-                            continue
+class _DeadLetterReader:
+    """Reads dead-letter topics from where the replay group left off up to their current end."""
+
+    def __init__(self, settings: Settings, topics: Sequence[str]) -> None:
+        self._topics = [dead_letter_topic(t) for t in topics]
+        self._consumer = AIOKafkaConsumer(
+            **client_options(settings), group_id=DLT_REPLAY_GROUP, enable_auto_commit=False, auto_offset_reset="earliest"
+        )
+        self._read_up_to: dict[TopicPartition, int] = {}
+
+    async def __aenter__(self) -> _DeadLetterReader:
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._consumer.stop()
+
+    async def read(self, timeout: float) -> list[DeadLetter]:
+        consumer = self._consumer
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - learn topics created meanwhile
+        partitions = [
+            TopicPartition(t, p) for t in self._topics for p in sorted(consumer.partitions_for_topic(t) or ())
+        ]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        letters: list[DeadLetter] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            behind = [tp for tp in partitions if await consumer.position(tp) < ends[tp]]
+            if not behind:
+                break
+            for tp, records in (await consumer.getmany(*behind, timeout_ms=500)).items():
+                for record in records:
+                    if record.offset < ends[tp]:
                         letters.append(_as_dead_letter(to_message(record)))
-                        positions[tp] = record.offset + 1
-    except BaseException:
-        await consumer.stop()
-        raise
+                        self._read_up_to[tp] = record.offset + 1
+        return letters
 
-    async def commit_and_close() -> None:
-        try:
-            if positions:
-                await consumer.commit(positions)
-        finally:
-            await consumer.stop()
-
-    if not commit:
-        await consumer.stop()
-    return letters, commit_and_close
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    found = consumer.partitions_for_topic(topic)
-    if found is None:
-        await consumer._client.force_metadata_update()  # noqa: SLF001
-        found = consumer.partitions_for_topic(topic)
-    return set(found or ())
+    async def commit(self) -> None:
+        if self._read_up_to:
+            await self._consumer.commit(self._read_up_to)
 
 
 def _as_dead_letter(message: Message) -> DeadLetter:

@@ -11,7 +11,6 @@ import pytest
 from pydantic import SecretStr
 
 from shared.bus.base import EventBus
-from shared.bus.inprocess import InProcessBus
 from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.support import probe
@@ -50,13 +49,17 @@ async def make_settings(backend: str, tmp_path: Path, request: pytest.FixtureReq
 
 @pytest.fixture
 async def probe_runtime(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
-    """Start probe runtimes (tables created, bus started) and stop them all at the end."""
+    """Start probe runtimes (tables created, bus started) and stop them all at the end.
+
+    Without ``event_bus`` the bus comes from the settings (in-process unless ``bus="kafka"``)."""
     runtimes: list[Runtime] = []
     probe.Behaviour.reset()
 
-    async def start(*, bus: EventBus | None = None, relays: bool = True, consumes: bool = True, **overrides: Any) -> Runtime:
+    async def start(
+        *, event_bus: EventBus | None = None, relays: bool = True, consumes: bool = True, **overrides: Any
+    ) -> Runtime:
         settings = await make_settings("probe", **overrides)
-        runtime = Runtime([probe.definition(consumes=consumes)], settings, bus=bus or InProcessBus())
+        runtime = Runtime([probe.definition(consumes=consumes)], settings, bus=event_bus)
         await probe.create_tables(runtime["probe"])
         await runtime.start(relays=relays)
         runtimes.append(runtime)

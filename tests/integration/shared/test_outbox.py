@@ -32,7 +32,7 @@ class RecordingBus(InProcessBus):
 
 async def test_committed_events_are_published_in_order_as_cloudevents(probe_runtime):
     bus = RecordingBus()
-    runtime = await probe_runtime(bus=bus, relays=False, consumes=False)
+    runtime = await probe_runtime(event_bus=bus, relays=False, consumes=False)
     context = runtime["probe"]
     emitted = await probe.note(context, "one", "two", key="A-1")
     emitted += await probe.note(context, "three", key="A-1")
@@ -53,7 +53,7 @@ async def test_committed_events_are_published_in_order_as_cloudevents(probe_runt
 
 async def test_events_of_a_rolled_back_transaction_are_never_published(probe_runtime):
     bus = RecordingBus()
-    runtime = await probe_runtime(bus=bus, relays=False, consumes=False)
+    runtime = await probe_runtime(event_bus=bus, relays=False, consumes=False)
     context = runtime["probe"]
     async with context.uow() as uow:
         uow.emit(probe.Noted(key="k", note="explicit rollback"))
@@ -73,7 +73,7 @@ async def test_events_of_a_rolled_back_transaction_are_never_published(probe_run
 async def test_events_committed_while_the_bus_is_down_are_published_after_a_restart(probe_runtime):
     bus = RecordingBus()
     bus.down = True
-    first = await probe_runtime(bus=bus, relays=False, consumes=False)
+    first = await probe_runtime(event_bus=bus, relays=False, consumes=False)
     context = first["probe"]
     await probe.note(context, "during outage 1", "during outage 2")
     with pytest.raises(ConnectionError):
@@ -82,7 +82,7 @@ async def test_events_committed_while_the_bus_is_down_are_published_after_a_rest
     await first.stop()  # the process dies
 
     bus.down = False
-    restarted = await probe_runtime(bus=bus, consumes=False)  # same databases, relay running
+    restarted = await probe_runtime(event_bus=bus, consumes=False)  # same databases, relay running
     await asyncio.wait_for(bus.delivered.wait(), timeout=10)
     assert [CloudEvent.from_json(m.value).data["note"] for m in bus.published] == ["during outage 1", "during outage 2"]
     assert await probe.unpublished(restarted["probe"]) == 0
@@ -90,7 +90,7 @@ async def test_events_committed_while_the_bus_is_down_are_published_after_a_rest
 
 async def test_the_relay_is_woken_by_a_commit_not_by_its_idle_timer(probe_runtime):
     bus = RecordingBus()
-    runtime = await probe_runtime(bus=bus, consumes=False, relay_idle_interval=60)
+    runtime = await probe_runtime(event_bus=bus, consumes=False, relay_idle_interval=60)
     await asyncio.sleep(0.1)  # the relay has found nothing and sleeps for up to 60 s
     await probe.note(runtime["probe"], "wake up")
     await asyncio.wait_for(bus.delivered.wait(), timeout=5)
@@ -112,7 +112,7 @@ async def test_committed_events_reach_the_consumer_once_through_the_running_rela
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_concurrent_relays_on_postgres_publish_each_event_once_and_in_order(probe_runtime):
     bus = RecordingBus()
-    runtime = await probe_runtime(bus=bus, relays=False, consumes=False, relay_batch_size=7)
+    runtime = await probe_runtime(event_bus=bus, relays=False, consumes=False, relay_batch_size=7)
     context = runtime["probe"]
     for i in range(20):
         await probe.note(context, *(f"{i}-{j}" for j in range(5)))

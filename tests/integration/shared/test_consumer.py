@@ -1,0 +1,99 @@
+"""Idempotent consumers, bounded retries and dead letters, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from shared.bus.base import Message
+from shared.bus.inprocess import InProcessBus
+from tests.support import probe
+
+
+def as_messages(events) -> list[Message]:
+    return [Message(topic="cchc.probe", key=e.subject, value=e.to_json().encode()) for e in events]
+
+
+async def committed_events(context, *notes):
+    """Events committed to the outbox, handed to the consumer by the test itself."""
+    return await probe.note(context, *notes)
+
+
+async def test_a_redelivered_event_has_its_effect_once(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    context = runtime["probe"]
+    consumer = context.consumer()
+    events = await committed_events(context, "a", "b")
+
+    await consumer(as_messages(events))
+    await consumer(as_messages(events))  # at-least-once: the bus delivers again
+    await consumer(as_messages(events[1:] + events[:1]))
+
+    assert await probe.effect_notes(context) == ["a", "b"]
+
+
+async def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_handled(probe_runtime):
+    runtime = await probe_runtime(relays=False, consumer_max_attempts=3)
+    context = runtime["probe"]
+    probe.Behaviour.poison = {"bad"}
+    events = await committed_events(context, "good 1", "bad", "good 2")
+
+    await context.consumer()(as_messages(events))
+
+    assert await probe.effect_notes(context) == ["good 1", "good 2"]
+    letters = await context.dead_letters.pending()
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter.consumer == "cchc.probe" and letter.attempts == 3
+    assert "cannot handle note 'bad'" in letter.error
+    assert letter.message.value == events[1].to_json().encode()
+
+
+async def test_an_unreadable_message_is_dead_lettered_at_once(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    context = runtime["probe"]
+    good = await committed_events(context, "fine")
+
+    await context.consumer()([Message(topic="cchc.probe", key="x", value=b"{not json"), *as_messages(good)])
+
+    assert await probe.effect_notes(context) == ["fine"]
+    [letter] = await context.dead_letters.pending()
+    assert letter.attempts == 1 and "unreadable event" in letter.error
+
+
+async def test_an_infrastructure_fault_is_not_dead_lettered_but_raised_for_redelivery(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    context = runtime["probe"]
+    probe.Behaviour.transient_failures = 1
+    events = await committed_events(context, "after outage")
+
+    with pytest.raises(OperationalError):
+        await context.consumer()(as_messages(events))
+    assert await context.dead_letters.pending() == []
+
+    await context.consumer()(as_messages(events))  # the bus delivers it again later
+    assert await probe.effect_notes(context) == ["after outage"]
+
+
+async def test_events_the_consumer_does_not_handle_are_ignored(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    context = runtime["probe"]
+    [event] = await committed_events(context, "x")
+    other = event.model_copy(update={"type": "vn.cchc.something.else.v1"})
+
+    await context.consumer()(as_messages([other]))
+
+    assert await probe.effect_notes(context) == []
+    assert await context.dead_letters.pending() == []
+
+
+async def test_a_failing_consumer_does_not_block_the_relay(probe_runtime):
+    bus = InProcessBus()
+    runtime = await probe_runtime(event_bus=bus, relays=False, consumer_max_attempts=2)
+    context = runtime["probe"]
+    probe.Behaviour.poison = {"poison"}
+    await probe.note(context, "before", "poison", "after")
+
+    assert await context.relay.drain() == 3
+    assert await probe.effect_notes(context) == ["before", "after"]
+    assert len(await context.dead_letters.pending()) == 1

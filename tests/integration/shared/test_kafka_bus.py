@@ -1,0 +1,172 @@
+"""The Kafka path against a Kafka-protocol broker (librdkafka's mock cluster), with PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+
+import pytest
+
+from shared.bus.base import Message
+from shared.bus.kafka import H_CONSUMER, H_ERROR, H_ORIGIN_TOPIC, KafkaBus, read_dead_letters, replay_dead_letters
+from shared.events import CloudEvent
+from tests.plugins.kafka_mock import MockKafkaCluster
+from tests.support import probe
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.parametrize("backend", ["postgres"], indirect=True)]
+
+
+class Killed(BaseException):
+    """The process dies (not an error the consumer loop may catch)."""
+
+
+@pytest.fixture
+def kafka(kafka_bootstrap: str) -> Iterator[str]:
+    """A broker of its own for each test, so topics, offsets and groups never leak between tests."""
+    with MockKafkaCluster() as cluster:
+        yield cluster.bootstrap
+
+
+def kafka_settings(bootstrap: str) -> dict[str, object]:
+    return {
+        "bus": "kafka",
+        "kafka_bootstrap_servers": bootstrap,
+        "kafka_partitions": 2,
+        "kafka_session_timeout_ms": 2000,
+        "kafka_heartbeat_interval_ms": 500,
+    }
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def notes_are(context, expected: list[str]) -> bool:
+    return sorted(await probe.effect_notes(context)) == sorted(expected)
+
+
+async def test_events_flow_from_the_outbox_through_kafka_and_offsets_are_committed(kafka, probe_runtime, make_settings):
+    runtime = await probe_runtime(**kafka_settings(kafka))
+    context = runtime["probe"]
+    assert isinstance(runtime.bus, KafkaBus) and await runtime.bus.ping()
+    await probe.note(context, "a1", "a2", key="A")
+    await probe.note(context, "b1", key="B")
+
+    await eventually(lambda: notes_are(context, ["a1", "a2", "b1"]))
+    assert await probe.unpublished(context) == 0
+    notes = await probe.effect_notes(context)
+    assert notes.index("a1") < notes.index("a2"), "one aggregate's events keep their order"
+
+    await runtime.stop()
+    calls = probe.Behaviour.calls
+    settings = await make_settings("probe", **kafka_settings(kafka))
+    listener = KafkaBus(settings, topics=["cchc.probe"])
+    seen: list[Message] = []
+
+    async def record(messages: Sequence[Message]) -> None:
+        seen.extend(messages)
+
+    listener.subscribe("cchc.probe", ["cchc.probe"], record)
+    await listener.start()
+    await asyncio.sleep(3)  # long enough to be handed anything not committed
+    await listener.stop()
+    assert seen == [] and probe.Behaviour.calls == calls, "committed offsets are not delivered again"
+
+
+async def test_a_consumer_killed_between_db_commit_and_offset_commit_does_not_duplicate_effects(
+    kafka, probe_runtime, make_settings
+):
+    producer = await probe_runtime(consumes=False, **kafka_settings(kafka))
+    context = producer["probe"]
+    await probe.note(context, "only once", key="K")
+    await eventually(lambda: _zero(context))
+
+    settings = await make_settings("probe", **kafka_settings(kafka))
+    consumer = context.consumer() or probe_consumer(context)
+    doomed = KafkaBus(settings, topics=["cchc.probe"])
+    died = asyncio.Event()
+
+    async def handle_then_die(messages: Sequence[Message]) -> None:
+        await consumer(messages)  # effects and the processed-event record are committed
+        died.set()
+        raise Killed()  # ...and the process dies before the offset commit
+
+    doomed.subscribe("cchc.probe", ["cchc.probe"], handle_then_die)
+    await doomed.start()
+    await asyncio.wait_for(died.wait(), timeout=20)
+    await doomed.stop()
+    assert await probe.effect_notes(context) == ["only once"]
+
+    redelivered: list[Message] = []
+
+    async def handle(messages: Sequence[Message]) -> None:
+        redelivered.extend(messages)
+        await consumer(messages)
+
+    survivor = KafkaBus(settings, topics=["cchc.probe"])
+    survivor.subscribe("cchc.probe", ["cchc.probe"], handle)
+    await survivor.start()
+    try:
+        await eventually(lambda: _true_if(redelivered))
+    finally:
+        await survivor.stop()
+    assert [CloudEvent.from_json(m.value).data["note"] for m in redelivered] == ["only once"]
+    assert await probe.effect_notes(context) == ["only once"], "the redelivered event had no second effect"
+
+
+async def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_next_one_is_processed(
+    kafka, probe_runtime, make_settings
+):
+    probe.Behaviour.poison = {"poison"}
+    runtime = await probe_runtime(consumer_max_attempts=2, **kafka_settings(kafka))
+    context = runtime["probe"]
+    await probe.note(context, "poison", "next", key="same-partition")
+
+    await eventually(lambda: notes_are(context, ["next"]))
+    settings = await make_settings("probe", **kafka_settings(kafka))
+    letters = []
+
+    async def dead_letters_arrived() -> bool:
+        letters[:] = await read_dead_letters(settings, ["cchc.probe"], timeout=2)
+        return len(letters) == 1
+
+    await eventually(dead_letters_arrived)
+    [letter] = letters
+    assert letter.message.topic == "cchc.probe.dlt"
+    assert letter.message.header(H_CONSUMER) == "cchc.probe"
+    assert letter.message.header(H_ORIGIN_TOPIC) == "cchc.probe"
+    assert "cannot handle note 'poison'" in (letter.message.header(H_ERROR) or "")
+    assert CloudEvent.from_json(letter.message.value).data["note"] == "poison"
+
+    probe.Behaviour.poison = set()  # the bug is fixed; replay the dead letter
+    assert await replay_dead_letters(settings, ["cchc.probe"]) == 1
+    await eventually(lambda: notes_are(context, ["next", "poison"]))
+    assert await read_dead_letters(settings, ["cchc.probe"], timeout=1) == [], "a replayed letter is not pending"
+
+
+def probe_consumer(context):
+    """The probe's consumer even when its runtime was started as a producer only."""
+    from shared.consumer import EventConsumer
+
+    d = probe.definition()
+    return EventConsumer(
+        d.consumer_group,
+        d.subscriptions,
+        uow_factory=context.uow,
+        processed=d.tables.processed_events,
+        bus=context.bus,
+        clock=context.clock,
+    )
+
+
+async def _zero(context) -> bool:
+    return await probe.unpublished(context) == 0
+
+
+async def _true_if(items: list[Message]) -> bool:
+    return bool(items)
