@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
 import strawberry
@@ -10,12 +11,15 @@ from fastapi import Depends, Request
 from graphql import GraphQLError
 from pydantic import ValidationError
 from strawberry.fastapi import BaseContext, GraphQLRouter
+from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from shared.auth import Principal, get_principal
 from shared.problems import DomainError
 from shared.service import ServiceContext
+
+log = logging.getLogger(__name__)
 
 
 class GraphQLContext(BaseContext):
@@ -56,6 +60,28 @@ def service_status_field(service: str) -> Any:
     return strawberry.field(resolver=resolve, description=f"Operational state of the {service} service")
 
 
+class ErrorCodes(SchemaExtension):
+    """Every GraphQL error carries ``extensions.code``; unexpected ones are masked and logged."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        result.errors = [_with_code(error) for error in result.errors]
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error
+    if error.original_error is None:
+        code, message = "GRAPHQL_VALIDATION_FAILED", error.message
+    else:
+        log.error("unexpected error in a resolver", exc_info=error.original_error)
+        code, message = "INTERNAL_SERVER_ERROR", "An unexpected error occurred; it has been logged."
+    return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code})
+
+
 def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
     queries = tuple(c.definition.graphql_query for c in contexts if c.definition.graphql_query)
     mutations = tuple(c.definition.graphql_mutation for c in contexts if c.definition.graphql_mutation)
@@ -63,7 +89,7 @@ def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
     mutation = None
     if mutations:
         mutation = mutations[0] if len(mutations) == 1 else merge_types("Mutation", mutations)
-    return strawberry.Schema(query=query, mutation=mutation)
+    return strawberry.Schema(query=query, mutation=mutation, extensions=[ErrorCodes])
 
 
 def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLContext, None]:

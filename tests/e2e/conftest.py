@@ -1,0 +1,66 @@
+"""Start real ``cchc`` processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CCHC = str(Path(sys.executable).parent / "cchc")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"cchc exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def start_cchc(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start ``cchc <args>`` on a free port; returns its base URL once ``probe`` answers 200."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str, probe: str = "/plans/healthz", env: dict[str, str] | None = None) -> str:
+        port = free_port()
+        log = tmp_path / f"cchc-{port}.log"
+        process = subprocess.Popen(
+            [CCHC, *args, "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "CCHC_DATA_DIR": str(tmp_path / "var"), **(env or {})},
+            cwd=tmp_path,
+        )
+        processes.append(process)
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(process, base + probe, log)
+        return base
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

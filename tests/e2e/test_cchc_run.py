@@ -1,0 +1,103 @@
+"""``cchc run`` (embedded) and ``cchc serve`` (distributed) as an operator starts them."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from shared.settings import SERVICE_NAMES
+
+INTROSPECTION = "query { __schema { queryType { name } types { name } } }"
+
+
+def eventually(check, timeout: float = 20.0):
+    """Call ``check`` until it returns something truthy (a response: a 2xx) or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        done = result.is_success if isinstance(result, httpx.Response) else bool(result)
+        if done or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+def test_cchc_run_serves_every_service_and_the_merged_graphql(start_cchc):
+    base = start_cchc("run")
+    with httpx.Client(base_url=base, timeout=10) as http:
+        for service in SERVICE_NAMES:
+            assert http.get(f"/{service}/healthz").json() == {"status": "ok", "service": service}
+            ready = http.get(f"/{service}/readyz")
+            assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "bus": True}
+            assert http.get(f"/{service}/openapi.json").json()["info"]["title"] == f"cchc {service}"
+            assert "cchc_outbox_backlog" in http.get(f"/{service}/metrics").text
+
+        schema = http.post("/graphql", json={"query": INTROSPECTION}).json()
+        assert "errors" not in schema
+        types = {t["name"] for t in schema["data"]["__schema"]["types"]}
+        assert {"UnitType", "RecipientType", "ServiceStatus"} <= types
+        status = http.post("/graphql", json={"query": "{ dossiersStatus { databaseReachable } scoringStatus { busReachable } }"})
+        assert status.json()["data"] == {"dossiersStatus": {"databaseReachable": True}, "scoringStatus": {"busReachable": True}}
+
+
+def test_a_unit_registered_in_plans_reaches_the_notifications_directory(start_cchc):
+    base = start_cchc("run")
+    with httpx.Client(base_url=base, timeout=10) as http:
+        created = http.put("/plans/v1/units/000.00.12.H42", json={"name": "UBND xã Cẩm Quang", "level": "commune"})
+        assert created.status_code == 200, created.text
+        recipient = eventually(lambda: http.get("/notifications/v1/recipients/000.00.12.H42"))
+        assert recipient.status_code == 200
+        assert recipient.json()["name"] == "UBND xã Cẩm Quang"
+
+        renamed = http.put("/plans/v1/units/000.00.12.H42", json={"name": "UBND phường Cẩm Quang", "level": "commune"})
+        assert renamed.json()["version"] == 2
+        assert eventually(lambda: http.get("/notifications/v1/recipients/000.00.12.H42").json()["source_version"] == 2)
+        query = http.post("/graphql", json={"query": "{ recipients { unitCode name } }"}).json()
+        assert query["data"]["recipients"] == [{"unitCode": "000.00.12.H42", "name": "UBND phường Cẩm Quang"}]
+
+
+def test_bad_input_gets_field_level_problem_details(start_cchc):
+    base = start_cchc("run")
+    with httpx.Client(base_url=base, timeout=10) as http:
+        bad = http.put("/plans/v1/units/X", json={"name": "", "level": "hamlet"}, headers={"X-Request-ID": "req-42"})
+        assert bad.status_code == 422
+        assert bad.headers["content-type"] == "application/problem+json"
+        assert bad.headers["x-request-id"] == "req-42"
+        assert {e["field"] for e in bad.json()["errors"]} == {"body.name", "body.level"}
+
+        orphan = http.put("/plans/v1/units/X", json={"name": "Xã X", "level": "commune", "parent_code": "NOPE"})
+        assert orphan.status_code == 400
+        assert orphan.json()["errors"] == [{"field": "parent_code", "message": "unknown unit code"}]
+
+        missing = http.get("/notifications/v1/recipients/NOPE")
+        assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+        gql = http.post(
+            "/graphql",
+            json={"query": 'mutation { upsertUnit(code: "Y", input: {name: "", level: commune}) { code } }'},
+        ).json()
+        assert gql["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+        assert gql["errors"][0]["extensions"]["errors"][0]["field"] == "name"
+        unknown = http.post("/graphql", json={"query": "{ units { nosuchfield } }"}).json()
+        assert unknown["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+@pytest.mark.postgres
+@pytest.mark.kafka
+def test_distributed_services_on_postgresql_and_kafka_exchange_events(start_cchc, postgres_server, kafka_bootstrap):
+    env = {
+        "CCHC_BUS": "kafka",
+        "CCHC_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "CCHC_KAFKA_SESSION_TIMEOUT_MS": "2000",
+        "CCHC_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+        "CCHC_PLANS_DATABASE_URL": postgres_server.create_database_sync("e2e_plans"),
+        "CCHC_NOTIFICATIONS_DATABASE_URL": postgres_server.create_database_sync("e2e_notifications"),
+    }
+    plans = start_cchc("serve", "plans", "--migrate", env=env, probe="/plans/readyz")
+    notifications = start_cchc("serve", "notifications", "--migrate", env=env, probe="/notifications/readyz")
+
+    assert httpx.put(f"{plans}/plans/v1/units/H42", json={"name": "UBND tỉnh Hà Tĩnh", "level": "province"}).status_code == 200
+    recipient = eventually(lambda: httpx.get(f"{notifications}/notifications/v1/recipients/H42"), timeout=30)
+    assert recipient.status_code == 200 and recipient.json()["level"] == "province"
+    assert httpx.get(f"{plans}/notifications/healthz").status_code == 404, "a served service runs alone"
