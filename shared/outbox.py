@@ -6,9 +6,10 @@ import asyncio
 import logging
 import zlib
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import Row, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus.base import EventBus, Message
@@ -18,6 +19,7 @@ from shared.kernel_tables import KernelTables
 from shared.metrics import OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
+PURGE_EVERY = timedelta(minutes=10)
 
 
 class OutboxRelay:
@@ -40,6 +42,7 @@ class OutboxRelay:
         batch_size: int = 1000,
         idle_interval: float = 1.0,
         retry_delay: float = 1.0,
+        retention: timedelta = timedelta(hours=72),
     ) -> None:
         self.service = service
         self._db = db
@@ -49,6 +52,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_interval = idle_interval
         self._retry_delay = retry_delay
+        self._retention = retention
+        self._next_purge = clock.now()
         self._wakeup = asyncio.Event()
         self._lock_key = zlib.crc32(f"cchc.outbox.{service}".encode())
 
@@ -69,6 +74,8 @@ class OutboxRelay:
                 continue
             if published == self._batch_size:
                 continue
+            if self._clock.now() >= self._next_purge:
+                await self.purge()
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_interval)
             except TimeoutError:
@@ -120,6 +127,17 @@ class OutboxRelay:
             .where(self._outbox.c.id.in_([r.id for r in rows]))
             .values(published_at=self._clock.now())
         )
+
+    async def purge(self) -> int:
+        """Delete published events older than the retention; returns how many."""
+        now = self._clock.now()
+        self._next_purge = now + PURGE_EVERY
+        outbox = self._outbox
+        async with self._db.session() as session, session.begin():
+            result = await session.execute(
+                delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < now - self._retention)
+            )
+        return int(result.rowcount or 0)
 
     async def backlog(self) -> int:
         """Events committed but not yet published."""

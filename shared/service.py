@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -78,6 +79,7 @@ class ServiceContext:
             self.clock,
             batch_size=self.settings.relay_batch_size,
             idle_interval=self.settings.relay_idle_interval,
+            retention=timedelta(hours=self.settings.outbox_retention_hours),
         )
         self.dead_letters = SqlDeadLetters(self.db, d.tables.dead_letters)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.plans.api import router
+from services.plans.demo import load_demo
 from services.plans.graphql import Mutation, Query
 from services.plans.models import Base, kernel
 from shared.service import ServiceDefinition
@@ -18,4 +19,5 @@ service = ServiceDefinition(
     router=router,
     graphql_query=Query,
     graphql_mutation=Mutation,
+    load_demo=load_demo,
 )

@@ -101,3 +101,12 @@ def test_distributed_services_on_postgresql_and_kafka_exchange_events(start_cchc
     recipient = eventually(lambda: httpx.get(f"{notifications}/notifications/v1/recipients/H42"), timeout=30)
     assert recipient.status_code == 200 and recipient.json()["level"] == "province"
     assert httpx.get(f"{plans}/notifications/healthz").status_code == 404, "a served service runs alone"
+
+
+def test_demo_mode_loads_the_seed_units_and_they_reach_every_consumer(start_cchc):
+    base = start_cchc("run", "--demo")
+    with httpx.Client(base_url=base, timeout=10) as http:
+        units = http.get("/plans/v1/units", params={"parent_code": "000.00.10.H42"}).json()
+        assert {u["name"] for u in units} == {"Phòng Nội vụ huyện Cẩm Xuyên", "UBND xã Cẩm Quang"}
+        total = len(http.get("/plans/v1/units").json())
+        assert eventually(lambda: len(http.get("/notifications/v1/recipients").json()) == total)

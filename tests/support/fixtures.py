@@ -11,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from shared.bus.base import EventBus
+from shared.clock import Clock
 from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.support import probe
@@ -56,10 +57,15 @@ async def probe_runtime(make_settings: Callable[..., Any]) -> AsyncIterator[Call
     probe.Behaviour.reset()
 
     async def start(
-        *, event_bus: EventBus | None = None, relays: bool = True, consumes: bool = True, **overrides: Any
+        *,
+        event_bus: EventBus | None = None,
+        clock: Clock | None = None,
+        relays: bool = True,
+        consumes: bool = True,
+        **overrides: Any,
     ) -> Runtime:
         settings = await make_settings("probe", **overrides)
-        runtime = Runtime([probe.definition(consumes=consumes)], settings, bus=event_bus)
+        runtime = Runtime([probe.definition(consumes=consumes)], settings, bus=event_bus, clock=clock)
         await probe.create_tables(runtime["probe"])
         await runtime.start(relays=relays)
         runtimes.append(runtime)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 
 from shared.bus.base import Message
 from shared.bus.inprocess import InProcessBus
+from shared.clock import ManualClock
 from shared.events import CloudEvent
 from tests.support import probe
 
@@ -125,3 +127,22 @@ async def test_concurrent_relays_on_postgres_publish_each_event_once_and_in_orde
 
     notes = [CloudEvent.from_json(m.value).data["note"] for m in bus.published]
     assert notes == [f"{i}-{j}" for i in range(20) for j in range(5)]
+
+
+async def test_published_events_are_purged_after_the_retention_and_unpublished_ones_never(probe_runtime):
+    clock = ManualClock(probe.utc(2026, 1, 5, 8))
+    bus = RecordingBus()
+    runtime = await probe_runtime(event_bus=bus, relays=False, consumes=False, outbox_retention_hours=72, clock=clock)
+    context = runtime["probe"]
+    await probe.note(context, "old")
+    await context.relay.drain()
+    clock.advance(timedelta(hours=71))
+    await probe.note(context, "recent")
+    await context.relay.drain()
+    bus.down = True
+    await probe.note(context, "not yet published")
+
+    clock.advance(timedelta(hours=2))
+    assert await context.relay.purge() == 1
+    assert await probe.outbox_count(context) == 2
+    assert await probe.unpublished(context) == 1
