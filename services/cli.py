@@ -14,8 +14,10 @@ import uvicorn
 
 from services.catalog import definitions
 from shared.bus.inprocess import InProcessBus
+from shared.catalogue import asyncapi_document
 from shared.logs import configure_logging
 from shared.runtime import Runtime
+from shared.service import ServiceDefinition
 from shared.settings import SERVICE_NAMES, Settings, get_settings
 
 
@@ -114,7 +116,7 @@ async def _dead_letters(args: argparse.Namespace, settings: Settings) -> list:  
         from shared.bus.kafka import read_dead_letters
 
         return await read_dead_letters(settings, [f"cchc.{n}" for n in names])
-    runtime = Runtime(definitions(names), settings)
+    runtime = Runtime(_consumers(names), settings)
     try:
         return [letter for c in runtime.contexts.values() for letter in await c.dead_letters.pending()]
     finally:
@@ -128,7 +130,7 @@ async def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
         return await replay_dead_letters(settings, [f"cchc.{n}" for n in names])
     bus = InProcessBus()
-    runtime = Runtime(definitions(names), settings, bus=bus)
+    runtime = Runtime(_consumers(names), settings, bus=bus)
     runtime.subscribe()
     replayed = 0
     try:
@@ -142,12 +144,20 @@ async def _replay(args: argparse.Namespace, settings: Settings) -> int:
     return replayed
 
 
-def _catalogue(args: argparse.Namespace, settings: Settings) -> None:
-    from shared.catalogue import asyncapi_document
+def _consumers(names: Sequence[str]) -> list[ServiceDefinition]:
+    """The services among ``names`` that consume events (only they keep dead letters)."""
+    return [d for d in definitions(names) if d.subscriptions]
 
+
+def catalogue_text() -> str:
+    """The AsyncAPI catalogue of every service's events, as committed in docs/."""
     definitions()  # importing every service registers its events
+    return json.dumps(asyncapi_document(SERVICE_NAMES), indent=2, ensure_ascii=False) + "\n"
+
+
+def _catalogue(args: argparse.Namespace, settings: Settings) -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(asyncapi_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    args.output.write_text(catalogue_text(), encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)
 
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from typing import Any
 
 from shared.events import CloudEvent, registry
 
 
-def asyncapi_document() -> dict[str, Any]:
+def asyncapi_document(services: Collection[str]) -> dict[str, Any]:
+    """The catalogue of the events the given services publish."""
     messages: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     by_topic: dict[str, list[str]] = defaultdict(list)
-    for spec in registry.all():
+    for spec in (s for s in registry.all() if s.service in services):
         name = spec.model.__name__
         data_schema = spec.model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(data_schema.pop("$defs", {}))

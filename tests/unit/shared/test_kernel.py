@@ -1,0 +1,101 @@
+"""Small pieces of the kernel: settings, events, clock, types, logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from shared.clock import ManualClock
+from shared.db import UTCDateTime
+from shared.events import CloudEvent, DomainEvent, EventRegistry, EventSpec, event_type
+from shared.logs import JsonFormatter, event_id_var, request_id_var
+from shared.settings import Settings
+
+
+def test_each_service_gets_its_own_sqlite_file_unless_a_url_is_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("CCHC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CCHC_PLANS_DATABASE_URL", "postgresql+asyncpg://cchc:s3cret@db/plans")
+    settings = Settings()
+    assert settings.database_url("plans") == "postgresql+asyncpg://cchc:s3cret@db/plans"
+    assert settings.database_url("dossiers") == f"sqlite+aiosqlite:///{tmp_path / 'dossiers.db'}"
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
+
+
+def test_settings_refuse_an_unknown_bus(monkeypatch):
+    monkeypatch.setenv("CCHC_BUS", "rabbitmq")
+    with pytest.raises(ValidationError, match="bus"):
+        Settings()
+
+
+def test_a_cloudevent_survives_the_wire():
+    event = CloudEvent(
+        source="/cchc/plans", type="vn.cchc.unit.upserted.v1", subject="H42",
+        time=datetime(2025, 7, 1, 8, tzinfo=timezone(timedelta(hours=7))), data={"name": "Hà Tĩnh"},
+    )
+    again = CloudEvent.from_json(event.to_json())
+    assert again == event and again.specversion == "1.0"
+
+
+def test_declaring_an_event_names_it_and_checks_its_subject():
+    @event_type("test.thing_happened", service="tests", subject="thing_id", version=2)
+    class ThingHappened(DomainEvent):
+        thing_id: str
+
+    assert ThingHappened.type == "vn.cchc.test.thing_happened.v2"
+    assert ThingHappened(thing_id="T1").subject() == "T1"
+    with pytest.raises(TypeError, match="no field 'missing'"):
+
+        @event_type("test.broken", service="tests", subject="missing")
+        class Broken(DomainEvent):
+            thing_id: str
+
+
+def test_one_event_type_cannot_have_two_models():
+    registry = EventRegistry()
+
+    class A(DomainEvent):
+        pass
+
+    class B(DomainEvent):
+        pass
+
+    registry.add(EventSpec("vn.cchc.x.v1", "s", "cchc.s", A))
+    registry.add(EventSpec("vn.cchc.x.v1", "s", "cchc.s", A))
+    with pytest.raises(ValueError, match="declared twice"):
+        registry.add(EventSpec("vn.cchc.x.v1", "s", "cchc.s", B))
+
+
+def test_the_manual_clock_moves_only_when_told():
+    clock = ManualClock(datetime(2024, 4, 15, 13, tzinfo=timezone.utc))
+    assert clock.now() == clock.now()
+    clock.advance(timedelta(hours=2))
+    assert clock.now().hour == 15
+    with pytest.raises(ValueError):
+        ManualClock(datetime(2024, 4, 15))
+
+
+def test_instants_are_stored_in_utc_and_naive_ones_refused():
+    column = UTCDateTime()
+    sqlite = type("D", (), {"name": "sqlite"})()
+    vn = datetime(2024, 4, 16, 7, tzinfo=timezone(timedelta(hours=7)))
+    stored = column.process_bind_param(vn, sqlite)
+    assert stored == datetime(2024, 4, 16, 0) and stored.tzinfo is None
+    assert column.process_result_value(stored, sqlite) == vn
+    with pytest.raises(ValueError, match="naive"):
+        column.process_bind_param(datetime(2024, 4, 16, 7), sqlite)
+
+
+def test_log_lines_are_json_with_the_request_and_event_ids():
+    record = logging.LogRecord("cchc", logging.INFO, __file__, 1, "xử lý %s", ("hồ sơ",), None)
+    tokens = request_id_var.set("req-1"), event_id_var.set("evt-1")
+    try:
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id_var.reset(tokens[0])
+        event_id_var.reset(tokens[1])
+    assert line["message"] == "xử lý hồ sơ"
+    assert (line["level"], line["request_id"], line["event_id"]) == ("INFO", "req-1", "evt-1")
