@@ -10,7 +10,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shared.bus.base import BatchHandler, DeadLetter, EventBus, Message
 from shared.events import dead_letter_topic
@@ -177,9 +177,15 @@ class KafkaBus(EventBus):
         return self._producer
 
     async def _consume(self, group: str, consumer: AIOKafkaConsumer, handler: BatchHandler) -> None:
+        """Handle each partition's batch, then commit its offset; never commit what was not handled."""
         retry_delay = self._settings.consumer_retry_backoff
         while True:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+            try:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+            except KafkaError as exc:
+                log.warning("consumer %s cannot fetch: %s", group, exc)
+                await asyncio.sleep(retry_delay)
+                continue
             for tp, records in batches.items():
                 try:
                     await handler([to_message(r) for r in records])
@@ -188,7 +194,11 @@ class KafkaBus(EventBus):
                     consumer.seek(tp, records[0].offset)
                     await asyncio.sleep(retry_delay)
                     continue
-                await consumer.commit({tp: records[-1].offset + 1})
+                try:
+                    await consumer.commit({tp: records[-1].offset + 1})
+                except KafkaError as exc:  # e.g. a rebalance took the partition: it is redelivered, and deduplicated
+                    log.warning("consumer %s could not commit %s: %s", group, tp, exc)
+                    continue
                 self._positions[(group, tp)] = records[-1].offset + 1
 
 

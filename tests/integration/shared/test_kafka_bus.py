@@ -10,6 +10,7 @@ import pytest
 from shared.bus.base import Message
 from shared.bus.kafka import H_CONSUMER, H_ERROR, H_ORIGIN_TOPIC, KafkaBus, read_dead_letters, replay_dead_letters
 from shared.events import CloudEvent
+from shared.runtime import Runtime
 from tests.plugins.kafka_mock import MockKafkaCluster
 from tests.support import probe
 
@@ -87,8 +88,9 @@ async def test_a_consumer_killed_between_db_commit_and_offset_commit_does_not_du
     await eventually(lambda: _zero(context))
 
     settings = await make_settings("probe", **kafka_settings(kafka))
-    consumer = context.consumer() or probe_consumer(context)
     doomed = KafkaBus(settings, topics=["cchc.probe"])
+    consumer_side = Runtime([probe.definition()], settings, bus=doomed)
+    consumer = consumer_side["probe"].consumer()
     died = asyncio.Event()
 
     async def handle_then_die(messages: Sequence[Message]) -> None:
@@ -115,6 +117,7 @@ async def test_a_consumer_killed_between_db_commit_and_offset_commit_does_not_du
         await eventually(lambda: _true_if(redelivered))
     finally:
         await survivor.stop()
+        await consumer_side.stop()
     assert [CloudEvent.from_json(m.value).data["note"] for m in redelivered] == ["only once"]
     assert await probe.effect_notes(context) == ["only once"], "the redelivered event had no second effect"
 
@@ -147,21 +150,6 @@ async def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_next_one_
     assert await replay_dead_letters(settings, ["cchc.probe"]) == 1
     await eventually(lambda: notes_are(context, ["next", "poison"]))
     assert await read_dead_letters(settings, ["cchc.probe"], timeout=1) == [], "a replayed letter is not pending"
-
-
-def probe_consumer(context):
-    """The probe's consumer even when its runtime was started as a producer only."""
-    from shared.consumer import EventConsumer
-
-    d = probe.definition()
-    return EventConsumer(
-        d.consumer_group,
-        d.subscriptions,
-        uow_factory=context.uow,
-        processed=d.tables.processed_events,
-        bus=context.bus,
-        clock=context.clock,
-    )
 
 
 async def _zero(context) -> bool:
