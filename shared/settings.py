@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = Field(default=None, description="CA bundle for SSL/SASL_SSL; the system's when unset")
 
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
     relay_idle_interval: float = Field(default=1.0, gt=0, description="seconds between relay checks when nothing woke it")
@@ -47,7 +48,6 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff: float = Field(default=0.2, ge=0, description="first retry delay in seconds, doubled each try")
 
-    timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -99,3 +99,15 @@ def test_log_lines_are_json_with_the_request_and_event_ids():
         event_id_var.reset(tokens[1])
     assert line["message"] == "xử lý hồ sơ"
     assert (line["level"], line["request_id"], line["event_id"]) == ("INFO", "req-1", "evt-1")
+
+
+def test_kafka_over_tls_gets_a_verifying_ssl_context(monkeypatch):
+    from shared.bus.kafka import client_options
+
+    monkeypatch.setenv("CCHC_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("CCHC_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("CCHC_KAFKA_SASL_USERNAME", "cchc")
+    monkeypatch.setenv("CCHC_KAFKA_SASL_PASSWORD", "pw")
+    options = client_options(Settings())
+    assert options["ssl_context"].verify_mode.name == "CERT_REQUIRED"
+    assert (options["sasl_mechanism"], options["sasl_plain_password"]) == ("SCRAM-SHA-512", "pw")
