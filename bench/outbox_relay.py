@@ -61,7 +61,8 @@ from tests.plugins.postgres_server import HOST, SUPERUSER, PostgresServer, _star
 from tests.support import probe
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-TOPIC = "cchc.probe"
+PROBE = probe.definition(consumes=False)
+TOPIC = PROBE.topic  # "cchc.probe"
 LATENCY_WARMUP = 10
 LATENCY_GAP_S = 0.02
 LATENCY_TIMEOUT_S = 10.0
@@ -104,6 +105,7 @@ class Backend:
     """Hands out fresh, empty databases of one kind."""
 
     name: str
+    setting_queries: dict[str, str] = {}  # setting name -> query returning its value
 
     async def fresh_url(self) -> str:
         raise NotImplementedError
@@ -111,12 +113,22 @@ class Backend:
     async def version(self) -> str:
         raise NotImplementedError
 
+    async def settings(self, url: str) -> dict[str, str]:
+        """The durability knobs in force, read back from a database of this backend."""
+        db = Database(url)
+        try:
+            async with db.engine.connect() as conn:
+                return {name: str(await conn.scalar(text(query))) for name, query in self.setting_queries.items()}
+        finally:
+            await db.dispose()
+
     def close(self) -> None:
         return None
 
 
 class SqliteBackend(Backend):
     name = "sqlite"
+    setting_queries = {"journal_mode": "pragma journal_mode", "synchronous": "pragma synchronous"}
 
     def __init__(self) -> None:
         self._root = Path(tempfile.mkdtemp(prefix="cchc-bench-sqlite-"))
@@ -137,6 +149,9 @@ class SqliteBackend(Backend):
 
 class PostgresBackend(Backend):
     name = "postgres"
+    setting_queries = {
+        name: f"show {name}" for name in ("fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "work_mem")
+    }
 
     def __init__(self) -> None:
         self._process = _start_server()
@@ -164,7 +179,7 @@ def make_runtime(url: str, bus: InProcessBus, workdir: Path) -> Runtime:
         bus="inprocess",
         relay_idle_interval=1.0,  # the default: a poll-based relay would show ~500 ms
     )
-    return Runtime([probe.definition(consumes=False)], settings, bus=bus)
+    return Runtime([PROBE], settings, bus=bus)
 
 
 # --------------------------------------------------------------------------- measurements
@@ -211,7 +226,7 @@ def outbox_rows(n: int) -> list[dict[str, Any]]:
     rows = []
     for event in domain_events(n, "base"):
         envelope = CloudEvent(
-            source="/cchc/probe", type=event.type, time=clock.now(), subject=event.subject(), data=event.payload()
+            source=PROBE.source, type=event.type, time=clock.now(), subject=event.subject(), data=event.payload()
         )
         rows.append(
             {
@@ -303,9 +318,8 @@ async def throughput_run(backend: Backend, workdir: Path, n: int, batch: int, ba
     return ThroughputRun(relay_events_per_s=relay, baseline_rows_per_s=baseline)
 
 
-async def latency_run(backend: Backend, workdir: Path, samples: int) -> list[float]:
+async def latency_run(url: str, workdir: Path, samples: int) -> list[float]:
     """Commit-start to handler latencies in seconds, one event per commit, relay idle."""
-    url = await backend.fresh_url()
     bus = InProcessBus()
     arrivals = Arrivals()
     bus.subscribe("bench", [TOPIC], arrivals)
@@ -348,6 +362,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 class Result:
     backend: str
     database_version: str
+    database_settings: dict[str, str]
     events: int
     batch: int
     runs: int
@@ -389,6 +404,7 @@ def environment() -> dict[str, Any]:
 
 async def bench_backend(backend: Backend, args: argparse.Namespace) -> Result:
     began = time.perf_counter()
+    load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="cchc-bench-"))
     try:
         baseline_rows = outbox_rows(args.events)
@@ -402,13 +418,16 @@ async def bench_backend(backend: Backend, args: argparse.Namespace) -> Result:
                 file=sys.stderr,
                 flush=True,
             )
-        latencies = await latency_run(backend, workdir, args.latency_samples)
+        latency_url = await backend.fresh_url()
+        latencies = await latency_run(latency_url, workdir, args.latency_samples)
+        database_settings = await backend.settings(latency_url)
         relay_median = statistics.median(r.relay_events_per_s for r in runs)
         baseline_median = statistics.median(r.baseline_rows_per_s for r in runs)
         defaults = BenchSettings()
         return Result(
             backend=backend.name,
             database_version=await backend.version(),
+            database_settings=database_settings,
             events=args.events,
             batch=args.batch,
             runs=args.runs,
@@ -426,7 +445,7 @@ async def bench_backend(backend: Backend, args: argparse.Namespace) -> Result:
                 {"relay_events_per_s": r.relay_events_per_s, "baseline_rows_per_s": r.baseline_rows_per_s, "ratio": r.ratio}
                 for r in runs
             ],
-            environment=environment(),
+            environment={**environment(), "loadavg_1_5_15_before": load_before, "loadavg_1_5_15_after": os.getloadavg()},
             command=" ".join(["python -m bench.outbox_relay", *sys.argv[1:]]),
             seconds=time.perf_counter() - began,
         )

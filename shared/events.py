@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,7 +52,8 @@ class DomainEvent(BaseModel):
         return str(getattr(self, self.subject_field))
 
     def payload(self) -> dict[str, Any]:
-        return json.loads(self.model_dump_json())
+        """The event's fields as JSON-ready values (dates as ISO strings)."""
+        return self.model_dump(mode="json")
 
 
 M = TypeVar("M", bound=BaseModel)
