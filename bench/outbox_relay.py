@@ -47,13 +47,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import Column, Index, MetaData, String, Table, Text, func, insert, select, text
+from sqlalchemy import MetaData, func, insert, select, text
 
 from shared.bus.base import Message
 from shared.bus.inprocess import InProcessBus
 from shared.clock import SystemClock
-from shared.db import BigIntPK, Database, UTCDateTime
+from shared.db import Database
 from shared.events import CloudEvent
+from shared.kernel_tables import kernel_tables
 from shared.runtime import Runtime
 from shared.service import ServiceContext
 from shared.settings import Settings
@@ -76,26 +77,12 @@ class BenchSettings(Settings):
     probe_database_url: SecretStr | None = None
 
 
-# A plain table of the outbox's shape: same columns, keys and indexes, nothing reads it.
+# A plain table of the outbox's shape: the kernel's own declaration under another name (same
+# columns, keys and indexes); nothing reads it.
 _baseline_metadata = MetaData()
-baseline_table = Table(
-    "outbox_baseline",
-    _baseline_metadata,
-    Column("id", BigIntPK, primary_key=True, autoincrement=True),
-    Column("event_id", String(36), nullable=False, unique=True),
-    Column("topic", String(120), nullable=False),
-    Column("key", String(200), nullable=False),
-    Column("type", String(200), nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("published_at", UTCDateTime, nullable=True),
-)
-Index(
-    "ix_outbox_baseline_unpublished",
-    baseline_table.c.id,
-    postgresql_where=baseline_table.c.published_at.is_(None),
-    sqlite_where=baseline_table.c.published_at.is_(None),
-)
+baseline_table = kernel_tables(MetaData()).outbox.to_metadata(_baseline_metadata, name="outbox_baseline")
+for _index in baseline_table.indexes:
+    _index.name = f"{_index.name}_baseline"
 
 
 # --------------------------------------------------------------------------- databases
