@@ -28,6 +28,7 @@ Results go to stdout and to ``bench/results/outbox_relay-<backend>.json``.
 from __future__ import annotations
 
 import argparse
+from abc import ABC, abstractmethod
 import asyncio
 import json
 import logging
@@ -88,17 +89,17 @@ for _index in baseline_table.indexes:
 # --------------------------------------------------------------------------- databases
 
 
-class Backend:
+class Backend(ABC):
     """Hands out fresh, empty databases of one kind."""
 
     name: str
     setting_queries: dict[str, str] = {}  # setting name -> query returning its value
 
-    async def fresh_url(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    async def fresh_url(self) -> str: ...
 
-    async def version(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    async def version(self) -> str: ...
 
     async def settings(self, url: str) -> dict[str, str]:
         """The durability knobs in force, read back from a database of this backend."""
