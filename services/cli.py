@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from services.catalog import definitions
+from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
 from shared.catalogue import asyncapi_document
 from shared.logs import configure_logging
@@ -110,7 +111,7 @@ def _dlt_replay(args: argparse.Namespace, settings: Settings) -> None:
     print(f"replayed {asyncio.run(_replay(args, settings))} dead letter(s)", file=sys.stderr)
 
 
-async def _dead_letters(args: argparse.Namespace, settings: Settings) -> list:  # type: ignore[type-arg]
+async def _dead_letters(args: argparse.Namespace, settings: Settings) -> list[DeadLetter]:
     names = [args.service] if args.service else list(SERVICE_NAMES)
     if settings.bus == "kafka":
         from shared.bus.kafka import read_dead_letters

@@ -115,12 +115,13 @@ class EventConsumer:
                     event_id_var.reset(token)
             await uow.commit()
         for _, event in work:
-            EVENTS_CONSUMED.labels(consumer=self.name, type=event.type).inc()
+            if event.id in fresh:
+                EVENTS_CONSUMED.labels(consumer=self.name, type=event.type).inc()
 
     async def _claim(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
         """Record the events as processed; returns those not seen before."""
         unique = list(dict.fromkeys(event_ids))
-        dialect = uow.session.bind.dialect.name if uow.session.bind else "sqlite"
+        dialect = uow.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = uow.clock.now()
         stmt = (

@@ -8,6 +8,7 @@ from sqlalchemy import Table, insert, select, update
 
 from shared.bus.base import DeadLetter, Message
 from shared.db import Database
+from shared.events import CloudEvent
 
 
 class SqlDeadLetters:
@@ -23,7 +24,7 @@ class SqlDeadLetters:
                     consumer=letter.consumer,
                     topic=message.topic,
                     key=message.key,
-                    event_id=None,
+                    event_id=_event_id(message.value),
                     payload=message.value.decode(errors="replace"),
                     error=letter.error,
                     attempts=letter.attempts,
@@ -51,3 +52,11 @@ class SqlDeadLetters:
     async def mark_replayed(self, ref: str, at: datetime) -> None:
         async with self._db.session() as session, session.begin():
             await session.execute(update(self._table).where(self._table.c.id == int(ref)).values(replayed_at=at))
+
+
+def _event_id(value: bytes) -> str | None:
+    """The CloudEvent id of a dead letter, when it is readable at all."""
+    try:
+        return CloudEvent.from_json(value).id
+    except ValueError:
+        return None

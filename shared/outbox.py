@@ -66,16 +66,16 @@ class OutboxRelay:
             self._wakeup.clear()
             try:
                 published = await self.publish_batch()
+                if published == self._batch_size:
+                    continue
+                if self._clock.now() >= self._next_purge:
+                    await self.purge()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox relay of %s failed; retrying", self.service)
                 await asyncio.sleep(self._retry_delay)
                 continue
-            if published == self._batch_size:
-                continue
-            if self._clock.now() >= self._next_purge:
-                await self.purge()
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_interval)
             except TimeoutError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from shared.bus.base import Message
@@ -47,6 +48,9 @@ async def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_hand
     assert letter.consumer == "cchc.probe" and letter.attempts == 3
     assert "cannot handle note 'bad'" in letter.error
     assert letter.message.value == events[1].to_json().encode()
+    async with context.db.session() as session:
+        stored = await session.scalar(select(probe.kernel.dead_letters.c.event_id))
+    assert stored == events[1].id, "operators can find a dead letter by its event id"
 
 
 async def test_an_unreadable_message_is_dead_lettered_at_once(probe_runtime):
