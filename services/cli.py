@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,15 +18,14 @@ from shared.catalogue import asyncapi_document
 from shared.logs import configure_logging
 from shared.runtime import Runtime
 from shared.service import ServiceDefinition
-from shared.settings import SERVICE_NAMES, Settings, get_settings
+from shared.settings import SERVICE_NAMES, Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings = Settings()
     if getattr(args, "data_dir", None):
-        os.environ["CCHC_DATA_DIR"] = str(args.data_dir)
-        get_settings.cache_clear()
-    settings = get_settings()
+        settings = settings.model_copy(update={"data_dir": args.data_dir})
     configure_logging(settings.log_level, json_lines=settings.log_json)
     return int(args.command(args, settings) or 0)
 

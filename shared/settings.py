@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -57,8 +56,3 @@ class Settings(BaseSettings):
         if explicit is not None:
             return explicit.get_secret_value()
         return f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"
-
-
-@lru_cache
-def get_settings() -> Settings:
-    return Settings()
