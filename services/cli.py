@@ -117,6 +117,7 @@ async def _dead_letters(args: argparse.Namespace, settings: Settings) -> list[De
         return await read_dead_letters(settings, [f"cchc.{n}" for n in names])
     runtime = Runtime(_consumers(names), settings)
     try:
+        await runtime.migrate()  # a service that never ran has an empty dead-letter table, not none
         return [letter for c in runtime.contexts.values() for letter in await c.dead_letters.pending()]
     finally:
         await runtime.stop()
@@ -133,6 +134,7 @@ async def _replay(args: argparse.Namespace, settings: Settings) -> int:
     runtime.subscribe()
     replayed = 0
     try:
+        await runtime.migrate()
         for context in runtime.contexts.values():
             for letter in await context.dead_letters.pending():
                 await bus.deliver(letter.consumer, [letter.message])

@@ -86,6 +86,19 @@ class WorkingCalendar:
                 return candidate
         raise ValueError(f"no working day within {MAX_DAYS_SCANNED} days after {day}")
 
+    def previous_working_day(self, day: date) -> date:
+        """The last working day strictly before ``day``."""
+        for offset in range(1, MAX_DAYS_SCANNED):
+            candidate = day - timedelta(days=offset)
+            if self.is_working_day(candidate):
+                return candidate
+        raise ValueError(f"no working day within {MAX_DAYS_SCANNED} days before {day}")
+
+    def one_working_day_before(self, instant: datetime) -> datetime:
+        """The same time of day on the previous working day (the apology deadline of a due time)."""
+        local = self._local(instant)
+        return self._at(self.previous_working_day(local.date()), local.time())
+
     def start_of_count(self, received: datetime, *, same_day: bool = False) -> datetime:
         """When the clock starts for something received at ``received``.
 

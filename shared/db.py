@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, event, text
+from sqlalchemy import BigInteger, DateTime, Integer, Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -95,3 +96,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def on_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` of the session's dialect, which offers ``on_conflict_do_nothing/do_update``."""
+    return (postgresql if on_postgres(session) else sqlite).insert(table)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from shared.aio import wait_or_timeout
 from shared.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,4 @@ class DeadlineScheduler:
             except Exception:
                 log.exception("scheduler %s: sweep failed; retrying in %ss", self.name, self._error_backoff)
                 delay = self._error_backoff
-            try:
-                await asyncio.wait_for(self._poked.wait(), timeout=max(delay, 0.001))
-            except TimeoutError:
-                pass
+            await wait_or_timeout(self._poked, max(delay, 0.001))

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.aio import wait_or_timeout
 from shared.bus.base import EventBus, Message
 from shared.clock import Clock
 from shared.db import Database
@@ -76,10 +77,7 @@ class OutboxRelay:
                 log.exception("outbox relay of %s failed; retrying", self.service)
                 await asyncio.sleep(self._retry_delay)
                 continue
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_interval)
-            except TimeoutError:
-                pass
+            await wait_or_timeout(self._wakeup, self._idle_interval)
 
     async def drain(self) -> int:
         """Publish until the outbox is empty; returns how many were published."""

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import MetaData
@@ -67,6 +67,7 @@ class ServiceContext:
     db: Database = field(init=False)
     relay: OutboxRelay = field(init=False)
     dead_letters: SqlDeadLetters = field(init=False)
+    state: dict[str, Any] = field(default_factory=dict)  # runtime objects a service owns (its schedulers...)
 
     def __post_init__(self) -> None:
         d = self.definition

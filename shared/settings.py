@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff: float = Field(default=0.2, ge=0, description="first retry delay in seconds, doubled each try")
 
+    dossiers_sync_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="largest sync request body")
+    dossiers_sync_max_records: int = Field(default=5_000, ge=1, description="most records in one sync batch")
+    dossiers_late_max_sleep: float = Field(
+        default=60.0, gt=0, description="longest the late-detection scheduler sleeps before re-reading the next due instant"
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -2,6 +2,220 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/v1", tags=["dossiers"])
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from services.dossiers import catalogue, ingest, intake, queries
+from services.dossiers.codes import Channel, Timeliness
+from services.dossiers.dvcqg import SERVICES
+from services.dossiers.ingest import Outcome
+from services.dossiers.scheduler import poke
+from services.dossiers.schemas import (
+    CalendarDayIn,
+    CalendarDayOut,
+    CalendarYear,
+    DossierOut,
+    DossierPage,
+    DueOut,
+    IntakeIn,
+    ProcedureIn,
+    ProcedureOut,
+    SyncReport,
+    TransitionIn,
+)
+from services.dossiers.store import load_calendar
+from shared.auth import CurrentPrincipal
+from shared.calendar import DurationUnit
+from shared.clock import VN_TZ
+from shared.problems import DomainError
+from shared.service import Context, Uow
+
+router = APIRouter(prefix="/v1")
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+# --- working-time calendar --------------------------------------------------------------------
+
+
+@router.get("/calendar/due", response_model=DueOut, tags=["calendar"], summary="When a legal duration ends")
+async def calendar_due(
+    uow: Uow,
+    principal: CurrentPrincipal,
+    start: AwareDatetime,
+    amount: Annotated[float, Query(ge=0, le=3650)],
+    unit: DurationUnit,
+    same_day: Annotated[bool, Query(description="Apply the 15:00 same-day cut-off")] = False,
+) -> DueOut:
+    calendar = await load_calendar(uow.session)
+    try:
+        due = calendar.add(start, amount, unit, same_day=same_day)
+    except ValueError as exc:
+        raise DomainError(str(exc), errors=[{"field": "amount", "message": str(exc)}]) from None
+    return DueOut(start=start, counted_from=calendar.start_of_count(start, same_day=same_day).astimezone(VN_TZ), due=due.astimezone(VN_TZ))
+
+
+@router.get("/calendar/days", response_model=CalendarYear, tags=["calendar"], summary="Days off and working weekend days of a year")
+async def calendar_days(uow: Uow, principal: CurrentPrincipal, year: Annotated[int, Query(ge=2000, le=2100)]) -> CalendarYear:
+    return await catalogue.calendar_year(uow.session, year)
+
+
+@router.put("/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off")
+async def put_calendar_day(day: date, body: CalendarDayIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> CalendarDayOut:
+    override = await catalogue.set_calendar_day(uow, day, body)
+    await uow.commit()
+    poke(context)
+    return CalendarDayOut(date=override.day, working=override.working, reason=override.reason, updated_at=override.updated_at)
+
+
+@router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
+async def delete_calendar_day(day: date, uow: Uow, principal: CurrentPrincipal) -> Response:
+    await catalogue.remove_calendar_day(uow, day)
+    await uow.commit()
+    return Response(status_code=204)
+
+
+# --- procedures ---------------------------------------------------------------------------------
+
+
+@router.put("/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="Register or change a procedure")
+async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+    procedure = await catalogue.upsert_procedure(uow, ma_tthc, body)
+    await uow.commit()
+    return ProcedureOut.model_validate(procedure)
+
+
+@router.get("/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="One procedure")
+async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+    return ProcedureOut.model_validate(await catalogue.get_procedure(uow.session, ma_tthc))
+
+
+@router.get("/procedures", response_model=list[ProcedureOut], tags=["procedures"], summary="The procedure catalogue")
+async def list_procedures(uow: Uow, principal: CurrentPrincipal) -> list[ProcedureOut]:
+    return [ProcedureOut.model_validate(p) for p in await catalogue.list_procedures(uow.session)]
+
+
+# --- dossiers -----------------------------------------------------------------------------------
+
+
+@router.post("/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk")
+async def receive_dossier(body: IntakeIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> DossierOut:
+    row = await intake.receive(uow, body)
+    await uow.commit()
+    poke(context)
+    return queries.to_out(row)
+
+
+@router.post(
+    "/dossiers/{ma_ho_so}/transitions", response_model=DossierOut, tags=["dossiers"], summary="Move a dossier to another status"
+)
+async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> DossierOut:
+    row = await intake.transition(uow, ma_ho_so, body)
+    await uow.commit()
+    poke(context)
+    return queries.to_out(row)
+
+
+@router.get("/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history")
+async def get_dossier(ma_ho_so: str, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+    return await queries.get_dossier(uow.session, ma_ho_so)
+
+
+@router.get("/dossiers", response_model=DossierPage, tags=["dossiers"], summary="Dossiers by unit, status, timeliness...")
+async def list_dossiers(
+    uow: Uow,
+    principal: CurrentPrincipal,
+    unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
+    status: Annotated[list[int] | None, Query(ge=1, le=10)] = None,
+    timeliness: Annotated[list[Timeliness] | None, Query()] = None,
+    procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
+    channel: Channel | None = None,
+    received_from: AwareDatetime | None = None,
+    received_to: AwareDatetime | None = None,
+    due_from: AwareDatetime | None = None,
+    due_to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    cursor: str | None = None,
+) -> DossierPage:
+    where = queries.DossierFilter(
+        unit=unit,
+        status=status,
+        timeliness=timeliness,
+        procedure=procedure,
+        channel=channel,
+        received_from=received_from,
+        received_to=received_to,
+        due_from=due_from,
+        due_to=due_to,
+    )
+    items, next_cursor = await queries.list_dossiers(uow.session, where, limit=limit, cursor=cursor)
+    return DossierPage(items=items, next_cursor=next_cursor)
+
+
+# --- provincial push ----------------------------------------------------------------------------
+
+
+@router.post(
+    "/sync/dvcqg",
+    response_model=SyncReport,
+    tags=["sync"],
+    summary="Push DongBoHoSoMC or CapNhatTienDoHoSoMC records",
+    description="Answers per record: `created`, `updated`, `unchanged` (a resend or an older copy) or `rejected` "
+    "with field errors. Valid records are stored even when others in the batch are rejected.",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}},
+)
+async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: CurrentPrincipal) -> JSONResponse:
+    envelope = await _read_envelope(request, context.settings.dossiers_sync_max_bytes)
+    data = envelope["data"]
+    if len(data) > context.settings.dossiers_sync_max_records:
+        raise PayloadTooLarge(
+            f"A batch holds at most {context.settings.dossiers_sync_max_records} records; split it.",
+            errors=[{"field": "data", "message": f"{len(data)} records"}],
+        )
+    if envelope["service"] == "DongBoHoSoMC":
+        results = await ingest.ingest_dossiers(uow, data)
+    else:
+        results = await ingest.ingest_progress(uow, data)
+    await uow.commit()
+    poke(context)
+    counts = {o.value: 0 for o in Outcome}
+    for result in results:
+        counts[result.result.value] += 1
+    body = {"service": envelope["service"], "received": len(data), **counts, "results": [x.as_json() for x in results]}
+    return JSONResponse(body)
+
+
+async def _read_envelope(request: Request, max_bytes: int) -> dict[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
+        chunks.append(chunk)
+    try:
+        envelope = json.loads(b"".join(chunks))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DomainError(f"The body is not JSON: {exc}", errors=[{"field": "", "message": "invalid JSON"}]) from None
+    errors = []
+    if not isinstance(envelope, dict):
+        raise DomainError("The body must be a JSON object.", errors=[{"field": "", "message": "expected an object"}])
+    if envelope.get("service") not in SERVICES:
+        errors.append({"field": "service", "message": f"must be one of {', '.join(SERVICES)}"})
+    if not isinstance(envelope.get("data"), list):
+        errors.append({"field": "data", "message": "must be a list of records"})
+    if "isUpdating" in envelope and not isinstance(envelope["isUpdating"], bool):
+        errors.append({"field": "isUpdating", "message": "must be true or false"})
+    if errors:
+        raise DomainError("The envelope is not a DongBoHoSoMC/CapNhatTienDoHoSoMC batch.", errors=errors)
+    return envelope

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from services.dossiers.api import router
 from services.dossiers.graphql import Query
+from services.dossiers.handlers import SUBSCRIPTIONS
 from services.dossiers.models import Base, kernel
+from services.dossiers.scheduler import run_late_detection
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -17,4 +19,6 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     router=router,
     graphql_query=Query,
+    subscriptions=SUBSCRIPTIONS,
+    workers=[run_late_detection],
 )

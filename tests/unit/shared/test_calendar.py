@@ -104,3 +104,14 @@ def test_a_year_lists_its_weekdays_off_and_its_working_saturdays():
     assert date(2025, 5, 2) in off and date(2025, 4, 30) in off and date(2025, 4, 7) in off
     assert date(2025, 4, 26) in CAL.working_weekend_days(2025)
     assert all(d.weekday() < 5 for d in off)
+
+
+def test_one_working_day_before_skips_holidays_and_weekends() -> None:
+    calendar = WorkingCalendar()
+    # Due Thu 09/05/2024 17:00 → Wed 08/05 17:00; due Mon 13/05/2024 16:00 → Sat 04/05 was a make-up day,
+    # but Fri 10/05 is the previous working day.
+    assert calendar.one_working_day_before(datetime(2024, 5, 9, 17, tzinfo=VN_TZ)) == datetime(2024, 5, 8, 17, tzinfo=VN_TZ)
+    assert calendar.one_working_day_before(datetime(2024, 5, 13, 16, tzinfo=VN_TZ)) == datetime(2024, 5, 10, 16, tzinfo=VN_TZ)
+    # Due Thu 02/05/2024 09:00 → 30/04 and 01/05 are holidays, Mon 29/04 was swapped off, Sat 04/05 comes after:
+    # the previous working day is Fri 26/04.
+    assert calendar.one_working_day_before(datetime(2024, 5, 2, 9, tzinfo=VN_TZ)) == datetime(2024, 4, 26, 9, tzinfo=VN_TZ)

@@ -1,0 +1,89 @@
+"""The procedure catalogue and the working-time calendar's administrator overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.dossiers.events import CalendarChanged
+from services.dossiers.models import CalendarDay, Procedure
+from services.dossiers.schemas import CalendarDayIn, CalendarDayOut, CalendarYear, ProcedureIn
+from services.dossiers.store import load_calendar
+from shared.problems import NotFound
+from shared.uow import UnitOfWork
+
+
+async def upsert_procedure(uow: UnitOfWork, ma_tthc: str, data: ProcedureIn) -> Procedure:
+    values = data.model_dump(mode="json")
+    procedure = await uow.session.get(Procedure, ma_tthc)
+    if procedure is None:
+        procedure = Procedure(ma_tthc=ma_tthc, version=1, updated_at=uow.clock.now(), **values)
+        uow.session.add(procedure)
+    elif any(getattr(procedure, k) != v for k, v in values.items()):
+        for key, value in values.items():
+            setattr(procedure, key, value)
+        procedure.version += 1
+        procedure.updated_at = uow.clock.now()
+    await uow.session.flush()
+    return procedure
+
+
+async def get_procedure(session: AsyncSession, ma_tthc: str) -> Procedure:
+    procedure = await session.get(Procedure, ma_tthc)
+    if procedure is None:
+        raise NotFound(f"No procedure with code {ma_tthc!r}.", errors=[{"field": "ma_tthc", "message": "unknown procedure"}])
+    return procedure
+
+
+async def list_procedures(session: AsyncSession) -> Sequence[Procedure]:
+    return (await session.scalars(select(Procedure).order_by(Procedure.ma_tthc))).all()
+
+
+async def set_calendar_day(uow: UnitOfWork, day: date, data: CalendarDayIn) -> CalendarDay:
+    """Declare a day worked or not; every service follows through ``calendar.changed``."""
+    override = await uow.session.get(CalendarDay, day)
+    if override is not None and (override.working, override.reason) == (data.working, data.reason):
+        return override
+    if override is None:
+        override = CalendarDay(day=day, working=data.working, reason=data.reason, updated_at=uow.clock.now())
+        uow.session.add(override)
+    else:
+        override.working, override.reason, override.updated_at = data.working, data.reason, uow.clock.now()
+    await uow.session.flush()
+    uow.emit(CalendarChanged(date=day, working=data.working, reason=data.reason))
+    return override
+
+
+async def remove_calendar_day(uow: UnitOfWork, day: date) -> None:
+    override = await uow.session.get(CalendarDay, day)
+    if override is None:
+        raise NotFound(f"No override for {day.isoformat()}.")
+    await uow.session.delete(override)
+    uow.emit(CalendarChanged(date=day, working=override.working, reason=override.reason, removed=True))
+
+
+async def calendar_year(session: AsyncSession, year: int) -> CalendarYear:
+    calendar = await load_calendar(session)
+    overrides = (
+        await session.scalars(
+            select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)).order_by(CalendarDay.day)
+        )
+    ).all()
+    reasons = {o.day: o.reason for o in overrides}
+
+    def out(day: date, working: bool) -> CalendarDayOut:
+        holiday = calendar.holiday_name(day)
+        return CalendarDayOut(date=day, working=working, reason=reasons.get(day) or holiday or "", holiday=holiday)
+
+    return CalendarYear(
+        year=year,
+        non_working_weekdays=[out(day, False) for day, _ in calendar.non_working_weekdays(year)],
+        working_weekend_days=[out(day, True) for day in calendar.working_weekend_days(year)],
+        overrides=[
+            CalendarDayOut(date=o.day, working=o.working, reason=o.reason, holiday=calendar.holiday_name(o.day), updated_at=o.updated_at)
+            for o in overrides
+        ],
+    )

@@ -1,0 +1,277 @@
+"""The national sync format (DongBoHoSoMC / CapNhatTienDoHoSoMC) read record by record.
+
+Field names are the national ones, so a partner's payload validates as is. Timestamps are
+``yyyyMMddHHmmss`` strings in Vietnam time; an empty string means "not set". Unknown fields are
+kept (``extra="allow"``), never dropped. :func:`read_records` turns a batch into accepted models and
+per-record field errors, so one bad record never sinks the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from services.dossiers.codes import Channel, Status, SubjectType
+
+VN_OFFSET = timezone(timedelta(hours=7), "+07")  # Vietnam keeps no daylight saving time
+MA_HO_SO = re.compile(r"^(?P<agency>[0-9A-Za-z.]{1,40})-(?P<day>\d{6})-(?P<seq>\d{4,})$")
+SERVICES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """``yyyyMMddHHmmss`` (Vietnam time) to an aware instant; ``""``/``None`` to ``None``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("the instant has no time zone")
+        return value
+    text = str(value)
+    if len(text) != 14 or not text.isdigit():
+        raise ValueError(f"expected yyyyMMddHHmmss (14 digits), got {text[:40]!r}")
+    try:
+        return datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14]),
+            tzinfo=VN_OFFSET,
+        )
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real date and time ({exc})") from None
+
+
+def format_timestamp(instant: datetime | None) -> str:
+    return "" if instant is None else instant.astimezone(VN_OFFSET).strftime("%Y%m%d%H%M%S")
+
+
+def _empty_to_none(value: object) -> object:
+    return None if value == "" else value
+
+
+Timestamp = Annotated[datetime | None, BeforeValidator(parse_timestamp)]
+Flag = Annotated[Literal[0, 1] | None, BeforeValidator(_empty_to_none)]
+Text = Annotated[str | None, Field(max_length=2000)]
+
+
+class Part(BaseModel):
+    """An item of one of a dossier's lists; unknown fields are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Document(Part):
+    TepDinhKemId: str | None = None
+    TenTepDinhKem: Text = None
+    DuocSoHoa: Flag = None
+    DuocTaiSuDung: Flag = None
+    DuocLayTuKhoDMQG: Flag = None
+
+
+class Fee(Part):
+    TenPhiLePhi: Text = None
+    MaPhiLePhi: str | None = None
+    Gia: Annotated[float | None, BeforeValidator(_empty_to_none), Field(ge=0)] = None
+
+
+class Supplement(Part):
+    HoSoBoSungId: str | None = None
+    NgayBoSung: Timestamp = None
+    NgayTiepNhanBoSung: Timestamp = None
+    NgayHenTraTruoc: Timestamp = None
+    NgayHenTraMoi: Timestamp = None
+
+
+class ResultPaper(Part):
+    TenGiayTo: Text = None
+    DuongDanTepTinKetQua: Text = None
+
+
+class HoSo(BaseModel):
+    """One dossier as the provincial system sends it."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    MaHoSo: str = Field(min_length=1, max_length=64)
+    MaTTHC: str = Field(min_length=1, max_length=64)
+    TenTTHC: Text = None
+    MaLinhVuc: str | None = Field(default=None, max_length=64)
+    TenLinhVuc: Text = None
+    KenhThucHien: Annotated[Channel, BeforeValidator(lambda v: Channel.in_person if v in ("", None) else v)] = (
+        Channel.in_person
+    )
+    ChuHoSo: Text = None
+    SoGiayToChuHoSo: str | None = Field(default=None, max_length=64)
+    LoaiDoiTuong: Annotated[SubjectType | None, BeforeValidator(_empty_to_none)] = None
+    MaDoiTuong: str | None = Field(default=None, max_length=64)
+    Email: str | None = Field(default=None, max_length=320)
+    SoDienThoai: str | None = Field(default=None, max_length=32)
+    DiaChiChuHoSo: Text = None  # not in the national list; read when a partner sends it
+    TrichYeuHoSo: Text = None
+    NgayNopHoSo: Timestamp = None
+    NgayTiepNhan: Timestamp = None
+    NgayHenTra: Timestamp = None
+    TrangThaiHoSo: Status
+    NgayTra: Timestamp = None
+    HinhThuc: Annotated[int | None, BeforeValidator(_empty_to_none)] = None
+    NgayKetThucXuLy: Timestamp = None
+    NgayTuChoi: Timestamp = None
+    DonViXuLy: Text = None
+    NoiNopHoSo: Text = None
+    HoSoCoThanhPhanSoHoa: Flag = None
+    TaiKhoanDuocXacThucVoiVNeID: Flag = None
+    DuocThanhToanTrucTuyen: Annotated[Literal[0, 1, 2] | None, BeforeValidator(_empty_to_none)] = None
+    TaiLieuNop: list[Document] = Field(default_factory=list, max_length=500)
+    DanhSachLePhi: list[Fee] = Field(default_factory=list, max_length=100)
+    DanhSachHoSoBoSung: list[Supplement] = Field(default_factory=list, max_length=100)
+    DanhSachGiayToKetQua: list[ResultPaper] = Field(default_factory=list, max_length=100)
+
+    @field_validator("MaHoSo")
+    @classmethod
+    def _national_pattern(cls, value: str) -> str:
+        match = MA_HO_SO.match(value)
+        if match is None:
+            raise ValueError("expected <agency id>-YYMMDD-<sequence of at least 4 digits>, e.g. 000.00.15.H10-240101-0001")
+        day = match["day"]
+        try:
+            date(2000 + int(day[:2]), int(day[2:4]), int(day[4:6]))
+        except ValueError:
+            raise ValueError(f"YYMMDD part {day!r} is not a real date") from None
+        return value
+
+    @model_validator(mode="after")
+    def _coherent_dates(self) -> HoSo:
+        status = self.TrangThaiHoSo
+        if status is not Status.registered and status is not Status.not_received:
+            for name in ("NgayTiepNhan", "NgayHenTra"):
+                if getattr(self, name) is None:
+                    raise _field_error(name, f"required once the dossier is received (TrangThaiHoSo={int(status)})")
+        if self.NgayHenTra and self.NgayTiepNhan and self.NgayHenTra < self.NgayTiepNhan:
+            raise _field_error("NgayHenTra", "is before NgayTiepNhan")
+        if status.is_finished and self.finished_at is None:
+            raise _field_error(
+                "NgayKetThucXuLy", f"required when TrangThaiHoSo={int(status)} (the end of processing decides timeliness)"
+            )
+        return self
+
+    @property
+    def agency(self) -> str:
+        return self.MaHoSo.rsplit("-", 2)[0]
+
+    @property
+    def finished_at(self) -> datetime | None:
+        """End of processing by the QĐ 766 rule: finished (9), else returned (10), else refused/stopped."""
+        status = self.TrangThaiHoSo
+        if status is Status.returned:
+            return self.NgayKetThucXuLy or self.NgayTra
+        if status is Status.not_received:
+            return self.NgayTuChoi or self.NgayKetThucXuLy
+        if status.is_finished:
+            return self.NgayKetThucXuLy or self.NgayTuChoi
+        return None
+
+    @property
+    def due_at(self) -> datetime | None:
+        """The due time in force: NgayHenTra, or a later date a supplement episode moved it to."""
+        moved = [s.NgayHenTraMoi for s in self.DanhSachHoSoBoSung if s.NgayHenTraMoi is not None]
+        return max([self.NgayHenTra, *moved]) if moved and self.NgayHenTra else self.NgayHenTra
+
+    @property
+    def original_due_at(self) -> datetime | None:
+        """The due time first promised, before any supplement moved it."""
+        earlier = [s.NgayHenTraTruoc for s in self.DanhSachHoSoBoSung if s.NgayHenTraTruoc is not None]
+        return earlier[0] if earlier else self.NgayHenTra
+
+    @property
+    def state_at(self) -> datetime | None:
+        """The latest thing that happened to the dossier, to order copies of it."""
+        stamps = [self.NgayNopHoSo, self.NgayTiepNhan, self.NgayKetThucXuLy, self.NgayTra, self.NgayTuChoi]
+        for s in self.DanhSachHoSoBoSung:
+            stamps += [s.NgayBoSung, s.NgayTiepNhanBoSung]
+        return max((s for s in stamps if s is not None), default=None)
+
+
+class TienDo(BaseModel):
+    """One progress step (CapNhatTienDoHoSoMC)."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    MaHoSo: str = Field(min_length=1, max_length=64)
+    NguoiXuLy: Text = None
+    ChucDanh: Text = None
+    ThoiDiemXuLy: Annotated[datetime, BeforeValidator(parse_timestamp)]
+    PhongBanXuLy: Text = None
+    NoiDungXuLy: Text = None
+    TrangThai: Status
+    NgayBatDau: Timestamp = None
+    NgayKetThucTheoQuyDinh: Timestamp = None
+
+
+class _FieldError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _field_error(name: str, message: str) -> _FieldError:
+    return _FieldError(name, message)
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+@dataclass
+class Rejected:
+    index: int
+    ma_ho_so: str | None
+    errors: list[dict[str, str]]
+
+
+@dataclass
+class ReadBatch(Generic[R]):
+    """A batch split into valid records (with their index in the batch) and rejected ones."""
+
+    accepted: list[tuple[int, R]] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def read_records(data: Sequence[Any], model: type[R], *, unique: bool = True) -> ReadBatch[R]:
+    """Validate each record on its own; with ``unique``, a MaHoSo seen earlier in the batch is rejected."""
+    batch: ReadBatch[R] = ReadBatch()
+    first_index: dict[str, int] = {}
+    validate: Callable[[Any], R] = model.model_validate
+    for index, raw in enumerate(data):
+        key = raw.get("MaHoSo") if isinstance(raw, dict) else None
+        key = key if isinstance(key, str) else None
+        if not isinstance(raw, dict):
+            batch.rejected.append(Rejected(index, None, [{"field": "", "message": "a record must be a JSON object"}]))
+            continue
+        if unique and key is not None and key in first_index:
+            batch.rejected.append(
+                Rejected(index, key, [{"field": "MaHoSo", "message": f"duplicate in this batch (first at index {first_index[key]})"}])
+            )
+            continue
+        try:
+            record = validate(raw)
+        except ValidationError as exc:
+            batch.rejected.append(Rejected(index, key, _errors(exc)))
+            continue
+        if key is not None:
+            first_index[key] = index
+        batch.accepted.append((index, record))
+    return batch
+
+
+def _errors(exc: ValidationError) -> list[dict[str, str]]:
+    errors = []
+    for err in exc.errors():
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, _FieldError):
+            errors.append({"field": cause.field, "message": cause.message})
+            continue
+        message = err["msg"].removeprefix("Value error, ")
+        errors.append({"field": ".".join(str(p) for p in err["loc"]), "message": message})
+    return errors

@@ -1,0 +1,147 @@
+"""Upserting what the provincial system sends: idempotent by MaHoSo, order-tolerant, per-record results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from services.dossiers import lifecycle, store
+from services.dossiers import rows as r
+from services.dossiers.codes import Origin, Status
+from services.dossiers.dvcqg import HoSo, ReadBatch, Rejected, TienDo, read_records
+from shared.calendar import WorkingCalendar
+from shared.events import DomainEvent
+from shared.uow import UnitOfWork
+
+
+class Outcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    rejected = "rejected"
+
+
+@dataclass
+class RecordResult:
+    index: int
+    ma_ho_so: str | None
+    result: Outcome
+    errors: list[dict[str, str]] = field(default_factory=list)
+    note: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"index": self.index, "MaHoSo": self.ma_ho_so, "result": self.result.value}
+        if self.errors:
+            body["errors"] = self.errors
+        if self.note:
+            body["note"] = self.note
+        return body
+
+
+@dataclass
+class Plan:
+    """What one pass decided: rows to insert or update, events, and results by batch index."""
+
+    inserts: list[r.Row] = field(default_factory=list)
+    updates: list[r.Row] = field(default_factory=list)
+    events: dict[str, list[DomainEvent]] = field(default_factory=dict)
+    results: dict[int, RecordResult] = field(default_factory=dict)
+
+
+def rejected(items: list[Rejected]) -> list[RecordResult]:
+    return [RecordResult(x.index, x.ma_ho_so, Outcome.rejected, x.errors) for x in items]
+
+
+async def ingest_dossiers(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordResult]:
+    """Upsert a DongBoHoSoMC batch; valid records are stored, invalid ones reported, in one transaction."""
+    batch: ReadBatch[HoSo] = read_records(data, HoSo)
+    session, now = uow.session, uow.clock.now()
+    calendar = await store.load_calendar(session)
+    units = await store.units_named(session, {h.DonViXuLy for _, h in batch.accepted if h.DonViXuLy})
+    fresh = {
+        h.MaHoSo: (i, r.row_from_hoso(h, data[i], unit_code=units.get(h.DonViXuLy or "", h.agency), calendar=calendar))
+        for i, h in batch.accepted
+    }
+    results = rejected(batch.rejected)
+    pending = fresh
+    while pending:  # a second pass only for keys a concurrent writer inserted meanwhile
+        stored = await store.load_rows(session, pending.keys())
+        plan = Plan()
+        for key, (index, new) in pending.items():
+            _decide(plan, index, new, stored.get(key), now, calendar)
+        inserted = await store.insert_new(session, plan.inserts)
+        await store.update_rows(session, plan.updates)
+        pending = {k: fresh[k] for k in (row["ma_ho_so"] for row in plan.inserts) if k not in inserted}
+        for key, events in plan.events.items():
+            if key not in pending:
+                for event in events:
+                    uow.emit(event)
+        results += [res for res in plan.results.values() if res.ma_ho_so not in pending]
+    return sorted(results, key=lambda x: x.index)
+
+
+def _decide(plan: Plan, index: int, new: r.Row, old: r.Row | None, now: datetime, calendar: WorkingCalendar) -> None:
+    key = new["ma_ho_so"]
+    if old is None:
+        new = dict(new)  # kept pristine for a second pass
+        plan.events[key] = lifecycle.create(new, now, calendar)
+        plan.inserts.append(new)
+        plan.results[index] = RecordResult(index, key, Outcome.created)
+    elif old["origin"] != Origin.sync:
+        error = {"field": "MaHoSo", "message": "this dossier was received here, not in the provincial system"}
+        plan.results[index] = RecordResult(index, key, Outcome.rejected, [error])
+    elif old["content_hash"] == new["content_hash"]:
+        plan.results[index] = RecordResult(index, key, Outcome.unchanged)
+    elif lifecycle.is_stale(old, new["state_at"], new["state_rank"]):
+        plan.results[index] = RecordResult(index, key, Outcome.unchanged, note="stale: a newer state is stored")
+    else:
+        row, plan.events[key] = lifecycle.merge_sync(old, new, now, calendar)
+        plan.updates.append(row)
+        plan.results[index] = RecordResult(index, key, Outcome.updated)
+
+
+async def ingest_progress(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordResult]:
+    """Apply CapNhatTienDoHoSoMC steps in time order; a step older than the stored state changes nothing."""
+    batch: ReadBatch[TienDo] = read_records(data, TienDo, unique=False)
+    session, now = uow.session, uow.clock.now()
+    calendar = await store.load_calendar(session)
+    stored = await store.load_rows(session, {s.MaHoSo for _, s in batch.accepted})
+    results = rejected(batch.rejected)
+    changed: dict[str, r.Row] = {}
+    for index, step in sorted(batch.accepted, key=lambda item: item[1].ThoiDiemXuLy):
+        row = changed.get(step.MaHoSo) or stored.get(step.MaHoSo)
+        outcome = _apply_step(uow, row, step, now, calendar)
+        if isinstance(outcome, RecordResult):
+            results.append(RecordResult(index, step.MaHoSo, outcome.result, outcome.errors, outcome.note))
+            continue
+        changed[step.MaHoSo] = outcome
+        results.append(RecordResult(index, step.MaHoSo, Outcome.updated))
+    await store.update_rows(session, changed.values())
+    return sorted(results, key=lambda x: x.index)
+
+
+def _apply_step(uow: UnitOfWork, row: r.Row | None, step: TienDo, now: datetime, calendar: WorkingCalendar) -> r.Row | RecordResult:
+    key = step.MaHoSo
+    if row is None:
+        return RecordResult(0, key, Outcome.rejected, [{"field": "MaHoSo", "message": "unknown dossier: send it with DongBoHoSoMC first"}])
+    at = step.ThoiDiemXuLy
+    if any(h["status"] == int(step.TrangThai) and h["at"] == r.iso(at) for h in row["status_history"]):
+        return RecordResult(0, key, Outcome.unchanged)
+    if lifecycle.is_stale(row, at, r.PROGRESS_RANK[step.TrangThai]):
+        return RecordResult(0, key, Outcome.unchanged, note="stale: a newer state is stored")
+    row = {**row}
+    details = {
+        "actor": step.NguoiXuLy,
+        "title": step.ChucDanh,
+        "department": step.PhongBanXuLy,
+        "note": step.NoiDungXuLy,
+    }
+    events = lifecycle.change_status(
+        row, Status(step.TrangThai), at, now, calendar, source="sync", details=details, due_by_partner=step.NgayKetThucTheoQuyDinh
+    )
+    for event in events:
+        uow.emit(event)
+    return row

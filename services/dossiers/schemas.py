@@ -1,0 +1,187 @@
+"""Pydantic input/output of the dossiers API (REST and the payloads GraphQL mirrors)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from services.dossiers.codes import Channel, Status, SubjectType, Timeliness
+from shared.calendar import DurationUnit
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FeeIn(Strict):
+    code: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=500)
+    amount: float = Field(ge=0)
+
+
+class ProcedureIn(Strict):
+    name: str = Field(min_length=1, max_length=1000, examples=["Đăng ký khai sinh"])
+    field_code: str | None = Field(default=None, max_length=64, examples=["G09"])
+    field_name: str | None = Field(default=None, max_length=500, examples=["Hộ tịch"])
+    amount: float = Field(gt=0, le=3650, description="Legal processing time", examples=[15])
+    unit: DurationUnit = Field(examples=["working_days"])
+    same_day_cutoff: bool = Field(default=False, description="Receipts after 15:00 count from the next working day")
+    fees: list[FeeIn] = Field(default_factory=list, max_length=50)
+    level: Literal["province", "commune", "department", "centre", "district"] | None = None
+
+
+class ProcedureOut(ProcedureIn):
+    model_config = ConfigDict(from_attributes=True)
+
+    ma_tthc: str
+    version: int
+    updated_at: datetime
+
+
+class CalendarDayIn(Strict):
+    working: bool = Field(description="true: a working day (e.g. a make-up Saturday); false: a day off")
+    reason: str = Field(min_length=1, max_length=500, examples=["Nghỉ bù theo Thông báo của Bộ Nội vụ"])
+
+
+class CalendarDayOut(CalendarDayIn):
+    date: date
+    holiday: str | None = None
+    updated_at: datetime | None = None
+
+
+class CalendarYear(BaseModel):
+    year: int
+    non_working_weekdays: list[CalendarDayOut]
+    working_weekend_days: list[CalendarDayOut]
+    overrides: list[CalendarDayOut]
+
+
+class DueOut(BaseModel):
+    start: datetime
+    counted_from: datetime
+    due: datetime
+
+
+class ApplicantIn(Strict):
+    name: str = Field(min_length=1, max_length=300, examples=["Trần Văn Bình"])
+    id_number: str | None = Field(default=None, max_length=64)
+    type: SubjectType = SubjectType.citizen
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{6,20}$")
+    address: str | None = Field(default=None, max_length=500)
+
+
+class DocumentIn(Strict):
+    name: str = Field(min_length=1, max_length=500)
+    digitised: bool = False
+    reused: bool = False
+
+
+class IntakeIn(Strict):
+    agency: str = Field(pattern=r"^[0-9A-Za-z.]{1,40}$", description="Electronic id of the receiving agency", examples=["000.00.12.H42"])
+    ma_tthc: str = Field(min_length=1, max_length=64, examples=["1.001612"])
+    channel: Channel = Channel.in_person
+    applicant: ApplicantIn
+    summary: str | None = Field(default=None, max_length=2000)
+    received_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
+    unit: str | None = Field(default=None, max_length=64, description="Handling unit code when not the agency itself")
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=200)
+    paid_online: Literal[0, 1, 2] | None = None
+
+
+class TransitionIn(Strict):
+    to: Status = Field(description="TrangThaiHoSo to move to", examples=[4])
+    at: AwareDatetime | None = Field(default=None, description="Defaults to now")
+    actor: str | None = Field(default=None, max_length=300)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class StatusStep(BaseModel):
+    status: int
+    label: str
+    at: datetime | None
+    source: str
+    actor: str | None = None
+    title: str | None = None
+    department: str | None = None
+    note: str | None = None
+
+
+class Pause(BaseModel):
+    requested_at: datetime | None
+    resumed_at: datetime | None
+    working_seconds: int | None
+    due_before: datetime | None = None
+    due_after: datetime | None = None
+
+
+class DueChange(BaseModel):
+    due_at: datetime | None
+    previous_due_at: datetime | None = None
+    at: datetime | None
+    reason: str
+
+
+class DossierOut(BaseModel):
+    ma_ho_so: str
+    origin: str
+    status: int
+    status_label: str
+    unit: str
+    agency: str
+    procedure: dict[str, Any]
+    channel: int
+    applicant: dict[str, Any]
+    summary: str | None
+    submitted_at: datetime | None
+    received_at: datetime | None
+    due_at: datetime | None
+    original_due_at: datetime | None
+    finished_at: datetime | None
+    returned_at: datetime | None
+    timeliness: Timeliness | None
+    on_time: bool | None = Field(description="Finished early or on time (null while open)")
+    rule_set: str
+    supplement_count: int
+    paid_online: int | None
+    digitised: int | None
+    pauses: list[Pause]
+    status_history: list[StatusStep]
+    due_history: list[DueChange]
+    apology: dict[str, Any] | None
+    documents: list[dict[str, Any]]
+    fees: list[dict[str, Any]]
+    result_papers: list[dict[str, Any]]
+    extra: dict[str, Any]
+    version: int
+    updated_at: datetime
+
+    @field_validator("status_history", mode="before")
+    @classmethod
+    def _labels(cls, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**s, "label": Status(s["status"]).label} for s in steps]
+
+
+class DossierPage(BaseModel):
+    items: list[DossierOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+class SyncResult(BaseModel):
+    index: int
+    MaHoSo: str | None
+    result: Literal["created", "updated", "unchanged", "rejected"]
+    errors: list[dict[str, str]] = Field(default_factory=list)
+    note: str | None = None
+
+
+class SyncReport(BaseModel):
+    service: str
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    results: list[SyncResult]

@@ -1,0 +1,72 @@
+"""Reading and writing dossier rows in bulk, and the reference data that ingest needs."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.dossiers.models import CalendarDay, Dossier, UnitReplica
+from services.dossiers.rows import Row
+from shared.calendar import WorkingCalendar
+from shared.db import on_postgres, upsert
+
+DOSSIERS = Dossier.__table__
+COLUMNS = [c.name for c in DOSSIERS.columns]
+_UPDATE = (
+    update(DOSSIERS)
+    .where(DOSSIERS.c.ma_ho_so == bindparam("key_"))
+    .values({name: bindparam(name) for name in COLUMNS if name != "ma_ho_so"})
+)
+
+
+async def load_rows(session: AsyncSession, keys: Collection[str], *, lock: bool = True) -> dict[str, Row]:
+    """The stored rows of ``keys``, locked for the rest of the transaction on PostgreSQL."""
+    if not keys:
+        return {}
+    query = select(DOSSIERS).where(DOSSIERS.c.ma_ho_so.in_(list(keys)))
+    if lock and on_postgres(session):
+        query = query.with_for_update()
+    result = await session.execute(query)
+    return {row["ma_ho_so"]: dict(row) for row in result.mappings()}
+
+
+async def insert_new(session: AsyncSession, rows: Sequence[Row]) -> set[str]:
+    """Insert rows whose key is free; returns the keys inserted (a concurrent writer may have won others)."""
+    if not rows:
+        return set()
+    statement = upsert(session, DOSSIERS).on_conflict_do_nothing(index_elements=["ma_ho_so"]).returning(DOSSIERS.c.ma_ho_so)
+    result = await session.execute(statement, [{name: row[name] for name in COLUMNS} for row in rows])
+    return set(result.scalars())
+
+
+async def update_rows(session: AsyncSession, rows: Iterable[Row]) -> None:
+    params = [{"key_": row["ma_ho_so"], **{n: row[n] for n in COLUMNS if n != "ma_ho_so"}} for row in rows]
+    if params:
+        await session.execute(_UPDATE, params)
+
+
+async def load_calendar(session: AsyncSession) -> WorkingCalendar:
+    """The holiday calendar with the administrators' overrides (a small table, read per use)."""
+    overrides = (await session.execute(select(CalendarDay.day, CalendarDay.working))).all()
+    return WorkingCalendar(overrides={day: working for day, working in overrides})
+
+
+async def units_named(session: AsyncSession, names: Collection[str]) -> dict[str, str]:
+    """Registered units whose name is one of ``names`` (DonViXuLy), name → code."""
+    if not names:
+        return {}
+    result = await session.execute(select(UnitReplica.name, UnitReplica.code).where(UnitReplica.name.in_(list(names))))
+    return {name: code for name, code in result.all()}
+
+
+async def unit_and_descendants(session: AsyncSession, code: str) -> list[str]:
+    """A unit's code and those of every unit below it in the registry."""
+    links: dict[str | None, list[str]] = {}
+    for child, parent in (await session.execute(select(UnitReplica.code, UnitReplica.parent_code))).all():
+        links.setdefault(parent, []).append(child)
+    found, frontier = [code], [code]
+    while frontier:
+        frontier = [c for p in frontier for c in links.get(p, []) if c not in found]
+        found += frontier
+    return found

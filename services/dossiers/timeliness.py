@@ -1,0 +1,57 @@
+"""On time, late, early (QĐ 766, DOMAIN.md §4) and when the next late-detection alarm rings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.calendar import WorkingCalendar
+from shared.clock import VN_TZ
+
+from services.dossiers.codes import Timeliness
+
+DUE_SOON = "due_soon"
+OVERDUE = "overdue"
+OVERDUE_AFTER_APOLOGY = "overdue_after_apology"
+
+
+def judge(finished_at: datetime, due_at: datetime | None, supplement_count: int) -> Timeliness:
+    """A finished dossier: late after more than one supplement request or past its due time;
+    early when finished on a day before the due day; otherwise on time."""
+    if supplement_count > 1:
+        return Timeliness.late
+    if due_at is None:
+        return Timeliness.on_time
+    if finished_at > due_at:
+        return Timeliness.late
+    if finished_at.astimezone(VN_TZ).date() < due_at.astimezone(VN_TZ).date():
+        return Timeliness.early
+    return Timeliness.on_time
+
+
+def open_timeliness(now: datetime, due_at: datetime | None, calendar: WorkingCalendar) -> Timeliness:
+    if due_at is None:
+        return Timeliness.open_on_track
+    if now >= due_at:
+        return Timeliness.open_overdue
+    if now >= calendar.one_working_day_before(due_at):
+        return Timeliness.open_due_soon
+    return Timeliness.open_on_track
+
+
+def next_alarm(
+    now: datetime, due_at: datetime | None, *, apologised: bool, calendar: WorkingCalendar
+) -> tuple[datetime | None, str | None]:
+    """The next alarm of an open dossier that is not waiting for the applicant.
+
+    Before the apology deadline: ``due_soon`` then; past it but before due: ``due_soon`` at once;
+    past due: ``overdue`` at once (never a ``due_soon`` for a dossier that arrives late). After an
+    apology, only ``overdue_after_apology`` at the new due time. Firing is made exactly-once by the
+    alarms table, so planning may propose an alarm that already rang.
+    """
+    if due_at is None:
+        return None, None
+    if apologised:
+        return due_at, OVERDUE_AFTER_APOLOGY
+    if now >= due_at:
+        return due_at, OVERDUE
+    return calendar.one_working_day_before(due_at), DUE_SOON

@@ -1,0 +1,84 @@
+"""A running dossiers service (SQLite and PostgreSQL) on a manual clock, with an HTTP client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from services.catalog import definitions
+from shared.app_factory import create_root_app
+from shared.clock import VN_TZ, ManualClock
+from shared.runtime import Runtime
+
+EXAMPLES = Path(__file__).parents[3] / "fixtures" / "dvcqg"
+
+
+def example(name: str) -> dict[str, Any]:
+    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+@dataclass
+class Dossiers:
+    runtime: Runtime
+    client: httpx.AsyncClient
+    clock: ManualClock
+
+    async def events(self, kind: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
+        """Events the service committed to its outbox, oldest first, as CloudEvent dicts."""
+        outbox = self.runtime["dossiers"].definition.tables.outbox
+        query = select(outbox.c.payload).order_by(outbox.c.id)
+        if kind:
+            query = query.where(outbox.c.type == f"vn.cchc.{kind}.v1")
+        if key:
+            query = query.where(outbox.c.key == key)
+        async with self.runtime["dossiers"].db.session() as session:
+            return [json.loads(p) for p in (await session.scalars(query)).all()]
+
+    async def push(self, records: list[dict[str, Any]], service: str = "DongBoHoSoMC") -> dict[str, Any]:
+        response = await self.client.post("/dossiers/v1/sync/dvcqg", json={"service": service, "isUpdating": False, "data": records})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def get(self, ma_ho_so: str) -> dict[str, Any]:
+        response = await self.client.get(f"/dossiers/v1/dossiers/{ma_ho_so}")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@asynccontextmanager
+async def _noop(_: Any) -> AsyncIterator[None]:
+    yield
+
+
+@pytest.fixture
+async def start_dossiers(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
+    started: list[tuple[Runtime, httpx.AsyncClient]] = []
+
+    async def start(now: datetime = datetime(2024, 4, 15, 8, 0, tzinfo=VN_TZ), **overrides: Any) -> Dossiers:
+        settings = await make_settings("dossiers", **overrides)
+        clock = ManualClock(now)
+        runtime = Runtime(definitions(["dossiers"]), settings, clock=clock)
+        await runtime.start(migrate=True)
+        app = create_root_app(list(runtime.contexts.values()), _noop)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
+        started.append((runtime, client))
+        return Dossiers(runtime, client, clock)
+
+    yield start
+    for runtime, client in started:
+        await client.aclose()
+        await runtime.stop()
+
+
+@pytest.fixture
+async def dossiers(start_dossiers: Callable[..., Any]) -> Dossiers:
+    return await start_dossiers()
