@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff: float = Field(default=0.2, ge=0, description="first retry delay in seconds, doubled each try")
 
+    dossiers_pull_url: str | None = Field(default=None, description="the provincial system's change feed; no pulling when unset")
+    dossiers_pull_token: SecretStr | None = None
+    dossiers_pull_interval: float = Field(default=30.0, gt=0, description="seconds between polls once the feed is drained")
+    dossiers_pull_page_size: int = Field(default=500, ge=1, le=1000)
+
     log_level: str = "INFO"
     log_json: bool = True
 
