@@ -55,6 +55,7 @@ PROGRESS_TEXT = {
 }
 DESK_TITLE = "Công chức Bộ phận một cửa"
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 
 
 class Event(NamedTuple):
@@ -207,12 +208,12 @@ class ProvincialWorkload:
 
         outcome = rng.random()
         if outcome < WITHDRAWN + STOPPED:
-            ended = calendar.start_of_count(working + _span(working, due) * rng.uniform(0.1, 0.9))
+            ended = calendar.start_of_count(_between_instants(rng, working, due, 0.1, 0.9))
             events.append(Event(ended, 7 if outcome < WITHDRAWN else 8, {"NgayKetThucXuLy": stamp(ended)}, due_at))
             return tuple(events), counted_from
         if rng.random() < SUPPLEMENT:
-            asked = calendar.start_of_count(working + _span(working, due) * rng.uniform(0.1, 0.5))
-            back = calendar.start_of_count(asked + timedelta(hours=rng.uniform(20, 120)))
+            asked = calendar.start_of_count(_between_instants(rng, working, due, 0.1, 0.5))
+            back = calendar.start_of_count(asked + HOUR * _between(rng, 20, 120))
             request = {
                 "HoSoBoSungId": f"{code}-BS1",
                 "NguoiYeuCauBoSung": procedure.officer,
@@ -230,9 +231,9 @@ class ProvincialWorkload:
             events.append(Event(back, 4, {"DanhSachHoSoBoSung": [answered], "NgayHenTra": due_at}, due_at))
             working = back
         if rng.random() < LATE:
-            finished = calendar.start_of_count(due + timedelta(hours=rng.uniform(1, 72)))
+            finished = calendar.start_of_count(due + MINUTE * _between(rng, 60, 72 * 60))
         else:
-            finished = calendar.start_of_count(working + _span(working, due) * rng.uniform(0.3, 0.95))
+            finished = calendar.start_of_count(_between_instants(rng, working, due, 0.3, 0.95))
             if finished > due:
                 finished = max(working + MINUTE, due - MINUTE * _between(rng, 1, 30))
         result_id = f"{rng.getrandbits(64):016x}"
@@ -360,8 +361,10 @@ def _person(rng: random.Random) -> str:
     return f"{_pick(rng, FAMILY_NAMES)} {_pick(rng, MIDDLE_NAMES)} {_pick(rng, GIVEN_NAMES)}"
 
 
-def _span(begin: datetime, end: datetime) -> timedelta:
-    return max(end - begin, timedelta(minutes=10))
+def _between_instants(rng: random.Random, begin: datetime, end: datetime, low: float, high: float) -> datetime:
+    """An instant a random share (``low`` to ``high``) of the way from ``begin`` to ``end``, to the second."""
+    span = max((end - begin).total_seconds(), 600)
+    return begin + timedelta(seconds=int(span * rng.uniform(low, high)))
 
 
 def _seconds(start: object, end: object) -> int:
