@@ -7,6 +7,8 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
@@ -14,7 +16,9 @@ import uvicorn
 from services.catalog import definitions
 from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
+from services.dossiers.simulator.server import Options, serve
 from shared.catalogue import asyncapi_document
+from shared.clock import VN_TZ
 from shared.logs import configure_logging
 from shared.runtime import Runtime
 from shared.service import ServiceDefinition
@@ -61,6 +65,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--data-dir", type=Path)
         sub.set_defaults(command=handler)
 
+    simulate = commands.add_parser("simulate", help="simulated partner systems for demos and tests")
+    partners = simulate.add_subparsers(required=True, metavar="SYSTEM")
+    provincial = partners.add_parser("provincial", help="a provincial one-stop system: pull API, optional push")
+    provincial.add_argument("--host", default="127.0.0.1")
+    provincial.add_argument("--port", type=int, default=8100)
+    provincial.add_argument("--seed", type=int, default=1)
+    provincial.add_argument("--rate", type=float, default=120.0, help="dossiers per simulated office hour, province-wide")
+    provincial.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    provincial.add_argument("--start", type=_instant, help="simulated start, ISO date or instant (Vietnam time if naive; default now)")
+    provincial.add_argument("--backlog", type=int, default=0, help="dossiers that have arrived before serving starts")
+    provincial.add_argument("--push-to", metavar="URL", help="also POST DongBoHoSoMC batches there")
+    provincial.add_argument("--token", help="bearer token the pull API requires and pushes carry")
+    provincial.set_defaults(command=_simulate_provincial)
+
     catalogue = commands.add_parser("catalogue", help="write the AsyncAPI events catalogue")
     catalogue.add_argument("--output", type=Path, default=Path("docs/asyncapi.json"))
     catalogue.set_defaults(command=_catalogue)
@@ -80,6 +98,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     runtime = Runtime(definitions([args.service]), settings)
     uvicorn.run(runtime.app(migrate=args.migrate), host=args.host, port=args.port, log_config=None)
+
+
+def _simulate_provincial(args: argparse.Namespace, settings: Settings) -> None:
+    options = {field.name: getattr(args, field.name) for field in fields(Options)}
+    serve(Options(**{**options, "start": args.start or datetime.now(VN_TZ)}))
+
+
+def _instant(text: str) -> datetime:
+    instant = datetime.fromisoformat(text)
+    return instant if instant.tzinfo else instant.replace(tzinfo=VN_TZ)
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> None:

@@ -17,3 +17,5 @@ DEAD_LETTERS = Counter("cchc_dead_letters_total", "Events set aside after bounde
 CONSUMER_LAG = Gauge(
     "cchc_consumer_lag", "Messages on the bus not yet consumed", ["consumer", "topic", "partition"]
 )
+PULL_RECORDS = Counter("cchc_pull_records_total", "Records a pull connector fetched and applied", ["source"])
+PULL_ERRORS = Counter("cchc_pull_errors_total", "Failed polls of a pull connector, by kind", ["source", "kind"])

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     dossiers_late_max_sleep: float = Field(
         default=60.0, gt=0, description="longest the late-detection scheduler sleeps before re-reading the next due instant"
     )
+    dossiers_pull_url: str | None = Field(default=None, description="the provincial system's change feed; no pulling when unset")
+    dossiers_pull_token: SecretStr | None = None
+    dossiers_pull_interval: float = Field(default=30.0, gt=0, description="seconds between polls once the feed is drained")
+    dossiers_pull_page_size: int = Field(default=500, ge=1, le=1000)
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -1,0 +1,122 @@
+"""The pull API of the simulated province (docs/provincial-pull-api.md) and ``cchc simulate provincial``."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Header, Query
+from fastapi.responses import JSONResponse
+
+from services.dossiers.simulator.province import ChangeFeed, CursorError, Province
+from services.dossiers.simulator.push import Pusher
+from services.dossiers.simulator.workload import ProvincialWorkload, stamp
+from shared.calendar import WorkingCalendar
+from shared.clock import Clock
+
+MAX_PAGE = 1000
+Cursor = Annotated[str, Query(description="opaque; empty for the beginning")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Authorization = Annotated[str | None, Header()]
+
+
+class SimulatedClock:
+    """Simulated time: ``start``, then ``speed`` simulated seconds per real second."""
+
+    def __init__(self, start: datetime, speed: float) -> None:
+        self.start, self.speed = start, speed
+        self._origin = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._origin) * self.speed)
+
+
+def create_app(province: Province, clock: Clock, token: str | None = None, push_to: str | None = None) -> FastAPI:
+    """The provincial system's pull API over ``province``, brought up to ``clock`` at each request;
+    with ``push_to``, it also pushes every change there while it runs."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if push_to is None:
+            yield
+            return
+        stop = asyncio.Event()
+        async with httpx.AsyncClient(timeout=30) as client:
+            task = asyncio.create_task(Pusher(client, push_to, province, clock, token=token).run(stop))
+            try:
+                yield
+            finally:
+                stop.set()
+                await task
+
+    app = FastAPI(title="Hệ thống thông tin giải quyết TTHC (mô phỏng)", lifespan=lifespan)
+    def page(service: str, feed: ChangeFeed, render: Callable, cursor: str, limit: int, authorization: str | None) -> JSONResponse:
+        if token is not None and not _bearer_matches(authorization, token):
+            return JSONResponse({"detail": "missing or wrong bearer token"}, 401, headers={"WWW-Authenticate": "Bearer"})
+        province.advance(clock.now())
+        try:
+            keys, position, has_more = feed.page(province.position(cursor), limit)
+        except CursorError as error:
+            return JSONResponse({"detail": str(error)}, 400)
+        data = [render(key) for key in keys]
+        return JSONResponse({"service": service, "data": data, "next_cursor": province.cursor(position), "has_more": has_more})
+
+    @app.get("/dvcqg/hoso", summary="Dossiers changed after the cursor (DongBoHoSoMC), in change order")
+    def hoso(cursor: Cursor = "", limit: Limit = 500, authorization: Authorization = None) -> JSONResponse:
+        return page("DongBoHoSoMC", province.records, province.record, cursor, limit, authorization)
+
+    @app.get("/dvcqg/tien-do", summary="Progress records after the cursor (CapNhatTienDoHoSoMC)")
+    def tien_do(cursor: Cursor = "", limit: Limit = 500, authorization: Authorization = None) -> JSONResponse:
+        return page("CapNhatTienDoHoSoMC", province.progress, province.progress_record, cursor, limit, authorization)
+
+    @app.get("/", summary="Simulated time and counts")
+    def status() -> dict[str, object]:
+        province.advance(clock.now())
+        return {"simulated_now": stamp(province.now), "dossiers": province.arrived, "changes": province.records.position}
+
+    return app
+
+
+def _bearer_matches(authorization: str | None, token: str) -> bool:
+    scheme, _, value = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and secrets.compare_digest(value.encode(), token.encode())
+
+
+@dataclass(frozen=True)
+class Options:
+    """What ``cchc simulate provincial`` was asked for."""
+
+    host: str
+    port: int
+    seed: int
+    rate: float
+    speed: float
+    start: datetime
+    backlog: int
+    push_to: str | None
+    token: str | None
+
+
+def serve(options: Options) -> None:
+    """Build the province, fill its backlog, then serve the pull API (and push, if asked) until stopped."""
+    workload = ProvincialWorkload(options.seed, WorkingCalendar(), rate=options.rate)
+    province = Province(workload, options.start)
+    province.admit(options.backlog)
+    clock = SimulatedClock(province.now, options.speed)
+    app = create_app(province, clock, options.token, options.push_to)
+    print(
+        f"cchc: simulated province on http://{options.host}:{options.port}/dvcqg/hoso, "
+        f"{province.arrived} dossiers at {province.now:%Y-%m-%d %H:%M} (simulated), x{options.speed:g}",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=options.host, port=options.port, log_config=None)
+
