@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.dossiers.api import router
+from services.dossiers.demo import load_demo
 from services.dossiers.graphql import Query
 from services.dossiers.handlers import SUBSCRIPTIONS
 from services.dossiers.models import Base, kernel
+from services.dossiers.pulling import run_pull
 from services.dossiers.scheduler import run_late_detection
 from shared.service import ServiceDefinition
 
@@ -20,5 +22,6 @@ service = ServiceDefinition(
     router=router,
     graphql_query=Query,
     subscriptions=SUBSCRIPTIONS,
-    workers=[run_late_detection],
+    workers=[run_late_detection, run_pull],
+    load_demo=load_demo,
 )

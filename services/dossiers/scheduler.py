@@ -36,9 +36,9 @@ async def sweep_all(context: ServiceContext, now: datetime) -> int:
         async with context.uow() as uow:
             handled = await late.sweep_batch(uow, now)
             await uow.commit()
-        total += handled
-        if handled < late.SWEEP_BATCH:
+        if handled == 0:  # a due_soon that rang late leaves an overdue due now: loop until nothing is due
             return total
+        total += handled
 
 
 def poke(context: ServiceContext) -> None:

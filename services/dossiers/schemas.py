@@ -25,7 +25,7 @@ class ProcedureIn(Strict):
     name: str = Field(min_length=1, max_length=1000, examples=["Đăng ký khai sinh"])
     field_code: str | None = Field(default=None, max_length=64, examples=["G09"])
     field_name: str | None = Field(default=None, max_length=500, examples=["Hộ tịch"])
-    amount: float = Field(gt=0, le=3650, description="Legal processing time", examples=[15])
+    amount: float = Field(ge=0, le=3650, description="Legal processing time (0 days: the same day)", examples=[15])
     unit: DurationUnit = Field(examples=["working_days"])
     same_day_cutoff: bool = Field(default=False, description="Receipts after 15:00 count from the next working day")
     fees: list[FeeIn] = Field(default_factory=list, max_length=50)

@@ -1,0 +1,21 @@
+"""Demo data: the procedure catalogue of the simulated province (``cchc run --demo``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from services.dossiers.catalogue import upsert_procedure
+from services.dossiers.schemas import ProcedureIn
+from shared.service import ServiceContext
+
+PROCEDURES = Path(__file__).parent / "simulator" / "procedures.json"
+
+
+async def load_demo(context: ServiceContext) -> None:
+    async with context.uow() as uow:
+        for item in json.loads(PROCEDURES.read_text(encoding="utf-8")):
+            fields = {k: item[k] for k in ProcedureIn.model_fields if k in item}
+            fees = [{"code": f.get("code"), "name": f["name"], "amount": f["amount"]} for f in item.get("fees", [])]
+            await upsert_procedure(uow, item["ma_tthc"], ProcedureIn.model_validate({**fields, "fees": fees}))
+        await uow.commit()

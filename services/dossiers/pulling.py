@@ -1,0 +1,64 @@
+"""The pull connector wired to this service: pages ingested and cursors saved in one transaction."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from services.dossiers import ingest
+from services.dossiers.connectors.pull import PullConnector
+from services.dossiers.ingest import Outcome
+from services.dossiers.models import PullCursor
+from services.dossiers.scheduler import poke
+from shared.db import upsert
+from shared.service import ServiceContext
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseSink:
+    """A :class:`~services.dossiers.connectors.pull.PageSink` on the service's own database."""
+
+    def __init__(self, context: ServiceContext) -> None:
+        self.context = context
+
+    async def load_cursor(self, source: str) -> str | None:
+        async with self.context.uow() as uow:
+            saved = await uow.session.get(PullCursor, source)
+            return None if saved is None else saved.cursor
+
+    async def apply_page(self, source: str, records: list[dict], next_cursor: str) -> None:
+        async with self.context.uow() as uow:
+            results = await ingest.ingest_dossiers(uow, records)
+            table = PullCursor.__table__
+            statement = upsert(uow.session, table).values(source=source, cursor=next_cursor, updated_at=uow.clock.now())
+            await uow.session.execute(
+                statement.on_conflict_do_update(index_elements=["source"], set_={"cursor": next_cursor, "updated_at": uow.clock.now()})
+            )
+            await uow.commit()
+        rejected = [r for r in results if r.result is Outcome.rejected]
+        if rejected:  # reported by position and field only: record content is personal data
+            log.warning(
+                "pull %s: %d of %d records rejected, e.g. index %d: %s",
+                source, len(rejected), len(results), rejected[0].index, [e["field"] for e in rejected[0].errors],
+            )  # fmt: skip
+        poke(self.context)
+
+
+async def run_pull(context: ServiceContext) -> None:
+    """Follow the provincial change feed when ``CCHC_DOSSIERS_PULL_URL`` is set."""
+    settings = context.settings
+    if not settings.dossiers_pull_url:
+        return
+    token = settings.dossiers_pull_token.get_secret_value() if settings.dossiers_pull_token else None
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        connector = PullConnector(
+            client,
+            settings.dossiers_pull_url,
+            DatabaseSink(context),
+            page_size=settings.dossiers_pull_page_size,
+            poll_interval=settings.dossiers_pull_interval,
+            token=token,
+        )
+        await connector.run()
