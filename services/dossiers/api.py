@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from services.dossiers import catalogue, ingest, intake, queries
 from services.dossiers.codes import Channel, Timeliness
@@ -134,7 +134,7 @@ async def list_dossiers(
     uow: Uow,
     principal: CurrentPrincipal,
     unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
-    status: Annotated[list[int] | None, Query(ge=1, le=10)] = None,
+    status: Annotated[list[Annotated[int, Field(ge=1, le=10)]] | None, Query(description="TrangThaiHoSo codes")] = None,
     timeliness: Annotated[list[Timeliness] | None, Query()] = None,
     procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
     channel: Channel | None = None,

@@ -76,7 +76,7 @@ async def calendar_year(session: AsyncSession, year: int) -> CalendarYear:
 
     def out(day: date, working: bool) -> CalendarDayOut:
         holiday = calendar.holiday_name(day)
-        return CalendarDayOut(date=day, working=working, reason=reasons.get(day) or holiday or "", holiday=holiday)
+        return CalendarDayOut(date=day, working=working, reason=reasons.get(day) or holiday or ("Ngày làm việc bù" if working else "Ngày nghỉ"), holiday=holiday)
 
     return CalendarYear(
         year=year,

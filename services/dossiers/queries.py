@@ -82,15 +82,21 @@ async def get_dossier(session: AsyncSession, ma_ho_so: str) -> DossierOut:
     return to_out(row)
 
 
+CURSOR_PREFIX = "ma_ho_so:"
+
+
 def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{key}".encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        text = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
-        raise DomainError("The cursor is not one this API issued.", errors=[{"field": "cursor", "message": "invalid cursor"}]) from None
+        text = ""
+    if not text.startswith(CURSOR_PREFIX):
+        raise DomainError("The cursor is not one this API issued.", errors=[{"field": "cursor", "message": "invalid cursor"}])
+    return text.removeprefix(CURSOR_PREFIX)
 
 
 async def list_dossiers(

@@ -45,8 +45,10 @@ class CalendarDayIn(Strict):
     reason: str = Field(min_length=1, max_length=500, examples=["Nghỉ bù theo Thông báo của Bộ Nội vụ"])
 
 
-class CalendarDayOut(CalendarDayIn):
+class CalendarDayOut(BaseModel):
     date: date
+    working: bool
+    reason: str
     holiday: str | None = None
     updated_at: datetime | None = None
 

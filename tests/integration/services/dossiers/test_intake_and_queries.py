@@ -1,0 +1,111 @@
+"""Intake at the desk, legal transitions with pauses, the calendar API, and the query APIs."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from shared.clock import VN_TZ
+from tests.integration.services.dossiers.conftest import Dossiers, example
+
+PERMIT = {"name": "Cấp giấy phép xây dựng nhà ở riêng lẻ", "field_code": "G13", "field_name": "Xây dựng", "amount": 15, "unit": "working_days", "level": "commune"}
+AGENCY = "000.00.12.H42"
+
+
+async def receive(d: Dossiers, received_at: datetime | None = None, **extra: object) -> dict:
+    body = {"agency": AGENCY, "ma_tthc": "1.004227", "channel": 2, "applicant": {"name": "Lê Thị Thu Hà", "email": "thuha@example.vn"}, **extra}
+    if received_at:
+        body["received_at"] = received_at.isoformat()
+    response = await d.client.post("/dossiers/v1/dossiers", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def move(d: Dossiers, key: str, to: int, at: datetime) -> dict:
+    response = await d.client.post(f"/dossiers/v1/dossiers/{key}/transitions", json={"to": to, "at": at.isoformat(), "actor": "Nguyễn Văn An"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_the_worked_example_received_at_the_desk(start_dossiers):
+    d = await start_dossiers(now=datetime(2024, 5, 20, 8, tzinfo=VN_TZ))
+    assert (await d.client.put("/dossiers/v1/procedures/1.004227", json=PERMIT)).status_code == 200
+    dossier = await receive(d, datetime(2024, 4, 15, 20, tzinfo=VN_TZ))
+    key = dossier["ma_ho_so"]
+    assert key == f"{AGENCY}-240415-0001"
+    assert datetime.fromisoformat(dossier["due_at"]) == datetime(2024, 5, 9, 17, tzinfo=VN_TZ)
+    await move(d, key, 4, datetime(2024, 4, 16, 8, tzinfo=VN_TZ))
+    await move(d, key, 5, datetime(2024, 4, 19, 10, tzinfo=VN_TZ))
+    resumed = await move(d, key, 4, datetime(2024, 4, 23, 9, tzinfo=VN_TZ))
+    assert datetime.fromisoformat(resumed["due_at"]) == datetime(2024, 5, 13, 16, tzinfo=VN_TZ)
+    assert resumed["pauses"][0]["working_seconds"] == 15 * 3600
+    done = await move(d, key, 9, datetime(2024, 5, 10, 15, 30, tzinfo=VN_TZ))
+    assert done["on_time"] is True and done["finished_at"]
+    assert [s["status"] for s in done["status_history"]] == [2, 4, 5, 4, 9]
+    [rescheduled] = await d.events("dossier.rescheduled", key)
+    assert rescheduled["data"]["reason"] == "supplement"
+
+
+async def test_an_illegal_transition_is_a_409_naming_the_allowed_ones(dossiers: Dossiers):
+    await dossiers.client.put("/dossiers/v1/procedures/1.004227", json=PERMIT)
+    key = (await receive(dossiers))["ma_ho_so"]
+    response = await dossiers.client.post(f"/dossiers/v1/dossiers/{key}/transitions", json={"to": 10})
+    assert response.status_code == 409
+    body = response.json()
+    assert body["current"] == 2 and [a["status"] for a in body["allowed"]] == [3, 4, 7]
+    assert (await dossiers.client.post("/dossiers/v1/dossiers/nope/transitions", json={"to": 4})).status_code == 404
+    unknown = await dossiers.client.post("/dossiers/v1/dossiers", json={"agency": AGENCY, "ma_tthc": "9.999", "applicant": {"name": "A"}})
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["field"] == "ma_tthc"
+
+
+async def test_concurrent_intakes_get_a_gapless_daily_sequence(dossiers: Dossiers):
+    await dossiers.client.put("/dossiers/v1/procedures/1.004227", json=PERMIT)
+    received = await asyncio.gather(*(receive(dossiers) for _ in range(25)))
+    numbers = sorted(int(d["ma_ho_so"].rsplit("-", 1)[1]) for d in received)
+    assert numbers == list(range(1, 26))
+    assert {d["ma_ho_so"].split("-")[1] for d in received} == {"240415"}
+
+
+async def test_the_calculator_and_the_administrators_overrides(dossiers: Dossiers):
+    due = await dossiers.client.get(
+        "/dossiers/v1/calendar/due", params={"start": "2024-04-15T20:00:00+07:00", "amount": 15, "unit": "working_days"}
+    )
+    assert due.json()["due"] == "2024-05-09T17:00:00+07:00"
+    days = (await dossiers.client.get("/dossiers/v1/calendar/days", params={"year": 2025})).json()
+    assert "2025-04-26" in [x["date"] for x in days["working_weekend_days"]]
+    assert "2025-05-02" in [x["date"] for x in days["non_working_weekdays"]]
+
+    put = await dossiers.client.put("/dossiers/v1/calendar/days/2024-05-08", json={"working": False, "reason": "Quốc tang"})
+    assert put.status_code == 200
+    [changed] = await dossiers.events("calendar.changed")
+    assert changed["data"] == {"date": "2024-05-08", "working": False, "reason": "Quốc tang", "removed": False}
+    moved = await dossiers.client.get(
+        "/dossiers/v1/calendar/due", params={"start": "2024-04-15T20:00:00+07:00", "amount": 15, "unit": "working_days"}
+    )
+    assert moved.json()["due"] == "2024-05-10T17:00:00+07:00"
+    bad = await dossiers.client.get("/dossiers/v1/calendar/due", params={"start": "2024-04-15T20:00:00", "amount": 1, "unit": "weeks"})
+    assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"query.start", "query.unit"}
+
+
+async def test_lists_filter_and_page_and_graphql_shows_history_and_pauses(dossiers: Dossiers):
+    batch = example("dongbohosomc.json")["data"]
+    await dossiers.push(batch)
+    page = (await dossiers.client.get("/dossiers/v1/dossiers", params={"status": 10})).json()
+    assert [x["ma_ho_so"] for x in page["items"]] == [batch[1]["MaHoSo"]]
+    first = (await dossiers.client.get("/dossiers/v1/dossiers", params={"limit": 1})).json()
+    second = (await dossiers.client.get("/dossiers/v1/dossiers", params={"limit": 1, "cursor": first["next_cursor"]})).json()
+    assert [x["ma_ho_so"] for x in first["items"] + second["items"]] == sorted(r["MaHoSo"] for r in batch)
+    assert second["next_cursor"] is None
+    late_window = {"due_from": "2024-05-13T00:00:00+07:00", "due_to": "2024-05-14T00:00:00+07:00", "channel": 2}
+    assert len((await dossiers.client.get("/dossiers/v1/dossiers", params=late_window)).json()["items"]) == 1
+    assert (await dossiers.client.get("/dossiers/v1/dossiers", params={"cursor": "%%%"})).status_code == 400
+
+    query = """query($key: String!) { dossier(maHoSo: $key) { status timeliness dueAt
+                 statusHistory { status label at } pauses { workingSeconds } } }"""
+    response = await dossiers.client.post("/graphql", json={"query": query, "variables": {"key": batch[1]["MaHoSo"]}})
+    dossier = response.json()["data"]["dossier"]
+    assert dossier["timeliness"] == "EARLY" or dossier["timeliness"] == "early"
+    assert [s["status"] for s in dossier["statusHistory"]] == [1, 2, 5, 4, 9, 10]
+    assert dossier["pauses"] == [{"workingSeconds": 54000}]
+    listing = await dossiers.client.post("/graphql", json={"query": "{ dossiers(where: {status: [4]}) { items { maHoSo } nextCursor } }"})
+    assert listing.json()["data"]["dossiers"]["items"] == [{"maHoSo": batch[0]["MaHoSo"]}]
