@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from sqlalchemy import BigInteger, DateTime, Integer, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, make_url
@@ -38,6 +40,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns through orjson: several times faster than ``json`` on bulk writes."""
+    return orjson.dumps(value).decode()
+
+
 class Database:
     """Engine and session factory of one service, built from its URL."""
 
@@ -45,7 +52,12 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": self.dialect != "sqlite"}
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "pool_pre_ping": self.dialect != "sqlite",
+            "json_serializer": json_dumps,
+            "json_deserializer": orjson.loads,
+        }
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -7,10 +7,11 @@ Rows are plain dicts of column values (SQLAlchemy Core), so a batch of a thousan
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from services.dossiers import timeliness as t
 from services.dossiers.codes import ON_TIME, PROGRESS_RANK, Origin, Status
@@ -44,8 +45,7 @@ NATIONAL_FIELDS = {
 
 def content_hash(raw: Mapping[str, Any]) -> str:
     """Identifies a resend of the very same record."""
-    text = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS, default=str), digest_size=16).hexdigest()
 
 
 def iso(instant: datetime | None) -> str | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dossiers.models import CalendarDay, Dossier, UnitReplica
@@ -35,9 +36,15 @@ async def insert_new(session: AsyncSession, rows: Sequence[Row]) -> set[str]:
     """Insert rows whose key is free; returns the keys inserted (a concurrent writer may have won others)."""
     if not rows:
         return set()
+    params = [{name: row[name] for name in COLUMNS} for row in rows]
+    try:  # the usual case, a plain executemany; a key taken meanwhile sends the batch the slow way
+        async with session.begin_nested():
+            await session.execute(insert(DOSSIERS), params)
+        return {row["ma_ho_so"] for row in rows}
+    except IntegrityError:
+        pass
     statement = upsert(session, DOSSIERS).on_conflict_do_nothing(index_elements=["ma_ho_so"]).returning(DOSSIERS.c.ma_ho_so)
-    result = await session.execute(statement, [{name: row[name] for name in COLUMNS} for row in rows])
-    return set(result.scalars())
+    return set((await session.execute(statement, params)).scalars())
 
 
 async def update_rows(session: AsyncSession, rows: Iterable[Row]) -> None:
