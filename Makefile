@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## run: all four services embedded on http://127.0.0.1:8000 with demo data
+## run: all four services embedded on http://127.0.0.1:8000 with demo data, fed live by a simulated
+## provincial one-stop system on :8100 (three days of history, then 20x real time)
 run: $(STAMP)
+	@$(BIN)/cchc simulate provincial --port 8100 --start $$(date -d '3 days ago' +%F) --speed 20 --backlog 300 & SIM=$$!; \
+	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
+	CCHC_DOSSIERS_PULL_URL=http://127.0.0.1:8100/dvcqg/hoso CCHC_DOSSIERS_PULL_INTERVAL=5 \
 	$(BIN)/cchc run --port 8000 --demo
 
 ## test: import contracts, then the whole suite (PostgreSQL and Kafka tests included)
@@ -32,6 +36,7 @@ catalogue: $(STAMP)
 ## bench: the benchmarks of bench/ (not part of the test run)
 bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_relay
+	$(BIN)/python -m bench.dossiers
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
