@@ -195,7 +195,7 @@ def _shadow(text: str) -> str:
 
 
 def _bullets(segment: str) -> list[str]:
-    """ "- A - B" lists; a dash inside "Tài chính - Kế hoạch" is kept."""
+    """Bulleted "- A - B" lists; a dash inside "Tài chính - Kế hoạch" is kept."""
     if not segment.startswith("-"):
         return [segment]
     pieces: list[str] = []
@@ -208,7 +208,7 @@ def _bullets(segment: str) -> list[str]:
 
 
 def _split_before_communes(piece: str) -> list[str]:
-    """ "Các cơ quan chuyên môn các xã, thị trấn" names two groups; "UBND các xã" one."""
+    """Cut before "các xã" ("Các cơ quan chuyên môn các xã, thị trấn"), not in "UBND các xã"."""
     shadow = _shadow(piece)
     cuts = [
         m.start()

@@ -1,4 +1,8 @@
-"""Agency names of the seed plans split and matched to units: demo units plus a district registry."""
+"""Agency names of the seed plans split and matched to the units of one district's registry.
+
+The registry (tests/fixtures/plans/district_units.json) holds the agencies the seed plans name, for
+one district (Cẩm Xuyên) and its province, as the plans service scopes a matcher to a plan's issuer.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,16 @@ import pytest
 from services.plans.unit_matching import GroupRef, UnitMatcher, UnitRef, normalise
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "plans"
-DEMO_UNITS = Path(__file__).parents[3] / "services" / "plans" / "demo_units.json"
 
 
 def unit(row: dict) -> UnitRef:
     return UnitRef(row["code"], row["name"], tuple(row.get("aliases", ())), row["level"], row.get("parent_code"))
 
 
-DEMO = [unit(row) for row in json.loads(DEMO_UNITS.read_text(encoding="utf-8"))]
 DISTRICT = json.loads((FIXTURES / "district_units.json").read_text(encoding="utf-8"))
+UNITS = [unit(row) for row in DISTRICT["units"]]
 GROUPS = [GroupRef(g["code"], g["name"], tuple(g["aliases"]), tuple(g["members"])) for g in DISTRICT["groups"]]
-MATCHER = UnitMatcher(DEMO + [unit(row) for row in DISTRICT["units"]], GROUPS)
+MATCHER = UnitMatcher(UNITS, GROUPS)
 
 
 @pytest.mark.parametrize(
@@ -156,15 +159,16 @@ def test_most_seed_names_match_and_the_rest_is_listed():
 @pytest.mark.parametrize(
     ("name", "target"),
     [
-        ("Phòng Nội vụ", "unit:000.01.10.H42"),  # demo unit, exact alias
+        ("Phòng Nội vụ", "unit:000.01.10.H42"),
         ("Phòng Nội vụ huyện", "unit:000.01.10.H42"),
         ("phòng nội vụ  HUYỆN", "unit:000.01.10.H42"),
-        ("UBND huyện", "unit:000.00.10.H20"),  # demo alias of Văn Quan
-        ("UBND tỉnh", "unit:000.00.00.H20"),
+        ("UBND huyện", "unit:000.00.10.H42"),
+        ("UBND tỉnh", "unit:000.00.00.H42"),
         ("UBND xã Cẩm Quang", "unit:000.00.12.H42"),
         ("Ủy ban nhân dân xã Cẩm Quang", "unit:000.00.12.H42"),
         ("Xã Cẩm Mỹ", "unit:000.00.14.H42"),
-        ("Sở Nội vụ tỉnh Lạng Sơn", "unit:000.00.01.H20"),
+        ("Sở Khoa học và Công nghệ tỉnh Hà Tĩnh", "unit:000.03.00.H42"),
+        ("Sở Khoa học & Công nghệ", "unit:000.03.00.H42"),
         ("Văn phòng HĐND&UBND", "unit:000.02.10.H42"),
         ("VP HĐND và UBND huyện", "unit:000.02.10.H42"),
         ("Văn phòng HĐND-UBND huyện", "unit:000.02.10.H42"),
@@ -208,8 +212,7 @@ def test_no_guess(name: str):
 
 def test_the_fuzzy_threshold_separates_every_pair_of_registered_units():
     """No registered unit's name or alias fuzzily matches another unit (e.g. Nội vụ vs Tư pháp)."""
-    units = DEMO + [unit(row) for row in DISTRICT["units"]]
-    for ref in units:
+    for ref in UNITS:
         for name in (ref.name, *ref.aliases):
             assert MATCHER.match_name(name) in (f"unit:{ref.code}", None), name
     assert MATCHER.match_name("Phòng Nội vụ") != MATCHER.match_name("Phòng Tư pháp")
