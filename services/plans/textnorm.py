@@ -22,3 +22,9 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", bare.lower()).strip()
+
+
+def fold_chars(text: str) -> str:
+    """``fold`` char by char, without collapsing spaces: positions in the result are positions in
+    ``text``, so a pattern found in the folded text can be cut from the original."""
+    return "".join((fold(c) or " ")[:1] for c in text)

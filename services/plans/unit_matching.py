@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import pairwise
 
-from services.plans.textnorm import fold, nfc
+from services.plans.textnorm import fold, fold_chars, nfc
 
 FUZZY_THRESHOLD = 0.9
 
@@ -189,18 +189,13 @@ def _plain(name: str) -> str:
     return " ".join(nfc(name).casefold().split())
 
 
-def _shadow(text: str) -> str:
-    """``fold`` char by char, so that positions in the result are positions in ``text``."""
-    return "".join((fold(c) or " ")[:1] for c in text)
-
-
 def _bullets(segment: str) -> list[str]:
     """Bulleted "- A - B" lists; a dash inside "Tài chính - Kế hoạch" is kept."""
     if not segment.startswith("-"):
         return [segment]
     pieces: list[str] = []
     for piece in re.split(r"\s+-\s*", segment.lstrip("- ")):
-        if pieces and _COMPOUND_END.search(_shadow(pieces[-1]).strip()):
+        if pieces and _COMPOUND_END.search(fold_chars(pieces[-1]).strip()):
             pieces[-1] = f"{pieces[-1]} - {piece}"
         else:
             pieces.append(piece)
@@ -209,7 +204,7 @@ def _bullets(segment: str) -> list[str]:
 
 def _split_before_communes(piece: str) -> list[str]:
     """Cut before "các xã" ("Các cơ quan chuyên môn các xã, thị trấn"), not in "UBND các xã"."""
-    shadow = _shadow(piece)
+    shadow = fold_chars(piece)
     cuts = [
         m.start()
         for m in re.finditer(r"(?<=\s)cac xa\b", shadow)
@@ -221,7 +216,7 @@ def _split_before_communes(piece: str) -> list[str]:
 
 def _named_communes(part: str) -> list[str]:
     """Named communes: "UBND các xã Cẩm Quang, Cẩm Thành và Cẩm Mỹ" → ["xã Cẩm Quang", "xã Cẩm Thành", …]."""
-    shadow = _shadow(part)
+    shadow = fold_chars(part)
     m = re.match(r"\s*(?:ubnd |uy ban nhan dan )?cac (xa|phuong) (?!thi tran)", shadow)
     if not m or "," not in part:
         return []
@@ -230,7 +225,7 @@ def _named_communes(part: str) -> list[str]:
 
 
 def _split_commas(part: str) -> list[str]:
-    shadow = _shadow(part)
+    shadow = fold_chars(part)
     names, start = [], 0
     for comma in (m.start() for m in re.finditer(r",", shadow)):
         before, after = shadow[start:comma].strip(), shadow[comma + 1 :].strip()
