@@ -3,6 +3,7 @@ the plan tree, and the weighted roll-up of progress (no HTTP, no commits)."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ from shared.problems import Conflict, DomainError, NotFound
 from shared.uow import UnitOfWork
 
 WRITE_BATCH = 500
+_NODES = PlanNode.__table__  # Core tables: bulk inserts without the ORM's per-row bookkeeping
+_OBLIGATIONS = Obligation.__table__
+_MAY_STATE_A_TARGET = re.compile(r"\d")  # every target has a number: skip the parser on text without one
 _SUGGESTING = (NodeKind.objective, NodeKind.task)  # targets attach to a plan, area, objective or task
 
 
@@ -279,15 +283,9 @@ class NodeWriter:
             rows = [
                 {**d.values, "parent_id": d.parent.id if isinstance(d.parent, NodeDraft) else d.parent} for d in ready
             ]
-            ids = (
-                (
-                    await self._session.execute(
-                        insert(PlanNode).returning(PlanNode.id, sort_by_parameter_order=True), rows
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            written = await self._session.execute(insert(_NODES).returning(_NODES.c.position, _NODES.c.id), rows)
+            by_position = {position: node_id for position, node_id in written}  # position is unique in a plan: no ordering needed
+            ids = [by_position[d.values["position"]] for d in ready]
             for draft, node_id in zip(ready, ids, strict=True):
                 draft.id = node_id
                 self.tally.nodes[draft.kind.value] += 1
@@ -317,15 +315,12 @@ class NodeWriter:
             }
             for d, code, role, group in owners
         ]
-        ids = (
-            (
-                await self._session.execute(
-                    insert(Obligation).returning(Obligation.id, sort_by_parameter_order=True), rows
-                )
-            )
-            .scalars()
-            .all()
+        written = await self._session.execute(
+            insert(_OBLIGATIONS).returning(_OBLIGATIONS.c.node_id, _OBLIGATIONS.c.unit_code, _OBLIGATIONS.c.role, _OBLIGATIONS.c.id),
+            rows,
         )
+        by_key = {(node_id, code, role): obligation_id for node_id, code, role, obligation_id in written}
+        ids = [by_key[(d.id, code, role.value)] for d, code, role, _ in owners]
         self.tally.obligations += len(ids)
         occurrences_rows = [
             {"obligation_id": obligation_id, "plan_id": self._plan_id, "unit_code": code, "due": due}
@@ -333,12 +328,13 @@ class NodeWriter:
             for due in d.dues
         ]
         if occurrences_rows:
-            await self._session.execute(insert(Occurrence), occurrences_rows)
+            await self._session.execute(insert(Occurrence.__table__), occurrences_rows)
 
     async def _write_suggestions(self, drafts: list[NodeDraft]) -> None:
         rows = []
         for draft in drafts:
-            for s in suggest_targets(draft.suggestions_from) if draft.suggestions_from else ():
+            text = draft.suggestions_from
+            for s in suggest_targets(text) if _MAY_STATE_A_TARGET.search(text) else ():
                 rows.append(
                     {
                         "plan_id": self._plan_id,
@@ -358,7 +354,7 @@ class NodeWriter:
                     }
                 )
         if rows:
-            await self._session.execute(insert(Target), rows)
+            await self._session.execute(insert(Target.__table__), rows)
             self.tally.targets += len(rows)
 
     def _schedule(self, text: str) -> Schedule | None:

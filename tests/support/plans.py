@@ -30,6 +30,7 @@ VAN_QUAN = "000.00.10.H20"
 VAN_QUAN_COMMUNES = ["000.00.11.H20", "000.00.12.H20", "000.00.13.H20"]
 VAN_QUAN_HOME_AFFAIRS = "000.01.10.H20"
 START = datetime(2024, 1, 2, 9, 0, tzinfo=VN_TZ)
+KEEP_EVENTS = 24 * 365 * 10  # outbox retention, hours: tests move the clock by months and read the outbox
 
 
 @dataclasses.dataclass
