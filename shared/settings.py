@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES: tuple[str, ...] = ("plans", "dossiers", "scoring", "notifications")
@@ -56,9 +56,22 @@ class Settings(BaseSettings):
     dossiers_pull_token: SecretStr | None = None
     dossiers_pull_interval: float = Field(default=30.0, gt=0, description="seconds between polls once the feed is drained")
     dossiers_pull_page_size: int = Field(default=500, ge=1, le=1000)
+    plans_reminder_offsets: list[int] = Field(
+        default=[5, 1], description="working days before a due date at which task.due_soon is sent"
+    )
+    plans_reminder_hour: int = Field(default=7, ge=0, le=23, description="local hour (Asia/Ho_Chi_Minh) reminders go out")
+    plans_scheduler_max_sleep: float = Field(default=60.0, gt=0, description="longest nap of the reminder scheduler, seconds")
+    plans_import_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, description="largest plan table accepted")
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("plans_reminder_offsets")
+    @classmethod
+    def _offsets(cls, offsets: list[int]) -> list[int]:
+        if any(o < 1 for o in offsets):
+            raise ValueError("reminder offsets are working days before the due date: each must be >= 1")
+        return sorted(set(offsets), reverse=True)
 
     def database_url(self, service: str) -> str:
         """The SQLAlchemy URL of one service's database."""

@@ -2,31 +2,334 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Any
 
-from services.plans import service
-from services.plans.schemas import UnitIn, UnitLevel, UnitOut
+from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile
+
+from services.plans import importing, planning, progress, queries, reminders, service, targets
+from services.plans.schemas import (
+    ImportReport,
+    NodeIn,
+    NodeOut,
+    ObligationOut,
+    OwedPage,
+    PlanIn,
+    PlanOut,
+    PlanPage,
+    PlanStatus,
+    PlanTree,
+    ProgressIn,
+    TargetIn,
+    TargetOut,
+    TargetStatus,
+    TargetUpdate,
+    TaskPage,
+    UnitGroupIn,
+    UnitGroupOut,
+    UnitImportResult,
+    UnitIn,
+    UnitLevel,
+    UnitOut,
+)
 from shared.auth import CurrentPrincipal
-from shared.service import Uow
+from shared.clock import VN_TZ
+from shared.service import Context, Uow
 
-router = APIRouter(prefix="/v1", tags=["units"])
+router = APIRouter(prefix="/v1")
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 
 
-@router.put("/units/{code}", response_model=UnitOut, summary="Register or change a unit")
+# --------------------------------------------------------------------------- units
+
+
+@router.post(
+    "/units:import", response_model=list[UnitImportResult], tags=["units"], summary="Register or change many units"
+)
+async def import_units(
+    records: Annotated[
+        list[dict[str, Any]],
+        Body(examples=[[{"code": "000.00.12.H42", "name": "UBND xã Cẩm Quang", "level": "commune"}]]),
+    ],
+    uow: Uow,
+    principal: CurrentPrincipal,
+) -> list[UnitImportResult]:
+    results = await service.import_units(uow, records)
+    await uow.commit()
+    return results
+
+
+@router.put("/units/{code}", response_model=UnitOut, tags=["units"], summary="Register or change a unit")
 async def put_unit(code: str, body: UnitIn, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
     unit = await service.upsert_unit(uow, code, body)
     await uow.commit()
     return UnitOut.model_validate(unit)
 
 
-@router.get("/units/{code}", response_model=UnitOut, summary="One unit")
+@router.get("/units/{code}", response_model=UnitOut, tags=["units"], summary="One unit")
 async def get_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
     return UnitOut.model_validate(await service.get_unit(uow.session, code))
 
 
-@router.get("/units", response_model=list[UnitOut], summary="Units, optionally by level or parent")
+@router.delete("/units/{code}", status_code=204, tags=["units"], summary="Remove a unit nothing refers to")
+async def delete_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> Response:
+    await service.delete_unit(uow, code)
+    await uow.commit()
+    return Response(status_code=204)
+
+
+@router.get("/units", response_model=list[UnitOut], tags=["units"], summary="Units, optionally by level or parent")
 async def list_units(
     uow: Uow, principal: CurrentPrincipal, level: UnitLevel | None = None, parent_code: str | None = None
 ) -> list[UnitOut]:
     units = await service.list_units(uow.session, level=level, parent_code=parent_code)
     return [UnitOut.model_validate(u) for u in units]
+
+
+@router.put("/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="Define a unit group")
+async def put_group(code: str, body: UnitGroupIn, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
+    group = await service.upsert_group(uow, code, body)
+    await uow.commit()
+    return group
+
+
+@router.get(
+    "/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="One unit group with its members"
+)
+async def get_group(code: str, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
+    return await service.get_group(uow.session, code)
+
+
+@router.get(
+    "/unit-groups", response_model=list[UnitGroupOut], tags=["units"], summary="Unit groups, optionally of one owner"
+)
+async def list_groups(uow: Uow, principal: CurrentPrincipal, owner_code: str | None = None) -> list[UnitGroupOut]:
+    return await service.list_groups(uow.session, owner_code=owner_code)
+
+
+@router.delete("/unit-groups/{code}", status_code=204, tags=["units"], summary="Remove a unit group")
+async def delete_group(code: str, uow: Uow, principal: CurrentPrincipal) -> Response:
+    await service.delete_group(uow, code)
+    await uow.commit()
+    return Response(status_code=204)
+
+
+@router.get(
+    "/units/{code}/obligations", response_model=OwedPage, tags=["queries"], summary="What a unit owes between two dates"
+)
+async def unit_obligations(
+    code: str,
+    context: Context,
+    uow: Uow,
+    principal: CurrentPrincipal,
+    start: Annotated[date, Query(alias="from")],
+    end: Annotated[date, Query(alias="to")],
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> OwedPage:
+    return await queries.owed(uow.session, code, start, end, _today(context), cursor=cursor, limit=limit)
+
+
+@router.get("/units/{code}/overdue", response_model=OwedPage, tags=["queries"], summary="A unit's overdue obligations")
+async def unit_overdue(
+    code: str, context: Context, uow: Uow, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 100
+) -> OwedPage:
+    return await queries.overdue(uow.session, code, _today(context), cursor=cursor, limit=limit)
+
+
+# --------------------------------------------------------------------------- plans
+
+
+@router.post(
+    "/plans:import", response_model=ImportReport, tags=["plans"], summary="Import a plan's appendix table (CSV or XLSX)"
+)
+async def import_plan(
+    context: Context,
+    uow: Uow,
+    principal: CurrentPrincipal,
+    file: Annotated[
+        UploadFile, File(description="the appendix table: .csv (UTF-8, UTF-8 with BOM, Windows-1258) or .xlsx")
+    ],
+    issuer: Annotated[str, Form(description="the issuing unit's code, name or alias")],
+    year: Annotated[int, Form(ge=2000, le=2100)],
+    number: Annotated[str | None, Form(max_length=100)] = None,
+    title: Annotated[str | None, Form(max_length=500)] = None,
+    issued_on: Annotated[date | None, Form()] = None,
+) -> ImportReport:
+    limit = context.settings.plans_import_max_bytes
+    if file.size is not None and file.size > limit:
+        raise importing.FileTooLarge(
+            f"The file is larger than {limit} bytes.", errors=[{"field": "file", "message": "too large"}]
+        )
+    report = await importing.import_plan(
+        uow,
+        file.file,
+        file.filename or "table.csv",
+        issuer=issuer,
+        year=year,
+        number=number,
+        title=title,
+        issued_on=issued_on,
+    )
+    await uow.commit()
+    return report
+
+
+@router.post("/plans", response_model=PlanOut, status_code=201, tags=["plans"], summary="Create a draft plan")
+async def create_plan(body: PlanIn, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+    plan = await planning.create_plan(uow, body)
+    await uow.commit()
+    return PlanOut.model_validate(plan)
+
+
+@router.get("/plans", response_model=PlanPage, tags=["plans"], summary="Plans, newest first")
+async def list_plans(
+    uow: Uow,
+    principal: CurrentPrincipal,
+    issuer_code: str | None = None,
+    year: int | None = None,
+    status: PlanStatus | None = None,
+    parent_id: int | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> PlanPage:
+    return await queries.list_plans(
+        uow.session, issuer_code=issuer_code, year=year, status=status, parent_id=parent_id, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/plans/{plan_id}", response_model=PlanOut, tags=["plans"], summary="One plan")
+async def get_plan(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+    return PlanOut.model_validate(await planning.get_plan(uow.session, plan_id))
+
+
+@router.get(
+    "/plans/{plan_id}/tree",
+    response_model=PlanTree,
+    tags=["plans"],
+    summary="A plan's tree with obligations and progress",
+)
+async def plan_tree(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanTree:
+    return await planning.plan_tree(uow.session, plan_id)
+
+
+@router.post(
+    "/plans/{plan_id}/nodes", response_model=NodeOut, status_code=201, tags=["plans"], summary="Add a node by hand"
+)
+async def add_node(plan_id: int, body: NodeIn, context: Context, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+    node = await planning.add_node(
+        uow, plan_id, body, offsets=context.settings.plans_reminder_offsets, hour=context.settings.plans_reminder_hour
+    )
+    await uow.commit()
+    reminders.poke(context)
+    return node
+
+
+@router.post("/plans/{plan_id}:publish", response_model=PlanOut, tags=["plans"], summary="Publish a draft plan")
+async def publish_plan(plan_id: int, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+    plan = await planning.publish_plan(
+        uow, plan_id, offsets=context.settings.plans_reminder_offsets, hour=context.settings.plans_reminder_hour
+    )
+    await uow.commit()
+    reminders.poke(context)
+    return PlanOut.model_validate(plan)
+
+
+@router.post("/plans/{plan_id}:close", response_model=PlanOut, tags=["plans"], summary="Close a published plan")
+async def close_plan(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+    plan = await planning.close_plan(uow, plan_id)
+    await uow.commit()
+    return PlanOut.model_validate(plan)
+
+
+@router.get("/tasks", response_model=TaskPage, tags=["queries"], summary="Search tasks and activities by text")
+async def search_tasks(
+    uow: Uow,
+    principal: CurrentPrincipal,
+    q: Annotated[str, Query(min_length=1, description="words to find, diacritics optional")],
+    plan_id: int | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> TaskPage:
+    return await queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=cursor, limit=limit)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["progress"], summary="One obligation")
+async def get_obligation(obligation_id: int, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
+    return ObligationOut.model_validate(await progress.get_obligation(uow.session, obligation_id))
+
+
+@router.patch(
+    "/obligations/{obligation_id}",
+    response_model=ObligationOut,
+    tags=["progress"],
+    summary="Report progress (version required)",
+)
+async def report_progress(
+    obligation_id: int, body: ProgressIn, context: Context, uow: Uow, principal: CurrentPrincipal
+) -> ObligationOut:
+    obligation = await progress.report_progress(uow, obligation_id, body)
+    await uow.commit()
+    reminders.poke(context)
+    return ObligationOut.model_validate(obligation)
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@router.get(
+    "/plans/{plan_id}/targets",
+    response_model=list[TargetOut],
+    tags=["targets"],
+    summary="A plan's targets and suggestions",
+)
+async def list_targets(
+    plan_id: int, uow: Uow, principal: CurrentPrincipal, status: TargetStatus | None = None
+) -> list[TargetOut]:
+    return [TargetOut.model_validate(t) for t in await targets.list_targets(uow.session, plan_id, status=status)]
+
+
+@router.post(
+    "/plans/{plan_id}/targets", response_model=TargetOut, status_code=201, tags=["targets"], summary="Set a target"
+)
+async def set_target(plan_id: int, body: TargetIn, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+    target = await targets.set_target(uow, plan_id, body)
+    await uow.commit()
+    return TargetOut.model_validate(target)
+
+
+@router.put(
+    "/targets/{target_id}", response_model=TargetOut, tags=["targets"], summary="Change a target (version required)"
+)
+async def update_target(target_id: int, body: TargetUpdate, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+    target = await targets.update_target(uow, target_id, body)
+    await uow.commit()
+    return TargetOut.model_validate(target)
+
+
+@router.post(
+    "/targets/{target_id}:confirm", response_model=TargetOut, tags=["targets"], summary="Confirm a suggested target"
+)
+async def confirm_target(
+    target_id: int, uow: Uow, principal: CurrentPrincipal, version: Annotated[int, Body(embed=True, ge=1)]
+) -> TargetOut:
+    target = await targets.confirm_target(uow, target_id, version)
+    await uow.commit()
+    return TargetOut.model_validate(target)
+
+
+@router.delete(
+    "/targets/{target_id}", status_code=204, tags=["targets"], summary="Discard a suggestion or withdraw a target"
+)
+async def delete_target(target_id: int, uow: Uow, principal: CurrentPrincipal) -> Response:
+    await targets.delete_target(uow, target_id)
+    await uow.commit()
+    return Response(status_code=204)
+
+
+def _today(context: Context) -> date:
+    return context.clock.now().astimezone(VN_TZ).date()

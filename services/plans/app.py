@@ -8,6 +8,7 @@ from services.plans.api import router
 from services.plans.demo import load_demo
 from services.plans.graphql import Mutation, Query
 from services.plans.models import Base, kernel
+from services.plans.reminders import reminder_worker
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -19,5 +20,6 @@ service = ServiceDefinition(
     router=router,
     graphql_query=Query,
     graphql_mutation=Mutation,
+    workers=[reminder_worker],
     load_demo=load_demo,
 )

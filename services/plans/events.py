@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
 
 from shared.events import DomainEvent, event_type
 
@@ -18,4 +21,85 @@ class UnitUpserted(DomainEvent):
     parent_code: str | None
     valid_from: date | None
     valid_to: date | None
+    version: int
+
+
+class PlanCounts(BaseModel):
+    areas: int
+    objectives: int
+    tasks: int
+    activities: int
+    obligations: int
+    units: int
+    targets: int
+
+
+@event_type("plan.published", service="plans", subject="plan_id")
+class PlanPublished(DomainEvent):
+    """A plan was published: its obligations now bind the units and reminders run."""
+
+    plan_id: int
+    issuer_code: str
+    number: str | None
+    title: str
+    year: int
+    issued_on: date | None
+    parent_id: int | None
+    counts: PlanCounts
+
+
+class TaskReminder(DomainEvent):
+    """What a reminder about one due occurrence of an obligation says."""
+
+    obligation_id: int
+    task_id: int
+    task_label: str | None
+    task_title: str
+    plan_id: int
+    plan_number: str | None
+    unit_code: str
+    role: str
+    due: date
+    offset_days: int
+
+
+@event_type("task.due_soon", service="plans", subject="obligation_id")
+class TaskDueSoon(TaskReminder):
+    """An obligation falls due in ``offset_days`` working days."""
+
+
+@event_type("task.overdue", service="plans", subject="obligation_id")
+class TaskOverdue(TaskReminder):
+    """An obligation passed its due date unfinished (``offset_days``: working days late, ≥ 1)."""
+
+
+@event_type("task.completed", service="plans", subject="obligation_id")
+class TaskCompleted(DomainEvent):
+    """A unit reported an obligation done; ``on_time`` is null when it had no due date."""
+
+    obligation_id: int
+    task_id: int
+    plan_id: int
+    unit_code: str
+    role: str
+    completed_at: date
+    due: date | None
+    on_time: bool | None
+
+
+@event_type("target.set", service="plans", subject="target_id")
+class TargetSet(DomainEvent):
+    """A confirmed target of a plan (or one of its nodes), for scoring."""
+
+    target_id: int
+    plan_id: int
+    node_id: int | None
+    issuer_code: str
+    metric_code: str
+    operator: str
+    value: Decimal
+    unit: str
+    strict: bool
+    level: str | None
+    period: str
     version: int

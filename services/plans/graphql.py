@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
 
 import strawberry
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from services.plans import service
-from services.plans.models import Unit
-from services.plans.schemas import UnitIn, UnitLevel
+from services.plans import planning, progress, queries, reminders, service, targets
+from services.plans.models import Plan, Unit
+from services.plans.schemas import (
+    NodeKind,
+    NodeOut,
+    ObligationOut,
+    OwedPage,
+    PlanOut,
+    PlanStatus,
+    ProgressIn,
+    ProgressStatus,
+    Role,
+    TargetOperator,
+    TargetOut,
+    TargetStatus,
+    UnitIn,
+    UnitLevel,
+)
+from shared.clock import VN_TZ
 from shared.graphql import GraphQLContext, domain_error, invalid_input, service_status_field
 from shared.problems import DomainError
+from shared.uow import UnitOfWork
 
-strawberry.enum(UnitLevel)
+for _enum in (UnitLevel, PlanStatus, NodeKind, Role, ProgressStatus, TargetOperator, TargetStatus):
+    strawberry.enum(_enum)
+
+T = TypeVar("T")
+
+
+def _build(cls: type[T], model: BaseModel, **overrides: Any) -> T:
+    """A strawberry object from a pydantic one with the same field names."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{name: getattr(model, name) for name in names if name not in overrides}, **overrides)
 
 
 @strawberry.type(description="An administrative unit")
@@ -42,6 +72,164 @@ class UnitType:
         )
 
 
+@strawberry.type(description="A name plans use for several units, and its members")
+class UnitGroupType:
+    code: str
+    name: str
+    aliases: list[str]
+    owner_code: str | None
+    member_level: UnitLevel | None
+    members: list[str]
+    resolved_members: list[str]
+    version: int
+
+
+@strawberry.type(description="What one unit owes for one task or activity, and its progress")
+class ObligationType:
+    id: int
+    plan_id: int
+    node_id: int
+    unit_code: str
+    role: Role
+    group_code: str | None
+    status: ProgressStatus
+    percent: float
+    note: str | None
+    evidence: list[str]
+    due: date | None
+    completed_on: date | None
+    on_time: bool | None
+    version: int
+
+
+@strawberry.type(description="A node of a plan's tree (area, objective, task, activity) with its progress")
+class NodeType:
+    id: int
+    parent_id: int | None
+    kind: NodeKind
+    label: str | None
+    title: str
+    line: int | None
+    product: str | None
+    budget_amount: Decimal | None
+    budget_text: str | None
+    schedule_raw: str | None
+    schedule: JSON | None
+    lead_raw: str | None
+    coordinating_raw: str | None
+    unmatched: list[str]
+    weight: float
+    progress: float
+    obligations: list[ObligationType]
+    children: list[NodeType]
+
+    @classmethod
+    def of(cls, node: NodeOut) -> NodeType:
+        return _build(
+            cls,
+            node,
+            obligations=[_build(ObligationType, o) for o in node.obligations],
+            children=[cls.of(c) for c in node.children],
+        )
+
+
+@strawberry.type(description="A target (chỉ tiêu) of a plan; suggested ones await an officer")
+class TargetType:
+    id: int
+    plan_id: int
+    node_id: int | None
+    metric_code: str | None
+    operator: TargetOperator
+    value: Decimal
+    unit: str
+    strict: bool
+    level: UnitLevel | None
+    period: str
+    status: TargetStatus
+    source_text: str | None
+    version: int
+
+
+@strawberry.type(description="A CCHC plan")
+class PlanType:
+    id: int
+    issuer_code: str
+    number: str | None
+    title: str
+    issued_on: date | None
+    year: int
+    parent_id: int | None
+    status: PlanStatus
+    source_name: str | None
+    progress: float
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field(description="The tree under the plan: its areas, each with its descendants")
+    async def areas(self, info: Info[GraphQLContext, None]) -> list[NodeType]:
+        async with info.context.service("plans").uow() as uow:
+            tree = await planning.plan_tree(uow.session, self.id)
+        return [NodeType.of(a) for a in tree.areas]
+
+    @strawberry.field(description="The plan's targets, optionally of one status")
+    async def targets(self, info: Info[GraphQLContext, None], status: TargetStatus | None = None) -> list[TargetType]:
+        async with info.context.service("plans").uow() as uow:
+            found = await targets.list_targets(uow.session, self.id, status=status)
+        return [_build(TargetType, TargetOut.model_validate(t)) for t in found]
+
+
+@strawberry.type
+class PlanPageType:
+    items: list[PlanType]
+    next_cursor: str | None
+
+
+@strawberry.type(description="One due occurrence of an obligation")
+class OwedItemType:
+    occurrence_id: int
+    due: date
+    done_on: date | None
+    overdue: bool
+    obligation: ObligationType
+    plan_id: int
+    plan_number: str | None
+    plan_title: str
+    node_label: str | None
+    node_title: str
+    node_kind: NodeKind
+
+
+@strawberry.type
+class OwedPageType:
+    items: list[OwedItemType]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: OwedPage) -> OwedPageType:
+        return cls(
+            items=[_build(OwedItemType, i, obligation=_build(ObligationType, i.obligation)) for i in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+
+@strawberry.type
+class TaskHitType:
+    id: int
+    plan_id: int
+    kind: NodeKind
+    label: str | None
+    title: str
+    schedule_raw: str | None
+    progress: float
+
+
+@strawberry.type
+class TaskPageType:
+    items: list[TaskHitType]
+    next_cursor: str | None
+
+
 @strawberry.input
 class UnitInput:
     name: str
@@ -52,6 +240,44 @@ class UnitInput:
     valid_to: date | None = None
 
 
+@strawberry.input(description="A progress report; version is the obligation's version the reporter read")
+class ProgressInput:
+    version: int
+    status: ProgressStatus | None = None
+    percent: float | None = None
+    note: str | None = None
+    evidence: list[str] | None = None
+    completed_on: date | None = None
+
+
+def _plan(plan: Any) -> PlanType:
+    return _build(PlanType, PlanOut.model_validate(plan))
+
+
+def _today(info: Info[GraphQLContext, None]) -> date:
+    return info.context.service("plans").clock.now().astimezone(VN_TZ).date()
+
+
+async def _read(info: Info[GraphQLContext, None], action: Any) -> Any:
+    async with info.context.service("plans").uow() as uow:
+        try:
+            return await action(uow)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+
+async def _write(info: Info[GraphQLContext, None], action: Any) -> Any:
+    context = info.context.service("plans")
+    async with context.uow() as uow:
+        try:
+            result = await action(uow)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        await uow.commit()
+    reminders.poke(context)
+    return result
+
+
 @strawberry.type
 class Query:
     plans_status = service_status_field("plans")
@@ -60,15 +286,79 @@ class Query:
     async def units(
         self, info: Info[GraphQLContext, None], level: UnitLevel | None = None, parent_code: str | None = None
     ) -> list[UnitType]:
-        async with info.context.service("plans").uow() as uow:
-            units = await service.list_units(uow.session, level=level, parent_code=parent_code)
+        units = await _read(info, lambda uow: service.list_units(uow.session, level=level, parent_code=parent_code))
         return [UnitType.of(u) for u in units]
 
     @strawberry.field(description="One unit by its code, or null")
     async def unit(self, info: Info[GraphQLContext, None], code: str) -> UnitType | None:
-        async with info.context.service("plans").uow() as uow:
-            found = await uow.session.get(Unit, code)
+        found = await _read(info, lambda uow: uow.session.get(Unit, code))
         return UnitType.of(found) if found else None
+
+    @strawberry.field(description="Unit groups with their resolved members")
+    async def unit_groups(self, info: Info[GraphQLContext, None], owner_code: str | None = None) -> list[UnitGroupType]:
+        groups = await _read(info, lambda uow: service.list_groups(uow.session, owner_code=owner_code))
+        return [_build(UnitGroupType, g) for g in groups]
+
+    @strawberry.field(description="Plans, newest first; pass nextCursor as after for the next page")
+    async def plans(
+        self,
+        info: Info[GraphQLContext, None],
+        issuer_code: str | None = None,
+        year: int | None = None,
+        status: PlanStatus | None = None,
+        after: str | None = None,
+        first: int = 50,
+    ) -> PlanPageType:
+        page = await _read(
+            info,
+            lambda uow: queries.list_plans(
+                uow.session, issuer_code=issuer_code, year=year, status=status, cursor=after, limit=first
+            ),
+        )
+        return PlanPageType(items=[_build(PlanType, p) for p in page.items], next_cursor=page.next_cursor)
+
+    @strawberry.field(description="One plan by id, or null")
+    async def plan(self, info: Info[GraphQLContext, None], id: int) -> PlanType | None:
+        found = await _read(info, lambda uow: uow.session.get(Plan, id))
+        return _plan(found) if found else None
+
+    @strawberry.field(description="What a unit owes (due dates in [from, to]) in published plans")
+    async def unit_obligations(
+        self,
+        info: Info[GraphQLContext, None],
+        unit_code: str,
+        start: date = strawberry.argument(name="from"),
+        end: date = strawberry.argument(name="to"),
+        after: str | None = None,
+        first: int = 100,
+    ) -> OwedPageType:
+        today = _today(info)
+        page = await _read(
+            info, lambda uow: queries.owed(uow.session, unit_code, start, end, today, cursor=after, limit=first)
+        )
+        return OwedPageType.of(page)
+
+    @strawberry.field(description="A unit's occurrences past due and not done, oldest first")
+    async def overdue_obligations(
+        self, info: Info[GraphQLContext, None], unit_code: str, after: str | None = None, first: int = 100
+    ) -> OwedPageType:
+        today = _today(info)
+        page = await _read(info, lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=first))
+        return OwedPageType.of(page)
+
+    @strawberry.field(description="Tasks and activities containing every word of q (diacritics optional)")
+    async def search_tasks(
+        self,
+        info: Info[GraphQLContext, None],
+        q: str,
+        plan_id: int | None = None,
+        after: str | None = None,
+        first: int = 50,
+    ) -> TaskPageType:
+        page = await _read(
+            info, lambda uow: queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=after, limit=first)
+        )
+        return TaskPageType(items=[_build(TaskHitType, h) for h in page.items], next_cursor=page.next_cursor)
 
 
 @strawberry.type
@@ -79,10 +369,31 @@ class Mutation:
             data = UnitIn.model_validate(strawberry.asdict(input))
         except ValidationError as exc:
             raise invalid_input(exc) from exc
-        async with info.context.service("plans").uow() as uow:
-            try:
-                unit = await service.upsert_unit(uow, code, data)
-            except DomainError as exc:
-                raise domain_error(exc) from exc
-            await uow.commit()
-        return UnitType.of(unit)
+        return UnitType.of(await _write(info, lambda uow: service.upsert_unit(uow, code, data)))
+
+    @strawberry.mutation(description="Report progress on an obligation; a stale version is refused (CONFLICT)")
+    async def report_progress(
+        self, info: Info[GraphQLContext, None], obligation_id: int, input: ProgressInput
+    ) -> ObligationType:
+        try:
+            data = ProgressIn.model_validate(strawberry.asdict(input))
+        except ValidationError as exc:
+            raise invalid_input(exc) from exc
+        obligation = await _write(info, lambda uow: progress.report_progress(uow, obligation_id, data))
+        return _build(ObligationType, ObligationOut.model_validate(obligation))
+
+    @strawberry.mutation(description="Publish a draft plan: its reminders start")
+    async def publish_plan(self, info: Info[GraphQLContext, None], plan_id: int) -> PlanType:
+        settings = info.context.service("plans").settings
+
+        async def publish(uow: UnitOfWork) -> Any:
+            return await planning.publish_plan(
+                uow, plan_id, offsets=settings.plans_reminder_offsets, hour=settings.plans_reminder_hour
+            )
+
+        return _plan(await _write(info, publish))
+
+    @strawberry.mutation(description="Confirm a suggested target: it is published to scoring")
+    async def confirm_target(self, info: Info[GraphQLContext, None], target_id: int, version: int) -> TargetType:
+        target = await _write(info, lambda uow: targets.confirm_target(uow, target_id, version))
+        return _build(TargetType, TargetOut.model_validate(target))

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, MetaData, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import NAMING_CONVENTION, UTCDateTime
+from shared.db import NAMING_CONVENTION, BigIntPK, UTCDateTime
 from shared.kernel_tables import kernel_tables
 
 
@@ -31,4 +47,169 @@ class Unit(Base):
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnitGroup(Base):
+    """A name plans use for several units ("UBND các xã, thị trấn"), resolved to its members.
+
+    Members are the listed units plus, when ``member_level`` is set, every unit of that level
+    whose parent is ``owner_code`` (so a new commune joins "UBND các xã" of its district).
+    """
+
+    __tablename__ = "unit_groups"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    owner_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    member_level: Mapped[str | None] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnitGroupMember(Base):
+    __tablename__ = "unit_group_members"
+
+    group_code: Mapped[str] = mapped_column(ForeignKey("unit_groups.code", ondelete="CASCADE"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True, index=True)
+
+
+class Plan(Base):
+    """A CCHC plan of one issuing unit for one year."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        UniqueConstraint("issuer_code", "year", "number", name="uq_plans_issuer_year_number"),
+        UniqueConstraint("issuer_code", "year", "source_sha256", name="uq_plans_issuer_year_source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    issuer_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    number: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    year: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    source_name: Mapped[str | None] = mapped_column(String(300))
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    import_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PlanNode(Base):
+    """One row of a plan's tree: area → objective → task → activity, keyed by a stable id.
+
+    ``label`` is the printed number ("4.1", "II.1.a.2"), kept as printed even when it repeats.
+    """
+
+    __tablename__ = "plan_nodes"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("plan_nodes.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str | None] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int | None] = mapped_column(Integer)
+    product: Mapped[str | None] = mapped_column(Text)
+    budget_amount: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
+    budget_text: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    schedule_raw: Mapped[str | None] = mapped_column(Text)
+    schedule_kind: Mapped[str | None] = mapped_column(String(20))
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lead_raw: Mapped[str | None] = mapped_column(Text)
+    coordinating_raw: Mapped[str | None] = mapped_column(Text)
+    unmatched: Mapped[list[str]] = mapped_column(JSON, default=list)
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    search_text: Mapped[str] = mapped_column(Text)
+
+
+class Obligation(Base):
+    """What one unit owes for one task or activity, as lead or coordinating unit."""
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        UniqueConstraint("node_id", "unit_code", "role", name="uq_obligations_node_unit_role"),
+        Index("ix_obligations_unit_code_status", "unit_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("plan_nodes.id", ondelete="CASCADE"), index=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    role: Mapped[str] = mapped_column(String(20))
+    group_code: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    percent: Mapped[float] = mapped_column(Float, default=0.0)
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    due: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Occurrence(Base):
+    """One due date of an obligation (a recurring duty has one per period)."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("obligation_id", "due", name="uq_occurrences_obligation_due"),
+        Index("ix_occurrences_unit_code_due", "unit_code", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    obligation_id: Mapped[int] = mapped_column(ForeignKey("obligations.id", ondelete="CASCADE"))
+    plan_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    unit_code: Mapped[str] = mapped_column(String(64))
+    due: Mapped[date] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Reminder(Base):
+    """A reminder to send for one occurrence; the unique key makes it once-only across replicas."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "kind", "offset_days", name="uq_reminders_occurrence_kind_offset"),
+        Index("ix_reminders_status_fire_at", "status", "fire_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    offset_days: Mapped[int] = mapped_column(Integer)
+    fire_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Target(Base):
+    """A target (chỉ tiêu) of a plan or of one of its nodes; suggested ones await an officer."""
+
+    __tablename__ = "targets"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[int | None] = mapped_column(ForeignKey("plan_nodes.id", ondelete="CASCADE"), index=True)
+    metric_code: Mapped[str | None] = mapped_column(String(100))  # a suggestion may not know it yet
+    operator: Mapped[str] = mapped_column(String(2))
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+    unit: Mapped[str] = mapped_column(String(20))
+    strict: Mapped[bool] = mapped_column(Boolean)
+    level: Mapped[str | None] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    source_text: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 
 class UnitLevel(StrEnum):
@@ -39,3 +41,296 @@ class UnitOut(UnitIn):
     code: str
     version: int
     updated_at: datetime
+
+
+class UnitRecord(UnitIn):
+    """One record of a bulk import: a unit with its code."""
+
+    code: str = Field(min_length=1, max_length=64)
+
+
+class ImportOutcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    rejected = "rejected"
+
+
+class UnitImportResult(BaseModel):
+    index: int
+    code: str | None
+    outcome: ImportOutcome
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class UnitGroupIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=300, examples=["UBND các xã, thị trấn"])
+    aliases: list[str] = Field(default_factory=list, examples=[["Các xã, thị trấn", "UBND cấp xã"]])
+    owner_code: str | None = Field(default=None, max_length=64, description="the unit whose plans use this name")
+    member_level: UnitLevel | None = Field(
+        default=None, description="every unit of this level under the owner is a member"
+    )
+    members: list[str] = Field(default_factory=list, description="unit codes that are members besides")
+
+
+class UnitGroupOut(BaseModel):
+    code: str
+    name: str
+    aliases: list[str]
+    owner_code: str | None
+    member_level: UnitLevel | None
+    members: list[str] = Field(description="the listed members")
+    resolved_members: list[str] = Field(description="every member unit, the level rule applied")
+    version: int
+
+
+class PlanStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    closed = "closed"
+
+
+class NodeKind(StrEnum):
+    area = "area"
+    objective = "objective"
+    task = "task"
+    activity = "activity"
+
+
+class Role(StrEnum):
+    lead = "lead"
+    coordinating = "coordinating"
+
+
+class ProgressStatus(StrEnum):
+    not_started = "not_started"
+    in_progress = "in_progress"
+    done = "done"
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    issuer_code: str = Field(min_length=1, max_length=64)
+    number: str | None = Field(default=None, max_length=100, examples=["183/KH-UBND"])
+    title: str = Field(min_length=1, max_length=500)
+    issued_on: date | None = None
+    year: int = Field(ge=2000, le=2100)
+    parent_id: int | None = None
+
+
+class PlanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    issuer_code: str
+    number: str | None
+    title: str
+    issued_on: date | None
+    year: int
+    parent_id: int | None
+    status: PlanStatus
+    source_name: str | None
+    progress: float
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlanPage(BaseModel):
+    items: list[PlanOut]
+    next_cursor: str | None
+
+
+class ObligationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    plan_id: int
+    node_id: int
+    unit_code: str
+    role: Role
+    group_code: str | None
+    status: ProgressStatus
+    percent: float
+    note: str | None
+    evidence: list[str]
+    due: date | None
+    completed_on: date | None
+    on_time: bool | None
+    version: int
+    updated_at: datetime
+
+
+class NodeOut(BaseModel):
+    """A node of the plan tree with its obligations and rolled-up progress."""
+
+    id: int
+    parent_id: int | None
+    kind: NodeKind
+    label: str | None
+    title: str
+    line: int | None
+    product: str | None
+    budget_amount: Decimal | None
+    budget_text: str | None
+    note: str | None
+    schedule_raw: str | None
+    schedule: dict[str, Any] | None
+    lead_raw: str | None
+    coordinating_raw: str | None
+    unmatched: list[str]
+    weight: float
+    progress: float
+    obligations: list[ObligationOut] = Field(default_factory=list)
+    children: list[NodeOut] = Field(default_factory=list)
+
+
+class PlanTree(BaseModel):
+    plan: PlanOut
+    areas: list[NodeOut]
+
+
+class NodeIn(BaseModel):
+    """A node added by hand; cells are read as an imported row would be."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    kind: NodeKind
+    parent_id: int | None = None
+    label: str | None = Field(default=None, max_length=50)
+    title: str = Field(min_length=1)
+    schedule: str | None = Field(default=None, examples=["Trước 15/01/2024"])
+    lead: str | None = Field(default=None, examples=["Phòng Nội vụ"])
+    coordinating: str | None = Field(default=None, examples=["UBND các xã, thị trấn"])
+    product: str | None = None
+    budget_amount: Decimal | None = Field(default=None, ge=0)
+    budget_text: str | None = None
+    note: str | None = None
+    weight: float = Field(default=1.0, gt=0)
+
+
+class ProgressIn(BaseModel):
+    """A progress report of one obligation; ``version`` is the one the reporter read."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    version: int = Field(ge=1)
+    status: ProgressStatus | None = None
+    percent: float | None = Field(default=None, ge=0, le=100)
+    note: str | None = None
+    evidence: list[HttpUrl] | None = None
+    completed_on: date | None = None
+
+
+class ScheduleCounts(BaseModel):
+    typed: int = 0
+    triggered: int = 0
+    unparsed: int = 0
+
+
+class UnitCounts(BaseModel):
+    matched: int = Field(default=0, description="distinct agency names matched to a unit or group")
+    unmatched: list[str] = Field(default_factory=list, description="agency names to map, in order of appearance")
+
+
+class ImportReport(BaseModel):
+    plan_id: int
+    unchanged: bool = Field(description="true when this very file was imported before: nothing was written")
+    rows_read: int
+    areas_created: int = 0
+    objectives_created: int = 0
+    tasks_created: int = 0
+    activities_created: int = 0
+    obligations_created: int = 0
+    targets_suggested: int = 0
+    schedules: ScheduleCounts = Field(default_factory=ScheduleCounts)
+    units: UnitCounts = Field(default_factory=UnitCounts)
+
+
+class TargetOperator(StrEnum):
+    ge = ">="
+    gt = ">"
+    le = "<="
+    lt = "<"
+    eq = "="
+
+
+class TargetStatus(StrEnum):
+    suggested = "suggested"
+    confirmed = "confirmed"
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    node_id: int | None = Field(
+        default=None, description="an area, objective or task of the plan; the plan itself when null"
+    )
+    metric_code: str = Field(min_length=1, max_length=100, examples=["tthc.on_time_rate"])
+    operator: TargetOperator
+    value: Decimal
+    unit: str = Field(default="%", max_length=20)
+    strict: bool = Field(default=False, description='"trên X%": strictly more than X')
+    level: UnitLevel | None = None
+    period: str = Field(min_length=1, max_length=20, examples=["2024"])
+
+
+class TargetUpdate(TargetIn):
+    version: int = Field(ge=1)
+
+
+class TargetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    plan_id: int
+    node_id: int | None
+    metric_code: str | None = Field(description="null on a suggestion whose metric was not recognised")
+    operator: TargetOperator
+    value: Decimal
+    unit: str
+    strict: bool
+    level: UnitLevel | None
+    period: str
+    status: TargetStatus
+    source_text: str | None
+    version: int
+
+
+class OwedItem(BaseModel):
+    """One due occurrence of an obligation, with what it is about."""
+
+    occurrence_id: int
+    due: date
+    done_on: date | None
+    overdue: bool
+    obligation: ObligationOut
+    plan_id: int
+    plan_number: str | None
+    plan_title: str
+    node_label: str | None
+    node_title: str
+    node_kind: NodeKind
+
+
+class OwedPage(BaseModel):
+    items: list[OwedItem]
+    next_cursor: str | None
+
+
+class TaskHit(BaseModel):
+    id: int
+    plan_id: int
+    kind: NodeKind
+    label: str | None
+    title: str
+    schedule_raw: str | None
+    progress: float
+
+
+class TaskPage(BaseModel):
+    items: list[TaskHit]
+    next_cursor: str | None

@@ -1,0 +1,185 @@
+"""Read side of the plans service: what a unit owes, what is overdue, text search, plan lists.
+
+Lists are paged by an opaque cursor (the sort key of the last item, base64url JSON), so a page
+is one index range scan however deep the reader goes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.plans.models import Obligation, Occurrence, Plan, PlanNode
+from services.plans.schemas import (
+    NodeKind,
+    ObligationOut,
+    OwedItem,
+    OwedPage,
+    PlanOut,
+    PlanPage,
+    PlanStatus,
+    ProgressStatus,
+    TaskHit,
+    TaskPage,
+)
+from services.plans.textnorm import fold
+from shared.problems import DomainError
+
+MAX_PAGE = 500
+
+
+def encode_cursor(*key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        key = None
+    if not isinstance(key, list) or len(key) != arity:
+        raise DomainError(
+            "The cursor is not one this API gave out.", errors=[{"field": "cursor", "message": "invalid cursor"}]
+        )
+    return key
+
+
+def _owed_query(unit_code: str) -> Select[Any]:
+    return (
+        select(Occurrence, Obligation, PlanNode.label, PlanNode.title, PlanNode.kind, Plan.number, Plan.title)
+        .join(Obligation, Obligation.id == Occurrence.obligation_id)
+        .join(PlanNode, PlanNode.id == Obligation.node_id)
+        .join(Plan, Plan.id == Occurrence.plan_id)
+        .where(Occurrence.unit_code == unit_code, Plan.status == PlanStatus.published)
+        .order_by(Occurrence.due, Occurrence.id)
+    )
+
+
+async def owed(
+    session: AsyncSession,
+    unit_code: str,
+    start: date,
+    end: date,
+    today: date,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> OwedPage:
+    """Occurrences unit ``unit_code`` owes (lead or coordinating) with a due date in [start, end],
+    in published plans, by due date."""
+    if end < start:
+        raise DomainError("The period ends before it starts.", errors=[{"field": "to", "message": "before from"}])
+    query = _owed_query(unit_code).where(Occurrence.due >= start, Occurrence.due <= end)
+    return await _owed_page(session, query, today, cursor, limit)
+
+
+async def overdue(
+    session: AsyncSession, unit_code: str, today: date, *, cursor: str | None = None, limit: int = 100
+) -> OwedPage:
+    """Occurrences of unit ``unit_code`` past their due date and not done, oldest first."""
+    query = _owed_query(unit_code).where(
+        Occurrence.due < today, Occurrence.done_on.is_(None), Obligation.status != ProgressStatus.done
+    )
+    return await _owed_page(session, query, today, cursor, limit)
+
+
+async def _owed_page(
+    session: AsyncSession, query: Select[Any], today: date, cursor: str | None, limit: int
+) -> OwedPage:
+    after = decode_cursor(cursor, 2)
+    if after is not None:
+        query = query.where(tuple_(Occurrence.due, Occurrence.id) > (date.fromisoformat(after[0]), int(after[1])))
+    rows = (await session.execute(query.limit(min(limit, MAX_PAGE) + 1))).all()
+    page = rows[: min(limit, MAX_PAGE)]
+    items = [
+        OwedItem(
+            occurrence_id=occurrence.id,
+            due=occurrence.due,
+            done_on=occurrence.done_on,
+            overdue=occurrence.done_on is None and obligation.status != ProgressStatus.done and occurrence.due < today,
+            obligation=ObligationOut.model_validate(obligation),
+            plan_id=occurrence.plan_id,
+            plan_number=number,
+            plan_title=plan_title,
+            node_label=label,
+            node_title=title,
+            node_kind=NodeKind(kind),
+        )
+        for occurrence, obligation, label, title, kind, number, plan_title in page
+    ]
+    last = page[-1][0] if page and len(rows) > len(page) else None
+    return OwedPage(items=items, next_cursor=encode_cursor(last.due.isoformat(), last.id) if last else None)
+
+
+async def search_tasks(
+    session: AsyncSession, text: str, *, plan_id: int | None = None, cursor: str | None = None, limit: int = 50
+) -> TaskPage:
+    """Tasks and activities whose label, title or product contain every word of ``text``
+    (ignoring case and diacritics), in plan order."""
+    words = fold(text).split()
+    if not words:
+        raise DomainError("Say what to look for.", errors=[{"field": "q", "message": "empty search"}])
+    query = select(PlanNode).where(
+        PlanNode.kind.in_([NodeKind.task, NodeKind.activity]),
+        *[PlanNode.search_text.contains(w, autoescape=True) for w in words],
+    )
+    if plan_id is not None:
+        query = query.where(PlanNode.plan_id == plan_id)
+    after = decode_cursor(cursor, 1)
+    if after is not None:
+        query = query.where(PlanNode.id > int(after[0]))
+    size = min(limit, MAX_PAGE)
+    nodes = (await session.scalars(query.order_by(PlanNode.id).limit(size + 1))).all()
+    hits = [
+        TaskHit(
+            id=n.id,
+            plan_id=n.plan_id,
+            kind=NodeKind(n.kind),
+            label=n.label,
+            title=n.title,
+            schedule_raw=n.schedule_raw,
+            progress=n.progress,
+        )
+        for n in nodes[:size]
+    ]
+    return TaskPage(items=hits, next_cursor=encode_cursor(nodes[size - 1].id) if len(nodes) > size else None)
+
+
+async def list_plans(
+    session: AsyncSession,
+    *,
+    issuer_code: str | None = None,
+    year: int | None = None,
+    status: PlanStatus | None = None,
+    parent_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> PlanPage:
+    """Plans, newest id first, optionally of one issuer, year, status, or parent plan."""
+    filters = [
+        condition
+        for condition in (
+            Plan.issuer_code == issuer_code if issuer_code is not None else None,
+            Plan.year == year if year is not None else None,
+            Plan.status == status if status is not None else None,
+            Plan.parent_id == parent_id if parent_id is not None else None,
+        )
+        if condition is not None
+    ]
+    after = decode_cursor(cursor, 1)
+    if after is not None:
+        filters.append(Plan.id < int(after[0]))
+    size = min(limit, MAX_PAGE)
+    plans = (await session.scalars(select(Plan).where(*filters).order_by(Plan.id.desc()).limit(size + 1))).all()
+    return PlanPage(
+        items=[PlanOut.model_validate(p) for p in plans[:size]],
+        next_cursor=encode_cursor(plans[size - 1].id) if len(plans) > size else None,
+    )

@@ -1,0 +1,98 @@
+"""Reminders: task.due_soon at working-day offsets and task.overdue, once per (obligation, kind, occurrence)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+
+from services.plans.reminders import CALENDAR, reminder_instants, reminder_scheduler, reminder_worker
+from shared.clock import VN_TZ
+from tests.support.plans import KEEP_EVENTS, VAN_QUAN, VAN_QUAN_COMMUNES, Plans, running_plans
+
+
+def at(day: str, hour: int = 7) -> datetime:
+    return datetime.combine(date.fromisoformat(day), datetime.min.time().replace(hour=hour), VN_TZ)
+
+
+def test_offsets_count_working_days_back_and_overdue_is_the_next_working_day():
+    # Tết 2024: Thursday 8 to Wednesday 14 February off. Due Monday 19/02: the working days back
+    # are 16, 15, 7, 6 and 5 February.
+    instants = reminder_instants(CALENDAR, date(2024, 2, 19), [5, 1], 7)
+    assert [(kind, offset, i.date()) for kind, offset, i in instants] == [
+        ("due_soon", 5, date(2024, 2, 5)),
+        ("due_soon", 1, date(2024, 2, 16)),
+        ("overdue", 1, date(2024, 2, 20)),
+    ]
+    assert all(i.hour == 7 and i.tzinfo == VN_TZ for _, _, i in instants)
+
+
+async def published_plan(plans: Plans) -> dict:
+    """One task due 15/01/2024 (Monday), lead: the three communes of Văn Quan."""
+    plan = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "number": "1/KH", "title": "KH", "year": 2024})).json()
+    node = f"/plans/v1/plans/{plan['id']}/nodes"
+    area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
+    task = (await plans.http.post(node, json={"kind": "task", "parent_id": area["id"], "label": "1", "title": "Ban hành kế hoạch",
+                                              "schedule": "Trước 15/01/2024", "lead": "UBND các xã, thị trấn"})).json()
+    assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
+    return task
+
+
+async def sent(plans: Plans) -> list[tuple[str, str, int, str]]:
+    due_soon = [("due_soon", e["unit_code"], e["offset_days"], e["due"]) for e in await plans.events("task.due_soon")]
+    overdue = [("overdue", e["unit_code"], e["offset_days"], e["due"]) for e in await plans.events("task.overdue")]
+    return sorted(due_soon + overdue)
+
+
+async def test_each_reminder_goes_once_at_its_instant_even_with_two_schedulers_racing(make_settings):
+    settings = await make_settings("plans", outbox_retention_hours=KEEP_EVENTS)
+    async with running_plans(settings) as plans, running_plans(settings, clock=plans.clock) as replica:
+        await plans.load_demo_registry()
+        await published_plan(plans)
+        first, second = reminder_scheduler(plans.context), reminder_scheduler(replica.context)
+
+        assert await first.run_once() == at("2024-01-08")  # nothing due on 02/01; next: 5 working days before
+        assert await sent(plans) == []
+        for instant, expected in (
+            (at("2024-01-08"), [("due_soon", u, 5, "2024-01-15") for u in VAN_QUAN_COMMUNES]),
+            (at("2024-01-12"), [("due_soon", u, 1, "2024-01-15") for u in VAN_QUAN_COMMUNES]),
+            (at("2024-01-16"), [("overdue", u, 1, "2024-01-15") for u in VAN_QUAN_COMMUNES]),
+        ):
+            plans.clock.set(instant - timedelta(seconds=1))
+            await asyncio.gather(first.run_once(), second.run_once())
+            before = await sent(plans)
+            plans.clock.set(instant)
+            await asyncio.gather(first.run_once(), second.run_once(), first.run_once(), second.run_once())
+            assert sorted(set(await sent(plans)) - set(before)) == sorted(expected)
+        assert len(await sent(plans)) == 9  # nothing twice
+        assert await first.run_once() is None  # nothing left to send
+
+
+async def test_a_late_start_sends_only_the_most_urgent_reminder_and_done_obligations_none(plans: Plans):
+    task = await published_plan(plans)
+    done = task["obligations"][0]
+    plans.clock.set(at("2024-01-12", 10))
+    answer = await plans.http.patch(f"/plans/v1/obligations/{done['id']}", json={"version": 1, "status": "done"})
+    assert answer.status_code == 200
+
+    plans.clock.set(at("2024-03-01"))
+    await reminder_scheduler(plans.context).run_once()
+    assert await sent(plans) == [("overdue", u, 1, "2024-01-15") for u in VAN_QUAN_COMMUNES[1:]]
+    overdue = (await plans.http.get(f"/plans/v1/units/{VAN_QUAN_COMMUNES[1]}/overdue")).json()["items"]
+    assert [(i["due"], i["overdue"], i["node_title"]) for i in overdue] == [("2024-01-15", True, "Ban hành kế hoạch")]
+    assert (await plans.http.get(f"/plans/v1/units/{done['unit_code']}/overdue")).json()["items"] == []
+
+
+async def test_the_worker_wakes_when_poked_after_a_publication(plans: Plans):
+    plans.clock.set(at("2024-01-08", 8))  # the 5-day reminder is already due when the plan is published
+    worker = asyncio.create_task(reminder_worker(plans.context))
+    try:
+        await asyncio.sleep(0.1)  # asleep: nothing pending, so it naps for max_sleep (60 s)
+        await published_plan(plans)  # the publish route pokes the scheduler
+        for _ in range(100):
+            if len(await sent(plans)) == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert await sent(plans) == [("due_soon", u, 5, "2024-01-15") for u in VAN_QUAN_COMMUNES]
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
