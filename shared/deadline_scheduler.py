@@ -62,6 +62,7 @@ class DeadlineScheduler:
                 log.exception("scheduler %s: sweep failed; retrying in %ss", self.name, self._error_backoff)
                 delay = self._error_backoff
             try:
-                await asyncio.wait_for(self._poked.wait(), timeout=max(delay, 0.001))
+                async with asyncio.timeout(max(delay, 0.001)):  # not wait_for: see OutboxRelay.run
+                    await self._poked.wait()
             except TimeoutError:
                 pass

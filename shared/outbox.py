@@ -77,7 +77,10 @@ class OutboxRelay:
                 await asyncio.sleep(self._retry_delay)
                 continue
             try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._idle_interval)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+                # that arrives as the event is set, and the relay would outlive Runtime.stop().
+                async with asyncio.timeout(self._idle_interval):
+                    await self._wakeup.wait()
             except TimeoutError:
                 pass
 
