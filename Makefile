@@ -32,6 +32,7 @@ catalogue: $(STAMP)
 ## bench: the benchmarks of bench/ (not part of the test run)
 bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_relay
+	$(BIN)/python -m bench.plans
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
