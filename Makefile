@@ -37,6 +37,7 @@ catalogue: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_relay
 	$(BIN)/python -m bench.dossiers
+	$(BIN)/python -m bench.plans
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

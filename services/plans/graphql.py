@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from pydantic import BaseModel, ValidationError
@@ -43,7 +43,7 @@ T = TypeVar("T")
 
 def _build(cls: type[T], model: BaseModel, **overrides: Any) -> T:
     """A strawberry object from a pydantic one with the same field names."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = {f.name for f in dataclasses.fields(cls) if f.init} & set(type(model).model_fields)  # type: ignore[arg-type]
     return cls(**{name: getattr(model, name) for name in names if name not in overrides}, **overrides)
 
 
@@ -327,8 +327,8 @@ class Query:
         self,
         info: Info[GraphQLContext, None],
         unit_code: str,
-        start: date = strawberry.argument(name="from"),
-        end: date = strawberry.argument(name="to"),
+        start: Annotated[date, strawberry.argument(name="from")],
+        end: Annotated[date, strawberry.argument(name="to")],
         after: str | None = None,
         first: int = 100,
     ) -> OwedPageType:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 
 class UnitLevel(StrEnum):
@@ -276,6 +276,12 @@ class TargetIn(BaseModel):
     strict: bool = Field(default=False, description='"trên X%": strictly more than X')
     level: UnitLevel | None = None
     period: str = Field(min_length=1, max_length=20, examples=["2024"])
+
+    @field_validator("value")
+    @classmethod
+    def _scale(cls, value: Decimal) -> Decimal:
+        """Stored with four decimals: the same number in the answer, the event and the database."""
+        return value.quantize(Decimal("0.0001"))
 
 
 class TargetUpdate(TargetIn):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
 import pytest
 
+from services.plans.demo import DEMO_UNITS
 from shared.settings import SERVICE_NAMES
 
 INTROSPECTION = "query { __schema { queryType { name } types { name } } }"
@@ -107,8 +109,8 @@ def test_demo_mode_loads_the_seed_units_and_they_reach_every_consumer(start_cchc
     base = start_cchc("run", "--demo")
     with httpx.Client(base_url=base, timeout=10) as http:
         units = http.get("/plans/v1/units", params={"parent_code": "000.00.10.H42"}).json()
-        names = {u["name"] for u in units}
-        assert {"Phòng Nội vụ huyện Cẩm Xuyên", "UBND xã Cẩm Quang"} <= names
-        assert all(u["parent_code"] == "000.00.10.H42" for u in units)
+        demo = json.loads(DEMO_UNITS.read_text(encoding="utf-8"))
+        assert {u["name"] for u in units} == {u["name"] for u in demo if u.get("parent_code") == "000.00.10.H42"}
+        assert {"Phòng Nội vụ huyện Cẩm Xuyên", "UBND xã Cẩm Quang"} <= {u["name"] for u in units}
         total = len(http.get("/plans/v1/units").json())
         assert eventually(lambda: len(http.get("/notifications/v1/recipients").json()) == total)
