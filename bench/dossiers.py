@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import MetaData, Table, insert, select, text
+from sqlalchemy import MetaData, insert, select, text
 
 from bench.outbox_relay import PostgresBackend
 from services.catalog import definitions

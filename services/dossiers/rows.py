@@ -33,14 +33,8 @@ from shared.events import DomainEvent
 
 Row = dict[str, Any]
 
-# Columns a record from the provincial system sets; the rest is what this service records.
-NATIONAL_FIELDS = {
-    "MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "KenhThucHien", "ChuHoSo", "SoGiayToChuHoSo",
-    "LoaiDoiTuong", "MaDoiTuong", "Email", "SoDienThoai", "DiaChiChuHoSo", "TrichYeuHoSo", "NgayNopHoSo",
-    "NgayTiepNhan", "NgayHenTra", "TrangThaiHoSo", "NgayTra", "HinhThuc", "NgayKetThucXuLy", "NgayTuChoi",
-    "DonViXuLy", "NoiNopHoSo", "HoSoCoThanhPhanSoHoa", "TaiKhoanDuocXacThucVoiVNeID", "DuocThanhToanTrucTuyen",
-    "TaiLieuNop", "DanhSachLePhi", "DanhSachHoSoBoSung", "DanhSachGiayToKetQua",
-}  # fmt: skip
+# Fields of the national format; anything else a partner sends is kept in ``extra``.
+NATIONAL_FIELDS = frozenset(HoSo.model_fields)
 
 
 def content_hash(raw: Mapping[str, Any]) -> str:

@@ -101,7 +101,7 @@ async def _no_lifespan(_: FastAPI) -> AsyncIterator[None]:
 def cp1258(text: str) -> bytes:
     """``text`` as Windows-1258 writes Vietnamese: base letters precomposed, tone marks combining."""
     out = bytearray()
-    for char in text:
+    for char in unicodedata.normalize("NFC", text):
         try:
             out += char.encode("cp1258")
         except UnicodeEncodeError:

@@ -22,6 +22,7 @@ from services.plans.table_reader import (
     parse_budget,
     read_table,
 )
+from tests.support.plans import cp1258
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "plans"
 SEEDS = sorted(FIXTURES.glob("*.csv"))
@@ -32,19 +33,6 @@ def seed_dicts(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
-
-def cp1258(text: str) -> bytes:
-    """Windows-1258 as legacy Vietnamese software writes it: base letters composed, tones combining."""
-    out = bytearray()
-    for char in unicodedata.normalize("NFC", text):
-        try:
-            out += char.encode("cp1258")
-        except UnicodeEncodeError:
-            base, *marks = unicodedata.normalize("NFD", char)
-            tones = [m for m in marks if m in "\u0300\u0301\u0303\u0309\u0323"]
-            rest = "".join(m for m in marks if m not in tones)
-            out += (unicodedata.normalize("NFC", base + rest) + "".join(tones)).encode("cp1258")
-    return bytes(out)
 
 
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
