@@ -1,27 +1,14 @@
-"""Text folding shared by the parsers of plan tables: one spelling per Vietnamese phrase."""
+"""Text folding shared by the parsers of plan tables: one spelling per Vietnamese phrase.
+
+``nfc`` and ``fold`` live in :mod:`shared.textnorm` (the dossiers service matches unit names
+with them too); the position-keeping ``fold_chars`` is the plan parsers' own.
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from shared.textnorm import fold, nfc
 
-_SPACES = re.compile(r"\s+")
-
-
-def nfc(text: str) -> str:
-    """Compose combining diacritics (Windows-1258 text decomposes them) and trim."""
-    return unicodedata.normalize("NFC", text).strip()
-
-
-def fold(text: str) -> str:
-    """Lowercase, strip diacritics (đ → d), unify "hằng"/"hàng", collapse whitespace.
-
-    The result keeps punctuation and the length relation of words, so patterns can be written
-    in plain ASCII: ``fold("Quý IV/2024") == "quy iv/2024"``.
-    """
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACES.sub(" ", bare.lower()).strip()
+__all__ = ["fold", "fold_chars", "nfc"]
 
 
 def fold_chars(text: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from services.plans.unit_matching import GroupRef, UnitMatcher, UnitRef, normalise
+from services.plans.unit_matching import GroupRef, UnitMatcher, UnitRef
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "plans"
 
@@ -243,18 +243,3 @@ def test_match_a_cell_into_units_groups_and_unmatched_names():
         "000.00.13.H42",
         "000.00.14.H42",
     ]
-
-
-@pytest.mark.parametrize(
-    ("name", "key"),
-    [
-        ("Văn phòng HĐND&UBND huyện", "van phong hdnd ubnd"),
-        ("UBND xã Cẩm Quang", "cam quang"),
-        ("UBND huyện", "ubnd huyen"),
-        ("Các cơ quan chuyên môn thuộc UBND huyện", "co quan chuyen mon"),
-        ("Các phòng, ban, ngành cấp huyện", "phong ban nganh"),
-        ("Ủy ban MTTQ huyện", "mttq"),
-    ],
-)
-def test_normalised_keys(name: str, key: str):
-    assert normalise(name) == key
