@@ -88,10 +88,7 @@ class NameMatcher:
     def _fuzzy(self, key: str) -> str | None:
         if not key:
             return None
-        scored = sorted(
-            ((SequenceMatcher(None, key, other).ratio(), other) for other in self._keys if other),
-            reverse=True,
-        )
+        scored = sorted(((_similarity(key, other), other) for other in self._keys if other), reverse=True)
         if not scored or scored[0][0] < FUZZY_THRESHOLD:
             return None
         best_score, best = scored[0]
@@ -99,6 +96,16 @@ class NameMatcher:
         if rivals or len(self._keys[best]) != 1 or key.split()[0] != best.split()[0]:
             return None
         return next(iter(self._keys[best]))
+
+
+def _similarity(key: str, other: str) -> float:
+    """``SequenceMatcher.ratio``, or 0 when its cheap upper bounds show that ``other`` can be
+    neither the best match nor a rival of it (the full ratio is the costly part)."""
+    matcher = SequenceMatcher(None, key, other)
+    floor = FUZZY_THRESHOLD - FUZZY_RIVAL_MARGIN
+    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()
 
 
 def normalise(name: str) -> str:

@@ -12,6 +12,7 @@ from services.dossiers import lifecycle, store
 from services.dossiers import rows as r
 from services.dossiers.codes import Origin, Status
 from services.dossiers.dvcqg import HoSo, ReadBatch, Rejected, TienDo, read_records
+from services.dossiers.units import load_registry
 from shared.calendar import WorkingCalendar
 from shared.events import DomainEvent
 from shared.uow import UnitOfWork
@@ -60,9 +61,9 @@ async def ingest_dossiers(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordRe
     batch: ReadBatch[HoSo] = read_records(data, HoSo)
     session, now = uow.session, uow.clock.now()
     calendar = await store.load_calendar(session)
-    units = await store.units_named(session, {h.DonViXuLy for _, h in batch.accepted if h.DonViXuLy})
+    registry = await load_registry(session)
     fresh = {
-        h.MaHoSo: (i, r.row_from_hoso(h, data[i], unit_code=units.get(h.DonViXuLy or "", h.agency), calendar=calendar))
+        h.MaHoSo: (i, r.row_from_hoso(h, data[i], unit_code=registry.unit_named(h.DonViXuLy) or h.agency, calendar=calendar))
         for i, h in batch.accepted
     }
     results = rejected(batch.rejected)

@@ -59,14 +59,6 @@ async def load_calendar(session: AsyncSession) -> WorkingCalendar:
     return WorkingCalendar(overrides={day: working for day, working in overrides})
 
 
-async def units_named(session: AsyncSession, names: Collection[str]) -> dict[str, str]:
-    """Registered units whose name is one of ``names`` (DonViXuLy), name → code."""
-    if not names:
-        return {}
-    result = await session.execute(select(UnitReplica.name, UnitReplica.code).where(UnitReplica.name.in_(list(names))))
-    return {name: code for name, code in result.all()}
-
-
 async def unit_and_descendants(session: AsyncSession, code: str) -> list[str]:
     """A unit's code and those of every unit below it in the registry."""
     links: dict[str | None, list[str]] = {}

@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from services.catalog import definitions
+from services.dossiers.handlers import on_unit_upserted
 from shared.app_factory import create_root_app
 from shared.clock import VN_TZ, ManualClock
+from shared.events import CloudEvent
 from shared.runtime import Runtime
 
 EXAMPLES = Path(__file__).parents[3] / "fixtures" / "dvcqg"
@@ -47,6 +49,14 @@ class Dossiers:
         response = await self.client.post("/dossiers/v1/sync/dvcqg", json={"service": service, "isUpdating": False, "data": records})
         assert response.status_code == 200, response.text
         return response.json()
+
+    async def register_unit(self, code: str, name: str, *, parent: str | None = None, version: int = 1, level: str = "commune") -> None:
+        """What a ``unit.upserted`` from plans does to the units replica."""
+        data = {"code": code, "name": name, "aliases": [], "level": level, "parent_code": parent, "version": version}
+        event = CloudEvent(source="/cchc/plans", type="vn.cchc.unit.upserted.v1", time=self.clock.now(), subject=code, data=data)
+        async with self.runtime["dossiers"].uow() as uow:
+            await on_unit_upserted(uow, event)
+            await uow.commit()
 
     async def get(self, ma_ho_so: str) -> dict[str, Any]:
         response = await self.client.get(f"/dossiers/v1/dossiers/{ma_ho_so}")
