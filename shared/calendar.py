@@ -9,7 +9,8 @@ knows, with administrator overrides on top (a day off, a working Saturday) that 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -21,6 +22,7 @@ import holidays
 from shared.clock import VN_TZ
 
 MAX_DAYS_SCANNED = 3660  # ten years: a legal duration never needs more; a guard against bad input
+_WINDOW = re.compile(r"^\s*(\d{2}:\d{2})\s*[-–]\s*(\d{2}:\d{2})\s*$")  # a hyphen or an en dash
 
 
 class DurationUnit(StrEnum):
@@ -44,6 +46,14 @@ class OfficeHours:
             if not previous_end <= start < end:
                 raise ValueError("office windows must be ordered, non-empty and not overlap")
             previous_end = end
+
+    @classmethod
+    def from_text(cls, windows: Iterable[str], same_day_cutoff: str) -> OfficeHours:
+        """Office hours as people write them: ``["07:30-11:30", "13:00-17:00"]`` and ``"15:00"``."""
+        return cls(tuple(parse_window(w) for w in windows), parse_moment(same_day_cutoff))
+
+    def window_texts(self) -> list[str]:
+        return [f"{start:%H:%M}-{end:%H:%M}" for start, end in self.windows]
 
     @cached_property
     def day_length(self) -> timedelta:
@@ -95,9 +105,15 @@ class WorkingCalendar:
         raise ValueError(f"no working day within {MAX_DAYS_SCANNED} days before {day}")
 
     def one_working_day_before(self, instant: datetime) -> datetime:
-        """The same time of day on the previous working day (the apology deadline of a due time)."""
+        """The apology deadline of a due time: the same time of day on the previous working day, or,
+        when the office is closed at that time, the close of the last window before it (the last
+        moment the office could act; the same instant in working time)."""
         local = self._local(instant)
-        return self._at(self.previous_working_day(local.date()), local.time())
+        day, moment = self.previous_working_day(local.date()), local.time()
+        opened = [end for start, end in self.hours.windows if start <= moment]
+        if not opened:  # before the day's opening: the previous working day's close
+            return self._at(self.previous_working_day(day), self.hours.closing)
+        return self._at(day, min(moment, opened[-1]))
 
     def start_of_count(self, received: datetime, *, same_day: bool = False) -> datetime:
         """When the clock starts for something received at ``received``.
@@ -189,6 +205,21 @@ class WorkingCalendar:
 
     def _at(self, day: date, moment: time) -> datetime:
         return datetime.combine(day, moment, self.tz)
+
+
+def parse_window(text: str) -> tuple[time, time]:
+    """``"07:30-11:30"`` → (07:30, 11:30); ValueError when it is not written so."""
+    match = _WINDOW.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a window HH:MM-HH:MM")
+    return parse_moment(match[1]), parse_moment(match[2])
+
+
+def parse_moment(text: str) -> time:
+    """``"15:00"`` → 15:00; ValueError unless it is a time of day HH:MM."""
+    if not re.fullmatch(r"\d{2}:\d{2}", text.strip()):
+        raise ValueError(f"{text!r} is not a time HH:MM")
+    return time.fromisoformat(text.strip())
 
 
 _HOLIDAYS: dict[tuple[str, int], holidays.HolidayBase] = {}

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from shared.calendar import OfficeHours, WorkingCalendar
+from shared.calendar import OfficeHours, WorkingCalendar, parse_window
 from shared.clock import VN_TZ
 
 CAL = WorkingCalendar()
@@ -115,3 +115,48 @@ def test_one_working_day_before_skips_holidays_and_weekends() -> None:
     # Due Thu 02/05/2024 09:00 → 30/04 and 01/05 are holidays, Mon 29/04 was swapped off, Sat 04/05 comes after:
     # the previous working day is Fri 26/04.
     assert calendar.one_working_day_before(datetime(2024, 5, 2, 9, tzinfo=VN_TZ)) == datetime(2024, 4, 26, 9, tzinfo=VN_TZ)
+    # A due time when the office is closed: the deadline is the close before the same time of day.
+    assert calendar.one_working_day_before(vn(2024, 5, 13, 12)) == vn(2024, 5, 10, 11, 30)  # lunch
+    assert calendar.one_working_day_before(vn(2024, 5, 13, 20)) == vn(2024, 5, 10, 17)  # evening
+    assert calendar.one_working_day_before(vn(2024, 5, 14, 6)) == vn(2024, 5, 10, 17)  # before Monday's opening
+
+
+UNIT_HOURS = OfficeHours.from_text(["07:30-11:30", "13:00-17:00"], "15:00")
+
+
+def test_the_worked_example_of_a_unit_with_its_own_hours():
+    """07:30–11:30 / 13:00–17:00, 8 working hours from Friday 10/05/2024 16:30, by hand (DOMAIN §3):
+    16:30 is inside the afternoon window, so the clock starts then; Friday gives 0.5 h (16:30–17:00),
+    Monday 13/05 morning 4 h (07:30–11:30), the remaining 3.5 h run from 13:00 → due Monday 16:30.
+    (Monday 16:00 would need a full hour on Friday.)"""
+    cal = WorkingCalendar(hours=UNIT_HOURS)
+    received = vn(2024, 5, 10, 16, 30)
+    assert cal.add(received, 8, "working_hours") == vn(2024, 5, 13, 16, 30)
+    assert cal.add(received, 1, "working_days") == vn(2024, 5, 13, 16, 30)
+    # Half of it tells the unit's hours from the default ones (07:00–11:30 / 13:30–17:00).
+    assert cal.add(received, 4, "working_hours") == vn(2024, 5, 13, 11)
+    assert CAL.add(received, 4, "working_hours") == vn(2024, 5, 13, 10, 30)
+    assert cal.start_of_count(vn(2024, 5, 13, 7, 10)) == vn(2024, 5, 13, 7, 30)
+    assert cal.start_of_count(vn(2024, 5, 13, 12, 45)) == vn(2024, 5, 13, 13)
+    assert cal.elapsed(vn(2024, 5, 10, 10), vn(2024, 5, 13, 9)) == timedelta(hours=7)  # Fri 1.5 + 4, Mon 1.5
+    assert cal.elapsed(vn(2024, 5, 10, 12), vn(2024, 5, 10, 14)) == timedelta(hours=1)  # the default: 0.5 h
+
+
+def test_office_hours_are_written_as_windows():
+    assert UNIT_HOURS.windows == ((time(7, 30), time(11, 30)), (time(13), time(17)))
+    assert UNIT_HOURS.same_day_cutoff == time(15) and UNIT_HOURS.window_texts() == ["07:30-11:30", "13:00-17:00"]
+    assert parse_window(" 13:00 – 17:00 ") == (time(13), time(17))  # spaces and an en dash
+    for bad in ("7:30-11:30", "07:30", "07:30-25:00", "07h30-11h30", ""):
+        with pytest.raises(ValueError):
+            parse_window(bad)
+
+
+def test_the_apology_deadline_is_one_working_day_before_in_the_units_hours():
+    short = WorkingCalendar(hours=OfficeHours.from_text(["07:30-11:30", "13:00-16:30"], "15:00"))
+    due = vn(2024, 5, 13, 17)  # a provincial NgayHenTra at the default close
+    assert CAL.one_working_day_before(due) == vn(2024, 5, 10, 17)
+    assert short.one_working_day_before(due) == vn(2024, 5, 10, 16, 30)  # the unit closed at 16:30
+    for cal in (CAL, short):
+        for due in (vn(2024, 5, 13, 16), vn(2024, 5, 13, 17), vn(2024, 5, 13, 12), vn(2024, 5, 14, 6), vn(2024, 5, 2, 9)):
+            deadline = cal.one_working_day_before(due)
+            assert cal.elapsed(deadline, due) == cal.hours.day_length, (cal.hours, due)
