@@ -6,11 +6,11 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 
-from services.dossiers import catalogue, ingest, intake, queries
+from services.dossiers import catalogue, ingest, intake, office_hours, queries
 from services.dossiers.codes import Channel, Timeliness
 from services.dossiers.dvcqg import SERVICES
 from services.dossiers.ingest import Outcome
@@ -23,12 +23,13 @@ from services.dossiers.schemas import (
     DossierPage,
     DueOut,
     IntakeIn,
+    OfficeHoursIn,
+    OfficeHoursOut,
     ProcedureIn,
     ProcedureOut,
     SyncReport,
     TransitionIn,
 )
-from services.dossiers.store import load_calendar
 from shared.auth import CurrentPrincipal
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
@@ -36,6 +37,7 @@ from shared.problems import DomainError
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
+UnitCode = Annotated[str, Path(min_length=1, max_length=64, description="A unit code, e.g. 000.00.12.H42")]
 
 
 class PayloadTooLarge(DomainError):
@@ -53,14 +55,23 @@ async def calendar_due(
     start: AwareDatetime,
     amount: Annotated[float, Query(ge=0, le=3650)],
     unit: DurationUnit,
-    same_day: Annotated[bool, Query(description="Apply the 15:00 same-day cut-off")] = False,
+    same_day: Annotated[bool, Query(description="Apply the same-day cut-off (15:00 unless the unit's hours say otherwise)")] = False,
+    unit_code: Annotated[
+        str | None, Query(max_length=64, description="Count in this unit's office hours (its own or its nearest ancestor's); default hours without it")
+    ] = None,
 ) -> DueOut:
-    calendar = await load_calendar(uow.session)
+    calendars = await office_hours.load_calendars(uow.session)
+    calendar = calendars.of(unit_code)
     try:
         due = calendar.add(start, amount, unit, same_day=same_day)
     except ValueError as exc:
         raise DomainError(str(exc), errors=[{"field": "amount", "message": str(exc)}]) from None
-    return DueOut(start=start, counted_from=calendar.start_of_count(start, same_day=same_day).astimezone(VN_TZ), due=due.astimezone(VN_TZ))
+    return DueOut(
+        start=start,
+        counted_from=calendar.start_of_count(start, same_day=same_day).astimezone(VN_TZ),
+        due=due.astimezone(VN_TZ),
+        hours_set_on=calendars.hours_set_on(unit_code),
+    )
 
 
 @router.get("/calendar/days", response_model=CalendarYear, tags=["calendar"], summary="Days off and working weekend days of a year")
@@ -80,6 +91,30 @@ async def put_calendar_day(day: date, body: CalendarDayIn, uow: Uow, context: Co
 async def delete_calendar_day(day: date, uow: Uow, principal: CurrentPrincipal) -> Response:
     await catalogue.remove_calendar_day(uow, day)
     await uow.commit()
+    return Response(status_code=204)
+
+
+@router.get("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, tags=["calendar"], summary="A unit's office hours")
+async def get_office_hours(unit: UnitCode, uow: Uow, principal: CurrentPrincipal) -> OfficeHoursOut:
+    """The hours the unit works: its own, else its nearest ancestor's (`set_on`), else the default ones."""
+    return await office_hours.office_hours_of(uow.session, unit)
+
+
+@router.put("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, tags=["calendar"], summary="Set a unit's office hours")
+async def put_office_hours(unit: UnitCode, body: OfficeHoursIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> OfficeHoursOut:
+    """Its sub-units without hours of their own follow. Publishes `calendar.changed`; the open dossiers
+    received here by the units concerned get their due time derived again (`dossier.rescheduled`)."""
+    hours = await office_hours.set_office_hours(uow, unit, body)
+    await uow.commit()
+    poke(context)
+    return hours
+
+
+@router.delete("/calendar/units/{unit}/hours", status_code=204, tags=["calendar"], summary="Withdraw a unit's own office hours")
+async def delete_office_hours(unit: UnitCode, uow: Uow, context: Context, principal: CurrentPrincipal) -> Response:
+    await office_hours.remove_office_hours(uow, unit)
+    await uow.commit()
+    poke(context)
     return Response(status_code=204)
 
 

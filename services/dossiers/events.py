@@ -28,14 +28,29 @@ class Applicant(BaseModel):
     email: str | None
 
 
+class OfficeHoursRef(BaseModel):
+    windows: list[str]  # "HH:MM-HH:MM", in order
+    same_day_cutoff: str  # "HH:MM"
+    set_on: str | None  # the unit that set them (the changed unit or an ancestor); None: the default hours
+
+
 @event_type("calendar.changed", service="dossiers", subject="date")
 class CalendarChanged(DomainEvent):
-    """An administrator declared a day worked or not worked; every service's calendar follows."""
+    """An administrator changed the working-time calendar; every service's calendar follows.
+
+    Either a day declared worked or not worked, which names no ``unit`` (it holds for every unit),
+    or a unit's office hours, which name the ``unit`` and carry the ``office_hours`` now in force
+    for it (its sub-units without hours of their own follow). An office-hours change has the day of
+    the change as ``date`` and whether that day is worked as ``working``, so a reader of the day
+    fields alone learns nothing false.
+    """
 
     date: date
     working: bool
     reason: str
-    removed: bool = False  # the override was withdrawn: the holiday calendar decides again
+    removed: bool = False  # a day override was withdrawn: the holiday calendar decides again
+    unit: str | None = None
+    office_hours: OfficeHoursRef | None = None
 
 
 @event_type("dossier.received", service="dossiers", subject="ma_ho_so")
@@ -119,4 +134,4 @@ class DossierRescheduled(DomainEvent):
     unit: str
     old_due_at: datetime | None
     new_due_at: datetime | None
-    reason: str  # supplement | apology | partner_update
+    reason: str  # supplement | apology | partner_update | office_hours

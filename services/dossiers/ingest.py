@@ -12,7 +12,7 @@ from services.dossiers import lifecycle, store
 from services.dossiers import rows as r
 from services.dossiers.codes import Origin, Status
 from services.dossiers.dvcqg import HoSo, ReadBatch, Rejected, TienDo, read_records
-from services.dossiers.units import load_registry
+from services.dossiers.office_hours import UnitCalendars, load_calendars
 from shared.calendar import WorkingCalendar
 from shared.events import DomainEvent
 from shared.uow import UnitOfWork
@@ -60,19 +60,15 @@ async def ingest_dossiers(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordRe
     """Upsert a DongBoHoSoMC batch; valid records are stored, invalid ones reported, in one transaction."""
     batch: ReadBatch[HoSo] = read_records(data, HoSo)
     session, now = uow.session, uow.clock.now()
-    calendar = await store.load_calendar(session)
-    registry = await load_registry(session)
-    fresh = {
-        h.MaHoSo: (i, r.row_from_hoso(h, data[i], unit_code=registry.unit_named(h.DonViXuLy) or h.agency, calendar=calendar))
-        for i, h in batch.accepted
-    }
+    calendars = await load_calendars(session)
+    fresh = {h.MaHoSo: (i, _row(h, data[i], calendars)) for i, h in batch.accepted}
     results = rejected(batch.rejected)
     pending = fresh
     while pending:  # a second pass only for keys a concurrent writer inserted meanwhile
         stored = await store.load_rows(session, pending.keys())
         plan = Plan()
         for key, (index, new) in pending.items():
-            _decide(plan, index, new, stored.get(key), now, calendar)
+            _decide(plan, index, new, stored.get(key), now, calendars.of(new["unit_code"]))
         inserted = await store.insert_new(session, plan.inserts)
         await store.update_rows(session, plan.updates)
         pending = {k: fresh[k] for k in (row["ma_ho_so"] for row in plan.inserts) if k not in inserted}
@@ -82,6 +78,12 @@ async def ingest_dossiers(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordRe
                     uow.emit(event)
         results += [res for res in plan.results.values() if res.ma_ho_so not in pending]
     return sorted(results, key=lambda x: x.index)
+
+
+def _row(record: HoSo, raw: Any, calendars: UnitCalendars) -> r.Row:
+    """The record's row, handled by the unit DonViXuLy names (else the agency), in that unit's hours."""
+    unit = calendars.registry.unit_named(record.DonViXuLy) or record.agency
+    return r.row_from_hoso(record, raw, unit_code=unit, calendar=calendars.of(unit))
 
 
 def _decide(plan: Plan, index: int, new: r.Row, old: r.Row | None, now: datetime, calendar: WorkingCalendar) -> None:
@@ -108,13 +110,13 @@ async def ingest_progress(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordRe
     """Apply CapNhatTienDoHoSoMC steps in time order; a step older than the stored state changes nothing."""
     batch: ReadBatch[TienDo] = read_records(data, TienDo, unique=False)
     session, now = uow.session, uow.clock.now()
-    calendar = await store.load_calendar(session)
+    calendars = await load_calendars(session)
     stored = await store.load_rows(session, {s.MaHoSo for _, s in batch.accepted})
     results = rejected(batch.rejected)
     changed: dict[str, r.Row] = {}
     for index, step in sorted(batch.accepted, key=lambda item: item[1].ThoiDiemXuLy):
         row = changed.get(step.MaHoSo) or stored.get(step.MaHoSo)
-        outcome = _apply_step(uow, row, step, now, calendar)
+        outcome = _apply_step(uow, row, step, now, calendars)
         if isinstance(outcome, RecordResult):
             results.append(RecordResult(index, step.MaHoSo, outcome.result, outcome.errors, outcome.note))
             continue
@@ -124,7 +126,7 @@ async def ingest_progress(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordRe
     return sorted(results, key=lambda x: x.index)
 
 
-def _apply_step(uow: UnitOfWork, row: r.Row | None, step: TienDo, now: datetime, calendar: WorkingCalendar) -> r.Row | RecordResult:
+def _apply_step(uow: UnitOfWork, row: r.Row | None, step: TienDo, now: datetime, calendars: UnitCalendars) -> r.Row | RecordResult:
     key = step.MaHoSo
     if row is None:
         return RecordResult(0, key, Outcome.rejected, [{"field": "MaHoSo", "message": "unknown dossier: send it with DongBoHoSoMC first"}])
@@ -140,6 +142,7 @@ def _apply_step(uow: UnitOfWork, row: r.Row | None, step: TienDo, now: datetime,
         "department": step.PhongBanXuLy,
         "note": step.NoiDungXuLy,
     }
+    calendar = calendars.of(row["unit_code"])
     events = lifecycle.change_status(
         row, Status(step.TrangThai), at, now, calendar, source="sync", details=details, due_by_partner=step.NgayKetThucTheoQuyDinh
     )

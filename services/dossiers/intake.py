@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-
 from services.dossiers import lifecycle, store
 from services.dossiers import rows as r
 from services.dossiers.catalogue import get_procedure
 from services.dossiers.codes import PROGRESS_RANK, TRANSITIONS, Origin, Status
 from services.dossiers.models import DossierSequence
+from services.dossiers.office_hours import load_calendars
 from services.dossiers.rules import rule_set_at
-from services.dossiers.schemas import IntakeIn, TransitionIn
+from services.dossiers.schemas import IntakeIn, LegalTime, TransitionIn
 from shared.clock import VN_TZ
 from shared.db import upsert
 from shared.problems import Conflict, DomainError, NotFound
@@ -41,8 +41,10 @@ async def receive(uow: UnitOfWork, data: IntakeIn) -> r.Row:
     if received > now + CLOCK_SKEW:
         raise DomainError("A dossier cannot be received in the future.", errors=[{"field": "received_at", "message": "is after now"}])
     procedure = await get_procedure(uow.session, data.ma_tthc)
-    calendar = await store.load_calendar(uow.session)
-    due = calendar.add(received, procedure.amount, procedure.unit, same_day=procedure.same_day_cutoff)
+    unit = data.unit or data.agency
+    calendar = (await load_calendars(uow.session)).of(unit)
+    legal_time = LegalTime(amount=procedure.amount, unit=procedure.unit, same_day=procedure.same_day_cutoff)
+    due = calendar.add(received, legal_time.amount, legal_time.unit, same_day=legal_time.same_day)
     ma_ho_so = await next_ma_ho_so(uow, data.agency, received)
     documents = [
         {"TenTepDinhKem": d.name, "DuocSoHoa": int(d.digitised), "DuocTaiSuDung": int(d.reused)} for d in data.documents
@@ -51,7 +53,7 @@ async def receive(uow: UnitOfWork, data: IntakeIn) -> r.Row:
         "ma_ho_so": ma_ho_so,
         "origin": Origin.intake.value,
         "agency": data.agency,
-        "unit_code": data.unit or data.agency,
+        "unit_code": unit,
         "ma_tthc": procedure.ma_tthc,
         "procedure_name": procedure.name,
         "field_code": procedure.field_code,
@@ -91,7 +93,7 @@ async def receive(uow: UnitOfWork, data: IntakeIn) -> r.Row:
         "state_rank": PROGRESS_RANK[Status.received],
         "content_hash": "",
     }
-    for event in lifecycle.create(row, now, calendar):
+    for event in lifecycle.create(row, now, calendar, legal_time):
         uow.emit(event)
     if not await store.insert_new(uow.session, [row]):
         raise Conflict(f"Dossier {ma_ho_so} already exists (synced from the provincial system).")
@@ -121,7 +123,7 @@ async def transition(uow: UnitOfWork, ma_ho_so: str, data: TransitionIn) -> r.Ro
             "The transition time must lie between the previous status change and now.",
             errors=[{"field": "at", "message": f"must be between {last} and now"}],
         )
-    calendar = await store.load_calendar(uow.session)
+    calendar = (await load_calendars(uow.session)).of(row["unit_code"])
     details = {"actor": data.actor, "note": data.note}
     for event in lifecycle.change_status(row, data.to, at, now, calendar, source="intake", details=details):
         uow.emit(event)

@@ -16,6 +16,7 @@ from services.dossiers import lifecycle, store
 from services.dossiers import rows as r
 from services.dossiers import timeliness as t
 from services.dossiers.models import DossierAlarm
+from services.dossiers.office_hours import load_calendars
 from shared.calendar import WorkingCalendar
 from shared.db import on_postgres, upsert
 from shared.events import CloudEvent
@@ -39,12 +40,12 @@ async def sweep_batch(uow: UnitOfWork, now: datetime, limit: int = SWEEP_BATCH) 
     rows = [dict(m) for m in (await session.execute(query)).mappings()]
     if not rows:
         return 0
-    calendar = await store.load_calendar(session)
+    calendars = await load_calendars(session)
     claims = [{"ma_ho_so": row["ma_ho_so"], "kind": row["alarm_kind"], "due_at": row["due_at"], "fired_at": now} for row in rows]
     claim = upsert(session, ALARMS).on_conflict_do_nothing().returning(ALARMS.c.ma_ho_so, ALARMS.c.kind)
     fired = set((await session.execute(claim, claims)).all())
     for row in rows:
-        kind = row["alarm_kind"]
+        kind, calendar = row["alarm_kind"], calendars.of(row["unit_code"])
         if (row["ma_ho_so"], kind) in fired:
             uow.emit(r.alarm_event(row, kind, row["due_at"], calendar))
         _after(row, kind, now, calendar)
@@ -71,7 +72,7 @@ async def on_letter_issued(uow: UnitOfWork, event: CloudEvent) -> None:
     row = (await store.load_rows(uow.session, [key])).get(key)
     if row is None:
         return  # a letter for a dossier this service never saw: nothing to re-date
-    calendar = await store.load_calendar(uow.session)
+    calendar = (await load_calendars(uow.session)).of(row["unit_code"])
     letter = {"letter_id": data.get("letter_id"), "number": data.get("number"), "issued_at": data.get("issued_at")}
     events = lifecycle.record_apology(row, letter, datetime.fromisoformat(new_due), uow.clock.now(), calendar)
     if events:

@@ -10,16 +10,21 @@ from typing import Any
 
 from services.dossiers import rows as r
 from services.dossiers.codes import Origin, Status
+from services.dossiers.schemas import LegalTime
 from shared.calendar import WorkingCalendar
 from shared.events import DomainEvent
 
-SUPPLEMENT, APOLOGY, PARTNER_UPDATE = "supplement", "apology", "partner_update"
+SUPPLEMENT, APOLOGY, PARTNER_UPDATE, OFFICE_HOURS = "supplement", "apology", "partner_update", "office_hours"
 
 
-def create(row: r.Row, now: datetime, calendar: WorkingCalendar) -> list[DomainEvent]:
-    """A dossier seen for the first time: ``received``, and ``resolved`` if it arrives finished."""
+def create(row: r.Row, now: datetime, calendar: WorkingCalendar, legal_time: LegalTime | None = None) -> list[DomainEvent]:
+    """A dossier seen for the first time: ``received``, and ``resolved`` if it arrives finished.
+    ``legal_time`` (received here) is kept with the initial due time it was computed from."""
     original = row.get("original_due_at") or row["due_at"]
-    history = [] if original is None else [{"due_at": r.iso(original), "at": r.iso(row["received_at"]), "reason": "initial"}]
+    initial = {"due_at": r.iso(original), "at": r.iso(row["received_at"]), "reason": "initial"}
+    if legal_time is not None:
+        initial["legal_time"] = legal_time.model_dump(mode="json")
+    history = [] if original is None else [initial]
     if row["due_at"] != original:
         history.append({"due_at": r.iso(row["due_at"]), "previous_due_at": r.iso(original), "at": r.iso(now), "reason": SUPPLEMENT})
     row.update(
@@ -118,6 +123,38 @@ def record_apology(row: r.Row, letter: dict[str, Any], new_due: datetime, now: d
         return []
     row["apology"] = {**letter, "old_due_at": r.iso(row["due_at"])}
     events = [reschedule(row, new_due, APOLOGY, now)]
+    r.settle(row, now, calendar)
+    _bump(row, now)
+    return events
+
+
+def legal_time_of(row: r.Row) -> LegalTime | None:
+    """The legal time a dossier received here was given, as its initial due time recorded it."""
+    initial = next((h for h in row["due_history"] if h["reason"] == "initial"), {})
+    return LegalTime.model_validate(initial["legal_time"]) if "legal_time" in initial else None
+
+
+def redate(row: r.Row, legal_time: LegalTime, now: datetime, calendar: WorkingCalendar) -> list[DomainEvent] | None:
+    """Derive an open intake dossier's due time again under ``calendar`` (its unit's office hours
+    changed): the legal time from receipt, moved by each supplement pause measured in the new hours,
+    as intake and its transitions would have computed it. An apology's date stands: the letter
+    promised it. None when nothing changes."""
+    if row.get("apology"):
+        return None
+    due = calendar.add(row["received_at"], legal_time.amount, legal_time.unit, same_day=legal_time.same_day)
+    pauses = [dict(p) for p in row["pauses"]]
+    for pause in pauses:
+        pause["due_before"] = r.iso(due)
+        if pause["resumed_at"] is None:
+            break
+        paused = calendar.elapsed(datetime.fromisoformat(pause["requested_at"]), datetime.fromisoformat(pause["resumed_at"]))
+        pause["working_seconds"] = int(paused.total_seconds())
+        due = calendar.add_working_time(due, paused)
+        pause["due_after"] = r.iso(due)
+    if due == row["due_at"] and pauses == row["pauses"]:
+        return None
+    row["pauses"] = pauses
+    events = [] if due == row["due_at"] else [reschedule(row, due, OFFICE_HOURS, now)]
     r.settle(row, now, calendar)
     _bump(row, now)
     return events

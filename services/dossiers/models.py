@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, MetaData, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import NAMING_CONVENTION, UTCDateTime
@@ -140,6 +151,18 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     working: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnitOfficeHours(Base):
+    """A unit's own office hours ("HH:MM-HH:MM" windows, same-day cut-off "HH:MM"); its sub-units
+    without their own inherit them, every other unit works the default hours."""
+
+    __tablename__ = "unit_office_hours"
+
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    windows: Mapped[list[str]] = mapped_column(JSON)
+    same_day_cutoff: Mapped[str] = mapped_column(String(5))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

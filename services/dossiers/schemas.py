@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from services.dossiers.codes import Channel, Status, SubjectType, Timeliness
-from shared.calendar import DurationUnit
+from shared.calendar import DurationUnit, OfficeHours, parse_moment, parse_window
 
 
 class Strict(BaseModel):
@@ -60,10 +69,66 @@ class CalendarYear(BaseModel):
     overrides: list[CalendarDayOut]
 
 
+class OfficeHoursIn(Strict):
+    windows: list[str] = Field(
+        max_length=6, description="Working windows of a working day, in order, as HH:MM-HH:MM", examples=[["07:30-11:30", "13:00-17:00"]]
+    )
+    same_day_cutoff: str = Field(default="15:00", description="Receipts after it count from the next working day for procedures resolved the same day")
+
+    @field_validator("windows")
+    @classmethod
+    def _ordered_windows(cls, windows: list[str]) -> list[str]:
+        """Each window well written and non-empty, each after the one before: written back as HH:MM-HH:MM."""
+        if not windows:
+            raise PydanticCustomError("office_hours", "Cần ít nhất một khung giờ làm việc.")
+        parsed: list[tuple[time, time]] = []
+        for number, text in enumerate(windows, 1):
+            place = {"n": number, "text": text}
+            try:
+                start, end = parse_window(text)
+            except ValueError:
+                raise PydanticCustomError("office_hours", "Khung giờ thứ {n} ({text}) phải viết dạng HH:MM-HH:MM, ví dụ 07:30-11:30.", place) from None
+            if start >= end:
+                raise PydanticCustomError("office_hours", "Khung giờ thứ {n} ({text}) phải bắt đầu trước khi kết thúc.", place)
+            if parsed and start < parsed[-1][1]:
+                message = "Khung giờ thứ {n} ({text}) phải bắt đầu sau khi khung giờ trước kết thúc (theo thứ tự, không chồng lấn)."
+                raise PydanticCustomError("office_hours", message, place)
+            parsed.append((start, end))
+        return [f"{start:%H:%M}-{end:%H:%M}" for start, end in parsed]
+
+    @field_validator("same_day_cutoff")
+    @classmethod
+    def _cutoff_in_office_hours(cls, cutoff: str, info: ValidationInfo) -> str:
+        try:
+            moment = parse_moment(cutoff)
+        except ValueError:
+            raise PydanticCustomError("office_hours", "Giờ chốt nhận trong ngày phải viết dạng HH:MM, ví dụ 15:00.") from None
+        windows = info.data.get("windows")  # absent when they were refused
+        if windows:
+            opening, closing = parse_window(windows[0])[0], parse_window(windows[-1])[1]
+            if not opening <= moment <= closing:
+                span = {"opening": f"{opening:%H:%M}", "closing": f"{closing:%H:%M}"}
+                raise PydanticCustomError("office_hours", "Giờ chốt nhận trong ngày phải nằm trong giờ làm việc ({opening} đến {closing}).", span)
+        return f"{moment:%H:%M}"
+
+    def to_hours(self) -> OfficeHours:
+        return OfficeHours.from_text(self.windows, self.same_day_cutoff)
+
+
+class OfficeHoursOut(BaseModel):
+    unit: str
+    windows: list[str]
+    same_day_cutoff: str
+    hours_per_day: float
+    set_on: str | None = Field(description="The unit whose hours these are (this unit or the nearest ancestor with hours); null: the default hours")
+    updated_at: datetime | None = None
+
+
 class DueOut(BaseModel):
     start: datetime
     counted_from: datetime
     due: datetime
+    hours_set_on: str | None = Field(default=None, description="The unit whose office hours counted (with `unit_code`); null: the default hours")
 
 
 class ApplicantIn(Strict):
@@ -119,11 +184,18 @@ class Pause(BaseModel):
     due_after: datetime | None = None
 
 
+class LegalTime(BaseModel):
+    amount: float
+    unit: DurationUnit
+    same_day: bool = False
+
+
 class DueChange(BaseModel):
     due_at: datetime | None
     previous_due_at: datetime | None = None
     at: datetime | None
     reason: str
+    legal_time: LegalTime | None = Field(default=None, description="On the initial due time of a dossier received here: the catalogue's legal time it was computed from")
 
 
 class DossierOut(BaseModel):

@@ -78,7 +78,9 @@ async def test_the_calculator_and_the_administrators_overrides(dossiers: Dossier
     put = await dossiers.client.put("/dossiers/v1/calendar/days/2024-05-08", json={"working": False, "reason": "Quốc tang"})
     assert put.status_code == 200
     [changed] = await dossiers.events("calendar.changed")
-    assert changed["data"] == {"date": "2024-05-08", "working": False, "reason": "Quốc tang", "removed": False}
+    assert changed["data"] == {
+        "date": "2024-05-08", "working": False, "reason": "Quốc tang", "removed": False, "unit": None, "office_hours": None
+    }  # a day override holds for every unit
     moved = await dossiers.client.get(
         "/dossiers/v1/calendar/due", params={"start": "2024-04-15T20:00:00+07:00", "amount": 15, "unit": "working_days"}
     )

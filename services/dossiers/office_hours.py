@@ -1,0 +1,167 @@
+"""Office hours per unit: set by administrators, inherited by sub-units, applied to working time.
+
+The day overrides hold for every unit; the office hours are a unit's own, else its nearest
+ancestor's (units come from the ``unit.upserted`` replica), else the default 07:00–11:30 /
+13:30–17:00. A change publishes ``calendar.changed`` and re-dates the open dossiers received here
+whose unit follows it; dossiers synced from the province keep the NgayHenTra their system set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.dossiers import lifecycle, store
+from services.dossiers import rows as r
+from services.dossiers.codes import Origin, Status
+from services.dossiers.events import CalendarChanged, OfficeHoursRef
+from services.dossiers.models import Procedure, UnitOfficeHours
+from services.dossiers.schemas import LegalTime, OfficeHoursIn, OfficeHoursOut
+from services.dossiers.units import UnitRegistry, load_registry
+from shared.calendar import OfficeHours, WorkingCalendar
+from shared.clock import VN_TZ
+from shared.db import on_postgres
+from shared.problems import NotFound
+from shared.uow import UnitOfWork
+
+OPEN_STATUSES = [int(s) for s in Status if not s.is_finished]
+
+
+@dataclass
+class UnitCalendars:
+    """The working-time calendar of every unit, each resolved once per use."""
+
+    default: WorkingCalendar
+    own: Mapping[str, OfficeHours]  # the units with hours of their own
+    registry: UnitRegistry
+    _resolved: dict[str | None, WorkingCalendar] = field(default_factory=dict, repr=False)
+
+    def hours_set_on(self, unit: str | None) -> str | None:
+        """The unit whose office hours ``unit`` works: itself, its nearest ancestor with hours of
+        its own, or None (the default hours)."""
+        if unit is None or not self.own:
+            return None
+        return next((code for code in self.registry.lineage(unit) if code in self.own), None)
+
+    def of(self, unit: str | None) -> WorkingCalendar:
+        calendar = self._resolved.get(unit)
+        if calendar is None:
+            source = self.hours_set_on(unit)
+            calendar = self.default if source is None else replace(self.default, hours=self.own[source])
+            self._resolved[unit] = calendar
+        return calendar
+
+    def with_hours(self, unit: str, hours: OfficeHours | None) -> UnitCalendars:
+        """These calendars once ``unit``'s own hours are ``hours`` (None: withdrawn)."""
+        own = {code: h for code, h in self.own.items() if code != unit}
+        if hours is not None:
+            own[unit] = hours
+        return UnitCalendars(self.default, own, self.registry)
+
+
+@lru_cache(maxsize=1024)
+def _hours(windows: tuple[str, ...], same_day_cutoff: str) -> OfficeHours:
+    return OfficeHours.from_text(windows, same_day_cutoff)
+
+
+async def load_calendars(session: AsyncSession) -> UnitCalendars:
+    """The day overrides, the units' own hours and the registry: three small queries, whatever the
+    number of dossiers they then serve."""
+    H = UnitOfficeHours
+    rows = (await session.execute(select(H.unit_code, H.windows, H.same_day_cutoff))).all()
+    own = {code: _hours(tuple(windows), cutoff) for code, windows, cutoff in rows}
+    return UnitCalendars(await store.load_calendar(session), own, await load_registry(session))
+
+
+async def office_hours_of(session: AsyncSession, unit: str) -> OfficeHoursOut:
+    calendars = await load_calendars(session)
+    source = calendars.hours_set_on(unit)
+    stored = None if source is None else await session.get(UnitOfficeHours, source)
+    return _out(unit, calendars, None if stored is None else stored.updated_at)
+
+
+async def set_office_hours(uow: UnitOfWork, unit: str, data: OfficeHoursIn) -> OfficeHoursOut:
+    """Give ``unit`` (and its sub-units without their own) these hours; the same again changes nothing."""
+    session, now = uow.session, uow.clock.now()
+    before = await load_calendars(session)
+    stored = await session.get(UnitOfficeHours, unit)
+    if stored is None:
+        stored = UnitOfficeHours(unit_code=unit, windows=data.windows, same_day_cutoff=data.same_day_cutoff, updated_at=now)
+        session.add(stored)
+    elif (stored.windows, stored.same_day_cutoff) == (data.windows, data.same_day_cutoff):
+        return _out(unit, before, stored.updated_at)
+    else:
+        stored.windows, stored.same_day_cutoff, stored.updated_at = data.windows, data.same_day_cutoff, now
+    await session.flush()
+    after = before.with_hours(unit, data.to_hours())
+    await _follow(uow, unit, before, after, f"Đặt giờ làm việc riêng của đơn vị {unit}")
+    return _out(unit, after, now)
+
+
+async def remove_office_hours(uow: UnitOfWork, unit: str) -> None:
+    """Withdraw ``unit``'s own hours: it works its nearest ancestor's again, or the default ones."""
+    before = await load_calendars(uow.session)
+    stored = await uow.session.get(UnitOfficeHours, unit)
+    if stored is None:
+        message = f"Đơn vị {unit} không có giờ làm việc riêng."
+        raise NotFound(message, errors=[{"field": "unit", "message": message}])
+    await uow.session.delete(stored)
+    await _follow(uow, unit, before, before.with_hours(unit, None), f"Bỏ giờ làm việc riêng của đơn vị {unit}")
+
+
+async def _follow(uow: UnitOfWork, unit: str, before: UnitCalendars, after: UnitCalendars, reason: str) -> None:
+    """Publish the change, and re-date the open dossiers received here whose hours it changed."""
+    session, now = uow.session, uow.clock.now()
+    today = now.astimezone(VN_TZ).date()
+    uow.emit(
+        CalendarChanged(
+            date=today, working=after.default.is_working_day(today), reason=reason, unit=unit, office_hours=_ref(unit, after)
+        )
+    )
+    subtree = await store.unit_and_descendants(session, unit)
+    moved = [code for code in subtree if unit in (before.hours_set_on(code), after.hours_set_on(code))]
+    rows = await _open_intake(session, moved)
+    catalogue = await _catalogue_times(session, {row["ma_tthc"] for row in rows if lifecycle.legal_time_of(row) is None})
+    changed = []
+    for row in rows:
+        legal_time = lifecycle.legal_time_of(row) or catalogue[row["ma_tthc"]]
+        events = lifecycle.redate(row, legal_time, now, after.of(row["unit_code"]))
+        if events is not None:
+            changed.append(row)
+            for event in events:
+                uow.emit(event)
+    await store.update_rows(session, changed)
+
+
+async def _open_intake(session: AsyncSession, units: Sequence[str]) -> list[r.Row]:
+    """The unfinished dossiers received here by ``units``, locked on PostgreSQL."""
+    D = store.DOSSIERS
+    query = select(D).where(D.c.origin == Origin.intake.value, D.c.unit_code.in_(units), D.c.status.in_(OPEN_STATUSES))
+    if on_postgres(session):
+        query = query.with_for_update()
+    return [dict(m) for m in (await session.execute(query)).mappings()]
+
+
+async def _catalogue_times(session: AsyncSession, codes: set[str]) -> dict[str, LegalTime]:
+    """The catalogue's legal times, for dossiers received before their own was recorded with them."""
+    if not codes:
+        return {}
+    procedures = await session.scalars(select(Procedure).where(Procedure.ma_tthc.in_(codes)))
+    return {p.ma_tthc: LegalTime(amount=p.amount, unit=p.unit, same_day=p.same_day_cutoff) for p in procedures}
+
+
+def _ref(unit: str, calendars: UnitCalendars) -> OfficeHoursRef:
+    hours = calendars.of(unit).hours
+    return OfficeHoursRef(
+        windows=hours.window_texts(), same_day_cutoff=f"{hours.same_day_cutoff:%H:%M}", set_on=calendars.hours_set_on(unit)
+    )
+
+
+def _out(unit: str, calendars: UnitCalendars, updated_at: datetime | None) -> OfficeHoursOut:
+    hours_per_day = calendars.of(unit).hours.day_length.total_seconds() / 3600
+    return OfficeHoursOut(unit=unit, hours_per_day=hours_per_day, updated_at=updated_at, **_ref(unit, calendars).model_dump())

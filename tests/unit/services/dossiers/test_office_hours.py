@@ -1,0 +1,39 @@
+"""Which office hours a unit works: its own, its nearest ancestor's, or the default ones."""
+
+from __future__ import annotations
+
+from services.dossiers.office_hours import UnitCalendars
+from services.dossiers.units import UnitRegistry
+from shared.calendar import OfficeHours, WorkingCalendar
+
+PROVINCE, DISTRICT, COMMUNE, DEPARTMENT = "H42", "H42.CX", "H42.CX.CQ", "H42.CX.TP"
+REGISTRY = UnitRegistry(
+    [
+        (PROVINCE, "UBND tỉnh Hà Tĩnh", [], None),
+        (DISTRICT, "UBND huyện Cẩm Xuyên", [], PROVINCE),
+        (COMMUNE, "UBND xã Cẩm Quang", [], DISTRICT),
+        (DEPARTMENT, "Phòng Tư pháp huyện Cẩm Xuyên", [], DISTRICT),
+        ("LOOP.A", "A", [], "LOOP.B"),
+        ("LOOP.B", "B", [], "LOOP.A"),
+    ]
+)
+DISTRICT_HOURS = OfficeHours.from_text(["07:30-11:30", "13:00-17:00"], "15:00")
+DEPARTMENT_HOURS = OfficeHours.from_text(["08:00-12:00", "13:00-17:00"], "16:00")
+
+
+def test_a_unit_works_its_own_hours_else_its_nearest_ancestors_else_the_default():
+    calendars = UnitCalendars(WorkingCalendar(), {DISTRICT: DISTRICT_HOURS, DEPARTMENT: DEPARTMENT_HOURS}, REGISTRY)
+    assert [calendars.hours_set_on(u) for u in (PROVINCE, DISTRICT, COMMUNE, DEPARTMENT, "UNKNOWN", "LOOP.A", None)] == [
+        None, DISTRICT, DISTRICT, DEPARTMENT, None, None, None,
+    ]  # fmt: skip
+    assert calendars.of(COMMUNE).hours is DISTRICT_HOURS and calendars.of(DEPARTMENT).hours is DEPARTMENT_HOURS
+    assert calendars.of(PROVINCE) is calendars.default and calendars.of(COMMUNE) is calendars.of(COMMUNE)
+
+
+def test_hours_set_or_withdrawn_leave_the_other_units_alone():
+    calendars = UnitCalendars(WorkingCalendar(), {DISTRICT: DISTRICT_HOURS}, REGISTRY)
+    provincial = calendars.with_hours(PROVINCE, DEPARTMENT_HOURS)
+    assert [provincial.hours_set_on(u) for u in (PROVINCE, DISTRICT, COMMUNE)] == [PROVINCE, DISTRICT, DISTRICT]
+    withdrawn = provincial.with_hours(DISTRICT, None)
+    assert [withdrawn.hours_set_on(u) for u in (PROVINCE, DISTRICT, COMMUNE)] == [PROVINCE, PROVINCE, PROVINCE]
+    assert calendars.hours_set_on(PROVINCE) is None  # the original is untouched
