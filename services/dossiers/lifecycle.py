@@ -144,13 +144,13 @@ def redate(row: r.Row, legal_time: LegalTime, now: datetime, calendar: WorkingCa
     due = calendar.add(row["received_at"], legal_time.amount, legal_time.unit, same_day=legal_time.same_day)
     pauses = [dict(p) for p in row["pauses"]]
     for pause in pauses:
-        pause["due_before"] = r.iso(due)
+        _note(pause, "due_before", due)
         if pause["resumed_at"] is None:
             break
         paused = calendar.elapsed(datetime.fromisoformat(pause["requested_at"]), datetime.fromisoformat(pause["resumed_at"]))
         pause["working_seconds"] = int(paused.total_seconds())
         due = calendar.add_working_time(due, paused)
-        pause["due_after"] = r.iso(due)
+        _note(pause, "due_after", due)
     if due == row["due_at"] and pauses == row["pauses"]:
         return None
     row["pauses"] = pauses
@@ -158,6 +158,12 @@ def redate(row: r.Row, legal_time: LegalTime, now: datetime, calendar: WorkingCa
     r.settle(row, now, calendar)
     _bump(row, now)
     return events
+
+
+def _note(pause: dict[str, Any], key: str, instant: datetime) -> None:
+    """Record ``instant`` under ``key`` unless the pause already holds that instant (in any offset)."""
+    if r.from_iso(pause.get(key)) != instant:
+        pause[key] = r.iso(instant)
 
 
 def _record_due_change(row: r.Row, old_due: datetime | None, reason: str, now: datetime) -> DomainEvent:

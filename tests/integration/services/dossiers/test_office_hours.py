@@ -158,6 +158,9 @@ async def test_changing_hours_re_dates_the_open_dossiers_received_here_and_nothi
     await d.push([synced])
     keys = [paused, finished, apologised, fresh["ma_ho_so"], own_hours["ma_ho_so"], synced["MaHoSo"]]
     before = {key: await d.get(key) for key in keys}
+    # Hours that change no due time (only the cut-off of same-day procedures) touch no dossier.
+    assert (await d.client.put(hours_url(DISTRICT), json={"windows": DEFAULT_WINDOWS, "same_day_cutoff": "14:00"})).status_code == 200
+    assert {key: await d.get(key) for key in keys} == before
 
     assert (await d.client.put(hours_url(DISTRICT), json=UNIT_HOURS)).status_code == 200
     after = {key: await d.get(key) for key in keys}
