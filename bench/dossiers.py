@@ -1,16 +1,17 @@
 """Dossiers on PostgreSQL: push ingest end to end, a province-year load, and overdue latency at 1M open.
 
 Run ``python -m bench.dossiers [--records 20000] [--batch 1000] [--runs 3] [--year 200000]
-[--open 1000000] [--due 1000]``.
+[--open 1000000] [--due 1000] [--replicas 2] [--senders 2]``.
 
-* **push**: ``cchc serve dossiers`` runs as its own process (uvicorn, PostgreSQL); the
-  benchmark POSTs pre-serialised DongBoHoSoMC batches of ``--batch`` realistic records from the
-  provincial simulator's workload to ``/dossiers/v1/sync/dvcqg``, one batch in flight, on a
-  fresh database per run. Time covers HTTP, validation, upsert and outbox. **Baseline**: the
+* **push**: ``--replicas`` processes of ``cchc serve dossiers`` (uvicorn, PostgreSQL) share one
+  database, as replicas behind a load balancer would; the benchmark POSTs pre-serialised
+  DongBoHoSoMC batches of ``--batch`` realistic records from the provincial simulator's workload
+  to ``/dossiers/v1/sync/dvcqg``, ``--senders`` batches in flight per replica, on a fresh
+  database per run. Time covers HTTP, validation, upsert and outbox. **Baseline**: the
   same rows (the dossier rows the service stored, all columns) written by a bare
   ``executemany`` into a copy of the table on the same server.
-* **year**: ``--year`` records generated on the fly and pushed by two concurrent senders into
-  one service process; reports records/s and the service's peak resident memory (VmHWM).
+* **year**: ``--year`` records generated on the fly and pushed the same way; reports records/s
+  and the largest peak resident memory (VmHWM) of one replica.
 * **overdue**: ``--open`` open dossiers (bulk-loaded by SQL), ``--due`` of which share one due
   instant; the late-detection scheduler of a real runtime, asleep, must publish their
   ``dossier.overdue`` events. Time runs from the due instant to the last event handed to the
@@ -59,12 +60,13 @@ def batches(records: list[dict[str, Any]], size: int) -> list[bytes]:
 
 
 class Service:
-    """``cchc serve dossiers --migrate`` on a free port, as its own process."""
+    """``cchc serve dossiers [--migrate]`` on a free port, as its own process."""
 
-    def __init__(self, url: str, port: int) -> None:
+    def __init__(self, url: str, port: int, *, migrate: bool = True) -> None:
         env = {**os.environ, "CCHC_DOSSIERS_DATABASE_URL": url, "CCHC_LOG_LEVEL": "WARNING", "CCHC_DATA_DIR": "/tmp/cchc-bench"}
         cchc = Path(sys.executable).parent / "cchc"
-        self.process = subprocess.Popen([str(cchc), "serve", "dossiers", "--migrate", "--port", str(port)], env=env)
+        command = [str(cchc), "serve", "dossiers", "--port", str(port)] + (["--migrate"] if migrate else [])
+        self.process = subprocess.Popen(command, env=env)
         self.base = f"http://127.0.0.1:{port}"
 
     async def ready(self) -> None:
@@ -89,16 +91,17 @@ class Service:
         self.process.wait(timeout=30)
 
 
-async def post_all(base: str, bodies: list[bytes] | Any, senders: int = 1) -> None:
+async def post_all(bases: list[str], bodies: list[bytes] | Any, senders: int = 1) -> None:
+    """POST every body, ``senders`` requests in flight per service replica (one shared queue)."""
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=4)
 
-    async def sender(client: httpx.AsyncClient) -> None:
+    async def sender(client: httpx.AsyncClient, base: str) -> None:
         while (body := await queue.get()) is not None:
             response = await client.post(f"{base}/dossiers/v1/sync/dvcqg", content=body, headers={"content-type": "application/json"})
             response.raise_for_status()
 
     async with httpx.AsyncClient(timeout=120) as client:
-        tasks = [asyncio.create_task(sender(client)) for _ in range(senders)]
+        tasks = [asyncio.create_task(sender(client, base)) for base in bases for _ in range(senders)]
         for body in bodies:
             await queue.put(body)
         for _ in tasks:
@@ -106,15 +109,44 @@ async def post_all(base: str, bodies: list[bytes] | Any, senders: int = 1) -> No
         await asyncio.gather(*tasks)
 
 
-async def push_run(pg: PostgresBackend, bodies: list[bytes], port: int) -> float:
-    service = Service(await pg.fresh_url(), port)
-    try:
-        await service.ready()
+class Replicas:
+    """``count`` service processes on one database (ports ``port``, ``port + 1``, …); the first migrates."""
+
+    def __init__(self, url: str, port: int, count: int) -> None:
+        self.url, self.port, self.count = url, port, count
+        self.services: list[Service] = []
+
+    async def __aenter__(self) -> Replicas:
+        try:
+            for i in range(self.count):
+                self.services.append(Service(self.url, self.port + i, migrate=i == 0))
+                await self.services[-1].ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def bases(self) -> list[str]:
+        return [s.base for s in self.services]
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak resident memory of one replica."""
+        return max(s.peak_rss_mb() for s in self.services)
+
+    def stop(self) -> None:
+        for service in self.services:
+            service.stop()
+
+
+async def push_run(pg: PostgresBackend, bodies: list[bytes], port: int, replicas: int, senders: int) -> float:
+    async with Replicas(await pg.fresh_url(), port, replicas) as service:
         started = time.perf_counter()
-        await post_all(service.base, bodies)
+        await post_all(service.bases, bodies, senders)
         return time.perf_counter() - started
-    finally:
-        service.stop()
 
 
 async def baseline_run(pg: PostgresBackend, rows: list[dict[str, Any]], batch: int) -> float:
@@ -134,12 +166,8 @@ async def baseline_run(pg: PostgresBackend, rows: list[dict[str, Any]], batch: i
 
 async def stored_rows(pg: PostgresBackend, bodies: list[bytes], port: int) -> list[dict[str, Any]]:
     url = await pg.fresh_url()
-    service = Service(url, port)
-    try:
-        await service.ready()
-        await post_all(service.base, bodies)
-    finally:
-        service.stop()
+    async with Replicas(url, port, 1) as service:
+        await post_all(service.bases, bodies)
     db = Database(url)
     try:
         async with db.session() as session:
@@ -148,8 +176,7 @@ async def stored_rows(pg: PostgresBackend, bodies: list[bytes], port: int) -> li
         await db.dispose()
 
 
-async def year_run(pg: PostgresBackend, count: int, batch: int, port: int) -> dict[str, float]:
-    service = Service(await pg.fresh_url(), port)
+async def year_run(pg: PostgresBackend, count: int, batch: int, port: int, replicas: int, senders: int) -> dict[str, float]:
     workload = ProvincialWorkload(7, WorkingCalendar())
     records = workload.dossiers(count, START)
 
@@ -163,14 +190,11 @@ async def year_run(pg: PostgresBackend, count: int, batch: int, port: int) -> di
         if chunk:
             yield json.dumps({"service": "DongBoHoSoMC", "data": chunk}, ensure_ascii=False).encode()
 
-    try:
-        await service.ready()
+    async with Replicas(await pg.fresh_url(), port, replicas) as service:
         started = time.perf_counter()
-        await post_all(service.base, bodies(), senders=2)
+        await post_all(service.bases, bodies(), senders)
         elapsed = time.perf_counter() - started
         return {"records": count, "seconds": elapsed, "records_per_s": count / elapsed, "peak_rss_mb": service.peak_rss_mb()}
-    finally:
-        service.stop()
 
 
 class Stopwatch:
@@ -239,6 +263,8 @@ async def main() -> None:
     parser.add_argument("--open", type=int, default=1_000_000, help="open dossiers for the overdue test (0: skip)")
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--replicas", type=int, default=1, help="service processes sharing the database")
+    parser.add_argument("--senders", type=int, default=2, help="requests in flight per replica")
     args = parser.parse_args()
 
     pg = PostgresBackend()
@@ -247,17 +273,17 @@ async def main() -> None:
         records = list(workload.dossiers(args.records, START))
         bodies = batches(records, args.batch)
         rows = await stored_rows(pg, bodies, args.port)
-        push = [args.records / await push_run(pg, bodies, args.port) for _ in range(args.runs)]
+        push = [args.records / await push_run(pg, bodies, args.port, args.replicas, args.senders) for _ in range(args.runs)]
         base = [len(rows) / await baseline_run(pg, rows, args.batch) for _ in range(args.runs)]
         result: dict[str, Any] = {
             "machine": f"{platform.machine()}, {os.cpu_count()} vCPU, Python {platform.python_version()}",
             "postgres": await pg.version(),
-            "push": {"records": args.records, "batch": args.batch, "runs": push, "median_records_per_s": statistics.median(push)},
+            "push": {"records": args.records, "batch": args.batch, "replicas": args.replicas, "senders": args.senders, "runs": push, "median_records_per_s": statistics.median(push)},
             "baseline_executemany": {"runs": base, "median_rows_per_s": statistics.median(base)},
         }
         result["ratio"] = result["push"]["median_records_per_s"] / result["baseline_executemany"]["median_rows_per_s"]
         if args.year:
-            result["year"] = await year_run(pg, args.year, args.batch, args.port)
+            result["year"] = await year_run(pg, args.year, args.batch, args.port, args.replicas, args.senders)
         if args.open:
             result["overdue"] = await overdue_run(pg, args.open, args.due)
     finally:

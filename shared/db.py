@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import orjson
+from asyncpg import exceptions as driver_errors
 
-from sqlalchemy import BigInteger, DateTime, Integer, Table, event, text
+from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, Table, any_, cast, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -114,6 +117,45 @@ def on_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def one_of(session: AsyncSession, column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
+    """``column IN values``: on PostgreSQL as ``= ANY(array)``, one parameter whatever the count, so
+    every batch reuses one prepared statement instead of compiling ``IN ($1, …, $1000)``."""
+    if on_postgres(session):
+        return column == any_(cast(list(values), ARRAY(column.type)))
+    return column.in_(list(values))
+
+
 def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An ``INSERT`` of the session's dialect, which offers ``on_conflict_do_nothing/do_update``."""
     return (postgresql if on_postgres(session) else sqlite).insert(table)
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows (every one with the same keys) in the session's transaction.
+
+    On PostgreSQL this is a binary ``COPY`` through asyncpg, several times cheaper per row than
+    an ``executemany`` of ``INSERT``; values go through the columns' own bind processing first,
+    so they are stored exactly as an ``INSERT`` would store them. A key conflict raises
+    ``IntegrityError`` either way (and aborts the statement: wrap it in a savepoint to go on).
+    """
+    if not rows:
+        return
+    if not on_postgres(session):
+        await session.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    connection = await session.connection()
+    dialect = connection.dialect
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    convert = [(i, p) for i, p in enumerate(processors) if p is not None]
+    records = []
+    for row in rows:
+        values = [row[name] for name in names]
+        for i, process in convert:
+            values[i] = process(values[i])
+        records.append(values)
+    driver = (await connection.get_raw_connection()).driver_connection
+    try:
+        await driver.copy_records_to_table(table.name, records=records, columns=names, schema_name=table.schema)
+    except driver_errors.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 EVENT_TYPE_PREFIX = "vn.cchc."
@@ -29,6 +30,23 @@ class CloudEvent(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json()
+
+    @classmethod
+    def encode(cls, *, source: str, time: datetime, event: DomainEvent) -> tuple[str, str]:
+        """A new envelope around ``event`` as ``(id, JSON)``: what ``to_json`` of the same envelope
+        gives, built in one pass from the typed event (a bulk ingest emits thousands)."""
+        event_id = str(uuid.uuid4())
+        envelope = {
+            "specversion": cls.model_fields["specversion"].default,
+            "id": event_id,
+            "source": source,
+            "type": event.type,
+            "time": time,
+            "subject": event.subject(),
+            "datacontenttype": cls.model_fields["datacontenttype"].default,
+            "data": orjson.Fragment(event.__pydantic_serializer__.to_json(event)),
+        }
+        return event_id, orjson.dumps(envelope, option=orjson.OPT_UTC_Z).decode()
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> CloudEvent:

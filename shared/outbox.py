@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.aio import wait_or_timeout
 from shared.bus.base import EventBus, Message
 from shared.clock import Clock
-from shared.db import Database
+from shared.db import Database, one_of
 from shared.kernel_tables import KernelTables
 from shared.metrics import OUTBOX_PUBLISHED
 
@@ -122,7 +122,7 @@ class OutboxRelay:
         await self._bus.publish([Message(topic=r.topic, key=r.key, value=r.payload.encode()) for r in rows])
         await session.execute(
             update(self._outbox)
-            .where(self._outbox.c.id.in_([r.id for r in rows]))
+            .where(one_of(session, self._outbox.c.id, [r.id for r in rows]))
             .values(published_at=self._clock.now())
         )
 

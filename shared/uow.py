@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import TracebackType
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.clock import Clock
+from shared.db import insert_rows
 from shared.events import CloudEvent, DomainEvent
 from shared.kernel_tables import KernelTables
 
@@ -37,7 +37,7 @@ class UnitOfWork:
         self._source = source
         self._topic = topic
         self._on_commit = on_commit
-        self._pending: list[CloudEvent] = []
+        self._pending: list[dict[str, str]] = []  # outbox rows, but for their creation time
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -48,35 +48,18 @@ class UnitOfWork:
         self._pending.clear()
         await self.session.close()  # rolls back whatever was not committed
 
-    def emit(self, event: DomainEvent) -> CloudEvent:
-        """Record an event to publish if, and only if, this unit of work commits."""
-        envelope = CloudEvent(
-            source=self._source,
-            type=event.type,
-            time=self.clock.now(),
-            subject=event.subject(),
-            data=event.payload(),
+    def emit(self, event: DomainEvent) -> str:
+        """Record an event to publish if, and only if, this unit of work commits; returns its id."""
+        event_id, envelope = CloudEvent.encode(source=self._source, time=self.clock.now(), event=event)
+        self._pending.append(
+            {"event_id": event_id, "topic": self._topic, "key": event.subject(), "type": event.type, "payload": envelope}
         )
-        self._pending.append(envelope)
-        return envelope
+        return event_id
 
     async def commit(self) -> None:
         if self._pending:
             now = self.clock.now()
-            await self.session.execute(
-                insert(self._tables.outbox),
-                [
-                    {
-                        "event_id": e.id,
-                        "topic": self._topic,
-                        "key": e.subject,
-                        "type": e.type,
-                        "payload": e.to_json(),
-                        "created_at": now,
-                    }
-                    for e in self._pending
-                ],
-            )
+            await insert_rows(self.session, self._tables.outbox, [{**row, "created_at": now} for row in self._pending])
         await self.session.commit()
         had_events = bool(self._pending)
         self._pending.clear()

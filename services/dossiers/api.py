@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 
 from services.dossiers import catalogue, ingest, intake, office_hours, queries
@@ -207,7 +206,7 @@ async def list_dossiers(
     "with field errors. Valid records are stored even when others in the batch are rejected.",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}},
 )
-async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: CurrentPrincipal) -> JSONResponse:
+async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: CurrentPrincipal) -> Response:
     envelope = await _read_envelope(request, context.settings.dossiers_sync_max_bytes)
     data = envelope["data"]
     if len(data) > context.settings.dossiers_sync_max_records:
@@ -225,7 +224,7 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: Cu
     for result in results:
         counts[result.result.value] += 1
     body = {"service": envelope["service"], "received": len(data), **counts, "results": [x.as_json() for x in results]}
-    return JSONResponse(body)
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 async def _read_envelope(request: Request, max_bytes: int) -> dict[str, Any]:
@@ -239,7 +238,7 @@ async def _read_envelope(request: Request, max_bytes: int) -> dict[str, Any]:
             raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
         chunks.append(chunk)
     try:
-        envelope = json.loads(b"".join(chunks))
+        envelope = orjson.loads(b"".join(chunks))
     except (ValueError, UnicodeDecodeError) as exc:
         raise DomainError(f"The body is not JSON: {exc}", errors=[{"field": "", "message": "invalid JSON"}]) from None
     errors = []

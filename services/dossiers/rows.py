@@ -121,7 +121,8 @@ def derived_history(record: HoSo) -> list[dict[str, Any]]:
 
 def history_entry(status: int, at: datetime | None, source: str, **details: Any) -> dict[str, Any]:
     entry = {"status": status, "at": iso(at), "source": source}
-    entry.update({k: v for k, v in details.items() if v is not None})
+    if details:
+        entry.update({k: v for k, v in details.items() if v is not None})
     return entry
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dossiers.models import CalendarDay, Dossier, UnitReplica
 from services.dossiers.rows import Row
 from shared.calendar import WorkingCalendar
-from shared.db import on_postgres, upsert
+from shared.db import insert_rows, on_postgres, one_of, upsert
 
 DOSSIERS = Dossier.__table__
 COLUMNS = [c.name for c in DOSSIERS.columns]
@@ -25,7 +25,7 @@ async def load_rows(session: AsyncSession, keys: Collection[str], *, lock: bool 
     """The stored rows of ``keys``, locked for the rest of the transaction on PostgreSQL."""
     if not keys:
         return {}
-    query = select(DOSSIERS).where(DOSSIERS.c.ma_ho_so.in_(list(keys)))
+    query = select(DOSSIERS).where(one_of(session, DOSSIERS.c.ma_ho_so, keys))
     if lock and on_postgres(session):
         query = query.with_for_update()
     result = await session.execute(query)
@@ -37,9 +37,9 @@ async def insert_new(session: AsyncSession, rows: Sequence[Row]) -> set[str]:
     if not rows:
         return set()
     params = [{name: row[name] for name in COLUMNS} for row in rows]
-    try:  # the usual case, a plain executemany; a key taken meanwhile sends the batch the slow way
+    try:  # the usual case, a bulk insert; a key taken meanwhile sends the batch the slow way
         async with session.begin_nested():
-            await session.execute(insert(DOSSIERS), params)
+            await insert_rows(session, DOSSIERS, params)
         return {row["ma_ho_so"] for row in rows}
     except IntegrityError:
         pass

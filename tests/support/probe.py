@@ -79,12 +79,21 @@ async def create_tables(context: ServiceContext) -> None:
         await conn.run_sync(metadata.create_all)
 
 
-async def note(context: ServiceContext, *notes: str, key: str = "k1") -> list[CloudEvent]:
-    """Commit one unit of work emitting one event per note."""
+async def note(context: ServiceContext, *notes: str, key: str = "k1") -> list[str]:
+    """Commit one unit of work emitting one event per note; returns their ids."""
     async with context.uow() as uow:
         emitted = [uow.emit(Noted(key=key, note=n)) for n in notes]
         await uow.commit()
     return emitted
+
+
+async def outbox_events(context: ServiceContext, ids: list[str]) -> list[CloudEvent]:
+    """The committed envelopes of these events, in the order of ``ids``."""
+    outbox = kernel.outbox
+    async with context.db.session() as session:
+        rows = (await session.execute(select(outbox.c.event_id, outbox.c.payload).where(outbox.c.event_id.in_(ids)))).all()
+    payloads = dict(rows)
+    return [CloudEvent.from_json(payloads[event_id]) for event_id in ids]
 
 
 async def effect_notes(context: ServiceContext) -> list[str]:

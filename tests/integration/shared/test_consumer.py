@@ -17,7 +17,7 @@ def as_messages(events) -> list[Message]:
 
 async def committed_events(context, *notes):
     """Events committed to the outbox, handed to the consumer by the test itself."""
-    return await probe.note(context, *notes)
+    return await probe.outbox_events(context, await probe.note(context, *notes))
 
 
 async def test_a_redelivered_event_has_its_effect_once(probe_runtime):

@@ -41,7 +41,7 @@ async def test_committed_events_are_published_in_order_as_cloudevents(probe_runt
 
     assert await context.relay.drain() == 3
     received = [CloudEvent.from_json(m.value) for m in bus.published]
-    assert [e.id for e in received] == [e.id for e in emitted]
+    assert [e.id for e in received] == emitted
     assert [e.data["note"] for e in received] == ["one", "two", "three"]
     first = received[0]
     assert (first.specversion, first.source, first.type, first.subject) == (

@@ -40,6 +40,22 @@ def test_a_cloudevent_survives_the_wire():
     assert again == event and again.specversion == "1.0"
 
 
+def test_an_encoded_domain_event_is_the_envelope_to_json_would_write():
+    @event_type("test.encoded", service="tests", subject="key", version=1)
+    class Encoded(DomainEvent):
+        key: str
+        at: datetime
+        amount: float | None = None
+
+    event = Encoded(key="H42-1", at=datetime(2025, 7, 1, 8, tzinfo=timezone(timedelta(hours=7))))
+    sent = datetime(2025, 7, 1, 1, 2, 3, 456789, tzinfo=timezone.utc)
+    event_id, encoded = CloudEvent.encode(source="/cchc/tests", time=sent, event=event)
+    expected = CloudEvent(id=event_id, source="/cchc/tests", type=Encoded.type, time=sent, subject="H42-1", data=event.payload())
+    assert json.loads(encoded) == json.loads(expected.to_json())
+    assert CloudEvent.from_json(encoded) == expected
+    assert CloudEvent.encode(source="/cchc/tests", time=sent, event=event)[0] != event_id
+
+
 def test_declaring_an_event_names_it_and_checks_its_subject():
     @event_type("test.thing_happened", service="tests", subject="thing_id", version=2)
     class ThingHappened(DomainEvent):

@@ -6,6 +6,9 @@ import asyncio
 import copy
 from datetime import datetime
 
+import pytest
+
+from services.dossiers.ingest import Outcome, ingest_dossiers
 from shared.clock import VN_TZ
 from tests.integration.services.dossiers.conftest import Dossiers, example
 
@@ -125,3 +128,26 @@ async def test_a_dossier_already_late_on_arrival_is_overdue_at_once_and_never_du
     assert await d.events("dossier.due_soon") == []
     assert (await d.get(OPEN))["timeliness"] == "open_overdue"
     assert await d.events("dossier.overdue", FINISHED) == []  # arrived finished: only resolved
+
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer at a time: no race
+async def test_a_writer_that_loses_the_race_for_new_keys_stores_them_as_updates(dossiers: Dossiers):
+    """Two transactions see the same keys free; the second one to insert finds them taken and
+    redoes those records against what the first stored: no duplicate, no lost record, no
+    second ``received``."""
+    context = dossiers.runtime["dossiers"]
+    records = [{**copy.deepcopy(BATCH[0]), "MaHoSo": f"000.00.12.H42-240416-{n:04d}"} for n in range(1, 41)]
+    async with context.uow() as first, context.uow() as second:
+        first_results = await ingest_dossiers(first, records[:30])
+        racing = asyncio.create_task(ingest_dossiers(second, records[10:]))  # blocks on the keys the first holds
+        await asyncio.sleep(0.3)
+        assert not racing.done()
+        await first.commit()
+        second_results = await racing
+        await second.commit()
+
+    assert [r.result for r in first_results] == [Outcome.created] * 30
+    assert [r.result for r in second_results] == [Outcome.unchanged] * 20 + [Outcome.created] * 10
+    received = await dossiers.events("dossier.received")
+    assert sorted(e["subject"] for e in received) == sorted(r["MaHoSo"] for r in records)
