@@ -70,6 +70,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -95,12 +96,24 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # the driver's own lazy BEGIN is off: see below
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Every SQLite transaction takes the write lock when it begins.
+
+    The driver would begin a transaction only at the first write, so what a transaction read
+    before it could be changed by another one in between, and writing it back lost that change
+    (PostgreSQL locks such rows ``FOR UPDATE``). Embedded mode runs one process with short
+    transactions, so serialising them costs little; ``busy_timeout`` makes the others wait.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # Constraint names every backend (and Alembic's batch mode on SQLite) can rely on.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from services.dossiers import store
 from shared.clock import VN_TZ
 from tests.integration.services.dossiers.conftest import Dossiers, example
 
@@ -111,3 +112,21 @@ async def test_lists_filter_and_page_and_graphql_shows_history_and_pauses(dossie
     assert dossier["pauses"] == [{"workingSeconds": 54000}]
     listing = await dossiers.client.post("/graphql", json={"query": "{ dossiers(where: {status: [4]}) { items { maHoSo } nextCursor } }"})
     assert listing.json()["data"]["dossiers"]["items"] == [{"maHoSo": batch[0]["MaHoSo"]}]
+
+
+async def test_a_change_waits_for_the_transaction_that_read_the_dossier(dossiers: Dossiers):
+    """A sweep (or any read-modify-write) writes back the row it read: a transition committed in
+    between would be lost. Both backends make the transition wait instead (PostgreSQL: the row
+    lock; SQLite: the write lock every transaction takes when it begins)."""
+    await dossiers.client.put("/dossiers/v1/procedures/1.004227", json=PERMIT)
+    key = (await receive(dossiers))["ma_ho_so"]
+    context = dossiers.runtime["dossiers"]
+    async with context.uow() as reader:
+        row = (await store.load_rows(reader.session, [key]))[key]
+        moving = asyncio.create_task(move(dossiers, key, 4, dossiers.clock.now()))
+        await asyncio.sleep(0.3)
+        assert not moving.done(), "the transition did not wait for the transaction that read the row"
+        await store.update_rows(reader.session, [row])
+        await reader.commit()
+    assert (await moving)["status"] == 4
+    assert (await dossiers.get(key))["status"] == 4
