@@ -48,8 +48,6 @@ async def load_demo(context: ServiceContext) -> None:
                 )
             plan = await planning.get_plan(uow.session, report.plan_id)
             if plan.status == PlanStatus.draft:
-                await planning.publish_plan(
-                    uow, plan.id, offsets=settings.plans_reminder_offsets, hour=settings.plans_reminder_hour
-                )
+                await planning.publish_plan(uow, plan.id, policy=reminders.ReminderPolicy.of(settings))
             await uow.commit()
     reminders.poke(context)

@@ -99,6 +99,7 @@ class ObligationType:
     due: date | None
     completed_on: date | None
     on_time: bool | None
+    withdrawn_at: datetime | None
     version: int
 
 
@@ -384,12 +385,10 @@ class Mutation:
 
     @strawberry.mutation(description="Publish a draft plan: its reminders start")
     async def publish_plan(self, info: Info[GraphQLContext, None], plan_id: int) -> PlanType:
-        settings = info.context.service("plans").settings
+        policy = reminders.ReminderPolicy.of(info.context.service("plans").settings)
 
         async def publish(uow: UnitOfWork) -> Any:
-            return await planning.publish_plan(
-                uow, plan_id, offsets=settings.plans_reminder_offsets, hour=settings.plans_reminder_hour
-            )
+            return await planning.publish_plan(uow, plan_id, policy=policy)
 
         return _plan(await _write(info, publish))
 

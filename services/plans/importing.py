@@ -57,6 +57,12 @@ class FileTooLarge(DomainError):
     code = "file_too_large"
 
 
+def check_size(size: int | None, limit: int) -> None:
+    """Refuse an upload larger than ``limit`` bytes (413)."""
+    if size is not None and size > limit:
+        raise FileTooLarge(f"The file is larger than {limit} bytes.", errors=[{"field": "file", "message": "too large"}])
+
+
 _CODES: dict[type[TableError], str] = {
     MissingColumns: "missing_columns",
     UnreadableEncoding: "unreadable_encoding",

@@ -160,8 +160,27 @@ class ObligationOut(BaseModel):
     due: date | None
     completed_on: date | None
     on_time: bool | None
+    withdrawn_at: datetime | None = Field(description="when its unit left the group it owed this through")
     version: int
     updated_at: datetime
+
+
+class OccurrenceOut(BaseModel):
+    """One due date of an obligation with its own progress; ``done_on`` is its completion date."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    obligation_id: int
+    unit_code: str
+    due: date
+    status: ProgressStatus
+    percent: float
+    note: str | None
+    evidence: list[str]
+    done_on: date | None
+    on_time: bool | None
+    version: int
 
 
 class NodeOut(BaseModel):
@@ -184,6 +203,8 @@ class NodeOut(BaseModel):
     unmatched: list[str]
     weight: float
     progress: float
+    implements_id: int | None = Field(description="the parent plan's task or activity this one implements")
+    dues: list[date] = Field(description="the due dates its obligations owe")
     obligations: list[ObligationOut] = Field(default_factory=list)
     children: list[NodeOut] = Field(default_factory=list)
 
@@ -210,10 +231,22 @@ class NodeIn(BaseModel):
     budget_text: str | None = None
     note: str | None = None
     weight: float = Field(default=1.0, gt=0)
+    implements_id: int | None = Field(default=None, description="the parent plan's task or activity it implements")
+
+
+class NodeUpdate(BaseModel):
+    """A change of a node's schedule or of the parent plan's task it implements (a field left out
+    stays as it is; ``implements_id: null`` removes the link)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    schedule: str | None = Field(default=None, examples=["Trước 31/01/2024"])
+    implements_id: int | None = None
 
 
 class ProgressIn(BaseModel):
-    """A progress report of one obligation; ``version`` is the one the reporter read."""
+    """A progress report of an obligation or of one of its occurrences; ``version`` is the one the
+    reporter read."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
@@ -313,6 +346,7 @@ class OwedItem(BaseModel):
     due: date
     done_on: date | None
     overdue: bool
+    occurrence: OccurrenceOut
     obligation: ObligationOut
     plan_id: int
     plan_number: str | None
