@@ -96,7 +96,7 @@ async def plan_reminders(
     Without ``after`` (a publication) every instant is written, past ones included: the sweep
     sends the most urgent. With it (re-planning) only instants after it, or the overdue alone
     when all are past. A reminder already written for the same occurrence, kind, offset and due
-    date, sent or not, is not written again.
+    date is not written again; only one cancelled with its obligation's withdrawal is pending again.
     """
     if plan.status != PlanStatus.published or plan.reminder_policy is None:
         return
@@ -122,10 +122,15 @@ async def plan_reminders(
                 literal(instant, type_=table.c.fire_at.type),
                 literal("pending"),
             ).where(Occurrence.due == due)
+            statement = upsert(uow.session, table).from_select(
+                ["occurrence_id", "kind", "offset_days", "due", "fire_at", "status"], rows
+            )
             await uow.session.execute(
-                upsert(uow.session, table)
-                .from_select(["occurrence_id", "kind", "offset_days", "due", "fire_at", "status"], rows)
-                .on_conflict_do_nothing()
+                statement.on_conflict_do_update(
+                    index_elements=["occurrence_id", "kind", "offset_days", "due"],
+                    set_={"status": "pending", "fire_at": statement.excluded.fire_at},
+                    where=table.c.status == "cancelled",
+                )
             )
 
 
