@@ -134,6 +134,9 @@ class PlanOut(BaseModel):
     status: PlanStatus
     source_name: str | None
     progress: float
+    reminder_policy: str | None = Field(
+        description='working-day offsets and hour its reminders are planned with ("5,1@7"); null until published'
+    )
     version: int
     created_at: datetime
     updated_at: datetime
