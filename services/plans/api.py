@@ -17,6 +17,7 @@ from services.plans.schemas import (
     ObligationOut,
     OccurrenceOut,
     OwedPage,
+    PlanImportIn,
     PlanIn,
     PlanOut,
     PlanPage,
@@ -154,23 +155,10 @@ async def import_plan(
     file: Annotated[
         UploadFile, File(description="the appendix table: .csv (UTF-8, UTF-8 with BOM, Windows-1258) or .xlsx")
     ],
-    issuer: Annotated[str, Form(description="the issuing unit's code, name or alias")],
-    year: Annotated[int, Form(ge=2000, le=2100)],
-    number: Annotated[str | None, Form(max_length=100)] = None,
-    title: Annotated[str | None, Form(max_length=500)] = None,
-    issued_on: Annotated[date | None, Form()] = None,
+    form: Annotated[PlanImportIn, Form()],
 ) -> ImportReport:
     importing.check_size(file.size, context.settings.plans_import_max_bytes)
-    report = await importing.import_plan(
-        uow,
-        file.file,
-        file.filename or "table.csv",
-        issuer=issuer,
-        year=year,
-        number=number,
-        title=title,
-        issued_on=issued_on,
-    )
+    report = await importing.import_plan(uow, file.file, file.filename or "table.csv", form)
     await uow.commit()
     return report
 

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from services.plans import importing, planning, reminders, service
-from services.plans.schemas import PlanStatus, UnitGroupIn, UnitIn
+from services.plans.schemas import PlanImportIn, PlanStatus, UnitGroupIn, UnitIn
 from shared.service import ServiceContext
 
 HERE = Path(__file__).parent
@@ -36,16 +36,14 @@ async def load_demo(context: ServiceContext) -> None:
     for seed in json.loads(SEED_PLANS.read_text(encoding="utf-8")):
         async with context.uow() as uow:
             with (SEED_PLANS.parent / seed["file"]).open("rb") as table:
-                report = await importing.import_plan(
-                    uow,
-                    table,
-                    seed["file"],
+                form = PlanImportIn(
                     issuer=seed["issuer"],
                     year=seed["year"],
                     number=seed["number"],
                     title=seed["title"],
                     issued_on=date.fromisoformat(seed["issued_on"]) if seed.get("issued_on") else None,
                 )
+                report = await importing.import_plan(uow, table, seed["file"], form)
             plan = await planning.get_plan(uow.session, report.plan_id)
             if plan.status == PlanStatus.draft:
                 await planning.publish_plan(uow, plan.id, policy=reminders.ReminderPolicy.of(settings))

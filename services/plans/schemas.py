@@ -261,6 +261,18 @@ class ProgressIn(BaseModel):
     completed_on: date | None = None
 
 
+class PlanImportIn(BaseModel):
+    """What comes with an appendix table to import (multipart form fields, or GraphQL arguments)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    issuer: str = Field(min_length=1, description="the issuing unit's code, name or alias")
+    year: int = Field(ge=2000, le=2100)
+    number: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=500)
+    issued_on: date | None = None
+
+
 class ScheduleCounts(BaseModel):
     typed: int = 0
     triggered: int = 0
