@@ -61,7 +61,8 @@ def check_within(own: Sequence[date], deadline: date | None, *, field: str) -> N
     late = [due for due in own if deadline is not None and due > deadline]
     if late and deadline is not None:
         raise DeadlineAfterParent(
-            f"Hạn {late[-1]:%d/%m/%Y} muộn hơn hạn {deadline:%d/%m/%Y} của nhiệm vụ cấp trên mà nhiệm vụ này thực hiện.",
+            f"Hạn {late[-1]:%d/%m/%Y} muộn hơn hạn {deadline:%d/%m/%Y} "
+            "của nhiệm vụ cấp trên mà nhiệm vụ này thực hiện.",
             errors=[{"field": field, "message": f"muộn hơn hạn của nhiệm vụ cấp trên ({deadline:%d/%m/%Y})"}],
             parent_deadline=deadline.isoformat(),
         )

@@ -127,7 +127,6 @@ async def publish_plan(uow: UnitOfWork, plan_id: int, *, policy: ReminderPolicy)
     plan.reminder_policy = str(policy)
     plan.version += 1
     plan.updated_at = uow.clock.now()
-    await uow.session.flush()
     await plan_reminders(uow, plan)
     uow.emit(
         PlanPublished(
@@ -302,7 +301,10 @@ class NodeWriter:
                 self.tally.nodes[draft.kind.value] += 1
             waiting = [d for d in waiting if d.id is None]
         owners = [
-            NewObligation(d.id, code, role.value, group, d.dues) for d in drafts for code, role, group in d.obligations if d.id is not None
+            NewObligation(d.id, code, role.value, group, d.dues)
+            for d in drafts
+            if d.id is not None
+            for code, role, group in d.obligations
         ]
         self.tally.obligations += len(await insert_obligations(self._session, self._plan_id, self._now, owners))
         named = [{"node_id": d.id, "role": role.value, "group_code": group} for d in drafts for role, group in d.groups]

@@ -108,7 +108,9 @@ async def _unit_moved(uow: UnitOfWork, unit: Unit, before: _Membership | None) -
             select(UnitGroup).where(or_(*(and_(UnitGroup.member_level == lv, UnitGroup.owner_code == p) for lv, p in keys)))
         )
     ).all()
-    listing = set(await uow.session.scalars(select(UnitGroupMember.group_code).where(UnitGroupMember.unit_code == unit.code)))
+    listing = set(
+        await uow.session.scalars(select(UnitGroupMember.group_code).where(UnitGroupMember.unit_code == unit.code))
+    )
     moved = [g for g in rules if g.code not in listing] if len(keys) > 1 or before is None else []
     for group in moved:
         group.version += 1
