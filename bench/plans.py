@@ -47,7 +47,13 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.outbox_relay import Backend, PostgresBackend, SqliteBackend, environment, percentile
+from bench.outbox_relay import (
+    Backend,
+    PostgresBackend,
+    SqliteBackend,
+    environment,
+    percentile,
+)
 from services.catalog import definitions
 from services.plans import demo, importing, planning, queries, service
 from services.plans.reminders import ReminderPolicy

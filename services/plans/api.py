@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile
 
-from services.plans import cascade, importing, planning, progress, queries, reminders, service, targets
+from services.plans import (
+    cascade,
+    importing,
+    planning,
+    progress,
+    queries,
+    reminders,
+    service,
+    targets,
+)
 from services.plans.reminders import ReminderPolicy
 from services.plans.schemas import (
     ImportReport,

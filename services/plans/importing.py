@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.models import Plan, Unit
 from services.plans.planning import NodeDraft, NodeWriter, create_plan
-from services.plans.schemas import ImportReport, NodeKind, PlanImportIn, PlanIn, ScheduleCounts, UnitCounts
+from services.plans.schemas import (
+    ImportReport,
+    NodeKind,
+    PlanImportIn,
+    PlanIn,
+    ScheduleCounts,
+    UnitCounts,
+)
 from services.plans.table_reader import (
     EmptyFile,
     MissingColumns,

@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.plans.deadlines import as_stored, check_within, deadline_of, effective_dues, implemented_task, own_dues
+from services.plans.deadlines import (
+    as_stored,
+    check_within,
+    deadline_of,
+    effective_dues,
+    implemented_task,
+    own_dues,
+)
 from services.plans.events import PlanCounts, PlanPublished
 from services.plans.groups import matcher_for
 from services.plans.models import NodeGroup, Obligation, Plan, PlanNode, Target, Unit

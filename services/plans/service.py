@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.plans.events import UnitGroupDeleted, UnitGroupUpserted, UnitUpserted
 from services.plans.groups import resolve_groups
 from services.plans.membership import follow_groups
-from services.plans.models import NodeGroup, Obligation, Plan, Unit, UnitGroup, UnitGroupMember
+from services.plans.models import (
+    NodeGroup,
+    Obligation,
+    Plan,
+    Unit,
+    UnitGroup,
+    UnitGroupMember,
+)
 from services.plans.schemas import (
     ImportOutcome,
     UnitGroupIn,

@@ -7,7 +7,12 @@ from datetime import date, datetime
 
 from services.plans.reminders import reminder_scheduler
 from shared.clock import VN_TZ
-from tests.support.plans import VAN_QUAN, VAN_QUAN_COMMUNES, VAN_QUAN_HOME_AFFAIRS, Plans
+from tests.support.plans import (
+    VAN_QUAN,
+    VAN_QUAN_COMMUNES,
+    VAN_QUAN_HOME_AFFAIRS,
+    Plans,
+)
 
 PROVINCE = "000.00.00.H20"
 TOWN = VAN_QUAN_COMMUNES[0]

@@ -5,9 +5,20 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 
-from services.plans.reminders import CALENDAR, reminder_instants, reminder_scheduler, reminder_worker
+from services.plans.reminders import (
+    CALENDAR,
+    reminder_instants,
+    reminder_scheduler,
+    reminder_worker,
+)
 from shared.clock import VN_TZ
-from tests.support.plans import KEEP_EVENTS, VAN_QUAN, VAN_QUAN_COMMUNES, Plans, running_plans
+from tests.support.plans import (
+    KEEP_EVENTS,
+    VAN_QUAN,
+    VAN_QUAN_COMMUNES,
+    Plans,
+    running_plans,
+)
 
 
 def at(day: str, hour: int = 7) -> datetime:
