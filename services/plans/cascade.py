@@ -17,7 +17,6 @@ from datetime import date
 from sqlalchemy import select
 
 from services.plans.deadlines import (
-    IMPLEMENTING,
     as_stored,
     check_within,
     deadline_of,
@@ -32,7 +31,7 @@ from services.plans.planning import find_node, get_plan, plan_tree, roll_up
 from services.plans.reminders import drop_stale_reminders, plan_reminders
 from services.plans.schedules import due_dates, parse_schedule
 from services.plans.schemas import NodeOut, NodeUpdate, PlanStatus
-from shared.problems import Conflict, DomainError, NotFound
+from shared.problems import Conflict, NotFound
 from shared.uow import UnitOfWork
 
 EDITED = "edited"
@@ -56,12 +55,9 @@ async def change_node(uow: UnitOfWork, node_id: int, data: NodeUpdate) -> NodeOu
     text = (data.schedule or None) if "schedule" in changed else node.schedule_raw
     parsed = parse_schedule(text, plan.year) if text else None
     implements_id = data.implements_id if "implements_id" in changed else node.implements_id
-    if implements_id is not None and node.kind not in IMPLEMENTING:
-        raise DomainError(
-            "Chỉ nhiệm vụ hoặc hoạt động mới thực hiện một nhiệm vụ của kế hoạch cấp trên.",
-            errors=[{"field": "implements_id", "message": f"không dùng cho {node.kind}"}],
-        )
-    implements = await implemented_task(session, plan, implements_id) if implements_id is not None else None
+    implements = None
+    if implements_id is not None:
+        implements = await implemented_task(session, plan, implements_id, kind=node.kind)
     deadline = deadline_of(implements) if implements is not None else None
     own = due_dates(parsed, plan.year)
     check_within(own, deadline, field="schedule" if "schedule" in changed else "implements_id")

@@ -68,8 +68,14 @@ def check_within(own: Sequence[date], deadline: date | None, *, field: str) -> N
         )
 
 
-async def implemented_task(session: AsyncSession, plan: Plan, implements_id: int) -> PlanNode:
-    """The parent plan's task or activity a node of ``plan`` may implement (422 when it may not)."""
+async def implemented_task(session: AsyncSession, plan: Plan, implements_id: int, *, kind: str) -> PlanNode:
+    """The parent plan's task or activity a node of ``plan`` of ``kind`` may implement (400 when
+    it may not: only a task or an activity implements one)."""
+    if kind not in IMPLEMENTING:
+        raise DomainError(
+            "Chỉ nhiệm vụ hoặc hoạt động mới thực hiện một nhiệm vụ của kế hoạch cấp trên.",
+            errors=[{"field": "implements_id", "message": f"không dùng cho {kind}"}],
+        )
     task = await session.get(PlanNode, implements_id)
     if plan.parent_id is None or task is None or task.plan_id != plan.parent_id or task.kind not in IMPLEMENTING:
         reason = (

@@ -55,8 +55,10 @@ async def follow_groups(uow: UnitOfWork, group_codes: Collection[str]) -> None:
     left: list[int] = []
     back: list[int] = []
     new: dict[int, list[NewObligation]] = defaultdict(list)
+    changed: dict[int, Plan] = {}
     for key in existing.keys() | desired.keys():
         wanted = desired.get(key, {})
+        node, plan = nodes[key[0]]
         for unit, obligation in existing[key].items():
             group = wanted.get(unit)
             if obligation.group_code is None or (group is not None) == (obligation.withdrawn_at is None):
@@ -66,14 +68,15 @@ async def follow_groups(uow: UnitOfWork, group_codes: Collection[str]) -> None:
             obligation.version += 1
             obligation.updated_at = now
             (back if group is not None else left).append(obligation.id)
-        node, plan = nodes[key[0]]
+            changed[plan.id] = plan
         for unit, group in wanted.items():
             if unit not in existing[key]:
                 new[plan.id].append(NewObligation(node.id, unit, key[1], group, _dues_ahead(node, plan, today)))
+                changed[plan.id] = plan
     await session.flush()
     if left:
         await cancel_reminders(uow, obligation_ids=left)
-    for plan in {plan.id: plan for _, plan in nodes.values()}.values():
+    for plan in changed.values():
         ids = await insert_obligations(session, plan.id, now, new[plan.id])
         await plan_reminders(uow, plan, [Obligation.id.in_(ids + back)], after=now)
         await roll_up(session, plan.id, now)

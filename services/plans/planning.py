@@ -403,12 +403,7 @@ async def add_node(uow: UnitOfWork, plan_id: int, data: NodeIn) -> NodeOut:
         )
     implements = None
     if data.implements_id is not None:
-        if data.kind not in (NodeKind.task, NodeKind.activity):
-            raise DomainError(
-                "Chỉ nhiệm vụ hoặc hoạt động mới thực hiện một nhiệm vụ của kế hoạch cấp trên.",
-                errors=[{"field": "implements_id", "message": f"không dùng cho {data.kind}"}],
-            )
-        implements = await implemented_task(session, plan, data.implements_id)
+        implements = await implemented_task(session, plan, data.implements_id, kind=data.kind)
         check_within(own_dues(data.schedule, plan.year), deadline_of(implements), field="schedule")
     writer = await NodeWriter.for_plan(uow, plan)
     draft = writer.draft(

@@ -108,7 +108,7 @@ async def report_progress(uow: UnitOfWork, obligation_id: int, data: ProgressIn)
     )
     if written.rowcount != 1:  # another writer won between our read and this write
         raise _stale(f"Obligation {obligation_id}")
-    [occurrence] = occurrences if len(occurrences) == 1 else [None]
+    occurrence = occurrences[0] if len(occurrences) == 1 else None
     if occurrence is not None:
         await _write_occurrence(uow, occurrence, outcome, data)
     await session.refresh(obligation)

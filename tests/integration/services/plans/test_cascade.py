@@ -73,6 +73,9 @@ async def test_a_child_task_owes_the_parents_deadline_and_may_not_set_a_later_on
     assert unlinked.status_code == 400 and unlinked.json()["errors"][0]["field"] == "implements_id"
     own_plan = await add_task(plans, f["district"], f["district_area"], implements_id=f["following"]["id"])
     assert own_plan.status_code == 400  # a task of the same plan is not a parent plan's task
+    area = await plans.http.post(f"/plans/v1/plans/{f['district']}/nodes", json={"kind": "area", "title": "Khác",
+                                                                                 "implements_id": f["parent"]["id"]})
+    assert area.status_code == 400 and area.json()["errors"][0]["field"] == "implements_id"
 
 
 async def test_when_the_parent_deadline_moves_children_follow_with_their_reminders(plans: Plans):
