@@ -46,10 +46,17 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.outbox_relay import Backend, PostgresBackend, SqliteBackend, environment, percentile
+from bench.outbox_relay import (
+    Backend,
+    PostgresBackend,
+    SqliteBackend,
+    environment,
+    percentile,
+)
 from services.catalog import definitions
 from services.plans import demo, importing, planning, queries, service
-from services.plans.schemas import UnitGroupIn, UnitIn, UnitLevel
+from services.plans.reminders import ReminderPolicy
+from services.plans.schemas import PlanImportIn, UnitGroupIn, UnitIn, UnitLevel
 from services.plans.table_reader import read_table
 from shared.runtime import Runtime, freeze_startup_heap
 from shared.settings import Settings
@@ -142,7 +149,7 @@ async def bench_import(backend: Backend, rows: int, runs: int, result: Result, w
             await registry(runtime, 0)
             async with runtime["plans"].uow() as uow:
                 started_at = time.perf_counter()
-                report = await importing.import_plan(uow, io.BytesIO(data), "appendix.csv", issuer=ISSUER, year=2024)
+                report = await importing.import_plan(uow, io.BytesIO(data), "appendix.csv", PlanImportIn(issuer=ISSUER, year=2024))
                 await uow.commit()
                 result.import_seconds.append(time.perf_counter() - started_at)
             result.import_report = report.model_dump(exclude={"plan_id"})
@@ -159,8 +166,10 @@ async def bench_owed(
         codes = await registry(runtime, units)
         for n in range(plans):
             async with context.uow() as uow:
-                report = await importing.import_plan(uow, io.BytesIO(owed_table(tasks, codes, n)), f"p{n}.csv", issuer=ISSUER, year=2024)
-                await planning.publish_plan(uow, report.plan_id, offsets=[5, 1], hour=7)
+                report = await importing.import_plan(
+                    uow, io.BytesIO(owed_table(tasks, codes, n)), f"p{n}.csv", PlanImportIn(issuer=ISSUER, year=2024)
+                )
+                await planning.publish_plan(uow, report.plan_id, policy=ReminderPolicy((5, 1), 7))
                 await uow.commit()
         async with context.db.session() as session:
             if context.db.is_postgres:

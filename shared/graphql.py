@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 
 import strawberry
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from graphql import GraphQLError
 from pydantic import ValidationError
 from strawberry.fastapi import BaseContext, GraphQLRouter
@@ -20,6 +20,11 @@ from shared.problems import DomainError
 from shared.service import ServiceContext
 
 log = logging.getLogger(__name__)
+
+# File uploads follow the GraphQL multipart request spec. A browser posts multipart/form-data
+# cross-site without a CORS preflight, so an upload must also carry one of these headers (which
+# no cross-site form can set): another site cannot make a visitor's browser run a mutation (CSRF).
+PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 
 
 class GraphQLContext(BaseContext):
@@ -98,9 +103,17 @@ def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLC
     async def context_getter(
         request: Request, principal: Annotated[Principal, Depends(get_principal)]
     ) -> GraphQLContext:
+        _refuse_multipart_without_preflight(request)
         return GraphQLContext(services, principal)
 
-    return GraphQLRouter(build_schema(contexts), context_getter=context_getter)
+    return GraphQLRouter(build_schema(contexts), context_getter=context_getter, multipart_uploads_enabled=True)
+
+
+def _refuse_multipart_without_preflight(request: Request) -> None:
+    if request.headers.get("content-type", "").startswith("multipart/") and not any(
+        request.headers.get(h) for h in PREFLIGHT_HEADERS
+    ):
+        raise HTTPException(400, f"A multipart GraphQL request needs one of the headers {', '.join(PREFLIGHT_HEADERS)}.")
 
 
 def invalid_input(exc: ValidationError) -> GraphQLError:

@@ -7,13 +7,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile
 
-from services.plans import importing, planning, progress, queries, reminders, service, targets
+from services.plans import (
+    cascade,
+    importing,
+    planning,
+    progress,
+    queries,
+    reminders,
+    service,
+    targets,
+)
+from services.plans.reminders import ReminderPolicy
 from services.plans.schemas import (
     ImportReport,
     NodeIn,
     NodeOut,
+    NodeUpdate,
     ObligationOut,
+    OccurrenceOut,
     OwedPage,
+    PlanImportIn,
     PlanIn,
     PlanOut,
     PlanPage,
@@ -151,27 +164,10 @@ async def import_plan(
     file: Annotated[
         UploadFile, File(description="the appendix table: .csv (UTF-8, UTF-8 with BOM, Windows-1258) or .xlsx")
     ],
-    issuer: Annotated[str, Form(description="the issuing unit's code, name or alias")],
-    year: Annotated[int, Form(ge=2000, le=2100)],
-    number: Annotated[str | None, Form(max_length=100)] = None,
-    title: Annotated[str | None, Form(max_length=500)] = None,
-    issued_on: Annotated[date | None, Form()] = None,
+    form: Annotated[PlanImportIn, Form()],
 ) -> ImportReport:
-    limit = context.settings.plans_import_max_bytes
-    if file.size is not None and file.size > limit:
-        raise importing.FileTooLarge(
-            f"The file is larger than {limit} bytes.", errors=[{"field": "file", "message": "too large"}]
-        )
-    report = await importing.import_plan(
-        uow,
-        file.file,
-        file.filename or "table.csv",
-        issuer=issuer,
-        year=year,
-        number=number,
-        title=title,
-        issued_on=issued_on,
-    )
+    importing.check_size(file.size, context.settings.plans_import_max_bytes)
+    report = await importing.import_plan(uow, file.file, file.filename or "table.csv", form)
     await uow.commit()
     return report
 
@@ -218,9 +214,22 @@ async def plan_tree(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> Plan
     "/plans/{plan_id}/nodes", response_model=NodeOut, status_code=201, tags=["plans"], summary="Add a node by hand"
 )
 async def add_node(plan_id: int, body: NodeIn, context: Context, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
-    node = await planning.add_node(
-        uow, plan_id, body, offsets=context.settings.plans_reminder_offsets, hour=context.settings.plans_reminder_hour
-    )
+    node = await planning.add_node(uow, plan_id, body)
+    await uow.commit()
+    reminders.poke(context)
+    return node
+
+
+@router.patch(
+    "/nodes/{node_id}",
+    response_model=NodeOut,
+    tags=["plans"],
+    summary="Change a node's schedule or the parent plan's task it implements (child plans follow)",
+)
+async def change_node(
+    node_id: int, body: NodeUpdate, context: Context, uow: Uow, principal: CurrentPrincipal
+) -> NodeOut:
+    node = await cascade.change_node(uow, node_id, body)
     await uow.commit()
     reminders.poke(context)
     return node
@@ -228,9 +237,7 @@ async def add_node(plan_id: int, body: NodeIn, context: Context, uow: Uow, princ
 
 @router.post("/plans/{plan_id}:publish", response_model=PlanOut, tags=["plans"], summary="Publish a draft plan")
 async def publish_plan(plan_id: int, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
-    plan = await planning.publish_plan(
-        uow, plan_id, offsets=context.settings.plans_reminder_offsets, hour=context.settings.plans_reminder_hour
-    )
+    plan = await planning.publish_plan(uow, plan_id, policy=ReminderPolicy.of(context.settings))
     await uow.commit()
     reminders.poke(context)
     return PlanOut.model_validate(plan)
@@ -276,6 +283,36 @@ async def report_progress(
     await uow.commit()
     reminders.poke(context)
     return ObligationOut.model_validate(obligation)
+
+
+@router.get(
+    "/obligations/{obligation_id}/occurrences",
+    response_model=list[OccurrenceOut],
+    tags=["progress"],
+    summary="An obligation's due dates, each with its progress",
+)
+async def list_occurrences(obligation_id: int, uow: Uow, principal: CurrentPrincipal) -> list[OccurrenceOut]:
+    return [OccurrenceOut.model_validate(o) for o in await progress.list_occurrences(uow.session, obligation_id)]
+
+
+@router.get("/occurrences/{occurrence_id}", response_model=OccurrenceOut, tags=["progress"], summary="One occurrence")
+async def get_occurrence(occurrence_id: int, uow: Uow, principal: CurrentPrincipal) -> OccurrenceOut:
+    return OccurrenceOut.model_validate(await progress.get_occurrence(uow.session, occurrence_id))
+
+
+@router.patch(
+    "/occurrences/{occurrence_id}",
+    response_model=OccurrenceOut,
+    tags=["progress"],
+    summary="Report progress on one due date of an obligation (version required)",
+)
+async def report_occurrence(
+    occurrence_id: int, body: ProgressIn, context: Context, uow: Uow, principal: CurrentPrincipal
+) -> OccurrenceOut:
+    occurrence = await progress.report_occurrence(uow, occurrence_id, body)
+    await uow.commit()
+    reminders.poke(context)
+    return OccurrenceOut.model_validate(occurrence)
 
 
 # --------------------------------------------------------------------------- targets

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from services.plans.api import router
 from services.plans.demo import load_demo
-from services.plans.graphql import Mutation, Query
+from services.plans.graphql import Query
+from services.plans.graphql_mutations import Mutation
 from services.plans.models import Base, kernel
 from services.plans.reminders import reminder_worker
 from shared.service import ServiceDefinition

@@ -24,6 +24,28 @@ class UnitUpserted(DomainEvent):
     version: int
 
 
+@event_type("unit_group.upserted", service="plans", subject="code")
+class UnitGroupUpserted(DomainEvent):
+    """A unit group was defined or changed, or a unit joined or left it by its level rule."""
+
+    code: str
+    name: str
+    aliases: list[str]
+    owner_code: str | None
+    member_level: str | None
+    members: list[str]
+    resolved_members: list[str]
+    version: int
+
+
+@event_type("unit_group.deleted", service="plans", subject="code")
+class UnitGroupDeleted(DomainEvent):
+    """A unit group no plan names was removed."""
+
+    code: str
+    version: int
+
+
 class PlanCounts(BaseModel):
     areas: int
     objectives: int
@@ -61,6 +83,7 @@ class TaskReminder(DomainEvent):
     role: str
     due: date
     offset_days: int
+    occurrence_id: int
 
 
 @event_type("task.due_soon", service="plans", subject="obligation_id")
@@ -75,7 +98,11 @@ class TaskOverdue(TaskReminder):
 
 @event_type("task.completed", service="plans", subject="obligation_id")
 class TaskCompleted(DomainEvent):
-    """A unit reported an obligation done; ``on_time`` is null when it had no due date."""
+    """A unit reported an occurrence of an obligation done (or an obligation without due date).
+
+    ``due`` and ``on_time`` are the occurrence's (null without one); ``obligation_done`` says
+    whether every occurrence of the obligation is now done.
+    """
 
     obligation_id: int
     task_id: int
@@ -85,6 +112,24 @@ class TaskCompleted(DomainEvent):
     completed_at: date
     due: date | None
     on_time: bool | None
+    occurrence_id: int | None
+    obligation_done: bool
+
+
+@event_type("task.rescheduled", service="plans", subject="task_id")
+class TaskRescheduled(DomainEvent):
+    """A task's or activity's due dates moved: its schedule was edited (``reason`` ``edited``) or
+    the parent plan's task it implements moved (``parent_changed``). ``old_due``/``new_due`` are
+    the deadlines (last due dates); ``unit_codes`` the units that owe it."""
+
+    task_id: int
+    plan_id: int
+    implements_id: int | None
+    reason: str
+    old_due: date | None
+    new_due: date | None
+    dues: list[date]
+    unit_codes: list[str]
 
 
 @event_type("target.set", service="plans", subject="target_id")

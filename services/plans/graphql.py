@@ -1,4 +1,4 @@
-"""GraphQL types and resolvers of the plans service."""
+"""GraphQL types and queries of the plans service (mutations: ``graphql_mutations.py``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -17,23 +17,20 @@ from services.plans.models import Plan, Unit
 from services.plans.schemas import (
     NodeKind,
     NodeOut,
-    ObligationOut,
+    OccurrenceOut,
     OwedPage,
     PlanOut,
     PlanStatus,
-    ProgressIn,
     ProgressStatus,
     Role,
     TargetOperator,
     TargetOut,
     TargetStatus,
-    UnitIn,
     UnitLevel,
 )
 from shared.clock import VN_TZ
-from shared.graphql import GraphQLContext, domain_error, invalid_input, service_status_field
+from shared.graphql import GraphQLContext, domain_error, service_status_field
 from shared.problems import DomainError
-from shared.uow import UnitOfWork
 
 for _enum in (UnitLevel, PlanStatus, NodeKind, Role, ProgressStatus, TargetOperator, TargetStatus):
     strawberry.enum(_enum)
@@ -41,7 +38,7 @@ for _enum in (UnitLevel, PlanStatus, NodeKind, Role, ProgressStatus, TargetOpera
 T = TypeVar("T")
 
 
-def _build(cls: type[T], model: BaseModel, **overrides: Any) -> T:
+def build(cls: type[T], model: BaseModel, **overrides: Any) -> T:
     """A strawberry object from a pydantic one with the same field names."""
     names = {f.name for f in dataclasses.fields(cls) if f.init} & set(type(model).model_fields)  # type: ignore[arg-type]
     return cls(**{name: getattr(model, name) for name in names if name not in overrides}, **overrides)
@@ -99,6 +96,27 @@ class ObligationType:
     due: date | None
     completed_on: date | None
     on_time: bool | None
+    withdrawn_at: datetime | None
+    version: int
+
+    @strawberry.field(description="Its due dates, each with its progress (a recurring duty is reported per occurrence)")
+    async def occurrences(self, info: Info[GraphQLContext, None]) -> list[OccurrenceType]:
+        found = await read(info, lambda uow: progress.list_occurrences(uow.session, self.id))
+        return [build(OccurrenceType, OccurrenceOut.model_validate(o)) for o in found]
+
+
+@strawberry.type(description="One due date of an obligation with its own progress; doneOn is its completion date")
+class OccurrenceType:
+    id: int
+    obligation_id: int
+    unit_code: str
+    due: date
+    status: ProgressStatus
+    percent: float
+    note: str | None
+    evidence: list[str]
+    done_on: date | None
+    on_time: bool | None
     version: int
 
 
@@ -120,15 +138,17 @@ class NodeType:
     unmatched: list[str]
     weight: float
     progress: float
+    implements_id: int | None = strawberry.field(description="The parent plan's task or activity this one implements")
+    dues: list[date] = strawberry.field(description="The due dates its obligations owe")
     obligations: list[ObligationType]
     children: list[NodeType]
 
     @classmethod
     def of(cls, node: NodeOut) -> NodeType:
-        return _build(
+        return build(
             cls,
             node,
-            obligations=[_build(ObligationType, o) for o in node.obligations],
+            obligations=[build(ObligationType, o) for o in node.obligations],
             children=[cls.of(c) for c in node.children],
         )
 
@@ -162,6 +182,7 @@ class PlanType:
     status: PlanStatus
     source_name: str | None
     progress: float
+    reminder_policy: str | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -176,7 +197,7 @@ class PlanType:
     async def targets(self, info: Info[GraphQLContext, None], status: TargetStatus | None = None) -> list[TargetType]:
         async with info.context.service("plans").uow() as uow:
             found = await targets.list_targets(uow.session, self.id, status=status)
-        return [_build(TargetType, TargetOut.model_validate(t)) for t in found]
+        return [build(TargetType, TargetOut.model_validate(t)) for t in found]
 
 
 @strawberry.type
@@ -191,6 +212,7 @@ class OwedItemType:
     due: date
     done_on: date | None
     overdue: bool
+    occurrence: OccurrenceType
     obligation: ObligationType
     plan_id: int
     plan_number: str | None
@@ -208,7 +230,15 @@ class OwedPageType:
     @classmethod
     def of(cls, page: OwedPage) -> OwedPageType:
         return cls(
-            items=[_build(OwedItemType, i, obligation=_build(ObligationType, i.obligation)) for i in page.items],
+            items=[
+                build(
+                    OwedItemType,
+                    i,
+                    occurrence=build(OccurrenceType, i.occurrence),
+                    obligation=build(ObligationType, i.obligation),
+                )
+                for i in page.items
+            ],
             next_cursor=page.next_cursor,
         )
 
@@ -230,35 +260,15 @@ class TaskPageType:
     next_cursor: str | None
 
 
-@strawberry.input
-class UnitInput:
-    name: str
-    level: UnitLevel
-    aliases: list[str] = strawberry.field(default_factory=list)
-    parent_code: str | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
-
-
-@strawberry.input(description="A progress report; version is the obligation's version the reporter read")
-class ProgressInput:
-    version: int
-    status: ProgressStatus | None = None
-    percent: float | None = None
-    note: str | None = None
-    evidence: list[str] | None = None
-    completed_on: date | None = None
-
-
-def _plan(plan: Any) -> PlanType:
-    return _build(PlanType, PlanOut.model_validate(plan))
+def plan_type(plan: Any) -> PlanType:
+    return build(PlanType, PlanOut.model_validate(plan))
 
 
 def _today(info: Info[GraphQLContext, None]) -> date:
     return info.context.service("plans").clock.now().astimezone(VN_TZ).date()
 
 
-async def _read(info: Info[GraphQLContext, None], action: Any) -> Any:
+async def read(info: Info[GraphQLContext, None], action: Any) -> Any:
     async with info.context.service("plans").uow() as uow:
         try:
             return await action(uow)
@@ -266,7 +276,7 @@ async def _read(info: Info[GraphQLContext, None], action: Any) -> Any:
             raise domain_error(exc) from exc
 
 
-async def _write(info: Info[GraphQLContext, None], action: Any) -> Any:
+async def write(info: Info[GraphQLContext, None], action: Any) -> Any:
     context = info.context.service("plans")
     async with context.uow() as uow:
         try:
@@ -286,18 +296,18 @@ class Query:
     async def units(
         self, info: Info[GraphQLContext, None], level: UnitLevel | None = None, parent_code: str | None = None
     ) -> list[UnitType]:
-        units = await _read(info, lambda uow: service.list_units(uow.session, level=level, parent_code=parent_code))
+        units = await read(info, lambda uow: service.list_units(uow.session, level=level, parent_code=parent_code))
         return [UnitType.of(u) for u in units]
 
     @strawberry.field(description="One unit by its code, or null")
     async def unit(self, info: Info[GraphQLContext, None], code: str) -> UnitType | None:
-        found = await _read(info, lambda uow: uow.session.get(Unit, code))
+        found = await read(info, lambda uow: uow.session.get(Unit, code))
         return UnitType.of(found) if found else None
 
     @strawberry.field(description="Unit groups with their resolved members")
     async def unit_groups(self, info: Info[GraphQLContext, None], owner_code: str | None = None) -> list[UnitGroupType]:
-        groups = await _read(info, lambda uow: service.list_groups(uow.session, owner_code=owner_code))
-        return [_build(UnitGroupType, g) for g in groups]
+        groups = await read(info, lambda uow: service.list_groups(uow.session, owner_code=owner_code))
+        return [build(UnitGroupType, g) for g in groups]
 
     @strawberry.field(description="Plans, newest first; pass nextCursor as after for the next page")
     async def plans(
@@ -309,18 +319,18 @@ class Query:
         after: str | None = None,
         first: int = 50,
     ) -> PlanPageType:
-        page = await _read(
+        page = await read(
             info,
             lambda uow: queries.list_plans(
                 uow.session, issuer_code=issuer_code, year=year, status=status, cursor=after, limit=first
             ),
         )
-        return PlanPageType(items=[_build(PlanType, p) for p in page.items], next_cursor=page.next_cursor)
+        return PlanPageType(items=[build(PlanType, p) for p in page.items], next_cursor=page.next_cursor)
 
     @strawberry.field(description="One plan by id, or null")
     async def plan(self, info: Info[GraphQLContext, None], id: int) -> PlanType | None:
-        found = await _read(info, lambda uow: uow.session.get(Plan, id))
-        return _plan(found) if found else None
+        found = await read(info, lambda uow: uow.session.get(Plan, id))
+        return plan_type(found) if found else None
 
     @strawberry.field(description="What a unit owes (due dates in [from, to]) in published plans")
     async def unit_obligations(
@@ -333,7 +343,7 @@ class Query:
         first: int = 100,
     ) -> OwedPageType:
         today = _today(info)
-        page = await _read(
+        page = await read(
             info, lambda uow: queries.owed(uow.session, unit_code, start, end, today, cursor=after, limit=first)
         )
         return OwedPageType.of(page)
@@ -343,7 +353,7 @@ class Query:
         self, info: Info[GraphQLContext, None], unit_code: str, after: str | None = None, first: int = 100
     ) -> OwedPageType:
         today = _today(info)
-        page = await _read(info, lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=first))
+        page = await read(info, lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=first))
         return OwedPageType.of(page)
 
     @strawberry.field(description="Tasks and activities containing every word of q (diacritics optional)")
@@ -355,45 +365,7 @@ class Query:
         after: str | None = None,
         first: int = 50,
     ) -> TaskPageType:
-        page = await _read(
+        page = await read(
             info, lambda uow: queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=after, limit=first)
         )
-        return TaskPageType(items=[_build(TaskHitType, h) for h in page.items], next_cursor=page.next_cursor)
-
-
-@strawberry.type
-class Mutation:
-    @strawberry.mutation(description="Register or change a unit")
-    async def upsert_unit(self, info: Info[GraphQLContext, None], code: str, input: UnitInput) -> UnitType:
-        try:
-            data = UnitIn.model_validate(strawberry.asdict(input))
-        except ValidationError as exc:
-            raise invalid_input(exc) from exc
-        return UnitType.of(await _write(info, lambda uow: service.upsert_unit(uow, code, data)))
-
-    @strawberry.mutation(description="Report progress on an obligation; a stale version is refused (CONFLICT)")
-    async def report_progress(
-        self, info: Info[GraphQLContext, None], obligation_id: int, input: ProgressInput
-    ) -> ObligationType:
-        try:
-            data = ProgressIn.model_validate(strawberry.asdict(input))
-        except ValidationError as exc:
-            raise invalid_input(exc) from exc
-        obligation = await _write(info, lambda uow: progress.report_progress(uow, obligation_id, data))
-        return _build(ObligationType, ObligationOut.model_validate(obligation))
-
-    @strawberry.mutation(description="Publish a draft plan: its reminders start")
-    async def publish_plan(self, info: Info[GraphQLContext, None], plan_id: int) -> PlanType:
-        settings = info.context.service("plans").settings
-
-        async def publish(uow: UnitOfWork) -> Any:
-            return await planning.publish_plan(
-                uow, plan_id, offsets=settings.plans_reminder_offsets, hour=settings.plans_reminder_hour
-            )
-
-        return _plan(await _write(info, publish))
-
-    @strawberry.mutation(description="Confirm a suggested target: it is published to scoring")
-    async def confirm_target(self, info: Info[GraphQLContext, None], target_id: int, version: int) -> TargetType:
-        target = await _write(info, lambda uow: targets.confirm_target(uow, target_id, version))
-        return _build(TargetType, TargetOut.model_validate(target))
+        return TaskPageType(items=[build(TaskHitType, h) for h in page.items], next_cursor=page.next_cursor)

@@ -12,7 +12,6 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import IO
 
 from sqlalchemy import select
@@ -20,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.models import Plan, Unit
 from services.plans.planning import NodeDraft, NodeWriter, create_plan
-from services.plans.schemas import ImportReport, NodeKind, PlanIn, ScheduleCounts, UnitCounts
+from services.plans.schemas import (
+    ImportReport,
+    NodeKind,
+    PlanImportIn,
+    PlanIn,
+    ScheduleCounts,
+    UnitCounts,
+)
 from services.plans.table_reader import (
     EmptyFile,
     MissingColumns,
@@ -57,6 +63,12 @@ class FileTooLarge(DomainError):
     code = "file_too_large"
 
 
+def check_size(size: int | None, limit: int) -> None:
+    """Refuse an upload larger than ``limit`` bytes (413)."""
+    if size is not None and size > limit:
+        raise FileTooLarge(f"The file is larger than {limit} bytes.", errors=[{"field": "file", "message": "too large"}])
+
+
 _CODES: dict[type[TableError], str] = {
     MissingColumns: "missing_columns",
     UnreadableEncoding: "unreadable_encoding",
@@ -89,20 +101,11 @@ def file_digest(source: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-async def import_plan(
-    uow: UnitOfWork,
-    source: IO[bytes],
-    filename: str,
-    *,
-    issuer: str,
-    year: int,
-    number: str | None = None,
-    title: str | None = None,
-    issued_on: date | None = None,
-) -> ImportReport:
+async def import_plan(uow: UnitOfWork, source: IO[bytes], filename: str, form: PlanImportIn) -> ImportReport:
     """Read a table into a new draft plan and report what was read, typed and matched."""
     session = uow.session
-    unit = await resolve_issuer(session, issuer)
+    unit = await resolve_issuer(session, form.issuer)
+    year = form.year
     sha256 = file_digest(source)
     known = await session.scalar(
         select(Plan).where(Plan.issuer_code == unit.code, Plan.year == year, Plan.source_sha256 == sha256)
@@ -115,9 +118,9 @@ async def import_plan(
             uow,
             PlanIn(
                 issuer_code=unit.code,
-                number=number or None,
-                title=title or f"Kế hoạch CCHC năm {year} ({unit.name})",
-                issued_on=issued_on,
+                number=form.number or None,
+                title=form.title or f"Kế hoạch CCHC năm {year} ({unit.name})",
+                issued_on=form.issued_on,
                 year=year,
             ),
             source_name=filename,

@@ -96,6 +96,7 @@ class Plan(Base):
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     import_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    reminder_policy: Mapped[str | None] = mapped_column(String(100))  # offsets and hour its reminders were planned with
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -105,6 +106,8 @@ class PlanNode(Base):
     """One row of a plan's tree: area → objective → task → activity, keyed by a stable id.
 
     ``label`` is the printed number ("4.1", "II.1.a.2"), kept as printed even when it repeats.
+    ``dues`` are the node's due dates (ISO) as its obligations owe them: its schedule's, or, with no
+    date of its own, the deadline of the parent plan's task it implements (``implements_id``).
     """
 
     __tablename__ = "plan_nodes"
@@ -130,10 +133,26 @@ class PlanNode(Base):
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     search_text: Mapped[str] = mapped_column(Text)
+    implements_id: Mapped[int | None] = mapped_column(ForeignKey("plan_nodes.id", ondelete="SET NULL"), index=True)
+    dues: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class NodeGroup(Base):
+    """A unit group a node's lead or coordinating cell names: its members' obligations follow it."""
+
+    __tablename__ = "node_groups"
+
+    node_id: Mapped[int] = mapped_column(ForeignKey("plan_nodes.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    group_code: Mapped[str] = mapped_column(ForeignKey("unit_groups.code"), primary_key=True, index=True)
 
 
 class Obligation(Base):
-    """What one unit owes for one task or activity, as lead or coordinating unit."""
+    """What one unit owes for one task or activity, as lead or coordinating unit.
+
+    With occurrences, its progress is theirs rolled up; ``withdrawn_at`` is set when the unit left
+    the group it owed this through (the history stays, the reminders stop).
+    """
 
     __tablename__ = "obligations"
     __table_args__ = (
@@ -154,12 +173,14 @@ class Obligation(Base):
     due: Mapped[date | None] = mapped_column(Date)
     completed_on: Mapped[date | None] = mapped_column(Date)
     on_time: Mapped[bool | None] = mapped_column(Boolean)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Occurrence(Base):
-    """One due date of an obligation (a recurring duty has one per period)."""
+    """One due date of an obligation (a recurring duty has one per period), with its own progress;
+    ``done_on`` is its completion date."""
 
     __tablename__ = "occurrences"
     __table_args__ = (
@@ -172,15 +193,23 @@ class Occurrence(Base):
     plan_id: Mapped[int] = mapped_column(BigInteger, index=True)
     unit_code: Mapped[str] = mapped_column(String(64))
     due: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    percent: Mapped[float] = mapped_column(Float, default=0.0)
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
     done_on: Mapped[date | None] = mapped_column(Date)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Reminder(Base):
-    """A reminder to send for one occurrence; the unique key makes it once-only across replicas."""
+    """A reminder to send for one occurrence and the due date it was planned for; the unique key
+    makes it once-only across replicas, and a moved due date a new reminder."""
 
     __tablename__ = "reminders"
     __table_args__ = (
-        UniqueConstraint("occurrence_id", "kind", "offset_days", name="uq_reminders_occurrence_kind_offset"),
+        UniqueConstraint("occurrence_id", "kind", "offset_days", "due", name="uq_reminders_occurrence_kind_offset_due"),
         Index("ix_reminders_status_fire_at", "status", "fire_at"),
     )
 
@@ -188,6 +217,7 @@ class Reminder(Base):
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     offset_days: Mapped[int] = mapped_column(Integer)
+    due: Mapped[date] = mapped_column(Date)
     fire_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,10 +14,20 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.deadlines import (
+    as_stored,
+    check_within,
+    deadline_of,
+    effective_dues,
+    implemented_task,
+    own_dues,
+)
 from services.plans.events import PlanCounts, PlanPublished
-from services.plans.models import Obligation, Occurrence, Plan, PlanNode, Target, Unit
-from services.plans.reminders import cancel_reminders, schedule_reminders
-from services.plans.schedules import Schedule, ScheduleKind, occurrences, parse_schedule
+from services.plans.groups import matcher_for
+from services.plans.models import NodeGroup, Obligation, Plan, PlanNode, Target, Unit
+from services.plans.occurrences import NewObligation, insert_obligations
+from services.plans.reminders import ReminderPolicy, cancel_reminders, plan_reminders
+from services.plans.schedules import Schedule, ScheduleKind, due_dates, parse_schedule
 from services.plans.schemas import (
     NodeIn,
     NodeKind,
@@ -27,10 +37,8 @@ from services.plans.schemas import (
     PlanOut,
     PlanStatus,
     PlanTree,
-    ProgressStatus,
     Role,
 )
-from services.plans.service import matcher_for
 from services.plans.target_suggestions import suggest_targets
 from services.plans.textnorm import fold
 from services.plans.unit_matching import UnitMatcher
@@ -38,8 +46,7 @@ from shared.problems import Conflict, DomainError, NotFound
 from shared.uow import UnitOfWork
 
 WRITE_BATCH = 500
-_NODES = PlanNode.__table__  # Core tables: bulk inserts without the ORM's per-row bookkeeping
-_OBLIGATIONS = Obligation.__table__
+_NODES = PlanNode.__table__  # Core table: bulk inserts without the ORM's per-row bookkeeping
 _MAY_STATE_A_TARGET = re.compile(r"\d")  # every target has a number: skip the parser on text without one
 _SUGGESTING = (NodeKind.objective, NodeKind.task)  # targets attach to a plan, area, objective or task
 
@@ -118,15 +125,16 @@ async def plan_counts(session: AsyncSession, plan_id: int) -> PlanCounts:
     )
 
 
-async def publish_plan(uow: UnitOfWork, plan_id: int, *, offsets: Sequence[int], hour: int) -> Plan:
-    """Draft → published: announce it with its counts and start its reminders."""
+async def publish_plan(uow: UnitOfWork, plan_id: int, *, policy: ReminderPolicy) -> Plan:
+    """Draft → published: announce it with its counts and start its reminders under ``policy``."""
     plan = await get_plan(uow.session, plan_id)
     if plan.status != PlanStatus.draft:
         raise Conflict(f"Plan {plan_id} is {plan.status}; only a draft can be published.")
     plan.status = PlanStatus.published
+    plan.reminder_policy = str(policy)
     plan.version += 1
     plan.updated_at = uow.clock.now()
-    await schedule_reminders(uow, plan_id, offsets=offsets, hour=hour)
+    await plan_reminders(uow, plan)
     uow.emit(
         PlanPublished(
             plan_id=plan.id,
@@ -165,6 +173,7 @@ class NodeDraft:
     parent: int | NodeDraft | None
     values: dict[str, Any]
     obligations: list[tuple[str, Role, str | None]] = field(default_factory=list)
+    groups: list[tuple[Role, str]] = field(default_factory=list)
     dues: list[date] = field(default_factory=list)
     suggestions_from: str = ""
     id: int | None = None
@@ -223,18 +232,23 @@ class NodeWriter:
         budget_text: str = "",
         note: str = "",
         weight: float = 1.0,
+        implements: PlanNode | None = None,
     ) -> NodeDraft:
-        """Queue a node; its cells are read (schedule parsed, agencies matched) at once."""
+        """Queue a node; its cells are read (schedule parsed, agencies matched) at once. A node
+        that ``implements`` a parent plan's task owes that task's deadline when it has no date."""
         self._position += 1
         parsed = self._schedule(schedule)
+        dues = effective_dues(due_dates(parsed, self._year), deadline_of(implements) if implements else None)
         unmatched: list[str] = []
         obligations: dict[tuple[str, Role], str | None] = {}
+        named: list[tuple[Role, str]] = []
         for role, cell in ((Role.lead, lead), (Role.coordinating, coordinating)):
             units, groups, missing = self._match(cell)
             unmatched += missing
             for code in units:
                 obligations.setdefault((code, role), None)
             for group in groups:
+                named.append((role, group))
                 for code in self._members.get(group, ()):
                     obligations.setdefault((code, role), group)
         node = NodeDraft(
@@ -260,9 +274,12 @@ class NodeWriter:
                 "weight": weight,
                 "progress": 0.0,
                 "search_text": fold(" ".join(filter(None, (label, title, product)))),
+                "implements_id": implements.id if implements else None,
+                "dues": as_stored(dues),
             },
             obligations=[(code, role, group) for (code, role), group in obligations.items()],
-            dues=self._dues(parsed),
+            groups=list(dict.fromkeys(named)),
+            dues=dues,
             suggestions_from="\n".join(filter(None, (title, product))) if kind in _SUGGESTING else "",
         )
         self._pending.append(node)
@@ -290,45 +307,19 @@ class NodeWriter:
                 draft.id = node_id
                 self.tally.nodes[draft.kind.value] += 1
             waiting = [d for d in waiting if d.id is None]
-        await self._write_obligations(drafts)
+        owners = [
+            NewObligation(d.id, code, role.value, group, d.dues)
+            for d in drafts
+            if d.id is not None
+            for code, role, group in d.obligations
+        ]
+        self.tally.obligations += len(await insert_obligations(self._session, self._plan_id, self._now, owners))
+        named = [{"node_id": d.id, "role": role.value, "group_code": group} for d in drafts for role, group in d.groups]
+        if named:
+            await self._session.execute(insert(NodeGroup.__table__), named)
         await self._write_suggestions(drafts)
         for draft in drafts:  # keep only the id: later rows may still name this node as parent
-            draft.values, draft.obligations, draft.dues, draft.suggestions_from = {}, [], [], ""
-
-    async def _write_obligations(self, drafts: list[NodeDraft]) -> None:
-        owners = [(d, code, role, group) for d in drafts for code, role, group in d.obligations]
-        if not owners:
-            return
-        rows = [
-            {
-                "plan_id": self._plan_id,
-                "node_id": d.id,
-                "unit_code": code,
-                "role": role.value,
-                "group_code": group,
-                "status": ProgressStatus.not_started.value,
-                "percent": 0.0,
-                "evidence": [],
-                "due": max(d.dues) if d.dues else None,
-                "version": 1,
-                "updated_at": self._now,
-            }
-            for d, code, role, group in owners
-        ]
-        written = await self._session.execute(
-            insert(_OBLIGATIONS).returning(_OBLIGATIONS.c.node_id, _OBLIGATIONS.c.unit_code, _OBLIGATIONS.c.role, _OBLIGATIONS.c.id),
-            rows,
-        )
-        by_key = {(node_id, code, role): obligation_id for node_id, code, role, obligation_id in written}
-        ids = [by_key[(d.id, code, role.value)] for d, code, role, _ in owners]
-        self.tally.obligations += len(ids)
-        occurrences_rows = [
-            {"obligation_id": obligation_id, "plan_id": self._plan_id, "unit_code": code, "due": due}
-            for (d, code, _, _), obligation_id in zip(owners, ids, strict=True)
-            for due in d.dues
-        ]
-        if occurrences_rows:
-            await self._session.execute(insert(Occurrence.__table__), occurrences_rows)
+            draft.values, draft.obligations, draft.groups, draft.dues, draft.suggestions_from = {}, [], [], [], ""
 
     async def _write_suggestions(self, drafts: list[NodeDraft]) -> None:
         rows = []
@@ -365,13 +356,6 @@ class NodeWriter:
         self.tally.schedules[bucket] += 1
         return parsed
 
-    def _dues(self, schedule: Schedule | None) -> list[date]:
-        if schedule is None:
-            return []
-        if schedule.kind is ScheduleKind.recurring:
-            return occurrences(schedule, date(self._year, 1, 1), date(self._year, 12, 31))
-        return [schedule.due] if schedule.due is not None else []
-
     def _match(self, cell: str) -> tuple[list[str], list[str], list[str]]:
         if not cell:
             return [], [], []
@@ -395,9 +379,11 @@ _PARENT_KINDS: dict[NodeKind, tuple[str, ...]] = {
 }
 
 
-async def add_node(uow: UnitOfWork, plan_id: int, data: NodeIn, *, offsets: Sequence[int], hour: int) -> NodeOut:
+async def add_node(uow: UnitOfWork, plan_id: int, data: NodeIn) -> NodeOut:
     """Add one node by hand, its cells read as an imported row's; a published plan's new
-    obligations get their reminders at once."""
+    obligations get their reminders at once. A task or activity may name the parent plan's task
+    it implements: without a date of its own it owes that task's deadline, and none of its own
+    dates may be later (422 on ``schedule``)."""
     session = uow.session
     plan = await get_plan(session, plan_id)
     if plan.status == PlanStatus.closed:
@@ -415,6 +401,10 @@ async def add_node(uow: UnitOfWork, plan_id: int, data: NodeIn, *, offsets: Sequ
         raise DomainError(
             f"A {data.kind} needs a parent.", errors=[{"field": "parent_id", "message": "required for this kind"}]
         )
+    implements = None
+    if data.implements_id is not None:
+        implements = await implemented_task(session, plan, data.implements_id, kind=data.kind)
+        check_within(own_dues(data.schedule, plan.year), deadline_of(implements), field="schedule")
     writer = await NodeWriter.for_plan(uow, plan)
     draft = writer.draft(
         data.kind,
@@ -429,15 +419,18 @@ async def add_node(uow: UnitOfWork, plan_id: int, data: NodeIn, *, offsets: Sequ
         budget_text=data.budget_text or "",
         note=data.note or "",
         weight=data.weight,
+        implements=implements,
     )
     await writer.flush()
     assert draft.id is not None
-    if plan.status == PlanStatus.published:
-        ids = (await session.scalars(select(Obligation.id).where(Obligation.node_id == draft.id))).all()
-        await schedule_reminders(uow, plan_id, offsets=offsets, hour=hour, obligation_ids=ids)
+    await plan_reminders(uow, plan, [Obligation.node_id == draft.id])
     await roll_up(session, plan_id, uow.clock.now())
     tree = await plan_tree(session, plan_id)
-    return next(n for n in _walk(tree.areas) if n.id == draft.id)
+    return find_node(tree, draft.id)
+
+
+def find_node(tree: PlanTree, node_id: int) -> NodeOut:
+    return next(n for n in _walk(tree.areas) if n.id == node_id)
 
 
 def _walk(nodes: Sequence[NodeOut]) -> list[NodeOut]:
@@ -485,6 +478,8 @@ async def plan_tree(session: AsyncSession, plan_id: int) -> PlanTree:
             unmatched=list(node.unmatched),
             weight=node.weight,
             progress=node.progress,
+            implements_id=node.implements_id,
+            dues=[date.fromisoformat(due) for due in node.dues],
             obligations=obligations[node.id],
         )
         out[node.id] = item
@@ -501,7 +496,8 @@ async def roll_up(session: AsyncSession, plan_id: int, now: datetime) -> None:
 
     A node with children is the weighted mean of the children that have a progress; a node
     without is the mean of its lead units' percents (its coordinating units' when it has no lead);
-    a node with neither counts for nothing. The plan is the weighted mean of its areas.
+    a node with neither counts for nothing. The plan is the weighted mean of its areas. Withdrawn
+    obligations (their unit left the group) do not count.
     """
     nodes = (
         await session.execute(
@@ -513,7 +509,7 @@ async def roll_up(session: AsyncSession, plan_id: int, now: datetime) -> None:
     own: dict[int, dict[str, float]] = defaultdict(dict)
     for node_id, role, mean in await session.execute(
         select(Obligation.node_id, Obligation.role, func.avg(Obligation.percent))
-        .where(Obligation.plan_id == plan_id)
+        .where(Obligation.plan_id == plan_id, Obligation.withdrawn_at.is_(None))
         .group_by(Obligation.node_id, Obligation.role)
     ):
         own[node_id][role] = float(mean)

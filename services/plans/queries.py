@@ -19,6 +19,7 @@ from services.plans.models import Obligation, Occurrence, Plan, PlanNode
 from services.plans.schemas import (
     NodeKind,
     ObligationOut,
+    OccurrenceOut,
     OwedItem,
     OwedPage,
     PlanOut,
@@ -58,7 +59,7 @@ def _owed_query(unit_code: str) -> Select[Any]:
         .join(Obligation, Obligation.id == Occurrence.obligation_id)
         .join(PlanNode, PlanNode.id == Obligation.node_id)
         .join(Plan, Plan.id == Occurrence.plan_id)
-        .where(Occurrence.unit_code == unit_code, Plan.status == PlanStatus.published)
+        .where(Occurrence.unit_code == unit_code, Plan.status == PlanStatus.published, Obligation.withdrawn_at.is_(None))
         .order_by(Occurrence.due, Occurrence.id)
     )
 
@@ -74,7 +75,7 @@ async def owed(
     limit: int = 100,
 ) -> OwedPage:
     """Occurrences unit ``unit_code`` owes (lead or coordinating) with a due date in [start, end],
-    in published plans, by due date."""
+    in published plans, by due date (not those of groups it left)."""
     if end < start:
         raise DomainError("The period ends before it starts.", errors=[{"field": "to", "message": "before from"}])
     query = _owed_query(unit_code).where(Occurrence.due >= start, Occurrence.due <= end)
@@ -85,9 +86,7 @@ async def overdue(
     session: AsyncSession, unit_code: str, today: date, *, cursor: str | None = None, limit: int = 100
 ) -> OwedPage:
     """Occurrences of unit ``unit_code`` past their due date and not done, oldest first."""
-    query = _owed_query(unit_code).where(
-        Occurrence.due < today, Occurrence.done_on.is_(None), Obligation.status != ProgressStatus.done
-    )
+    query = _owed_query(unit_code).where(Occurrence.due < today, Occurrence.status != ProgressStatus.done)
     return await _owed_page(session, query, today, cursor, limit)
 
 
@@ -104,7 +103,8 @@ async def _owed_page(
             occurrence_id=occurrence.id,
             due=occurrence.due,
             done_on=occurrence.done_on,
-            overdue=occurrence.done_on is None and obligation.status != ProgressStatus.done and occurrence.due < today,
+            overdue=occurrence.status != ProgressStatus.done and occurrence.due < today,
+            occurrence=OccurrenceOut.model_validate(occurrence),
             obligation=ObligationOut.model_validate(obligation),
             plan_id=occurrence.plan_id,
             plan_number=number,

@@ -1,24 +1,33 @@
 """Deadline reminders: ``task.due_soon`` some working days before each due occurrence, ``task.overdue`` after.
 
-Reminder rows are written when a plan is published (one per occurrence, kind and offset; the
-unique key forbids a second), and a sweep claims the due ones with one conditional ``UPDATE``
-(``pending`` → ``sent``), so two schedulers racing on the same database send each reminder once.
-When a sweep finds several reminders of one occurrence due at once (the service was down, or a
-plan of a past year was published), it sends only the most urgent and marks the others skipped.
+Reminder rows are written when a plan is published (one per occurrence, kind, offset and due
+date; the unique key forbids a second), and a sweep claims the due ones with one conditional
+``UPDATE`` (``pending`` → ``sent``), so two schedulers racing on the same database send each
+reminder once. When a sweep finds several reminders of one occurrence due at once (the service
+was down, or a plan of a past year was published), it sends only the most urgent and marks the
+others skipped.
+
+A plan remembers the policy (offsets and hour) its reminders were planned with. When the
+settings say otherwise at start-up, the scheduler re-plans the plan's future pending reminders;
+those sent (or due already) stay as they are, and the key keeps a sent one from going twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import ColumnElement, Date, delete, func, literal, or_, select, update
 
 from services.plans.events import TaskDueSoon, TaskOverdue
 from services.plans.models import Obligation, Occurrence, Plan, PlanNode, Reminder
+from services.plans.schemas import PlanStatus, ProgressStatus
 from shared.calendar import WorkingCalendar
+from shared.db import upsert
 from shared.deadline_scheduler import DeadlineScheduler
 from shared.service import ServiceContext
+from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 DUE_SOON = "due_soon"
@@ -27,6 +36,27 @@ SWEEP_BATCH = 500
 
 CALENDAR = WorkingCalendar()
 _SCHEDULERS: dict[int, DeadlineScheduler] = {}
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """When reminders go out: these working days before a due date, at this local hour."""
+
+    offsets: tuple[int, ...]
+    hour: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> ReminderPolicy:
+        return cls(tuple(settings.plans_reminder_offsets), settings.plans_reminder_hour)
+
+    @classmethod
+    def parse(cls, text: str) -> ReminderPolicy:
+        """The inverse of ``str()``: ``"5,1@7"``."""
+        offsets, hour = text.split("@")
+        return cls(tuple(int(o) for o in offsets.split(",") if o), int(hour))
+
+    def __str__(self) -> str:
+        return f"{','.join(map(str, self.offsets))}@{self.hour}"
 
 
 def working_days_before(calendar: WorkingCalendar, due: date, count: int) -> date:
@@ -52,45 +82,130 @@ def reminder_instants(
     return instants
 
 
-async def schedule_reminders(
+async def plan_reminders(
     uow: UnitOfWork,
-    plan_id: int,
+    plan: Plan,
+    scope: Sequence[ColumnElement[bool]] = (),
     *,
-    offsets: Sequence[int],
-    hour: int,
-    obligation_ids: Sequence[int] | None = None,
+    after: datetime | None = None,
     calendar: WorkingCalendar = CALENDAR,
 ) -> None:
-    """Write the pending reminders of a plan's open occurrences (or of some obligations' only)."""
-    scope = [Occurrence.plan_id == plan_id, Occurrence.done_on.is_(None)]
-    if obligation_ids is not None:
-        scope.append(Occurrence.obligation_id.in_(obligation_ids))
-    dues = (await uow.session.scalars(select(Occurrence.due).where(*scope).distinct())).all()
+    """Write the pending reminders of a published plan's open occurrences (those ``scope`` selects)
+    under the plan's policy.
+
+    Without ``after`` (a publication) every instant is written, past ones included: the sweep
+    sends the most urgent. With it (re-planning) only instants after it, or the overdue alone
+    when all are past. A reminder already written for the same occurrence, kind, offset and due
+    date is not written again; only one cancelled with its obligation's withdrawal is pending again.
+    """
+    if plan.status != PlanStatus.published or plan.reminder_policy is None:
+        return
+    policy = ReminderPolicy.parse(plan.reminder_policy)
+    where = [
+        Occurrence.plan_id == plan.id,
+        Occurrence.status != ProgressStatus.done,
+        Obligation.withdrawn_at.is_(None),
+        *scope,
+    ]
+    open_occurrences = select(Occurrence.id).join(Obligation, Obligation.id == Occurrence.obligation_id).where(*where)
+    dues = (await uow.session.scalars(open_occurrences.with_only_columns(Occurrence.due).distinct())).all()
+    table = Reminder.__table__
     for due in dues:
-        for kind, offset, instant in reminder_instants(calendar, due, offsets, hour):
-            rows = select(
-                Occurrence.id,
+        instants = reminder_instants(calendar, due, policy.offsets, policy.hour)
+        if after is not None:
+            instants = [i for i in instants if i[2] > after] or instants[-1:]
+        for kind, offset, instant in instants:
+            rows = open_occurrences.add_columns(
                 literal(kind),
                 literal(offset),
-                literal(instant, type_=Reminder.__table__.c.fire_at.type),
+                literal(due, type_=Date()),
+                literal(instant, type_=table.c.fire_at.type),
                 literal("pending"),
-            ).where(*scope, Occurrence.due == due)
+            ).where(Occurrence.due == due)
+            statement = upsert(uow.session, table).from_select(
+                ["occurrence_id", "kind", "offset_days", "due", "fire_at", "status"], rows
+            )
             await uow.session.execute(
-                insert(Reminder).from_select(["occurrence_id", "kind", "offset_days", "fire_at", "status"], rows)
+                statement.on_conflict_do_update(
+                    index_elements=["occurrence_id", "kind", "offset_days", "due"],
+                    set_={"status": "pending", "fire_at": statement.excluded.fire_at},
+                    where=table.c.status == "cancelled",
+                )
             )
 
 
-async def cancel_reminders(uow: UnitOfWork, *, obligation_id: int | None = None, plan_id: int | None = None) -> None:
-    """Pending reminders of a finished obligation, or of a closed plan, are never sent."""
+async def drop_stale_reminders(uow: UnitOfWork, occurrence_ids: Sequence[int]) -> None:
+    """Pending reminders of these occurrences planned for a due date they no longer have."""
+    moved = select(Occurrence.due).where(Occurrence.id == Reminder.occurrence_id).scalar_subquery()
+    await uow.session.execute(
+        delete(Reminder).where(
+            Reminder.status == "pending", Reminder.occurrence_id.in_(occurrence_ids), Reminder.due != moved
+        )
+    )
+
+
+async def cancel_reminders(
+    uow: UnitOfWork,
+    *,
+    occurrence_ids: Sequence[int] | None = None,
+    obligation_ids: Sequence[int] | None = None,
+    plan_id: int | None = None,
+) -> None:
+    """Pending reminders of done occurrences, withdrawn obligations or a closed plan are never sent."""
     occurrences = select(Occurrence.id)
-    if obligation_id is not None:
-        occurrences = occurrences.where(Occurrence.obligation_id == obligation_id)
+    if occurrence_ids is not None:
+        occurrences = occurrences.where(Occurrence.id.in_(occurrence_ids))
+    if obligation_ids is not None:
+        occurrences = occurrences.where(Occurrence.obligation_id.in_(obligation_ids))
     if plan_id is not None:
         occurrences = occurrences.where(Occurrence.plan_id == plan_id)
     await uow.session.execute(
         update(Reminder)
         .where(Reminder.status == "pending", Reminder.occurrence_id.in_(occurrences))
         .values(status="cancelled")
+    )
+
+
+async def plans_to_replan(uow: UnitOfWork, policy: ReminderPolicy) -> list[int]:
+    """Published plans whose reminders were planned under another policy."""
+    stale = or_(Plan.reminder_policy.is_(None), Plan.reminder_policy != str(policy))
+    return list(await uow.session.scalars(select(Plan.id).where(Plan.status == PlanStatus.published, stale)))
+
+
+async def replan(uow: UnitOfWork, plan_id: int, policy: ReminderPolicy, now: datetime) -> bool:
+    """Re-plan the future pending reminders of a published plan under ``policy``; False when it
+    was planned under it already (another replica may just have done it)."""
+    plan = await uow.session.get(Plan, plan_id)
+    if plan is None or plan.status != PlanStatus.published or plan.reminder_policy == str(policy):
+        return False
+    same = Plan.reminder_policy.is_(None) if plan.reminder_policy is None else Plan.reminder_policy == plan.reminder_policy
+    claimed = await uow.session.execute(
+        update(Plan)
+        .where(Plan.id == plan_id, same)
+        .values(reminder_policy=str(policy))
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        return False
+    plan.reminder_policy = str(policy)
+    future = select(Occurrence.id).where(Occurrence.plan_id == plan_id)
+    await uow.session.execute(
+        delete(Reminder).where(Reminder.status == "pending", Reminder.fire_at > now, Reminder.occurrence_id.in_(future))
+    )
+    await plan_reminders(uow, plan, after=now)
+    return True
+
+
+async def skip_past_reminders(uow: UnitOfWork, plan_id: int, now: datetime) -> None:
+    """Mark a plan's reminders due by ``now`` skipped: they are never sent (the demo's past)."""
+    await uow.session.execute(
+        update(Reminder)
+        .where(
+            Reminder.status == "pending",
+            Reminder.fire_at <= now,
+            Reminder.occurrence_id.in_(select(Occurrence.id).where(Occurrence.plan_id == plan_id)),
+        )
+        .values(status="skipped")
     )
 
 
@@ -128,7 +243,16 @@ async def sweep(uow: UnitOfWork, now: datetime, *, batch: int = SWEEP_BATCH) -> 
     superseded = [r.id for r in claimed if r.id not in chosen]
     facts = (
         await session.execute(
-            select(Occurrence.id, Occurrence.due, Obligation, PlanNode.label, PlanNode.title, Plan.number, Plan.status)
+            select(
+                Occurrence.id,
+                Occurrence.due,
+                Occurrence.status,
+                Obligation,
+                PlanNode.label,
+                PlanNode.title,
+                Plan.number,
+                Plan.status,
+            )
             .join(Obligation, Obligation.id == Occurrence.obligation_id)
             .join(PlanNode, PlanNode.id == Obligation.node_id)
             .join(Plan, Plan.id == Obligation.plan_id)
@@ -136,9 +260,9 @@ async def sweep(uow: UnitOfWork, now: datetime, *, batch: int = SWEEP_BATCH) -> 
         )
     ).all()
     cancelled: list[int] = []
-    for occurrence_id, due, obligation, label, title, number, plan_status in facts:
+    for occurrence_id, due, occurrence_status, obligation, label, title, number, plan_status in facts:
         reminder_id, kind, offset, _ = most_urgent[occurrence_id]
-        if obligation.status == "done" or plan_status != "published":
+        if occurrence_status == ProgressStatus.done or obligation.withdrawn_at is not None or plan_status != "published":
             cancelled.append(reminder_id)
             continue
         event_class = TaskOverdue if kind == OVERDUE else TaskDueSoon
@@ -154,6 +278,7 @@ async def sweep(uow: UnitOfWork, now: datetime, *, batch: int = SWEEP_BATCH) -> 
                 role=obligation.role,
                 due=due,
                 offset_days=offset,
+                occurrence_id=occurrence_id,
             )
         )
     for status, ids in (("skipped", superseded), ("cancelled", cancelled)):
@@ -186,8 +311,24 @@ def reminder_scheduler(context: ServiceContext) -> DeadlineScheduler:
     )
 
 
+async def replan_stale_plans(context: ServiceContext) -> list[int]:
+    """Re-plan the plans whose reminders were planned under other settings; the ids re-planned."""
+    policy = ReminderPolicy.of(context.settings)
+    async with context.uow() as uow:
+        stale = await plans_to_replan(uow, policy)
+    done = []
+    for plan_id in stale:
+        async with context.uow() as uow:
+            if await replan(uow, plan_id, policy, context.clock.now()):
+                await uow.commit()
+                done.append(plan_id)
+    return done
+
+
 async def reminder_worker(context: ServiceContext) -> None:
-    """The service worker: runs the reminder scheduler for as long as the service runs."""
+    """The service worker: re-plans what the settings changed, then runs the reminder scheduler
+    for as long as the service runs."""
+    await replan_stale_plans(context)
     scheduler = reminder_scheduler(context)
     _SCHEDULERS[id(context)] = scheduler
     try:

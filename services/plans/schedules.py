@@ -252,6 +252,16 @@ def occurrences(schedule: Schedule, start: date, end: date) -> list[date]:
     return []
 
 
+def due_dates(schedule: Schedule | None, year: int) -> list[date]:
+    """What a node with ``schedule`` in a plan of ``year`` owes: one date per period of the year
+    for a recurring duty, else its due date if it has one."""
+    if schedule is None:
+        return []
+    if schedule.kind is ScheduleKind.recurring:
+        return occurrences(schedule, date(year, 1, 1), date(year, 12, 31))
+    return [schedule.due] if schedule.due is not None else []
+
+
 def _last_day(y: int, mo: int) -> int:
     return calendar.monthrange(y, mo)[1]
 

@@ -7,7 +7,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    field_validator,
+    model_validator,
+)
 
 
 class UnitLevel(StrEnum):
@@ -134,6 +141,9 @@ class PlanOut(BaseModel):
     status: PlanStatus
     source_name: str | None
     progress: float
+    reminder_policy: str | None = Field(
+        description='working-day offsets and hour its reminders are planned with ("5,1@7"); null until published'
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -160,8 +170,27 @@ class ObligationOut(BaseModel):
     due: date | None
     completed_on: date | None
     on_time: bool | None
+    withdrawn_at: datetime | None = Field(description="when its unit left the group it owed this through")
     version: int
     updated_at: datetime
+
+
+class OccurrenceOut(BaseModel):
+    """One due date of an obligation with its own progress; ``done_on`` is its completion date."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    obligation_id: int
+    unit_code: str
+    due: date
+    status: ProgressStatus
+    percent: float
+    note: str | None
+    evidence: list[str]
+    done_on: date | None
+    on_time: bool | None
+    version: int
 
 
 class NodeOut(BaseModel):
@@ -184,6 +213,8 @@ class NodeOut(BaseModel):
     unmatched: list[str]
     weight: float
     progress: float
+    implements_id: int | None = Field(description="the parent plan's task or activity this one implements")
+    dues: list[date] = Field(description="the due dates its obligations owe")
     obligations: list[ObligationOut] = Field(default_factory=list)
     children: list[NodeOut] = Field(default_factory=list)
 
@@ -210,10 +241,22 @@ class NodeIn(BaseModel):
     budget_text: str | None = None
     note: str | None = None
     weight: float = Field(default=1.0, gt=0)
+    implements_id: int | None = Field(default=None, description="the parent plan's task or activity it implements")
+
+
+class NodeUpdate(BaseModel):
+    """A change of a node's schedule or of the parent plan's task it implements (a field left out
+    stays as it is; ``implements_id: null`` removes the link)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    schedule: str | None = Field(default=None, examples=["Trước 31/01/2024"])
+    implements_id: int | None = None
 
 
 class ProgressIn(BaseModel):
-    """A progress report of one obligation; ``version`` is the one the reporter read."""
+    """A progress report of an obligation or of one of its occurrences; ``version`` is the one the
+    reporter read."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
@@ -223,6 +266,18 @@ class ProgressIn(BaseModel):
     note: str | None = None
     evidence: list[HttpUrl] | None = None
     completed_on: date | None = None
+
+
+class PlanImportIn(BaseModel):
+    """What comes with an appendix table to import (multipart form fields, or GraphQL arguments)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    issuer: str = Field(min_length=1, description="the issuing unit's code, name or alias")
+    year: int = Field(ge=2000, le=2100)
+    number: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=500)
+    issued_on: date | None = None
 
 
 class ScheduleCounts(BaseModel):
@@ -313,6 +368,7 @@ class OwedItem(BaseModel):
     due: date
     done_on: date | None
     overdue: bool
+    occurrence: OccurrenceOut
     obligation: ObligationOut
     plan_id: int
     plan_number: str | None

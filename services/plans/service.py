@@ -1,18 +1,31 @@
-"""The units registry: units, unit groups resolved to their members, bulk import (no HTTP, no commits)."""
+"""The units registry: units, unit groups, bulk import (no HTTP, no commits).
+
+A change of a group's members, whether the group is redefined or a unit joins or leaves it by
+its level rule, is announced with ``unit_group.upserted`` and followed by the obligations of the
+plans that name the group (``membership.py``).
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.plans.events import UnitUpserted
-from services.plans.models import Obligation, Plan, Unit, UnitGroup, UnitGroupMember
+from services.plans.events import UnitGroupDeleted, UnitGroupUpserted, UnitUpserted
+from services.plans.groups import resolve_groups
+from services.plans.membership import follow_groups
+from services.plans.models import (
+    NodeGroup,
+    Obligation,
+    Plan,
+    Unit,
+    UnitGroup,
+    UnitGroupMember,
+)
 from services.plans.schemas import (
     ImportOutcome,
     UnitGroupIn,
@@ -22,7 +35,6 @@ from services.plans.schemas import (
     UnitLevel,
     UnitRecord,
 )
-from services.plans.unit_matching import GroupRef, UnitMatcher, UnitRef
 from shared.problems import Conflict, DomainError, NotFound
 from shared.uow import UnitOfWork
 
@@ -66,6 +78,7 @@ async def _upsert_unit(uow: UnitOfWork, code: str, data: UnitIn) -> tuple[Unit, 
             )
     unit = await session.get(Unit, code)
     values = data.model_dump()
+    before = _membership_of(unit) if unit is not None else None
     if unit is None:
         unit = Unit(code=code, version=1, updated_at=uow.clock.now(), **values)
         session.add(unit)
@@ -80,7 +93,38 @@ async def _upsert_unit(uow: UnitOfWork, code: str, data: UnitIn) -> tuple[Unit, 
         outcome = ImportOutcome.updated
     await session.flush()
     uow.emit(UnitUpserted(code=code, version=unit.version, **values))
+    if before != _membership_of(unit):
+        await _unit_moved(uow, unit, before)
     return unit, outcome
+
+
+_Membership = tuple[str, str | None, date | None, date | None]  # level, parent, valid from, valid to
+
+
+def _membership_of(unit: Unit) -> _Membership:
+    """What of a unit decides the groups it belongs to (by level rule) and the plan years it owes in."""
+    return (unit.level, unit.parent_code, unit.valid_from, unit.valid_to)
+
+
+async def _unit_moved(uow: UnitOfWork, unit: Unit, before: _Membership | None) -> None:
+    """A unit was created, or changed level, parent or validity: the level-rule groups it joined or
+    left announce their new members, and the obligations of every group concerned follow."""
+    keys = {(unit.level, unit.parent_code), *([before[:2]] if before else [])}
+    rules = (
+        await uow.session.scalars(
+            select(UnitGroup).where(or_(*(and_(UnitGroup.member_level == lv, UnitGroup.owner_code == p) for lv, p in keys)))
+        )
+    ).all()
+    listing = set(
+        await uow.session.scalars(select(UnitGroupMember.group_code).where(UnitGroupMember.unit_code == unit.code))
+    )
+    moved = [g for g in rules if g.code not in listing] if len(keys) > 1 or before is None else []
+    for group in moved:
+        group.version += 1
+        group.updated_at = uow.clock.now()
+        await _announce_group(uow, group)
+    validity_changed = before is not None and before[2:] != _membership_of(unit)[2:]
+    await follow_groups(uow, {g.code for g in moved} | (listing | {g.code for g in rules} if validity_changed else set()))
 
 
 async def import_units(uow: UnitOfWork, records: Sequence[dict[str, Any]]) -> list[UnitImportResult]:
@@ -142,7 +186,8 @@ async def delete_unit(uow: UnitOfWork, code: str) -> None:
 
 
 async def upsert_group(uow: UnitOfWork, code: str, data: UnitGroupIn) -> UnitGroupOut:
-    """Create or replace a unit group; its members and owner must be registered units."""
+    """Create or replace a unit group; its members and owner must be registered units. A change
+    is announced (``unit_group.upserted``) and the plans naming the group follow its members."""
     session = uow.session
     known = set(await session.scalars(select(Unit.code).where(Unit.code.in_([*data.members, data.owner_code or ""]))))
     errors = [{"field": "members", "message": f"unknown unit code {m!r}"} for m in data.members if m not in known]
@@ -173,104 +218,41 @@ async def upsert_group(uow: UnitOfWork, code: str, data: UnitGroupIn) -> UnitGro
     for member in members:
         session.add(UnitGroupMember(group_code=code, unit_code=member))
     await session.flush()
-    return await get_group(session, code)
+    resolved = await _announce_group(uow, group)
+    await follow_groups(uow, [code])
+    return resolved
+
+
+async def _announce_group(uow: UnitOfWork, group: UnitGroup) -> UnitGroupOut:
+    [resolved] = await resolve_groups(uow.session, [group])
+    uow.emit(UnitGroupUpserted(**resolved.model_dump(mode="json")))
+    return resolved
 
 
 async def get_group(session: AsyncSession, code: str) -> UnitGroupOut:
     group = await session.get(UnitGroup, code)
     if group is None:
         raise NotFound(f"No unit group with code {code!r}.")
-    return (await _groups_out(session, [group]))[0]
+    return (await resolve_groups(session, [group]))[0]
 
 
 async def list_groups(session: AsyncSession, *, owner_code: str | None = None) -> list[UnitGroupOut]:
     query = select(UnitGroup).order_by(UnitGroup.code)
     if owner_code is not None:
         query = query.where(UnitGroup.owner_code == owner_code)
-    return await _groups_out(session, (await session.scalars(query)).all())
+    return await resolve_groups(session, (await session.scalars(query)).all())
 
 
 async def delete_group(uow: UnitOfWork, code: str) -> None:
-    if await uow.session.get(UnitGroup, code) is None:
+    """Remove a group no plan names (``unit_group.deleted``); one a plan names is kept (409)."""
+    group = await uow.session.get(UnitGroup, code)
+    if group is None:
         raise NotFound(f"No unit group with code {code!r}.")
+    if await uow.session.scalar(select(exists().where(NodeGroup.group_code == code))):
+        raise Conflict(
+            f"Kế hoạch đang giao nhiệm vụ cho nhóm {code!r}; không xóa được nhóm này.",
+            errors=[{"field": "code", "message": "nhóm đang được kế hoạch sử dụng"}],
+        )
     await uow.session.execute(delete(UnitGroupMember).where(UnitGroupMember.group_code == code))
     await uow.session.execute(delete(UnitGroup).where(UnitGroup.code == code))
-
-
-async def _groups_out(session: AsyncSession, groups: Sequence[UnitGroup]) -> list[UnitGroupOut]:
-    codes = [g.code for g in groups]
-    listed: dict[str, list[str]] = defaultdict(list)
-    for group_code, unit_code in await session.execute(
-        select(UnitGroupMember.group_code, UnitGroupMember.unit_code)
-        .where(UnitGroupMember.group_code.in_(codes))
-        .order_by(UnitGroupMember.unit_code)
-    ):
-        listed[group_code].append(unit_code)
-    units = (await session.execute(select(Unit.code, Unit.level, Unit.parent_code))).all()
-    by_rule: dict[tuple[str, str | None], list[str]] = defaultdict(list)
-    for code, level, parent in units:
-        by_rule[(level, parent)].append(code)
-    return [
-        UnitGroupOut(
-            code=g.code,
-            name=g.name,
-            aliases=list(g.aliases),
-            owner_code=g.owner_code,
-            member_level=UnitLevel(g.member_level) if g.member_level else None,
-            members=listed[g.code],
-            resolved_members=sorted(
-                set(listed[g.code]) | set(by_rule[(g.member_level, g.owner_code)] if g.member_level else ())
-            ),
-            version=g.version,
-        )
-        for g in groups
-    ]
-
-
-def _valid_in(unit: Unit, year: int) -> bool:
-    return (unit.valid_from is None or unit.valid_from <= date(year, 12, 31)) and (
-        unit.valid_to is None or unit.valid_to >= date(year, 1, 1)
-    )
-
-
-async def matcher_for(session: AsyncSession, issuer_code: str, year: int) -> tuple[UnitMatcher, dict[str, list[str]]]:
-    """A matcher for the cells of one issuer's plan of one year, and each group's members.
-
-    Candidates are the units valid that year, the issuer's own subtree first (its "Phòng Nội vụ"
-    wins over another district's), then its ancestors and their direct children; groups are those
-    owned by the issuer or an ancestor, or by nobody.
-    """
-    units = [u for u in (await session.scalars(select(Unit))).all() if _valid_in(u, year)]
-    by_code = {u.code: u for u in units}
-    children: dict[str | None, list[Unit]] = defaultdict(list)
-    for unit in sorted(units, key=lambda u: u.code):
-        children[unit.parent_code].append(unit)
-    ordered: dict[str, Unit] = {}
-    frontier = [by_code[issuer_code]] if issuer_code in by_code else []
-    while frontier:
-        unit = frontier.pop(0)
-        ordered.setdefault(unit.code, unit)
-        frontier.extend(children[unit.code])
-    ancestors: list[str] = []
-    cursor = by_code.get(issuer_code)
-    while cursor is not None and cursor.parent_code is not None and cursor.parent_code not in ancestors:
-        ancestors.append(cursor.parent_code)
-        cursor = by_code.get(cursor.parent_code)
-    for ancestor in ancestors:
-        if ancestor in by_code:
-            ordered.setdefault(ancestor, by_code[ancestor])
-            for child in children[ancestor]:
-                ordered.setdefault(child.code, child)
-    owners = [issuer_code, *ancestors]
-    groups = (
-        await session.scalars(
-            select(UnitGroup).where(or_(UnitGroup.owner_code.in_(owners), UnitGroup.owner_code.is_(None)))
-        )
-    ).all()
-    resolved = await _groups_out(session, groups)
-    members = {g.code: [m for m in g.resolved_members if m in by_code] for g in resolved}
-    matcher = UnitMatcher(
-        [UnitRef(u.code, u.name, tuple(u.aliases), u.level, u.parent_code) for u in ordered.values()],
-        [GroupRef(g.code, g.name, tuple(g.aliases), tuple(members[g.code])) for g in resolved],
-    )
-    return matcher, members
+    uow.emit(UnitGroupDeleted(code=code, version=group.version))

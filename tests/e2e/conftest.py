@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 CCHC = str(Path(sys.executable).parent / "cchc")
+CHECKOUT = Path(__file__).parents[2]  # the code under test: this checkout's, whatever the venv was installed from
 
 
 def free_port() -> int:
@@ -48,7 +49,12 @@ def start_cchc(tmp_path: Path) -> Iterator[Callable[..., str]]:
             [CCHC, *args, "--host", "127.0.0.1", "--port", str(port)],
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
-            env={**os.environ, "CCHC_DATA_DIR": str(tmp_path / "var"), **(env or {})},
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(filter(None, (str(CHECKOUT), os.environ.get("PYTHONPATH")))),
+                "CCHC_DATA_DIR": str(tmp_path / "var"),
+                **(env or {}),
+            },
             cwd=tmp_path,
         )
         processes.append(process)

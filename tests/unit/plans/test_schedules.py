@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from services.plans.schedules import Frequency, Schedule, ScheduleKind, occurrences, parse_schedule
+from services.plans.schedules import (
+    Frequency,
+    Schedule,
+    ScheduleKind,
+    occurrences,
+    parse_schedule,
+)
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "plans"
 K = ScheduleKind

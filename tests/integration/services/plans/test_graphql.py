@@ -46,7 +46,8 @@ async def test_plan_tree_progress_obligations_overdue_and_search(plans: Plans):
     assert dues == sorted(dues)
 
     plans.clock.set(datetime(2025, 1, 2, 9, 0, tzinfo=VN_TZ))
-    overdue = await gql(plans, '{ overdueObligations(unitCode: "%s") { items { due overdue } } }' % VAN_QUAN_COMMUNES[0])
+    query = "query($unit: String!) { overdueObligations(unitCode: $unit) { items { due overdue } } }"
+    overdue = await gql(plans, query, unit=VAN_QUAN_COMMUNES[0])
     items = overdue["data"]["overdueObligations"]["items"]
     assert items and all(i["overdue"] and i["due"] <= "2024-12-31" for i in items)
 

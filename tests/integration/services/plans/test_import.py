@@ -9,7 +9,14 @@ import tracemalloc
 import pytest
 from openpyxl import Workbook
 
-from tests.support.plans import SEEDS, VAN_QUAN, VAN_QUAN_COMMUNES, Plans, cp1258, csv_bytes
+from tests.support.plans import (
+    SEEDS,
+    VAN_QUAN,
+    VAN_QUAN_COMMUNES,
+    Plans,
+    cp1258,
+    csv_bytes,
+)
 
 HEADER = ["Phần", "STT", "Nhiệm vụ", "Tiến độ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Kết quả/sản phẩm"]
 SEED_ISSUERS = {"000.csv": VAN_QUAN, "001.csv": "000.00.10.H42", "002.csv": "000.00.00.H20", "003.csv": "000.00.10.H24"}

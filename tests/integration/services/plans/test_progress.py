@@ -6,7 +6,12 @@ import asyncio
 from datetime import datetime
 
 from shared.clock import VN_TZ
-from tests.support.plans import VAN_QUAN, VAN_QUAN_COMMUNES, VAN_QUAN_HOME_AFFAIRS, Plans
+from tests.support.plans import (
+    VAN_QUAN,
+    VAN_QUAN_COMMUNES,
+    VAN_QUAN_HOME_AFFAIRS,
+    Plans,
+)
 
 
 async def small_plan(plans: Plans) -> dict:

@@ -5,9 +5,20 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 
-from services.plans.reminders import CALENDAR, reminder_instants, reminder_scheduler, reminder_worker
+from services.plans.reminders import (
+    CALENDAR,
+    reminder_instants,
+    reminder_scheduler,
+    reminder_worker,
+)
 from shared.clock import VN_TZ
-from tests.support.plans import KEEP_EVENTS, VAN_QUAN, VAN_QUAN_COMMUNES, Plans, running_plans
+from tests.support.plans import (
+    KEEP_EVENTS,
+    VAN_QUAN,
+    VAN_QUAN_COMMUNES,
+    Plans,
+    running_plans,
+)
 
 
 def at(day: str, hour: int = 7) -> datetime:
@@ -26,13 +37,13 @@ def test_offsets_count_working_days_back_and_overdue_is_the_next_working_day():
     assert all(i.hour == 7 and i.tzinfo == VN_TZ for _, _, i in instants)
 
 
-async def published_plan(plans: Plans) -> dict:
-    """One task due 15/01/2024 (Monday), lead: the three communes of Văn Quan."""
+async def published_plan(plans: Plans, schedule: str = "Trước 15/01/2024") -> dict:
+    """One task (by default due Monday 15/01/2024), lead: the three communes of Văn Quan."""
     plan = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "number": "1/KH", "title": "KH", "year": 2024})).json()
     node = f"/plans/v1/plans/{plan['id']}/nodes"
     area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
     task = (await plans.http.post(node, json={"kind": "task", "parent_id": area["id"], "label": "1", "title": "Ban hành kế hoạch",
-                                              "schedule": "Trước 15/01/2024", "lead": "UBND các xã, thị trấn"})).json()
+                                              "schedule": schedule, "lead": "UBND các xã, thị trấn"})).json()
     assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
     return task
 
@@ -96,3 +107,43 @@ async def test_the_worker_wakes_when_poked_after_a_publication(plans: Plans):
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_new_offsets_replan_pending_reminders_at_start_and_a_sent_one_never_goes_twice(make_settings):
+    settings = await make_settings("plans", outbox_retention_hours=KEEP_EVENTS)
+    async with running_plans(settings) as plans:
+        await plans.load_demo_registry()
+        task = await published_plan(plans, "Trước 15/03/2024")
+        plans.clock.set(at("2024-03-08"))  # 5 working days before Friday 15/03
+        await reminder_scheduler(plans.context).run_once()
+        assert await sent(plans) == [("due_soon", u, 5, "2024-03-15") for u in VAN_QUAN_COMMUNES]
+        plans.clock.set(at("2024-03-08", 7).replace(minute=30))
+        clock = plans.clock
+
+    changed = await make_settings("plans", outbox_retention_hours=KEEP_EVENTS, plans_reminder_offsets=[5, 3], plans_reminder_hour=8)
+    async with running_plans(changed, clock=clock) as restarted:
+        worker = asyncio.create_task(reminder_worker(restarted.context))
+        try:
+            url = f"/plans/v1/plans/{task['obligations'][0]['plan_id']}"
+            for _ in range(100):
+                if (await restarted.http.get(url)).json()["reminder_policy"] == "5,3@8":
+                    break
+                await asyncio.sleep(0.05)
+            assert (await restarted.http.get(url)).json()["reminder_policy"] == "5,3@8"
+        finally:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+
+        scheduler = reminder_scheduler(restarted.context)
+        expected = {("due_soon", u, 5, "2024-03-15") for u in VAN_QUAN_COMMUNES}
+        for instant, new in (
+            (at("2024-03-08", 8), set()),  # 5 days at the new hour: already sent at 7
+            (at("2024-03-12", 8), {("due_soon", u, 3, "2024-03-15") for u in VAN_QUAN_COMMUNES}),
+            (at("2024-03-14", 7), set()),  # the old 1-day reminder is gone
+            (at("2024-03-18", 7), set()),
+            (at("2024-03-18", 8), {("overdue", u, 1, "2024-03-15") for u in VAN_QUAN_COMMUNES}),
+        ):
+            restarted.clock.set(instant)
+            await scheduler.run_once()
+            expected |= new
+            assert set(await sent(restarted)) == expected and len(await sent(restarted)) == len(expected)

@@ -1,0 +1,239 @@
+"""GraphQL mutations of the plans service.
+
+Inputs are checked by the same pydantic models as the REST bodies: an invalid one is an
+``INVALID_INPUT`` error with one entry per field in ``extensions.errors``; a refusal of the domain
+carries its code (``CONFLICT``, ``NOT_FOUND``, ``DEADLINE_AFTER_PARENT``, ``MISSING_COLUMNS``...)
+and its field errors, as ``shared.graphql.domain_error`` makes them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from pydantic import BaseModel, ValidationError
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from services.plans import cascade, importing, planning, progress, service, targets
+from services.plans.graphql import (
+    NodeType,
+    ObligationType,
+    OccurrenceType,
+    PlanType,
+    TargetType,
+    UnitType,
+    build,
+    plan_type,
+    write,
+)
+from services.plans.reminders import ReminderPolicy
+from services.plans.schemas import (
+    ImportReport,
+    NodeIn,
+    NodeKind,
+    NodeUpdate,
+    ObligationOut,
+    OccurrenceOut,
+    PlanImportIn,
+    ProgressIn,
+    ProgressStatus,
+    TargetIn,
+    TargetOperator,
+    TargetOut,
+    TargetUpdate,
+    UnitIn,
+    UnitLevel,
+)
+from shared.graphql import GraphQLContext, invalid_input
+from shared.uow import UnitOfWork
+
+
+def _valid(model: type[BaseModel], values: dict[str, Any]) -> Any:
+    """``values`` checked by ``model``, the REST body's (``strawberry.asdict`` leaves unset fields out)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_input(exc) from exc
+
+
+@strawberry.input
+class UnitInput:
+    name: str
+    level: UnitLevel
+    aliases: list[str] = strawberry.field(default_factory=list)
+    parent_code: str | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+@strawberry.input(description="A progress report; version is the version (of the obligation or occurrence) the reporter read")
+class ProgressInput:
+    version: int
+    status: ProgressStatus | None = None
+    percent: float | None = None
+    note: str | None = None
+    evidence: list[str] | None = None
+    completed_on: date | None = None
+
+
+@strawberry.input(description="A target of the plan, or of one of its areas, objectives or tasks (nodeId)")
+class TargetInput:
+    metric_code: str
+    operator: TargetOperator
+    value: Decimal
+    period: str
+    node_id: int | None = None
+    unit: str = "%"
+    strict: bool = strawberry.field(default=False, description='"trên X%": strictly more than X')
+    level: UnitLevel | None = None
+
+
+@strawberry.input(description="A node added by hand; its cells are read as an imported row's")
+class NodeInput:
+    kind: NodeKind
+    title: str
+    parent_id: int | None = None
+    label: str | None = None
+    schedule: str | None = None
+    lead: str | None = None
+    coordinating: str | None = None
+    product: str | None = None
+    budget_amount: Decimal | None = None
+    budget_text: str | None = None
+    note: str | None = None
+    weight: float = 1.0
+    implements_id: int | None = strawberry.field(default=None, description="The parent plan's task it implements")
+
+
+@strawberry.input(description="A new schedule and/or link to the parent plan's task; a field left out stays as it is")
+class NodeUpdateInput:
+    schedule: str | None = strawberry.UNSET
+    implements_id: int | None = strawberry.UNSET
+
+
+@strawberry.type
+class ScheduleCountsType:
+    typed: int
+    triggered: int
+    unparsed: int
+
+
+@strawberry.type
+class UnitCountsType:
+    matched: int
+    unmatched: list[str]
+
+
+@strawberry.type(description="What an import read, typed and matched")
+class ImportReportType:
+    plan_id: int
+    unchanged: bool
+    rows_read: int
+    areas_created: int
+    objectives_created: int
+    tasks_created: int
+    activities_created: int
+    obligations_created: int
+    targets_suggested: int
+    schedules: ScheduleCountsType
+    units: UnitCountsType
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportReportType:
+        return build(
+            cls,
+            report,
+            schedules=build(ScheduleCountsType, report.schedules),
+            units=build(UnitCountsType, report.units),
+        )
+
+
+def _target(target: Any) -> TargetType:
+    return build(TargetType, TargetOut.model_validate(target))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Register or change a unit")
+    async def upsert_unit(self, info: Info[GraphQLContext, None], code: str, input: UnitInput) -> UnitType:
+        data = _valid(UnitIn, strawberry.asdict(input))
+        return UnitType.of(await write(info, lambda uow: service.upsert_unit(uow, code, data)))
+
+    @strawberry.mutation(
+        description="Import a plan's appendix table (CSV or XLSX) as a draft: a multipart request (GraphQL "
+        "multipart request spec) with the header Apollo-Require-Preflight"
+    )
+    async def import_plan(
+        self,
+        info: Info[GraphQLContext, None],
+        file: Upload,
+        issuer: str,
+        year: int,
+        number: str | None = None,
+        title: str | None = None,
+        issued_on: date | None = None,
+    ) -> ImportReportType:
+        form = _valid(PlanImportIn, {"issuer": issuer, "year": year, "number": number, "title": title, "issued_on": issued_on})
+        limit = info.context.service("plans").settings.plans_import_max_bytes
+
+        async def read_table(uow: UnitOfWork) -> ImportReport:
+            importing.check_size(file.size, limit)
+            return await importing.import_plan(uow, file.file, file.filename or "table.csv", form)
+
+        return ImportReportType.of(await write(info, read_table))
+
+    @strawberry.mutation(description="Publish a draft plan: its reminders start")
+    async def publish_plan(self, info: Info[GraphQLContext, None], plan_id: int) -> PlanType:
+        policy = ReminderPolicy.of(info.context.service("plans").settings)
+
+        async def publish(uow: UnitOfWork) -> Any:
+            return await planning.publish_plan(uow, plan_id, policy=policy)
+
+        return plan_type(await write(info, publish))
+
+    @strawberry.mutation(description="Add an area, objective, task or activity to a plan's tree")
+    async def add_node(self, info: Info[GraphQLContext, None], plan_id: int, input: NodeInput) -> NodeType:
+        data = _valid(NodeIn, strawberry.asdict(input))
+        return NodeType.of(await write(info, lambda uow: planning.add_node(uow, plan_id, data)))
+
+    @strawberry.mutation(
+        description="Change a node's schedule or the parent plan's task it implements; child plans' tasks follow"
+    )
+    async def change_node(self, info: Info[GraphQLContext, None], node_id: int, input: NodeUpdateInput) -> NodeType:
+        data = _valid(NodeUpdate, strawberry.asdict(input))
+        return NodeType.of(await write(info, lambda uow: cascade.change_node(uow, node_id, data)))
+
+    @strawberry.mutation(description="Report progress on an obligation; a stale version is refused (CONFLICT)")
+    async def report_progress(
+        self, info: Info[GraphQLContext, None], obligation_id: int, input: ProgressInput
+    ) -> ObligationType:
+        data = _valid(ProgressIn, strawberry.asdict(input))
+        obligation = await write(info, lambda uow: progress.report_progress(uow, obligation_id, data))
+        return build(ObligationType, ObligationOut.model_validate(obligation))
+
+    @strawberry.mutation(description="Report progress on one due date of an obligation (one month of a monthly duty)")
+    async def report_occurrence_progress(
+        self, info: Info[GraphQLContext, None], occurrence_id: int, input: ProgressInput
+    ) -> OccurrenceType:
+        data = _valid(ProgressIn, strawberry.asdict(input))
+        occurrence = await write(info, lambda uow: progress.report_occurrence(uow, occurrence_id, data))
+        return build(OccurrenceType, OccurrenceOut.model_validate(occurrence))
+
+    @strawberry.mutation(description="Set a confirmed target of a plan: it is published to scoring")
+    async def set_target(self, info: Info[GraphQLContext, None], plan_id: int, input: TargetInput) -> TargetType:
+        data = _valid(TargetIn, strawberry.asdict(input))
+        return _target(await write(info, lambda uow: targets.set_target(uow, plan_id, data)))
+
+    @strawberry.mutation(description="Change a target or a suggestion; a stale version is refused (CONFLICT)")
+    async def update_target(
+        self, info: Info[GraphQLContext, None], target_id: int, version: int, input: TargetInput
+    ) -> TargetType:
+        data = _valid(TargetUpdate, {**strawberry.asdict(input), "version": version})
+        return _target(await write(info, lambda uow: targets.update_target(uow, target_id, data)))
+
+    @strawberry.mutation(description="Confirm a suggested target: it is published to scoring")
+    async def confirm_target(self, info: Info[GraphQLContext, None], target_id: int, version: int) -> TargetType:
+        return _target(await write(info, lambda uow: targets.confirm_target(uow, target_id, version)))
