@@ -11,7 +11,7 @@ Run ``python -m bench.dossiers [--records 20000] [--batch 1000] [--runs 3] [--ye
   same rows (the dossier rows the service stored, all columns) written by a bare
   ``executemany`` into a copy of the table on the same server.
 * **year**: ``--year`` records generated on the fly and pushed the same way; reports records/s
-  and the largest peak resident memory (VmHWM) of one replica.
+  and the peak resident memory (VmHWM) of the largest replica and of all replicas together.
 * **overdue**: ``--open`` open dossiers (bulk-loaded by SQL), ``--due`` of which share one due
   instant; the late-detection scheduler of a real runtime, asleep, must publish their
   ``dossier.overdue`` events. Time runs from the due instant to the last event handed to the
@@ -133,9 +133,9 @@ class Replicas:
     def bases(self) -> list[str]:
         return [s.base for s in self.services]
 
-    def peak_rss_mb(self) -> float:
-        """The largest peak resident memory of one replica."""
-        return max(s.peak_rss_mb() for s in self.services)
+    def peak_rss_mb(self) -> list[float]:
+        """The peak resident memory (VmHWM) of each replica."""
+        return [s.peak_rss_mb() for s in self.services]
 
     def stop(self) -> None:
         for service in self.services:
@@ -194,7 +194,11 @@ async def year_run(pg: PostgresBackend, count: int, batch: int, port: int, repli
         started = time.perf_counter()
         await post_all(service.bases, bodies(), senders)
         elapsed = time.perf_counter() - started
-        return {"records": count, "seconds": elapsed, "records_per_s": count / elapsed, "peak_rss_mb": service.peak_rss_mb()}
+        peaks = service.peak_rss_mb()
+        return {
+            "records": count, "seconds": elapsed, "records_per_s": count / elapsed,
+            "peak_rss_mb_per_replica": max(peaks), "peak_rss_mb_all_replicas": sum(peaks),
+        }  # fmt: skip
 
 
 class Stopwatch:
@@ -263,7 +267,7 @@ async def main() -> None:
     parser.add_argument("--open", type=int, default=1_000_000, help="open dossiers for the overdue test (0: skip)")
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--replicas", type=int, default=1, help="service processes sharing the database")
+    parser.add_argument("--replicas", type=int, default=2, help="service processes sharing the database")
     parser.add_argument("--senders", type=int, default=2, help="requests in flight per replica")
     args = parser.parse_args()
 
