@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import httpx
+from sqlalchemy import update
 
 from services.dossiers import ingest
 from services.dossiers.connectors.pull import PullConnector
@@ -13,6 +14,7 @@ from services.dossiers.models import PullCursor
 from services.dossiers.scheduler import poke
 from shared.db import upsert
 from shared.service import ServiceContext
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +30,12 @@ class DatabaseSink:
             saved = await uow.session.get(PullCursor, source)
             return None if saved is None else saved.cursor
 
-    async def apply_page(self, source: str, records: list[dict], next_cursor: str) -> None:
+    async def apply_page(self, source: str, records: list[dict], cursor: str | None, next_cursor: str) -> bool:
         async with self.context.uow() as uow:
+            # The cursor first: its row lock makes a replica applying the same page wait, then find it moved.
+            if not await _advance_cursor(uow, source, cursor, next_cursor):
+                return False
             results = await ingest.ingest_dossiers(uow, records)
-            table = PullCursor.__table__
-            statement = upsert(uow.session, table).values(source=source, cursor=next_cursor, updated_at=uow.clock.now())
-            await uow.session.execute(
-                statement.on_conflict_do_update(index_elements=["source"], set_={"cursor": next_cursor, "updated_at": uow.clock.now()})
-            )
             await uow.commit()
         rejected = [r for r in results if r.result is Outcome.rejected]
         if rejected:  # reported by position and field only: record content is personal data
@@ -44,6 +44,18 @@ class DatabaseSink:
                 source, len(rejected), len(results), rejected[0].index, [e["field"] for e in rejected[0].errors],
             )  # fmt: skip
         poke(self.context)
+        return True
+
+
+async def _advance_cursor(uow: UnitOfWork, source: str, cursor: str | None, next_cursor: str) -> bool:
+    """Move ``source`` from ``cursor`` to ``next_cursor``; False when it no longer stands at ``cursor``."""
+    table, now = PullCursor.__table__, uow.clock.now()
+    if cursor is None:
+        statement = upsert(uow.session, table).values(source=source, cursor=next_cursor, updated_at=now)
+        statement = statement.on_conflict_do_nothing(index_elements=["source"])
+    else:
+        statement = update(table).where(table.c.source == source, table.c.cursor == cursor).values(cursor=next_cursor, updated_at=now)
+    return (await uow.session.execute(statement)).rowcount == 1
 
 
 async def run_pull(context: ServiceContext) -> None:

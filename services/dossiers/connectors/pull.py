@@ -2,7 +2,8 @@
 
 Each page is handed to a :class:`PageSink` that ingests its records and saves the cursor of the
 next page in one transaction, so a restart resumes where the last applied page ended and a page
-that failed to apply is fetched again. Logs carry no record content (it is personal data).
+that failed to apply is fetched again. The cursor moves only from the one the page was read at,
+so replicas polling the same feed apply each page once. Logs carry no record content (it is personal data).
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ log = logging.getLogger(__name__)
 class PageSink(Protocol):
     async def load_cursor(self, source: str) -> str | None: ...
 
-    async def apply_page(self, source: str, records: list[dict], next_cursor: str) -> None:
-        """Ingest ``records`` and save ``next_cursor`` for ``source`` in one transaction."""
+    async def apply_page(self, source: str, records: list[dict], cursor: str | None, next_cursor: str) -> bool:
+        """Ingest ``records`` and move ``source`` from ``cursor`` to ``next_cursor`` in one transaction.
+
+        False, with nothing stored, when the saved cursor is no longer ``cursor``: another
+        replica applied the page meanwhile.
+        """
         ...
 
 
@@ -69,7 +74,9 @@ class PullConnector:
             if has_more and not records and next_cursor == cursor:
                 raise FeedError("bad_response", "more pages announced but the cursor did not move")
             if records or next_cursor != cursor:
-                await self.sink.apply_page(self.source, records, next_cursor)
+                if not await self.sink.apply_page(self.source, records, cursor, next_cursor):
+                    cursor = await self.sink.load_cursor(self.source)  # another replica is ahead: follow it
+                    continue
                 PULL_RECORDS.labels(self.source).inc(len(records))
                 applied += len(records)
             cursor = next_cursor

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from services.dossiers.models import Dossier, PullCursor
+from services.dossiers.pulling import DatabaseSink
 from services.dossiers.simulator.province import Province
 from services.dossiers.simulator.server import create_app
 from services.dossiers.simulator.workload import ProvincialWorkload
@@ -52,3 +53,19 @@ async def test_the_pull_worker_ingests_the_feed_and_a_new_process_resumes_from_i
         second = await start_dossiers(now=province.now, dossiers_pull_interval=0.05, **overrides)
         assert await wait_for_count(second, province.arrived) == province.arrived
         assert (await stored(second))[1] != cursor
+
+
+async def test_two_replicas_applying_the_same_page_store_it_once(dossiers):
+    """Replicas poll the same feed: the page goes in once, with its cursor; the slower replica
+    finds the cursor moved, stores nothing and follows it."""
+    records = list(ProvincialWorkload(3, WorkingCalendar()).dossiers(30, START))
+    first, second = DatabaseSink(dossiers.runtime["dossiers"]), DatabaseSink(dossiers.runtime["dossiers"])
+    applied = await asyncio.gather(first.apply_page("dvcqg", records, None, "c1"), second.apply_page("dvcqg", records, None, "c1"))
+    assert sorted(applied) == [False, True]
+    assert await stored(dossiers) == (30, "c1")
+    assert len(await dossiers.events("dossier.received")) == 30
+
+    assert await second.apply_page("dvcqg", records[:5], None, "c1") is False  # read before the move: refused
+    assert await second.apply_page("dvcqg", [], "c1", "c2") is True
+    assert await first.apply_page("dvcqg", [], "c1", "c2") is False
+    assert await stored(dossiers) == (30, "c2")

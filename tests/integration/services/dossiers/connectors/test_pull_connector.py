@@ -30,13 +30,16 @@ class MemorySink:
     async def load_cursor(self, source: str) -> str | None:
         return self.cursors.get(source)
 
-    async def apply_page(self, source: str, records: list[dict], next_cursor: str) -> None:
+    async def apply_page(self, source: str, records: list[dict], cursor: str | None, next_cursor: str) -> bool:
+        if self.cursors.get(source) != cursor:
+            return False
         if self.fail_after_pages is not None:
             if self.fail_after_pages == 0:
                 raise RuntimeError("database unavailable")
             self.fail_after_pages -= 1
         self.records += records
         self.cursors[source] = next_cursor
+        return True
 
 
 class Flaky:
