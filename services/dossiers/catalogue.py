@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dossiers.events import CalendarChanged
 from services.dossiers.models import CalendarDay, Procedure
+from services.dossiers.office_hours import follow_day
 from services.dossiers.schemas import CalendarDayIn, CalendarDayOut, CalendarYear, ProcedureIn
 from services.dossiers.store import load_calendar
 from shared.problems import NotFound
@@ -43,7 +44,8 @@ async def list_procedures(session: AsyncSession) -> Sequence[Procedure]:
 
 
 async def set_calendar_day(uow: UnitOfWork, day: date, data: CalendarDayIn) -> CalendarDay:
-    """Declare a day worked or not; every service follows through ``calendar.changed``."""
+    """Declare a day worked or not; every service follows through ``calendar.changed``, and the open
+    dossiers received here whose count runs over that day are re-dated."""
     override = await uow.session.get(CalendarDay, day)
     if override is not None and (override.working, override.reason) == (data.working, data.reason):
         return override
@@ -54,6 +56,7 @@ async def set_calendar_day(uow: UnitOfWork, day: date, data: CalendarDayIn) -> C
         override.working, override.reason, override.updated_at = data.working, data.reason, uow.clock.now()
     await uow.session.flush()
     uow.emit(CalendarChanged(date=day, working=data.working, reason=data.reason))
+    await follow_day(uow, day)
     return override
 
 
@@ -62,7 +65,9 @@ async def remove_calendar_day(uow: UnitOfWork, day: date) -> None:
     if override is None:
         raise NotFound(f"No override for {day.isoformat()}.")
     await uow.session.delete(override)
+    await uow.session.flush()
     uow.emit(CalendarChanged(date=day, working=override.working, reason=override.reason, removed=True))
+    await follow_day(uow, day)
 
 
 async def calendar_year(session: AsyncSession, year: int) -> CalendarYear:

@@ -134,4 +134,4 @@ class DossierRescheduled(DomainEvent):
     unit: str
     old_due_at: datetime | None
     new_due_at: datetime | None
-    reason: str  # supplement | apology | partner_update | office_hours
+    reason: str  # supplement | apology | partner_update | office_hours | calendar_day

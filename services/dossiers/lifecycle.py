@@ -14,7 +14,8 @@ from services.dossiers.schemas import LegalTime
 from shared.calendar import WorkingCalendar
 from shared.events import DomainEvent
 
-SUPPLEMENT, APOLOGY, PARTNER_UPDATE, OFFICE_HOURS = "supplement", "apology", "partner_update", "office_hours"
+SUPPLEMENT, APOLOGY, PARTNER_UPDATE = "supplement", "apology", "partner_update"
+OFFICE_HOURS, CALENDAR_DAY = "office_hours", "calendar_day"  # what made a re-dating necessary
 
 
 def create(row: r.Row, now: datetime, calendar: WorkingCalendar, legal_time: LegalTime | None = None) -> list[DomainEvent]:
@@ -134,9 +135,11 @@ def legal_time_of(row: r.Row) -> LegalTime | None:
     return LegalTime.model_validate(initial["legal_time"]) if "legal_time" in initial else None
 
 
-def redate(row: r.Row, legal_time: LegalTime, now: datetime, calendar: WorkingCalendar) -> list[DomainEvent] | None:
+def redate(
+    row: r.Row, legal_time: LegalTime, now: datetime, calendar: WorkingCalendar, reason: str = OFFICE_HOURS
+) -> list[DomainEvent] | None:
     """Derive an open intake dossier's due time again under ``calendar`` (its unit's office hours
-    changed): the legal time from receipt, moved by each supplement pause measured in the new hours,
+    or the days worked changed, as ``reason`` says): the legal time from receipt, moved by each supplement pause measured in the new hours,
     as intake and its transitions would have computed it. An apology's date stands: the letter
     promised it. None when nothing changes."""
     if row.get("apology"):
@@ -154,7 +157,7 @@ def redate(row: r.Row, legal_time: LegalTime, now: datetime, calendar: WorkingCa
     if due == row["due_at"] and pauses == row["pauses"]:
         return None
     row["pauses"] = pauses
-    events = [] if due == row["due_at"] else [reschedule(row, due, OFFICE_HOURS, now)]
+    events = [] if due == row["due_at"] else [reschedule(row, due, reason, now)]
     r.settle(row, now, calendar)
     _bump(row, now)
     return events

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dossiers import lifecycle, store
@@ -125,12 +125,26 @@ async def _follow(uow: UnitOfWork, unit: str, before: UnitCalendars, after: Unit
     )
     subtree = await store.unit_and_descendants(session, unit)
     moved = [code for code in subtree if unit in (before.hours_set_on(code), after.hours_set_on(code))]
-    rows = await _open_intake(session, moved)
+    await _redate(uow, await _open_intake(session, store.DOSSIERS.c.unit_code.in_(moved)), after, lifecycle.OFFICE_HOURS)
+
+
+async def follow_day(uow: UnitOfWork, day: date) -> None:
+    """Re-date the open dossiers received here whose count runs over ``day``, which was just
+    declared worked or not (or given back to the holiday calendar)."""
+    D = store.DOSSIERS
+    start = datetime.combine(day, time.min, VN_TZ)
+    spanning = (D.c.received_at < start + timedelta(days=1), D.c.due_at >= start)
+    rows = await _open_intake(uow.session, *spanning)
+    await _redate(uow, rows, await load_calendars(uow.session), lifecycle.CALENDAR_DAY)
+
+
+async def _redate(uow: UnitOfWork, rows: list[r.Row], calendars: UnitCalendars, reason: str) -> None:
+    session, now = uow.session, uow.clock.now()
     catalogue = await _catalogue_times(session, {row["ma_tthc"] for row in rows if lifecycle.legal_time_of(row) is None})
     changed = []
     for row in rows:
         legal_time = lifecycle.legal_time_of(row) or catalogue[row["ma_tthc"]]
-        events = lifecycle.redate(row, legal_time, now, after.of(row["unit_code"]))
+        events = lifecycle.redate(row, legal_time, now, calendars.of(row["unit_code"]), reason)
         if events is not None:
             changed.append(row)
             for event in events:
@@ -138,10 +152,10 @@ async def _follow(uow: UnitOfWork, unit: str, before: UnitCalendars, after: Unit
     await store.update_rows(session, changed)
 
 
-async def _open_intake(session: AsyncSession, units: Sequence[str]) -> list[r.Row]:
-    """The unfinished dossiers received here by ``units``, locked on PostgreSQL."""
+async def _open_intake(session: AsyncSession, *conditions: ColumnElement[bool]) -> list[r.Row]:
+    """The unfinished dossiers received here that meet ``conditions``, locked on PostgreSQL."""
     D = store.DOSSIERS
-    query = select(D).where(D.c.origin == Origin.intake.value, D.c.unit_code.in_(units), D.c.status.in_(OPEN_STATUSES))
+    query = select(D).where(D.c.origin == Origin.intake.value, D.c.status.in_(OPEN_STATUSES), *conditions)
     if on_postgres(session):
         query = query.with_for_update()
     return [dict(m) for m in (await session.execute(query)).mappings()]

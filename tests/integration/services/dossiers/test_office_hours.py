@@ -238,3 +238,24 @@ async def test_a_synced_dossier_keeps_its_due_time_but_pauses_and_alarms_follow_
         assert (await d.get(record["MaHoSo"]))["timeliness"] == "open_due_soon"
     else:
         assert due_soon == [] and (await d.get(record["MaHoSo"]))["timeliness"] == "open_on_track"
+
+
+async def test_a_day_declared_off_or_worked_re_dates_the_open_dossiers_counting_over_it(start_dossiers):
+    d = await start(start_dossiers, now=vn(2024, 5, 13, 10))
+    spanning = (await receive(d, TWENTY_HOURS))["ma_ho_so"]  # Monday 10:00 + 20 h (default hours) → Wednesday 16:00
+    before_it = (await receive(d, FOUR_HOURS))["ma_ho_so"]  # → Monday 15:30, before the day
+    synced = {**copy.deepcopy(example("dongbohosomc.json")["data"][0]), "NgayTiepNhan": "20240513090000", "NgayHenTra": "20240517170000"}
+    await d.push([synced])
+    untouched = {key: await d.get(key) for key in (before_it, synced["MaHoSo"])}
+
+    off = await d.client.put("/dossiers/v1/calendar/days/2024-05-14", json={"working": False, "reason": "Nghỉ bù"})
+    assert off.status_code == 200, off.text
+    assert due(await d.get(spanning)) == vn(2024, 5, 16, 16)  # Tuesday no longer counts: a working day later
+    assert {key: await d.get(key) for key in untouched} == untouched  # before the day; synced: the province's date
+    [moved] = await d.events("dossier.rescheduled", spanning)
+    assert moved["data"]["reason"] == "calendar_day"
+    assert datetime.fromisoformat(moved["data"]["new_due_at"]) == vn(2024, 5, 16, 16)
+
+    assert (await d.client.delete("/dossiers/v1/calendar/days/2024-05-14")).status_code == 204
+    assert due(await d.get(spanning)) == vn(2024, 5, 15, 16)  # the holiday calendar decides again
+    assert [c["reason"] for c in (await d.get(spanning))["due_history"]] == ["initial", "calendar_day", "calendar_day"]
