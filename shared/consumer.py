@@ -16,7 +16,7 @@ from shared.bus.base import DeadLetter, EventBus, Message
 from shared.clock import Clock
 from shared.events import CloudEvent
 from shared.logs import event_id_var
-from shared.metrics import EVENTS_CONSUMED, DEAD_LETTERS
+from shared.metrics import DEAD_LETTERS, EVENTS_CONSUMED
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

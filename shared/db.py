@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 from asyncpg import exceptions as driver_errors
-
 from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, Table, any_, cast, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY

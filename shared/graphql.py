@@ -10,8 +10,8 @@ import strawberry
 from fastapi import Depends, HTTPException, Request
 from graphql import GraphQLError
 from pydantic import ValidationError
-from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.extensions import SchemaExtension
+from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.tools import merge_types
 from strawberry.types import Info
 

@@ -8,7 +8,7 @@ whose unit follows it; dossiers synced from the province keep the NgayHenTra the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from services.dossiers.codes import Timeliness
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
-
-from services.dossiers.codes import Timeliness
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
