@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from asyncpg import exceptions as driver_errors
@@ -17,6 +17,10 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
+
+from shared.problems import NotFound
+
+M = TypeVar("M")
 
 # An auto-incrementing 64-bit key that SQLite also treats as its rowid.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
@@ -127,6 +131,14 @@ NAMING_CONVENTION = {
 
 def on_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+async def get_or_404(session: AsyncSession, model: type[M], key: Any, message: str, **problem: Any) -> M:
+    """The row of ``model`` with primary key ``key``, or :class:`NotFound` with ``message``."""
+    row = await session.get(model, key)
+    if row is None:
+        raise NotFound(message, **problem)
+    return row
 
 
 def one_of(session: AsyncSession, column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:

@@ -13,7 +13,7 @@ from services.dossiers.models import CalendarDay, Procedure
 from services.dossiers.office_hours import follow_day
 from services.dossiers.schemas import CalendarDayIn, CalendarDayOut, CalendarYear, ProcedureIn
 from services.dossiers.store import load_calendar
-from shared.problems import NotFound
+from shared.db import get_or_404
 from shared.uow import UnitOfWork
 
 
@@ -33,10 +33,8 @@ async def upsert_procedure(uow: UnitOfWork, ma_tthc: str, data: ProcedureIn) -> 
 
 
 async def get_procedure(session: AsyncSession, ma_tthc: str) -> Procedure:
-    procedure = await session.get(Procedure, ma_tthc)
-    if procedure is None:
-        raise NotFound(f"No procedure with code {ma_tthc!r}.", errors=[{"field": "ma_tthc", "message": "unknown procedure"}])
-    return procedure
+    unknown = [{"field": "ma_tthc", "message": "unknown procedure"}]
+    return await get_or_404(session, Procedure, ma_tthc, f"No procedure with code {ma_tthc!r}.", errors=unknown)
 
 
 async def list_procedures(session: AsyncSession) -> Sequence[Procedure]:
@@ -61,9 +59,7 @@ async def set_calendar_day(uow: UnitOfWork, day: date, data: CalendarDayIn) -> C
 
 
 async def remove_calendar_day(uow: UnitOfWork, day: date) -> None:
-    override = await uow.session.get(CalendarDay, day)
-    if override is None:
-        raise NotFound(f"No override for {day.isoformat()}.")
+    override = await get_or_404(uow.session, CalendarDay, day, f"No override for {day.isoformat()}.")
     await uow.session.delete(override)
     await uow.session.flush()
     uow.emit(CalendarChanged(date=day, working=override.working, reason=override.reason, removed=True))

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import Recipient
 from services.notifications.schemas import UnitUpsertedIn
-from shared.problems import NotFound
+from shared.db import get_or_404
 from shared.uow import UnitOfWork
 
 
@@ -36,10 +36,7 @@ async def record_unit(uow: UnitOfWork, unit: UnitUpsertedIn) -> None:
 
 
 async def get_recipient(session: AsyncSession, unit_code: str) -> Recipient:
-    recipient = await session.get(Recipient, unit_code)
-    if recipient is None:
-        raise NotFound(f"No recipient for unit {unit_code!r}.")
-    return recipient
+    return await get_or_404(session, Recipient, unit_code, f"No recipient for unit {unit_code!r}.")
 
 
 async def list_recipients(session: AsyncSession) -> Sequence[Recipient]:

@@ -31,7 +31,8 @@ from services.plans.planning import find_node, get_plan, plan_tree, roll_up
 from services.plans.reminders import drop_stale_reminders, plan_reminders
 from services.plans.schedules import due_dates, parse_schedule
 from services.plans.schemas import NodeOut, NodeUpdate, PlanStatus
-from shared.problems import Conflict, NotFound
+from shared.db import get_or_404
+from shared.problems import Conflict
 from shared.uow import UnitOfWork
 
 EDITED = "edited"
@@ -45,9 +46,7 @@ async def change_node(uow: UnitOfWork, node_id: int, data: NodeUpdate) -> NodeOu
     ``schedule``, or ``implements_id`` when only the link changed). A closed plan is not changed.
     """
     session = uow.session
-    node = await session.get(PlanNode, node_id)
-    if node is None:
-        raise NotFound(f"Không có mục nào của kế hoạch mang mã {node_id}.")
+    node = await get_or_404(session, PlanNode, node_id, f"Không có mục nào của kế hoạch mang mã {node_id}.")
     plan = await get_plan(session, node.plan_id)
     if plan.status == PlanStatus.closed:
         raise Conflict(f"Kế hoạch {plan.id} đã kết thúc; không sửa được nữa.")

@@ -42,7 +42,8 @@ from services.plans.schemas import (
 from services.plans.target_suggestions import suggest_targets
 from services.plans.textnorm import fold
 from services.plans.unit_matching import UnitMatcher
-from shared.problems import Conflict, DomainError, NotFound
+from shared.db import get_or_404
+from shared.problems import Conflict, DomainError
 from shared.uow import UnitOfWork
 
 WRITE_BATCH = 500
@@ -94,10 +95,7 @@ async def create_plan(
 
 
 async def get_plan(session: AsyncSession, plan_id: int) -> Plan:
-    plan = await session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFound(f"No plan with id {plan_id}.")
-    return plan
+    return await get_or_404(session, Plan, plan_id, f"No plan with id {plan_id}.")
 
 
 async def plan_counts(session: AsyncSession, plan_id: int) -> PlanCounts:

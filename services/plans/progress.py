@@ -22,7 +22,8 @@ from services.plans.planning import roll_up
 from services.plans.reminders import cancel_reminders
 from services.plans.schemas import PlanStatus, ProgressIn, ProgressStatus
 from shared.clock import VN_TZ
-from shared.problems import Conflict, DomainError, NotFound
+from shared.db import get_or_404
+from shared.problems import Conflict, DomainError
 from shared.uow import UnitOfWork
 
 _PROGRESS_FIELDS = ("status", "percent", "completed_on")
@@ -47,17 +48,11 @@ class _Outcome:
 
 
 async def get_obligation(session: AsyncSession, obligation_id: int) -> Obligation:
-    obligation = await session.get(Obligation, obligation_id)
-    if obligation is None:
-        raise NotFound(f"No obligation with id {obligation_id}.")
-    return obligation
+    return await get_or_404(session, Obligation, obligation_id, f"No obligation with id {obligation_id}.")
 
 
 async def get_occurrence(session: AsyncSession, occurrence_id: int) -> Occurrence:
-    occurrence = await session.get(Occurrence, occurrence_id)
-    if occurrence is None:
-        raise NotFound(f"Không có lần đến hạn nào mang mã {occurrence_id}.")
-    return occurrence
+    return await get_or_404(session, Occurrence, occurrence_id, f"Không có lần đến hạn nào mang mã {occurrence_id}.")
 
 
 async def list_occurrences(session: AsyncSession, obligation_id: int) -> Sequence[Occurrence]:

@@ -35,15 +35,13 @@ from services.plans.schemas import (
     UnitLevel,
     UnitRecord,
 )
-from shared.problems import Conflict, DomainError, NotFound
+from shared.db import get_or_404
+from shared.problems import Conflict, DomainError
 from shared.uow import UnitOfWork
 
 
 async def get_unit(session: AsyncSession, code: str) -> Unit:
-    unit = await session.get(Unit, code)
-    if unit is None:
-        raise NotFound(f"No unit with code {code!r}.")
-    return unit
+    return await get_or_404(session, Unit, code, f"No unit with code {code!r}.")
 
 
 async def list_units(
@@ -230,9 +228,7 @@ async def _announce_group(uow: UnitOfWork, group: UnitGroup) -> UnitGroupOut:
 
 
 async def get_group(session: AsyncSession, code: str) -> UnitGroupOut:
-    group = await session.get(UnitGroup, code)
-    if group is None:
-        raise NotFound(f"No unit group with code {code!r}.")
+    group = await get_or_404(session, UnitGroup, code, f"No unit group with code {code!r}.")
     return (await resolve_groups(session, [group]))[0]
 
 
@@ -245,9 +241,7 @@ async def list_groups(session: AsyncSession, *, owner_code: str | None = None) -
 
 async def delete_group(uow: UnitOfWork, code: str) -> None:
     """Remove a group no plan names (``unit_group.deleted``); one a plan names is kept (409)."""
-    group = await uow.session.get(UnitGroup, code)
-    if group is None:
-        raise NotFound(f"No unit group with code {code!r}.")
+    group = await get_or_404(uow.session, UnitGroup, code, f"No unit group with code {code!r}.")
     if await uow.session.scalar(select(exists().where(NodeGroup.group_code == code))):
         raise Conflict(
             f"Kế hoạch đang giao nhiệm vụ cho nhóm {code!r}; không xóa được nhóm này.",

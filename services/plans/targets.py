@@ -11,17 +11,15 @@ from services.plans.events import TargetSet
 from services.plans.models import Plan, PlanNode, Target
 from services.plans.planning import get_plan
 from services.plans.schemas import NodeKind, TargetIn, TargetStatus, TargetUpdate
-from shared.problems import Conflict, DomainError, NotFound
+from shared.db import get_or_404
+from shared.problems import Conflict, DomainError
 from shared.uow import UnitOfWork
 
 _TARGETABLE = {NodeKind.area.value, NodeKind.objective.value, NodeKind.task.value}
 
 
 async def get_target(session: AsyncSession, target_id: int) -> Target:
-    target = await session.get(Target, target_id)
-    if target is None:
-        raise NotFound(f"No target with id {target_id}.")
-    return target
+    return await get_or_404(session, Target, target_id, f"No target with id {target_id}.")
 
 
 async def list_targets(session: AsyncSession, plan_id: int, *, status: TargetStatus | None = None) -> Sequence[Target]:
