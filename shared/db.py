@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -154,8 +154,10 @@ def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.In
     return (postgresql if on_postgres(session) else sqlite).insert(table)
 
 
-async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows (every one with the same keys) in the session's transaction.
+async def insert_rows(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None
+) -> None:
+    """Insert many rows in the session's transaction: their ``columns`` (by default the first row's keys).
 
     On PostgreSQL this is a binary ``COPY`` through asyncpg, several times cheaper per row than
     an ``executemany`` of ``INSERT``; values go through the columns' own bind processing first,
@@ -164,10 +166,10 @@ async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, 
     """
     if not rows:
         return
+    names = list(columns or rows[0])
     if not on_postgres(session):
-        await session.execute(insert(table), rows)
+        await session.execute(insert(table), [{name: row[name] for name in names} for row in rows])
         return
-    names = list(rows[0])
     connection = await session.connection()
     dialect = connection.dialect
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]

@@ -37,13 +37,13 @@ async def insert_new(session: AsyncSession, rows: Sequence[Row]) -> set[str]:
     """Insert rows whose key is free; returns the keys inserted (a concurrent writer may have won others)."""
     if not rows:
         return set()
-    params = [{name: row[name] for name in COLUMNS} for row in rows]
     try:  # the usual case, a bulk insert; a key taken meanwhile sends the batch the slow way
         async with session.begin_nested():
-            await insert_rows(session, DOSSIERS, params)
+            await insert_rows(session, DOSSIERS, rows, COLUMNS)
         return {row["ma_ho_so"] for row in rows}
     except IntegrityError:
         pass
+    params = [{name: row[name] for name in COLUMNS} for row in rows]
     statement = upsert(session, DOSSIERS).on_conflict_do_nothing(index_elements=["ma_ho_so"]).returning(DOSSIERS.c.ma_ho_so)
     return set((await session.execute(statement, params)).scalars())
 
