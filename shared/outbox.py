@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Delete, Row, Select, Update, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.aio import wait_or_timeout
 from shared.bus.base import EventBus, Message
 from shared.clock import Clock
-from shared.db import Database, one_of
+from shared.db import Database
 from shared.kernel_tables import KernelTables
 from shared.metrics import OUTBOX_PUBLISHED
 
@@ -25,6 +25,9 @@ PURGE_EVERY = timedelta(minutes=10)
 
 class OutboxRelay:
     """Moves one service's outbox to the bus.
+
+    Published events are deleted (the bus keeps them: Kafka's own retention), or, with a
+    ``retention``, marked published and purged once older than it.
 
     On PostgreSQL several replicas may run a relay: a transaction-scoped advisory lock lets
     one publish at a time (so one aggregate's events keep their order) and the batch is
@@ -43,7 +46,7 @@ class OutboxRelay:
         batch_size: int = 1000,
         idle_interval: float = 1.0,
         retry_delay: float = 1.0,
-        retention: timedelta = timedelta(hours=72),
+        retention: timedelta = timedelta(0),
     ) -> None:
         self.service = service
         self._db = db
@@ -69,7 +72,7 @@ class OutboxRelay:
                 published = await self.publish_batch()
                 if published == self._batch_size:
                     continue
-                if self._clock.now() >= self._next_purge:
+                if self._retention and self._clock.now() >= self._next_purge:
                     await self.purge()
             except asyncio.CancelledError:
                 raise
@@ -92,42 +95,48 @@ class OutboxRelay:
                 async with session.begin():
                     if not await session.scalar(text("select pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key}):
                         return 0
-                    rows = await self._pending(session, for_update=True)
-                    await self._publish_and_mark(session, rows)
+                    rows = await self._claim(session)
+                    await self._publish(rows)
             else:
                 # One relay per SQLite file: short transactions, so writers are never blocked
                 # by a publish and the read snapshot is never upgraded to a write.
                 async with session.begin():
-                    rows = await self._pending(session, for_update=False)
-                async with session.begin():
-                    await self._publish_and_mark(session, rows)
+                    rows = (await session.execute(self._pending())).all()
+                if rows:
+                    await self._publish(rows)
+                    async with session.begin():
+                        await session.execute(self._settle(self._outbox.c.id.in_([r.id for r in rows])))
         OUTBOX_PUBLISHED.labels(service=self.service).inc(len(rows))
         return len(rows)
 
-    async def _pending(self, session: AsyncSession, *, for_update: bool) -> Sequence[Row[Any]]:
+    def _pending(self) -> Select[tuple[int, str, str, str]]:
         outbox = self._outbox
-        query = (
+        return (
             select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload)
             .where(outbox.c.published_at.is_(None))
             .order_by(outbox.c.id)
             .limit(self._batch_size)
         )
-        if for_update:
-            query = query.with_for_update(skip_locked=True)
-        return (await session.execute(query)).all()
 
-    async def _publish_and_mark(self, session: AsyncSession, rows: Sequence[Row[Any]]) -> None:
-        if not rows:
-            return
-        await self._bus.publish([Message(topic=r.topic, key=r.key, value=r.payload.encode()) for r in rows])
-        await session.execute(
-            update(self._outbox)
-            .where(one_of(session, self._outbox.c.id, [r.id for r in rows]))
-            .values(published_at=self._clock.now())
-        )
+    def _settle(self, published: ColumnElement[bool]) -> Delete | Update:
+        """Published rows are deleted, or, with a retention, marked and kept that long."""
+        if self._retention:
+            return update(self._outbox).where(published).values(published_at=self._clock.now())
+        return delete(self._outbox).where(published)
+
+    async def _claim(self, session: AsyncSession) -> list[Row[Any]]:
+        """The next batch, settled in one statement; the caller's transaction undoes it if the publish fails."""
+        outbox = self._outbox
+        batch = self._pending().with_only_columns(outbox.c.id).with_for_update(skip_locked=True).scalar_subquery()
+        claim = self._settle(outbox.c.id.in_(batch)).returning(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload)
+        return sorted((await session.execute(claim)).all(), key=lambda row: row.id)
+
+    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
+        if rows:
+            await self._bus.publish([Message(topic=r.topic, key=r.key, value=r.payload.encode()) for r in rows])
 
     async def purge(self) -> int:
-        """Delete published events older than the retention; returns how many."""
+        """Delete published events kept longer than the retention; returns how many."""
         now = self._clock.now()
         self._next_purge = now + PURGE_EVERY
         outbox = self._outbox

@@ -43,7 +43,9 @@ class Settings(BaseSettings):
 
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
     relay_idle_interval: float = Field(default=1.0, gt=0, description="seconds between relay checks when nothing woke it")
-    outbox_retention_hours: float = Field(default=72, gt=0, description="how long published events stay in the outbox")
+    outbox_retention_hours: float = Field(
+        default=0, ge=0, description="how long published events stay in the outbox; 0: deleted once published"
+    )
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff: float = Field(default=0.2, ge=0, description="first retry delay in seconds, doubled each try")
 

@@ -50,6 +50,7 @@ async def test_committed_events_are_published_in_order_as_cloudevents(probe_runt
     assert {m.key for m in bus.published} == {"A-1"} and {m.topic for m in bus.published} == {"cchc.probe"}
     assert first.time.tzinfo is not None
     assert await probe.unpublished(context) == 0
+    assert await probe.outbox_count(context) == 0, "without a retention, published events leave the outbox"
     assert await context.relay.drain() == 0, "a published event is never published again"
 
 
@@ -115,14 +116,18 @@ async def test_committed_events_reach_the_consumer_once_through_the_running_rela
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
-async def test_concurrent_relays_on_postgres_publish_each_event_once_and_in_order(probe_runtime):
+@pytest.mark.parametrize("retention_hours", [0, 72], ids=["deleted", "kept"])
+async def test_concurrent_relays_on_postgres_publish_each_event_once_and_in_order(probe_runtime, retention_hours):
     bus = RecordingBus()
-    runtime = await probe_runtime(event_bus=bus, relays=False, consumes=False, relay_batch_size=7)
+    runtime = await probe_runtime(
+        event_bus=bus, relays=False, consumes=False, relay_batch_size=7, outbox_retention_hours=retention_hours
+    )
     context = runtime["probe"]
     for i in range(20):
         await probe.note(context, *(f"{i}-{j}" for j in range(5)))
     other = type(context.relay)(
-        "probe", context.db, context.definition.tables, bus, context.clock, batch_size=7
+        "probe", context.db, context.definition.tables, bus, context.clock, batch_size=7,
+        retention=timedelta(hours=retention_hours),
     )
 
     await asyncio.gather(context.relay.drain(), other.drain(), context.relay.drain())
@@ -130,6 +135,8 @@ async def test_concurrent_relays_on_postgres_publish_each_event_once_and_in_orde
 
     notes = [CloudEvent.from_json(m.value).data["note"] for m in bus.published]
     assert notes == [f"{i}-{j}" for i in range(20) for j in range(5)]
+    assert await probe.unpublished(context) == 0
+    assert await probe.outbox_count(context) == (100 if retention_hours else 0)
 
 
 async def test_published_events_are_purged_after_the_retention_and_unpublished_ones_never(probe_runtime):
