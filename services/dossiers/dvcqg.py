@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from typing_extensions import TypedDict
 
 from services.dossiers.codes import Channel, Status, SubjectType
 
@@ -32,13 +33,10 @@ def parse_timestamp(value: object) -> datetime | None:
             raise ValueError("the instant has no time zone")
         return value
     text = str(value)
-    if len(text) != 14 or not text.isdigit():
+    if len(text) != 14 or not (text.isascii() and text.isdigit()):
         raise ValueError(f"expected yyyyMMddHHmmss (14 digits), got {text[:40]!r}")
-    try:
-        return datetime(
-            int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14]),
-            tzinfo=VN_OFFSET,
-        )
+    try:  # fromisoformat is the fastest parser at hand (a batch holds thousands of these)
+        return datetime.fromisoformat(f"{text[:8]}T{text[8:]}+07:00")
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a real date and time ({exc})") from None
 
@@ -56,37 +54,41 @@ Flag = Annotated[Literal[0, 1] | None, BeforeValidator(_empty_to_none)]
 Text = Annotated[str | None, Field(max_length=2000)]
 
 
-class Part(BaseModel):
-    """An item of one of a dossier's lists; unknown fields are kept."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class Document(Part):
-    TepDinhKemId: str | None = None
-    TenTepDinhKem: Text = None
-    DuocSoHoa: Flag = None
-    DuocTaiSuDung: Flag = None
-    DuocLayTuKhoDMQG: Flag = None
+# The items of a dossier's lists are validated as dicts, stored as they come (unknown fields
+# kept); only supplements, which the deadlines depend on, become models.
+ITEM_CONFIG = ConfigDict(extra="allow")
 
 
-class Fee(Part):
-    TenPhiLePhi: Text = None
-    MaPhiLePhi: str | None = None
-    Gia: Annotated[float | None, BeforeValidator(_empty_to_none), Field(ge=0)] = None
+class Document(TypedDict, total=False):
+    __pydantic_config__ = ITEM_CONFIG  # type: ignore[misc]
+    TepDinhKemId: str | None
+    TenTepDinhKem: Text
+    DuocSoHoa: Flag
+    DuocTaiSuDung: Flag
+    DuocLayTuKhoDMQG: Flag
 
 
-class Supplement(Part):
+class Fee(TypedDict, total=False):
+    __pydantic_config__ = ITEM_CONFIG  # type: ignore[misc]
+    TenPhiLePhi: Text
+    MaPhiLePhi: str | None
+    Gia: Annotated[float | None, BeforeValidator(_empty_to_none), Field(ge=0)]
+
+
+class ResultPaper(TypedDict, total=False):
+    __pydantic_config__ = ITEM_CONFIG  # type: ignore[misc]
+    TenGiayTo: Text
+    DuongDanTepTinKetQua: Text
+
+
+class Supplement(BaseModel):
+    model_config = ITEM_CONFIG
+
     HoSoBoSungId: str | None = None
     NgayBoSung: Timestamp = None
     NgayTiepNhanBoSung: Timestamp = None
     NgayHenTraTruoc: Timestamp = None
     NgayHenTraMoi: Timestamp = None
-
-
-class ResultPaper(Part):
-    TenGiayTo: Text = None
-    DuongDanTepTinKetQua: Text = None
 
 
 class HoSo(BaseModel):
