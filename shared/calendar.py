@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -81,10 +81,7 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        calendar = self._holidays(day.year)
-        if day in calendar.weekend_workdays:
-            return True
-        return day.weekday() < 5 and day not in calendar
+        return _worked_by_law(self.country, day)
 
     def holiday_name(self, day: date) -> str | None:
         return self._holidays(day.year).get(day)
@@ -222,14 +219,19 @@ def parse_moment(text: str) -> time:
     return time.fromisoformat(text.strip())
 
 
-_HOLIDAYS: dict[tuple[str, int], holidays.HolidayBase] = {}
-
-
+@lru_cache(maxsize=64)
 def _country_holidays(country: str, year: int) -> holidays.HolidayBase:
-    key = (country, year)
-    if key not in _HOLIDAYS:
-        _HOLIDAYS[key] = holidays.country_holidays(country, years=year)
-    return _HOLIDAYS[key]
+    return holidays.country_holidays(country, years=year)
+
+
+@lru_cache(maxsize=8192)
+def _worked_by_law(country: str, day: date) -> bool:
+    """A weekday that is no holiday, or a weekend day made a working day (asked for every
+    instant a batch of dossiers is dated with, so it is remembered)."""
+    calendar = _country_holidays(country, day.year)
+    if day in calendar.weekend_workdays:
+        return True
+    return day.weekday() < 5 and day not in calendar
 
 
 def _span(start: time, end: time) -> timedelta:
