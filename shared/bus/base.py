@@ -6,11 +6,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Message:
-    """One record on a topic. ``key`` is the aggregate id, so one aggregate's events stay in order."""
+class Message(NamedTuple):
+    """One record on a topic. ``key`` is the aggregate id, so one aggregate's events stay in order.
+
+    A named tuple: immutable, and the relay builds thousands a second (half the cost of a frozen
+    dataclass)."""
 
     topic: str
     key: str
