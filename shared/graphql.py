@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from fastapi import Depends, HTTPException, Request
 from graphql import GraphQLError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
@@ -19,8 +19,11 @@ from strawberry.types import Info
 from shared.auth import Principal, get_principal
 from shared.problems import DomainError
 from shared.service import ServiceContext
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 Translation = Callable[[list[ErrorDetails]], list[ErrorDetails]]  # pydantic's errors with other messages
 
 # File uploads follow the GraphQL multipart request spec. A browser posts multipart/form-data
@@ -126,3 +129,33 @@ def invalid_input(exc: ValidationError, translate: Translation | None = None) ->
     details = exc.errors() if translate is None else translate(exc.errors())
     errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]} for e in details]
     return GraphQLError("Some fields are invalid.", extensions={"code": "INVALID_INPUT", "errors": errors})
+
+
+def checked_input(model: type[M], values: dict[str, Any], translate: Translation | None = None) -> M:
+    """Mutation arguments checked by ``model``, the REST body's (``strawberry.asdict`` leaves unset
+    fields out): an ``INVALID_INPUT`` error when they are not valid."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_input(exc, translate) from exc
+
+
+async def in_transaction(
+    info: Info[GraphQLContext, None],
+    service: str,
+    action: Callable[[UnitOfWork], Awaitable[T]],
+    *,
+    then: Callable[[ServiceContext], None] | None = None,
+) -> T:
+    """``action`` in one transaction of ``service``, as its REST route runs it: a refusal of the
+    domain becomes a GraphQL error; ``then`` runs once it is committed (a scheduler to wake up)."""
+    context = info.context.service(service)
+    async with context.uow() as uow:
+        try:
+            result = await action(uow)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        await uow.commit()
+    if then is not None:
+        then(context)
+    return result
