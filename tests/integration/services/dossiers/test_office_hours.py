@@ -259,3 +259,40 @@ async def test_a_day_declared_off_or_worked_re_dates_the_open_dossiers_counting_
     assert (await d.client.delete("/dossiers/v1/calendar/days/2024-05-14")).status_code == 204
     assert due(await d.get(spanning)) == vn(2024, 5, 15, 16)  # the holiday calendar decides again
     assert [c["reason"] for c in (await d.get(spanning))["due_history"]] == ["initial", "calendar_day", "calendar_day"]
+
+
+# --- malformed hours: every message in Vietnamese, REST and GraphQL alike -------------------------
+
+SEVEN_WINDOWS = ["07:00-08:00", "08:00-09:00", "09:00-10:00", "10:00-11:00", "13:00-14:00", "14:00-15:00", "15:00-16:00"]
+MALFORMED = [  # pydantic's own checks, which run before the validators of the hours
+    ({"windows": SEVEN_WINDOWS}, "windows", "too_long", "Nhiều nhất 6 khung giờ làm việc, nhận được 7."),
+    ({"windows": "07:30-11:30"}, "windows", "list_type", 'Các khung giờ làm việc phải là một danh sách, ví dụ ["07:30-11:30", "13:00-17:00"].'),
+    ({"windows": ["07:30-11:30", 1300]}, "windows.1", "string_type", "Khung giờ thứ 2 phải là một chuỗi dạng HH:MM-HH:MM, ví dụ 07:30-11:30."),
+    ({"windows": ["07:30-11:30"], "same_day_cutoff": 1000}, "same_day_cutoff", "string_type", "Giờ chốt nhận trong ngày phải viết dạng HH:MM, ví dụ 15:00."),
+    ({"same_day_cutoff": "10:00"}, "windows", "missing", 'Cần các khung giờ làm việc (windows), ví dụ ["07:30-11:30", "13:00-17:00"].'),
+    ({"windows": ["07:30-11:30"], "lunch": "11:30"}, "lunch", "extra_forbidden", "Không có trường này; hãy bỏ nó đi."),
+]  # fmt: skip
+
+
+async def test_malformed_hours_are_refused_in_vietnamese_with_pydantics_fields_and_types(start_dossiers):
+    d = await start(start_dossiers)
+    for body, field, kind, message in MALFORMED:
+        response = await d.client.put(hours_url(COMMUNE), json=body)
+        assert response.status_code == 422 and response.json()["code"] == "invalid_request", body
+        assert response.json()["errors"] == [{"field": f"body.{field}", "message": message, "type": kind}]
+    whole = [
+        (await d.client.put(hours_url(COMMUNE), json=["07:30-11:30"]), "body", "model_attributes_type", "Phải là một đối tượng JSON."),
+        (await d.client.put(hours_url(COMMUNE), content=b"{windows", headers={"content-type": "application/json"}),
+         "body.1", "json_invalid", "Nội dung gửi lên không phải JSON hợp lệ."),
+        (await d.client.put(hours_url(COMMUNE)), "body", "missing", "Thiếu trường bắt buộc này."),
+    ]  # fmt: skip
+    too_long = "9" * 65
+    for method in ("GET", "PUT", "DELETE"):
+        response = await d.client.request(method, hours_url(too_long), json=UNIT_HOURS if method == "PUT" else None)
+        whole.append((response, "path.unit", "string_too_long", "Mã đơn vị dài nhất 64 ký tự."))
+    for response, field, kind, message in whole:
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == [{"field": field, "message": message, "type": kind}]
+    assert (await d.client.get(hours_url(COMMUNE))).json()["set_on"] is None
+    assert await d.events("calendar.changed") == []
+
