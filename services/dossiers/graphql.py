@@ -1,7 +1,10 @@
 """GraphQL types and resolvers of the dossiers service.
 
-The types that are a REST model field for field (a status step, a pause, a due change) are derived
-from it, so GraphQL carries what REST does; a dossier flattens its procedure and applicant.
+The types that are a REST model field for field (a status step, a pause, a due change, office
+hours) are derived from it, so GraphQL carries what REST does; a dossier flattens its procedure and
+applicant. Mutations take their input through the REST body's model and the same functions as the
+REST routes: an invalid one is an ``INVALID_INPUT`` error with one entry per field (in Vietnamese
+for office hours, as REST answers), a refusal of the domain carries its code (``NOT_FOUND``...).
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ from typing import Any
 
 import strawberry
 import strawberry.experimental.pydantic
+from pydantic import BaseModel
 from strawberry.scalars import JSON
 
-from services.dossiers import queries, schemas
+from services.dossiers import office_hours, queries, schemas
 from services.dossiers.codes import Timeliness
-from services.dossiers.schemas import DossierOut
-from shared.graphql import GraphQLContext, domain_error, service_status_field
+from services.dossiers.scheduler import poke
+from services.dossiers.schemas import DossierOut, OfficeHoursIn, OfficeHoursOut, UnitCode, in_vietnamese
+from shared.graphql import GraphQLContext, checked_input, domain_error, in_transaction, service_status_field
 from shared.problems import DomainError
+from shared.uow import UnitOfWork
 
 TimelinessEnum = strawberry.enum(Timeliness, name="Timeliness")
 
@@ -39,6 +45,18 @@ class LegalTime:
 
 @strawberry.experimental.pydantic.type(model=schemas.DueChange, all_fields=True)
 class DueChange:
+    pass
+
+
+@strawberry.experimental.pydantic.type(
+    model=OfficeHoursOut, all_fields=True, description="The office hours a unit works on every working day, and where they come from"
+)
+class OfficeHours:
+    pass
+
+
+@strawberry.experimental.pydantic.input(model=OfficeHoursIn, all_fields=True, description="A unit's own office hours")
+class OfficeHoursInput:
     pass
 
 
@@ -157,6 +175,18 @@ def _filter(where: DossierFilterInput | None) -> queries.DossierFilter:
     return queries.DossierFilter(**values)
 
 
+class _UnitArgument(BaseModel):
+    """A unit argument, checked as the REST path is."""
+
+    unit: UnitCode
+
+
+class _UnitHoursArguments(OfficeHoursIn):
+    """setOfficeHours's arguments: the REST body and path in one model, so all their errors come at once."""
+
+    unit: UnitCode
+
+
 @strawberry.type
 class Query:
     dossiers_status = service_status_field("dossiers")
@@ -185,3 +215,34 @@ class Query:
             except DomainError as exc:
                 raise domain_error(exc) from None
         return DossierConnection(items=[Dossier.of(i) for i in items], next_cursor=cursor)
+
+    @strawberry.field(description="The office hours a unit works: its own, else its nearest ancestor's (setOn), else the default ones")
+    async def office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str) -> OfficeHours:
+        checked = checked_input(_UnitArgument, {"unit": unit}, in_vietnamese)
+        async with info.context.service("dossiers").uow() as uow:
+            return OfficeHours.from_pydantic(await office_hours.office_hours_of(uow.session, checked.unit))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Give a unit office hours of its own; its sub-units without their own follow. Publishes calendar.changed "
+        "and re-dates the open dossiers received here by the units concerned (dossier.rescheduled), as the REST PUT does"
+    )
+    async def set_office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str, input: OfficeHoursInput) -> OfficeHours:
+        data = checked_input(_UnitHoursArguments, {"unit": unit, **strawberry.asdict(input)}, in_vietnamese)
+        hours = await in_transaction(info, "dossiers", lambda uow: office_hours.set_office_hours(uow, data.unit, data), then=poke)
+        return OfficeHours.from_pydantic(hours)
+
+    @strawberry.mutation(
+        description="Withdraw a unit's own office hours (NOT_FOUND when it has none): it works its nearest ancestor's or the "
+        "default ones again, which are returned; publishes and re-dates as setOfficeHours does"
+    )
+    async def clear_office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str) -> OfficeHours:
+        checked = checked_input(_UnitArgument, {"unit": unit}, in_vietnamese)
+
+        async def clear(uow: UnitOfWork) -> OfficeHoursOut:
+            await office_hours.remove_office_hours(uow, checked.unit)
+            return await office_hours.office_hours_of(uow.session, checked.unit)
+
+        return OfficeHours.from_pydantic(await in_transaction(info, "dossiers", clear, then=poke))
