@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from fastapi import Depends, HTTPException, Request
 from graphql import GraphQLError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.tools import merge_types
@@ -18,8 +19,12 @@ from strawberry.types import Info
 from shared.auth import Principal, get_principal
 from shared.problems import DomainError
 from shared.service import ServiceContext
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+Translation = Callable[[list[ErrorDetails]], list[ErrorDetails]]  # pydantic's errors with other messages
 
 # File uploads follow the GraphQL multipart request spec. A browser posts multipart/form-data
 # cross-site without a CORS preflight, so an upload must also carry one of these headers (which
@@ -79,7 +84,8 @@ class ErrorCodes(SchemaExtension):
 def _with_code(error: GraphQLError) -> GraphQLError:
     if error.extensions and "code" in error.extensions:
         return error
-    if error.original_error is None:
+    if error.original_error is None or (isinstance(error.original_error, GraphQLError) and error.path is None):
+        # the document, or a variable GraphQL itself refused (of the wrong type: no field ran yet)
         code, message = "GRAPHQL_VALIDATION_FAILED", error.message
     else:
         log.error("unexpected error in a resolver", exc_info=error.original_error)
@@ -116,7 +122,40 @@ def _refuse_multipart_without_preflight(request: Request) -> None:
         raise HTTPException(400, f"A multipart GraphQL request needs one of the headers {', '.join(PREFLIGHT_HEADERS)}.")
 
 
-def invalid_input(exc: ValidationError) -> GraphQLError:
-    """Invalid mutation input as a GraphQL error with one entry per field."""
-    errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+def invalid_input(exc: ValidationError, translate: Translation | None = None) -> GraphQLError:
+    """Invalid mutation input as a GraphQL error with one entry per field, as REST's problem+json
+    has them (the field's path, the message, pydantic's error type); ``translate`` rewrites the
+    messages (REST routes that answer in another language do the same)."""
+    details = exc.errors() if translate is None else translate(exc.errors())
+    errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]} for e in details]
     return GraphQLError("Some fields are invalid.", extensions={"code": "INVALID_INPUT", "errors": errors})
+
+
+def checked_input(model: type[M], values: dict[str, Any], translate: Translation | None = None) -> M:
+    """Mutation arguments checked by ``model``, the REST body's (``strawberry.asdict`` leaves unset
+    fields out): an ``INVALID_INPUT`` error when they are not valid."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_input(exc, translate) from exc
+
+
+async def in_transaction(
+    info: Info[GraphQLContext, None],
+    service: str,
+    action: Callable[[UnitOfWork], Awaitable[T]],
+    *,
+    then: Callable[[ServiceContext], None] | None = None,
+) -> T:
+    """``action`` in one transaction of ``service``, as its REST route runs it: a refusal of the
+    domain becomes a GraphQL error; ``then`` runs once it is committed (a scheduler to wake up)."""
+    context = info.context.service(service)
+    async with context.uow() as uow:
+        try:
+            result = await action(uow)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+        await uow.commit()
+    if then is not None:
+        then(context)
+    return result

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, Field
 
 from services.dossiers import catalogue, ingest, intake, office_hours, queries
@@ -28,6 +31,8 @@ from services.dossiers.schemas import (
     ProcedureOut,
     SyncReport,
     TransitionIn,
+    UnitCode,
+    in_vietnamese,
 )
 from shared.auth import CurrentPrincipal
 from shared.calendar import DurationUnit
@@ -36,7 +41,25 @@ from shared.problems import DomainError
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
-UnitCode = Annotated[str, Path(min_length=1, max_length=64, description="A unit code, e.g. 000.00.12.H42")]
+UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
+
+
+class VietnameseErrors(APIRoute):
+    """A route whose invalid requests are answered in Vietnamese (field paths and types unchanged)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                raise RequestValidationError(in_vietnamese(exc.errors()), body=exc.body, endpoint_ctx=exc.endpoint_ctx) from None
+
+        return answer
+
+
+office_hours_router = APIRouter(route_class=VietnameseErrors, tags=["calendar"])
 
 
 class PayloadTooLarge(DomainError):
@@ -93,14 +116,14 @@ async def delete_calendar_day(day: date, uow: Uow, principal: CurrentPrincipal) 
     return Response(status_code=204)
 
 
-@router.get("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, tags=["calendar"], summary="A unit's office hours")
-async def get_office_hours(unit: UnitCode, uow: Uow, principal: CurrentPrincipal) -> OfficeHoursOut:
+@office_hours_router.get("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="A unit's office hours")
+async def get_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> OfficeHoursOut:
     """The hours the unit works: its own, else its nearest ancestor's (`set_on`), else the default ones."""
     return await office_hours.office_hours_of(uow.session, unit)
 
 
-@router.put("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, tags=["calendar"], summary="Set a unit's office hours")
-async def put_office_hours(unit: UnitCode, body: OfficeHoursIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> OfficeHoursOut:
+@office_hours_router.put("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="Set a unit's office hours")
+async def put_office_hours(unit: UnitPath, body: OfficeHoursIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> OfficeHoursOut:
     """Its sub-units without hours of their own follow. Publishes `calendar.changed`; the open dossiers
     received here by the units concerned get their due time derived again (`dossier.rescheduled`)."""
     hours = await office_hours.set_office_hours(uow, unit, body)
@@ -109,12 +132,15 @@ async def put_office_hours(unit: UnitCode, body: OfficeHoursIn, uow: Uow, contex
     return hours
 
 
-@router.delete("/calendar/units/{unit}/hours", status_code=204, tags=["calendar"], summary="Withdraw a unit's own office hours")
-async def delete_office_hours(unit: UnitCode, uow: Uow, context: Context, principal: CurrentPrincipal) -> Response:
+@office_hours_router.delete("/calendar/units/{unit}/hours", status_code=204, summary="Withdraw a unit's own office hours")
+async def delete_office_hours(unit: UnitPath, uow: Uow, context: Context, principal: CurrentPrincipal) -> Response:
     await office_hours.remove_office_hours(uow, unit)
     await uow.commit()
     poke(context)
     return Response(status_code=204)
+
+
+router.include_router(office_hours_router)
 
 
 # --- procedures ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from services.dossiers.api import router
 from services.dossiers.demo import load_demo
-from services.dossiers.graphql import Query
+from services.dossiers.graphql import Mutation, Query
 from services.dossiers.handlers import SUBSCRIPTIONS
 from services.dossiers.models import Base, kernel
 from services.dossiers.pulling import run_pull
@@ -21,6 +21,7 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     router=router,
     graphql_query=Query,
+    graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,
     workers=[run_late_detection, run_pull],
     load_demo=load_demo,

@@ -1,4 +1,11 @@
-"""GraphQL types and resolvers of the dossiers service."""
+"""GraphQL types and resolvers of the dossiers service.
+
+The types that are a REST model field for field (a status step, a pause, a due change, office
+hours) are derived from it, so GraphQL carries what REST does; a dossier flattens its procedure and
+applicant. Mutations take their input through the REST body's model and the same functions as the
+REST routes: an invalid one is an ``INVALID_INPUT`` error with one entry per field (in Vietnamese
+for office hours, as REST answers), a refusal of the domain carries its code (``NOT_FOUND``...).
+"""
 
 from __future__ import annotations
 
@@ -6,40 +13,51 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+import strawberry.experimental.pydantic
+from pydantic import BaseModel
 from strawberry.scalars import JSON
 
-from services.dossiers import queries
+from services.dossiers import office_hours, queries, schemas
 from services.dossiers.codes import Timeliness
-from services.dossiers.schemas import DossierOut
-from shared.graphql import GraphQLContext, domain_error, service_status_field
+from services.dossiers.scheduler import poke
+from services.dossiers.schemas import DossierOut, OfficeHoursIn, OfficeHoursOut, UnitCode, in_vietnamese
+from shared.graphql import GraphQLContext, checked_input, domain_error, in_transaction, service_status_field
 from shared.problems import DomainError
+from shared.uow import UnitOfWork
 
 TimelinessEnum = strawberry.enum(Timeliness, name="Timeliness")
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=schemas.StatusStep, all_fields=True)
 class StatusStep:
-    status: int
-    label: str
-    at: datetime | None
-    source: str
-    actor: str | None
-    note: str | None
+    pass
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=schemas.Pause, all_fields=True, description="A supplement request and the due time it moved")
 class Pause:
-    requested_at: datetime | None
-    resumed_at: datetime | None
-    working_seconds: int | None
+    pass
 
 
-@strawberry.type
+@strawberry.experimental.pydantic.type(model=schemas.LegalTime, all_fields=True, description="A legal processing time")
+class LegalTime:
+    pass
+
+
+@strawberry.experimental.pydantic.type(model=schemas.DueChange, all_fields=True)
 class DueChange:
-    due_at: datetime | None
-    previous_due_at: datetime | None
-    at: datetime | None
-    reason: str
+    pass
+
+
+@strawberry.experimental.pydantic.type(
+    model=OfficeHoursOut, all_fields=True, description="The office hours a unit works on every working day, and where they come from"
+)
+class OfficeHours:
+    pass
+
+
+@strawberry.experimental.pydantic.input(model=OfficeHoursIn, all_fields=True, description="A unit's own office hours")
+class OfficeHoursInput:
+    pass
 
 
 @strawberry.type
@@ -49,21 +67,43 @@ class Dossier:
     status: int
     status_label: str
     unit: str
+    agency: str
     procedure_code: str
     procedure_name: str | None
+    procedure_field_code: str | None
+    procedure_field_name: str | None
     channel: int
     applicant_name: str | None
+    applicant_id_number: str | None
+    applicant_type: int | None = strawberry.field(description="LoaiDoiTuong: 1 citizen, 2 business, 3 state body, 4 other organisation")
+    applicant_email: str | None
+    applicant_phone: str | None
+    applicant_address: str | None
+    summary: str | None
+    submitted_at: datetime | None
     received_at: datetime | None
     due_at: datetime | None
     original_due_at: datetime | None
     finished_at: datetime | None
+    returned_at: datetime | None
     timeliness: TimelinessEnum | None  # type: ignore[valid-type]
-    rule_set: str
+    on_time: bool | None = strawberry.field(description=DossierOut.model_fields["on_time"].description)
+    rule_set: str = strawberry.field(description="The rules its deadlines follow: nd61_2018, or nd118_2025 for receipts from 1 July 2025")
     supplement_count: int
+    paid_online: int | None
+    digitised: int | None
     status_history: list[StatusStep]
     pauses: list[Pause]
-    due_history: list[DueChange]
-    apology: JSON | None
+    due_history: list[DueChange] = strawberry.field(
+        description="Each due time it was given and why; the initial one of a dossier received here carries its legal time"
+    )
+    apology: JSON | None = strawberry.field(description="The apology letter recorded with its new date, and the due time before it")
+    documents: list[JSON]
+    fees: list[JSON]
+    result_papers: list[JSON]
+    extra: JSON = strawberry.field(description="Fields of the provincial record this service does not read, kept as received")
+    version: int
+    updated_at: datetime
 
     @classmethod
     def of(cls, d: DossierOut) -> Dossier:
@@ -73,26 +113,41 @@ class Dossier:
             status=d.status,
             status_label=d.status_label,
             unit=d.unit,
+            agency=d.agency,
             procedure_code=d.procedure["code"],
             procedure_name=d.procedure["name"],
+            procedure_field_code=d.procedure["field_code"],
+            procedure_field_name=d.procedure["field_name"],
             channel=d.channel,
             applicant_name=d.applicant["name"],
+            applicant_id_number=d.applicant["id_number"],
+            applicant_type=d.applicant["type"],
+            applicant_email=d.applicant["email"],
+            applicant_phone=d.applicant["phone"],
+            applicant_address=d.applicant["address"],
+            summary=d.summary,
+            submitted_at=d.submitted_at,
             received_at=d.received_at,
             due_at=d.due_at,
             original_due_at=d.original_due_at,
             finished_at=d.finished_at,
+            returned_at=d.returned_at,
             timeliness=d.timeliness,
+            on_time=d.on_time,
             rule_set=d.rule_set,
             supplement_count=d.supplement_count,
-            status_history=[
-                StatusStep(status=s.status, label=s.label, at=s.at, source=s.source, actor=s.actor, note=s.note)
-                for s in d.status_history
-            ],
-            pauses=[Pause(requested_at=p.requested_at, resumed_at=p.resumed_at, working_seconds=p.working_seconds) for p in d.pauses],
-            due_history=[
-                DueChange(due_at=c.due_at, previous_due_at=c.previous_due_at, at=c.at, reason=c.reason) for c in d.due_history
-            ],
+            paid_online=d.paid_online,
+            digitised=d.digitised,
+            status_history=[StatusStep.from_pydantic(s) for s in d.status_history],
+            pauses=[Pause.from_pydantic(p) for p in d.pauses],
+            due_history=[DueChange.from_pydantic(c) for c in d.due_history],
             apology=d.apology,
+            documents=d.documents,
+            fees=d.fees,
+            result_papers=d.result_papers,
+            extra=d.extra,
+            version=d.version,
+            updated_at=d.updated_at,
         )
 
 
@@ -118,6 +173,18 @@ class DossierFilterInput:
 def _filter(where: DossierFilterInput | None) -> queries.DossierFilter:
     values: dict[str, Any] = vars(where) if where else {}
     return queries.DossierFilter(**values)
+
+
+class _UnitArgument(BaseModel):
+    """A unit argument, checked as the REST path is."""
+
+    unit: UnitCode
+
+
+class _UnitHoursArguments(OfficeHoursIn):
+    """setOfficeHours's arguments: the REST body and path in one model, so all their errors come at once."""
+
+    unit: UnitCode
 
 
 @strawberry.type
@@ -148,3 +215,34 @@ class Query:
             except DomainError as exc:
                 raise domain_error(exc) from None
         return DossierConnection(items=[Dossier.of(i) for i in items], next_cursor=cursor)
+
+    @strawberry.field(description="The office hours a unit works: its own, else its nearest ancestor's (setOn), else the default ones")
+    async def office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str) -> OfficeHours:
+        checked = checked_input(_UnitArgument, {"unit": unit}, in_vietnamese)
+        async with info.context.service("dossiers").uow() as uow:
+            return OfficeHours.from_pydantic(await office_hours.office_hours_of(uow.session, checked.unit))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Give a unit office hours of its own; its sub-units without their own follow. Publishes calendar.changed "
+        "and re-dates the open dossiers received here by the units concerned (dossier.rescheduled), as the REST PUT does"
+    )
+    async def set_office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str, input: OfficeHoursInput) -> OfficeHours:
+        data = checked_input(_UnitHoursArguments, {"unit": unit, **strawberry.asdict(input)}, in_vietnamese)
+        hours = await in_transaction(info, "dossiers", lambda uow: office_hours.set_office_hours(uow, data.unit, data), then=poke)
+        return OfficeHours.from_pydantic(hours)
+
+    @strawberry.mutation(
+        description="Withdraw a unit's own office hours (NOT_FOUND when it has none): it works its nearest ancestor's or the "
+        "default ones again, which are returned; publishes and re-dates as setOfficeHours does"
+    )
+    async def clear_office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str) -> OfficeHours:
+        checked = checked_input(_UnitArgument, {"unit": unit}, in_vietnamese)
+
+        async def clear(uow: UnitOfWork) -> OfficeHoursOut:
+            await office_hours.remove_office_hours(uow, checked.unit)
+            return await office_hours.office_hours_of(uow.session, checked.unit)
+
+        return OfficeHours.from_pydantic(await in_transaction(info, "dossiers", clear, then=poke))

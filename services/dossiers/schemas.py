@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -11,10 +12,11 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StringConstraints,
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from services.dossiers.codes import Channel, Status, SubjectType, Timeliness
 from shared.calendar import DurationUnit, OfficeHours, parse_moment, parse_window
@@ -69,6 +71,9 @@ class CalendarYear(BaseModel):
     overrides: list[CalendarDayOut]
 
 
+UnitCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # as the units replica stores it
+
+
 class OfficeHoursIn(Strict):
     windows: list[str] = Field(
         max_length=6, description="Working windows of a working day, in order, as HH:MM-HH:MM", examples=[["07:30-11:30", "13:00-17:00"]]
@@ -113,6 +118,47 @@ class OfficeHoursIn(Strict):
 
     def to_hours(self) -> OfficeHours:
         return OfficeHours.from_text(self.windows, self.same_day_cutoff)
+
+
+# pydantic's own messages for what the office-hours validators never see (a list too long, a
+# value of the wrong type, a field missing or unknown, a body that is not JSON), in Vietnamese
+# like theirs. Keyed by the field (REST's "body."/"path." dropped, list positions as "*") and
+# pydantic's error type, then by the type alone; the type and the field stay as pydantic gives them.
+_FIELD_MESSAGES: dict[tuple[tuple[str, ...], str], str] = {
+    (("windows",), "missing"): "Cần các khung giờ làm việc (windows), ví dụ [\"07:30-11:30\", \"13:00-17:00\"].",
+    (("windows",), "list_type"): "Các khung giờ làm việc phải là một danh sách, ví dụ [\"07:30-11:30\", \"13:00-17:00\"].",
+    (("windows",), "too_long"): "Nhiều nhất {max_length} khung giờ làm việc, nhận được {actual_length}.",
+    (("windows", "*"), "string_type"): "Khung giờ thứ {n} phải là một chuỗi dạng HH:MM-HH:MM, ví dụ 07:30-11:30.",
+    (("same_day_cutoff",), "string_type"): "Giờ chốt nhận trong ngày phải viết dạng HH:MM, ví dụ 15:00.",
+    (("unit",), "string_too_short"): "Cần mã đơn vị.",
+    (("unit",), "string_too_long"): "Mã đơn vị dài nhất {max_length} ký tự.",
+}
+_TYPE_MESSAGES = {
+    "missing": "Thiếu trường bắt buộc này.",
+    "extra_forbidden": "Không có trường này; hãy bỏ nó đi.",
+    "list_type": "Phải là một danh sách.",
+    "string_type": "Phải là một chuỗi ký tự.",
+    "too_long": "Nhiều nhất {max_length} mục, nhận được {actual_length}.",
+    "too_short": "Cần ít nhất {min_length} mục, nhận được {actual_length}.",
+    "string_too_long": "Dài nhất {max_length} ký tự.",
+    "string_too_short": "Cần ít nhất {min_length} ký tự.",
+    "json_invalid": "Nội dung gửi lên không phải JSON hợp lệ.",
+    "model_attributes_type": "Phải là một đối tượng JSON.",
+    "model_type": "Phải là một đối tượng JSON.",
+    "dict_type": "Phải là một đối tượng JSON.",
+}
+def in_vietnamese(errors: Sequence[ErrorDetails]) -> list[ErrorDetails]:
+    """``errors`` (pydantic's, or FastAPI's for a request) with every message in Vietnamese: the
+    validators' own (type ``office_hours``) already are."""
+    return [error if error["type"] == "office_hours" else {**error, "msg": _vietnamese(error)} for error in errors]
+
+
+def _vietnamese(error: ErrorDetails) -> str:
+    loc = error["loc"][1:] if error["loc"][:1] in (("body",), ("path",)) else error["loc"]
+    field = tuple("*" if isinstance(p, int) else p for p in loc)
+    positions = [p for p in loc if isinstance(p, int)]
+    template = _FIELD_MESSAGES.get((field, error["type"])) or _TYPE_MESSAGES.get(error["type"], "Giá trị không hợp lệ.")
+    return template.format(**error.get("ctx", {}), n=positions[-1] + 1 if positions else "")
 
 
 class OfficeHoursOut(BaseModel):

@@ -29,7 +29,7 @@ from services.plans.schemas import (
     UnitLevel,
 )
 from shared.clock import VN_TZ
-from shared.graphql import GraphQLContext, domain_error, service_status_field
+from shared.graphql import GraphQLContext, domain_error, in_transaction, service_status_field
 from shared.problems import DomainError
 
 for _enum in (UnitLevel, PlanStatus, NodeKind, Role, ProgressStatus, TargetOperator, TargetStatus):
@@ -277,15 +277,7 @@ async def read(info: Info[GraphQLContext, None], action: Any) -> Any:
 
 
 async def write(info: Info[GraphQLContext, None], action: Any) -> Any:
-    context = info.context.service("plans")
-    async with context.uow() as uow:
-        try:
-            result = await action(uow)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
-        await uow.commit()
-    reminders.poke(context)
-    return result
+    return await in_transaction(info, "plans", action, then=reminders.poke)
 
 
 @strawberry.type

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from pydantic import BaseModel, ValidationError
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
@@ -47,16 +46,8 @@ from services.plans.schemas import (
     UnitIn,
     UnitLevel,
 )
-from shared.graphql import GraphQLContext, invalid_input
+from shared.graphql import GraphQLContext, checked_input
 from shared.uow import UnitOfWork
-
-
-def _valid(model: type[BaseModel], values: dict[str, Any]) -> Any:
-    """``values`` checked by ``model``, the REST body's (``strawberry.asdict`` leaves unset fields out)."""
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        raise invalid_input(exc) from exc
 
 
 @strawberry.input
@@ -159,7 +150,7 @@ def _target(target: Any) -> TargetType:
 class Mutation:
     @strawberry.mutation(description="Register or change a unit")
     async def upsert_unit(self, info: Info[GraphQLContext, None], code: str, input: UnitInput) -> UnitType:
-        data = _valid(UnitIn, strawberry.asdict(input))
+        data = checked_input(UnitIn, strawberry.asdict(input))
         return UnitType.of(await write(info, lambda uow: service.upsert_unit(uow, code, data)))
 
     @strawberry.mutation(
@@ -176,7 +167,7 @@ class Mutation:
         title: str | None = None,
         issued_on: date | None = None,
     ) -> ImportReportType:
-        form = _valid(PlanImportIn, {"issuer": issuer, "year": year, "number": number, "title": title, "issued_on": issued_on})
+        form = checked_input(PlanImportIn, {"issuer": issuer, "year": year, "number": number, "title": title, "issued_on": issued_on})
         limit = info.context.service("plans").settings.plans_import_max_bytes
 
         async def read_table(uow: UnitOfWork) -> ImportReport:
@@ -196,21 +187,21 @@ class Mutation:
 
     @strawberry.mutation(description="Add an area, objective, task or activity to a plan's tree")
     async def add_node(self, info: Info[GraphQLContext, None], plan_id: int, input: NodeInput) -> NodeType:
-        data = _valid(NodeIn, strawberry.asdict(input))
+        data = checked_input(NodeIn, strawberry.asdict(input))
         return NodeType.of(await write(info, lambda uow: planning.add_node(uow, plan_id, data)))
 
     @strawberry.mutation(
         description="Change a node's schedule or the parent plan's task it implements; child plans' tasks follow"
     )
     async def change_node(self, info: Info[GraphQLContext, None], node_id: int, input: NodeUpdateInput) -> NodeType:
-        data = _valid(NodeUpdate, strawberry.asdict(input))
+        data = checked_input(NodeUpdate, strawberry.asdict(input))
         return NodeType.of(await write(info, lambda uow: cascade.change_node(uow, node_id, data)))
 
     @strawberry.mutation(description="Report progress on an obligation; a stale version is refused (CONFLICT)")
     async def report_progress(
         self, info: Info[GraphQLContext, None], obligation_id: int, input: ProgressInput
     ) -> ObligationType:
-        data = _valid(ProgressIn, strawberry.asdict(input))
+        data = checked_input(ProgressIn, strawberry.asdict(input))
         obligation = await write(info, lambda uow: progress.report_progress(uow, obligation_id, data))
         return build(ObligationType, ObligationOut.model_validate(obligation))
 
@@ -218,20 +209,20 @@ class Mutation:
     async def report_occurrence_progress(
         self, info: Info[GraphQLContext, None], occurrence_id: int, input: ProgressInput
     ) -> OccurrenceType:
-        data = _valid(ProgressIn, strawberry.asdict(input))
+        data = checked_input(ProgressIn, strawberry.asdict(input))
         occurrence = await write(info, lambda uow: progress.report_occurrence(uow, occurrence_id, data))
         return build(OccurrenceType, OccurrenceOut.model_validate(occurrence))
 
     @strawberry.mutation(description="Set a confirmed target of a plan: it is published to scoring")
     async def set_target(self, info: Info[GraphQLContext, None], plan_id: int, input: TargetInput) -> TargetType:
-        data = _valid(TargetIn, strawberry.asdict(input))
+        data = checked_input(TargetIn, strawberry.asdict(input))
         return _target(await write(info, lambda uow: targets.set_target(uow, plan_id, data)))
 
     @strawberry.mutation(description="Change a target or a suggestion; a stale version is refused (CONFLICT)")
     async def update_target(
         self, info: Info[GraphQLContext, None], target_id: int, version: int, input: TargetInput
     ) -> TargetType:
-        data = _valid(TargetUpdate, {**strawberry.asdict(input), "version": version})
+        data = checked_input(TargetUpdate, {**strawberry.asdict(input), "version": version})
         return _target(await write(info, lambda uow: targets.update_target(uow, target_id, data)))
 
     @strawberry.mutation(description="Confirm a suggested target: it is published to scoring")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
+from typing import Any
 
 from services.dossiers import store
+from services.dossiers.late import on_letter_issued
+from services.dossiers.schemas import DossierOut
 from shared.clock import VN_TZ
+from shared.events import CloudEvent
 from tests.integration.services.dossiers.conftest import Dossiers, example
 
 PERMIT = {"name": "Cấp giấy phép xây dựng nhà ở riêng lẻ", "field_code": "G13", "field_name": "Xây dựng", "amount": 15, "unit": "working_days", "level": "commune"}
@@ -112,6 +117,78 @@ async def test_lists_filter_and_page_and_graphql_shows_history_and_pauses(dossie
     assert dossier["pauses"] == [{"workingSeconds": 54000}]
     listing = await dossiers.client.post("/graphql", json={"query": "{ dossiers(where: {status: [4]}) { items { maHoSo } nextCursor } }"})
     assert listing.json()["data"]["dossiers"]["items"] == [{"maHoSo": batch[0]["MaHoSo"]}]
+
+
+DOSSIER_FIELDS = """maHoSo origin status statusLabel unit agency procedureCode procedureName procedureFieldCode procedureFieldName
+    channel applicantName applicantIdNumber applicantType applicantEmail applicantPhone applicantAddress summary submittedAt receivedAt
+    dueAt originalDueAt finishedAt returnedAt timeliness onTime ruleSet supplementCount paidOnline digitised
+    statusHistory { status label at source actor title department note }
+    pauses { requestedAt resumedAt workingSeconds dueBefore dueAfter }
+    dueHistory { dueAt previousDueAt at reason legalTime { amount unit sameDay } }
+    apology documents fees resultPapers extra version updatedAt"""
+TYPED_LISTS = ("status_history", "pauses", "due_history")  # their items are GraphQL objects: camelCase as well
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def instants(value: Any) -> Any:
+    """ISO instants as datetimes (REST writes UTC with "Z", GraphQL with "+00:00"), everywhere in ``value``."""
+    if isinstance(value, str) and re.match(r"\d{4}-\d{2}-\d{2}T", value):
+        return datetime.fromisoformat(value)
+    if isinstance(value, dict):
+        return {k: instants(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [instants(v) for v in value]
+    return value
+
+
+def camel_keys(value: Any) -> Any:
+    return {camel(k): v for k, v in value.items()} if isinstance(value, dict) else value  # a due change's legal time
+
+
+def as_graphql(rest: dict[str, Any]) -> dict[str, Any]:
+    """A REST dossier as the GraphQL Dossier writes it: procedure and applicant flattened, names in camelCase."""
+    out: dict[str, Any] = {}
+    for name, value in rest.items():
+        if name in ("procedure", "applicant"):
+            out.update({camel(f"{name}_{key}"): v for key, v in value.items()})
+        elif name in TYPED_LISTS:
+            out[camel(name)] = [{camel(k): camel_keys(v) for k, v in item.items()} for item in value]
+        else:
+            out[camel(name)] = value
+    return instants(out)
+
+
+async def test_graphql_gives_every_field_of_the_rest_dossier(start_dossiers):
+    d = await start_dossiers(now=datetime(2024, 5, 20, 8, tzinfo=VN_TZ))
+    await d.push(example("dongbohosomc.json")["data"])
+    await d.push(example("capnhattiendohosomc.json")["data"], service="CapNhatTienDoHoSoMC")  # an officer's step: title, department
+    assert (await d.client.put("/dossiers/v1/procedures/1.004227", json=PERMIT)).status_code == 200
+    applicant = {"name": "Lê Thị Thu Hà", "id_number": "042190000777", "phone": "0912 000 222", "address": "Cẩm Quang, Cẩm Xuyên"}
+    received = await receive(d, datetime(2024, 5, 20, 8, tzinfo=VN_TZ), applicant=applicant, summary="Xây nhà ở", paid_online=2,
+                             documents=[{"name": "Đơn đề nghị cấp giấy phép", "digitised": True}])  # fmt: skip
+    letter = {"letter_id": "L1", "number": "1/PXL", "ma_ho_so": received["ma_ho_so"], "new_due_at": "2024-06-14T17:00:00+07:00"}
+    event = CloudEvent(source="/cchc/notifications", type="vn.cchc.letter.issued.v1", time=d.clock.now(), subject=letter["ma_ho_so"], data=letter)
+    async with d.runtime["dossiers"].uow() as uow:
+        await on_letter_issued(uow, event)
+        await uow.commit()
+
+    query = f"query($key: String!) {{ dossier(maHoSo: $key) {{ {DOSSIER_FIELDS} }} }}"
+    keys = [received["ma_ho_so"], *(r["MaHoSo"] for r in example("dongbohosomc.json")["data"])]
+    for key in keys:
+        rest = await d.get(key)
+        assert set(rest) == set(DossierOut.model_fields)  # and the answer below, to the query above, has each of them
+        response = (await d.client.post("/graphql", json={"query": query, "variables": {"key": key}})).json()
+        assert "errors" not in response, response["errors"]
+        assert instants(response["data"]["dossier"]) == as_graphql(rest), key
+    intake = (await d.client.post("/graphql", json={"query": query, "variables": {"key": received["ma_ho_so"]}})).json()["data"]["dossier"]
+    assert intake["dueHistory"][0]["legalTime"] == {"amount": 15.0, "unit": "working_days", "sameDay": False}
+    assert (intake["ruleSet"], intake["apology"]["number"], intake["applicantIdNumber"]) == ("nd61_2018", "1/PXL", "042190000777")
+    assert [c["reason"] for c in intake["dueHistory"]] == ["initial", "apology"]
+    assert instants(intake["dueAt"]) == instants(letter["new_due_at"])
 
 
 async def test_a_change_waits_for_the_transaction_that_read_the_dossier(dossiers: Dossiers):

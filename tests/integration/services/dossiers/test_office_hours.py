@@ -7,7 +7,9 @@ of 07:00–11:30 / 13:30–17:00: the due times below are computed by hand from 
 from __future__ import annotations
 
 import copy
+import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +37,8 @@ def hours_url(unit: str) -> str:
     return f"/dossiers/v1/calendar/units/{unit}/hours"
 
 
-async def start(start_dossiers: Any, now: datetime = FRIDAY_1630) -> Dossiers:
-    d = await start_dossiers(now=now)
+async def start(start_dossiers: Any, now: datetime = FRIDAY_1630, **settings: Any) -> Dossiers:
+    d = await start_dossiers(now=now, **settings)
     await d.register_unit(DISTRICT, "UBND huyện Cẩm Xuyên", level="district")
     await d.register_unit(COMMUNE, "UBND xã Cẩm Quang", parent=DISTRICT)
     await d.register_unit(OTHER_COMMUNE, "UBND xã Cẩm Thành", parent=DISTRICT)
@@ -259,3 +261,161 @@ async def test_a_day_declared_off_or_worked_re_dates_the_open_dossiers_counting_
     assert (await d.client.delete("/dossiers/v1/calendar/days/2024-05-14")).status_code == 204
     assert due(await d.get(spanning)) == vn(2024, 5, 15, 16)  # the holiday calendar decides again
     assert [c["reason"] for c in (await d.get(spanning))["due_history"]] == ["initial", "calendar_day", "calendar_day"]
+
+
+# --- malformed hours: every message in Vietnamese, REST and GraphQL alike -------------------------
+
+SEVEN_WINDOWS = ["07:00-08:00", "08:00-09:00", "09:00-10:00", "10:00-11:00", "13:00-14:00", "14:00-15:00", "15:00-16:00"]
+MALFORMED = [  # pydantic's own checks, which run before the validators of the hours
+    ({"windows": SEVEN_WINDOWS}, "windows", "too_long", "Nhiều nhất 6 khung giờ làm việc, nhận được 7."),
+    ({"windows": "07:30-11:30"}, "windows", "list_type", 'Các khung giờ làm việc phải là một danh sách, ví dụ ["07:30-11:30", "13:00-17:00"].'),
+    ({"windows": ["07:30-11:30", 1300]}, "windows.1", "string_type", "Khung giờ thứ 2 phải là một chuỗi dạng HH:MM-HH:MM, ví dụ 07:30-11:30."),
+    ({"windows": ["07:30-11:30"], "same_day_cutoff": 1000}, "same_day_cutoff", "string_type", "Giờ chốt nhận trong ngày phải viết dạng HH:MM, ví dụ 15:00."),
+    ({"same_day_cutoff": "10:00"}, "windows", "missing", 'Cần các khung giờ làm việc (windows), ví dụ ["07:30-11:30", "13:00-17:00"].'),
+    ({"windows": ["07:30-11:30"], "lunch": "11:30"}, "lunch", "extra_forbidden", "Không có trường này; hãy bỏ nó đi."),
+]  # fmt: skip
+
+
+async def test_malformed_hours_are_refused_in_vietnamese_with_pydantics_fields_and_types(start_dossiers):
+    d = await start(start_dossiers)
+    for body, field, kind, message in MALFORMED:
+        response = await d.client.put(hours_url(COMMUNE), json=body)
+        assert response.status_code == 422 and response.json()["code"] == "invalid_request", body
+        assert response.json()["errors"] == [{"field": f"body.{field}", "message": message, "type": kind}]
+    whole = [
+        (await d.client.put(hours_url(COMMUNE), json=["07:30-11:30"]), "body", "model_attributes_type", "Phải là một đối tượng JSON."),
+        (await d.client.put(hours_url(COMMUNE), content=b"{windows", headers={"content-type": "application/json"}),
+         "body.1", "json_invalid", "Nội dung gửi lên không phải JSON hợp lệ."),
+        (await d.client.put(hours_url(COMMUNE)), "body", "missing", "Thiếu trường bắt buộc này."),
+    ]  # fmt: skip
+    too_long = "9" * 65
+    for method in ("GET", "PUT", "DELETE"):
+        response = await d.client.request(method, hours_url(too_long), json=UNIT_HOURS if method == "PUT" else None)
+        whole.append((response, "path.unit", "string_too_long", "Mã đơn vị dài nhất 64 ký tự."))
+    for response, field, kind, message in whole:
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == [{"field": field, "message": message, "type": kind}]
+    assert (await d.client.get(hours_url(COMMUNE))).json()["set_on"] is None
+    assert await d.events("calendar.changed") == []
+
+
+# --- GraphQL: officeHours, setOfficeHours, clearOfficeHours ---------------------------------------
+
+HOURS_FIELDS = "unit windows sameDayCutoff hoursPerDay setOn updatedAt"
+OFFICE_HOURS = f"query($unit: String!) {{ officeHours(unit: $unit) {{ {HOURS_FIELDS} }} }}"
+SET_HOURS = f"mutation($unit: String!, $input: OfficeHoursInput!) {{ setOfficeHours(unit: $unit, input: $input) {{ {HOURS_FIELDS} }} }}"
+CLEAR_HOURS = f"mutation($unit: String!) {{ clearOfficeHours(unit: $unit) {{ {HOURS_FIELDS} }} }}"
+
+
+async def gql(d: Dossiers, query: str, **variables: Any) -> dict[str, Any]:
+    response = await d.client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def as_rest(hours: dict[str, Any]) -> dict[str, Any]:
+    """GraphQL office hours as REST writes them (its instants compared as instants)."""
+    names = {"sameDayCutoff": "same_day_cutoff", "hoursPerDay": "hours_per_day", "setOn": "set_on", "updatedAt": "updated_at"}
+    return instants({names.get(k, k): v for k, v in hours.items()})
+
+
+def instants(hours: dict[str, Any]) -> dict[str, Any]:
+    return {**hours, "updated_at": hours["updated_at"] and datetime.fromisoformat(hours["updated_at"])}
+
+
+async def published(d: Dossiers) -> list[tuple[Any, ...]]:
+    return [(e["type"], e["subject"], e["time"], e["data"]) for e in await d.events()]
+
+
+async def test_graphql_office_hours_are_the_rest_ones_own_inherited_or_default(start_dossiers):
+    d = await start(start_dossiers)
+    default = (await gql(d, OFFICE_HOURS, unit=COMMUNE))["data"]["officeHours"]
+    assert (default["windows"], default["sameDayCutoff"], default["setOn"], default["updatedAt"]) == (DEFAULT_WINDOWS, "15:00", None, None)
+    assert (await d.client.put(hours_url(DISTRICT), json={**UNIT_HOURS, "same_day_cutoff": "16:00"})).status_code == 200
+    for unit in (DISTRICT, COMMUNE, "000.00.99.H42"):  # its own, its district's, the default ones
+        hours = (await gql(d, OFFICE_HOURS, unit=unit))["data"]["officeHours"]
+        assert as_rest(hours) == instants((await d.client.get(hours_url(unit))).json()), unit
+    commune = (await gql(d, OFFICE_HOURS, unit=COMMUNE))["data"]["officeHours"]
+    assert [commune[k] for k in ("unit", "windows", "sameDayCutoff", "setOn")] == [COMMUNE, UNIT_HOURS["windows"], "16:00", DISTRICT]
+
+
+@pytest.fixture
+async def second_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """Another database for the dossiers service on the same backend (start_dossiers gives replicas one)."""
+    if backend == "postgres":
+        return str(await request.getfixturevalue("postgres_server").create_database(f"twin_{uuid.uuid4().hex[:12]}"))
+    return f"sqlite+aiosqlite:///{tmp_path / 'twin.db'}"
+
+
+async def test_graphql_sets_and_clears_hours_as_rest_does_re_dating_and_publishing_the_same(start_dossiers, second_database):
+    """Two services with the same dossiers: one is given the hours through REST, the other through
+    GraphQL. Their dossiers and everything they publish stay identical, and the due times did move."""
+    twins = []
+    for database in (None, second_database):
+        d = await start(start_dossiers, now=vn(2024, 5, 13, 10), **({"dossiers_database_url": database} if database else {}))
+        paused, finished = [(await receive(d, TWENTY_HOURS))["ma_ho_so"] for _ in range(2)]  # due Wednesday 16:00
+        d.clock.set(vn(2024, 5, 13, 15))
+        await move(d, paused, 4, vn(2024, 5, 13, 10, 5))
+        await move(d, paused, 5, vn(2024, 5, 13, 14))
+        await move(d, finished, 4, vn(2024, 5, 13, 10, 5))
+        await move(d, finished, 9, vn(2024, 5, 13, 15))
+        d.clock.set(vn(2024, 5, 14, 12))
+        await move(d, paused, 4, vn(2024, 5, 14, 12))
+        fresh = (await receive(d, TWENTY_HOURS))["ma_ho_so"]  # at lunch: → Friday 07:30 in the default hours
+        twins.append(d)
+    rest, graph = twins
+    keys = [paused, finished, fresh]
+
+    put = await rest.client.put(hours_url(DISTRICT), json=UNIT_HOURS)
+    assert put.status_code == 200, put.text
+    answer = await gql(graph, SET_HOURS, unit=DISTRICT, input={"windows": UNIT_HOURS["windows"]})
+    assert as_rest(answer["data"]["setOfficeHours"]) == instants(put.json())
+    assert [due(await graph.get(key)) for key in keys] == [vn(2024, 5, 16, 14, 30), vn(2024, 5, 15, 16), vn(2024, 5, 16, 17)]
+    assert [await graph.get(key) for key in keys] == [await rest.get(key) for key in keys]
+    assert await published(graph) == await published(rest)
+    rescheduled = [e["subject"] for e in await graph.events("dossier.rescheduled") if e["data"]["reason"] == "office_hours"]
+    assert sorted(rescheduled) == sorted([paused, fresh])
+    assert (await graph.events("calendar.changed"))[-1]["data"]["office_hours"]["set_on"] == DISTRICT
+    same_again = await gql(graph, SET_HOURS, unit=DISTRICT, input={"windows": UNIT_HOURS["windows"], "sameDayCutoff": "15:00"})
+    assert same_again["data"]["setOfficeHours"]["setOn"] == DISTRICT and await published(graph) == await published(rest)
+
+    assert (await rest.client.delete(hours_url(DISTRICT))).status_code == 204
+    cleared = (await gql(graph, CLEAR_HOURS, unit=DISTRICT))["data"]["clearOfficeHours"]
+    assert as_rest(cleared) == instants((await rest.client.get(hours_url(DISTRICT))).json())  # the default ones again
+    assert (cleared["windows"], cleared["setOn"]) == (DEFAULT_WINDOWS, None)
+    assert [due(await graph.get(key)) for key in keys] == [vn(2024, 5, 16, 15, 30), vn(2024, 5, 15, 16), vn(2024, 5, 17, 7, 30)]
+    assert [await graph.get(key) for key in keys] == [await rest.get(key) for key in keys]
+    assert await published(graph) == await published(rest)
+
+
+async def test_graphql_refuses_what_rest_refuses_with_the_same_codes_and_vietnamese_field_errors(start_dossiers):
+    d = await start(start_dossiers)
+    refused = [
+        {"windows": SEVEN_WINDOWS},
+        {"windows": []},
+        {"windows": ["7h30-11h30"]},
+        {"windows": ["13:00-17:00", "07:30-11:30"]},
+        {"windows": ["07:30-11:30"], "same_day_cutoff": "16:00"},
+        {"windows": ["07:30-11:30"], "same_day_cutoff": "3pm"},
+    ]
+    for body in refused:
+        rest = (await d.client.put(hours_url(COMMUNE), json=body)).json()
+        variables = {"windows": body["windows"], **({"sameDayCutoff": body["same_day_cutoff"]} if "same_day_cutoff" in body else {})}
+        [error] = (await gql(d, SET_HOURS, unit=COMMUNE, input=variables))["errors"]
+        assert error["extensions"]["code"] == "INVALID_INPUT", error
+        assert [{**e, "field": f"body.{e['field']}"} for e in error["extensions"]["errors"]] == rest["errors"]
+    [too_long] = (await gql(d, SET_HOURS, unit="9" * 65, input=UNIT_HOURS))["errors"]
+    assert too_long["extensions"]["errors"] == [{"field": "unit", "message": "Mã đơn vị dài nhất 64 ký tự.", "type": "string_too_long"}]
+    [empty] = (await gql(d, OFFICE_HOURS, unit=""))["errors"]
+    assert empty["extensions"]["errors"] == [{"field": "unit", "message": "Cần mã đơn vị.", "type": "string_too_short"}]
+    # A value of the wrong type never reaches the hours: GraphQL refuses the variable itself (not a fault of the server).
+    [wrong_type] = (await gql(d, SET_HOURS, unit=COMMUNE, input={"windows": [730]}))["errors"]
+    assert wrong_type["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED" and "windows" in wrong_type["message"]
+
+    [missing] = (await gql(d, CLEAR_HOURS, unit=COMMUNE))["errors"]  # DELETE's 404, as a GraphQL error
+    rest_missing = (await d.client.delete(hours_url(COMMUNE))).json()
+    assert (missing["extensions"]["code"], missing["message"]) == ("NOT_FOUND", rest_missing["detail"])
+    no_hours = f"Đơn vị {COMMUNE} không có giờ làm việc riêng."
+    assert missing["extensions"]["errors"] == rest_missing["errors"] == [{"field": "unit", "message": no_hours}]
+    assert (await gql(d, OFFICE_HOURS, unit=COMMUNE))["data"]["officeHours"]["setOn"] is None  # nothing was stored
+    assert await d.events("calendar.changed") == []
