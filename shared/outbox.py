@@ -22,6 +22,11 @@ from shared.metrics import OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = timedelta(minutes=10)
+# The relay's turn, and, for its transaction, no bitmap scans: PostgreSQL's estimate of the
+# unpublished rows is low, and a bitmap scan of the partial index, then a sort, visits every
+# entry the relay deleted or marked since the last vacuum (7 µs an event; the index scan in
+# id order skips them: 4 µs).
+CLAIM_LOCK = text("select pg_try_advisory_xact_lock(:k) from set_config('enable_bitmapscan', 'off', true)")
 
 
 class OutboxRelay:
@@ -94,7 +99,7 @@ class OutboxRelay:
         async with self._db.session() as session:
             if self._db.is_postgres:
                 async with session.begin():
-                    if not await session.scalar(text("select pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key}):
+                    if not (await session.execute(CLAIM_LOCK, {"k": self._lock_key})).scalar_one():
                         return 0
                     rows = await self._claim(session)
                     await self._publish(rows)

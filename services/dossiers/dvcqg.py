@@ -192,7 +192,7 @@ class HoSo(BaseModel):
         stamps = [self.NgayNopHoSo, self.NgayTiepNhan, self.NgayKetThucXuLy, self.NgayTra, self.NgayTuChoi]
         for s in self.DanhSachHoSoBoSung:
             stamps += [s.NgayBoSung, s.NgayTiepNhanBoSung]
-        return max((s for s in stamps if s is not None), default=None)
+        return max(filter(None, stamps), default=None)
 
 
 class TienDo(BaseModel):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.events import DomainEvent, event_type
 
 
 class ProcedureRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     code: str
     name: str | None
     field_code: str | None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -183,9 +184,13 @@ def settle(row: Row, now: datetime, calendar: WorkingCalendar) -> None:
 
 
 def procedure_ref(row: Mapping[str, Any]) -> ProcedureRef:
-    return ProcedureRef(
-        code=row["ma_tthc"], name=row["procedure_name"], field_code=row["field_code"], field_name=row["field_name"]
-    )
+    return _procedure(row["ma_tthc"], row["procedure_name"], row["field_code"], row["field_name"])
+
+
+@lru_cache(maxsize=4096)
+def _procedure(code: str, name: str | None, field_code: str | None, field_name: str | None) -> ProcedureRef:
+    """One immutable reference per procedure, shared by its dossiers' events (a batch has thousands)."""
+    return ProcedureRef(code=code, name=name, field_code=field_code, field_name=field_name)
 
 
 def received_event(row: Mapping[str, Any]) -> DossierReceived:
