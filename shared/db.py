@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 from asyncpg import exceptions as driver_errors
-from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, Table, any_, cast, event, insert, text
+from sqlalchemy import JSON, BigInteger, ColumnElement, DateTime, Integer, Table, any_, cast, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from shared.problems import NotFound
 
@@ -26,6 +27,12 @@ M = TypeVar("M")
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored: give an aware instant")
+    return value
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware instant, stored in UTC on every backend (SQLite keeps no offsets)."""
 
@@ -33,11 +40,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored: give an aware instant")
-        if dialect.name != "sqlite":
+        value = _aware(value)
+        if value is None or dialect.name != "sqlite":
             return value  # a timestamptz: the driver sends the instant, whatever its offset
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 
@@ -155,6 +159,17 @@ def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.In
     return (postgresql if on_postgres(session) else sqlite).insert(table)
 
 
+def _copy_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's bind processing for ``COPY``, without SQLAlchemy's wrappers where they add
+    nothing: JSON straight through orjson (``None`` is JSON ``null``, as SQLAlchemy writes it)
+    and instants only checked for a time zone (a timestamptz takes any offset)."""
+    if isinstance(column_type, JSON) and not column_type.none_as_null:
+        return json_dumps
+    if isinstance(column_type, UTCDateTime):
+        return _aware
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
+
+
 async def insert_rows(
     session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None
 ) -> None:
@@ -172,12 +187,12 @@ async def insert_rows(
         await session.execute(insert(table), [{name: row[name] for name in names} for row in rows])
         return
     connection = await session.connection()
-    dialect = connection.dialect
-    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+    processors = [_copy_processor(table.c[name].type, connection.dialect) for name in names]
     convert = [(i, p) for i, p in enumerate(processors) if p is not None]
+    pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     records = []
     for row in rows:
-        values = [row[name] for name in names]
+        values = list(pick(row))
         for i, process in convert:
             values[i] = process(values[i])
         records.append(values)
