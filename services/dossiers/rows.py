@@ -35,9 +35,6 @@ from shared.events import DomainEvent
 
 Row = dict[str, Any]
 
-# Fields of the national format; anything else a partner sends is kept in ``extra``.
-NATIONAL_FIELDS = frozenset(HoSo.model_fields)
-
 
 def content_hash(raw: Mapping[str, Any]) -> str:
     """Identifies a resend of the very same record."""
@@ -94,7 +91,7 @@ def row_from_hoso(record: HoSo, raw: Mapping[str, Any], *, unit_code: str, calen
         "fees": record.DanhSachLePhi,
         "supplements": supplements,
         "result_papers": record.DanhSachGiayToKetQua,
-        "extra": {k: v for k, v in raw.items() if k not in NATIONAL_FIELDS},
+        "extra": record.model_extra or {},  # fields beyond the national format, kept as sent
         "status_history": derived_history(record),
         "pauses": [pause_of(s, calendar) for s in record.DanhSachHoSoBoSung if s.NgayBoSung is not None],
         "state_at": record.state_at,
