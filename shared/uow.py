@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +38,7 @@ class UnitOfWork:
         self._source = source
         self._topic = topic
         self._on_commit = on_commit
-        self._pending: list[dict[str, str]] = []  # outbox rows, but for their creation time
+        self._pending: list[dict[str, Any]] = []  # outbox rows
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -50,16 +51,16 @@ class UnitOfWork:
 
     def emit(self, event: DomainEvent) -> str:
         """Record an event to publish if, and only if, this unit of work commits; returns its id."""
-        event_id, envelope = CloudEvent.encode(source=self._source, time=self.clock.now(), event=event)
+        now = self.clock.now()
+        event_id, envelope = CloudEvent.encode(source=self._source, time=now, event=event)
         self._pending.append(
-            {"event_id": event_id, "topic": self._topic, "key": event.subject(), "type": event.type, "payload": envelope}
+            {"event_id": event_id, "topic": self._topic, "key": event.subject(), "type": event.type, "payload": envelope, "created_at": now}
         )
         return event_id
 
     async def commit(self) -> None:
         if self._pending:
-            now = self.clock.now()
-            await insert_rows(self.session, self._tables.outbox, [{**row, "created_at": now} for row in self._pending])
+            await insert_rows(self.session, self._tables.outbox, self._pending)
         await self.session.commit()
         had_events = bool(self._pending)
         self._pending.clear()
