@@ -1,6 +1,6 @@
 """Dossiers on PostgreSQL: push ingest end to end, a province-year load, and overdue latency at 1M open.
 
-Run ``python -m bench.dossiers [--records 20000] [--batch 1000] [--runs 3] [--year 200000]
+Run ``python -m bench.dossiers [--records 100000] [--batch 1000] [--runs 5] [--year 200000]
 [--open 1000000] [--due 1000] [--replicas 2] [--senders 2]``.
 
 * **push**: ``--replicas`` processes of ``cchc serve dossiers`` (uvicorn, PostgreSQL) share one
@@ -266,9 +266,9 @@ FROM generate_series(1, :n) AS g
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--year", type=int, default=200_000, help="records of the province-year load (0: skip)")
     parser.add_argument("--open", type=int, default=1_000_000, help="open dossiers for the overdue test (0: skip)")
     parser.add_argument("--due", type=int, default=1000)
