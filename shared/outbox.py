@@ -78,7 +78,7 @@ class OutboxRelay:
                 published = await self.publish_batch()
                 if published == self._batch_size:
                     continue
-                if self._retention and self._clock.now() >= self._next_purge:
+                if self._clock.now() >= self._next_purge:  # with no retention: rows kept under an earlier one
                     await self.purge()
             except asyncio.CancelledError:
                 raise

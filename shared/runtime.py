@@ -117,7 +117,7 @@ def freeze_startup_heap() -> None:
 
     The youngest generation is also collected every 50,000 allocations instead of 700: a batch
     request allocates hundreds of thousands of short-lived objects, and the default spent ~13 µs
-    of every ingested dossier in the collector (10,000: ~7 µs; 50,000: under 1 µs) (docs/performance.md, dossiers)."""
+    of every ingested dossier in the collector; at 50,000, under 1 µs (docs/performance.md, dossiers)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, *gc.get_threshold()[1:])

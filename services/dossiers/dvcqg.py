@@ -54,7 +54,7 @@ Flag = Annotated[Literal[0, 1] | None, BeforeValidator(_empty_to_none)]
 Text = Annotated[str | None, Field(max_length=2000)]
 
 
-# The items of a dossier's lists are validated as dicts, stored as they come (unknown fields
+# The items of a dossier's lists are validated as dicts and stored as validated (unknown fields
 # kept); only supplements, which the deadlines depend on, become models.
 ITEM_CONFIG = ConfigDict(extra="allow")
 

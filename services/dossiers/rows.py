@@ -116,7 +116,7 @@ def derived_history(record: HoSo) -> list[dict[str, Any]]:
     if record.TrangThaiHoSo in (Status.withdrawn, Status.stopped):
         steps.append((record.NgayKetThucXuLy, record.TrangThaiHoSo))
     proven = sorted(((at, status) for at, status in steps if at is not None), key=itemgetter(0))
-    return [{"status": int(status), "at": iso(at), "source": "sync"} for at, status in proven]
+    return [history_entry(int(status), at, "sync") for at, status in proven]
 
 
 def history_entry(status: int, at: datetime | None, source: str, **details: Any) -> dict[str, Any]:

@@ -156,3 +156,24 @@ async def test_published_events_are_purged_after_the_retention_and_unpublished_o
     assert await context.relay.purge() == 1
     assert await probe.outbox_count(context) == 2
     assert await probe.unpublished(context) == 1
+
+
+async def test_a_relay_without_retention_deletes_the_events_kept_under_an_earlier_one(probe_runtime):
+    bus = RecordingBus()
+    runtime = await probe_runtime(event_bus=bus, relays=False, consumes=False, outbox_retention_hours=72)
+    context = runtime["probe"]
+    await probe.note(context, "kept")
+    await context.relay.drain()
+    assert await probe.outbox_count(context) == 1
+    without = type(context.relay)("probe", context.db, context.definition.tables, bus, context.clock)
+
+    running = asyncio.create_task(without.run())
+    try:
+        for _ in range(100):
+            if await probe.outbox_count(context) == 0:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        running.cancel()
+    assert await probe.outbox_count(context) == 0
+    assert [CloudEvent.from_json(m.value).data["note"] for m in bus.published] == ["kept"], "nothing is published again"
