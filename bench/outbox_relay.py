@@ -28,7 +28,6 @@ Results go to stdout and to ``bench/results/outbox_relay-<backend>.json``.
 from __future__ import annotations
 
 import argparse
-from abc import ABC, abstractmethod
 import asyncio
 import json
 import logging
@@ -41,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version as package_version

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
-
 from shared.clock import ManualClock
 from shared.deadline_scheduler import DeadlineScheduler
 
