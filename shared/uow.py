@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.clock import Clock
-from shared.db import insert_rows
 from shared.events import CloudEvent, DomainEvent
 from shared.kernel_tables import KernelTables
+from shared.outbox import pack
 
 
 class UnitOfWork:
@@ -38,7 +38,7 @@ class UnitOfWork:
         self._source = source
         self._topic = topic
         self._on_commit = on_commit
-        self._pending: list[dict[str, Any]] = []  # outbox rows
+        self._pending: list[tuple[str, str]] = []  # (key, envelope) of each event emitted
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -53,14 +53,14 @@ class UnitOfWork:
         """Record an event to publish if, and only if, this unit of work commits; returns its id."""
         now = self.clock.now()
         event_id, envelope = CloudEvent.encode(source=self._source, time=now, event=event)
-        self._pending.append(
-            {"event_id": event_id, "topic": self._topic, "key": event.subject(), "type": event.type, "payload": envelope, "created_at": now}
-        )
+        self._pending.append((event.subject(), envelope))
         return event_id
 
     async def commit(self) -> None:
+        """Commit the domain rows and, in the same transaction, one outbox row holding every event emitted."""
         if self._pending:
-            await insert_rows(self.session, self._tables.outbox, self._pending)
+            row = pack(self._topic, self._pending, created_at=self.clock.now())
+            await self.session.execute(insert(self._tables.outbox).values(row))
         await self.session.commit()
         had_events = bool(self._pending)
         self._pending.clear()

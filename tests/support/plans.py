@@ -15,14 +15,13 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
 
 from services.catalog import definitions
-from services.plans.models import kernel
 from shared.app_factory import create_root_app
 from shared.clock import VN_TZ, ManualClock
 from shared.runtime import Runtime
 from shared.settings import Settings
+from tests.support.outbox import committed_events
 
 SEEDS = Path(__file__).parents[2] / "services" / "plans" / "seeds"
 DEMO = SEEDS.parent
@@ -47,12 +46,7 @@ class Plans:
 
     async def events(self, kind: str) -> list[dict[str, Any]]:
         """Payloads of the events of type ``vn.cchc.<kind>.v1`` committed so far, in order."""
-        outbox = kernel.outbox
-        async with self.context.db.session() as session:
-            rows = await session.execute(
-                select(outbox.c.payload).where(outbox.c.type == f"vn.cchc.{kind}.v1").order_by(outbox.c.id)
-            )
-            return [json.loads(payload)["data"] for (payload,) in rows]
+        return [event["data"] for event in await committed_events(self.context, kind)]
 
     async def load_demo_registry(self) -> None:
         """The demo units and groups, through the bulk import and the group API."""

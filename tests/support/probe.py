@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from fastapi import APIRouter
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.exc import OperationalError
 
 from shared.consumer import Subscription
@@ -18,6 +18,7 @@ from shared.events import CloudEvent, DomainEvent, event_type
 from shared.kernel_tables import kernel_tables
 from shared.service import ServiceContext, ServiceDefinition
 from shared.uow import UnitOfWork
+from tests.support.outbox import committed_events
 
 metadata = MetaData()
 kernel = kernel_tables(metadata)
@@ -89,11 +90,8 @@ async def note(context: ServiceContext, *notes: str, key: str = "k1") -> list[st
 
 async def outbox_events(context: ServiceContext, ids: list[str]) -> list[CloudEvent]:
     """The committed envelopes of these events, in the order of ``ids``."""
-    outbox = kernel.outbox
-    async with context.db.session() as session:
-        rows = (await session.execute(select(outbox.c.event_id, outbox.c.payload).where(outbox.c.event_id.in_(ids)))).all()
-    payloads = dict(rows)
-    return [CloudEvent.from_json(payloads[event_id]) for event_id in ids]
+    committed = {event["id"]: event for event in await committed_events(context)}
+    return [CloudEvent.model_validate(committed[event_id]) for event_id in ids]
 
 
 async def effect_notes(context: ServiceContext) -> list[str]:
@@ -106,8 +104,8 @@ async def unpublished(context: ServiceContext) -> int:
 
 
 async def outbox_count(context: ServiceContext) -> int:
-    async with context.db.session() as session:
-        return int(await session.scalar(select(func.count()).select_from(kernel.outbox)) or 0)
+    """Events in the outbox, published or not."""
+    return len(await committed_events(context))
 
 
 def utc(*args: int) -> datetime:

@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
-from shared.bus.base import Message
-from shared.bus.inprocess import InProcessBus
 from shared.clock import ManualClock
 from shared.events import CloudEvent
 from tests.support import probe
-
-
-class RecordingBus(InProcessBus):
-    """An in-process bus that remembers what it was given and can be 'down'."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.published: list[Message] = []
-        self.down = False
-        self.delivered = asyncio.Event()
-
-    async def publish(self, messages: Sequence[Message]) -> None:
-        if self.down:
-            raise ConnectionError("bus unreachable")
-        await super().publish(messages)
-        self.published.extend(messages)
-        self.delivered.set()
+from tests.support.outbox import RecordingBus
 
 
 async def test_committed_events_are_published_in_order_as_cloudevents(probe_runtime):
@@ -177,3 +158,29 @@ async def test_a_relay_without_retention_deletes_the_events_kept_under_an_earlie
         running.cancel()
     assert await probe.outbox_count(context) == 0
     assert [CloudEvent.from_json(m.value).data["note"] for m in bus.published] == ["kept"], "nothing is published again"
+
+
+async def test_a_batch_takes_whole_units_of_work_up_to_the_batch_size(probe_runtime):
+    bus = RecordingBus()
+    runtime = await probe_runtime(event_bus=bus, relays=False, consumes=False, relay_batch_size=7)
+    context = runtime["probe"]
+    sizes = [5, 5, 20, 5]
+    for i, size in enumerate(sizes):
+        await probe.note(context, *(f"{i}-{j}" for j in range(size)))
+    assert await context.relay.backlog() == 35
+
+    assert await context.relay.publish_batch() == 10, "the second unit of work starts at 5, below 7; the third at 10"
+    assert await context.relay.publish_batch() == 20, "a unit of work is never split"
+    assert await context.relay.publish_batch() == 5
+    assert await context.relay.publish_batch() == 0
+    notes = [CloudEvent.from_json(m.value).data["note"] for m in bus.published]
+    assert notes == [f"{i}-{j}" for i, size in enumerate(sizes) for j in range(size)]
+
+
+async def test_a_key_with_a_line_break_is_refused_and_nothing_is_committed(probe_runtime):
+    runtime = await probe_runtime(relays=False, consumes=False)
+    context = runtime["probe"]
+    with pytest.raises(ValueError, match="line break"):
+        await probe.note(context, "bad", key="A\n1")
+    assert await context.relay.backlog() == 0
+    assert await probe.outbox_count(context) == 0

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from services.catalog import definitions
 from services.dossiers.handlers import on_unit_upserted
@@ -20,6 +19,7 @@ from shared.app_factory import create_root_app
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime
+from tests.support.outbox import committed_events
 
 EXAMPLES = Path(__file__).parents[3] / "fixtures" / "dvcqg"
 
@@ -36,14 +36,7 @@ class Dossiers:
 
     async def events(self, kind: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
         """Events the service committed to its outbox, oldest first, as CloudEvent dicts."""
-        outbox = self.runtime["dossiers"].definition.tables.outbox
-        query = select(outbox.c.payload).order_by(outbox.c.id)
-        if kind:
-            query = query.where(outbox.c.type == f"vn.cchc.{kind}.v1")
-        if key:
-            query = query.where(outbox.c.key == key)
-        async with self.runtime["dossiers"].db.session() as session:
-            return [json.loads(p) for p in (await session.scalars(query)).all()]
+        return await committed_events(self.runtime["dossiers"], kind, key)
 
     async def push(self, records: list[dict[str, Any]], service: str = "DongBoHoSoMC") -> dict[str, Any]:
         response = await self.client.post("/dossiers/v1/sync/dvcqg", json={"service": service, "isUpdating": False, "data": records})
