@@ -39,7 +39,8 @@ def pack(topic: str, events: Sequence[tuple[str, str]], created_at: datetime) ->
     keys = LINE.join(key for key, _ in events)
     if keys.count(LINE) != len(events) - 1:
         raise ValueError("an event key (its subject) holds a line break")
-    return {"topic": topic, "events": len(events), "event_keys": keys, "payload": LINE.join(e for _, e in events), "created_at": created_at}
+    payload = LINE.join(envelope for _, envelope in events)
+    return {"topic": topic, "events": len(events), "event_keys": keys, "payload": payload, "created_at": created_at}
 
 
 def unpack(keys: str, payload: str) -> list[tuple[str, bytes]]:
@@ -149,7 +150,8 @@ class OutboxRelay:
 
     def _pending(self) -> Select[tuple[int, str, str, str]]:
         outbox = self._outbox
-        return select(outbox.c.id, outbox.c.topic, outbox.c.event_keys, outbox.c.payload).where(outbox.c.id.in_(self._next_ids())).order_by(outbox.c.id)
+        columns = (outbox.c.id, outbox.c.topic, outbox.c.event_keys, outbox.c.payload)
+        return select(*columns).where(outbox.c.id.in_(self._next_ids())).order_by(outbox.c.id)
 
     def _settle(self, published: ColumnElement[bool]) -> Delete | Update:
         """Published rows are deleted, or, with a retention, marked and kept that long."""
@@ -171,7 +173,7 @@ class OutboxRelay:
         return len(messages)
 
     async def purge(self) -> int:
-        """Delete published events kept longer than the retention; returns how many."""
+        """Delete published events kept longer than the retention; returns how many outbox rows (units of work)."""
         now = self._clock.now()
         self._next_purge = now + PURGE_EVERY
         outbox = self._outbox
