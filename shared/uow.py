@@ -51,8 +51,7 @@ class UnitOfWork:
 
     def emit(self, event: DomainEvent) -> str:
         """Record an event to publish if, and only if, this unit of work commits; returns its id."""
-        now = self.clock.now()
-        event_id, envelope = CloudEvent.encode(source=self._source, time=now, event=event)
+        event_id, envelope = CloudEvent.encode(source=self._source, time=self.clock.now(), event=event)
         self._pending.append((event.subject(), envelope))
         return event_id
 
