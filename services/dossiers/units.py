@@ -36,7 +36,10 @@ _REGISTRIES: WeakKeyDictionary[UnitSnapshot, UnitRegistry] = WeakKeyDictionary()
 
 
 async def load_registry(session: AsyncSession) -> UnitRegistry:
-    snapshot = await directory.snapshot(session)
+    return registry_of(await directory.snapshot(session))
+
+
+def registry_of(snapshot: UnitSnapshot) -> UnitRegistry:
     registry = _REGISTRIES.get(snapshot)
     if registry is None:
         registry = _REGISTRIES[snapshot] = UnitRegistry(snapshot)

@@ -12,8 +12,8 @@ from shared.clock import SystemClock
 from shared.db import Database
 from shared.events import CloudEvent
 from shared.kernel_tables import kernel_tables
-from shared.uow import UnitOfWork
 from shared.units import UnitDirectory, UnitRecord
+from shared.uow import UnitOfWork
 
 metadata = MetaData()
 kernel = kernel_tables(metadata)

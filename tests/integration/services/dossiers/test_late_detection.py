@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from services.catalog import definitions
-from services.dossiers.scheduler import scheduler_of, sweep_all
+from services.dossiers.scheduler import sweep_all
 from shared.bus.base import Message
 from shared.clock import VN_TZ
 from shared.events import CloudEvent
@@ -22,7 +22,7 @@ DUE = datetime(2024, 4, 16, 9, 15, tzinfo=VN_TZ)
 async def at(d: Dossiers, instant: datetime, kind: str, count: int) -> list[dict]:
     """Move the clock, wake the scheduler, and wait (2 s at most) for ``count`` events of ``kind``."""
     d.clock.set(instant)
-    scheduler_of(d.runtime["dossiers"]).poke()
+    d.runtime["dossiers"].schedulers["late_detection"].poke()
     for _ in range(200 if count else 20):
         events = await d.events(kind, KEY)
         if count and len(events) >= count:
