@@ -57,9 +57,14 @@ async def test_due_soon_then_overdue_each_once_at_their_instants(dossiers: Dossi
     assert len(await dossiers.events("dossier.due_soon")) == 1
 
 
-async def test_a_paused_dossier_rings_no_alarm(dossiers: Dossiers):
+async def test_a_paused_dossier_rings_no_alarm_until_it_resumes(dossiers: Dossiers):
     await dossiers.push([{**RECORD, "TrangThaiHoSo": 5}])
     assert await at(dossiers, DUE + timedelta(hours=1), "dossier.overdue", 0) == []
+    step = {"MaHoSo": KEY, "ThoiDiemXuLy": (DUE + timedelta(hours=1)).strftime("%Y%m%d%H%M%S"), "TrangThai": 4}
+    resumed = await dossiers.push([step], service="CapNhatTienDoHoSoMC")  # positive control: the clock runs again
+    assert resumed["updated"] == 1, resumed
+    # The province's NgayHenTra stands (its system moves it, not ours): past it, the alarm rings at once.
+    assert len(await at(dossiers, DUE + timedelta(hours=1, seconds=1), "dossier.overdue", 1)) == 1
 
 
 async def test_replicas_sweeping_the_same_instant_fire_each_alarm_once(start_dossiers, make_settings):
