@@ -93,6 +93,27 @@ async def test_a_late_start_sends_only_the_most_urgent_reminder_and_done_obligat
     assert (await plans.http.get(f"/plans/v1/units/{done['unit_code']}/overdue")).json()["items"] == []
 
 
+async def test_one_reminder_per_occurrence_and_instant_when_its_rows_span_several_batches(plans: Plans):
+    # Three occurrences, three reminders each (5 and 1 working days before, overdue), all due at
+    # once: nine rows, swept in batches of two. Each occurrence gets its most urgent one only.
+    await published_plan(plans)
+    plans.clock.set(at("2024-03-01"))
+    await reminder_scheduler(plans.context, batch=2).run_once()
+    assert await sent(plans) == [("overdue", u, 1, "2024-01-15") for u in VAN_QUAN_COMMUNES]
+
+
+async def test_reminders_due_at_different_instants_each_go_in_a_small_batch(plans: Plans):
+    # The positive control of the above: swept in batches of one, each instant sends its reminder.
+    await published_plan(plans)
+    scheduler = reminder_scheduler(plans.context, batch=1)
+    for day in ("2024-01-08", "2024-01-12", "2024-01-16"):
+        plans.clock.set(at(day))
+        await scheduler.run_once()
+    assert await sent(plans) == sorted(
+        (kind, u, offset, "2024-01-15") for u in VAN_QUAN_COMMUNES for kind, offset in (("due_soon", 5), ("due_soon", 1), ("overdue", 1))
+    )
+
+
 async def test_the_worker_wakes_when_poked_after_a_publication(plans: Plans):
     plans.clock.set(at("2024-01-08", 8))  # the 5-day reminder is already due when the plan is published
     worker = asyncio.create_task(reminder_worker(plans.context))
