@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import date
+import json
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -240,10 +241,11 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: Cu
             f"A batch holds at most {context.settings.dossiers_sync_max_records} records; split it.",
             errors=[{"field": "data", "message": f"{len(data)} records"}],
         )
+    tolerance = timedelta(hours=context.settings.dossiers_future_tolerance_hours)
     if envelope["service"] == "DongBoHoSoMC":
-        results = await ingest.ingest_dossiers(uow, data)
+        results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance)
     else:
-        results = await ingest.ingest_progress(uow, data)
+        results = await ingest.ingest_progress(uow, data, tolerance=tolerance)
     await uow.commit()
     poke(context)
     counts = {o.value: 0 for o in Outcome}
@@ -263,10 +265,14 @@ async def _read_envelope(request: Request, max_bytes: int) -> dict[str, Any]:
         if size > max_bytes:
             raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
         chunks.append(chunk)
+    body = b"".join(chunks)
     try:
-        envelope = orjson.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DomainError(f"The body is not JSON: {exc}", errors=[{"field": "", "message": "invalid JSON"}]) from None
+        envelope = orjson.loads(body)
+    except ValueError:
+        try:  # the slow reader takes a lone surrogate (\ud800), which then rejects its record alone
+            envelope = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise DomainError(f"The body is not JSON: {exc}", errors=[{"field": "", "message": "invalid JSON"}]) from None
     errors = []
     if not isinstance(envelope, dict):
         raise DomainError("The body must be a JSON object.", errors=[{"field": "", "message": "expected an object"}])
