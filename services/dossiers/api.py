@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from services.dossiers import catalogue, ingest, intake, office_hours, queries
 from services.dossiers.codes import Channel, Timeliness
@@ -36,6 +36,7 @@ from services.dossiers.schemas import (
     in_vietnamese,
 )
 from shared.auth import CurrentPrincipal
+from shared.bounds import Day, Instant
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.problems import DomainError
@@ -75,7 +76,7 @@ class PayloadTooLarge(DomainError):
 async def calendar_due(
     uow: Uow,
     principal: CurrentPrincipal,
-    start: AwareDatetime,
+    start: Instant,
     amount: Annotated[float, Query(ge=0, le=3650)],
     unit: DurationUnit,
     same_day: Annotated[bool, Query(description="Apply the same-day cut-off (15:00 unless the unit's hours say otherwise)")] = False,
@@ -103,7 +104,7 @@ async def calendar_days(uow: Uow, principal: CurrentPrincipal, year: Annotated[i
 
 
 @router.put("/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off")
-async def put_calendar_day(day: date, body: CalendarDayIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> CalendarDayOut:
+async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> CalendarDayOut:
     override = await catalogue.set_calendar_day(uow, day, body)
     await uow.commit()
     poke(context)
@@ -111,7 +112,7 @@ async def put_calendar_day(day: date, body: CalendarDayIn, uow: Uow, context: Co
 
 
 @router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
-async def delete_calendar_day(day: date, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_calendar_day(day: Day, uow: Uow, principal: CurrentPrincipal) -> Response:
     await catalogue.remove_calendar_day(uow, day)
     await uow.commit()
     return Response(status_code=204)
@@ -199,10 +200,10 @@ async def list_dossiers(
     timeliness: Annotated[list[Timeliness] | None, Query()] = None,
     procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
     channel: Channel | None = None,
-    received_from: AwareDatetime | None = None,
-    received_to: AwareDatetime | None = None,
-    due_from: AwareDatetime | None = None,
-    due_to: AwareDatetime | None = None,
+    received_from: Instant | None = None,
+    received_to: Instant | None = None,
+    due_from: Instant | None = None,
+    due_to: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
     cursor: str | None = None,
 ) -> DossierPage:

@@ -46,6 +46,7 @@ from services.plans.schemas import (
     UnitOut,
 )
 from shared.auth import CurrentPrincipal
+from shared.bounds import AgencyId, Day, Id, Slug
 from shared.clock import VN_TZ
 from shared.service import Context, Uow
 
@@ -74,7 +75,7 @@ async def import_units(
 
 
 @router.put("/units/{code}", response_model=UnitOut, tags=["units"], summary="Register or change a unit")
-async def put_unit(code: str, body: UnitIn, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
     unit = await service.upsert_unit(uow, code, body)
     await uow.commit()
     return UnitOut.model_validate(unit)
@@ -101,7 +102,7 @@ async def list_units(
 
 
 @router.put("/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="Define a unit group")
-async def put_group(code: str, body: UnitGroupIn, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
+async def put_group(code: Slug, body: UnitGroupIn, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
     group = await service.upsert_group(uow, code, body)
     await uow.commit()
     return group
@@ -136,8 +137,8 @@ async def unit_obligations(
     context: Context,
     uow: Uow,
     principal: CurrentPrincipal,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> OwedPage:
@@ -184,9 +185,9 @@ async def list_plans(
     uow: Uow,
     principal: CurrentPrincipal,
     issuer_code: str | None = None,
-    year: int | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     status: PlanStatus | None = None,
-    parent_id: int | None = None,
+    parent_id: Id | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> PlanPage:
@@ -196,7 +197,7 @@ async def list_plans(
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut, tags=["plans"], summary="One plan")
-async def get_plan(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def get_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
     return PlanOut.model_validate(await planning.get_plan(uow.session, plan_id))
 
 
@@ -206,14 +207,14 @@ async def get_plan(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanO
     tags=["plans"],
     summary="A plan's tree with obligations and progress",
 )
-async def plan_tree(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanTree:
+async def plan_tree(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanTree:
     return await planning.plan_tree(uow.session, plan_id)
 
 
 @router.post(
     "/plans/{plan_id}/nodes", response_model=NodeOut, status_code=201, tags=["plans"], summary="Add a node by hand"
 )
-async def add_node(plan_id: int, body: NodeIn, context: Context, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+async def add_node(plan_id: Id, body: NodeIn, context: Context, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
     node = await planning.add_node(uow, plan_id, body)
     await uow.commit()
     reminders.poke(context)
@@ -227,7 +228,7 @@ async def add_node(plan_id: int, body: NodeIn, context: Context, uow: Uow, princ
     summary="Change a node's schedule or the parent plan's task it implements (child plans follow)",
 )
 async def change_node(
-    node_id: int, body: NodeUpdate, context: Context, uow: Uow, principal: CurrentPrincipal
+    node_id: Id, body: NodeUpdate, context: Context, uow: Uow, principal: CurrentPrincipal
 ) -> NodeOut:
     node = await cascade.change_node(uow, node_id, body)
     await uow.commit()
@@ -236,7 +237,7 @@ async def change_node(
 
 
 @router.post("/plans/{plan_id}:publish", response_model=PlanOut, tags=["plans"], summary="Publish a draft plan")
-async def publish_plan(plan_id: int, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def publish_plan(plan_id: Id, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
     plan = await planning.publish_plan(uow, plan_id, policy=ReminderPolicy.of(context.settings))
     await uow.commit()
     reminders.poke(context)
@@ -244,7 +245,7 @@ async def publish_plan(plan_id: int, context: Context, uow: Uow, principal: Curr
 
 
 @router.post("/plans/{plan_id}:close", response_model=PlanOut, tags=["plans"], summary="Close a published plan")
-async def close_plan(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def close_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
     plan = await planning.close_plan(uow, plan_id)
     await uow.commit()
     return PlanOut.model_validate(plan)
@@ -255,7 +256,7 @@ async def search_tasks(
     uow: Uow,
     principal: CurrentPrincipal,
     q: Annotated[str, Query(min_length=1, description="words to find, diacritics optional")],
-    plan_id: int | None = None,
+    plan_id: Id | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> TaskPage:
@@ -266,7 +267,7 @@ async def search_tasks(
 
 
 @router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["progress"], summary="One obligation")
-async def get_obligation(obligation_id: int, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
+async def get_obligation(obligation_id: Id, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
     return ObligationOut.model_validate(await progress.get_obligation(uow.session, obligation_id))
 
 
@@ -277,7 +278,7 @@ async def get_obligation(obligation_id: int, uow: Uow, principal: CurrentPrincip
     summary="Report progress (version required)",
 )
 async def report_progress(
-    obligation_id: int, body: ProgressIn, context: Context, uow: Uow, principal: CurrentPrincipal
+    obligation_id: Id, body: ProgressIn, context: Context, uow: Uow, principal: CurrentPrincipal
 ) -> ObligationOut:
     obligation = await progress.report_progress(uow, obligation_id, body)
     await uow.commit()
@@ -291,12 +292,12 @@ async def report_progress(
     tags=["progress"],
     summary="An obligation's due dates, each with its progress",
 )
-async def list_occurrences(obligation_id: int, uow: Uow, principal: CurrentPrincipal) -> list[OccurrenceOut]:
+async def list_occurrences(obligation_id: Id, uow: Uow, principal: CurrentPrincipal) -> list[OccurrenceOut]:
     return [OccurrenceOut.model_validate(o) for o in await progress.list_occurrences(uow.session, obligation_id)]
 
 
 @router.get("/occurrences/{occurrence_id}", response_model=OccurrenceOut, tags=["progress"], summary="One occurrence")
-async def get_occurrence(occurrence_id: int, uow: Uow, principal: CurrentPrincipal) -> OccurrenceOut:
+async def get_occurrence(occurrence_id: Id, uow: Uow, principal: CurrentPrincipal) -> OccurrenceOut:
     return OccurrenceOut.model_validate(await progress.get_occurrence(uow.session, occurrence_id))
 
 
@@ -307,7 +308,7 @@ async def get_occurrence(occurrence_id: int, uow: Uow, principal: CurrentPrincip
     summary="Report progress on one due date of an obligation (version required)",
 )
 async def report_occurrence(
-    occurrence_id: int, body: ProgressIn, context: Context, uow: Uow, principal: CurrentPrincipal
+    occurrence_id: Id, body: ProgressIn, context: Context, uow: Uow, principal: CurrentPrincipal
 ) -> OccurrenceOut:
     occurrence = await progress.report_occurrence(uow, occurrence_id, body)
     await uow.commit()
@@ -325,7 +326,7 @@ async def report_occurrence(
     summary="A plan's targets and suggestions",
 )
 async def list_targets(
-    plan_id: int, uow: Uow, principal: CurrentPrincipal, status: TargetStatus | None = None
+    plan_id: Id, uow: Uow, principal: CurrentPrincipal, status: TargetStatus | None = None
 ) -> list[TargetOut]:
     return [TargetOut.model_validate(t) for t in await targets.list_targets(uow.session, plan_id, status=status)]
 
@@ -333,7 +334,7 @@ async def list_targets(
 @router.post(
     "/plans/{plan_id}/targets", response_model=TargetOut, status_code=201, tags=["targets"], summary="Set a target"
 )
-async def set_target(plan_id: int, body: TargetIn, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+async def set_target(plan_id: Id, body: TargetIn, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
     target = await targets.set_target(uow, plan_id, body)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -342,7 +343,7 @@ async def set_target(plan_id: int, body: TargetIn, uow: Uow, principal: CurrentP
 @router.put(
     "/targets/{target_id}", response_model=TargetOut, tags=["targets"], summary="Change a target (version required)"
 )
-async def update_target(target_id: int, body: TargetUpdate, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+async def update_target(target_id: Id, body: TargetUpdate, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
     target = await targets.update_target(uow, target_id, body)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -352,7 +353,7 @@ async def update_target(target_id: int, body: TargetUpdate, uow: Uow, principal:
     "/targets/{target_id}:confirm", response_model=TargetOut, tags=["targets"], summary="Confirm a suggested target"
 )
 async def confirm_target(
-    target_id: int, uow: Uow, principal: CurrentPrincipal, version: Annotated[int, Body(embed=True, ge=1)]
+    target_id: Id, uow: Uow, principal: CurrentPrincipal, version: Annotated[Id, Body(embed=True)]
 ) -> TargetOut:
     target = await targets.confirm_target(uow, target_id, version)
     await uow.commit()
@@ -362,7 +363,7 @@ async def confirm_target(
 @router.delete(
     "/targets/{target_id}", status_code=204, tags=["targets"], summary="Discard a suggestion or withdraw a target"
 )
-async def delete_target(target_id: int, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_target(target_id: Id, uow: Uow, principal: CurrentPrincipal) -> Response:
     await targets.delete_target(uow, target_id)
     await uow.commit()
     return Response(status_code=204)

@@ -44,6 +44,7 @@ from services.plans.schemas import (
     TargetOut,
     TargetUpdate,
     UnitIn,
+    UnitRecord,
     UnitLevel,
 )
 from shared.graphql import GraphQLContext, checked_input
@@ -150,8 +151,9 @@ def _target(target: Any) -> TargetType:
 class Mutation:
     @strawberry.mutation(description="Register or change a unit")
     async def upsert_unit(self, info: Info[GraphQLContext, None], code: str, input: UnitInput) -> UnitType:
-        data = checked_input(UnitIn, strawberry.asdict(input))
-        return UnitType.of(await write(info, lambda uow: service.upsert_unit(uow, code, data)))
+        data = checked_input(UnitRecord, {"code": code, **strawberry.asdict(input)})
+        unit = UnitIn.model_validate(data.model_dump(exclude={"code"}))
+        return UnitType.of(await write(info, lambda uow: service.upsert_unit(uow, data.code, unit)))
 
     @strawberry.mutation(
         description="Import a plan's appendix table (CSV or XLSX) as a draft: a multipart request (GraphQL "

@@ -7,10 +7,10 @@ from tests.support.plans import VAN_QUAN, VAN_QUAN_COMMUNES, Plans
 
 async def test_bulk_import_answers_per_record_parents_first_whatever_the_order(plans: Plans):
     records = [
-        {"code": "T.2", "name": "UBND xã Mới", "level": "commune", "parent_code": "T.1", "aliases": ["Xã Mới"]},
-        {"code": "T.1", "name": "UBND huyện Thử", "level": "district", "valid_to": "2025-06-30"},
-        {"code": "T.3", "name": "", "level": "hamlet"},
-        {"code": "T.4", "name": "Xã mồ côi", "level": "commune", "parent_code": "NOPE"},
+        {"code": "000.00.92.H20", "name": "UBND xã Mới", "level": "commune", "parent_code": "000.00.91.H20", "aliases": ["Xã Mới"]},
+        {"code": "000.00.91.H20", "name": "UBND huyện Thử", "level": "district", "valid_to": "2025-06-30"},
+        {"code": "000.00.93.H20", "name": "", "level": "hamlet"},
+        {"code": "000.00.94.H20", "name": "Xã mồ côi", "level": "commune", "parent_code": "000.00.99.H99"},
         {"code": VAN_QUAN, "name": "UBND huyện Văn Quan", "aliases": ["Văn Quan", "UBND huyện"], "level": "district",
          "parent_code": "000.00.00.H20", "valid_to": "2025-06-30"},
     ]
@@ -18,15 +18,15 @@ async def test_bulk_import_answers_per_record_parents_first_whatever_the_order(p
     assert answer.status_code == 200
     results = answer.json()
     assert [(r["index"], r["code"], r["outcome"]) for r in results] == [
-        (0, "T.2", "created"), (1, "T.1", "created"), (2, "T.3", "rejected"), (3, "T.4", "rejected"), (4, VAN_QUAN, "unchanged"),
+        (0, "000.00.92.H20", "created"), (1, "000.00.91.H20", "created"), (2, "000.00.93.H20", "rejected"), (3, "000.00.94.H20", "rejected"), (4, VAN_QUAN, "unchanged"),
     ]
     assert {e["field"] for e in results[2]["errors"]} == {"name", "level"}
     assert results[3]["errors"] == [{"field": "parent_code", "message": "unknown unit code"}]
-    upserted = [e for e in await plans.events("unit.upserted") if e["code"] in ("T.1", "T.2")]
+    upserted = [e for e in await plans.events("unit.upserted") if e["code"] in ("000.00.91.H20", "000.00.92.H20")]
     assert [(e["code"], e["parent_code"], e["aliases"], e["valid_to"], e["version"]) for e in upserted] == [
-        ("T.1", None, [], "2025-06-30", 1), ("T.2", "T.1", ["Xã Mới"], None, 1),
+        ("000.00.91.H20", None, [], "2025-06-30", 1), ("000.00.92.H20", "000.00.91.H20", ["Xã Mới"], None, 1),
     ]
-    assert (await plans.http.get("/plans/v1/units/T.4")).status_code == 404
+    assert (await plans.http.get("/plans/v1/units/000.00.94.H20")).status_code == 404
 
 
 async def test_groups_resolve_to_listed_members_and_the_level_rule(plans: Plans):
@@ -37,7 +37,7 @@ async def test_groups_resolve_to_listed_members_and_the_level_rule(plans: Plans)
     group = (await plans.http.get(f"/plans/v1/unit-groups/{VAN_QUAN}.communes")).json()
     assert group["resolved_members"] == [*VAN_QUAN_COMMUNES, "000.00.14.H20"]  # a new commune joins "các xã"
 
-    bad = await plans.http.put("/plans/v1/unit-groups/G", json={"name": "Nhóm", "members": ["NOPE"], "member_level": "commune"})
+    bad = await plans.http.put("/plans/v1/unit-groups/G", json={"name": "Nhóm", "members": ["000.00.99.H99"], "member_level": "commune"})
     assert bad.status_code == 400
     assert {e["field"] for e in bad.json()["errors"]} == {"members", "member_level"}
     assert (await plans.http.delete("/plans/v1/unit-groups/G")).status_code == 404
@@ -45,9 +45,9 @@ async def test_groups_resolve_to_listed_members_and_the_level_rule(plans: Plans)
 
 async def test_a_unit_something_refers_to_cannot_be_deleted(plans: Plans):
     assert (await plans.http.delete(f"/plans/v1/units/{VAN_QUAN}")).status_code == 409
-    await plans.http.put("/plans/v1/units/LONE", json={"name": "Đơn vị lẻ", "level": "centre"})
-    assert (await plans.http.delete("/plans/v1/units/LONE")).status_code == 204
-    assert (await plans.http.get("/plans/v1/units/LONE")).status_code == 404
+    await plans.http.put("/plans/v1/units/000.00.95.H20", json={"name": "Đơn vị lẻ", "level": "centre"})
+    assert (await plans.http.delete("/plans/v1/units/000.00.95.H20")).status_code == 204
+    assert (await plans.http.get("/plans/v1/units/000.00.95.H20")).status_code == 404
 
 
 async def test_import_suggests_targets_an_officer_confirms_and_target_set_is_published(plans: Plans):
