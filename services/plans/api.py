@@ -44,6 +44,7 @@ from services.plans.schemas import (
     UnitIn,
     UnitLevel,
     UnitOut,
+    UnitPatch,
 )
 from shared.auth import CurrentPrincipal
 from shared.bounds import AgencyId, Day, Id, Slug
@@ -74,9 +75,29 @@ async def import_units(
     return results
 
 
-@router.put("/units/{code}", response_model=UnitOut, tags=["units"], summary="Register or change a unit")
+@router.put(
+    "/units/{code}",
+    response_model=UnitOut,
+    tags=["units"],
+    summary="Register a unit or replace it whole",
+    description="Replaces the unit: a field left out takes its default (no parent, no aliases, no validity dates), "
+    "which may move the unit out of its groups and withdraw its obligations. To change some fields, use PATCH.",
+)
 async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
     unit = await service.upsert_unit(uow, code, body)
+    await uow.commit()
+    return UnitOut.model_validate(unit)
+
+
+@router.patch(
+    "/units/{code}",
+    response_model=UnitOut,
+    tags=["units"],
+    summary="Change some fields of a unit",
+    description="The fields sent change (`null` clears `parent_code`, `valid_from` or `valid_to`); the others stay.",
+)
+async def patch_unit(code: AgencyId, body: UnitPatch, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+    unit = await service.patch_unit(uow, code, body)
     await uow.commit()
     return UnitOut.model_validate(unit)
 

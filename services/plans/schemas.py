@@ -46,6 +46,27 @@ class UnitIn(BaseModel):
         return self
 
 
+class UnitPatch(BaseModel):
+    """Some fields of a unit: those sent change (``null`` clears an optional one), the others stay."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: Text | None = Field(default=None, min_length=1, max_length=300, examples=["UBND xã Cẩm Quang"])
+    aliases: list[Annotated[Text, Field(min_length=1, max_length=300)]] | None = Field(default=None, max_length=50)
+    level: UnitLevel | None = None
+    parent_code: AgencyId | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    @field_validator("name", "aliases", "level")
+    @classmethod
+    def _not_cleared(cls, value: Any) -> Any:
+        """Sent as null (a default is never checked): these a unit always has."""
+        if value is None:
+            raise ValueError("cannot be cleared")
+        return value
+
+
 class UnitOut(UnitIn):
     model_config = ConfigDict(from_attributes=True)
 

@@ -33,6 +33,7 @@ from services.plans.schemas import (
     UnitImportResult,
     UnitIn,
     UnitLevel,
+    UnitPatch,
     UnitRecord,
 )
 from shared.db import get_or_404
@@ -59,6 +60,20 @@ async def upsert_unit(uow: UnitOfWork, code: str, data: UnitIn) -> Unit:
     """Create or replace a unit and announce it with ``unit.upserted``."""
     unit, _ = await _upsert_unit(uow, code, data)
     return unit
+
+
+async def patch_unit(uow: UnitOfWork, code: str, patch: UnitPatch) -> Unit:
+    """Change the fields of a registered unit that ``patch`` sets; the others stay as they are."""
+    unit = await get_unit(uow.session, code)
+    current = {name: getattr(unit, name) for name in UnitIn.model_fields}
+    try:
+        data = UnitIn.model_validate({**current, **patch.model_dump(exclude_unset=True)})
+    except ValidationError:  # the one check across fields: the validity period
+        raise DomainError(
+            "The unit would be valid until before it is valid from.",
+            errors=[{"field": "valid_to", "message": "is before valid_from"}],
+        ) from None
+    return await upsert_unit(uow, code, data)
 
 
 async def _upsert_unit(uow: UnitOfWork, code: str, data: UnitIn) -> tuple[Unit, ImportOutcome]:

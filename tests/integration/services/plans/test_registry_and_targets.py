@@ -101,3 +101,22 @@ async def test_publishing_announces_the_counts_and_only_a_draft_can_be_published
     assert closed.json()["status"] == "closed"
     listed = (await plans.http.get("/plans/v1/plans", params={"status": "closed", "issuer_code": "000.00.10.H24"})).json()
     assert [p["id"] for p in listed["items"]] == [report["plan_id"]]
+
+
+async def test_patch_changes_only_the_fields_sent_and_put_says_it_replaces(plans: Plans):
+    code = "000.00.12.H42"  # a demo commune of Cẩm Xuyên, in its commune group
+    before = (await plans.http.get(f"/plans/v1/units/{code}")).json()
+    patched = await plans.http.patch(f"/plans/v1/units/{code}", json={"name": "UBND xã Cẩm Quang (mới)"})
+    assert patched.status_code == 200, patched.text
+    after = patched.json()
+    assert after["name"] == "UBND xã Cẩm Quang (mới)" and after["version"] == before["version"] + 1
+    assert {k: after[k] for k in ("parent_code", "aliases", "level")} == {k: before[k] for k in ("parent_code", "aliases", "level")}
+    group = (await plans.http.get("/plans/v1/unit-groups/000.00.10.H42.communes")).json()
+    assert code in group["resolved_members"]
+    cleared = (await plans.http.patch(f"/plans/v1/units/{code}", json={"aliases": [], "valid_to": "2025-06-30"})).json()
+    assert (cleared["aliases"], cleared["valid_to"], cleared["parent_code"]) == ([], "2025-06-30", before["parent_code"])
+    assert (await plans.http.patch("/plans/v1/units/000.00.99.H42", json={"name": "Xã"})).status_code == 404
+    bad = await plans.http.patch(f"/plans/v1/units/{code}", json={"valid_from": "2026-01-01"})  # after valid_to
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "valid_to"
+    spec = (await plans.http.get("/plans/openapi.json")).json()["paths"]["/v1/units/{code}"]
+    assert "replaces" in spec["put"]["description"].lower() and "patch" in spec
