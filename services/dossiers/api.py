@@ -30,6 +30,7 @@ from services.dossiers.schemas import (
     OfficeHoursOut,
     ProcedureIn,
     ProcedureOut,
+    ProcedurePage,
     SyncReport,
     TransitionIn,
     UnitCode,
@@ -43,6 +44,7 @@ from shared.problems import DomainError
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
+PROCEDURE_CURSOR = "ma_tthc:"
 UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
 
 
@@ -160,9 +162,15 @@ async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> 
     return ProcedureOut.model_validate(await catalogue.get_procedure(uow.session, ma_tthc))
 
 
-@router.get("/procedures", response_model=list[ProcedureOut], tags=["procedures"], summary="The procedure catalogue")
-async def list_procedures(uow: Uow, principal: CurrentPrincipal) -> list[ProcedureOut]:
-    return [ProcedureOut.model_validate(p) for p in await catalogue.list_procedures(uow.session)]
+@router.get("/procedures", response_model=ProcedurePage, tags=["procedures"], summary="The procedure catalogue, by MaTTHC")
+async def list_procedures(
+    uow: Uow, principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 100, cursor: str | None = None
+) -> ProcedurePage:
+    after = None if cursor is None else queries.decode_cursor(cursor, PROCEDURE_CURSOR)
+    found = await catalogue.list_procedures(uow.session, after=after, limit=limit + 1)
+    page = found[:limit]
+    next_cursor = queries.encode_cursor(page[-1].ma_tthc, PROCEDURE_CURSOR) if len(found) > limit else None
+    return ProcedurePage(items=[ProcedureOut.model_validate(p) for p in page], next_cursor=next_cursor)
 
 
 # --- dossiers -----------------------------------------------------------------------------------

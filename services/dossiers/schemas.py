@@ -51,6 +51,11 @@ class ProcedureOut(ProcedureIn):
     updated_at: datetime
 
 
+class ProcedurePage(BaseModel):
+    items: list[ProcedureOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
 class CalendarDayIn(Strict):
     working: bool = Field(description="true: a working day (e.g. a make-up Saturday); false: a day off")
     reason: Text = Field(min_length=1, max_length=500, examples=["Nghỉ bù theo Thông báo của Bộ Nội vụ"])

@@ -40,10 +40,12 @@ from services.plans.schemas import (
     TaskPage,
     UnitGroupIn,
     UnitGroupOut,
+    UnitGroupPage,
     UnitImportResult,
     UnitIn,
     UnitLevel,
     UnitOut,
+    UnitPage,
     UnitPatch,
 )
 from shared.auth import CurrentPrincipal
@@ -114,12 +116,20 @@ async def delete_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> Respo
     return Response(status_code=204)
 
 
-@router.get("/units", response_model=list[UnitOut], tags=["units"], summary="Units, optionally by level or parent")
+@router.get("/units", response_model=UnitPage, tags=["units"], summary="Units by code, optionally by level or parent")
 async def list_units(
-    uow: Uow, principal: CurrentPrincipal, level: UnitLevel | None = None, parent_code: str | None = None
-) -> list[UnitOut]:
-    units = await service.list_units(uow.session, level=level, parent_code=parent_code)
-    return [UnitOut.model_validate(u) for u in units]
+    uow: Uow,
+    principal: CurrentPrincipal,
+    level: UnitLevel | None = None,
+    parent_code: str | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> UnitPage:
+    def fetch(after: str | None, size: int) -> Any:
+        return service.list_units(uow.session, level=level, parent_code=parent_code, after=after, limit=size)
+
+    units, next_cursor = await queries.by_code(fetch, lambda u: u.code, cursor, limit)
+    return UnitPage(items=[UnitOut.model_validate(u) for u in units], next_cursor=next_cursor)
 
 
 @router.put("/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="Define a unit group")
@@ -137,10 +147,16 @@ async def get_group(code: str, uow: Uow, principal: CurrentPrincipal) -> UnitGro
 
 
 @router.get(
-    "/unit-groups", response_model=list[UnitGroupOut], tags=["units"], summary="Unit groups, optionally of one owner"
+    "/unit-groups", response_model=UnitGroupPage, tags=["units"], summary="Unit groups by code, optionally of one owner"
 )
-async def list_groups(uow: Uow, principal: CurrentPrincipal, owner_code: str | None = None) -> list[UnitGroupOut]:
-    return await service.list_groups(uow.session, owner_code=owner_code)
+async def list_groups(
+    uow: Uow, principal: CurrentPrincipal, owner_code: str | None = None, cursor: Cursor = None, limit: Limit = 100
+) -> UnitGroupPage:
+    def fetch(after: str | None, size: int) -> Any:
+        return service.list_groups(uow.session, owner_code=owner_code, after=after, limit=size)
+
+    groups, next_cursor = await queries.by_code(fetch, lambda g: g.code, cursor, limit)
+    return UnitGroupPage(items=groups, next_cursor=next_cursor)
 
 
 @router.delete("/unit-groups/{code}", status_code=204, tags=["units"], summary="Remove a unit group")

@@ -75,6 +75,11 @@ class UnitOut(UnitIn):
     updated_at: datetime
 
 
+class UnitPage(BaseModel):
+    items: list[UnitOut]
+    next_cursor: str | None
+
+
 class UnitRecord(UnitIn):
     """One record of a bulk import: a unit with its code."""
 
@@ -118,6 +123,11 @@ class UnitGroupOut(BaseModel):
     members: list[str] = Field(description="the listed members")
     resolved_members: list[str] = Field(description="every member unit, the level rule applied")
     version: int
+
+
+class UnitGroupPage(BaseModel):
+    items: list[UnitGroupOut]
+    next_cursor: str | None
 
 
 class PlanStatus(StrEnum):

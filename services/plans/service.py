@@ -46,13 +46,21 @@ async def get_unit(session: AsyncSession, code: str) -> Unit:
 
 
 async def list_units(
-    session: AsyncSession, *, level: UnitLevel | None = None, parent_code: str | None = None
+    session: AsyncSession,
+    *,
+    level: UnitLevel | None = None,
+    parent_code: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> Sequence[Unit]:
-    query = select(Unit).order_by(Unit.code)
+    """Units by code, optionally of one level or parent; ``after`` a code, at most ``limit``."""
+    query = select(Unit).order_by(Unit.code).limit(limit)
     if level is not None:
         query = query.where(Unit.level == level)
     if parent_code is not None:
         query = query.where(Unit.parent_code == parent_code)
+    if after is not None:
+        query = query.where(Unit.code > after)
     return (await session.scalars(query)).all()
 
 
@@ -247,10 +255,15 @@ async def get_group(session: AsyncSession, code: str) -> UnitGroupOut:
     return (await resolve_groups(session, [group]))[0]
 
 
-async def list_groups(session: AsyncSession, *, owner_code: str | None = None) -> list[UnitGroupOut]:
-    query = select(UnitGroup).order_by(UnitGroup.code)
+async def list_groups(
+    session: AsyncSession, *, owner_code: str | None = None, after: str | None = None, limit: int | None = None
+) -> list[UnitGroupOut]:
+    """Groups by code with their resolved members; ``after`` a code, at most ``limit``."""
+    query = select(UnitGroup).order_by(UnitGroup.code).limit(limit)
     if owner_code is not None:
         query = query.where(UnitGroup.owner_code == owner_code)
+    if after is not None:
+        query = query.where(UnitGroup.code > after)
     return await resolve_groups(session, (await session.scalars(query)).all())
 
 

@@ -108,9 +108,9 @@ def test_distributed_services_on_postgresql_and_kafka_exchange_events(start_cchc
 def test_demo_mode_loads_the_seed_units_and_they_reach_every_consumer(start_cchc):
     base = start_cchc("run", "--demo")
     with httpx.Client(base_url=base, timeout=10) as http:
-        units = http.get("/plans/v1/units", params={"parent_code": "000.00.10.H42"}).json()
+        units = http.get("/plans/v1/units", params={"parent_code": "000.00.10.H42"}).json()["items"]
         demo = json.loads(DEMO_UNITS.read_text(encoding="utf-8"))
         assert {u["name"] for u in units} == {u["name"] for u in demo if u.get("parent_code") == "000.00.10.H42"}
         assert {"Phòng Nội vụ huyện Cẩm Xuyên", "UBND xã Cẩm Quang"} <= {u["name"] for u in units}
-        total = len(http.get("/plans/v1/units").json())
+        total = len(http.get("/plans/v1/units", params={"limit": 500}).json()["items"])
         assert eventually(lambda: len(http.get("/notifications/v1/recipients").json()) == total)

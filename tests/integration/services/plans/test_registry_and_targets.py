@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.support.plans import VAN_QUAN, VAN_QUAN_COMMUNES, Plans
+import json
+
+from tests.support.plans import DEMO, VAN_QUAN, VAN_QUAN_COMMUNES, Plans
 
 
 async def test_bulk_import_answers_per_record_parents_first_whatever_the_order(plans: Plans):
@@ -120,3 +122,21 @@ async def test_patch_changes_only_the_fields_sent_and_put_says_it_replaces(plans
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "valid_to"
     spec = (await plans.http.get("/plans/openapi.json")).json()["paths"]["/v1/units/{code}"]
     assert "replaces" in spec["put"]["description"].lower() and "patch" in spec
+
+
+async def test_units_and_groups_are_listed_in_pages(plans: Plans):
+    everything: list[str] = []
+    cursor = None
+    while True:
+        page = (await plans.http.get("/plans/v1/units", params={"limit": 7, **({"cursor": cursor} if cursor else {})})).json()
+        assert len(page["items"]) <= 7
+        everything += [u["code"] for u in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    demo = json.loads((DEMO / "demo_units.json").read_text(encoding="utf-8"))
+    assert everything == sorted(u["code"] for u in demo)  # each once, in code order
+    first = (await plans.http.get("/plans/v1/unit-groups", params={"limit": 2})).json()
+    second = (await plans.http.get("/plans/v1/unit-groups", params={"limit": 2, "cursor": first["next_cursor"]})).json()
+    assert len(first["items"]) == len(second["items"]) == 2 and first["items"][-1]["code"] < second["items"][0]["code"]
+    assert (await plans.http.get("/plans/v1/units", params={"cursor": "nope"})).status_code == 400
