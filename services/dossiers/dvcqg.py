@@ -98,6 +98,7 @@ def _number(value: object) -> object:
     return value
 
 
+Price = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE)]
 Timestamp = Annotated[datetime | None, BeforeValidator(parse_timestamp)]  # a due date: may lie years ahead
 Happened = Annotated[datetime | None, BeforeValidator(parse_past_timestamp)]
 Flag = Annotated[Literal[0, 1] | None, BeforeValidator(_optional_integer)]
@@ -123,7 +124,7 @@ class Fee(TypedDict, total=False):
     __pydantic_config__ = ITEM_CONFIG  # type: ignore[misc]
     TenPhiLePhi: Text
     MaPhiLePhi: Code
-    Gia: Annotated[float | None, BeforeValidator(_empty_to_none), BeforeValidator(_number), Field(ge=0, le=MAX_MAGNITUDE)]
+    Gia: Annotated[Price | None, BeforeValidator(_number), BeforeValidator(_empty_to_none)]  # the last runs first
 
 
 class ResultPaper(TypedDict, total=False):

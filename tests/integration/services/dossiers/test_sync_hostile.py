@@ -121,6 +121,7 @@ async def test_loose_types_control_characters_long_sequences_and_huge_fees_rejec
         record(9, HoSoCoThanhPhanSoHoa=True),
         record(10),  # the good one
         record(11, KenhThucHien=""),  # empty: in person, as the national format says
+        record(12, DanhSachLePhi=[{**fee, "Gia": ""}, {**fee, "Gia": None}, {**fee, "Gia": 75000}]),  # empty: not set
     ]
     report = await dossiers.push(batch)
     assert rejected_fields(report) == {
@@ -134,7 +135,7 @@ async def test_loose_types_control_characters_long_sequences_and_huge_fees_rejec
         7: ["KenhThucHien"],
         8: ["HoSoCoThanhPhanSoHoa"],
     }
-    assert report["created"] == 2
+    assert report["created"] == 3
     messages = {r["index"]: r["errors"][0]["message"] for r in report["results"] if r["result"] == "rejected"}
     assert "control" in messages[3] and "control" in messages[4]
     assert "8 digits" in messages[5]
