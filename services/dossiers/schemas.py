@@ -289,6 +289,20 @@ class DossierOut(BaseModel):
         return [{**s, "label": Status(s["status"]).label} for s in steps]
 
 
+class DossierFilterIn(BaseModel):
+    """The filters of the GraphQL dossier list, checked as the REST query is."""
+
+    unit: Text | None = Field(default=None, max_length=64)
+    status: list[Annotated[int, Field(ge=1, le=10)]] | None = None
+    timeliness: list[Timeliness] | None = None
+    procedure: Text | None = Field(default=None, max_length=64)
+    channel: Channel | None = None
+    received_from: Instant | None = None
+    received_to: Instant | None = None
+    due_from: Instant | None = None
+    due_to: Instant | None = None
+
+
 class DossierPage(BaseModel):
     items: list[DossierOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")

@@ -39,3 +39,15 @@ async def test_calendar_days_and_intake_out_of_range_name_the_field(dossiers: Do
     assert fields(answer) == ["body.applicant.name"] and "control" in answer.json()["errors"][0]["message"]
     fee = {**PERMIT, "fees": [{"name": "Lệ phí", "amount": 1e40}]}
     assert fields(await dossiers.client.put("/dossiers/v1/procedures/1.004227", json=fee)) == ["body.fees.0.amount"]
+
+
+@pytest.mark.parametrize(
+    "where", ['{receivedFrom: "9999-12-31T23:59:59-10:00"}', '{dueTo: "0001-01-01T00:00:00+14:00"}', "{status: [99]}", "{channel: 9}"]
+)
+async def test_graphql_dossier_filters_out_of_range_are_refused_with_the_field(dossiers: Dossiers, where: str):
+    body = (await dossiers.client.post("/graphql", json={"query": f"{{ dossiers(where: {where}) {{ nextCursor }} }}"})).json()
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "INVALID_INPUT", error
+    assert len(error["extensions"]["errors"]) == 1
+    control = (await dossiers.client.post("/graphql", json={"query": '{ dossiers(where: {status: [4]}) { nextCursor } }'})).json()
+    assert "errors" not in control
