@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.bounds import AgencyId, Amount, Id, Measure, Slug, Text
+from shared.bounds import AgencyId, Amount, Id, Measure, Text
 
 
 class UnitLevel(StrEnum):
