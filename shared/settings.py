@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     dossiers_late_max_sleep: float = Field(
         default=60.0, gt=0, description="longest the late-detection scheduler sleeps before re-reading the next due instant"
     )
+    dossiers_future_tolerance_hours: float = Field(
+        default=24, ge=0, description="how far past now a pushed or pulled instant of something done may lie before it is refused"
+    )
     dossiers_pull_url: str | None = Field(default=None, description="the provincial system's change feed; no pulling when unset")
     dossiers_pull_token: SecretStr | None = None
     dossiers_pull_interval: float = Field(default=30.0, gt=0, description="seconds between polls once the feed is drained")
