@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.notifications.api import router
+from services.notifications.channels.worker import delivery_worker
 from services.notifications.graphql import Query
 from services.notifications.handlers import SUBSCRIPTIONS
 from services.notifications.models import Base, kernel
+from services.notifications.reminders.worker import reminder_worker
+from services.notifications.webhooks.worker import webhook_worker
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -19,4 +22,5 @@ service = ServiceDefinition(
     router=router,
     graphql_query=Query,
     subscriptions=SUBSCRIPTIONS,
+    workers=[delivery_worker, webhook_worker, reminder_worker],
 )
