@@ -60,7 +60,7 @@ def upgrade() -> None:
     sa.Column("title", sa.String(length=300), nullable=False),
     sa.Column("text", sa.Text(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint("id", name="pk_reminders")),
+    sa.PrimaryKeyConstraint("id", name="pk_reminders"),
     sa.UniqueConstraint("subject", "kind", "due_key", name="uq_reminders_subject")
     )
     op.create_table("webhook_endpoints",
@@ -115,7 +115,7 @@ def upgrade() -> None:
     sa.Column("sent_at", UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], name="fk_reminder_notices_contact_id_contacts", ondelete="CASCADE"),
     sa.ForeignKeyConstraint(["reminder_id"], ["reminders.id"], name="fk_reminder_notices_reminder_id_reminders", ondelete="CASCADE"),
-    sa.PrimaryKeyConstraint("id", name="pk_reminder_notices")),
+    sa.PrimaryKeyConstraint("id", name="pk_reminder_notices"),
     sa.UniqueConstraint("reminder_id", "contact_id", name="uq_reminder_notices_reminder_id")
     )
     op.create_table("webhook_deliveries",
@@ -130,7 +130,7 @@ def upgrade() -> None:
     sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(["endpoint_id"], ["webhook_endpoints.id"], name="fk_webhook_deliveries_endpoint_id_webhook_endpoints", ondelete="CASCADE"),
     sa.ForeignKeyConstraint(["message_id"], ["webhook_messages.id"], name="fk_webhook_deliveries_message_id_webhook_messages", ondelete="CASCADE"),
-    sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries")),
+    sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
     sa.UniqueConstraint("endpoint_id", "message_id", name="uq_webhook_deliveries_endpoint_id")
     )
     op.create_table("webhook_attempts",
