@@ -6,7 +6,7 @@ from pathlib import Path
 
 from services.notifications.api import router
 from services.notifications.channels.worker import delivery_worker
-from services.notifications.graphql import Query
+from services.notifications.graphql import Mutation, Query
 from services.notifications.handlers import SUBSCRIPTIONS
 from services.notifications.models import Base, kernel
 from services.notifications.reminders.worker import reminder_worker
@@ -21,6 +21,7 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     router=router,
     graphql_query=Query,
+    graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,
     workers=[delivery_worker, webhook_worker, reminder_worker],
 )
