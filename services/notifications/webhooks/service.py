@@ -144,6 +144,7 @@ async def fan_out(uow: UnitOfWork, event: CloudEvent) -> None:
 async def _queue(uow: UnitOfWork, message_id: str, event_type: str, body: str, endpoint_ids: Sequence[str]) -> list[WebhookDelivery]:
     now = uow.clock.now()
     uow.session.add(WebhookMessage(id=message_id, event_type=event_type, body=body, created_at=now))
+    await uow.session.flush()  # before its deliveries (no ORM relationship orders the inserts)
     deliveries = [
         WebhookDelivery(endpoint_id=e, message_id=message_id, status="queued", attempts=0, next_attempt_at=now, created_at=now)
         for e in endpoint_ids

@@ -156,7 +156,7 @@ async def test_a_4xx_or_a_zalo_error_code_is_not_retried(start_notifications, se
 
 async def test_a_provider_that_does_not_answer_in_time_is_retried(start_notifications, serve, clock):
     slow = Receiver()
-    slow.delay = 2.0
+    slow.delay = 1.0
     service = await start_notifications(clock=clock, notifications_sms_url=f"{await serve(slow)}/send", notifications_channel_timeout=0.2)
     delivery_id = await queue(service, channel="sms", to="0912345678", subject="S", text="T")
     async with httpx.AsyncClient() as client:
