@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         default=5, ge=1, description="messages in a row whose retries ran out before an endpoint is disabled"
     )
     notifications_webhook_timeout: float = Field(default=15.0, gt=0, description="seconds a receiver has to answer")
-    notifications_webhook_concurrency: int = Field(default=50, ge=1, description="webhook requests in flight per process")
+    notifications_webhook_concurrency: int = Field(default=10, ge=1, description="webhook requests in flight per process")
     notifications_webhook_secret_overlap_hours: float = Field(
         default=24.0, ge=0, description="how long a rotated-out secret still signs, next to the new one"
     )
