@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +67,18 @@ def free_port() -> int:
 
 def overdue_event(i: int, at: datetime) -> CloudEvent:
     data = {
-        "ma_ho_so": f"000.00.12.H42-250303-{i:06d}", "unit": "000.00.12.H42",
+        "ma_ho_so": f"000.00.12.H42-250303-{i:06d}",
+        "unit": "000.00.12.H42",
         "procedure": {"code": "1.001193", "name": "Đăng ký khai sinh", "field_code": "HT", "field_name": "Hộ tịch"},
-        "channel": 1, "applicant": {"name": "Nguyễn Văn A", "address": "Thôn 3, xã Cẩm Quang", "phone": "0912345678", "email": None},
-        "received_at": "2025-03-03T08:00:00+07:00", "due_at": "2025-03-05T16:30:00+07:00", "rule_set": "nd118-2025",
+        "channel": 1,
+        "applicant": {"name": "Nguyễn Văn A", "address": "Thôn 3, xã Cẩm Quang", "phone": "0912345678", "email": None},
+        "received_at": "2025-03-03T08:00:00+07:00",
+        "due_at": "2025-03-05T16:30:00+07:00",
+        "rule_set": "nd118-2025",
     }
-    return CloudEvent(source="/cchc/dossiers", type="vn.cchc.dossier.overdue.v1", time=at, subject=data["ma_ho_so"], data=data)
+    return CloudEvent(
+        source="/cchc/dossiers", type="vn.cchc.dossier.overdue.v1", time=at, subject=data["ma_ho_so"], data=data
+    )
 
 
 async def delivery_run(url: str, receiver: str, count: int, workdir: Path) -> dict[str, float]:
@@ -104,9 +110,11 @@ async def delivery_run(url: str, receiver: str, count: int, workdir: Path) -> di
 
 
 def signing_cost() -> dict[str, float]:
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     body = service.message_body(overdue_event(1, at))
-    endpoint = WebhookEndpoint(id="ep_bench", secret=service.new_secret(), previous_secret=None, previous_secret_until=None)
+    endpoint = WebhookEndpoint(
+        id="ep_bench", secret=service.new_secret(), previous_secret=None, previous_secret_until=None
+    )
     results = {"body_bytes": float(len(body.encode()))}
     for name in ("one_secret", "two_secrets"):
         if name == "two_secrets":
@@ -127,8 +135,19 @@ async def main() -> None:
 
     port = free_port()
     receiver = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.webhooks:receiver_app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.webhooks:receiver_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
     )
     pg = None
     try:

@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from services.notifications import service
 from services.notifications.channels.api import router as deliveries_router
 from services.notifications.directory.api import router as contacts_router
-from services.notifications.webhooks.api import router as webhooks_router
 from services.notifications.schemas import RecipientOut
+from services.notifications.webhooks.api import router as webhooks_router
 from shared.auth import CurrentPrincipal
 from shared.service import Uow
 

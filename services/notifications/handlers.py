@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from services.notifications import service
 from services.notifications.reminders.handlers import SUBSCRIPTIONS as REMINDERS
-from services.notifications.webhooks.handlers import SUBSCRIPTIONS as WEBHOOKS
 from services.notifications.schemas import UnitUpsertedIn
+from services.notifications.webhooks.handlers import SUBSCRIPTIONS as WEBHOOKS
 from shared.consumer import Subscription
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork

@@ -32,7 +32,7 @@ class Recipient(Base):
 
 
 # The tables of the sub-packages (contacts, deliveries, webhooks, reminders) share this metadata.
-from services.notifications.directory import models as _directory  # noqa: E402, F401
 from services.notifications.channels import models as _channels  # noqa: E402, F401
-from services.notifications.webhooks import models as _webhooks  # noqa: E402, F401
+from services.notifications.directory import models as _directory  # noqa: E402, F401
 from services.notifications.reminders import models as _reminders  # noqa: E402, F401
+from services.notifications.webhooks import models as _webhooks  # noqa: E402, F401

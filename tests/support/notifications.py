@@ -41,10 +41,17 @@ class Notifications:
     def context(self) -> ServiceContext:
         return self.runtime["notifications"]
 
-    async def deliver(self, topic: str, type_: str, subject: str, data: dict[str, Any], *, event_id: str | None = None) -> CloudEvent:
+    async def deliver(
+        self, topic: str, type_: str, subject: str, data: dict[str, Any], *, event_id: str | None = None
+    ) -> CloudEvent:
         """Hand one event to the service's consumer through the bus, as a producer's relay would."""
-        fields: dict[str, Any] = {"source": f"/cchc/{topic.removeprefix('cchc.')}", "type": type_, "time": self.context.clock.now(),
-                                  "subject": subject, "data": data}
+        fields: dict[str, Any] = {
+            "source": f"/cchc/{topic.removeprefix('cchc.')}",
+            "type": type_,
+            "time": self.context.clock.now(),
+            "subject": subject,
+            "data": data,
+        }
         if event_id is not None:
             fields["id"] = event_id
         event = CloudEvent(**fields)
@@ -67,7 +74,9 @@ async def _no_lifespan(_: Any) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def running_notifications(settings: Settings, *, clock: Clock | None = None, workers: bool = False) -> AsyncIterator[Notifications]:
+async def running_notifications(
+    settings: Settings, *, clock: Clock | None = None, workers: bool = False
+) -> AsyncIterator[Notifications]:
     """The notifications service (migrated, consuming from the in-process bus); its workers run
     only when asked, otherwise tests drive the sweeps themselves."""
     definition = definitions()[-1]  # importing every service registers every event type, as `cchc serve` does

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid, parsedate_to_datetime
 from typing import Any, Protocol
@@ -128,7 +128,7 @@ def retry_after(value: str | None, now: datetime) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max((when - now).total_seconds(), 0.0)
 
 
@@ -150,7 +150,7 @@ async def post_json(
         f"provider answered {code}: {response.text[:300]}",
         retryable=code in (408, 429) or code >= 500,
         status_code=code,
-        retry_after=retry_after(response.headers.get("retry-after"), datetime.now(timezone.utc)),
+        retry_after=retry_after(response.headers.get("retry-after"), datetime.now(UTC)),
     )
 
 
@@ -173,9 +173,15 @@ class HttpSmsChannel:
 
     async def send(self, message: Outgoing) -> Sent:
         s = self.settings
-        headers = {"authorization": f"Bearer {s.notifications_sms_token.get_secret_value()}"} if s.notifications_sms_token else {}
+        headers = (
+            {"authorization": f"Bearer {s.notifications_sms_token.get_secret_value()}"}
+            if s.notifications_sms_token
+            else {}
+        )
         body = {"to": message.to, "text": message.text, "sender": s.notifications_sms_sender, "ref": str(message.id)}
-        response = await post_json(self.client, str(s.notifications_sms_url), body, headers, s.notifications_channel_timeout)
+        response = await post_json(
+            self.client, str(s.notifications_sms_url), body, headers, s.notifications_channel_timeout
+        )
         provider_id = _json(response).get("id")
         return Sent(provider_id=str(provider_id) if provider_id is not None else None, status_code=response.status_code)
 
@@ -199,10 +205,14 @@ class ZaloChannel:
             "template_data": {"subject": message.subject, "text": message.text},
             "tracking_id": str(message.id),
         }
-        response = await post_json(self.client, str(s.notifications_zalo_url), body, headers, s.notifications_channel_timeout)
+        response = await post_json(
+            self.client, str(s.notifications_zalo_url), body, headers, s.notifications_channel_timeout
+        )
         answer = _json(response)
         if answer.get("error", 0) != 0:
-            raise SendFailure(f"Zalo refused: error {answer.get('error')} {answer.get('message', '')}".strip(), retryable=False)
+            raise SendFailure(
+                f"Zalo refused: error {answer.get('error')} {answer.get('message', '')}".strip(), retryable=False
+            )
         msg_id = (answer.get("data") or {}).get("msg_id")
         return Sent(provider_id=str(msg_id) if msg_id is not None else None, status_code=response.status_code)
 
@@ -215,9 +225,21 @@ class Channels:
 
     @classmethod
     def of(cls, settings: Settings, client: httpx.AsyncClient) -> Channels:
-        email: Channel = SmtpChannel(settings) if settings.notifications_smtp_host else NotConfigured(EMAIL, "CCHC_NOTIFICATIONS_SMTP_HOST")
-        sms: Channel = HttpSmsChannel(settings, client) if settings.notifications_sms_url else NotConfigured(SMS, "CCHC_NOTIFICATIONS_SMS_URL")
-        zalo: Channel = ZaloChannel(settings, client) if settings.notifications_zalo_url else NotConfigured(ZALO, "CCHC_NOTIFICATIONS_ZALO_URL")
+        email: Channel = (
+            SmtpChannel(settings)
+            if settings.notifications_smtp_host
+            else NotConfigured(EMAIL, "CCHC_NOTIFICATIONS_SMTP_HOST")
+        )
+        sms: Channel = (
+            HttpSmsChannel(settings, client)
+            if settings.notifications_sms_url
+            else NotConfigured(SMS, "CCHC_NOTIFICATIONS_SMS_URL")
+        )
+        zalo: Channel = (
+            ZaloChannel(settings, client)
+            if settings.notifications_zalo_url
+            else NotConfigured(ZALO, "CCHC_NOTIFICATIONS_ZALO_URL")
+        )
         return cls({EMAIL: email, SMS: sms, ZALO: zalo})
 
     async def send(self, channel: str, message: Outgoing) -> tuple[Sent | SendFailure, float]:

@@ -27,7 +27,14 @@ async def list_deliveries(
     before: Annotated[int | None, Query(description="an id: deliveries older than it")] = None,
 ) -> DeliveryPage:
     rows = await service.list_deliveries(
-        uow.session, status=status, channel=channel, ref_kind=ref_kind, ref_id=ref_id, unit_code=unit, limit=limit, before=before
+        uow.session,
+        status=status,
+        channel=channel,
+        ref_kind=ref_kind,
+        ref_id=ref_id,
+        unit_code=unit,
+        limit=limit,
+        before=before,
     )
     return DeliveryPage(items=[DeliveryOut.model_validate(r) for r in rows])
 

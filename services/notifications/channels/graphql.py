@@ -37,8 +37,14 @@ class DeliveryQuery:
     ) -> list[DeliveryType]:
         async with info.context.service("notifications").uow() as uow:
             rows = await service.list_deliveries(
-                uow.session, status=status, channel=channel, ref_kind=ref_kind, ref_id=ref_id, unit_code=unit,
-                limit=min(max(limit, 1), 500), before=before,
+                uow.session,
+                status=status,
+                channel=channel,
+                ref_kind=ref_kind,
+                ref_id=ref_id,
+                unit_code=unit,
+                limit=min(max(limit, 1), 500),
+                before=before,
             )
         return [DeliveryType.from_pydantic(DeliveryOut.model_validate(r)) for r in rows]
 

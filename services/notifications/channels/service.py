@@ -54,14 +54,18 @@ async def request_delivery(
     (422) for an unknown channel, a malformed address or a text too long for SMS/Zalo.
     """
     if channel not in CHANNELS:
-        raise Undeliverable(f"Unknown channel {channel!r}.", errors=[_error("channel", f"one of {', '.join(CHANNELS)}")])
+        raise Undeliverable(
+            f"Unknown channel {channel!r}.", errors=[_error("channel", f"one of {', '.join(CHANNELS)}")]
+        )
     try:
         address = normalised_address(channel, to)
     except PydanticCustomError as exc:
         raise Undeliverable("The address is not valid for the channel.", errors=[_error("to", exc.message())]) from exc
     limit = MAX_TEXT.get(channel)
     if limit is not None and len(text) > limit:
-        raise Undeliverable("The text is too long for the channel.", errors=[_error("text", f"at most {limit} characters on {channel}")])
+        raise Undeliverable(
+            "The text is too long for the channel.", errors=[_error("text", f"at most {limit} characters on {channel}")]
+        )
     if attachments and channel != EMAIL:
         raise Undeliverable("Only e-mail carries attachments.", errors=[_error("attachments", "e-mail only")])
     now = uow.clock.now()
@@ -93,7 +97,9 @@ def _error(field: str, message: str) -> dict[str, str]:
 def backoff(settings: Settings, attempts: int, asked: float | None) -> float:
     """Seconds before the next try: doubling from the base up to the cap, or longer if the provider
     asked (``Retry-After``, at most a day)."""
-    delay = min(settings.notifications_delivery_backoff * 2 ** (attempts - 1), settings.notifications_delivery_max_backoff)
+    delay = min(
+        settings.notifications_delivery_backoff * 2 ** (attempts - 1), settings.notifications_delivery_max_backoff
+    )
     return max(delay, min(asked or 0.0, 86_400.0))
 
 
@@ -177,5 +183,7 @@ async def get_delivery(session: AsyncSession, delivery_id: int) -> Delivery:
 
 async def attempts_of(session: AsyncSession, delivery_id: int) -> Sequence[DeliveryAttempt]:
     return (
-        await session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id))
+        await session.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id)
+        )
     ).all()

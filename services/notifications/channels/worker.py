@@ -39,9 +39,17 @@ async def send_due(context: ServiceContext, channels: Channels, now: datetime) -
                 delivery = await uow.session.get(Delivery, claimed.id)
                 if delivery is None:
                     continue
-                service.record_outcome(uow.session, delivery, outcome, started_at=started, seconds=seconds, settings=context.settings)
+                service.record_outcome(
+                    uow.session, delivery, outcome, started_at=started, seconds=seconds, settings=context.settings
+                )
                 if isinstance(outcome, SendFailure):  # the reason may hold an address: not logged
-                    log.info("delivery %s over %s: attempt %s %s", delivery.id, delivery.channel, delivery.attempts, delivery.status)
+                    log.info(
+                        "delivery %s over %s: attempt %s %s",
+                        delivery.id,
+                        delivery.channel,
+                        delivery.attempts,
+                        delivery.status,
+                    )
             await uow.commit()
         total += len(ids)
         if len(ids) < BATCH:

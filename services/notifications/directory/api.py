@@ -12,20 +12,28 @@ from shared.service import Uow
 router = APIRouter(tags=["recipients"])
 
 
-@router.get("/recipients/{unit_code}/contacts", response_model=dict[str, list[ContactOut]], summary="The people of a unit")
+@router.get(
+    "/recipients/{unit_code}/contacts", response_model=dict[str, list[ContactOut]], summary="The people of a unit"
+)
 async def list_contacts(unit_code: str, uow: Uow, principal: CurrentPrincipal) -> dict[str, list[ContactOut]]:
     return {"items": [ContactOut.model_validate(c) for c in await service.contacts_of(uow.session, unit_code)]}
 
 
-@router.post("/recipients/{unit_code}/contacts", response_model=ContactOut, status_code=201, summary="Add a person to a unit")
+@router.post(
+    "/recipients/{unit_code}/contacts", response_model=ContactOut, status_code=201, summary="Add a person to a unit"
+)
 async def add_contact(unit_code: str, body: ContactIn, uow: Uow, principal: CurrentPrincipal) -> ContactOut:
     contact = await service.add_contact(uow, unit_code, body)
     await uow.commit()
     return ContactOut.model_validate(contact)
 
 
-@router.put("/recipients/{unit_code}/contacts/{contact_id}", response_model=ContactOut, summary="Replace a person's details")
-async def replace_contact(unit_code: str, contact_id: int, body: ContactIn, uow: Uow, principal: CurrentPrincipal) -> ContactOut:
+@router.put(
+    "/recipients/{unit_code}/contacts/{contact_id}", response_model=ContactOut, summary="Replace a person's details"
+)
+async def replace_contact(
+    unit_code: str, contact_id: int, body: ContactIn, uow: Uow, principal: CurrentPrincipal
+) -> ContactOut:
     contact = await service.replace_contact(uow, unit_code, contact_id, body)
     await uow.commit()
     return ContactOut.model_validate(contact)

@@ -22,7 +22,9 @@ class ContactIn(BaseModel):
     email: Email | None = None
     phone: Phone | None = Field(default=None, description="Vietnamese mobile: 0912345678 or +84912345678")
     zalo_phone: Phone | None = Field(default=None, description="the number the person uses Zalo with (default: phone)")
-    channels: list[ChannelName] | None = Field(default=None, description="where reminders go; default: every channel with an address")
+    channels: list[ChannelName] | None = Field(
+        default=None, description="where reminders go; default: every channel with an address"
+    )
     digest: bool = Field(default=False, description="reminders once a day in one message instead of at once")
 
     @model_validator(mode="after")

@@ -18,24 +18,45 @@ async def on_task_reminder(uow: UnitOfWork, event: CloudEvent) -> None:
     overdue = event.type.endswith(".task.overdue.v1")
     title, text = texts.task_overdue(task) if overdue else texts.task_due_soon(task)
     kind = f"task.{'overdue' if overdue else 'due_soon'}/{task.offset_days}"
-    await remind(uow, subject=f"obligation:{task.obligation_id}", kind=kind, due_key=task.due.isoformat(),
-                 unit_code=task.unit_code, title=title, text=text)
+    await remind(
+        uow,
+        subject=f"obligation:{task.obligation_id}",
+        kind=kind,
+        due_key=task.due.isoformat(),
+        unit_code=task.unit_code,
+        title=title,
+        text=text,
+    )
 
 
 async def on_dossier_due_soon(uow: UnitOfWork, event: CloudEvent) -> None:
     """To the handling unit: the apology is due today."""
     dossier = event.data_as(DossierDueSoonIn)
     title, text = texts.dossier_due_soon(dossier)
-    await remind(uow, subject=f"dossier:{dossier.ma_ho_so}", kind="dossier.due_soon", due_key=dossier.due_at.isoformat(),
-                 unit_code=dossier.unit, title=title, text=text)
+    await remind(
+        uow,
+        subject=f"dossier:{dossier.ma_ho_so}",
+        kind="dossier.due_soon",
+        due_key=dossier.due_at.isoformat(),
+        unit_code=dossier.unit,
+        title=title,
+        text=text,
+    )
 
 
 async def on_target_at_risk(uow: UnitOfWork, event: CloudEvent) -> None:
     """To the responsible unit, once per indicator and period."""
     target = event.data_as(TargetAtRiskIn)
     title, text = texts.target_at_risk(target)
-    await remind(uow, subject=f"target:{target.unit}:{target.code}", kind="target.at_risk", due_key=target.period,
-                 unit_code=target.unit, title=title, text=text)
+    await remind(
+        uow,
+        subject=f"target:{target.unit}:{target.code}",
+        kind="target.at_risk",
+        due_key=target.period,
+        unit_code=target.unit,
+        title=title,
+        text=text,
+    )
 
 
 SUBSCRIPTIONS = [

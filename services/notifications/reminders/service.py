@@ -29,14 +29,24 @@ BATCH = 200
 PENDING, SENT, DIGEST, DIGESTED = "pending", "sent", "digest", "digested"
 
 
-async def remind(uow: UnitOfWork, *, subject: str, kind: str, due_key: str, unit_code: str, title: str, text: str) -> bool:
+async def remind(
+    uow: UnitOfWork, *, subject: str, kind: str, due_key: str, unit_code: str, title: str, text: str
+) -> bool:
     """Record a reminder and a pending notice for each active contact of ``unit_code``; False (and
     nothing written) when this (subject, kind, due) was reminded already."""
     now = uow.clock.now()
     session = uow.session
     inserted = await session.execute(
         upsert(session, Reminder.__table__)
-        .values(subject=subject, kind=kind, due_key=due_key, unit_code=unit_code, title=title[:300], text=text, created_at=now)
+        .values(
+            subject=subject,
+            kind=kind,
+            due_key=due_key,
+            unit_code=unit_code,
+            title=title[:300],
+            text=text,
+            created_at=now,
+        )
         .on_conflict_do_nothing(index_elements=["subject", "kind", "due_key"])
         .returning(Reminder.__table__.c.id)
     )
@@ -87,9 +97,16 @@ async def dispatch_pending(uow: UnitOfWork, settings: Settings) -> int:
     recent: dict[int, int] = {}
     for notice, reminder, contact in rows:
         if contact.id not in recent:
-            recent[contact.id] = await session.scalar(
-                select(func.count()).where(Notice.contact_id == contact.id, Notice.status == SENT, Notice.sent_at > now - timedelta(hours=1))
-            ) or 0
+            recent[contact.id] = (
+                await session.scalar(
+                    select(func.count()).where(
+                        Notice.contact_id == contact.id,
+                        Notice.status == SENT,
+                        Notice.sent_at > now - timedelta(hours=1),
+                    )
+                )
+                or 0
+            )
         if contact.digest or recent[contact.id] >= settings.notifications_reminder_max_per_hour:
             notice.status = DIGEST
             continue
@@ -119,7 +136,9 @@ async def send_digests(uow: UnitOfWork, settings: Settings) -> int:
         by_contact[contact_id].append(reminder_id)
     for contact_id, reminder_ids in by_contact.items():
         contact = await session.get(Contact, contact_id)
-        reminders = (await session.scalars(select(Reminder).where(Reminder.id.in_(reminder_ids)).order_by(Reminder.id))).all()
+        reminders = (
+            await session.scalars(select(Reminder).where(Reminder.id.in_(reminder_ids)).order_by(Reminder.id))
+        ).all()
         lines = [r.text for r in reminders]
         for channel in contact.channels if contact is not None else []:
             subject, text = texts.digest(cutoff.astimezone(VN_TZ).date(), lines, MAX_TEXT.get(channel))
@@ -127,13 +146,21 @@ async def send_digests(uow: UnitOfWork, settings: Settings) -> int:
     return len(by_contact)
 
 
-async def _deliver(uow: UnitOfWork, contact: Contact, channel: str, subject: str, text: str, *, ref_id: str | None) -> None:
+async def _deliver(
+    uow: UnitOfWork, contact: Contact, channel: str, subject: str, text: str, *, ref_id: str | None
+) -> None:
     address = address_for(contact, channel)
     if address is None:
         return
     limit = MAX_TEXT.get(channel)
     short = text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
     await request_delivery(
-        uow, unit_code=contact.unit_code, channel=channel, to=address, subject=subject, text=short,
-        ref_kind="reminder" if ref_id else "digest", ref_id=ref_id,
+        uow,
+        unit_code=contact.unit_code,
+        channel=channel,
+        to=address,
+        subject=subject,
+        text=short,
+        ref_kind="reminder" if ref_id else "digest",
+        ref_id=ref_id,
     )

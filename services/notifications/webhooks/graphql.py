@@ -64,11 +64,16 @@ class WebhookQuery:
     async def webhook_deliveries(
         self, info: Info[GraphQLContext, None], endpoint_id: str, status: str | None = None, limit: int = 100
     ) -> list[WebhookDeliveryType]:
-        rows = await _read(info, lambda uow: service.list_deliveries(uow.session, endpoint_id, status=status, limit=min(max(limit, 1), 500)))
+        rows = await _read(
+            info,
+            lambda uow: service.list_deliveries(uow.session, endpoint_id, status=status, limit=min(max(limit, 1), 500)),
+        )
         return [_delivery(d, t) for d, t in rows]
 
     @strawberry.field(description="The attempt log of one delivery")
-    async def webhook_attempts(self, info: Info[GraphQLContext, None], endpoint_id: str, delivery_id: int) -> list[WebhookAttemptType]:
+    async def webhook_attempts(
+        self, info: Info[GraphQLContext, None], endpoint_id: str, delivery_id: int
+    ) -> list[WebhookAttemptType]:
         async def attempts(uow: Any) -> Any:
             await service.get_delivery(uow.session, endpoint_id, delivery_id)
             return await service.attempts_of(uow.session, delivery_id)
@@ -100,7 +105,9 @@ class WebhookMutation:
         given = {"url": url, "event_types": event_types, "description": description, "enabled": enabled}
         patch = checked_input(WebhookPatch, {k: v for k, v in given.items() if v is not None})
         settings = info.context.service(SERVICE).settings
-        return _endpoint(await in_transaction(info, SERVICE, lambda uow: service.update_endpoint(uow, id, patch, settings)))
+        return _endpoint(
+            await in_transaction(info, SERVICE, lambda uow: service.update_endpoint(uow, id, patch, settings))
+        )
 
     @strawberry.mutation(description="Remove an endpoint and its deliveries")
     async def delete_webhook(self, info: Info[GraphQLContext, None], id: str) -> bool:
@@ -119,7 +126,9 @@ class WebhookMutation:
         return _delivery(delivery, service.PING_TYPE)
 
     @strawberry.mutation(description="Send a delivery's message again with a fresh retry schedule")
-    async def redeliver_webhook(self, info: Info[GraphQLContext, None], endpoint_id: str, delivery_id: int) -> WebhookDeliveryType:
+    async def redeliver_webhook(
+        self, info: Info[GraphQLContext, None], endpoint_id: str, delivery_id: int
+    ) -> WebhookDeliveryType:
         async def again(uow: Any) -> Any:
             delivery = await service.redeliver(uow, endpoint_id, delivery_id)
             return delivery, await service.event_type_of(uow.session, delivery)

@@ -28,7 +28,9 @@ class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(max_length=2000, description="http(s) URL receiving the signed POSTs")
-    event_types: list[str] = Field(min_length=1, max_length=200, description='["*"] or types such as vn.cchc.dossier.overdue.v1')
+    event_types: list[str] = Field(
+        min_length=1, max_length=200, description='["*"] or types such as vn.cchc.dossier.overdue.v1'
+    )
     description: str | None = Field(default=None, max_length=300)
 
     @field_validator("event_types")

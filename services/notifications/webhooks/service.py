@@ -45,7 +45,10 @@ def new_secret() -> str:
 async def check_url(url: str, settings: Settings) -> None:
     reason = await unsafe_reason(url, settings.notifications_webhook_allowed_hosts)
     if reason is not None:
-        raise UnsafeUrl("The webhook URL is refused.", errors=[{"field": "body.url", "message": f"the URL {reason}", "type": "url_refused"}])
+        raise UnsafeUrl(
+            "The webhook URL is refused.",
+            errors=[{"field": "body.url", "message": f"the URL {reason}", "type": "url_refused"}],
+        )
 
 
 async def create_endpoint(uow: UnitOfWork, body: WebhookIn, settings: Settings) -> WebhookEndpoint:
@@ -74,7 +77,9 @@ async def list_endpoints(session: AsyncSession) -> Sequence[WebhookEndpoint]:
     return (await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at))).all()
 
 
-async def update_endpoint(uow: UnitOfWork, endpoint_id: str, patch: WebhookPatch, settings: Settings) -> WebhookEndpoint:
+async def update_endpoint(
+    uow: UnitOfWork, endpoint_id: str, patch: WebhookPatch, settings: Settings
+) -> WebhookEndpoint:
     endpoint = await get_endpoint(uow.session, endpoint_id)
     if patch.url is not None:
         await check_url(patch.url, settings)
@@ -128,7 +133,9 @@ async def _enabled_endpoints(session: AsyncSession) -> list[tuple[str, list[str]
     """(id, filter) of the enabled endpoints, read once per transaction (a consumer batch)."""
     cached = session.info.get(_ENDPOINTS_CACHE)
     if cached is None:
-        rows = await session.execute(select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.enabled))
+        rows = await session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.enabled)
+        )
         cached = session.info[_ENDPOINTS_CACHE] = [(i, list(t)) for i, t in rows]
     return cached  # type: ignore[no-any-return]
 
@@ -141,12 +148,16 @@ async def fan_out(uow: UnitOfWork, event: CloudEvent) -> None:
     await _queue(uow, f"msg_{event.id}", event.type, message_body(event), targets)
 
 
-async def _queue(uow: UnitOfWork, message_id: str, event_type: str, body: str, endpoint_ids: Sequence[str]) -> list[WebhookDelivery]:
+async def _queue(
+    uow: UnitOfWork, message_id: str, event_type: str, body: str, endpoint_ids: Sequence[str]
+) -> list[WebhookDelivery]:
     now = uow.clock.now()
     uow.session.add(WebhookMessage(id=message_id, event_type=event_type, body=body, created_at=now))
     await uow.session.flush()  # before its deliveries (no ORM relationship orders the inserts)
     deliveries = [
-        WebhookDelivery(endpoint_id=e, message_id=message_id, status="queued", attempts=0, next_attempt_at=now, created_at=now)
+        WebhookDelivery(
+            endpoint_id=e, message_id=message_id, status="queued", attempts=0, next_attempt_at=now, created_at=now
+        )
         for e in endpoint_ids
     ]
     uow.session.add_all(deliveries)
@@ -172,7 +183,12 @@ async def redeliver(uow: UnitOfWork, endpoint_id: str, delivery_id: int) -> Webh
     delivery = await get_delivery(uow.session, endpoint_id, delivery_id)
     if delivery.status == "sending":
         raise Conflict("The delivery is being sent right now.", allowed=["succeeded", "failed", "queued", "retrying"])
-    delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.finished_at = "queued", 0, uow.clock.now(), None
+    delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.finished_at = (
+        "queued",
+        0,
+        uow.clock.now(),
+        None,
+    )
     wake_after_commit(uow.session, QUEUE)
     return delivery
 
@@ -212,7 +228,9 @@ async def list_deliveries(
 
 async def attempts_of(session: AsyncSession, delivery_id: int) -> Sequence[WebhookAttempt]:
     return (
-        await session.scalars(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id))
+        await session.scalars(
+            select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)
+        )
     ).all()
 
 
@@ -279,7 +297,9 @@ async def record_attempt(
 
 async def _reset_strikes(session: AsyncSession, endpoint: WebhookEndpoint) -> None:
     if endpoint.exhausted_in_a_row:
-        await session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id).values(exhausted_in_a_row=0))
+        await session.execute(
+            update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id).values(exhausted_in_a_row=0)
+        )
 
 
 async def _strike(session: AsyncSession, endpoint: WebhookEndpoint, settings: Settings, at: datetime) -> None:
@@ -297,7 +317,9 @@ async def _strike(session: AsyncSession, endpoint: WebhookEndpoint, settings: Se
         await session.execute(
             update(WebhookEndpoint)
             .where(WebhookEndpoint.id == endpoint.id, WebhookEndpoint.enabled)
-            .values(enabled=False, disabled_reason=f"{strikes} messages in a row failed after every retry", updated_at=at)
+            .values(
+                enabled=False, disabled_reason=f"{strikes} messages in a row failed after every retry", updated_at=at
+            )
         )
 
 
@@ -306,4 +328,6 @@ def response_excerpt(content: bytes) -> str:
 
 
 async def event_type_of(session: AsyncSession, delivery: WebhookDelivery) -> str:
-    return (await session.scalar(select(WebhookMessage.event_type).where(WebhookMessage.id == delivery.message_id))) or ""
+    return (
+        await session.scalar(select(WebhookMessage.event_type).where(WebhookMessage.id == delivery.message_id))
+    ) or ""

@@ -25,7 +25,9 @@ _ENABLED = WebhookDelivery.endpoint_id.in_(select(WebhookEndpoint.id).where(Webh
 class Attempt:
     """What one POST came to."""
 
-    def __init__(self, seconds: float, status_code: int | None = None, response: str | None = None, error: str | None = None) -> None:
+    def __init__(
+        self, seconds: float, status_code: int | None = None, response: str | None = None, error: str | None = None
+    ) -> None:
         self.seconds, self.status_code, self.response, self.error = seconds, status_code, response, error
 
 
@@ -42,6 +44,32 @@ async def post(client: httpx.AsyncClient, url: str, body: str, headers: dict[str
             return Attempt(time.perf_counter() - started, response.status_code, service.response_excerpt(kept))
     except httpx.HTTPError as exc:
         return Attempt(time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+async def attempt_all(
+    context: ServiceContext,
+    client: httpx.AsyncClient,
+    limit: asyncio.Semaphore,
+    work: list[tuple[WebhookEndpoint, WebhookMessage]],
+) -> list[tuple[datetime, Attempt]]:
+    """POST each message to its endpoint (``limit`` at a time), signed at the instant it goes;
+    an endpoint whose URL now resolves to a forbidden address is not called."""
+    settings: Settings = context.settings
+    refused = {
+        url: reason
+        for url in {e.url for e, _ in work}
+        if (reason := await unsafe_reason(url, settings.notifications_webhook_allowed_hosts)) is not None
+    }
+
+    async def attempt(endpoint: WebhookEndpoint, message: WebhookMessage) -> tuple[datetime, Attempt]:
+        async with limit:
+            at = context.clock.now()
+            if endpoint.url in refused:
+                return at, Attempt(0.0, error=f"refused: the URL {refused[endpoint.url]}")
+            headers = service.headers(endpoint, message.id, at, message.body)
+            return at, await post(client, endpoint.url, message.body, headers, settings.notifications_webhook_timeout)
+
+    return await asyncio.gather(*(attempt(e, m) for e, m in work))
 
 
 async def send_due(context: ServiceContext, client: httpx.AsyncClient, now: datetime) -> int:
@@ -64,23 +92,12 @@ async def send_due(context: ServiceContext, client: httpx.AsyncClient, now: date
                     .where(WebhookDelivery.id.in_(ids))
                 )
             ).all()
-        refused = {
-            url: reason
-            for url in {e.url for _, e, _ in work}
-            if (reason := await unsafe_reason(url, settings.notifications_webhook_allowed_hosts)) is not None
-        }
-
-        async def attempt(endpoint: WebhookEndpoint, message: WebhookMessage) -> tuple[datetime, Attempt]:
-            async with limit:
-                at = context.clock.now()
-                if endpoint.url in refused:
-                    return at, Attempt(0.0, error=f"refused: the URL {refused[endpoint.url]}")
-                headers = service.headers(endpoint, message.id, at, message.body)
-                return at, await post(client, endpoint.url, message.body, headers, settings.notifications_webhook_timeout)
-
-        results = await asyncio.gather(*(attempt(e, m) for _, e, m in work))
+        results = await attempt_all(context, client, limit, [(e, m) for _, e, m in work])
         async with context.uow() as uow:
-            deliveries = {d.id: d for d in (await uow.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))).all()}
+            deliveries = {
+                d.id: d
+                for d in (await uow.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))).all()
+            }
             for (claimed, endpoint, _), (at, result) in zip(work, results, strict=True):
                 await service.record_attempt(
                     uow.session,
@@ -118,7 +135,9 @@ def webhook_scheduler(context: ServiceContext, client: httpx.AsyncClient) -> Dea
 
 async def webhook_worker(context: ServiceContext) -> None:
     """The service worker: sends webhook deliveries for as long as the service runs."""
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=context.settings.notifications_webhook_concurrency)) as client:
+    async with httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=context.settings.notifications_webhook_concurrency)
+    ) as client:
         scheduler = webhook_scheduler(context, client)
         queue.register_worker(context.db.engine.sync_engine, service.QUEUE, scheduler)
         try:

@@ -27,22 +27,40 @@ async def queue(service, **fields) -> int:
 async def state(service, delivery_id: int) -> tuple[Delivery, list[DeliveryAttempt]]:
     async with service.context.db.session() as session:
         delivery = await session.get(Delivery, delivery_id)
-        attempts = (await session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id))).all()
+        attempts = (
+            await session.scalars(
+                select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id)
+            )
+        ).all()
         return delivery, list(attempts)
 
 
 async def sweep(service, client: httpx.AsyncClient) -> int:
-    return await worker.send_due(service.context, Channels.of(service.context.settings, client), service.context.clock.now())
+    return await worker.send_due(
+        service.context, Channels.of(service.context.settings, client), service.context.clock.now()
+    )
 
 
 async def test_an_email_with_its_pdf_reaches_a_real_smtp_server_through_the_running_worker(start_notifications):
     sink = SmtpSink()
     with sink.serving() as port:
-        service = await start_notifications(workers=True, notifications_smtp_host="127.0.0.1", notifications_smtp_port=port,
-                                            notifications_smtp_security="none", notifications_smtp_sender="mot-cua@camquang.gov.vn")
-        delivery_id = await queue(service, channel="email", to="Nguyen.Van.A@example.vn", subject="Văn bản xin lỗi số 12/PXL",
-                                  text="Kính gửi ông Nguyễn Văn A,\nUBND xã Cẩm Quang xin lỗi vì hồ sơ trễ hạn.",
-                                  attachments=[("xin-loi-12.pdf", PDF, "application/pdf")], ref_kind="letter", ref_id="12")
+        service = await start_notifications(
+            workers=True,
+            notifications_smtp_host="127.0.0.1",
+            notifications_smtp_port=port,
+            notifications_smtp_security="none",
+            notifications_smtp_sender="mot-cua@camquang.gov.vn",
+        )
+        delivery_id = await queue(
+            service,
+            channel="email",
+            to="Nguyen.Van.A@example.vn",
+            subject="Văn bản xin lỗi số 12/PXL",
+            text="Kính gửi ông Nguyễn Văn A,\nUBND xã Cẩm Quang xin lỗi vì hồ sơ trễ hạn.",
+            attachments=[("xin-loi-12.pdf", PDF, "application/pdf")],
+            ref_kind="letter",
+            ref_id="12",
+        )
         await eventually(lambda: sink.messages)  # the commit woke the worker: no polling interval to wait for
         delivery, attempts = await eventually(lambda: _sent(service, delivery_id))
 
@@ -66,10 +84,20 @@ async def test_an_smtp_server_that_refuses_fails_the_delivery_with_its_reason_an
     sink = SmtpSink()
     sink.refuse = "550 5.1.1 Mailbox does not exist"
     with sink.serving() as port:
-        service = await start_notifications(clock=clock, notifications_smtp_host="127.0.0.1", notifications_smtp_port=port,
-                                            notifications_smtp_security="none")
-        delivery_id = await queue(service, channel="email", to="khong-co@example.vn", subject="Thông báo", text="Nội dung",
-                                  attachments=[("a.pdf", PDF, "application/pdf")])
+        service = await start_notifications(
+            clock=clock,
+            notifications_smtp_host="127.0.0.1",
+            notifications_smtp_port=port,
+            notifications_smtp_security="none",
+        )
+        delivery_id = await queue(
+            service,
+            channel="email",
+            to="khong-co@example.vn",
+            subject="Thông báo",
+            text="Nội dung",
+            attachments=[("a.pdf", PDF, "application/pdf")],
+        )
         async with httpx.AsyncClient() as client:
             assert await sweep(service, client) == 1
             service.context.clock.advance(timedelta(days=1))
@@ -84,9 +112,14 @@ async def test_an_smtp_server_that_refuses_fails_the_delivery_with_its_reason_an
 
 async def test_an_unreachable_smtp_server_is_retried_then_fails_when_the_attempts_run_out(start_notifications, clock):
     port = free_port()  # nothing listens there
-    service = await start_notifications(clock=clock, notifications_smtp_host="127.0.0.1", notifications_smtp_port=port,
-                                        notifications_smtp_security="none", notifications_delivery_max_attempts=3,
-                                        notifications_delivery_backoff=60)
+    service = await start_notifications(
+        clock=clock,
+        notifications_smtp_host="127.0.0.1",
+        notifications_smtp_port=port,
+        notifications_smtp_security="none",
+        notifications_delivery_max_attempts=3,
+        notifications_delivery_backoff=60,
+    )
     delivery_id = await queue(service, channel="email", to="a@example.vn", subject="S", text="T")
     async with httpx.AsyncClient() as client:
         await sweep(service, client)
@@ -104,15 +137,27 @@ async def test_an_unreachable_smtp_server_is_retried_then_fails_when_the_attempt
 
 @pytest.mark.parametrize("channel", ["sms", "zalo"])
 async def test_http_providers_429_with_retry_after_then_500_then_200(start_notifications, serve, clock, channel):
-    ok = b'{"id": "sms-77"}' if channel == "sms" else b'{"error": 0, "message": "Success", "data": {"msg_id": "zns-77"}}'
-    provider = Receiver((429, {"Retry-After": "600"}, b"slow down"), (500, {}, b"oops"), (200, {"content-type": "application/json"}, ok))
+    ok = (
+        b'{"id": "sms-77"}' if channel == "sms" else b'{"error": 0, "message": "Success", "data": {"msg_id": "zns-77"}}'
+    )
+    provider = Receiver(
+        (429, {"Retry-After": "600"}, b"slow down"), (500, {}, b"oops"), (200, {"content-type": "application/json"}, ok)
+    )
     url = await serve(provider)
     service = await start_notifications(
-        clock=clock, notifications_delivery_backoff=30, notifications_delivery_max_attempts=5,
+        clock=clock,
+        notifications_delivery_backoff=30,
+        notifications_delivery_max_attempts=5,
         **{f"notifications_{channel}_url": f"{url}/send", f"notifications_{channel}_token": "t0ken"},
         notifications_zalo_template_id="241107",
     )
-    delivery_id = await queue(service, channel=channel, to="0912 345 678", subject="Nhắc việc", text="Hạn xin lỗi hôm nay: hồ sơ 000.00.12.H42-250303-0001")
+    delivery_id = await queue(
+        service,
+        channel=channel,
+        to="0912 345 678",
+        subject="Nhắc việc",
+        text="Hạn xin lỗi hôm nay: hồ sơ 000.00.12.H42-250303-0001",
+    )
     async with httpx.AsyncClient() as client:
         await sweep(service, client)
         delivery, _ = await state(service, delivery_id)
@@ -142,9 +187,14 @@ async def test_http_providers_429_with_retry_after_then_500_then_200(start_notif
 
 async def test_a_4xx_or_a_zalo_error_code_is_not_retried(start_notifications, serve, clock):
     sms = Receiver((400, {}, b'{"error": "bad sender"}'))
-    zalo = Receiver((200, {"content-type": "application/json"}, b'{"error": -108, "message": "Phone number is invalid"}'))
-    service = await start_notifications(clock=clock, notifications_sms_url=f"{await serve(sms)}/send",
-                                        notifications_zalo_url=f"{await serve(zalo)}/send")
+    zalo = Receiver(
+        (200, {"content-type": "application/json"}, b'{"error": -108, "message": "Phone number is invalid"}')
+    )
+    service = await start_notifications(
+        clock=clock,
+        notifications_sms_url=f"{await serve(sms)}/send",
+        notifications_zalo_url=f"{await serve(zalo)}/send",
+    )
     sms_id = await queue(service, channel="sms", to="+84 912 345 678", subject="S", text="T")
     zalo_id = await queue(service, channel="zalo", to="0387123456", subject="S", text="T")
     async with httpx.AsyncClient() as client:
@@ -157,7 +207,9 @@ async def test_a_4xx_or_a_zalo_error_code_is_not_retried(start_notifications, se
 async def test_a_provider_that_does_not_answer_in_time_is_retried(start_notifications, serve, clock):
     slow = Receiver()
     slow.delay = 1.0
-    service = await start_notifications(clock=clock, notifications_sms_url=f"{await serve(slow)}/send", notifications_channel_timeout=0.2)
+    service = await start_notifications(
+        clock=clock, notifications_sms_url=f"{await serve(slow)}/send", notifications_channel_timeout=0.2
+    )
     delivery_id = await queue(service, channel="sms", to="0912345678", subject="S", text="T")
     async with httpx.AsyncClient() as client:
         await sweep(service, client)
@@ -197,8 +249,12 @@ async def test_request_delivery_refuses_what_cannot_be_delivered_and_queues_noth
 
 async def test_the_notifications_log_in_rest_and_graphql(start_notifications, clock):
     service = await start_notifications(clock=clock)
-    first = await queue(service, channel="sms", to="0912345678", subject="Một", text="T", ref_kind="reminder", ref_id="1")
-    second = await queue(service, channel="email", to="b@example.vn", subject="Hai", text="T", ref_kind="letter", ref_id="9")
+    first = await queue(
+        service, channel="sms", to="0912345678", subject="Một", text="T", ref_kind="reminder", ref_id="1"
+    )
+    second = await queue(
+        service, channel="email", to="b@example.vn", subject="Hai", text="T", ref_kind="letter", ref_id="9"
+    )
     async with httpx.AsyncClient() as client:
         await sweep(service, client)  # neither channel is configured: both fail at once
     log = (await service.http.get("/notifications/v1/deliveries")).json()["items"]
@@ -209,5 +265,10 @@ async def test_the_notifications_log_in_rest_and_graphql(start_notifications, cl
     assert one["to"] == "+84912345678" and [a["outcome"] for a in one["attempt_log"]] == ["failed"]
     assert (await service.http.get("/notifications/v1/deliveries/999")).status_code == 404
     assert (await service.http.get("/notifications/v1/deliveries", params={"status": "lost"})).status_code == 422
-    answer = await service.graphql("{ deliveries(channel: \"sms\") { id status refKind } deliveryAttempts(deliveryId: %d) { outcome } }" % first)
-    assert answer["data"] == {"deliveries": [{"id": first, "status": "failed", "refKind": "reminder"}], "deliveryAttempts": [{"outcome": "failed"}]}
+    answer = await service.graphql(
+        '{ deliveries(channel: "sms") { id status refKind } deliveryAttempts(deliveryId: %d) { outcome } }' % first
+    )
+    assert answer["data"] == {
+        "deliveries": [{"id": first, "status": "failed", "refKind": "reminder"}],
+        "deliveryAttempts": [{"outcome": "failed"}],
+    }

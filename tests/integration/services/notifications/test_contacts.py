@@ -12,8 +12,10 @@ CONTACTS = f"/notifications/v1/recipients/{UNIT}/contacts"
 async def test_a_person_is_added_with_normalised_addresses_and_default_channels(start_notifications):
     service = await start_notifications()
     await service.register_unit()
-    answer = await service.http.post(CONTACTS, json={"name": "Trần Thị Bình", "role": "Văn phòng", "phone": "091 234 5678",
-                                                     "email": "binh@camquang.gov.vn"})
+    answer = await service.http.post(
+        CONTACTS,
+        json={"name": "Trần Thị Bình", "role": "Văn phòng", "phone": "091 234 5678", "email": "binh@camquang.gov.vn"},
+    )
     assert answer.status_code == 201, answer.text
     person = answer.json()
     assert (person["phone"], person["channels"], person["digest"]) == ("+84912345678", ["email", "sms", "zalo"], False)
@@ -46,11 +48,19 @@ async def test_a_malformed_phone_or_email_is_a_422_and_the_directory_is_unchange
 
 async def test_unknown_units_and_contacts_are_404_and_a_contact_can_be_replaced_and_removed(start_notifications):
     service = await start_notifications()
-    assert (await service.http.post("/notifications/v1/recipients/999.99/contacts", json={"name": "A", "email": "a@b.vn"})).status_code == 404
+    assert (
+        await service.http.post("/notifications/v1/recipients/999.99/contacts", json={"name": "A", "email": "a@b.vn"})
+    ).status_code == 404
     await service.register_unit()
     person = (await service.http.post(CONTACTS, json={"name": "A", "email": "a@b.vn"})).json()
-    replaced = await service.http.put(f"{CONTACTS}/{person['id']}", json={"name": "A", "phone": "0987654321", "digest": True})
-    assert replaced.status_code == 200 and replaced.json()["channels"] == ["sms", "zalo"] and replaced.json()["digest"] is True
+    replaced = await service.http.put(
+        f"{CONTACTS}/{person['id']}", json={"name": "A", "phone": "0987654321", "digest": True}
+    )
+    assert (
+        replaced.status_code == 200
+        and replaced.json()["channels"] == ["sms", "zalo"]
+        and replaced.json()["digest"] is True
+    )
     assert (await service.http.delete(f"{CONTACTS}/{person['id']}")).status_code == 204
     assert (await service.http.delete(f"{CONTACTS}/{person['id']}")).status_code == 404
     assert (await service.http.get(CONTACTS)).json() == {"items": []}
@@ -59,11 +69,11 @@ async def test_unknown_units_and_contacts_are_404_and_a_contact_can_be_replaced_
 async def test_graphql_adds_contacts_with_the_same_checks(start_notifications):
     service = await start_notifications()
     await service.register_unit()
-    mutation = "mutation($i: ContactInput!) { addContact(unitCode: \"%s\", input: $i) { id phone channels } }" % UNIT
+    mutation = 'mutation($i: ContactInput!) { addContact(unitCode: "%s", input: $i) { id phone channels } }' % UNIT
     refused = await service.graphql(mutation, i={"name": "A", "phone": "12345"})
     assert refused["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert refused["errors"][0]["extensions"]["errors"][0]["field"] == "phone"
     added = await service.graphql(mutation, i={"name": "A", "phone": "0912345678", "channels": ["sms"]})
     assert added["data"]["addContact"]["phone"] == "+84912345678" and added["data"]["addContact"]["channels"] == ["sms"]
-    listed = await service.graphql("{ contacts(unitCode: \"%s\") { id } }" % UNIT)
+    listed = await service.graphql('{ contacts(unitCode: "%s") { id } }' % UNIT)
     assert listed["data"]["contacts"] == [{"id": added["data"]["addContact"]["id"]}]

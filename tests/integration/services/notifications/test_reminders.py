@@ -17,15 +17,27 @@ CONTACTS = f"/notifications/v1/recipients/{UNIT}/contacts"
 
 
 def task(due: str = "2025-03-10", offset: int = 5, role: str = "lead", obligation: int = 7) -> dict:
-    return {"obligation_id": obligation, "task_id": 3, "task_label": "1.2", "task_title": "Rà soát thủ tục hành chính",
-            "plan_id": 1, "plan_number": "15/KH-UBND", "unit_code": UNIT, "role": role, "due": due, "offset_days": offset,
-            "occurrence_id": 11}
+    return {
+        "obligation_id": obligation,
+        "task_id": 3,
+        "task_label": "1.2",
+        "task_title": "Rà soát thủ tục hành chính",
+        "plan_id": 1,
+        "plan_number": "15/KH-UBND",
+        "unit_code": UNIT,
+        "role": role,
+        "due": due,
+        "offset_days": offset,
+        "occurrence_id": 11,
+    }
 
 
 async def unit_with_people(service) -> None:
     await service.register_unit()
-    for person in ({"name": "Chủ tịch", "email": "ct@camquang.gov.vn", "phone": "0912345678", "channels": ["email", "sms"]},
-                   {"name": "Văn phòng", "zalo_phone": "0387123456"}):
+    for person in (
+        {"name": "Chủ tịch", "email": "ct@camquang.gov.vn", "phone": "0912345678", "channels": ["email", "sms"]},
+        {"name": "Văn phòng", "zalo_phone": "0387123456"},
+    ):
         assert (await service.http.post(CONTACTS, json=person)).status_code == 201
 
 
@@ -53,7 +65,11 @@ async def test_one_reminder_per_subject_kind_and_due_whatever_the_redeliveries(s
     await dispatch(service)
     await dispatch(service)
     once = await sent(service)
-    assert sorted((d.channel, d.to) for d in once) == [("email", "ct@camquang.gov.vn"), ("sms", "+84912345678"), ("zalo", "+84387123456")]
+    assert sorted((d.channel, d.to) for d in once) == [
+        ("email", "ct@camquang.gov.vn"),
+        ("sms", "+84912345678"),
+        ("zalo", "+84387123456"),
+    ]
     assert {d.subject for d in once} == {"Nhắc việc: còn 5 ngày làm việc đến hạn"}
     assert "nhiệm vụ 1.2. Rà soát thủ tục hành chính (kế hoạch số 15/KH-UBND) đến hạn ngày 10/03/2025" in once[0].text
     assert await reminders(service) == 1
@@ -82,14 +98,21 @@ async def test_a_coordinating_unit_s_obligation_makes_no_reminder(start_notifica
 async def test_the_handling_unit_hears_that_the_apology_is_due_today(start_notifications, clock):
     service = await start_notifications(clock=clock)
     await unit_with_people(service)
-    data = {"ma_ho_so": "000.00.12.H42-250303-0001", "unit": UNIT, "procedure": {"code": "1.001", "name": "Đăng ký khai sinh"},
-            "due_at": "2025-03-04T16:30:00+07:00", "apology_deadline": "2025-03-03T16:30:00+07:00",
-            "applicant": {"name": "Nguyễn Văn A", "phone": "0900000000"}}
+    data = {
+        "ma_ho_so": "000.00.12.H42-250303-0001",
+        "unit": UNIT,
+        "procedure": {"code": "1.001", "name": "Đăng ký khai sinh"},
+        "due_at": "2025-03-04T16:30:00+07:00",
+        "apology_deadline": "2025-03-03T16:30:00+07:00",
+        "applicant": {"name": "Nguyễn Văn A", "phone": "0900000000"},
+    }
     for _ in range(3):
         await service.deliver("cchc.dossiers", "vn.cchc.dossier.due_soon.v1", data["ma_ho_so"], data)
     await dispatch(service)
     messages = await sent(service)
-    assert len(messages) == 3 and {d.subject for d in messages} == {"Hạn xin lỗi hôm nay: hồ sơ 000.00.12.H42-250303-0001"}
+    assert len(messages) == 3 and {d.subject for d in messages} == {
+        "Hạn xin lỗi hôm nay: hồ sơ 000.00.12.H42-250303-0001"
+    }
     text = messages[0].text
     assert "(Đăng ký khai sinh) đến hạn trả kết quả lúc 16:30 ngày 04/03/2025" in text
     assert "Hạn gửi văn bản xin lỗi: 16:30 ngày 03/03/2025" in text
@@ -99,10 +122,24 @@ async def test_the_handling_unit_hears_that_the_apology_is_due_today(start_notif
 async def test_target_at_risk_is_read_tolerantly(start_notifications, clock):
     service = await start_notifications(clock=clock)
     await unit_with_people(service)
-    await service.deliver("cchc.scoring", "vn.cchc.target.at_risk.v1", UNIT,
-                          {"unit": UNIT, "period": "2025-Q1", "code": "dossiers.on_time_rate", "value": 87.5, "target": 95, "extra": 1})
-    await service.deliver("cchc.scoring", "vn.cchc.target.at_risk.v1", UNIT,  # the same, under other field names: once
-                          {"unit_code": UNIT, "period": "2025-Q1", "metric_code": "dossiers.on_time_rate", "value": 88, "target_value": 95})
+    await service.deliver(
+        "cchc.scoring",
+        "vn.cchc.target.at_risk.v1",
+        UNIT,
+        {"unit": UNIT, "period": "2025-Q1", "code": "dossiers.on_time_rate", "value": 87.5, "target": 95, "extra": 1},
+    )
+    await service.deliver(
+        "cchc.scoring",
+        "vn.cchc.target.at_risk.v1",
+        UNIT,  # the same, under other field names: once
+        {
+            "unit_code": UNIT,
+            "period": "2025-Q1",
+            "metric_code": "dossiers.on_time_rate",
+            "value": 88,
+            "target_value": 95,
+        },
+    )
     await dispatch(service)
     messages = await sent(service)
     assert len(messages) == 3 and await reminders(service) == 1

@@ -55,14 +55,24 @@ async def test_create_answers_201_with_id_and_a_secret_shown_once(start_notifica
     [
         ({"url": "ftp://partner.example.vn/in", "event_types": ["*"]}, "body.url", "http or https"),
         ({"url": "not a url", "event_types": ["*"]}, "body.url", "http or https"),
-        ({"url": "http://169.254.169.254/latest/meta-data", "event_types": ["*"]}, "body.url", "link-local or metadata"),
+        (
+            {"url": "http://169.254.169.254/latest/meta-data", "event_types": ["*"]},
+            "body.url",
+            "link-local or metadata",
+        ),
         ({"url": "http://[fe80::1]/hook", "event_types": ["*"]}, "body.url", "link-local or metadata"),
-        ({"url": "http://127.0.0.1:9/hook", "event_types": ["vn.cchc.dossier.lost.v1"]}, "body.event_types", "unknown event type"),
+        (
+            {"url": "http://127.0.0.1:9/hook", "event_types": ["vn.cchc.dossier.lost.v1"]},
+            "body.event_types",
+            "unknown event type",
+        ),
         ({"url": "http://127.0.0.1:9/hook", "event_types": ["*", OVERDUE]}, "body.event_types", "alone"),
         ({"url": "http://127.0.0.1:9/hook", "event_types": []}, "body.event_types", "at least 1"),
     ],
 )
-async def test_an_invalid_url_or_event_type_is_a_422_field_error_and_saves_nothing(start_notifications, body, field, words):
+async def test_an_invalid_url_or_event_type_is_a_422_field_error_and_saves_nothing(
+    start_notifications, body, field, words
+):
     service = await start_notifications()
     answer = await service.http.post("/notifications/v1/webhooks", json=body)
     assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json"
@@ -73,7 +83,9 @@ async def test_an_invalid_url_or_event_type_is_a_422_field_error_and_saves_nothi
 
 async def test_the_allow_list_lets_a_metadata_address_through(start_notifications):
     service = await start_notifications(notifications_webhook_allowed_hosts=["169.254.169.254"])
-    answer = await service.http.post("/notifications/v1/webhooks", json={"url": "http://169.254.169.254/hook", "event_types": ["*"]})
+    answer = await service.http.post(
+        "/notifications/v1/webhooks", json={"url": "http://169.254.169.254/hook", "event_types": ["*"]}
+    )
     assert answer.status_code == 201
 
 
@@ -106,7 +118,11 @@ async def test_an_event_is_signed_retried_after_failures_and_logged_until_it_suc
     [sent] = await eventually(lambda: _settled(service, hook["id"]))
     assert (sent["status"], sent["attempts"], sent["last_status_code"]) == ("succeeded", 3, 200)
     log = (await delivery(service, hook["id"], sent["id"]))["attempt_log"]
-    assert [(a["number"], a["status_code"], a["outcome"]) for a in log] == [(1, 500, "retry"), (2, 503, "retry"), (3, 200, "succeeded")]
+    assert [(a["number"], a["status_code"], a["outcome"]) for a in log] == [
+        (1, 500, "retry"),
+        (2, 503, "retry"),
+        (3, 200, "succeeded"),
+    ]
     assert log[0]["response"] == "down" and len(log[1]["response"]) == 2048 and log[2]["response"] == "thanks"
 
 
@@ -129,7 +145,9 @@ async def test_filters_send_only_the_types_an_endpoint_asked_for(start_notificat
     assert [json.loads(r.body)["type"] for r in overdue_only.requests] == [OVERDUE]
 
 
-async def test_an_endpoint_is_disabled_once_the_schedule_ran_out_for_enough_messages_then_redelivered(start_notifications, serve):
+async def test_an_endpoint_is_disabled_once_the_schedule_ran_out_for_enough_messages_then_redelivered(
+    start_notifications, serve
+):
     receiver = Receiver((500, {}, b"down"))
     service = await start_notifications(workers=True, notifications_webhook_disable_after=2, **FAST)
     hook = await subscribe(service, f"{await serve(receiver)}/cchc")
