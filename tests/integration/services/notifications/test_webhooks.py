@@ -226,3 +226,27 @@ async def test_unknown_endpoints_and_deliveries_are_404(start_notifications):
     assert (await service.http.get("/notifications/v1/webhooks/ep_none")).status_code == 404
     assert (await service.http.post("/notifications/v1/webhooks/ep_none:test")).status_code == 404
     assert (await service.http.get("/notifications/v1/webhooks/ep_none/deliveries/1")).status_code == 404
+
+
+async def test_graphql_pings_and_lists_deliveries_with_their_attempts(start_notifications, serve):
+    receiver = Receiver((500, {}, b"busy"), (200, {}, b"ok"))
+    service = await start_notifications(workers=True, **FAST)
+    hook = await subscribe(service, f"{await serve(receiver)}/cchc")
+    ping = await service.graphql("mutation($id: String!) { testWebhook(id: $id) { id eventType status } }", id=hook["id"])
+    delivery = ping["data"]["testWebhook"]
+    assert (delivery["eventType"], delivery["status"]) == ("vn.cchc.webhook.test.v1", "queued")
+    await receiver.wait_for(2)
+    await eventually(lambda: _status(service, hook["id"], delivery["id"], "succeeded"))
+    listed = await service.graphql(
+        "query($id: String!, $d: Int!) { webhookDeliveries(endpointId: $id) { id status attempts }"
+        " webhookAttempts(endpointId: $id, deliveryId: $d) { statusCode outcome response } }",
+        id=hook["id"],
+        d=delivery["id"],
+    )
+    assert listed["data"]["webhookDeliveries"] == [{"id": delivery["id"], "status": "succeeded", "attempts": 2}]
+    assert listed["data"]["webhookAttempts"] == [
+        {"statusCode": 500, "outcome": "retry", "response": "busy"},
+        {"statusCode": 200, "outcome": "succeeded", "response": "ok"},
+    ]
+    missing = await service.graphql("mutation { testWebhook(id: \"ep_none\") { id } }")
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
