@@ -14,7 +14,6 @@ from pathlib import Path
 import uvicorn
 
 from services.catalog import definitions
-from services.dossiers.simulator.server import Options, serve
 from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
 from shared.catalogue import asyncapi_document
@@ -23,6 +22,7 @@ from shared.logs import configure_logging
 from shared.runtime import Runtime
 from shared.service import ServiceDefinition
 from shared.settings import SERVICE_NAMES, Settings
+from simulator.server import Options, serve
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,6 +39,7 @@ class UnitOfWork:
         self._topic = topic
         self._on_commit = on_commit
         self._pending: list[tuple[str, str]] = []  # (key, envelope) of each event emitted
+        self._deadlines_moved = False
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -47,6 +48,7 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._pending.clear()
+        self._deadlines_moved = False
         await self.session.close()  # rolls back whatever was not committed
 
     def emit(self, event: DomainEvent) -> str:
@@ -55,15 +57,21 @@ class UnitOfWork:
         self._pending.append((event.subject(), envelope))
         return event_id
 
+    def deadlines_moved(self) -> None:
+        """Say that this unit of work brought a deadline closer without emitting an event (events
+        alone already do), so the service's deadline schedulers look again once it commits."""
+        self._deadlines_moved = True
+
     async def commit(self) -> None:
         """Commit the domain rows and, in the same transaction, one outbox row holding every event emitted."""
         if self._pending:
             row = pack(self._topic, self._pending, created_at=self.clock.now())
             await self.session.execute(insert(self._tables.outbox).values(row))
         await self.session.commit()
-        had_events = bool(self._pending)
+        wake = bool(self._pending) or self._deadlines_moved
         self._pending.clear()
-        if had_events:
+        self._deadlines_moved = False
+        if wake:
             self._on_commit()
 
     async def rollback(self) -> None:
