@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.notifications.api import router
-from services.notifications.channels.worker import delivery_worker
+from services.notifications.channels.worker import DELIVERIES
 from services.notifications.graphql import Mutation, Query
 from services.notifications.handlers import SUBSCRIPTIONS
 from services.notifications.models import Base, kernel
-from services.notifications.reminders.worker import reminder_worker
-from services.notifications.webhooks.worker import webhook_worker
+from services.notifications.reminders.worker import REMINDERS
+from services.notifications.webhooks.worker import WEBHOOKS
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -23,5 +23,5 @@ service = ServiceDefinition(
     graphql_query=Query,
     graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,
-    workers=[delivery_worker, webhook_worker, reminder_worker],
+    deadlines=[DELIVERIES, WEBHOOKS, REMINDERS],
 )

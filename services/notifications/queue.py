@@ -3,9 +3,9 @@
 A queued row carries ``status`` and ``next_attempt_at``; a worker claims the due rows with one
 conditional ``UPDATE`` that also pushes ``next_attempt_at`` a lease ahead, so two workers (or
 replicas) never send one row at the same time, and a row whose worker died is claimed again once
-its lease ran out (at-least-once). Workers sleep until the next ``next_attempt_at``
-(:class:`~shared.deadline_scheduler.DeadlineScheduler`) and are woken when a transaction that
-queued something commits.
+its lease ran out (at-least-once). The senders are the service's deadline schedulers
+(:class:`~shared.service.Deadlines`): they sleep until the next ``next_attempt_at`` and are woken
+when a unit of work that queued something commits (``uow.deadlines_moved()``).
 """
 
 from __future__ import annotations
@@ -14,20 +14,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, event, func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import UTCDateTime
-from shared.deadline_scheduler import DeadlineScheduler
 
 WAITING = ("queued", "retrying")
 SENDING = "sending"
 LEASE = timedelta(minutes=5)
-
-# The workers of this process, per database engine and queue name, so a commit can wake them.
-_WORKERS: dict[tuple[Engine, str], DeadlineScheduler] = {}
 
 
 class Queued:
@@ -64,20 +59,3 @@ async def claim_due(session: AsyncSession, model: Any, now: datetime, batch: int
         .execution_options(synchronize_session=False)
     )
     return sorted(claimed.scalars())
-
-
-def register_worker(engine: Engine, queue: str, scheduler: DeadlineScheduler) -> None:
-    _WORKERS[(engine, queue)] = scheduler
-
-
-def unregister_worker(engine: Engine, queue: str) -> None:
-    _WORKERS.pop((engine, queue), None)
-
-
-def wake_after_commit(session: AsyncSession, queue: str) -> None:
-    """Wake this process's ``queue`` worker of the session's database once the transaction commits."""
-    engine = session.get_bind()
-    scheduler = _WORKERS.get((engine, queue))
-    if scheduler is None:
-        return
-    event.listen(session.sync_session, "after_commit", lambda _: scheduler.poke(), once=True)

@@ -75,15 +75,13 @@ async def _no_lifespan(_: Any) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def running_notifications(
-    settings: Settings, *, clock: Clock | None = None, workers: bool = False
+    settings: Settings, *, clock: Clock | None = None, schedulers: bool = False
 ) -> AsyncIterator[Notifications]:
-    """The notifications service (migrated, consuming from the in-process bus); its workers run
-    only when asked, otherwise tests drive the sweeps themselves."""
+    """The notifications service (migrated, consuming from the in-process bus); its deadline
+    schedulers (deliveries, webhooks, reminders) run only when asked, otherwise tests drive the sweeps."""
     definition = definitions()[-1]  # importing every service registers every event type, as `cchc serve` does
-    if not workers:
-        definition = dataclasses.replace(definition, workers=())
     runtime = Runtime([definition], settings, clock=clock)
-    await runtime.start(migrate=True)
+    await runtime.start(migrate=True, schedulers=schedulers)
     app = create_root_app(list(runtime.contexts.values()), _no_lifespan)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
     try:

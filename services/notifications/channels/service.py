@@ -12,13 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications.channels.adapters import CHANNELS, EMAIL, MAX_TEXT, Attachment, SendFailure, Sent
 from services.notifications.channels.addresses import email_address, vn_mobile
 from services.notifications.channels.models import Delivery, DeliveryAttachment, DeliveryAttempt
-from services.notifications.queue import wake_after_commit
 from shared.db import get_or_404
 from shared.problems import DomainError
 from shared.settings import Settings
 from shared.uow import UnitOfWork
-
-QUEUE = "deliveries"
 
 
 class Undeliverable(DomainError):
@@ -86,7 +83,7 @@ async def request_delivery(
     await uow.session.flush()
     for filename, content, mime in attachments:
         uow.session.add(DeliveryAttachment(delivery_id=delivery.id, filename=filename, mime=mime, content=content))
-    wake_after_commit(uow.session, QUEUE)
+    uow.deadlines_moved()
     return delivery
 
 

@@ -1,4 +1,4 @@
-"""The delivery worker: sleeps until a delivery is due, sends the due ones, records every attempt."""
+"""The delivery scheduler: sleeps until a delivery is due, sends the due ones, records every attempt."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from services.notifications import queue
 from services.notifications.channels import service
 from services.notifications.channels.adapters import Channels, Outgoing, SendFailure
 from services.notifications.channels.models import Delivery
-from shared.deadline_scheduler import DeadlineScheduler
-from shared.service import ServiceContext
+from shared.service import Deadlines, ServiceContext
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -56,27 +55,16 @@ async def send_due(context: ServiceContext, channels: Channels, now: datetime) -
             return total
 
 
-async def delivery_worker(context: ServiceContext) -> None:
-    """The service worker: sends queued deliveries for as long as the service runs."""
+async def earliest(context: ServiceContext) -> datetime | None:
+    async with context.uow() as uow:
+        return await queue.next_due(uow.session, Delivery)
+
+
+async def sweep(context: ServiceContext, now: datetime) -> None:
     async with httpx.AsyncClient() as client:
-        channels = Channels.of(context.settings, client)
+        await send_due(context, Channels.of(context.settings, client), now)
 
-        async def earliest() -> datetime | None:
-            async with context.uow() as uow:
-                return await queue.next_due(uow.session, Delivery)
 
-        async def sweep(now: datetime) -> None:
-            await send_due(context, channels, now)
-
-        scheduler = DeadlineScheduler(
-            "notifications.deliveries",
-            next_due=earliest,
-            sweep=sweep,
-            clock=context.clock,
-            max_sleep=context.settings.notifications_worker_max_sleep,
-        )
-        queue.register_worker(context.db.engine.sync_engine, service.QUEUE, scheduler)
-        try:
-            await scheduler.run()
-        finally:
-            queue.unregister_worker(context.db.engine.sync_engine, service.QUEUE)
+DELIVERIES = Deadlines(
+    "deliveries", next_due=earliest, sweep=sweep, max_sleep=lambda settings: settings.notifications_worker_max_sleep
+)

@@ -16,7 +16,6 @@ from services.notifications.channels.adapters import MAX_TEXT
 from services.notifications.channels.service import request_delivery
 from services.notifications.directory.models import Contact
 from services.notifications.directory.schemas import address_for
-from services.notifications.queue import wake_after_commit
 from services.notifications.reminders import texts
 from services.notifications.reminders.models import Notice, Reminder
 from shared.clock import VN_TZ
@@ -24,7 +23,6 @@ from shared.db import upsert
 from shared.settings import Settings
 from shared.uow import UnitOfWork
 
-QUEUE = "reminders"
 BATCH = 200
 PENDING, SENT, DIGEST, DIGESTED = "pending", "sent", "digest", "digested"
 
@@ -56,7 +54,7 @@ async def remind(
     contacts = (await session.scalars(select(Contact.id).where(Contact.unit_code == unit_code, Contact.active))).all()
     session.add_all(Notice(reminder_id=reminder_id, contact_id=c, status=PENDING, created_at=now) for c in contacts)
     if contacts:
-        wake_after_commit(session, QUEUE)
+        uow.deadlines_moved()
     return True
 
 

@@ -1,13 +1,11 @@
-"""The reminder worker: dispatches new notices at once and sends the daily digests at their hour."""
+"""The reminder scheduler: dispatches new notices at once and sends the daily digests at their hour."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from services.notifications import queue
 from services.notifications.reminders import service
-from shared.deadline_scheduler import DeadlineScheduler
-from shared.service import ServiceContext
+from shared.service import Deadlines, ServiceContext
 
 
 async def run_once(context: ServiceContext, now: datetime) -> None:
@@ -24,27 +22,11 @@ async def run_once(context: ServiceContext, now: datetime) -> None:
         await uow.commit()
 
 
-def reminder_scheduler(context: ServiceContext) -> DeadlineScheduler:
-    async def earliest() -> datetime | None:
-        async with context.uow() as uow:
-            return await service.next_due(uow, context.settings)
-
-    async def sweep(now: datetime) -> None:
-        await run_once(context, now)
-
-    return DeadlineScheduler(
-        "notifications.reminders",
-        next_due=earliest,
-        sweep=sweep,
-        clock=context.clock,
-        max_sleep=context.settings.notifications_worker_max_sleep,
-    )
+async def earliest(context: ServiceContext) -> datetime | None:
+    async with context.uow() as uow:
+        return await service.next_due(uow, context.settings)
 
 
-async def reminder_worker(context: ServiceContext) -> None:
-    scheduler = reminder_scheduler(context)
-    queue.register_worker(context.db.engine.sync_engine, service.QUEUE, scheduler)
-    try:
-        await scheduler.run()
-    finally:
-        queue.unregister_worker(context.db.engine.sync_engine, service.QUEUE)
+REMINDERS = Deadlines(
+    "reminders", next_due=earliest, sweep=run_once, max_sleep=lambda settings: settings.notifications_worker_max_sleep
+)

@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
-from services.notifications.queue import wake_after_commit
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from services.notifications.webhooks.schemas import ANY, PING_TYPE, WebhookIn, WebhookPatch
 from services.notifications.webhooks.urls import unsafe_reason
@@ -27,7 +26,6 @@ from shared.problems import Conflict, DomainError, NotFound
 from shared.settings import Settings
 from shared.uow import UnitOfWork
 
-QUEUE = "webhooks"
 RESPONSE_KEPT = 2048
 _ENDPOINTS_CACHE = "webhooks.enabled_endpoints"
 
@@ -90,7 +88,7 @@ async def update_endpoint(
         endpoint.description = patch.description
     if patch.enabled is True and not endpoint.enabled:
         endpoint.enabled, endpoint.disabled_reason, endpoint.exhausted_in_a_row = True, None, 0
-        wake_after_commit(uow.session, QUEUE)  # its waiting deliveries go again
+        uow.deadlines_moved()  # its waiting deliveries go again
     elif patch.enabled is False:
         endpoint.enabled, endpoint.disabled_reason = False, "disabled by a user"
     endpoint.updated_at = uow.clock.now()
@@ -162,7 +160,7 @@ async def _queue(
     ]
     uow.session.add_all(deliveries)
     await uow.session.flush()
-    wake_after_commit(uow.session, QUEUE)
+    uow.deadlines_moved()
     return deliveries
 
 
@@ -189,7 +187,7 @@ async def redeliver(uow: UnitOfWork, endpoint_id: str, delivery_id: int) -> Webh
         uow.clock.now(),
         None,
     )
-    wake_after_commit(uow.session, QUEUE)
+    uow.deadlines_moved()
     return delivery
 
 

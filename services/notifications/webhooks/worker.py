@@ -1,4 +1,4 @@
-"""The webhook worker: sleeps until a delivery is due (first try or a retry), then sends the due
+"""The webhook scheduler: sleeps until a delivery is due (first try or a retry), then sends the due
 ones concurrently, each signed at the instant it is sent, and logs every attempt."""
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from services.notifications import queue
 from services.notifications.webhooks import service
 from services.notifications.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 from services.notifications.webhooks.urls import unsafe_reason
-from shared.deadline_scheduler import DeadlineScheduler
-from shared.service import ServiceContext
+from shared.service import Deadlines, ServiceContext
 from shared.settings import Settings
 
 BATCH = 200
@@ -116,31 +115,17 @@ async def send_due(context: ServiceContext, client: httpx.AsyncClient, now: date
             return total
 
 
-def webhook_scheduler(context: ServiceContext, client: httpx.AsyncClient) -> DeadlineScheduler:
-    async def earliest() -> datetime | None:
-        async with context.uow() as uow:
-            return await queue.next_due(uow.session, WebhookDelivery, _ENABLED)
+async def earliest(context: ServiceContext) -> datetime | None:
+    async with context.uow() as uow:
+        return await queue.next_due(uow.session, WebhookDelivery, _ENABLED)
 
-    async def sweep(now: datetime) -> None:
+
+async def sweep(context: ServiceContext, now: datetime) -> None:
+    limits = httpx.Limits(max_connections=context.settings.notifications_webhook_concurrency)
+    async with httpx.AsyncClient(limits=limits) as client:
         await send_due(context, client, now)
 
-    return DeadlineScheduler(
-        "notifications.webhooks",
-        next_due=earliest,
-        sweep=sweep,
-        clock=context.clock,
-        max_sleep=context.settings.notifications_worker_max_sleep,
-    )
 
-
-async def webhook_worker(context: ServiceContext) -> None:
-    """The service worker: sends webhook deliveries for as long as the service runs."""
-    async with httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=context.settings.notifications_webhook_concurrency)
-    ) as client:
-        scheduler = webhook_scheduler(context, client)
-        queue.register_worker(context.db.engine.sync_engine, service.QUEUE, scheduler)
-        try:
-            await scheduler.run()
-        finally:
-            queue.unregister_worker(context.db.engine.sync_engine, service.QUEUE)
+WEBHOOKS = Deadlines(
+    "webhooks", next_due=earliest, sweep=sweep, max_sleep=lambda settings: settings.notifications_worker_max_sleep
+)

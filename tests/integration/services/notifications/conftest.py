@@ -22,12 +22,12 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def start_notifications(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
-    """Start the service with setting overrides; ``workers=True`` runs its workers, ``clock`` a clock."""
+    """Start the service with setting overrides; ``schedulers=True`` runs its schedulers, ``clock`` a clock."""
     stack: list[Any] = []
 
-    async def start(*, clock: Any = None, workers: bool = False, **overrides: Any) -> Notifications:
+    async def start(*, clock: Any = None, schedulers: bool = False, **overrides: Any) -> Notifications:
         settings = await make_settings("notifications", **overrides)
-        manager = running_notifications(settings, clock=clock, workers=workers)
+        manager = running_notifications(settings, clock=clock, schedulers=schedulers)
         stack.append(manager)
         return await manager.__aenter__()
 

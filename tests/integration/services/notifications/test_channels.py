@@ -41,11 +41,11 @@ async def sweep(service, client: httpx.AsyncClient) -> int:
     )
 
 
-async def test_an_email_with_its_pdf_reaches_a_real_smtp_server_through_the_running_worker(start_notifications):
+async def test_an_email_with_its_pdf_reaches_a_real_smtp_server_through_the_running_scheduler(start_notifications):
     sink = SmtpSink()
     with sink.serving() as port:
         service = await start_notifications(
-            workers=True,
+            schedulers=True,
             notifications_smtp_host="127.0.0.1",
             notifications_smtp_port=port,
             notifications_smtp_security="none",

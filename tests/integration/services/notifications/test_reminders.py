@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from services.notifications.channels.models import Delivery
 from services.notifications.reminders.models import Reminder
-from services.notifications.reminders.worker import reminder_scheduler, run_once
+from services.notifications.reminders.worker import run_once
 from shared.clock import VN_TZ
 from tests.support.notifications import UNIT
 
@@ -153,7 +153,7 @@ async def test_throttled_reminders_wait_for_the_daily_digest_which_goes_once(sta
     await service.http.post(CONTACTS, json={"name": "Chủ tịch", "phone": "0912345678", "channels": ["sms"]})
     for obligation in (1, 2, 3):
         await service.deliver("cchc.plans", DUE_SOON, str(obligation), task(obligation=obligation))
-    scheduler = reminder_scheduler(service.context)
+    scheduler = service.context.schedulers["reminders"]
     next_due = await scheduler.run_once()
     assert len(await sent(service)) == 2  # the third is held: two in the last hour already
     assert next_due == datetime(2025, 3, 4, 7, 0, tzinfo=VN_TZ)  # the worker sleeps until the digest

@@ -104,7 +104,7 @@ async def test_graphql_create_refuses_as_rest_does_and_creates_with_a_secret(sta
 
 async def test_an_event_is_signed_retried_after_failures_and_logged_until_it_succeeds(start_notifications, serve):
     receiver = Receiver((500, {}, b"down"), (503, {}, b"x" * 5000), (200, {}, b"thanks"))
-    service = await start_notifications(workers=True, **FAST)
+    service = await start_notifications(schedulers=True, **FAST)
     hook = await subscribe(service, f"{await serve(receiver)}/cchc")
     await service.register_unit()  # unit.upserted from plans, through the consumer
     await receiver.wait_for(3)
@@ -133,7 +133,7 @@ async def _settled(service, endpoint_id):
 
 async def test_filters_send_only_the_types_an_endpoint_asked_for(start_notifications, serve):
     everything, overdue_only = Receiver(), Receiver()
-    service = await start_notifications(workers=True, **FAST)
+    service = await start_notifications(schedulers=True, **FAST)
     await subscribe(service, f"{await serve(everything)}/all", ["*"])
     await subscribe(service, f"{await serve(overdue_only)}/overdue", [OVERDUE])
     await service.register_unit()
@@ -149,7 +149,7 @@ async def test_an_endpoint_is_disabled_once_the_schedule_ran_out_for_enough_mess
     start_notifications, serve
 ):
     receiver = Receiver((500, {}, b"down"))
-    service = await start_notifications(workers=True, notifications_webhook_disable_after=2, **FAST)
+    service = await start_notifications(schedulers=True, notifications_webhook_disable_after=2, **FAST)
     hook = await subscribe(service, f"{await serve(receiver)}/cchc")
     await service.register_unit("000.00.12.H42")
     await eventually(lambda: _settled(service, hook["id"]))
@@ -188,7 +188,7 @@ async def _status(service, endpoint_id, delivery_id, status):
 
 async def test_a_rotated_secret_signs_next_to_the_old_one_during_the_overlap(start_notifications, serve):
     receiver = Receiver()
-    service = await start_notifications(workers=True, **FAST)
+    service = await start_notifications(schedulers=True, **FAST)
     hook = await subscribe(service, f"{await serve(receiver)}/cchc")
     rotated = (await service.http.post(f"/notifications/v1/webhooks/{hook['id']}/secret:rotate")).json()
     assert rotated["secret"] != hook["secret"] and rotated["previous_secret_until"] is not None
@@ -202,7 +202,7 @@ async def test_a_rotated_secret_signs_next_to_the_old_one_during_the_overlap(sta
 
 async def test_without_overlap_the_old_secret_no_longer_verifies(start_notifications, serve):
     receiver = Receiver()
-    service = await start_notifications(workers=True, notifications_webhook_secret_overlap_hours=0, **FAST)
+    service = await start_notifications(schedulers=True, notifications_webhook_secret_overlap_hours=0, **FAST)
     hook = await subscribe(service, f"{await serve(receiver)}/cchc")
     rotated = (await service.http.post(f"/notifications/v1/webhooks/{hook['id']}/secret:rotate")).json()
     await service.http.post(f"/notifications/v1/webhooks/{hook['id']}:test")
@@ -213,7 +213,7 @@ async def test_without_overlap_the_old_secret_no_longer_verifies(start_notificat
 
 
 async def test_a_receiver_that_is_gone_is_logged_with_the_error(start_notifications):
-    service = await start_notifications(workers=True, notifications_webhook_retry_schedule=[])
+    service = await start_notifications(schedulers=True, notifications_webhook_retry_schedule=[])
     hook = await subscribe(service, "http://127.0.0.1:9/nobody")  # the discard port: refused
     ping = (await service.http.post(f"/notifications/v1/webhooks/{hook['id']}:test")).json()
     done = await eventually(lambda: _status(service, hook["id"], ping["id"], "failed"))
@@ -230,9 +230,11 @@ async def test_unknown_endpoints_and_deliveries_are_404(start_notifications):
 
 async def test_graphql_pings_and_lists_deliveries_with_their_attempts(start_notifications, serve):
     receiver = Receiver((500, {}, b"busy"), (200, {}, b"ok"))
-    service = await start_notifications(workers=True, **FAST)
+    service = await start_notifications(schedulers=True, **FAST)
     hook = await subscribe(service, f"{await serve(receiver)}/cchc")
-    ping = await service.graphql("mutation($id: String!) { testWebhook(id: $id) { id eventType status } }", id=hook["id"])
+    ping = await service.graphql(
+        "mutation($id: String!) { testWebhook(id: $id) { id eventType status } }", id=hook["id"]
+    )
     delivery = ping["data"]["testWebhook"]
     assert (delivery["eventType"], delivery["status"]) == ("vn.cchc.webhook.test.v1", "queued")
     await receiver.wait_for(2)
@@ -248,5 +250,5 @@ async def test_graphql_pings_and_lists_deliveries_with_their_attempts(start_noti
         {"statusCode": 500, "outcome": "retry", "response": "busy"},
         {"statusCode": 200, "outcome": "succeeded", "response": "ok"},
     ]
-    missing = await service.graphql("mutation { testWebhook(id: \"ep_none\") { id } }")
+    missing = await service.graphql('mutation { testWebhook(id: "ep_none") { id } }')
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
