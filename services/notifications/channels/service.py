@@ -1,4 +1,4 @@
-"""Deliveries: queued in the caller's transaction (:func:`request_delivery`), sent by the worker."""
+"""Deliveries: queued in the caller's transaction (:func:`request_delivery`), sent by the deliveries scheduler."""
 
 from __future__ import annotations
 
