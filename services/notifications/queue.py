@@ -1,8 +1,8 @@
-"""What the delivery and webhook workers share: a persisted retry queue.
+"""What the deliveries and webhooks schedulers share: a persisted retry queue.
 
-A queued row carries ``status`` and ``next_attempt_at``; a worker claims the due rows with one
-conditional ``UPDATE`` that also pushes ``next_attempt_at`` a lease ahead, so two workers (or
-replicas) never send one row at the same time, and a row whose worker died is claimed again once
+A queued row carries ``status`` and ``next_attempt_at``; a sender claims the due rows with one
+conditional ``UPDATE`` that also pushes ``next_attempt_at`` a lease ahead, so two senders (or
+replicas) never send one row at the same time, and a row whose sender died is claimed again once
 its lease ran out (at-least-once). The senders are the service's deadline schedulers
 (:class:`~shared.service.Deadlines`): they sleep until the next ``next_attempt_at`` and are woken
 when a unit of work that queued something commits (``uow.deadlines_moved()``).
@@ -26,7 +26,7 @@ LEASE = timedelta(minutes=5)
 
 
 class Queued:
-    """Columns of a row a worker sends: ``queued``/``retrying`` wait for ``next_attempt_at``."""
+    """Columns of a row a sender sends: ``queued``/``retrying`` wait for ``next_attempt_at``."""
 
     status: Mapped[str] = mapped_column(String(12), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)

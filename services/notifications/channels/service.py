@@ -42,7 +42,7 @@ async def request_delivery(
     ref_kind: str | None = None,
     ref_id: str | None = None,
 ) -> Delivery:
-    """Queue one message to one address in the caller's transaction; the delivery worker sends it
+    """Queue one message to one address in the caller's transaction; the deliveries scheduler sends it
     once the transaction commits (nothing is sent if it rolls back).
 
     ``channel`` is ``email``, ``sms`` or ``zalo``; ``to`` an e-mail address or a Vietnamese mobile

@@ -66,7 +66,7 @@ def digest_instant(after: datetime, hour: int) -> datetime:
 
 
 async def next_due(uow: UnitOfWork, settings: Settings) -> datetime | None:
-    """When the worker has something to do: now for pending notices, else the next digest time."""
+    """When the scheduler has something to do: now for pending notices, else the next digest time."""
     session = uow.session
     pending = await session.scalar(select(func.min(Notice.created_at)).where(Notice.status == PENDING))
     if pending is not None:
