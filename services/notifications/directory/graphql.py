@@ -44,6 +44,16 @@ class ContactMutation:
         contact = await in_transaction(info, "notifications", lambda uow: service.add_contact(uow, unit_code, body))
         return ContactType.from_pydantic(ContactOut.model_validate(contact))
 
+    @strawberry.mutation(description="Replace a person's details")
+    async def replace_contact(
+        self, info: Info[GraphQLContext, None], unit_code: str, contact_id: int, input: ContactInput
+    ) -> ContactType:
+        body = checked_input(ContactIn, {k: v for k, v in strawberry.asdict(input).items() if v is not None})
+        contact = await in_transaction(
+            info, "notifications", lambda uow: service.replace_contact(uow, unit_code, contact_id, body)
+        )
+        return ContactType.from_pydantic(ContactOut.model_validate(contact))
+
     @strawberry.mutation(description="Remove a person from a unit")
     async def remove_contact(self, info: Info[GraphQLContext, None], unit_code: str, contact_id: int) -> bool:
         await in_transaction(info, "notifications", lambda uow: service.remove_contact(uow, unit_code, contact_id))

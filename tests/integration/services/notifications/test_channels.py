@@ -12,6 +12,7 @@ from services.notifications.channels import worker
 from services.notifications.channels.adapters import Channels
 from services.notifications.channels.models import Delivery, DeliveryAttempt
 from services.notifications.channels.service import Undeliverable, request_delivery
+from services.notifications.queue import claim_due
 from tests.support.notifications import UNIT, Receiver, SmtpSink, eventually, free_port
 
 PDF = b"%PDF-1.7\n% th\xc6\xb0 xin l\xe1\xbb\x97i\n%%EOF\n"
@@ -272,3 +273,20 @@ async def test_the_notifications_log_in_rest_and_graphql(start_notifications, cl
         "deliveries": [{"id": first, "status": "failed", "refKind": "reminder"}],
         "deliveryAttempts": [{"outcome": "failed"}],
     }
+
+
+async def test_a_delivery_claimed_by_a_sender_that_died_is_sent_once_its_lease_ran_out(
+    start_notifications, serve, clock
+):
+    provider = Receiver((200, {}, b"{}"))
+    service = await start_notifications(clock=clock, notifications_sms_url=f"{await serve(provider)}/send")
+    delivery_id = await queue(service, channel="sms", to="0912345678", subject="S", text="T")
+    async with service.context.uow() as uow:  # a sender claims it, then its process dies
+        assert await claim_due(uow.session, Delivery, clock.now(), 10) == [delivery_id]
+        await uow.commit()
+    async with httpx.AsyncClient() as client:
+        assert await sweep(service, client) == 0  # leased: nobody else sends it
+        clock.advance(timedelta(minutes=5))
+        assert await sweep(service, client) == 1
+    delivery, attempts = await state(service, delivery_id)
+    assert delivery.status == "sent" and len(provider.requests) == 1 and delivery.attempts == 2

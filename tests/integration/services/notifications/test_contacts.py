@@ -77,3 +77,19 @@ async def test_graphql_adds_contacts_with_the_same_checks(start_notifications):
     assert added["data"]["addContact"]["phone"] == "+84912345678" and added["data"]["addContact"]["channels"] == ["sms"]
     listed = await service.graphql('{ contacts(unitCode: "%s") { id } }' % UNIT)
     assert listed["data"]["contacts"] == [{"id": added["data"]["addContact"]["id"]}]
+
+
+async def test_graphql_replaces_and_removes_contacts(start_notifications):
+    service = await start_notifications()
+    await service.register_unit()
+    person = (await service.http.post(CONTACTS, json={"name": "A", "email": "a@b.vn"})).json()
+    replace = 'mutation($i: ContactInput!) { replaceContact(unitCode: "%s", contactId: %d, input: $i) { name phone } }'
+    refused = await service.graphql(replace % (UNIT, person["id"]), i={"name": "B", "phone": "0212345678"})
+    assert refused["errors"][0]["extensions"]["errors"][0]["field"] == "phone"
+    replaced = await service.graphql(replace % (UNIT, person["id"]), i={"name": "B", "phone": "0987654321"})
+    assert replaced["data"]["replaceContact"] == {"name": "B", "phone": "+84987654321"}
+    missing = await service.graphql(replace % (UNIT, 999), i={"name": "B", "phone": "0987654321"})
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    removed = await service.graphql('mutation { removeContact(unitCode: "%s", contactId: %d) }' % (UNIT, person["id"]))
+    assert removed["data"] == {"removeContact": True}
+    assert (await service.http.get(CONTACTS)).json() == {"items": []}

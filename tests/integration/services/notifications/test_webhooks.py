@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from services.notifications.webhooks.models import WebhookEndpoint
 from tests.support.notifications import UNIT, Receiver, eventually
 
 FAST = {"notifications_webhook_retry_schedule": [0.05, 0.1, 0.1]}  # 4 attempts, in a fraction of a second
@@ -252,3 +253,16 @@ async def test_graphql_pings_and_lists_deliveries_with_their_attempts(start_noti
     ]
     missing = await service.graphql('mutation { testWebhook(id: "ep_none") { id } }')
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_url_that_now_resolves_to_a_metadata_address_is_not_called(start_notifications, serve):
+    receiver = Receiver()
+    service = await start_notifications(schedulers=True, notifications_webhook_retry_schedule=[])
+    hook = await subscribe(service, f"{await serve(receiver)}/cchc")
+    async with service.context.uow() as uow:  # as if its name resolved elsewhere since it was saved
+        endpoint = await uow.session.get(WebhookEndpoint, hook["id"])
+        endpoint.url = "http://169.254.169.254/latest/meta-data"
+        await uow.commit()
+    ping = (await service.http.post(f"/notifications/v1/webhooks/{hook['id']}:test")).json()
+    done = await eventually(lambda: _status(service, hook["id"], ping["id"], "failed"))
+    assert "link-local or metadata" in done["attempt_log"][0]["error"] and receiver.requests == []
