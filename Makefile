@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_relay
 	$(BIN)/python -m bench.dossiers
 	$(BIN)/python -m bench.plans
+	$(BIN)/python -m bench.webhooks
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
