@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.notifications import service
+from services.notifications.letters.api import router as letters_router
 from services.notifications.schemas import RecipientOut
 from shared.auth import CurrentPrincipal
 from shared.service import Uow
@@ -20,3 +21,6 @@ async def list_recipients(uow: Uow, principal: CurrentPrincipal) -> list[Recipie
 @router.get("/recipients/{unit_code}", response_model=RecipientOut, summary="One recipient")
 async def get_recipient(unit_code: str, uow: Uow, principal: CurrentPrincipal) -> RecipientOut:
     return RecipientOut.model_validate(await service.get_recipient(uow.session, unit_code))
+
+
+router.include_router(letters_router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.notifications.api import router
-from services.notifications.graphql import Query
+from services.notifications.graphql import Mutation, Query
 from services.notifications.handlers import SUBSCRIPTIONS
 from services.notifications.models import Base, kernel
 from shared.service import ServiceDefinition
@@ -18,5 +18,6 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     router=router,
     graphql_query=Query,
+    graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,
 )

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from services.notifications import service
+from services.notifications.letters.graphql import LettersMutation, LettersQuery
 from services.notifications.models import Recipient
 from shared.graphql import GraphQLContext, service_status_field
 
@@ -28,10 +29,15 @@ class RecipientType:
 
 
 @strawberry.type
-class Query:
+class Query(LettersQuery):
     notifications_status = service_status_field("notifications")
 
     @strawberry.field(description="The recipient directory")
     async def recipients(self, info: Info[GraphQLContext, None]) -> list[RecipientType]:
         async with info.context.service("notifications").uow() as uow:
             return [RecipientType.of(r) for r in await service.list_recipients(uow.session)]
+
+
+@strawberry.type
+class Mutation(LettersMutation):
+    pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.notifications import service
+from services.notifications.letters.handlers import DOSSIER_EVENTS
 from services.notifications.schemas import UnitUpsertedIn
 from shared.consumer import Subscription
 from shared.events import CloudEvent
@@ -15,4 +16,5 @@ async def on_unit_upserted(uow: UnitOfWork, event: CloudEvent) -> None:
 
 SUBSCRIPTIONS = [
     Subscription(topic="cchc.plans", handlers={"vn.cchc.unit.upserted.v1": on_unit_upserted}),
+    DOSSIER_EVENTS,
 ]

@@ -29,3 +29,7 @@ class Recipient(Base):
     parent_code: Mapped[str | None] = mapped_column(String(64), index=True)
     source_version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The letters' tables live on this metadata too (registered here, so migrations and the app see them).
+from services.notifications.letters import models as letters_models  # noqa: E402,F401
