@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -22,6 +23,7 @@ from services.notifications.letters.schemas import (
     TemplateOut,
 )
 from shared.auth import CurrentPrincipal
+from shared.clock import VN_TZ
 from shared.service import Uow
 from shared.uow import UnitOfWork
 
@@ -31,6 +33,7 @@ UnitCode = Annotated[str, Path(min_length=1, max_length=64, description="A unit 
 
 
 def letter_out(letter: Letter) -> LetterOut:
+    """The letter as the API shows it, instants in Vietnam time."""
     return LetterOut(
         id=letter.id,
         ma_ho_so=letter.ma_ho_so,
@@ -43,16 +46,20 @@ def letter_out(letter: Letter) -> LetterOut:
         channel=letter.channel,
         origin=letter.origin,
         reason=letter.reason,
-        missed_due_at=letter.missed_due_at,
-        new_due_at=letter.new_due_at,
-        created_at=letter.created_at,
-        approved_at=letter.approved_at,
-        issued_at=letter.issued_at,
-        delivered_at=letter.delivered_at,
-        failed_at=letter.failed_at,
+        missed_due_at=letter.missed_due_at.astimezone(VN_TZ),
+        new_due_at=letter.new_due_at.astimezone(VN_TZ),
+        created_at=letter.created_at.astimezone(VN_TZ),
+        approved_at=_local(letter.approved_at),
+        issued_at=_local(letter.issued_at),
+        delivered_at=_local(letter.delivered_at),
+        failed_at=_local(letter.failed_at),
         failure_reason=letter.failure_reason,
-        escalated_at=letter.escalated_at,
+        escalated_at=_local(letter.escalated_at),
     )
+
+
+def _local(instant: datetime | None) -> datetime | None:
+    return instant.astimezone(VN_TZ) if instant else None
 
 
 def settings_out(unit_policy: policy.UnitPolicy) -> LetterSettingsOut:
@@ -102,7 +109,7 @@ async def get_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal)
 
 
 async def _act(uow: UnitOfWork, letter_id: str, action: Callable[[Letter], Awaitable[None]]) -> LetterOut:
-    letter = await service.get_letter(uow.session, letter_id)
+    letter = await service.get_letter(uow.session, letter_id, for_update=True)
     await action(letter)
     await uow.commit()
     return letter_out(letter)

@@ -4,33 +4,46 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.letters.models import LetterDossier
 from services.notifications.letters.schemas import DossierFactsIn
+from shared.db import upsert
 from shared.problems import NotFound
+
+DOSSIERS = LetterDossier.__table__
 
 
 async def record(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> LetterDossier:
-    """Keep what the event carried; an event without applicant data keeps the applicant known."""
-    row = await session.get(LetterDossier, facts.ma_ho_so)
-    if row is None:
-        row = LetterDossier(ma_ho_so=facts.ma_ho_so, resolved=False)
-        session.add(row)
-    row.unit_code = facts.unit
-    row.procedure_code = facts.procedure.code
-    row.procedure_name = facts.procedure.name
-    row.channel = facts.channel or 1  # an empty channel counts as in person (DOMAIN.md §2)
-    row.received_at = facts.received_at
-    row.due_at = facts.due_at if facts.due_at is not None else row.due_at
-    row.rule_set = facts.rule_set
+    """Keep what the event carried (one upsert: replicas may record the same dossier at once);
+    an event without applicant data or due date keeps the ones known."""
+    values = {
+        "ma_ho_so": facts.ma_ho_so,
+        "unit_code": facts.unit,
+        "procedure_code": facts.procedure.code,
+        "procedure_name": facts.procedure.name,
+        "channel": facts.channel or 1,  # an empty channel counts as in person (DOMAIN.md §2)
+        "received_at": facts.received_at,
+        "due_at": facts.due_at,
+        "rule_set": facts.rule_set,
+        "updated_at": now,
+    }
     if facts.applicant is not None:
-        row.applicant_name = facts.applicant.name
-        row.applicant_address = facts.applicant.address
-        row.applicant_phone = facts.applicant.phone
-        row.applicant_email = facts.applicant.email
-    row.updated_at = now
-    return row
+        values.update(
+            applicant_name=facts.applicant.name,
+            applicant_address=facts.applicant.address,
+            applicant_phone=facts.applicant.phone,
+            applicant_email=facts.applicant.email,
+        )
+    statement = upsert(session, DOSSIERS).values(**values, resolved=False)
+    kept = {"ma_ho_so"} | ({"due_at"} if facts.due_at is None else set())
+    statement = statement.on_conflict_do_update(
+        index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in values if k not in kept}
+    )
+    await session.execute(statement)
+    query = select(LetterDossier).where(LetterDossier.ma_ho_so == facts.ma_ho_so).execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one()
 
 
 async def get(session: AsyncSession, ma_ho_so: str) -> LetterDossier:

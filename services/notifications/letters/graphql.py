@@ -74,7 +74,7 @@ class LettersQuery:
 
 async def _on_letter(info: Info[GraphQLContext, None], letter_id: str, action: Any) -> LetterType:
     async def run(uow: UnitOfWork) -> LetterType:
-        letter = await service.get_letter(uow.session, letter_id)
+        letter = await service.get_letter(uow.session, letter_id, for_update=True)
         await action(uow, letter)
         return LetterType.of(letter)
 

@@ -22,9 +22,9 @@ from services.notifications.letters.rendering import render_pdf_async, short_tex
 from services.notifications.letters.schemas import DossierFactsIn
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
-from shared.db import get_or_404, upsert
+from shared.db import upsert
 from shared.events import new_event_id
-from shared.problems import Conflict
+from shared.problems import Conflict, NotFound
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -125,9 +125,8 @@ async def ensure_letter(
     }
     statement = upsert(uow.session, LETTERS).values(values).on_conflict_do_nothing(index_elements=["ma_ho_so", "missed_due_at"])
     created = (await uow.session.execute(statement.returning(LETTERS.c.id))).scalar_one_or_none() is not None
-    letter = await uow.session.scalar(
-        select(Letter).where(Letter.ma_ho_so == dossier.ma_ho_so, Letter.missed_due_at == missed_due_at)
-    )
+    query = select(Letter).where(Letter.ma_ho_so == dossier.ma_ho_so, Letter.missed_due_at == missed_due_at)
+    letter = await uow.session.scalar(query.with_for_update())  # concurrent issuers of one letter queue
     assert letter is not None
     if created:
         log.info("letter %s created (%s) for a dossier of unit %s", letter.id, origin, dossier.unit_code)
@@ -229,8 +228,12 @@ async def escalate(uow: UnitOfWork, dossier: LetterDossier, missed_due_at: datet
 # --- queries ----------------------------------------------------------------------------------
 
 
-async def get_letter(session: AsyncSession, letter_id: str) -> Letter:
-    return await get_or_404(session, Letter, letter_id, f"No letter {letter_id!r}.")
+async def get_letter(session: AsyncSession, letter_id: str, *, for_update: bool = False) -> Letter:
+    """The letter, locked against concurrent transitions when ``for_update`` (PostgreSQL)."""
+    letter = await session.get(Letter, letter_id, with_for_update=for_update)
+    if letter is None:
+        raise NotFound(f"No letter {letter_id!r}.")
+    return letter
 
 
 async def letters_of(session: AsyncSession, ma_ho_so: str) -> Sequence[Letter]:
