@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from services.notifications.letters import service
+from services.notifications.letters.numbering import next_number
 from services.notifications.letters.schemas import DossierFactsIn
 from shared.clock import VN_TZ
 from tests.integration.services.notifications.conftest import DUE, KEY, UNIT, Notifications, lateness, pdf_text
@@ -250,3 +251,16 @@ async def test_concurrent_issues_of_one_letter_issue_it_once(notifications: Noti
     answers = await asyncio.gather(*(notifications.post(f"/letters/{letter['id']}:issue") for _ in range(8)))
     assert sorted(a.status_code for a in answers) == [200] + [409] * 7
     assert len(await notifications.events("letter.issued")) == 1
+
+
+async def test_numbers_run_per_unit_and_year_and_a_rolled_back_issue_gives_its_number_back(notifications: Notifications):
+    context = notifications.runtime["notifications"]
+    async with context.uow() as uow:
+        assert [await next_number(uow.session, UNIT, 2024) for _ in range(3)] == [1, 2, 3]
+        await uow.rollback()
+    async with context.uow() as uow:
+        assert await next_number(uow.session, UNIT, 2024) == 1
+        assert await next_number(uow.session, "000.00.16.H10", 2024) == 1
+        assert await next_number(uow.session, UNIT, 2025) == 1
+        assert await next_number(uow.session, UNIT, 2024) == 2
+        await uow.commit()
