@@ -15,7 +15,7 @@ from shared.problems import NotFound
 DOSSIERS = LetterDossier.__table__
 
 
-async def record(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> LetterDossier:
+async def record(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> None:
     """Keep what the event carried (one upsert: replicas may record the same dossier at once);
     an event without applicant data or due date keeps the ones known."""
     values = {
@@ -42,12 +42,18 @@ async def record(session: AsyncSession, facts: DossierFactsIn, now: datetime) ->
         index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in values if k not in kept}
     )
     await session.execute(statement)
-    query = select(LetterDossier).where(LetterDossier.ma_ho_so == facts.ma_ho_so).execution_options(populate_existing=True)
-    return (await session.execute(query)).scalar_one()
+
+
+async def recorded(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> LetterDossier:
+    """:func:`record`, then the dossier as it now stands."""
+    await record(session, facts, now)
+    return await get(session, facts.ma_ho_so)
 
 
 async def get(session: AsyncSession, ma_ho_so: str) -> LetterDossier:
-    row = await session.get(LetterDossier, ma_ho_so)
+    """The dossier as the database has it (fresh, even after an upsert in this transaction)."""
+    query = select(LetterDossier).where(LetterDossier.ma_ho_so == ma_ho_so).execution_options(populate_existing=True)
+    row = (await session.execute(query)).scalar_one_or_none()
     if row is None:
         raise NotFound(
             f"No dossier {ma_ho_so!r} is known to the notifications service (it learns dossiers from the dossiers service's events).",

@@ -43,7 +43,7 @@ def calendar_for(unit_code: str) -> WorkingCalendar:
 
 async def on_due_soon(uow: UnitOfWork, facts: DossierFactsIn) -> None:
     """The apology is due now: a draft if the unit's policy says so (an officer approves it)."""
-    dossier = await dossiers.record(uow.session, facts, uow.clock.now())
+    dossier = await dossiers.recorded(uow.session, facts, uow.clock.now())
     policy = await unit_policy(uow.session, dossier.unit_code)
     if policy.draft_on_due_soon and facts.due_at is not None and not await _issued_letter(uow.session, dossier.ma_ho_so):
         await ensure_letter(uow, dossier, policy, facts.due_at, origin="due_soon")
@@ -52,7 +52,7 @@ async def on_due_soon(uow: UnitOfWork, facts: DossierFactsIn) -> None:
 async def on_overdue(uow: UnitOfWork, facts: DossierFactsIn) -> None:
     """The dossier is late: its letter at once, issued when the unit's policy says so. A dossier
     that already had its apology gets no second one: it escalates."""
-    dossier = await dossiers.record(uow.session, facts, uow.clock.now())
+    dossier = await dossiers.recorded(uow.session, facts, uow.clock.now())
     assert facts.due_at is not None
     if await _issued_letter(uow.session, dossier.ma_ho_so):
         await escalate(uow, dossier, facts.due_at)
@@ -62,12 +62,12 @@ async def on_overdue(uow: UnitOfWork, facts: DossierFactsIn) -> None:
     if policy.auto_issue and letter.status in (Status.draft, Status.approved):
         if letter.status == Status.draft:
             await approve(uow, letter, by=AUTO)
-        await issue(uow, letter, by=AUTO)
+        await issue(uow, letter, by=AUTO, dossier=dossier, policy=policy)
 
 
 async def on_overdue_after_apology(uow: UnitOfWork, facts: DossierFactsIn) -> None:
     """The promised date passed too: never a second letter (once-only rule), an escalation."""
-    dossier = await dossiers.record(uow.session, facts, uow.clock.now())
+    dossier = await dossiers.recorded(uow.session, facts, uow.clock.now())
     assert facts.due_at is not None
     await escalate(uow, dossier, facts.due_at, letter_id=facts.apology_letter_id)
 
@@ -160,15 +160,18 @@ async def approve(uow: UnitOfWork, letter: Letter, *, by: str) -> None:
     letter.approved_by = by
 
 
-async def issue(uow: UnitOfWork, letter: Letter, *, by: str) -> None:
-    """Number the letter, freeze what it says, and announce the new date (``letter.issued``)."""
+async def issue(
+    uow: UnitOfWork, letter: Letter, *, by: str, dossier: LetterDossier | None = None, policy: UnitPolicy | None = None
+) -> None:
+    """Number the letter, freeze what it says, and announce the new date (``letter.issued``);
+    ``dossier`` and ``policy`` when the caller has just read them."""
     check_transition(letter.status, Status.issued)
     issued = await _issued_letter(uow.session, letter.ma_ho_so)
     if issued is not None:
         raise Conflict(f"The dossier already had its apology ({issued.number}): its date moves only once.", letter_id=issued.id)
     now = uow.clock.now()
-    dossier = await dossiers.get(uow.session, letter.ma_ho_so)
-    policy = await unit_policy(uow.session, letter.unit_code)
+    dossier = dossier or await dossiers.get(uow.session, letter.ma_ho_so)
+    policy = policy or await unit_policy(uow.session, letter.unit_code)
     if letter.new_due_at <= now:  # a draft kept too long: its proposed date has passed
         letter.new_due_at = policy.new_due_at(dossier.procedure_code, letter.missed_due_at, now, calendar_for(letter.unit_code))
     year = now.astimezone(VN_TZ).year
