@@ -44,7 +44,7 @@ from services.notifications.letters.policy import put_settings
 from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
 from shared.db import Database
-from shared.events import CloudEvent
+from shared.events import CloudEvent, new_event_id
 from shared.runtime import Runtime
 from shared.settings import Settings
 
@@ -125,7 +125,7 @@ async def run(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
         elapsed = time.perf_counter() - began
         created = await count_letters(runtime)
         for i in range(0, len(events), args.batch):  # the same facts again, new event ids
-            await runtime.bus.publish([message(e.model_copy(update={"id": f"again-{e.id}"})) for e in events[i : i + args.batch]])
+            await runtime.bus.publish([message(e.model_copy(update={"id": new_event_id()})) for e in events[i : i + args.batch]])
         after_resend = await count_letters(runtime)
 
         latencies = []
