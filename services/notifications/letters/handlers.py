@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.notifications.letters import service
 from services.notifications.letters.dossiers import record
-from services.notifications.letters.schemas import DossierFactsIn, DossierRescheduledIn, DossierResolvedIn
+from services.notifications.letters.schemas import DossierFactsIn, DossierRescheduledIn, DossierResolvedIn, LatenessIn
 from shared.consumer import Subscription
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
@@ -15,15 +15,15 @@ async def on_dossier_received(uow: UnitOfWork, event: CloudEvent) -> None:
 
 
 async def on_dossier_due_soon(uow: UnitOfWork, event: CloudEvent) -> None:
-    await service.on_due_soon(uow, event.data_as(DossierFactsIn))
+    await service.on_due_soon(uow, event.data_as(LatenessIn))
 
 
 async def on_dossier_overdue(uow: UnitOfWork, event: CloudEvent) -> None:
-    await service.on_overdue(uow, event.data_as(DossierFactsIn))
+    await service.on_overdue(uow, event.data_as(LatenessIn))
 
 
 async def on_dossier_overdue_after_apology(uow: UnitOfWork, event: CloudEvent) -> None:
-    await service.on_overdue_after_apology(uow, event.data_as(DossierFactsIn))
+    await service.on_overdue_after_apology(uow, event.data_as(LatenessIn))
 
 
 async def on_dossier_rescheduled(uow: UnitOfWork, event: CloudEvent) -> None:

@@ -37,6 +37,12 @@ class DossierFactsIn(BaseModel):
     apology_letter_id: str | None = None  # overdue_after_apology
 
 
+class LatenessIn(DossierFactsIn):
+    """``due_soon``, ``overdue`` and ``overdue_after_apology`` always carry the due time missed."""
+
+    due_at: datetime
+
+
 class DossierRescheduledIn(BaseModel):
     ma_ho_so: str
     new_due_at: datetime | None = None

@@ -19,7 +19,7 @@ from services.notifications.letters.numbering import next_number
 from services.notifications.letters.policy import UnitPolicy, unit_policy
 from services.notifications.letters.regimes import TemplateRef, regime, regime_at
 from services.notifications.letters.rendering import render_pdf_async, short_text
-from services.notifications.letters.schemas import DossierFactsIn
+from services.notifications.letters.schemas import LatenessIn
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
 from shared.db import upsert
@@ -33,27 +33,24 @@ PAPER_CHANNELS = (1, 3)  # in person and by post: printed at the desk
 AUTO = "policy"  # who approved and issued a letter the unit's policy issued
 
 
-def calendar_for(unit_code: str) -> WorkingCalendar:
-    """The working-time calendar of a unit (the statutory one; see docs/notifications.md)."""
-    return WorkingCalendar()
+CALENDAR = WorkingCalendar()  # the statutory calendar (see docs/notifications.md, "Not done yet")
 
 
 # --- the dossier events -----------------------------------------------------------------------
 
 
-async def on_due_soon(uow: UnitOfWork, facts: DossierFactsIn) -> None:
+async def on_due_soon(uow: UnitOfWork, facts: LatenessIn) -> None:
     """The apology is due now: a draft if the unit's policy says so (an officer approves it)."""
     dossier = await dossiers.recorded(uow.session, facts, uow.clock.now())
     policy = await unit_policy(uow.session, dossier.unit_code)
-    if policy.draft_on_due_soon and facts.due_at is not None and not await _issued_letter(uow.session, dossier.ma_ho_so):
+    if policy.draft_on_due_soon and not await _issued_letter(uow.session, dossier.ma_ho_so):
         await ensure_letter(uow, dossier, policy, facts.due_at, origin="due_soon")
 
 
-async def on_overdue(uow: UnitOfWork, facts: DossierFactsIn) -> None:
+async def on_overdue(uow: UnitOfWork, facts: LatenessIn) -> None:
     """The dossier is late: its letter at once, issued when the unit's policy says so. A dossier
     that already had its apology gets no second one: it escalates."""
     dossier = await dossiers.recorded(uow.session, facts, uow.clock.now())
-    assert facts.due_at is not None
     if await _issued_letter(uow.session, dossier.ma_ho_so):
         await escalate(uow, dossier, facts.due_at)
         return
@@ -65,10 +62,9 @@ async def on_overdue(uow: UnitOfWork, facts: DossierFactsIn) -> None:
         await issue(uow, letter, by=AUTO, dossier=dossier, policy=policy)
 
 
-async def on_overdue_after_apology(uow: UnitOfWork, facts: DossierFactsIn) -> None:
+async def on_overdue_after_apology(uow: UnitOfWork, facts: LatenessIn) -> None:
     """The promised date passed too: never a second letter (once-only rule), an escalation."""
     dossier = await dossiers.recorded(uow.session, facts, uow.clock.now())
-    assert facts.due_at is not None
     await escalate(uow, dossier, facts.due_at, letter_id=facts.apology_letter_id)
 
 
@@ -103,7 +99,7 @@ async def ensure_letter(
     (the unique key decides between concurrent creators). Returns it and whether it is new."""
     now = uow.clock.now()
     form = regime_at(dossier.received_at, dossier.rule_set)
-    new_due = new_due_at or policy.new_due_at(dossier.procedure_code, missed_due_at, now, calendar_for(dossier.unit_code))
+    new_due = new_due_at or policy.new_due_at(dossier.procedure_code, missed_due_at, now, CALENDAR)
     reason = reason or policy.default_reason
     letter_id = new_event_id()
     content = build_content(dossier, policy, missed_due_at=missed_due_at, new_due_at=new_due, reason=reason, dated=now, number=None)
@@ -173,7 +169,7 @@ async def issue(
     dossier = dossier or await dossiers.get(uow.session, letter.ma_ho_so)
     policy = policy or await unit_policy(uow.session, letter.unit_code)
     if letter.new_due_at <= now:  # a draft kept too long: its proposed date has passed
-        letter.new_due_at = policy.new_due_at(dossier.procedure_code, letter.missed_due_at, now, calendar_for(letter.unit_code))
+        letter.new_due_at = policy.new_due_at(dossier.procedure_code, letter.missed_due_at, now, CALENDAR)
     year = now.astimezone(VN_TZ).year
     seq = await next_number(uow.session, letter.unit_code, year)
     letter.number, letter.number_year, letter.number_seq = letter_number(seq, policy.number_suffix), year, seq

@@ -10,8 +10,10 @@ import pytest
 
 from services.notifications.letters import service
 from services.notifications.letters.numbering import next_number
-from services.notifications.letters.schemas import DossierFactsIn
+from services.notifications.letters.schemas import LatenessIn
+from shared.bus.base import Message
 from shared.clock import VN_TZ
+from shared.events import CloudEvent
 from tests.integration.services.notifications.conftest import DUE, KEY, UNIT, Notifications, lateness, pdf_text
 
 NEW_DUE_5_DAYS = datetime(2024, 4, 24, 9, 16, tzinfo=VN_TZ)  # 5 working days from now (16/04 09:16); Giỗ Tổ (18/04) off
@@ -230,7 +232,7 @@ async def test_concurrent_creators_on_postgresql_make_one_letter_issued_once(sta
     await notifications.configure(auto_issue=True)
     if draft_first:  # the due_soon draft exists: every replica finds it and would issue it
         await notifications.deliver("due_soon", lateness(apology_deadline=(DUE - timedelta(days=1)).isoformat()))
-    facts = DossierFactsIn.model_validate(lateness())
+    facts = LatenessIn.model_validate(lateness())
     context = notifications.runtime["notifications"]
 
     async def replica() -> None:
@@ -264,3 +266,16 @@ async def test_numbers_run_per_unit_and_year_and_a_rolled_back_issue_gives_its_n
         assert await next_number(uow.session, UNIT, 2025) == 1
         assert await next_number(uow.session, UNIT, 2024) == 2
         await uow.commit()
+
+
+async def test_a_malformed_event_is_set_aside_and_the_rest_of_the_batch_gets_letters(notifications: Notifications):
+    good = [lateness(f"000.00.15.H10-240415-{n:04d}") for n in (1, 3)]
+    bad = {k: v for k, v in lateness("000.00.15.H10-240415-0002").items() if k != "due_at"}
+    events = [
+        CloudEvent(source="/cchc/dossiers", type="vn.cchc.dossier.overdue.v1", time=notifications.clock.now(), subject=d["ma_ho_so"], data=d)
+        for d in (good[0], bad, good[1])
+    ]
+    await notifications.runtime.bus.publish([Message(topic="cchc.dossiers", key=e.subject, value=e.to_json().encode()) for e in events])
+    assert [len(await notifications.letters(d["ma_ho_so"])) for d in (good[0], bad, good[1])] == [1, 0, 1]
+    [dead] = await notifications.dead_letters()
+    assert "due_at" in dead.error
