@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notifications.models import Base
 from shared.db import UTCDateTime
 
 Json = dict[str, Any]
+ISSUED_ONLY = text("number IS NOT NULL")
 
 
 class LetterDossier(Base):
@@ -46,6 +47,8 @@ class Letter(Base):
         UniqueConstraint("ma_ho_so", "missed_due_at", name="uq_letters_dossier_due"),
         UniqueConstraint("unit_code", "number_year", "number_seq", name="uq_letters_number"),
         Index("ix_letters_status_channel", "status", "channel"),
+        # the once-only rule, kept by the database too: one numbered (issued) letter per dossier
+        Index("uq_letters_one_issued", "ma_ho_so", unique=True, sqlite_where=ISSUED_ONLY, postgresql_where=ISSUED_ONLY),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.events import LetterEscalated, LetterIssued
@@ -177,6 +178,10 @@ async def issue(
         dossier, policy, missed_due_at=letter.missed_due_at, new_due_at=letter.new_due_at, reason=letter.reason, dated=now, number=letter.number
     )
     letter.status, letter.issued_at = Status.issued.value, now
+    try:
+        await uow.session.flush()
+    except IntegrityError:  # a concurrent issue of another letter of the dossier won (the transaction is lost)
+        raise Conflict("The dossier already had its apology: its date moves only once.") from None
     uow.emit(
         LetterIssued(
             ma_ho_so=letter.ma_ho_so,

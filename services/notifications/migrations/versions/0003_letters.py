@@ -68,6 +68,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_letters_ma_ho_so", "letters", ["ma_ho_so"])
     op.create_index("ix_letters_status_channel", "letters", ["status", "channel"])
+    issued_only = sa.text("number IS NOT NULL")
+    op.create_index("uq_letters_one_issued", "letters", ["ma_ho_so"], unique=True, sqlite_where=issued_only, postgresql_where=issued_only)
     op.create_table(
         "letter_counters",
         sa.Column("unit_code", sa.String(64), nullable=False),
@@ -99,6 +101,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("letter_settings")
     op.drop_table("letter_counters")
+    op.drop_index("uq_letters_one_issued", table_name="letters")
     op.drop_index("ix_letters_status_channel", table_name="letters")
     op.drop_index("ix_letters_ma_ho_so", table_name="letters")
     op.drop_table("letters")

@@ -279,3 +279,19 @@ async def test_a_malformed_event_is_set_aside_and_the_rest_of_the_batch_gets_let
     assert [len(await notifications.letters(d["ma_ho_so"])) for d in (good[0], bad, good[1])] == [1, 0, 1]
     [dead] = await notifications.dead_letters()
     assert "due_at" in dead.error
+
+
+async def test_two_letters_of_one_dossier_issued_at_once_make_one_apology(notifications: Notifications):
+    """Two drafts of one dossier (its due date moved by a supplement request in between): whichever
+    is issued first is the apology; the other is refused, even when both are issued at once."""
+    notifications.clock.set(DUE - timedelta(days=1))
+    await notifications.deliver("due_soon", lateness(apology_deadline=(DUE - timedelta(days=1)).isoformat()))
+    later = DUE + timedelta(days=2)
+    await notifications.deliver("due_soon", lateness(due=later, apology_deadline=(later - timedelta(days=1)).isoformat()))
+    drafts = await notifications.letters()
+    assert len(drafts) == 2
+    for draft in drafts:
+        await notifications.post(f"/letters/{draft['id']}:approve")
+    answers = await asyncio.gather(*(notifications.post(f"/letters/{d['id']}:issue") for d in drafts))
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    assert len(await notifications.events("letter.issued")) == 1
