@@ -25,7 +25,7 @@ from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
 from shared.db import upsert
 from shared.events import new_event_id
-from shared.problems import Conflict, NotFound
+from shared.problems import Conflict, DomainError, NotFound
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,11 @@ AUTO = "policy"  # who approved and issued a letter the unit's policy issued
 
 
 CALENDAR = WorkingCalendar()  # the statutory calendar (see docs/notifications.md, "Not done yet")
+
+
+class InvalidLetter(DomainError):
+    status = 422
+    code = "invalid_request"
 
 
 # --- the dossier events -----------------------------------------------------------------------
@@ -145,7 +150,7 @@ async def create_by_officer(uow: UnitOfWork, ma_ho_so: str, reason: str | None, 
             letter_id=issued.id,
         )
     if new_due_at is not None and new_due_at <= dossier.due_at:
-        raise Conflict("The new return date must be after the due date it replaces.", errors=[{"field": "new_due_at", "message": "not after the due date"}])
+        raise InvalidLetter("The new return date must be after the due date it replaces.", errors=[{"field": "new_due_at", "message": "not after the due date"}])
     policy = await unit_policy(uow.session, dossier.unit_code)
     return await ensure_letter(uow, dossier, policy, dossier.due_at, origin="officer", reason=reason, new_due_at=new_due_at)
 

@@ -196,7 +196,9 @@ async def test_an_officer_writes_a_letter_early_for_a_dossier_seen_through_event
     assert (await notifications.post("/letters", json=body)).json()["id"] == letter["id"]
     assert (await notifications.post("/letters", json=body)).status_code == 200
     invalid = await notifications.post("/letters", json={"dossier": KEY, "new_due_at": "2024-04-20T08:00:00"})
-    assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "body.new_due_at"
+    assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "body.new_due_at"  # no time zone
+    before_due = await notifications.post("/letters", json={"dossier": KEY, "reason": "Cần xác minh thêm.", "new_due_at": "2024-04-16T08:00:00+07:00"})
+    assert before_due.status_code == 422 and before_due.json()["errors"] == [{"field": "new_due_at", "message": "not after the due date"}]
 
 
 async def test_short_texts_stay_within_their_limits(notifications: Notifications):
