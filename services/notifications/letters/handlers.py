@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from services.notifications.letters import service
+from services.notifications.letters.calendar import record_day
 from services.notifications.letters.dossiers import record
-from services.notifications.letters.schemas import DossierFactsIn, DossierRescheduledIn, DossierResolvedIn, LatenessIn
+from services.notifications.letters.schemas import CalendarChangedIn, DossierFactsIn, DossierRescheduledIn, DossierResolvedIn, LatenessIn
 from shared.consumer import Subscription
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
@@ -35,9 +36,17 @@ async def on_dossier_resolved(uow: UnitOfWork, event: CloudEvent) -> None:
     await service.on_resolved(uow, event.data_as(DossierResolvedIn).ma_ho_so)
 
 
+async def on_calendar_changed(uow: UnitOfWork, event: CloudEvent) -> None:
+    """A day declared worked or off (for every unit); a unit's office hours are not followed yet."""
+    data = event.data_as(CalendarChangedIn)
+    if data.unit is None:
+        await record_day(uow.session, data.date, data.working, data.removed, uow.clock.now())
+
+
 DOSSIER_EVENTS = Subscription(
     topic="cchc.dossiers",
     handlers={
+        "vn.cchc.calendar.changed.v1": on_calendar_changed,
         "vn.cchc.dossier.received.v1": on_dossier_received,
         "vn.cchc.dossier.due_soon.v1": on_dossier_due_soon,
         "vn.cchc.dossier.overdue.v1": on_dossier_overdue,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notifications.models import Base
@@ -107,4 +107,15 @@ class LetterSettings(Base):
     draft_on_due_soon: Mapped[bool] = mapped_column(Boolean)
     extension_working_days: Mapped[int] = mapped_column(Integer)
     procedure_extensions: Mapped[dict[str, int]] = mapped_column(JSON)  # MaTTHC -> working days
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LetterCalendarDay(Base):
+    """An administrator's override of the working calendar (``calendar.changed`` without a unit):
+    the new return dates of letters count with it."""
+
+    __tablename__ = "letter_calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -41,6 +41,13 @@ class LatenessIn(DossierFactsIn):
     """``due_soon``, ``overdue`` and ``overdue_after_apology`` always carry the due time missed."""
 
     due_at: datetime
+
+
+class CalendarChangedIn(BaseModel):
+    date: date
+    working: bool
+    removed: bool = False
+    unit: str | None = None
 
 
 class DossierRescheduledIn(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.events import LetterEscalated, LetterIssued
 from services.notifications.letters import dossiers
+from services.notifications.letters.calendar import working_calendar
 from services.notifications.letters.content import build_content, letter_number
 from services.notifications.letters.lifecycle import ISSUED, Status, check_transition
 from services.notifications.letters.models import Letter, LetterDossier
@@ -21,7 +22,6 @@ from services.notifications.letters.policy import UnitPolicy, unit_policy
 from services.notifications.letters.regimes import TemplateRef, regime, regime_at
 from services.notifications.letters.rendering import render_pdf_async, short_text
 from services.notifications.letters.schemas import LatenessIn
-from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
 from shared.db import upsert
 from shared.events import new_event_id
@@ -34,7 +34,6 @@ PAPER_CHANNELS = (1, 3)  # in person and by post: printed at the desk
 AUTO = "policy"  # who approved and issued a letter the unit's policy issued
 
 
-CALENDAR = WorkingCalendar()  # the statutory calendar (see docs/notifications.md, "Not done yet")
 
 
 class InvalidLetter(DomainError):
@@ -105,7 +104,7 @@ async def ensure_letter(
     (the unique key decides between concurrent creators). Returns it and whether it is new."""
     now = uow.clock.now()
     form = regime_at(dossier.received_at, dossier.rule_set)
-    new_due = new_due_at or policy.new_due_at(dossier.procedure_code, missed_due_at, now, CALENDAR)
+    new_due = new_due_at or policy.new_due_at(dossier.procedure_code, missed_due_at, now, await working_calendar(uow.session))
     reason = reason or policy.default_reason
     letter_id = new_event_id()
     content = build_content(dossier, policy, missed_due_at=missed_due_at, new_due_at=new_due, reason=reason, dated=now, number=None)
@@ -175,7 +174,7 @@ async def issue(
     dossier = dossier or await dossiers.get(uow.session, letter.ma_ho_so)
     policy = policy or await unit_policy(uow.session, letter.unit_code)
     if letter.new_due_at <= now:  # a draft kept too long: its proposed date has passed
-        letter.new_due_at = policy.new_due_at(dossier.procedure_code, letter.missed_due_at, now, CALENDAR)
+        letter.new_due_at = policy.new_due_at(dossier.procedure_code, letter.missed_due_at, now, await working_calendar(uow.session))
     year = now.astimezone(VN_TZ).year
     seq = await next_number(uow.session, letter.unit_code, year)
     letter.number, letter.number_year, letter.number_seq = letter_number(seq, policy.number_suffix), year, seq

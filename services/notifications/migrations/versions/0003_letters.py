@@ -1,4 +1,4 @@
-"""apology letters: the dossiers they learn from events, letters, number counters, unit settings
+"""apology letters: the dossiers they learn from events, letters, number counters, unit settings, calendar days
 
 Revision ID: 0003_letters
 Revises: 0002
@@ -98,7 +98,17 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "letter_calendar_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("working", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name="pk_letter_calendar_days"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("letter_calendar_days")
     op.drop_table("letter_settings")
     op.drop_table("letter_counters")
     op.drop_index("uq_letters_one_issued", table_name="letters")

@@ -297,3 +297,20 @@ async def test_two_letters_of_one_dossier_issued_at_once_make_one_apology(notifi
     answers = await asyncio.gather(*(notifications.post(f"/letters/{d['id']}:issue") for d in drafts))
     assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
     assert len(await notifications.events("letter.issued")) == 1
+
+
+async def test_new_return_dates_follow_the_days_administrators_declare(notifications: Notifications):
+    async def calendar(day: str, working: bool, **extra: object) -> None:
+        data = {"date": day, "working": working, "reason": "Nghỉ bù", **extra}
+        event = CloudEvent(source="/cchc/dossiers", type="vn.cchc.calendar.changed.v1", time=notifications.clock.now(), subject=day, data=data)
+        await notifications.runtime.bus.publish([Message(topic="cchc.dossiers", key=day, value=event.to_json().encode())])
+
+    await calendar("2024-04-19", False)  # Friday off
+    await calendar("2024-04-22", False, unit="000.00.99.H10", office_hours={"windows": ["07:30-11:30"], "same_day_cutoff": "15:00", "set_on": None})
+    await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0002"))
+    [letter] = await notifications.letters("000.00.15.H10-240415-0002")
+    assert datetime.fromisoformat(letter["new_due_at"]) == NEW_DUE_5_DAYS + timedelta(days=1)  # 17, 22, 23, 24, 25
+    await calendar("2024-04-19", False, removed=True)  # withdrawn: the statutory calendar again
+    await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0003"))
+    [letter] = await notifications.letters("000.00.15.H10-240415-0003")
+    assert datetime.fromisoformat(letter["new_due_at"]) == NEW_DUE_5_DAYS
