@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +16,9 @@ from shared.problems import NotFound
 DOSSIERS = LetterDossier.__table__
 
 
-async def record(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> None:
-    """Keep what the event carried (one upsert: replicas may record the same dossier at once);
-    an event without applicant data or due date keeps the ones known."""
+def _upsert(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> Any:
+    """The statement keeping what the event carried (one upsert: replicas may record the same
+    dossier at once); an event without applicant data or due date keeps the ones known."""
     values = {
         "ma_ho_so": facts.ma_ho_so,
         "unit_code": facts.unit,
@@ -38,16 +39,19 @@ async def record(session: AsyncSession, facts: DossierFactsIn, now: datetime) ->
         )
     statement = upsert(session, DOSSIERS).values(**values, resolved=False)
     kept = {"ma_ho_so"} | ({"due_at"} if facts.due_at is None else set())
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in values if k not in kept}
     )
-    await session.execute(statement)
+
+
+async def record(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> None:
+    await session.execute(_upsert(session, facts, now))
 
 
 async def recorded(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> LetterDossier:
-    """:func:`record`, then the dossier as it now stands."""
-    await record(session, facts, now)
-    return await get(session, facts.ma_ho_so)
+    """:func:`record`, answering the dossier as it now stands (in the same statement)."""
+    statement = select(LetterDossier).from_statement(_upsert(session, facts, now).returning(*DOSSIERS.c))
+    return (await session.scalars(statement, execution_options={"populate_existing": True})).one()
 
 
 async def get(session: AsyncSession, ma_ho_so: str) -> LetterDossier:
