@@ -204,6 +204,13 @@ class UnitDirectory:
         row = (await session.execute(select(self.units).where(self.units.c.code == code))).mappings().first()
         return _record(row) if row is not None else None
 
+    async def page(self, session: AsyncSession, *, after: str | None = None, limit: int = 100) -> list[UnitRecord]:
+        """Units in code order: ``limit`` of them after the code ``after``."""
+        query = select(self.units).order_by(self.units.c.code).limit(limit)
+        if after is not None:
+            query = query.where(self.units.c.code > after)
+        return [_record(row) for row in (await session.execute(query)).mappings()]
+
     async def snapshot(self, session: AsyncSession) -> UnitSnapshot:
         """The whole replica: one small aggregate query, and a full read only after a change."""
         U = self.units

@@ -9,9 +9,11 @@ from strawberry.types import Info
 from services.notifications import service
 from services.notifications.channels.graphql import DeliveryQuery
 from services.notifications.directory.graphql import ContactMutation, ContactQuery
-from services.notifications.models import Recipient
+from services.notifications.letters.graphql import LettersMutation, LettersQuery
 from services.notifications.webhooks.graphql import WebhookMutation, WebhookQuery
-from shared.graphql import GraphQLContext, service_status_field
+from shared.graphql import GraphQLContext, page_size, service_status_field
+from shared.paging import MAX_PAGE
+from shared.units import UnitRecord
 
 
 @strawberry.type(description="A unit letters and reminders can be addressed to")
@@ -22,23 +24,21 @@ class RecipientType:
     parent_code: str | None
 
     @classmethod
-    def of(cls, recipient: Recipient) -> RecipientType:
-        return cls(
-            unit_code=recipient.unit_code,
-            name=recipient.name,
-            level=recipient.level,
-            parent_code=recipient.parent_code,
-        )
+    def of(cls, unit: UnitRecord) -> RecipientType:
+        return cls(unit_code=unit.code, name=unit.name, level=unit.level, parent_code=unit.parent_code)
 
 
 @strawberry.type
-class Query(DeliveryQuery, WebhookQuery, ContactQuery):
+class Query(LettersQuery, DeliveryQuery, WebhookQuery, ContactQuery):
     notifications_status = service_status_field("notifications")
 
-    @strawberry.field(description="The recipient directory")
-    async def recipients(self, info: Info[GraphQLContext, None]) -> list[RecipientType]:
+    @strawberry.field(description="The recipient directory, by unit code: ``first`` units after the code ``after``")
+    async def recipients(
+        self, info: Info[GraphQLContext, None], first: int = 100, after: str | None = None
+    ) -> list[RecipientType]:
+        limit = page_size(first, MAX_PAGE)
         async with info.context.service("notifications").uow() as uow:
-            return [RecipientType.of(r) for r in await service.list_recipients(uow.session)]
+            return [RecipientType.of(u) for u in await service.list_recipients(uow.session, after=after, limit=limit)]
 
 
-Mutation = merge_types("NotificationsMutation", (WebhookMutation, ContactMutation))
+Mutation = merge_types("NotificationsMutation", (LettersMutation, WebhookMutation, ContactMutation))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
 
-from sqlalchemy import Integer, MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-from shared.db import NAMING_CONVENTION, UTCDateTime
+from shared.db import NAMING_CONVENTION
 from shared.kernel_tables import kernel_tables
+from shared.unit_calendars import CalendarStore
+from shared.units import UnitDirectory
 
 
 class Base(DeclarativeBase):
@@ -16,23 +16,13 @@ class Base(DeclarativeBase):
 
 
 kernel = kernel_tables(Base.metadata)
+directory = UnitDirectory(Base.metadata)  # the recipient directory: the units registry as plans publishes it
+calendars = CalendarStore(Base.metadata, directory)  # followed from calendar.changed: new return dates count by it
 
 
-class Recipient(Base):
-    """A unit letters and reminders can be addressed to, replicated from ``unit.upserted``."""
-
-    __tablename__ = "recipients"
-
-    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(300))
-    level: Mapped[str] = mapped_column(String(20))
-    parent_code: Mapped[str | None] = mapped_column(String(64), index=True)
-    source_version: Mapped[int] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-# The tables of the sub-packages (contacts, deliveries, webhooks, reminders) share this metadata.
+# The tables of the sub-packages (letters, contacts, deliveries, webhooks, reminders) share this metadata.
 from services.notifications.channels import models as _channels  # noqa: E402, F401
 from services.notifications.directory import models as _directory  # noqa: E402, F401
+from services.notifications.letters import models as _letters  # noqa: E402, F401
 from services.notifications.reminders import models as _reminders  # noqa: E402, F401
 from services.notifications.webhooks import models as _webhooks  # noqa: E402, F401

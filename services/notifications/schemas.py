@@ -4,25 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-
-class UnitUpsertedIn(BaseModel):
-    """What this service reads of ``vn.cchc.unit.upserted.v1`` (other fields are ignored)."""
-
-    code: str
-    name: str
-    level: str
-    parent_code: str | None = None
-    version: int
+from shared.units import UnitRecord
 
 
 class RecipientOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """A unit of the recipient directory, as this service last heard of it from plans."""
 
     unit_code: str
     name: str
     level: str
     parent_code: str | None
     source_version: int
-    updated_at: datetime
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, unit: UnitRecord) -> RecipientOut:
+        return cls(
+            unit_code=unit.code,
+            name=unit.name,
+            level=unit.level,
+            parent_code=unit.parent_code,
+            source_version=unit.version,
+            updated_at=unit.updated_at,
+        )
+
+
+class RecipientPage(BaseModel):
+    items: list[RecipientOut]
+    next_cursor: str | None
