@@ -144,6 +144,7 @@ def create_unit_directory_v1(*, units: bool = True) -> None:
             sa.Column("valid_from", sa.Date(), nullable=True),
             sa.Column("valid_to", sa.Date(), nullable=True),
             sa.Column("version", sa.Integer(), nullable=False),
+            sa.Column("updated_at", UTCDateTime(), nullable=True),
             sa.PrimaryKeyConstraint("code", name="pk_units"),
         )
         op.create_index("ix_units_parent_code", "units", ["parent_code"])
@@ -169,10 +170,12 @@ def complete_units_replica_v1() -> None:
     with op.batch_alter_table("units") as batch:
         batch.add_column(sa.Column("valid_from", sa.Date(), nullable=True))
         batch.add_column(sa.Column("valid_to", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("updated_at", UTCDateTime(), nullable=True))
 
 
 def uncomplete_units_replica_v1() -> None:
     with op.batch_alter_table("units") as batch:
+        batch.drop_column("updated_at")
         batch.drop_column("valid_to")
         batch.drop_column("valid_from")
 

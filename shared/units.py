@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.consumer import Handler
-from shared.db import upsert
+from shared.db import UTCDateTime, upsert
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
 
@@ -76,6 +76,7 @@ class UnitRecord:
     valid_from: date | None
     valid_to: date | None
     version: int
+    updated_at: datetime | None = None
 
 
 OnChange = Callable[[UnitOfWork, UnitRecord | None, UnitRecord | None], Awaitable[None]]
@@ -134,6 +135,7 @@ class UnitDirectory:
             Column("valid_from", Date),
             Column("valid_to", Date),
             Column("version", Integer, nullable=False),
+            Column("updated_at", UTCDateTime),  # when this replica applied the version it holds
         )
         self.unit_groups = Table(
             "unit_groups",
@@ -154,8 +156,8 @@ class UnitDirectory:
             old = await self.get(uow.session, unit.code)
             if old is not None and old.version >= unit.version:
                 return
-            statement = upsert(uow.session, self.units).values(**unit.model_dump())
-            columns = ("name", "aliases", "level", "parent_code", "valid_from", "valid_to", "version")
+            statement = upsert(uow.session, self.units).values(**unit.model_dump(), updated_at=uow.clock.now())
+            columns = ("name", "aliases", "level", "parent_code", "valid_from", "valid_to", "version", "updated_at")
             statement = statement.on_conflict_do_update(
                 index_elements=["code"],
                 set_={c: statement.excluded[c] for c in columns},
@@ -250,4 +252,5 @@ def _record(row: Mapping[str, Any]) -> UnitRecord:
         valid_from=row["valid_from"],
         valid_to=row["valid_to"],
         version=row["version"],
+        updated_at=row.get("updated_at"),
     )
