@@ -113,4 +113,4 @@ def test_demo_mode_loads_the_seed_units_and_they_reach_every_consumer(start_cchc
         assert {u["name"] for u in units} == {u["name"] for u in demo if u.get("parent_code") == "000.00.10.H42"}
         assert {"Phòng Nội vụ huyện Cẩm Xuyên", "UBND xã Cẩm Quang"} <= {u["name"] for u in units}
         total = len(http.get("/plans/v1/units", params={"limit": 500}).json()["items"])
-        assert eventually(lambda: len(http.get("/notifications/v1/recipients").json()) == total)
+        assert eventually(lambda: len(http.get("/notifications/v1/recipients", params={"limit": 500}).json()["items"]) == total)

@@ -175,3 +175,18 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: 
             if result:
                 return result
             await asyncio.sleep(interval)
+
+
+def lateness(ma_ho_so: str, unit: str, due_at: str, **extra: Any) -> dict[str, Any]:
+    """The data of a ``dossier.due_soon`` / ``dossier.overdue`` as the dossiers service publishes it."""
+    return {
+        "ma_ho_so": ma_ho_so,
+        "unit": unit,
+        "procedure": {"code": "1.001", "name": "Đăng ký khai sinh", "field_code": None, "field_name": None},
+        "channel": 1,
+        "applicant": {"name": "Nguyễn Văn A", "address": None, "phone": "0900000000", "email": None},
+        "received_at": "2025-03-03T08:00:00+07:00",
+        "due_at": due_at,
+        "rule_set": "nd61_2018",
+        **extra,
+    }

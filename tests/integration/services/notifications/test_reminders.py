@@ -10,7 +10,7 @@ from services.notifications.channels.models import Delivery
 from services.notifications.reminders.models import Reminder
 from services.notifications.reminders.worker import run_once
 from shared.clock import VN_TZ
-from tests.support.notifications import UNIT
+from tests.support.notifications import UNIT, lateness
 
 DUE_SOON, OVERDUE = "vn.cchc.task.due_soon.v1", "vn.cchc.task.overdue.v1"
 CONTACTS = f"/notifications/v1/recipients/{UNIT}/contacts"
@@ -98,14 +98,7 @@ async def test_a_coordinating_unit_s_obligation_makes_no_reminder(start_notifica
 async def test_the_handling_unit_hears_that_the_apology_is_due_today(start_notifications, clock):
     service = await start_notifications(clock=clock)
     await unit_with_people(service)
-    data = {
-        "ma_ho_so": "000.00.12.H42-250303-0001",
-        "unit": UNIT,
-        "procedure": {"code": "1.001", "name": "Đăng ký khai sinh"},
-        "due_at": "2025-03-04T16:30:00+07:00",
-        "apology_deadline": "2025-03-03T16:30:00+07:00",
-        "applicant": {"name": "Nguyễn Văn A", "phone": "0900000000"},
-    }
+    data = lateness("000.00.12.H42-250303-0001", UNIT, "2025-03-04T16:30:00+07:00", apology_deadline="2025-03-03T16:30:00+07:00")
     for _ in range(3):
         await service.deliver("cchc.dossiers", "vn.cchc.dossier.due_soon.v1", data["ma_ho_so"], data)
     await dispatch(service)

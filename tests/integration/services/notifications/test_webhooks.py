@@ -9,7 +9,7 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from services.notifications.webhooks.models import WebhookEndpoint
-from tests.support.notifications import UNIT, Receiver, eventually
+from tests.support.notifications import UNIT, Receiver, eventually, lateness
 
 FAST = {"notifications_webhook_retry_schedule": [0.05, 0.1, 0.1]}  # 4 attempts, in a fraction of a second
 OVERDUE = "vn.cchc.dossier.overdue.v1"
@@ -138,8 +138,8 @@ async def test_filters_send_only_the_types_an_endpoint_asked_for(start_notificat
     await subscribe(service, f"{await serve(everything)}/all", ["*"])
     await subscribe(service, f"{await serve(overdue_only)}/overdue", [OVERDUE])
     await service.register_unit()
-    data = {"ma_ho_so": "H42-1", "unit": UNIT, "due_at": "2025-03-03T10:00:00+07:00"}
-    await service.deliver("cchc.dossiers", OVERDUE, "H42-1", data)
+    data = lateness("000.00.12.H42-250303-0001", UNIT, "2025-03-03T10:00:00+07:00")
+    await service.deliver("cchc.dossiers", OVERDUE, data["ma_ho_so"], data)
     await everything.wait_for(2)
     await overdue_only.wait_for(1)
     assert sorted(json.loads(r.body)["type"] for r in everything.requests) == [OVERDUE, "vn.cchc.unit.upserted.v1"]
