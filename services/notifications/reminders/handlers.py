@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.notifications.reminders import texts
-from services.notifications.reminders.schemas import DossierDueSoonIn, TargetAtRiskIn, TaskReminderIn
+from services.notifications.reminders.schemas import DossierDueSoonIn, LetterEscalatedIn, TargetAtRiskIn, TaskReminderIn
 from services.notifications.reminders.service import remind
 from shared.consumer import Subscription
 from shared.events import CloudEvent
@@ -44,6 +44,21 @@ async def on_dossier_due_soon(uow: UnitOfWork, event: CloudEvent) -> None:
     )
 
 
+async def on_letter_escalated(uow: UnitOfWork, event: CloudEvent) -> None:
+    """To the handling unit's people, for its head: the date an apology promised passed too."""
+    escalation = event.data_as(LetterEscalatedIn)
+    title, text = texts.letter_escalated(escalation)
+    await remind(
+        uow,
+        subject=f"dossier:{escalation.ma_ho_so}",
+        kind="letter.escalated",
+        due_key=escalation.missed_due_at.isoformat(),
+        unit_code=escalation.unit,
+        title=title,
+        text=text,
+    )
+
+
 async def on_target_at_risk(uow: UnitOfWork, event: CloudEvent) -> None:
     """To the responsible unit, once per indicator and period."""
     target = event.data_as(TargetAtRiskIn)
@@ -66,4 +81,5 @@ SUBSCRIPTIONS = [
     ),
     Subscription(topic="cchc.dossiers", handlers={"vn.cchc.dossier.due_soon.v1": on_dossier_due_soon}),
     Subscription(topic="cchc.scoring", handlers={"vn.cchc.target.at_risk.v1": on_target_at_risk}),
+    Subscription(topic="cchc.notifications", handlers={"vn.cchc.letter.escalated.v1": on_letter_escalated}),
 ]

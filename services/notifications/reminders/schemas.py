@@ -35,6 +35,16 @@ class DossierDueSoonIn(BaseModel):
     apology_deadline: datetime | None = None
 
 
+class LetterEscalatedIn(BaseModel):
+    """``letter.escalated`` of this service's letters."""
+
+    ma_ho_so: str
+    unit: str
+    number: str | None = None
+    promised_due_at: datetime | None = None
+    missed_due_at: datetime
+
+
 class TargetAtRiskIn(BaseModel):
     """``target.at_risk`` of scoring (DESIGN.md: unit, period, code, value, target); alternative
     names a first version of the payload may use are read too."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from services.notifications.reminders.schemas import DossierDueSoonIn, TargetAtRiskIn, TaskReminderIn
+from services.notifications.reminders.schemas import DossierDueSoonIn, LetterEscalatedIn, TargetAtRiskIn, TaskReminderIn
 from shared.clock import VN_TZ
 
 
@@ -43,6 +43,16 @@ def dossier_due_soon(d: DossierDueSoonIn) -> tuple[str, str]:
         f"Hạn xin lỗi hôm nay: hồ sơ {d.ma_ho_so}",
         f"Hạn xin lỗi hôm nay: hồ sơ {d.ma_ho_so}{procedure} đến hạn trả kết quả lúc {_instant(d.due_at)}. "
         f"Nếu không kịp trả kết quả, gửi văn bản xin lỗi và hẹn lại ngày trả cho người nộp.{deadline}",
+    )
+
+
+def letter_escalated(e: LetterEscalatedIn) -> tuple[str, str]:
+    letter = f" theo văn bản xin lỗi số {e.number}" if e.number else ""
+    promised = e.promised_due_at or e.missed_due_at
+    return (
+        f"Báo cáo Thủ trưởng: hồ sơ {e.ma_ho_so} trễ hạn sau khi đã xin lỗi",
+        f"Kính báo cáo Thủ trưởng đơn vị {e.unit}: hồ sơ {e.ma_ho_so} đã hẹn trả lại lúc {_instant(promised)}{letter} "
+        "nhưng vẫn chưa có kết quả. Ngày hẹn chỉ được điều chỉnh một lần: đề nghị chỉ đạo giải quyết ngay.",
     )
 
 

@@ -112,6 +112,28 @@ async def test_the_handling_unit_hears_that_the_apology_is_due_today(start_notif
     assert "Nguyễn Văn A" not in text  # officers get the dossier, not the applicant's details
 
 
+async def test_a_dossier_late_again_after_its_apology_is_reported_to_the_units_head_once(start_notifications, clock):
+    service = await start_notifications(clock=clock)
+    await unit_with_people(service)
+    escalation = {
+        "ma_ho_so": "000.00.12.H42-250303-0001",
+        "unit": UNIT,
+        "letter_id": "L1",
+        "number": "7/PXL",
+        "promised_due_at": "2025-03-10T16:30:00+07:00",
+        "missed_due_at": "2025-03-04T16:30:00+07:00",
+        "escalated_at": "2025-03-10T16:30:00+07:00",
+    }
+    for _ in range(3):  # redelivered: still one report per contact channel
+        await service.deliver("cchc.notifications", "vn.cchc.letter.escalated.v1", escalation["ma_ho_so"], escalation)
+    await dispatch(service)
+    messages = await sent(service)
+    assert len(messages) == 3 and {d.subject for d in messages} == {
+        "Báo cáo Thủ trưởng: hồ sơ 000.00.12.H42-250303-0001 trễ hạn sau khi đã xin lỗi"
+    }
+    assert "đã hẹn trả lại lúc 16:30 ngày 10/03/2025 theo văn bản xin lỗi số 7/PXL" in messages[0].text
+
+
 async def test_target_at_risk_is_read_tolerantly(start_notifications, clock):
     service = await start_notifications(clock=clock)
     await unit_with_people(service)
