@@ -7,12 +7,12 @@ import json
 
 from services import cli
 from services.catalog import definitions
-from services.notifications import service as notifications
-from services.notifications.models import Recipient
+from services.notifications.models import directory
 from services.plans import service as plans
 from services.plans.schemas import UnitIn
 from shared.runtime import Runtime
 from shared.settings import Settings
+from shared.units import UnitDirectory, UnitRecord
 
 
 async def register_unit(settings: Settings) -> None:
@@ -27,11 +27,11 @@ async def register_unit(settings: Settings) -> None:
         await runtime.stop()
 
 
-async def recipient(settings: Settings) -> Recipient | None:
+async def recipient(settings: Settings) -> UnitRecord | None:
     runtime = Runtime(definitions(["notifications"]), settings)
     try:
         async with runtime["notifications"].db.session() as session:
-            return await session.get(Recipient, "H42")
+            return await directory.get(session, "H42")
     finally:
         await runtime.stop()
 
@@ -53,7 +53,7 @@ def test_dead_letters_are_listed_and_replayed_once_the_fault_is_fixed(tmp_path, 
         raise RuntimeError("recipient directory is broken")
 
     with monkeypatch.context() as patch:
-        patch.setattr(notifications, "record_unit", broken)
+        patch.setattr(UnitDirectory, "get", broken)
         asyncio.run(register_unit(settings))
 
     [line] = dlt(capsys, "list")
