@@ -17,8 +17,8 @@ COUNTERS = LetterCounter.__table__
 
 async def next_number(session: AsyncSession, unit_code: str, year: int) -> int:
     """The next number of ``unit_code`` in ``year`` (1 for the first)."""
-    statement = upsert(session, COUNTERS).values(unit_code=unit_code, year=year, last=1)
-    statement = statement.on_conflict_do_update(
+    counter = upsert(session, COUNTERS).values(unit_code=unit_code, year=year, last=1)
+    statement = counter.on_conflict_do_update(
         index_elements=["unit_code", "year"], set_={"last": COUNTERS.c.last + 1}
     ).returning(COUNTERS.c.last)
     return int((await session.execute(statement)).scalar_one())
