@@ -58,6 +58,7 @@ async def start_scoring(make_settings: Callable[..., Any]) -> AsyncIterator[Call
         clock = ManualClock(now)
         runtime = Runtime(definitions(["scoring"]), settings, clock=clock)
         await runtime.migrate()
+        runtime.subscribe()  # dead letters go to the service's table, as in embedded mode
         app = create_root_app(list(runtime.contexts.values()), _noop)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
         started.append((runtime, client))
