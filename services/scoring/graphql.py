@@ -16,7 +16,7 @@ from services.scoring.targets import TargetStatus
 from shared.graphql import GraphQLContext, domain_error, service_status_field
 from shared.problems import DomainError
 
-strawberry.enum(TargetStatus)
+strawberry.enum(TargetStatus, name="ScoringTargetStatus")  # plans has its own TargetStatus
 
 
 @pydantic_type(model=schemas.IndicatorItem, all_fields=True)
