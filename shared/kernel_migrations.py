@@ -127,3 +127,51 @@ def outbox_per_event_from_v2() -> None:
             event = {"event_id": head["id"], "topic": topic, "key": key, "type": head["type"], "payload": envelope.decode()}
             rows.append(event | {"created_at": created_at, "published_at": published_at})
         op.bulk_insert(outbox, rows)
+
+
+def create_unit_directory_v1(*, units: bool = True) -> None:
+    """The tables of :class:`shared.units.UnitDirectory`; ``units=False`` when a service already
+    has the older ``units`` replica (code, name, aliases, level, parent code, version) and only
+    needs it completed by :func:`complete_units_replica_v1`."""
+    if units:
+        op.create_table(
+            "units",
+            sa.Column("code", sa.String(64), nullable=False),
+            sa.Column("name", sa.Text(), nullable=False),
+            sa.Column("aliases", sa.JSON(), nullable=False),
+            sa.Column("level", sa.String(20), nullable=False),
+            sa.Column("parent_code", sa.String(64), nullable=True),
+            sa.Column("valid_from", sa.Date(), nullable=True),
+            sa.Column("valid_to", sa.Date(), nullable=True),
+            sa.Column("version", sa.Integer(), nullable=False),
+            sa.PrimaryKeyConstraint("code", name="pk_units"),
+        )
+        op.create_index("ix_units_parent_code", "units", ["parent_code"])
+    op.create_table(
+        "unit_groups",
+        sa.Column("code", sa.String(64), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("members", sa.JSON(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("code", name="pk_unit_groups"),
+    )
+
+
+def drop_unit_directory_v1(*, units: bool = True) -> None:
+    op.drop_table("unit_groups")
+    if units:
+        op.drop_index("ix_units_parent_code", table_name="units")
+        op.drop_table("units")
+
+
+def complete_units_replica_v1() -> None:
+    """Give an older ``units`` replica the validity columns of the directory's table."""
+    with op.batch_alter_table("units") as batch:
+        batch.add_column(sa.Column("valid_from", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("valid_to", sa.Date(), nullable=True))
+
+
+def uncomplete_units_replica_v1() -> None:
+    with op.batch_alter_table("units") as batch:
+        batch.drop_column("valid_to")
+        batch.drop_column("valid_from")

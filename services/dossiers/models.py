@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import NAMING_CONVENTION, UTCDateTime
 from shared.kernel_tables import kernel_tables
+from shared.units import UnitDirectory
 
 
 class Base(DeclarativeBase):
@@ -28,6 +29,7 @@ class Base(DeclarativeBase):
 
 
 kernel = kernel_tables(Base.metadata)
+directory = UnitDirectory(Base.metadata)  # the units registry as ``plans`` publishes it
 
 Json = dict[str, Any]
 
@@ -164,19 +166,6 @@ class UnitOfficeHours(Base):
     windows: Mapped[list[str]] = mapped_column(JSON)
     same_day_cutoff: Mapped[str] = mapped_column(String(5))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class UnitReplica(Base):
-    """The units registry as ``plans`` publishes it (``unit.upserted``)."""
-
-    __tablename__ = "units"
-
-    code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
-    level: Mapped[str] = mapped_column(String(20))
-    parent_code: Mapped[str | None] = mapped_column(String(64), index=True)
-    version: Mapped[int] = mapped_column(Integer)
 
 
 class PullCursor(Base):

@@ -123,7 +123,7 @@ async def _follow(uow: UnitOfWork, unit: str, before: UnitCalendars, after: Unit
             date=today, working=after.default.is_working_day(today), reason=reason, unit=unit, office_hours=_ref(unit, after)
         )
     )
-    subtree = await store.unit_and_descendants(session, unit)
+    subtree = before.registry.snapshot.descendants(unit)
     moved = [code for code in subtree if unit in (before.hours_set_on(code), after.hours_set_on(code))]
     await _redate(uow, await _open_intake(session, store.DOSSIERS.c.unit_code.in_(moved)), after, lifecycle.OFFICE_HOURS)
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dossiers import store
 from services.dossiers.codes import ON_TIME, Status, Timeliness
+from services.dossiers.models import directory
 from services.dossiers.schemas import DossierOut
 from shared.problems import DomainError, NotFound
 
@@ -108,7 +109,7 @@ async def list_dossiers(
     if cursor:
         query = query.where(D.c.ma_ho_so > decode_cursor(cursor))
     if where.unit:
-        query = query.where(D.c.unit_code.in_(await store.unit_and_descendants(session, where.unit)))
+        query = query.where(D.c.unit_code.in_(await directory.descendants(session, where.unit)))
     if where.status:
         query = query.where(D.c.status.in_(where.status))
     if where.timeliness:

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dossiers.models import CalendarDay, Dossier, UnitReplica
+from services.dossiers.models import CalendarDay, Dossier
 from services.dossiers.rows import Row
 from shared.calendar import WorkingCalendar
 from shared.db import insert_rows, on_postgres, one_of, upsert
@@ -60,13 +60,3 @@ async def load_calendar(session: AsyncSession) -> WorkingCalendar:
     return WorkingCalendar(overrides={day: working for day, working in overrides})
 
 
-async def unit_and_descendants(session: AsyncSession, code: str) -> list[str]:
-    """A unit's code and those of every unit below it in the registry."""
-    links: dict[str | None, list[str]] = {}
-    for child, parent in (await session.execute(select(UnitReplica.code, UnitReplica.parent_code))).all():
-        links.setdefault(parent, []).append(child)
-    found, frontier = [code], [code]
-    while frontier:
-        frontier = [c for p in frontier for c in links.get(p, []) if c not in found]
-        found += frontier
-    return found

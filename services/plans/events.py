@@ -24,6 +24,15 @@ class UnitUpserted(DomainEvent):
     version: int
 
 
+@event_type("unit.deleted", service="plans", subject="code")
+class UnitDeleted(DomainEvent):
+    """A unit nothing referred to was removed; replicas drop it. ``version`` is one past the
+    removed unit's last, so a replica never lets an older ``unit.upserted`` bring it back."""
+
+    code: str
+    version: int
+
+
 @event_type("unit_group.upserted", service="plans", subject="code")
 class UnitGroupUpserted(DomainEvent):
     """A unit group was defined or changed, or a unit joined or left it by its level rule."""

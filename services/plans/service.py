@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.plans.events import UnitGroupDeleted, UnitGroupUpserted, UnitUpserted
+from services.plans.events import UnitDeleted, UnitGroupDeleted, UnitGroupUpserted, UnitUpserted
 from services.plans.groups import resolve_groups
 from services.plans.membership import follow_groups
 from services.plans.models import (
@@ -166,7 +166,7 @@ async def _import_one(uow: UnitOfWork, index: int, record: UnitRecord) -> UnitIm
 async def delete_unit(uow: UnitOfWork, code: str) -> None:
     """Remove a unit nothing refers to; units with history are retired with ``valid_to`` instead."""
     session = uow.session
-    await get_unit(session, code)
+    unit = await get_unit(session, code)
     referenced = await session.scalar(
         select(
             or_(
@@ -181,6 +181,7 @@ async def delete_unit(uow: UnitOfWork, code: str) -> None:
         raise Conflict(f"Unit {code!r} is referenced by units, groups or plans; set valid_to to retire it.")
     await session.execute(delete(UnitGroupMember).where(UnitGroupMember.unit_code == code))
     await session.execute(delete(Unit).where(Unit.code == code))
+    uow.emit(UnitDeleted(code=code, version=unit.version + 1))
 
 
 async def upsert_group(uow: UnitOfWork, code: str, data: UnitGroupIn) -> UnitGroupOut:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from services.catalog import definitions
-from services.dossiers.handlers import on_unit_upserted
+from services.dossiers.models import directory
 from shared.app_factory import create_root_app
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
@@ -48,7 +48,7 @@ class Dossiers:
         data = {"code": code, "name": name, "aliases": [], "level": level, "parent_code": parent, "version": version}
         event = CloudEvent(source="/cchc/plans", type="vn.cchc.unit.upserted.v1", time=self.clock.now(), subject=code, data=data)
         async with self.runtime["dossiers"].uow() as uow:
-            await on_unit_upserted(uow, event)
+            await directory.handlers()[event.type](uow, event)
             await uow.commit()
 
     async def get(self, ma_ho_so: str) -> dict[str, Any]:

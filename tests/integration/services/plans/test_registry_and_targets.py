@@ -43,11 +43,13 @@ async def test_groups_resolve_to_listed_members_and_the_level_rule(plans: Plans)
     assert (await plans.http.delete("/plans/v1/unit-groups/G")).status_code == 404
 
 
-async def test_a_unit_something_refers_to_cannot_be_deleted(plans: Plans):
+async def test_a_unit_something_refers_to_cannot_be_deleted_and_a_deletion_is_published(plans: Plans):
     assert (await plans.http.delete(f"/plans/v1/units/{VAN_QUAN}")).status_code == 409
     await plans.http.put("/plans/v1/units/LONE", json={"name": "Đơn vị lẻ", "level": "centre"})
+    await plans.http.put("/plans/v1/units/LONE", json={"name": "Đơn vị lẻ (đổi tên)", "level": "centre"})
     assert (await plans.http.delete("/plans/v1/units/LONE")).status_code == 204
     assert (await plans.http.get("/plans/v1/units/LONE")).status_code == 404
+    assert await plans.events("unit.deleted") == [{"code": "LONE", "version": 3}]  # past the last upsert
 
 
 async def test_import_suggests_targets_an_officer_confirms_and_target_set_is_published(plans: Plans):

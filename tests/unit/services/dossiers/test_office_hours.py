@@ -5,17 +5,22 @@ from __future__ import annotations
 from services.dossiers.office_hours import UnitCalendars
 from services.dossiers.units import UnitRegistry
 from shared.calendar import OfficeHours, WorkingCalendar
+from shared.units import UnitRecord, UnitSnapshot
+
+
+def registry(*units: tuple[str, str, str | None]) -> UnitRegistry:
+    records = (UnitRecord(code, name, (), "commune", parent, None, None, 1) for code, name, parent in units)
+    return UnitRegistry(UnitSnapshot({record.code: record for record in records}))
+
 
 PROVINCE, DISTRICT, COMMUNE, DEPARTMENT = "H42", "H42.CX", "H42.CX.CQ", "H42.CX.TP"
-REGISTRY = UnitRegistry(
-    [
-        (PROVINCE, "UBND tỉnh Hà Tĩnh", [], None),
-        (DISTRICT, "UBND huyện Cẩm Xuyên", [], PROVINCE),
-        (COMMUNE, "UBND xã Cẩm Quang", [], DISTRICT),
-        (DEPARTMENT, "Phòng Tư pháp huyện Cẩm Xuyên", [], DISTRICT),
-        ("LOOP.A", "A", [], "LOOP.B"),
-        ("LOOP.B", "B", [], "LOOP.A"),
-    ]
+REGISTRY = registry(
+    (PROVINCE, "UBND tỉnh Hà Tĩnh", None),
+    (DISTRICT, "UBND huyện Cẩm Xuyên", PROVINCE),
+    (COMMUNE, "UBND xã Cẩm Quang", DISTRICT),
+    (DEPARTMENT, "Phòng Tư pháp huyện Cẩm Xuyên", DISTRICT),
+    ("LOOP.A", "A", "LOOP.B"),
+    ("LOOP.B", "B", "LOOP.A"),
 )
 DISTRICT_HOURS = OfficeHours.from_text(["07:30-11:30", "13:00-17:00"], "15:00")
 DEPARTMENT_HOURS = OfficeHours.from_text(["08:00-12:00", "13:00-17:00"], "16:00")
