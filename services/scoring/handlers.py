@@ -14,10 +14,10 @@ from services.scoring import ledger
 from services.scoring.models import Target, directory
 from services.scoring.periods import PeriodError, parse_period
 from services.scoring.rules import SUPPLEMENT_STATUS, TaskState
-from services.scoring.unit_directory import UnitRecord
 from shared.consumer import Subscription
 from shared.db import upsert
 from shared.events import CloudEvent
+from shared.units import UnitRecord
 from shared.uow import UnitOfWork
 
 
@@ -220,11 +220,12 @@ async def on_target_set(uow: UnitOfWork, event: CloudEvent) -> None:
     await ledger.mark_dirty(uow.session, {(data.issuer_code, period.first)})
 
 
-async def on_unit_changed(uow: UnitOfWork, new: UnitRecord, old: UnitRecord | None) -> None:
-    """A unit arrived or moved: its subtree's figures now count for other ancestors (no drift:
-    the roll-up is computed at query time from each unit's own counters)."""
-    if old is None or old.parent_code != new.parent_code:
-        await ledger.mark_subtree_dirty(uow.session, new.code, old.parent_code if old else None)
+async def on_unit_changed(uow: UnitOfWork, new: UnitRecord | None, old: UnitRecord | None) -> None:
+    """A unit arrived, moved or left: its subtree's figures now count for other ancestors (no
+    drift: the roll-up is computed at query time from each unit's own counters)."""
+    code = new.code if new is not None else old.code if old is not None else None
+    if code is not None and (old is None or new is None or old.parent_code != new.parent_code):
+        await ledger.mark_subtree_dirty(uow.session, code, old.parent_code if old else None)
 
 
 SUBSCRIPTIONS = [

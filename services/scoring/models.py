@@ -9,9 +9,9 @@ from sqlalchemy import Boolean, Column, Date, Float, Integer, MetaData, SmallInt
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.scoring.rules import COUNTERS
-from services.scoring.unit_directory import UnitDirectory
 from shared.db import NAMING_CONVENTION, UTCDateTime
 from shared.kernel_tables import kernel_tables
+from shared.units import UnitDirectory
 
 
 class Base(DeclarativeBase):

@@ -159,10 +159,9 @@ async def swap_in(uow: UnitOfWork, counted: Recount, units: list[dict[str, Any]]
     items = list(rows.items())
     for start in range(0, len(items), 1000):
         await ledger.add_to_counters(session, dict(items[start : start + 1000]))
-    now = uow.clock.now()
     for unit in units:
         values = {k: unit.get(k) for k in ("code", "name", "level", "parent_code", "valid_from", "valid_to")}
-        values.update(aliases=unit.get("aliases") or [], version=unit.get("version") or 1, updated_at=now)
+        values.update(aliases=unit.get("aliases") or [], version=unit.get("version") or 1)
         for k in ("valid_from", "valid_to"):
             values[k] = datetime.fromisoformat(values[k]).date() if values[k] else None
         statement = upsert(session, directory.units).values(**values)

@@ -1,4 +1,4 @@
-"""read model: dossier and task state, monthly counters, targets, units replica
+"""read model: dossier and task state, monthly counters, targets, the units directory
 
 Revision ID: 0003
 Revises: 0002
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import shared.db
+from shared.kernel_migrations import create_unit_directory_v1, drop_unit_directory_v1
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -27,20 +28,7 @@ def _instant(name: str) -> sa.Column:
 
 
 def upgrade() -> None:
-    op.create_table(
-        "units",
-        sa.Column("code", sa.String(64), nullable=False),
-        sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("aliases", sa.JSON(), nullable=False),
-        sa.Column("level", sa.String(20), nullable=False),
-        sa.Column("parent_code", sa.String(64), nullable=True),
-        sa.Column("valid_from", sa.Date(), nullable=True),
-        sa.Column("valid_to", sa.Date(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", shared.db.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("code", name=op.f("pk_units")),
-    )
-    op.create_index(op.f("ix_units_parent_code"), "units", ["parent_code"])
+    create_unit_directory_v1()
     op.create_table(
         "dossier_states",
         sa.Column("ma_ho_so", sa.String(64), nullable=False),
@@ -114,5 +102,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("published_indicators", "dirty_months", "targets", "counters", "task_states", "dossier_states", "units"):
+    for table in ("published_indicators", "dirty_months", "targets", "counters", "task_states", "dossier_states"):
         op.drop_table(table)
+    drop_unit_directory_v1()
