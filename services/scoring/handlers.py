@@ -92,12 +92,12 @@ async def on_received(uow: UnitOfWork, event: CloudEvent) -> None:
         _identity(row, data)
         _due(row, data.due_at, event.time)
 
-    await ledger.change_dossier(uow, data.ma_ho_so, change)
+    ledger.change_dossier(uow, data.ma_ho_so, change)
 
 
 async def on_rescheduled(uow: UnitOfWork, event: CloudEvent) -> None:
     data = event.data_as(RescheduledIn)
-    await ledger.change_dossier(uow, data.ma_ho_so, lambda row: _due(row, data.new_due_at, event.time))
+    ledger.change_dossier(uow, data.ma_ho_so, lambda row: _due(row, data.new_due_at, event.time))
 
 
 async def on_overdue(uow: UnitOfWork, event: CloudEvent) -> None:
@@ -110,7 +110,7 @@ async def on_overdue(uow: UnitOfWork, event: CloudEvent) -> None:
         if data.due_at is not None and (row["overdue_due"] is None or data.due_at > row["overdue_due"]):
             row["overdue_due"] = data.due_at
 
-    await ledger.change_dossier(uow, data.ma_ho_so, change)
+    ledger.change_dossier(uow, data.ma_ho_so, change)
 
 
 async def on_resolved(uow: UnitOfWork, event: CloudEvent) -> None:
@@ -130,7 +130,7 @@ async def on_resolved(uow: UnitOfWork, event: CloudEvent) -> None:
             reused=data.documents_reused > 0,
         )
 
-    await ledger.change_dossier(uow, data.ma_ho_so, change)
+    ledger.change_dossier(uow, data.ma_ho_so, change)
 
 
 async def on_status_changed(uow: UnitOfWork, event: CloudEvent) -> None:
@@ -144,12 +144,12 @@ async def on_status_changed(uow: UnitOfWork, event: CloudEvent) -> None:
             row["unit"] = data.unit
         row["supplements_seen"] += 1
 
-    await ledger.change_dossier(uow, data.ma_ho_so, change)
+    ledger.change_dossier(uow, data.ma_ho_so, change)
 
 
 async def on_letter_issued(uow: UnitOfWork, event: CloudEvent) -> None:
     data = event.data_as(LetterIssuedIn)
-    await ledger.change_dossier(uow, data.ma_ho_so, lambda row: row.update(apologised=True))
+    ledger.change_dossier(uow, data.ma_ho_so, lambda row: row.update(apologised=True))
 
 
 class TaskIn(BaseModel):

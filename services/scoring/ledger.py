@@ -1,12 +1,14 @@
 """The write side of the read model: per-dossier and per-task state, and the counters they add up to.
 
-Every event loads the state it concerns, changes it, and adds (new contribution − old
+Every change loads the state it concerns, edits it, and adds (new contribution − old
 contribution) to the counters, so the counters are always the sum of the contributions of the
-states kept: no drift, whatever the order or repetition of the events.
+states kept: no drift, whatever the order or repetition of the events. Dossier changes are gathered
+over the consumer's batch and written just before it commits (a few statements per batch).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, fields
 
@@ -32,26 +34,45 @@ def state_of(row: dict) -> rules.DossierState:
     return state
 
 
+_EMPTY_ROW = {**asdict(rules.DossierState("")), "due_set_at": None, "resolved": False, "supplements_seen": 0}
+
+
 def new_dossier_row(ma_ho_so: str) -> dict:
-    return {
-        **asdict(rules.DossierState(ma_ho_so)),
-        "due_set_at": None,
-        "resolved": False,
-        "supplements_seen": 0,
-    }
+    return {**_EMPTY_ROW, "ma_ho_so": ma_ho_so}
 
 
-async def change_dossier(uow: UnitOfWork, ma_ho_so: str, change: Callable[[dict], None]) -> None:
-    """Load (or start) the dossier's row, let ``change`` edit it, and move the counters accordingly."""
-    session = uow.session
-    found = (await session.execute(select(DOSSIERS).where(DOSSIERS.c.ma_ho_so == ma_ho_so))).mappings().first()
-    row = dict(found) if found else new_dossier_row(ma_ho_so)
-    before = rules.contribution(state_of(row))
-    change(row)
-    after = rules.contribution(state_of(row))
-    statement = upsert(session, DOSSIERS).values(**row)
-    await session.execute(statement.on_conflict_do_update(index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in row if k != "ma_ho_so"}))
-    await add_to_counters(session, rules.delta(before, after))
+GATHERED = "scoring.dossiers"
+CHUNK = 500
+
+
+def change_dossier(uow: UnitOfWork, ma_ho_so: str, change: Callable[[dict], None]) -> None:
+    """Have ``change`` edit the dossier's row (started empty if unknown) when the batch commits:
+    a batch's dossiers are read, changed in event order and written back in a few statements."""
+    pending: dict[str, list[Callable[[dict], None]]] | None = uow.gathered.get(GATHERED)
+    if pending is None:
+        pending = uow.gathered[GATHERED] = {}
+        uow.before_commit(lambda: _write_dossiers(uow.session, pending))
+    pending.setdefault(ma_ho_so, []).append(change)
+
+
+async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callable[[dict], None]]]) -> None:
+    keys = list(pending)
+    found: dict[str, dict] = {}
+    for start in range(0, len(keys), CHUNK):
+        query = select(DOSSIERS).where(DOSSIERS.c.ma_ho_so.in_(keys[start : start + CHUNK]))
+        found.update((row["ma_ho_so"], dict(row)) for row in (await session.execute(query)).mappings())
+    rows, change = [], Counter()
+    for key, changes in pending.items():
+        row = found.get(key) or new_dossier_row(key)
+        change.subtract(rules.contribution(state_of(row)))
+        for edit in changes:
+            edit(row)
+        change.update(rules.contribution(state_of(row)))
+        rows.append(row)
+    statement = upsert(session, DOSSIERS)
+    statement = statement.on_conflict_do_update(index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in rows[0] if k != "ma_ho_so"})
+    await session.execute(statement, rows)
+    await add_to_counters(session, rules.by_row(change))
 
 
 async def change_task(uow: UnitOfWork, key: str, unit: str, role: str, change: Callable[[rules.TaskState], None]) -> None:
@@ -72,18 +93,18 @@ async def add_to_counters(session: AsyncSession, rows: dict[rules.RowKey, dict[s
     if not rows:
         return
     values = [{**dict(zip(KEY, key, strict=True)), **{c: change.get(c, 0) for c in rules.COUNTERS}} for key, change in rows.items()]
-    statement = upsert(session, COUNTERS_TABLE).values(values)
+    statement = upsert(session, COUNTERS_TABLE)
     statement = statement.on_conflict_do_update(
         index_elements=list(KEY), set_={c: COUNTERS_TABLE.c[c] + statement.excluded[c] for c in rules.COUNTERS}
     )
-    await session.execute(statement)
+    await session.execute(statement, values)  # executemany: one cached statement, however many rows
     await mark_dirty(session, {(unit, month) for unit, month, _, _ in rows})
 
 
 async def mark_dirty(session: AsyncSession, pairs: Iterable[tuple[str, int]]) -> None:
     values = [{"unit": unit, "month": month} for unit, month in sorted(pairs)]
     if values:
-        await session.execute(upsert(session, DIRTY).values(values).on_conflict_do_nothing())
+        await session.execute(upsert(session, DIRTY).on_conflict_do_nothing(), values)
 
 
 async def mark_subtree_dirty(session: AsyncSession, unit: str, *also: str | None) -> None:

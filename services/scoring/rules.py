@@ -194,6 +194,11 @@ def delta(old: Contribution, new: Contribution) -> dict[RowKey, dict[str, int]]:
     """New minus old, grouped by row, without the counters that did not move."""
     change = Counter(new)
     change.subtract(old)
+    return by_row(change)
+
+
+def by_row(change: Contribution) -> dict[RowKey, dict[str, int]]:
+    """Amounts grouped by counter row, without the zeros."""
     rows: dict[RowKey, dict[str, int]] = {}
     for (row, counter), amount in change.items():
         if amount:
