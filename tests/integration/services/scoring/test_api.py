@@ -138,3 +138,39 @@ async def test_the_publisher_coalesces_indicator_changes_and_reports_a_target_at
     scoring.clock.set(datetime(2024, 10, 1, 8, tzinfo=VN_TZ))  # the quarter ended below target
     missed = await publish()
     assert [(e["type"], e["data"]["target_id"]) for e in missed] == [("vn.cchc.target.missed.v1", 7)]
+
+
+async def test_task_events_give_the_lead_units_completion_rates(start_scoring: Callable[..., Any]) -> None:
+    scoring = await start_scoring(NOW)
+    await two_units(scoring)
+    at = scoring.clock.now()
+
+    def task(type_: str, obligation: int, unit: str, role: str, due: str, **extra: Any) -> Any:
+        data = {"obligation_id": obligation, "task_id": 1, "task_label": None, "task_title": "Nhiệm vụ", "plan_id": 1, "plan_number": None,
+                "unit_code": unit, "role": role, "due": due, "offset_days": 1, "occurrence_id": obligation * 10, **extra}
+        return envelope(type_, str(obligation), data, at, "cchc.plans")
+
+    done = {"completed_at": "2024-03-10", "obligation_done": True}
+    await scoring.deliver([
+        task("task.completed", 1, "C1", "lead", "2024-03-15", on_time=True, **done),
+        task("task.completed", 2, "C1", "lead", "2024-03-05", on_time=False, **done),
+        task("task.overdue", 3, "C1", "lead", "2024-03-20"),
+        task("task.overdue", 4, "C1", "coordinate", "2024-03-20"),  # coordinating units are not scored
+    ])
+    await scoring.deliver([task("task.completed", 3, "C1", "lead", "2024-03-20", on_time=False, **{**done, "completed_at": "2024-03-25"})])
+    body = (await scoring.get("indicators", unit="P1", period="2024-03", code=["tasks.completion_rate", "tasks.on_time_rate"])).json()
+    assert [(i["code"], i["numerator"], i["denominator"]) for i in body["items"]] == [("tasks.completion_rate", 3, 3), ("tasks.on_time_rate", 1, 3)]
+
+
+async def test_a_series_gives_one_point_per_period_of_the_grain(start_scoring: Callable[..., Any]) -> None:
+    scoring = await start_scoring(NOW)
+    await two_units(scoring)
+    for month in (1, 3):
+        at = datetime(2024, month, 10, 9, tzinfo=VN_TZ)
+        await received(scoring, f"S{month}", "C2", at, at + timedelta(days=5))
+    series = (await scoring.get("indicators/dossiers.received/series", unit="P1", **{"from": "2024-01", "to": "2024-04"})).json()
+    assert [(p["period"], p["value"]) for p in series["points"]] == [("2024-01", 1), ("2024-02", 0), ("2024-03", 1), ("2024-04", 0)]
+    quarters = (await scoring.get("indicators/dossiers.received/series", unit="P1", grain="quarter", **{"from": "2024-Q1", "to": "2024"})).json()
+    assert [(p["period"], p["value"]) for p in quarters["points"]] == [("2024-Q1", 2), ("2024-Q2", 0), ("2024-Q3", 0), ("2024-Q4", 0)]
+    bad = await scoring.get("indicators/dossiers.received/series", unit="P1", **{"from": "2024-04", "to": "2024-01"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "to"
