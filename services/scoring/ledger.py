@@ -9,14 +9,14 @@ over the consumer's batch and written just before it commits (a few statements p
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import rules
-from services.scoring.models import COUNTERS_TABLE, DirtyMonth, directory
+from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, DirtyMonth, directory
 from services.scoring.models import DossierState as DossierRow
 from services.scoring.models import TaskState as TaskRow
 from shared.db import upsert
@@ -89,16 +89,33 @@ async def change_task(uow: UnitOfWork, key: str, unit: str, role: str, change: C
 
 
 async def add_to_counters(session: AsyncSession, rows: dict[rules.RowKey, dict[str, int]]) -> None:
-    """Add amounts to counter rows (created at zero), and mark their (unit, month) for the publisher."""
+    """Add amounts to counter rows (created at zero) and to their roll-ups, and mark their
+    (unit, month) for the publisher."""
     if not rows:
         return
-    values = [{**dict(zip(KEY, key, strict=True)), **{c: change.get(c, 0) for c in rules.COUNTERS}} for key, change in rows.items()]
-    statement = upsert(session, COUNTERS_TABLE)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(KEY), set_={c: COUNTERS_TABLE.c[c] + statement.excluded[c] for c in rules.COUNTERS}
-    )
+    months: dict[tuple[str, int], Counter[str]] = {}
+    procedures: dict[tuple[str, int, str], Counter[str]] = {}
+    for (unit, month, procedure, channel), change in rows.items():
+        total = months.setdefault((unit, month), Counter())
+        total.update(change)
+        if channel == rules.ONLINE_CHANNEL and "received" in change:
+            total["received_online"] += change["received"]
+        fees = {c: change[c] for c in rules.PER_PROCEDURE if c in change}
+        if fees:
+            procedures.setdefault((unit, month, procedure), Counter()).update(fees)
+    await _add(session, COUNTERS_TABLE, KEY, rules.COUNTERS, rows.items())
+    await _add(session, UNIT_MONTHS, KEY[:2], (*rules.COUNTERS, "received_online"), months.items())
+    await _add(session, PROCEDURE_MONTHS, KEY[:3], rules.PER_PROCEDURE, procedures.items())
+    await mark_dirty(session, months)
+
+
+async def _add(session: AsyncSession, table: Table, key: Sequence[str], columns: Sequence[str], rows: Iterable[tuple[tuple, Mapping[str, int]]]) -> None:
+    values = [{**dict(zip(key, k, strict=True)), **{c: change.get(c, 0) for c in columns}} for k, change in rows]
+    if not values:
+        return
+    statement = upsert(session, table)
+    statement = statement.on_conflict_do_update(index_elements=list(key), set_={c: table.c[c] + statement.excluded[c] for c in columns})
     await session.execute(statement, values)  # executemany: one cached statement, however many rows
-    await mark_dirty(session, {(unit, month) for unit, month, _, _ in rows})
 
 
 async def mark_dirty(session: AsyncSession, pairs: Iterable[tuple[str, int]]) -> None:
@@ -110,5 +127,5 @@ async def mark_dirty(session: AsyncSession, pairs: Iterable[tuple[str, int]]) ->
 async def mark_subtree_dirty(session: AsyncSession, unit: str, *also: str | None) -> None:
     """A unit moved in the tree: every month its subtree has counters for changes for it and ``also``."""
     units = await directory.descendants(session, unit)
-    months = (await session.execute(select(COUNTERS_TABLE.c.month).where(COUNTERS_TABLE.c.unit.in_(units)).distinct())).scalars()
+    months = (await session.execute(select(UNIT_MONTHS.c.month).where(UNIT_MONTHS.c.unit.in_(units)).distinct())).scalars()
     await mark_dirty(session, {(u, m) for m in months for u in (unit, *also) if u is not None})

@@ -71,6 +71,28 @@ COUNTERS_TABLE = Table(
 )
 """Monthly counters per (own unit, month, procedure, channel); see :mod:`services.scoring.rules`."""
 
+UNIT_MONTHS = Table(
+    "unit_months",
+    Base.metadata,
+    Column("unit", String(64), primary_key=True),
+    Column("month", Integer, primary_key=True),
+    *(Column(name, Integer, nullable=False, server_default="0") for name in (*COUNTERS, "received_online")),
+)
+"""The same counters summed over procedures and channels (what indicator queries read), plus
+dossiers received online; kept in the same transaction as ``counters``."""
+
+PROCEDURE_MONTHS = Table(
+    "procedure_months",
+    Base.metadata,
+    Column("unit", String(64), primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("procedure", String(64), primary_key=True),
+    Column("fin_fees", Integer, nullable=False, server_default="0"),
+    Column("fin_paid_online", Integer, nullable=False, server_default="0"),
+)
+"""Per procedure, dossiers finished with fees and paid online: the procedure counts of QĐ 766's
+online-payment B (procedures with an online payment ÷ procedures with fees)."""
+
 
 class Target(Base):
     """A plan target (``target.set``) and the status last published for it."""

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.figures import Sums
-from services.scoring.models import COUNTERS_TABLE
+from services.scoring.models import PROCEDURE_MONTHS, UNIT_MONTHS
 from services.scoring.periods import Period
-from services.scoring.rules import COUNTERS, ONLINE_CHANNEL, Contribution
+from services.scoring.rules import COUNTERS, ONLINE_CHANNEL, PER_PROCEDURE, Contribution
 
-C = COUNTERS_TABLE.c
 Month = Mapping[str, int]  # counter (and "received_online") → amount, for one month
-PER_PROCEDURE = ("fin_fees", "fin_paid_online")
 
 
 def sums_from_months(months: Mapping[int, Month], procedures: Mapping[str, tuple[int, int]], period: Period) -> Sums:
@@ -66,23 +65,26 @@ def sums_from_points(points: Contribution, period: Period) -> Sums:
 
 
 async def unit_sums(session: AsyncSession, units: Sequence[str], period: Period) -> Sums:
-    """The period's sums over ``units`` (a unit and its descendants)."""
-    in_units = C.unit.in_(units) if len(units) > 1 else C.unit == units[0]
-    columns = [func.sum(getattr(C, name)).label(name) for name in COUNTERS]
-    online = func.sum(case((C.channel == ONLINE_CHANNEL, C.received), else_=0)).label("received_online")
-    monthly = select(C.month, online, *columns).where(in_units, C.month < period.end_index).group_by(C.month)
+    """The period's sums over ``units`` (a unit and its descendants), from the roll-ups."""
+    M, P = UNIT_MONTHS.c, PROCEDURE_MONTHS.c
+    columns = [func.sum(M[name]).label(name) for name in (*COUNTERS, "received_online")]
+    monthly = select(M.month, *columns).where(_in(M.unit, units), M.month < period.end_index).group_by(M.month)
     months = {row["month"]: row for row in (await session.execute(monthly)).mappings()}
     per_procedure = (
-        select(C.procedure, func.sum(C.fin_fees), func.sum(C.fin_paid_online))
-        .where(in_units, C.month >= period.first, C.month < period.end_index, C.fin_fees > 0)
-        .group_by(C.procedure)
+        select(P.procedure, func.sum(P.fin_fees), func.sum(P.fin_paid_online))
+        .where(_in(P.unit, units), P.month >= period.first, P.month < period.end_index, P.fin_fees > 0)
+        .group_by(P.procedure)
     )
     procedures = {p: (int(f or 0), int(o or 0)) for p, f, o in (await session.execute(per_procedure)).all()}
     return sums_from_months({m: {k: int(v or 0) for k, v in r.items()} for m, r in months.items()}, procedures, period)
 
 
+def _in(column: Any, units: Sequence[str]) -> Any:
+    return column.in_(units) if len(units) > 1 else column == units[0]
+
+
 async def units_with_counters(session: AsyncSession, units: Iterable[str]) -> set[str]:
     """Which of ``units`` have counters of their own (a unit plans does not know yet may)."""
-    wanted = list(units)
-    rows = await session.execute(select(C.unit).where(C.unit.in_(wanted)).distinct())
+    M = UNIT_MONTHS.c
+    rows = await session.execute(select(M.unit).where(M.unit.in_(list(units))).distinct())
     return set(rows.scalars())

@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select
 
 from services.scoring import ledger, rules
-from services.scoring.models import COUNTERS_TABLE, directory
+from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, directory
 from services.scoring.periods import month_period
 from shared.db import upsert
 from shared.uow import UnitOfWork
@@ -147,7 +147,8 @@ async def swap_in(uow: UnitOfWork, counted: Recount, units: list[dict[str, Any]]
         dict(row) for row in (await session.execute(select(COUNTERS_TABLE).where(C.task_known != 0))).mappings()
     ]
     await session.execute(delete(ledger.DOSSIERS))
-    await session.execute(delete(COUNTERS_TABLE))
+    for table in (COUNTERS_TABLE, UNIT_MONTHS, PROCEDURE_MONTHS):
+        await session.execute(delete(table))
     for start in range(0, len(counted.states), 1000):
         await session.execute(upsert(session, ledger.DOSSIERS).values(counted.states[start : start + 1000]))
     rows: dict[rules.RowKey, dict[str, int]] = {}
@@ -172,9 +173,26 @@ async def swap_in(uow: UnitOfWork, counted: Recount, units: list[dict[str, Any]]
         )
 
 
+async def rollup_differences(uow: UnitOfWork) -> list[Difference]:
+    """Where ``unit_months`` (what queries read) is not the sum of ``counters`` (code ``<counter> (unit_months)``)."""
+    columns = (*rules.COUNTERS, "received_online")
+    online = func.sum(case((C.channel == rules.ONLINE_CHANNEL, C.received), else_=0)).label("received_online")
+    summed = select(C.unit, C.month, *[func.sum(C[c]).label(c) for c in rules.COUNTERS], online).group_by(C.unit, C.month)
+    detail = {(r["unit"], r["month"]): r for r in (await uow.session.execute(summed)).mappings()}
+    rolled = {(r["unit"], r["month"]): r for r in (await uow.session.execute(select(UNIT_MONTHS))).mappings()}
+    found = []
+    for unit, month in sorted(set(detail) | set(rolled)):
+        a, b = rolled.get((unit, month), {}), detail.get((unit, month), {})
+        for c in columns:
+            if int(a.get(c) or 0) != int(b.get(c) or 0):
+                found.append(Difference(unit, month_period(month).text, f"{c} (unit_months)", int(a.get(c) or 0), int(b.get(c) or 0)))
+    return found
+
+
 async def verify(uow: UnitOfWork, client: httpx.AsyncClient) -> list[Difference]:
+    """Live counters against the recount, then the roll-up against the live counters."""
     counted = await recount(client)
-    return differences(await live_counters(uow), counted.counters)
+    return differences(await live_counters(uow), counted.counters) + await rollup_differences(uow)
 
 
 async def rebuild(uow: UnitOfWork, client: httpx.AsyncClient) -> int:

@@ -43,6 +43,7 @@ DOSSIER_COUNTERS = (
     "apology_late_from",
 )
 TASK_COUNTERS = ("task_known", "task_done", "task_done_on_time")  # by month due
+PER_PROCEDURE = ("fin_fees", "fin_paid_online")  # also kept per procedure, for QĐ 766 online payment B
 COUNTERS = DOSSIER_COUNTERS + TASK_COUNTERS
 
 # (own unit, month index, procedure code, channel) → counter → amount

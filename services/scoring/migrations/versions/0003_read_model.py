@@ -1,4 +1,4 @@
-"""read model: dossier and task state, monthly counters, targets, the units directory
+"""read model: dossier and task state, monthly counters and their roll-ups, targets, the units directory
 
 Revision ID: 0003
 Revises: 0002
@@ -67,6 +67,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("unit", "month", "procedure", "channel", name=op.f("pk_counters")),
     )
     op.create_table(
+        "unit_months",
+        sa.Column("unit", sa.String(64), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False, server_default="0") for name in (*COUNTERS, "received_online")),
+        sa.PrimaryKeyConstraint("unit", "month", name=op.f("pk_unit_months")),
+    )
+    op.create_table(
+        "procedure_months",
+        sa.Column("unit", sa.String(64), nullable=False),
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("procedure", sa.String(64), nullable=False),
+        sa.Column("fin_fees", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("fin_paid_online", sa.Integer(), nullable=False, server_default="0"),
+        sa.PrimaryKeyConstraint("unit", "month", "procedure", name=op.f("pk_procedure_months")),
+    )
+    op.create_table(
         "targets",
         sa.Column("target_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("plan_id", sa.Integer(), nullable=False),
@@ -102,6 +118,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("published_indicators", "dirty_months", "targets", "counters", "task_states", "dossier_states"):
+    for table in ("published_indicators", "dirty_months", "targets", "procedure_months", "unit_months", "counters", "task_states", "dossier_states"):
         op.drop_table(table)
     drop_unit_directory_v1()
