@@ -44,9 +44,10 @@ def check_codes(codes: Sequence[str], field: str = "code") -> None:
 
 async def scope(session: AsyncSession, unit: str) -> list[str]:
     """The unit and every unit below it; 404 for a unit neither plans nor any dossier named."""
-    if await directory.get(session, unit) is None and not await queries.units_with_counters(session, [unit]):
+    tree = await directory.snapshot(session)
+    if unit not in tree.units and not await queries.units_with_counters(session, [unit]):
         raise NotFound(f"Unit {unit} is unknown.", errors=[{"field": "unit", "message": f"no unit {unit}"}], unit=unit)
-    return await directory.descendants(session, unit)
+    return tree.descendants(unit)
 
 
 async def unit_figures(session: AsyncSession, unit: str, period: Period) -> dict[str, Figure]:
@@ -71,8 +72,8 @@ class Evaluation:
 
 async def targets_for(session: AsyncSession, unit: str, period_text: str | None = None) -> list[Target]:
     """The targets that bind ``unit``: its own, and those of an ancestor for the unit's level."""
-    record = await directory.get(session, unit)
-    lineage = await directory.ancestors(session, unit)
+    tree = await directory.snapshot(session)
+    record, lineage = tree.units.get(unit), list(tree.lineage(unit))
     query = select(Target).where(Target.issuer_code.in_(lineage)).order_by(Target.target_id)
     if period_text is not None:
         query = query.where(Target.period == period_text)
@@ -192,15 +193,12 @@ async def rankings(session: AsyncSession, level: str, parent: str | None, code: 
     check_codes([code])
     if parent is not None:
         await scope(session, parent)
-    units = directory.units.c
-    query = select(units.code, units.name).where(units.level == level).order_by(units.code)
-    if parent is not None:
-        query = query.where(units.code.in_(await directory.descendants(session, parent)))
-    rows = (await session.execute(query)).all()
+    tree = await directory.snapshot(session)
+    under = set(tree.descendants(parent)) if parent is not None else set(tree.units)
     scored = []
-    for unit_code, name in rows:
-        figure = figures(await queries.unit_sums(session, await directory.descendants(session, unit_code), period))[code]
-        scored.append((unit_code, name, _rank_value(figure)))
+    for unit in sorted((u for u in tree.units.values() if u.level == level and u.code in under), key=lambda u: u.code):
+        figure = figures(await queries.unit_sums(session, tree.descendants(unit.code), period))[code]
+        scored.append((unit.code, unit.name, _rank_value(figure)))
     lower_better = catalogue().get(code).direction == "lower"  # type: ignore[union-attr]
     scored.sort(key=lambda r: (r[2] is None, (r[2] if lower_better else -r[2]) if r[2] is not None else 0, r[0]))
     items, rank, previous = [], 0, object()
