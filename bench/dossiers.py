@@ -43,7 +43,7 @@ from sqlalchemy import MetaData, insert, select, text
 from bench.outbox_relay import PostgresBackend
 from services.catalog import definitions
 from services.dossiers.models import Dossier
-from services.dossiers.simulator.workload import ProvincialWorkload
+from simulator.workload import ProvincialWorkload
 from shared.bus.base import Message
 from shared.bus.inprocess import InProcessBus
 from shared.calendar import WorkingCalendar

@@ -15,7 +15,6 @@ import httpx
 import uvicorn
 
 from services.catalog import definitions
-from services.dossiers.simulator.server import Options, serve
 from services.scoring import recount
 from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
@@ -25,6 +24,7 @@ from shared.logs import configure_logging
 from shared.runtime import Runtime
 from shared.service import ServiceDefinition
 from shared.settings import SERVICE_NAMES, Settings
+from simulator.server import Options, serve
 
 
 def main(argv: Sequence[str] | None = None) -> int:

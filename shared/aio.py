@@ -17,3 +17,11 @@ async def wait_or_timeout(event: asyncio.Event, timeout: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+async def pause(stop: asyncio.Event | None, seconds: float) -> bool:
+    """Sleep ``seconds``, or less if ``stop`` is set meanwhile; True if it was."""
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return False
+    return await wait_or_timeout(stop, seconds)

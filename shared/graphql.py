@@ -144,11 +144,9 @@ async def in_transaction(
     info: Info[GraphQLContext, None],
     service: str,
     action: Callable[[UnitOfWork], Awaitable[T]],
-    *,
-    then: Callable[[ServiceContext], None] | None = None,
 ) -> T:
     """``action`` in one transaction of ``service``, as its REST route runs it: a refusal of the
-    domain becomes a GraphQL error; ``then`` runs once it is committed (a scheduler to wake up)."""
+    domain becomes a GraphQL error."""
     context = info.context.service(service)
     async with context.uow() as uow:
         try:
@@ -156,6 +154,4 @@ async def in_transaction(
         except DomainError as exc:
             raise domain_error(exc) from exc
         await uow.commit()
-    if then is not None:
-        then(context)
     return result

@@ -175,3 +175,28 @@ def uncomplete_units_replica_v1() -> None:
     with op.batch_alter_table("units") as batch:
         batch.drop_column("valid_to")
         batch.drop_column("valid_from")
+
+
+def create_calendar_tables_v1() -> None:
+    """The tables of :class:`shared.unit_calendars.CalendarStore`, for a service that follows the calendar."""
+    op.create_table(
+        "calendar_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("working", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name="pk_calendar_days"),
+    )
+    op.create_table(
+        "unit_office_hours",
+        sa.Column("unit_code", sa.String(64), nullable=False),
+        sa.Column("windows", sa.JSON(), nullable=False),
+        sa.Column("same_day_cutoff", sa.String(5), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("unit_code", name="pk_unit_office_hours"),
+    )
+
+
+def drop_calendar_tables_v1() -> None:
+    op.drop_table("unit_office_hours")
+    op.drop_table("calendar_days")

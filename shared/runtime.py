@@ -65,7 +65,8 @@ class Runtime:
             if isinstance(self.bus, InProcessBus):
                 self.bus.store_dead_letters(consumer.name, context.dead_letters.store)
 
-    async def start(self, *, migrate: bool = False, demo: bool = False, relays: bool = True) -> None:
+    async def start(self, *, migrate: bool = False, demo: bool = False, relays: bool = True, schedulers: bool = True) -> None:
+        """Start the bus, the relays, the workers and (unless a test drives them itself) the deadline schedulers."""
         if migrate:
             await self.migrate()
         self.subscribe()
@@ -80,6 +81,8 @@ class Runtime:
         for context in self.contexts.values():
             for worker in context.definition.workers:
                 self._spawn(worker(context), f"worker:{context.name}:{worker.__name__}")
+            for scheduler in context.schedulers.values() if schedulers else ():
+                self._spawn(scheduler.run(), f"scheduler:{scheduler.name}")
 
     async def stop(self) -> None:
         for task in self._tasks:

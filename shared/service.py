@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from shared.clock import Clock
 from shared.consumer import EventConsumer, Subscription
 from shared.db import Database
 from shared.dead_letters import SqlDeadLetters
+from shared.deadline_scheduler import DeadlineScheduler
 from shared.events import topic_of
 from shared.kernel_tables import KernelTables
 from shared.outbox import OutboxRelay
@@ -25,6 +27,22 @@ from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 Worker = Callable[["ServiceContext"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """A deadline scheduler a service declares; the kernel builds one per process, runs it, and
+    wakes it after every unit of work that committed events or said :meth:`UnitOfWork.deadlines_moved`,
+    so no route pokes it by hand.
+
+    ``next_due(context)`` is the earliest instant something falls due; ``sweep(context, now)`` acts
+    on everything due at ``now`` (idempotently: several replicas may sweep the same instant).
+    """
+
+    name: str
+    next_due: Callable[["ServiceContext"], Awaitable[datetime | None]]
+    sweep: Callable[["ServiceContext", datetime], Awaitable[None]]
+    max_sleep: Callable[[Settings], float] = lambda settings: 60.0
 
 
 @dataclass(frozen=True)
@@ -39,7 +57,8 @@ class ServiceDefinition:
     graphql_query: type | None = None
     graphql_mutation: type | None = None
     subscriptions: Sequence[Subscription] = ()
-    workers: Sequence[Worker] = ()  # long-running tasks: schedulers, pollers
+    workers: Sequence[Worker] = ()  # long-running tasks: pollers...
+    deadlines: Sequence[Deadlines] = ()
     load_demo: Worker | None = None
     description: str = ""
 
@@ -67,7 +86,8 @@ class ServiceContext:
     db: Database = field(init=False)
     relay: OutboxRelay = field(init=False)
     dead_letters: SqlDeadLetters = field(init=False)
-    state: dict[str, Any] = field(default_factory=dict)  # runtime objects a service owns (its schedulers...)
+    state: dict[str, Any] = field(default_factory=dict)  # runtime objects a service owns
+    schedulers: dict[str, DeadlineScheduler] = field(init=False)
 
     def __post_init__(self) -> None:
         d = self.definition
@@ -83,16 +103,32 @@ class ServiceContext:
             retention=timedelta(hours=self.settings.outbox_retention_hours),
         )
         self.dead_letters = SqlDeadLetters(self.db, d.tables.dead_letters)
+        self.schedulers = {spec.name: self._scheduler(spec) for spec in d.deadlines}
+
+    def _scheduler(self, spec: Deadlines) -> DeadlineScheduler:
+        return DeadlineScheduler(
+            f"{self.name}.{spec.name}",
+            next_due=partial(spec.next_due, self),
+            sweep=partial(spec.sweep, self),
+            clock=self.clock,
+            max_sleep=spec.max_sleep(self.settings),
+        )
+
+    def _committed(self) -> None:
+        """Events were committed (the relay has work), or a deadline may have come closer."""
+        self.relay.wake()
+        for scheduler in self.schedulers.values():
+            scheduler.poke()
 
     @property
     def name(self) -> str:
         return self.definition.name
 
     def uow(self) -> UnitOfWork:
-        """A new unit of work on a new session; commits wake the relay."""
+        """A new unit of work on a new session; commits with events wake the relay and the schedulers."""
         d = self.definition
         return UnitOfWork(
-            self.db.sessions(), d.tables, source=d.source, topic=d.topic, clock=self.clock, on_commit=self.relay.wake
+            self.db.sessions(), d.tables, source=d.source, topic=d.topic, clock=self.clock, on_commit=self._committed
         )
 
     def consumer(self) -> EventConsumer | None:

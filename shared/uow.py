@@ -40,6 +40,7 @@ class UnitOfWork:
         self._topic = topic
         self._on_commit = on_commit
         self._pending: list[tuple[str, str]] = []  # (key, envelope) of each event emitted
+        self._deadlines_moved = False
         self._before_commit: list[Callable[[], Awaitable[None]]] = []
         self.gathered: dict[str, Any] = {}  # what handlers gather over a batch, written by a before-commit hook
 
@@ -58,6 +59,11 @@ class UnitOfWork:
         self._pending.append((event.subject(), envelope))
         return event_id
 
+    def deadlines_moved(self) -> None:
+        """Say that this unit of work brought a deadline closer without emitting an event (events
+        alone already do), so the service's deadline schedulers look again once it commits."""
+        self._deadlines_moved = True
+
     def before_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run ``hook`` inside the transaction just before it commits (once): a consumer handler
         gathers a batch's changes in :attr:`gathered` and writes them all in one go."""
@@ -65,6 +71,7 @@ class UnitOfWork:
 
     def _forget(self) -> None:
         self._pending.clear()
+        self._deadlines_moved = False
         self._before_commit.clear()
         self.gathered.clear()
 
@@ -76,9 +83,9 @@ class UnitOfWork:
             row = pack(self._topic, self._pending, created_at=self.clock.now())
             await self.session.execute(insert(self._tables.outbox).values(row))
         await self.session.commit()
-        had_events = bool(self._pending)
+        wake = bool(self._pending) or self._deadlines_moved
         self._forget()
-        if had_events:
+        if wake:
             self._on_commit()
 
     async def rollback(self) -> None:

@@ -16,7 +16,6 @@ from services.dossiers import catalogue, ingest, intake, office_hours, queries
 from services.dossiers.codes import Channel, Timeliness
 from services.dossiers.dvcqg import SERVICES
 from services.dossiers.ingest import Outcome
-from services.dossiers.scheduler import poke
 from services.dossiers.schemas import (
     CalendarDayIn,
     CalendarDayOut,
@@ -102,10 +101,9 @@ async def calendar_days(uow: Uow, principal: CurrentPrincipal, year: Annotated[i
 
 
 @router.put("/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off")
-async def put_calendar_day(day: date, body: CalendarDayIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> CalendarDayOut:
+async def put_calendar_day(day: date, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
     override = await catalogue.set_calendar_day(uow, day, body)
     await uow.commit()
-    poke(context)
     return CalendarDayOut(date=override.day, working=override.working, reason=override.reason, updated_at=override.updated_at)
 
 
@@ -123,20 +121,18 @@ async def get_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal
 
 
 @office_hours_router.put("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="Set a unit's office hours")
-async def put_office_hours(unit: UnitPath, body: OfficeHoursIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> OfficeHoursOut:
+async def put_office_hours(unit: UnitPath, body: OfficeHoursIn, uow: Uow, principal: CurrentPrincipal) -> OfficeHoursOut:
     """Its sub-units without hours of their own follow. Publishes `calendar.changed`; the open dossiers
     received here by the units concerned get their due time derived again (`dossier.rescheduled`)."""
     hours = await office_hours.set_office_hours(uow, unit, body)
     await uow.commit()
-    poke(context)
     return hours
 
 
 @office_hours_router.delete("/calendar/units/{unit}/hours", status_code=204, summary="Withdraw a unit's own office hours")
-async def delete_office_hours(unit: UnitPath, uow: Uow, context: Context, principal: CurrentPrincipal) -> Response:
+async def delete_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> Response:
     await office_hours.remove_office_hours(uow, unit)
     await uow.commit()
-    poke(context)
     return Response(status_code=204)
 
 
@@ -167,20 +163,18 @@ async def list_procedures(uow: Uow, principal: CurrentPrincipal) -> list[Procedu
 
 
 @router.post("/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk")
-async def receive_dossier(body: IntakeIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> DossierOut:
+async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
     row = await intake.receive(uow, body)
     await uow.commit()
-    poke(context)
     return queries.to_out(row)
 
 
 @router.post(
     "/dossiers/{ma_ho_so}/transitions", response_model=DossierOut, tags=["dossiers"], summary="Move a dossier to another status"
 )
-async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> DossierOut:
+async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
     row = await intake.transition(uow, ma_ho_so, body)
     await uow.commit()
-    poke(context)
     return queries.to_out(row)
 
 
@@ -245,7 +239,6 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: Cu
     else:
         results = await ingest.ingest_progress(uow, data)
     await uow.commit()
-    poke(context)
     counts = {o.value: 0 for o in Outcome}
     for result in results:
         counts[result.result.value] += 1

@@ -10,7 +10,7 @@ from services.dossiers.graphql import Mutation, Query
 from services.dossiers.handlers import SUBSCRIPTIONS
 from services.dossiers.models import Base, kernel
 from services.dossiers.pulling import run_pull
-from services.dossiers.scheduler import run_late_detection
+from services.dossiers.scheduler import LATE_DETECTION
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -23,6 +23,7 @@ service = ServiceDefinition(
     graphql_query=Query,
     graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,
-    workers=[run_late_detection, run_pull],
+    workers=[run_pull],
+    deadlines=[LATE_DETECTION],
     load_demo=load_demo,
 )

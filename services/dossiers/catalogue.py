@@ -9,10 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dossiers.events import CalendarChanged
-from services.dossiers.models import CalendarDay, Procedure
+from services.dossiers.models import CalendarDay, Procedure, calendars
 from services.dossiers.office_hours import follow_day
 from services.dossiers.schemas import CalendarDayIn, CalendarDayOut, CalendarYear, ProcedureIn
-from services.dossiers.store import load_calendar
 from shared.db import get_or_404
 from shared.uow import UnitOfWork
 
@@ -67,7 +66,7 @@ async def remove_calendar_day(uow: UnitOfWork, day: date) -> None:
 
 
 async def calendar_year(session: AsyncSession, year: int) -> CalendarYear:
-    calendar = await load_calendar(session)
+    days = await calendars.working_calendar(session)
     overrides = (
         await session.scalars(
             select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)).order_by(CalendarDay.day)
@@ -76,15 +75,15 @@ async def calendar_year(session: AsyncSession, year: int) -> CalendarYear:
     reasons = {o.day: o.reason for o in overrides}
 
     def out(day: date, working: bool) -> CalendarDayOut:
-        holiday = calendar.holiday_name(day)
+        holiday = days.holiday_name(day)
         return CalendarDayOut(date=day, working=working, reason=reasons.get(day) or holiday or ("Ngày làm việc bù" if working else "Ngày nghỉ"), holiday=holiday)
 
     return CalendarYear(
         year=year,
-        non_working_weekdays=[out(day, False) for day, _ in calendar.non_working_weekdays(year)],
-        working_weekend_days=[out(day, True) for day in calendar.working_weekend_days(year)],
+        non_working_weekdays=[out(day, False) for day, _ in days.non_working_weekdays(year)],
+        working_weekend_days=[out(day, True) for day in days.working_weekend_days(year)],
         overrides=[
-            CalendarDayOut(date=o.day, working=o.working, reason=o.reason, holiday=calendar.holiday_name(o.day), updated_at=o.updated_at)
+            CalendarDayOut(date=o.day, working=o.working, reason=o.reason, holiday=days.holiday_name(o.day), updated_at=o.updated_at)
             for o in overrides
         ],
     )

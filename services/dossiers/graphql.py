@@ -19,7 +19,6 @@ from strawberry.scalars import JSON
 
 from services.dossiers import office_hours, queries, schemas
 from services.dossiers.codes import Timeliness
-from services.dossiers.scheduler import poke
 from services.dossiers.schemas import DossierOut, OfficeHoursIn, OfficeHoursOut, UnitCode, in_vietnamese
 from shared.graphql import GraphQLContext, checked_input, domain_error, in_transaction, service_status_field
 from shared.problems import DomainError
@@ -231,7 +230,7 @@ class Mutation:
     )
     async def set_office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str, input: OfficeHoursInput) -> OfficeHours:
         data = checked_input(_UnitHoursArguments, {"unit": unit, **strawberry.asdict(input)}, in_vietnamese)
-        hours = await in_transaction(info, "dossiers", lambda uow: office_hours.set_office_hours(uow, data.unit, data), then=poke)
+        hours = await in_transaction(info, "dossiers", lambda uow: office_hours.set_office_hours(uow, data.unit, data))
         return OfficeHours.from_pydantic(hours)
 
     @strawberry.mutation(
@@ -245,4 +244,4 @@ class Mutation:
             await office_hours.remove_office_hours(uow, checked.unit)
             return await office_hours.office_hours_of(uow.session, checked.unit)
 
-        return OfficeHours.from_pydantic(await in_transaction(info, "dossiers", clear, then=poke))
+        return OfficeHours.from_pydantic(await in_transaction(info, "dossiers", clear))

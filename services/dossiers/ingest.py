@@ -12,9 +12,11 @@ from services.dossiers import lifecycle, store
 from services.dossiers import rows as r
 from services.dossiers.codes import Origin, Status
 from services.dossiers.dvcqg import HoSo, ReadBatch, Rejected, TienDo, read_records
-from services.dossiers.office_hours import UnitCalendars, load_calendars
+from services.dossiers.office_hours import load_calendars
+from services.dossiers.units import UnitRegistry, registry_of
 from shared.calendar import WorkingCalendar
 from shared.events import DomainEvent
+from shared.unit_calendars import UnitCalendars
 from shared.uow import UnitOfWork
 
 
@@ -61,7 +63,8 @@ async def ingest_dossiers(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordRe
     batch: ReadBatch[HoSo] = read_records(data, HoSo)
     session, now = uow.session, uow.clock.now()
     calendars = await load_calendars(session)
-    fresh = {h.MaHoSo: (i, _row(h, data[i], calendars)) for i, h in batch.accepted}
+    registry = registry_of(calendars.units)
+    fresh = {h.MaHoSo: (i, _row(h, data[i], calendars, registry)) for i, h in batch.accepted}
     results = rejected(batch.rejected)
     pending = fresh
     while pending:  # a second pass only for keys a concurrent writer inserted meanwhile
@@ -80,9 +83,9 @@ async def ingest_dossiers(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordRe
     return sorted(results, key=lambda x: x.index)
 
 
-def _row(record: HoSo, raw: Any, calendars: UnitCalendars) -> r.Row:
+def _row(record: HoSo, raw: Any, calendars: UnitCalendars, registry: UnitRegistry) -> r.Row:
     """The record's row, handled by the unit DonViXuLy names (else the agency), in that unit's hours."""
-    unit = calendars.registry.unit_named(record.DonViXuLy) or record.agency
+    unit = registry.unit_named(record.DonViXuLy) or record.agency
     return r.row_from_hoso(record, raw, unit_code=unit, calendar=calendars.of(unit))
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import NAMING_CONVENTION, UTCDateTime
 from shared.kernel_tables import kernel_tables
+from shared.unit_calendars import CalendarStore
 from shared.units import UnitDirectory
 
 
@@ -30,6 +31,7 @@ class Base(DeclarativeBase):
 
 kernel = kernel_tables(Base.metadata)
 directory = UnitDirectory(Base.metadata)  # the units registry as ``plans`` publishes it
+calendars = CalendarStore(Base.metadata, directory)  # this service owns the calendar: it writes these tables
 
 Json = dict[str, Any]
 
@@ -148,24 +150,24 @@ class Procedure(Base):
 class CalendarDay(Base):
     """An administrator's override of the holiday calendar: a day off, or a working weekend day."""
 
-    __tablename__ = "calendar_days"
+    __table__ = calendars.days
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    working: Mapped[bool] = mapped_column(Boolean)
-    reason: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    day: Mapped[date]
+    working: Mapped[bool]
+    reason: Mapped[str]
+    updated_at: Mapped[datetime]
 
 
 class UnitOfficeHours(Base):
     """A unit's own office hours ("HH:MM-HH:MM" windows, same-day cut-off "HH:MM"); its sub-units
     without their own inherit them, every other unit works the default hours."""
 
-    __tablename__ = "unit_office_hours"
+    __table__ = calendars.hours
 
-    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    windows: Mapped[list[str]] = mapped_column(JSON)
-    same_day_cutoff: Mapped[str] = mapped_column(String(5))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    unit_code: Mapped[str]
+    windows: Mapped[list[str]]
+    same_day_cutoff: Mapped[str]
+    updated_at: Mapped[datetime]
 
 
 class PullCursor(Base):

@@ -8,10 +8,7 @@ whose unit follows it; dossiers synced from the province keep the NgayHenTra the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,62 +17,21 @@ from services.dossiers import lifecycle, store
 from services.dossiers import rows as r
 from services.dossiers.codes import Origin, Status
 from services.dossiers.events import CalendarChanged, OfficeHoursRef
-from services.dossiers.models import Procedure, UnitOfficeHours
+from services.dossiers.models import Procedure, UnitOfficeHours, calendars
 from services.dossiers.schemas import LegalTime, OfficeHoursIn, OfficeHoursOut
-from services.dossiers.units import UnitRegistry, load_registry
-from shared.calendar import OfficeHours, WorkingCalendar
 from shared.clock import VN_TZ
 from shared.db import on_postgres
 from shared.problems import NotFound
+from shared.unit_calendars import UnitCalendars
 from shared.uow import UnitOfWork
 
 OPEN_STATUSES = [int(s) for s in Status if not s.is_finished]
 
 
-@dataclass
-class UnitCalendars:
-    """The working-time calendar of every unit, each resolved once per use."""
-
-    default: WorkingCalendar
-    own: Mapping[str, OfficeHours]  # the units with hours of their own
-    registry: UnitRegistry
-    _resolved: dict[str | None, WorkingCalendar] = field(default_factory=dict, repr=False)
-
-    def hours_set_on(self, unit: str | None) -> str | None:
-        """The unit whose office hours ``unit`` works: itself, its nearest ancestor with hours of
-        its own, or None (the default hours)."""
-        if unit is None or not self.own:
-            return None
-        return next((code for code in self.registry.lineage(unit) if code in self.own), None)
-
-    def of(self, unit: str | None) -> WorkingCalendar:
-        calendar = self._resolved.get(unit)
-        if calendar is None:
-            source = self.hours_set_on(unit)
-            calendar = self.default if source is None else replace(self.default, hours=self.own[source])
-            self._resolved[unit] = calendar
-        return calendar
-
-    def with_hours(self, unit: str, hours: OfficeHours | None) -> UnitCalendars:
-        """These calendars once ``unit``'s own hours are ``hours`` (None: withdrawn)."""
-        own = {code: h for code, h in self.own.items() if code != unit}
-        if hours is not None:
-            own[unit] = hours
-        return UnitCalendars(self.default, own, self.registry)
-
-
-@lru_cache(maxsize=1024)
-def _hours(windows: tuple[str, ...], same_day_cutoff: str) -> OfficeHours:
-    return OfficeHours.from_text(windows, same_day_cutoff)
-
-
 async def load_calendars(session: AsyncSession) -> UnitCalendars:
-    """The day overrides, the units' own hours and the registry: three small queries, whatever the
-    number of dossiers they then serve."""
-    H = UnitOfficeHours
-    rows = (await session.execute(select(H.unit_code, H.windows, H.same_day_cutoff))).all()
-    own = {code: _hours(tuple(windows), cutoff) for code, windows, cutoff in rows}
-    return UnitCalendars(await store.load_calendar(session), own, await load_registry(session))
+    """The day overrides, the units' own hours and the tree: small queries, whatever the number of
+    dossiers they then serve."""
+    return await calendars.load(session)
 
 
 async def office_hours_of(session: AsyncSession, unit: str) -> OfficeHoursOut:
@@ -123,7 +79,7 @@ async def _follow(uow: UnitOfWork, unit: str, before: UnitCalendars, after: Unit
             date=today, working=after.default.is_working_day(today), reason=reason, unit=unit, office_hours=_ref(unit, after)
         )
     )
-    subtree = before.registry.snapshot.descendants(unit)
+    subtree = before.units.descendants(unit)
     moved = [code for code in subtree if unit in (before.hours_set_on(code), after.hours_set_on(code))]
     await _redate(uow, await _open_intake(session, store.DOSSIERS.c.unit_code.in_(moved)), after, lifecycle.OFFICE_HOURS)
 

@@ -11,7 +11,6 @@ from services.dossiers import ingest
 from services.dossiers.connectors.pull import PullConnector
 from services.dossiers.ingest import Outcome
 from services.dossiers.models import PullCursor
-from services.dossiers.scheduler import poke
 from shared.db import upsert
 from shared.service import ServiceContext
 from shared.uow import UnitOfWork
@@ -43,7 +42,6 @@ class DatabaseSink:
                 "pull %s: %d of %d records rejected, e.g. index %d: %s",
                 source, len(rejected), len(results), rejected[0].index, [e["field"] for e in rejected[0].errors],
             )  # fmt: skip
-        poke(self.context)
         return True
 
 

@@ -8,9 +8,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dossiers.models import CalendarDay, Dossier
+from services.dossiers.models import Dossier
 from services.dossiers.rows import Row
-from shared.calendar import WorkingCalendar
 from shared.db import insert_rows, on_postgres, one_of, upsert
 
 DOSSIERS = Dossier.__table__
@@ -52,11 +51,3 @@ async def update_rows(session: AsyncSession, rows: Iterable[Row]) -> None:
     params = [{"key_": row["ma_ho_so"], **{n: row[n] for n in COLUMNS if n != "ma_ho_so"}} for row in rows]
     if params:
         await session.execute(_UPDATE, params)
-
-
-async def load_calendar(session: AsyncSession) -> WorkingCalendar:
-    """The holiday calendar with the administrators' overrides (a small table, read per use)."""
-    overrides = (await session.execute(select(CalendarDay.day, CalendarDay.working))).all()
-    return WorkingCalendar(overrides={day: working for day, working in overrides})
-
-

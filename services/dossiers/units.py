@@ -9,9 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.dossiers.models import directory
 from shared.unit_names import NameMatcher
 from shared.units import UnitSnapshot
 
@@ -35,8 +32,7 @@ class UnitRegistry:
 _REGISTRIES: WeakKeyDictionary[UnitSnapshot, UnitRegistry] = WeakKeyDictionary()
 
 
-async def load_registry(session: AsyncSession) -> UnitRegistry:
-    snapshot = await directory.snapshot(session)
+def registry_of(snapshot: UnitSnapshot) -> UnitRegistry:
     registry = _REGISTRIES.get(snapshot)
     if registry is None:
         registry = _REGISTRIES[snapshot] = UnitRegistry(snapshot)

@@ -13,7 +13,6 @@ from services.plans import (
     planning,
     progress,
     queries,
-    reminders,
     service,
     targets,
 )
@@ -213,10 +212,9 @@ async def plan_tree(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> Plan
 @router.post(
     "/plans/{plan_id}/nodes", response_model=NodeOut, status_code=201, tags=["plans"], summary="Add a node by hand"
 )
-async def add_node(plan_id: int, body: NodeIn, context: Context, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+async def add_node(plan_id: int, body: NodeIn, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
     node = await planning.add_node(uow, plan_id, body)
     await uow.commit()
-    reminders.poke(context)
     return node
 
 
@@ -227,11 +225,10 @@ async def add_node(plan_id: int, body: NodeIn, context: Context, uow: Uow, princ
     summary="Change a node's schedule or the parent plan's task it implements (child plans follow)",
 )
 async def change_node(
-    node_id: int, body: NodeUpdate, context: Context, uow: Uow, principal: CurrentPrincipal
+    node_id: int, body: NodeUpdate, uow: Uow, principal: CurrentPrincipal
 ) -> NodeOut:
     node = await cascade.change_node(uow, node_id, body)
     await uow.commit()
-    reminders.poke(context)
     return node
 
 
@@ -239,7 +236,6 @@ async def change_node(
 async def publish_plan(plan_id: int, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
     plan = await planning.publish_plan(uow, plan_id, policy=ReminderPolicy.of(context.settings))
     await uow.commit()
-    reminders.poke(context)
     return PlanOut.model_validate(plan)
 
 
@@ -277,11 +273,10 @@ async def get_obligation(obligation_id: int, uow: Uow, principal: CurrentPrincip
     summary="Report progress (version required)",
 )
 async def report_progress(
-    obligation_id: int, body: ProgressIn, context: Context, uow: Uow, principal: CurrentPrincipal
+    obligation_id: int, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
 ) -> ObligationOut:
     obligation = await progress.report_progress(uow, obligation_id, body)
     await uow.commit()
-    reminders.poke(context)
     return ObligationOut.model_validate(obligation)
 
 
@@ -307,11 +302,10 @@ async def get_occurrence(occurrence_id: int, uow: Uow, principal: CurrentPrincip
     summary="Report progress on one due date of an obligation (version required)",
 )
 async def report_occurrence(
-    occurrence_id: int, body: ProgressIn, context: Context, uow: Uow, principal: CurrentPrincipal
+    occurrence_id: int, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
 ) -> OccurrenceOut:
     occurrence = await progress.report_occurrence(uow, occurrence_id, body)
     await uow.commit()
-    reminders.poke(context)
     return OccurrenceOut.model_validate(occurrence)
 
 

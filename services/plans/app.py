@@ -8,8 +8,9 @@ from services.plans.api import router
 from services.plans.demo import load_demo
 from services.plans.graphql import Query
 from services.plans.graphql_mutations import Mutation
+from services.plans.handlers import SUBSCRIPTIONS
 from services.plans.models import Base, kernel
-from services.plans.reminders import reminder_worker
+from services.plans.reminders import REMINDERS, replan_on_start
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -21,6 +22,8 @@ service = ServiceDefinition(
     router=router,
     graphql_query=Query,
     graphql_mutation=Mutation,
-    workers=[reminder_worker],
+    subscriptions=SUBSCRIPTIONS,
+    workers=[replan_on_start],
+    deadlines=[REMINDERS],
     load_demo=load_demo,
 )

@@ -73,7 +73,6 @@ async def load_demo(context: ServiceContext) -> None:
                 await planning.publish_plan(uow, plan.id, policy=policy)
                 await reminders.skip_past_reminders(uow, plan.id, now)
             await uow.commit()
-    reminders.poke(context)
 
 
 def _form(seed: dict[str, Any], shift: int) -> PlanImportIn:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from services.plans import planning, progress, queries, reminders, service, targets
+from services.plans import planning, progress, queries, service, targets
 from services.plans.models import Plan, Unit
 from services.plans.schemas import (
     NodeKind,
@@ -277,7 +277,7 @@ async def read(info: Info[GraphQLContext, None], action: Any) -> Any:
 
 
 async def write(info: Info[GraphQLContext, None], action: Any) -> Any:
-    return await in_transaction(info, "plans", action, then=reminders.poke)
+    return await in_transaction(info, "plans", action)
 
 
 @strawberry.type

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import NAMING_CONVENTION, BigIntPK, UTCDateTime
 from shared.kernel_tables import kernel_tables
+from shared.unit_calendars import CalendarStore
 
 
 class Base(DeclarativeBase):
@@ -32,6 +33,7 @@ class Base(DeclarativeBase):
 
 
 kernel = kernel_tables(Base.metadata)
+calendars = CalendarStore(Base.metadata)  # followed from dossiers' calendar.changed: reminders count working days by it
 
 
 class Unit(Base):

@@ -21,12 +21,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, Date, delete, func, literal, or_, select, update
 
 from services.plans.events import TaskDueSoon, TaskOverdue
-from services.plans.models import Obligation, Occurrence, Plan, PlanNode, Reminder
+from services.plans.models import Obligation, Occurrence, Plan, PlanNode, Reminder, calendars
 from services.plans.schemas import PlanStatus, ProgressStatus
 from shared.calendar import WorkingCalendar
 from shared.db import upsert
-from shared.deadline_scheduler import DeadlineScheduler
-from shared.service import ServiceContext
+from shared.service import Deadlines, ServiceContext
 from shared.settings import Settings
 from shared.uow import UnitOfWork
 
@@ -34,8 +33,6 @@ DUE_SOON = "due_soon"
 OVERDUE = "overdue"
 SWEEP_BATCH = 500
 
-CALENDAR = WorkingCalendar()
-_SCHEDULERS: dict[int, DeadlineScheduler] = {}
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,6 @@ async def plan_reminders(
     scope: Sequence[ColumnElement[bool]] = (),
     *,
     after: datetime | None = None,
-    calendar: WorkingCalendar = CALENDAR,
 ) -> None:
     """Write the pending reminders of a published plan's open occurrences (those ``scope`` selects)
     under the plan's policy.
@@ -101,6 +97,8 @@ async def plan_reminders(
     if plan.status != PlanStatus.published or plan.reminder_policy is None:
         return
     policy = ReminderPolicy.parse(plan.reminder_policy)
+    uow.deadlines_moved()
+    calendar = await calendars.working_calendar(uow.session)
     where = [
         Occurrence.plan_id == plan.id,
         Occurrence.status != ProgressStatus.done,
@@ -196,6 +194,19 @@ async def replan(uow: UnitOfWork, plan_id: int, policy: ReminderPolicy, now: dat
     return True
 
 
+async def replan_for_calendar(uow: UnitOfWork, now: datetime) -> None:
+    """The working calendar changed (a day declared worked or off): re-plan the future pending
+    reminders of every published plan by it. Sent ones stay; the key keeps one from going twice."""
+    await uow.session.flush()  # the calendar copy the handler just wrote is what plan_reminders reads
+    published = (await uow.session.scalars(select(Plan).where(Plan.status == PlanStatus.published))).all()
+    future = select(Occurrence.id).where(Occurrence.plan_id.in_([plan.id for plan in published]))
+    await uow.session.execute(
+        delete(Reminder).where(Reminder.status == "pending", Reminder.fire_at > now, Reminder.occurrence_id.in_(future))
+    )
+    for plan in published:
+        await plan_reminders(uow, plan, after=now)
+
+
 async def skip_past_reminders(uow: UnitOfWork, plan_id: int, now: datetime) -> None:
     """Mark a plan's reminders due by ``now`` skipped: they are never sent (the demo's past)."""
     await uow.session.execute(
@@ -287,58 +298,30 @@ async def sweep(uow: UnitOfWork, now: datetime, *, batch: int = SWEEP_BATCH) -> 
     return len(claimed)
 
 
-def reminder_scheduler(context: ServiceContext) -> DeadlineScheduler:
-    """A scheduler that sleeps until the next pending reminder of this service's database."""
+async def earliest(context: ServiceContext) -> datetime | None:
+    async with context.uow() as uow:
+        return await next_due(uow)
 
-    async def earliest() -> datetime | None:
+
+async def send_due(context: ServiceContext, now: datetime) -> None:
+    while True:
         async with context.uow() as uow:
-            return await next_due(uow)
-
-    async def send_due(now: datetime) -> None:
-        while True:
-            async with context.uow() as uow:
-                claimed = await sweep(uow, now)
-                await uow.commit()
-            if claimed < SWEEP_BATCH:
-                return
-
-    return DeadlineScheduler(
-        "plans.reminders",
-        next_due=earliest,
-        sweep=send_due,
-        clock=context.clock,
-        max_sleep=context.settings.plans_scheduler_max_sleep,
-    )
+            claimed = await sweep(uow, now)
+            await uow.commit()
+        if claimed < SWEEP_BATCH:
+            return
 
 
-async def replan_stale_plans(context: ServiceContext) -> list[int]:
-    """Re-plan the plans whose reminders were planned under other settings; the ids re-planned."""
+REMINDERS = Deadlines("reminders", next_due=earliest, sweep=send_due, max_sleep=lambda settings: settings.plans_scheduler_max_sleep)
+
+
+async def replan_on_start(context: ServiceContext) -> None:
+    """The service's start-up worker: re-plan the plans whose reminders were planned under other
+    settings (each commit wakes the reminder scheduler)."""
     policy = ReminderPolicy.of(context.settings)
     async with context.uow() as uow:
         stale = await plans_to_replan(uow, policy)
-    done = []
     for plan_id in stale:
         async with context.uow() as uow:
             if await replan(uow, plan_id, policy, context.clock.now()):
                 await uow.commit()
-                done.append(plan_id)
-    return done
-
-
-async def reminder_worker(context: ServiceContext) -> None:
-    """The service worker: re-plans what the settings changed, then runs the reminder scheduler
-    for as long as the service runs."""
-    await replan_stale_plans(context)
-    scheduler = reminder_scheduler(context)
-    _SCHEDULERS[id(context)] = scheduler
-    try:
-        await scheduler.run()
-    finally:
-        _SCHEDULERS.pop(id(context), None)
-
-
-def poke(context: ServiceContext) -> None:
-    """Wake this process's reminder scheduler after a change that may bring a reminder closer."""
-    scheduler = _SCHEDULERS.get(id(context))
-    if scheduler is not None:
-        scheduler.poke()

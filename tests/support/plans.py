@@ -7,7 +7,7 @@ import dataclasses
 import io
 import json
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -73,18 +73,32 @@ class Plans:
 
 
 @asynccontextmanager
-async def running_plans(settings: Settings, *, clock: ManualClock | None = None) -> AsyncIterator[Plans]:
-    """The plans service on ``settings`` without its reminder worker: tests drive schedulers themselves."""
-    definition = dataclasses.replace(definitions(["plans"])[0], workers=())
+async def running_plans(
+    settings: Settings, *, clock: ManualClock | None = None, also: Sequence[str] = ()
+) -> AsyncIterator[Plans]:
+    """The plans service (and the services ``also`` names, in the same runtime and bus) on
+    ``settings`` without workers and schedulers running: tests drive them themselves."""
+    services = [dataclasses.replace(d, workers=()) for d in definitions(["plans", *also])]
     clock = clock or ManualClock(START)
-    runtime = Runtime([definition], settings, clock=clock)
-    await runtime.start(migrate=True)
+    runtime = Runtime(services, settings, clock=clock)
+    await runtime.start(migrate=True, schedulers=False)
     try:
         app = create_root_app(list(runtime.contexts.values()), _no_lifespan)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60) as http:
             yield Plans(runtime, http, clock)
     finally:
         await runtime.stop()
+
+
+async def published_plan(plans: Plans, schedule: str = "Trước 15/01/2024") -> dict[str, Any]:
+    """One task (by default due Monday 15/01/2024), lead: the three communes of Văn Quan."""
+    plan = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "number": "1/KH", "title": "KH", "year": 2024})).json()
+    node = f"/plans/v1/plans/{plan['id']}/nodes"
+    area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
+    task = (await plans.http.post(node, json={"kind": "task", "parent_id": area["id"], "label": "1", "title": "Ban hành kế hoạch",
+                                              "schedule": schedule, "lead": "UBND các xã, thị trấn"})).json()
+    assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
+    return task
 
 
 @asynccontextmanager

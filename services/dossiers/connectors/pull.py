@@ -14,8 +14,9 @@ from typing import Protocol
 
 import httpx
 
-from services.dossiers.connectors.retry import Backoff, pause
+from shared.aio import pause
 from shared.metrics import PULL_ERRORS, PULL_RECORDS
+from shared.retrying import Stopped, with_backoff
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class PullConnector:
     ) -> None:
         self.client, self.url, self.sink, self.source = client, url, sink, source
         self.page_size, self.poll_interval = page_size, poll_interval
-        self.backoff = Backoff(backoff_initial, backoff_max)
+        self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     async def poll_once(self) -> int:
@@ -85,29 +86,33 @@ class PullConnector:
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Poll every ``poll_interval`` seconds until ``stop`` is set; back off after failures."""
+        retrying = with_backoff(
+            initial=self.backoff_initial,
+            maximum=self.backoff_max,
+            patient_on=ConfigurationError,
+            stop=stop,
+            on_failure=self._failed,
+        )
         while stop is None or not stop.is_set():
             try:
-                await self.poll_once()
-            except Exception as error:  # the connector must outlive any one failure
-                delay = self._failed(error)
-            else:
-                self.backoff.reset()
-                delay = self.poll_interval
-            if await pause(stop, delay):
+                async for attempt in retrying:  # the connector must outlive any one failure
+                    with attempt:
+                        await self.poll_once()
+            except Stopped:
+                return
+            if await pause(stop, self.poll_interval):
                 return
 
-    def _failed(self, error: Exception) -> float:
-        """Count and log a failed poll; the delay before the next one."""
+    def _failed(self, error: BaseException, delay: float) -> None:
+        """Count and log a failed poll (never the record content)."""
         if isinstance(error, ConfigurationError):
             PULL_ERRORS.labels(self.source, error.kind).inc()
-            log.error("pull from %s: configuration error (%s); retrying in %.0f s", self.source, error, self.backoff.maximum)
-            return self.backoff.maximum
+            log.error("pull from %s: configuration error (%s); retrying in %.0f s", self.source, error, delay)
+            return
         kind = error.kind if isinstance(error, FeedError) else "transport" if isinstance(error, httpx.TransportError) else "apply"
         PULL_ERRORS.labels(self.source, kind).inc()
-        delay = self.backoff.next_delay()
-        detail = str(error) if isinstance(error, FeedError) else type(error).__name__  # never the record content
+        detail = str(error) if isinstance(error, FeedError) else type(error).__name__
         log.warning("pull from %s failed (%s: %s); retrying in %.1f s", self.source, kind, detail, delay)
-        return delay
 
     async def _page(self, cursor: str | None) -> tuple[list[dict], str, bool]:
         response = await self.client.get(

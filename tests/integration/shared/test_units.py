@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 
 from shared.clock import SystemClock
 from shared.db import Database
 from shared.events import CloudEvent
 from shared.kernel_tables import kernel_tables
-from shared.uow import UnitOfWork
 from shared.units import UnitDirectory, UnitRecord
+from shared.uow import UnitOfWork
 
 metadata = MetaData()
 kernel = kernel_tables(metadata)
@@ -77,16 +77,26 @@ async def test_a_deleted_unit_leaves_every_reader_and_a_stale_delete_does_nothin
         assert await directory.descendants(session, "P") == ["P"]
 
 
-async def test_the_snapshot_is_read_again_only_after_a_change(db: Database):
+async def test_the_whole_replica_is_read_again_only_after_a_change(db: Database):
+    statements: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    async def read() -> dict[str, str]:
+        statements.clear()
+        async with db.session() as session:
+            snapshot = await directory.snapshot(session)
+        return {code: u.name for code, u in snapshot.units.items()}
+
+    def full_reads() -> int:
+        return sum("sum(units.version)" not in s and "FROM units" in s for s in statements)
+
     await deliver(db, "unit.upserted", **unit("P", None))
-    async with db.session() as session:
-        first = await directory.snapshot(session)
-    async with db.session() as session:
-        assert await directory.snapshot(session) is first
-    await deliver(db, "unit.upserted", **unit("P", None, version=2, name="UBND tỉnh mới"))
-    async with db.session() as session:
-        renamed = await directory.snapshot(session)
-    assert renamed is not first and renamed.units["P"].name == "UBND tỉnh mới"
+    assert await read() == {"P": "UBND P"} and full_reads() == 1
+    assert await read() == {"P": "UBND P"} and full_reads() == 0  # unchanged: the fingerprint alone
+    await deliver(db, "unit.upserted", **unit("P", None, version=2, name="UBND tỉnh mới"))  # same count, new version
+    assert await read() == {"P": "UBND tỉnh mới"} and full_reads() == 1
+    await deliver(db, "unit.upserted", **unit("C", "P"))
+    assert await read() == {"P": "UBND tỉnh mới", "C": "UBND C"} and full_reads() == 1
 
 
 async def test_groups_are_replicated_with_their_resolved_members(db: Database):

@@ -10,7 +10,6 @@ import pytest
 from pydantic import ValidationError
 
 from shared.clock import ManualClock
-from shared.db import UTCDateTime
 from shared.events import CloudEvent, DomainEvent, EventRegistry, EventSpec, event_type
 from shared.logs import JsonFormatter, event_id_var, request_id_var
 from shared.settings import Settings
@@ -92,17 +91,6 @@ def test_the_manual_clock_moves_only_when_told():
     assert clock.now().hour == 15
     with pytest.raises(ValueError):
         ManualClock(datetime(2024, 4, 15))
-
-
-def test_instants_are_stored_in_utc_and_naive_ones_refused():
-    column = UTCDateTime()
-    sqlite = type("D", (), {"name": "sqlite"})()
-    vn = datetime(2024, 4, 16, 7, tzinfo=timezone(timedelta(hours=7)))
-    stored = column.process_bind_param(vn, sqlite)
-    assert stored == datetime(2024, 4, 16, 0) and stored.tzinfo is None
-    assert column.process_result_value(stored, sqlite) == vn
-    with pytest.raises(ValueError, match="naive"):
-        column.process_bind_param(datetime(2024, 4, 16, 7), sqlite)
 
 
 def test_log_lines_are_json_with_the_request_and_event_ids():

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from services.catalog import definitions
-from services.dossiers.scheduler import scheduler_of, sweep_all
+from services.dossiers.scheduler import sweep_all
 from shared.bus.base import Message
 from shared.clock import VN_TZ
 from shared.events import CloudEvent
@@ -22,7 +22,7 @@ DUE = datetime(2024, 4, 16, 9, 15, tzinfo=VN_TZ)
 async def at(d: Dossiers, instant: datetime, kind: str, count: int) -> list[dict]:
     """Move the clock, wake the scheduler, and wait (2 s at most) for ``count`` events of ``kind``."""
     d.clock.set(instant)
-    scheduler_of(d.runtime["dossiers"]).poke()
+    d.runtime["dossiers"].schedulers["late_detection"].poke()
     for _ in range(200 if count else 20):
         events = await d.events(kind, KEY)
         if count and len(events) >= count:
@@ -57,9 +57,14 @@ async def test_due_soon_then_overdue_each_once_at_their_instants(dossiers: Dossi
     assert len(await dossiers.events("dossier.due_soon")) == 1
 
 
-async def test_a_paused_dossier_rings_no_alarm(dossiers: Dossiers):
+async def test_a_paused_dossier_rings_no_alarm_until_it_resumes(dossiers: Dossiers):
     await dossiers.push([{**RECORD, "TrangThaiHoSo": 5}])
     assert await at(dossiers, DUE + timedelta(hours=1), "dossier.overdue", 0) == []
+    step = {"MaHoSo": KEY, "ThoiDiemXuLy": (DUE + timedelta(hours=1)).strftime("%Y%m%d%H%M%S"), "TrangThai": 4}
+    resumed = await dossiers.push([step], service="CapNhatTienDoHoSoMC")  # positive control: the clock runs again
+    assert resumed["updated"] == 1, resumed
+    # The province's NgayHenTra stands (its system moves it, not ours): past it, the alarm rings at once.
+    assert len(await at(dossiers, DUE + timedelta(hours=1, seconds=1), "dossier.overdue", 1)) == 1
 
 
 async def test_replicas_sweeping_the_same_instant_fire_each_alarm_once(start_dossiers, make_settings):

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from services.dossiers.models import Dossier, PullCursor
 from services.dossiers.pulling import DatabaseSink
-from services.dossiers.simulator.province import Province
-from services.dossiers.simulator.server import create_app
-from services.dossiers.simulator.workload import ProvincialWorkload
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ, ManualClock
+from simulator.province import Province
+from simulator.server import create_app
+from simulator.workload import ProvincialWorkload
 from tests.support.live_server import live_server
 
 START = datetime(2024, 4, 15, 6, tzinfo=VN_TZ)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from services.plans.reminders import reminder_scheduler
 from shared.clock import VN_TZ
 from tests.support.plans import (
     VAN_QUAN,
@@ -92,7 +91,7 @@ async def test_when_the_parent_deadline_moves_children_follow_with_their_reminde
         (f["following"]["id"], "parent_changed", "2024-01-15", "2024-01-31", [VAN_QUAN_HOME_AFFAIRS]),
     ]
 
-    scheduler = reminder_scheduler(plans.context)
+    scheduler = plans.context.schedulers["reminders"]
     plans.clock.set(at("2024-01-16"))  # the overdue day of the old deadline
     await scheduler.run_once()
     sent = [(e["task_id"], e["due"]) for kind in ("task.due_soon", "task.overdue") for e in await plans.events(kind)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.plans.demo import load_demo, redated
-from services.plans.reminders import next_due, reminder_scheduler
+from services.plans.reminders import next_due
 from shared.clock import VN_TZ, ManualClock
 from tests.support.plans import KEEP_EVENTS, VAN_QUAN_HOME_AFFAIRS, Plans, running_plans
 
@@ -35,7 +35,7 @@ async def test_the_demo_plans_are_this_years_and_only_reminders_ahead_are_sent(m
                                      params={"from": "2026-01-01", "to": "2026-12-31"})).json()["items"]
         assert owed and {i["plan_id"] for i in owed} == {van_quan["id"]}
 
-        await reminder_scheduler(plans.context).run_once()
+        await plans.context.schedulers["reminders"].run_once()
         assert await events(plans) == []  # no burst: what fell due before the demo started is history
         overdue = (await plans.http.get(f"/plans/v1/units/{LUC_NGAN_HOME_AFFAIRS}/overdue")).json()["items"]
         assert overdue and min(i["due"] for i in overdue) == "2025-11-30"  # "Tháng 11/2023" of the seed
@@ -44,7 +44,7 @@ async def test_the_demo_plans_are_this_years_and_only_reminders_ahead_are_sent(m
             upcoming = await next_due(uow)
         assert upcoming is not None and upcoming > NOW
         plans.clock.set(upcoming)
-        await reminder_scheduler(plans.context).run_once()
+        await plans.context.schedulers["reminders"].run_once()
         assert await events(plans)  # the next reminders go out live
 
         await load_demo(plans.context)  # a second start changes nothing

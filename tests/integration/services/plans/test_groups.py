@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from services.plans.reminders import reminder_scheduler
 from shared.clock import VN_TZ
 from tests.support.plans import VAN_QUAN, VAN_QUAN_COMMUNES, Plans
 
@@ -67,7 +66,7 @@ async def test_a_new_commune_joins_by_the_level_rule_and_owes_what_is_ahead(plan
     assert [m["due"] for m in months] == [f"2024-{m:02}-25" for m in range(6, 13)]  # not the months before it joined
 
     plans.clock.set(at("2024-06-18"))  # 5 working days before 25/06
-    await reminder_scheduler(plans.context).run_once()
+    await plans.context.schedulers["reminders"].run_once()
     due_soon = await plans.events("task.due_soon")
     assert sorted(e["unit_code"] for e in due_soon if e["due"] == "2024-06-25") == sorted([*VAN_QUAN_COMMUNES, NEW_COMMUNE])
 
@@ -92,7 +91,7 @@ async def test_a_member_that_leaves_keeps_its_history_and_gets_no_more_reminders
     assert refused.status_code == 409
 
     plans.clock.set(at("2024-04-01"))
-    await reminder_scheduler(plans.context).run_once()
+    await plans.context.schedulers["reminders"].run_once()
     assert sorted(e["unit_code"] for e in await plans.events("task.overdue")) == VAN_QUAN_COMMUNES[1:]
     assert (await plans.http.get(f"/plans/v1/units/{leaving}/overdue")).json()["items"] == []
 
@@ -101,5 +100,5 @@ async def test_a_member_that_leaves_keeps_its_history_and_gets_no_more_reminders
     assert back.status_code == 200
     rejoined = (await obligations_of(plans, task))[leaving]
     assert (rejoined["withdrawn_at"], rejoined["percent"], rejoined["id"]) == (None, 50.0, kept["id"])
-    await reminder_scheduler(plans.context).run_once()
+    await plans.context.schedulers["reminders"].run_once()
     assert sorted(e["unit_code"] for e in await plans.events("task.overdue")) == sorted(VAN_QUAN_COMMUNES)

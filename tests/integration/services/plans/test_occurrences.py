@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime
 
-from services.plans.reminders import reminder_scheduler
 from shared.clock import VN_TZ
 from tests.support.plans import VAN_QUAN, VAN_QUAN_HOME_AFFAIRS, Plans
 
@@ -63,7 +62,7 @@ async def test_one_month_done_leaves_the_other_months_owed_and_reminded(plans: P
     assert (event["occurrence_id"], event["due"], event["on_time"], event["obligation_done"]) == (months[0]["id"], "2024-01-25", True, False)
 
     plans.clock.set(at("2024-03-01"))  # January's and February's reminders all fell due meanwhile
-    await reminder_scheduler(plans.context).run_once()
+    await plans.context.schedulers["reminders"].run_once()
     overdue = await plans.events("task.overdue")
     assert [(e["occurrence_id"], e["due"]) for e in overdue] == [(months[1]["id"], "2024-02-25")]
     assert await plans.events("task.due_soon") == []  # February's were superseded by its overdue; January's cancelled

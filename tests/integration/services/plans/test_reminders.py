@@ -5,18 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 
-from services.plans.reminders import (
-    CALENDAR,
-    reminder_instants,
-    reminder_scheduler,
-    reminder_worker,
-)
+from services.plans.reminders import reminder_instants, replan_on_start
+from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
 from tests.support.plans import (
     KEEP_EVENTS,
-    VAN_QUAN,
     VAN_QUAN_COMMUNES,
     Plans,
+    published_plan,
     running_plans,
 )
 
@@ -28,24 +24,13 @@ def at(day: str, hour: int = 7) -> datetime:
 def test_offsets_count_working_days_back_and_overdue_is_the_next_working_day():
     # Tết 2024: Thursday 8 to Wednesday 14 February off. Due Monday 19/02: the working days back
     # are 16, 15, 7, 6 and 5 February.
-    instants = reminder_instants(CALENDAR, date(2024, 2, 19), [5, 1], 7)
+    instants = reminder_instants(WorkingCalendar(), date(2024, 2, 19), [5, 1], 7)
     assert [(kind, offset, i.date()) for kind, offset, i in instants] == [
         ("due_soon", 5, date(2024, 2, 5)),
         ("due_soon", 1, date(2024, 2, 16)),
         ("overdue", 1, date(2024, 2, 20)),
     ]
     assert all(i.hour == 7 and i.tzinfo == VN_TZ for _, _, i in instants)
-
-
-async def published_plan(plans: Plans, schedule: str = "Trước 15/01/2024") -> dict:
-    """One task (by default due Monday 15/01/2024), lead: the three communes of Văn Quan."""
-    plan = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "number": "1/KH", "title": "KH", "year": 2024})).json()
-    node = f"/plans/v1/plans/{plan['id']}/nodes"
-    area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
-    task = (await plans.http.post(node, json={"kind": "task", "parent_id": area["id"], "label": "1", "title": "Ban hành kế hoạch",
-                                              "schedule": schedule, "lead": "UBND các xã, thị trấn"})).json()
-    assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
-    return task
 
 
 async def sent(plans: Plans) -> list[tuple[str, str, int, str]]:
@@ -59,7 +44,7 @@ async def test_each_reminder_goes_once_at_its_instant_even_with_two_schedulers_r
     async with running_plans(settings) as plans, running_plans(settings, clock=plans.clock) as replica:
         await plans.load_demo_registry()
         await published_plan(plans)
-        first, second = reminder_scheduler(plans.context), reminder_scheduler(replica.context)
+        first, second = plans.context.schedulers["reminders"], replica.context.schedulers["reminders"]
 
         assert await first.run_once() == at("2024-01-08")  # nothing due on 02/01; next: 5 working days before
         assert await sent(plans) == []
@@ -86,27 +71,27 @@ async def test_a_late_start_sends_only_the_most_urgent_reminder_and_done_obligat
     assert answer.status_code == 200
 
     plans.clock.set(at("2024-03-01"))
-    await reminder_scheduler(plans.context).run_once()
+    await plans.context.schedulers["reminders"].run_once()
     assert await sent(plans) == [("overdue", u, 1, "2024-01-15") for u in VAN_QUAN_COMMUNES[1:]]
     overdue = (await plans.http.get(f"/plans/v1/units/{VAN_QUAN_COMMUNES[1]}/overdue")).json()["items"]
     assert [(i["due"], i["overdue"], i["node_title"]) for i in overdue] == [("2024-01-15", True, "Ban hành kế hoạch")]
     assert (await plans.http.get(f"/plans/v1/units/{done['unit_code']}/overdue")).json()["items"] == []
 
 
-async def test_the_worker_wakes_when_poked_after_a_publication(plans: Plans):
+async def test_the_scheduler_wakes_when_a_publication_commits(plans: Plans):
     plans.clock.set(at("2024-01-08", 8))  # the 5-day reminder is already due when the plan is published
-    worker = asyncio.create_task(reminder_worker(plans.context))
+    running = asyncio.create_task(plans.context.schedulers["reminders"].run())
     try:
         await asyncio.sleep(0.1)  # asleep: nothing pending, so it naps for max_sleep (60 s)
-        await published_plan(plans)  # the publish route pokes the scheduler
+        await published_plan(plans)  # the publication's commit wakes it
         for _ in range(100):
             if len(await sent(plans)) == 3:
                 break
             await asyncio.sleep(0.05)
         assert await sent(plans) == [("due_soon", u, 5, "2024-01-15") for u in VAN_QUAN_COMMUNES]
     finally:
-        worker.cancel()
-        await asyncio.gather(worker, return_exceptions=True)
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
 
 
 async def test_new_offsets_replan_pending_reminders_at_start_and_a_sent_one_never_goes_twice(make_settings):
@@ -115,26 +100,22 @@ async def test_new_offsets_replan_pending_reminders_at_start_and_a_sent_one_neve
         await plans.load_demo_registry()
         task = await published_plan(plans, "Trước 15/03/2024")
         plans.clock.set(at("2024-03-08"))  # 5 working days before Friday 15/03
-        await reminder_scheduler(plans.context).run_once()
+        await plans.context.schedulers["reminders"].run_once()
         assert await sent(plans) == [("due_soon", u, 5, "2024-03-15") for u in VAN_QUAN_COMMUNES]
         plans.clock.set(at("2024-03-08", 7).replace(minute=30))
         clock = plans.clock
 
     changed = await make_settings("plans", outbox_retention_hours=KEEP_EVENTS, plans_reminder_offsets=[5, 3], plans_reminder_hour=8)
     async with running_plans(changed, clock=clock) as restarted:
-        worker = asyncio.create_task(reminder_worker(restarted.context))
-        try:
-            url = f"/plans/v1/plans/{task['obligations'][0]['plan_id']}"
-            for _ in range(100):
-                if (await restarted.http.get(url)).json()["reminder_policy"] == "5,3@8":
-                    break
-                await asyncio.sleep(0.05)
-            assert (await restarted.http.get(url)).json()["reminder_policy"] == "5,3@8"
-        finally:
-            worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+        await replan_on_start(restarted.context)  # what the service's start-up worker does
+        url = f"/plans/v1/plans/{task['obligations'][0]['plan_id']}"
+        for _ in range(100):
+            if (await restarted.http.get(url)).json()["reminder_policy"] == "5,3@8":
+                break
+            await asyncio.sleep(0.05)
+        assert (await restarted.http.get(url)).json()["reminder_policy"] == "5,3@8"
 
-        scheduler = reminder_scheduler(restarted.context)
+        scheduler = restarted.context.schedulers["reminders"]
         expected = {("due_soon", u, 5, "2024-03-15") for u in VAN_QUAN_COMMUNES}
         for instant, new in (
             (at("2024-03-08", 8), set()),  # 5 days at the new hour: already sent at 7

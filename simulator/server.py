@@ -17,11 +17,11 @@ import uvicorn
 from fastapi import FastAPI, Header, Query
 from fastapi.responses import JSONResponse
 
-from services.dossiers.simulator.province import ChangeFeed, CursorError, Province
-from services.dossiers.simulator.push import Pusher
-from services.dossiers.simulator.workload import ProvincialWorkload, stamp
 from shared.calendar import WorkingCalendar
 from shared.clock import Clock
+from simulator.province import ChangeFeed, CursorError, Province
+from simulator.push import Pusher
+from simulator.workload import ProvincialWorkload, stamp
 
 MAX_PAGE = 1000
 Cursor = Annotated[str, Query(description="opaque; empty for the beginning")]

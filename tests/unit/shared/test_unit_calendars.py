@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from services.dossiers.office_hours import UnitCalendars
-from services.dossiers.units import UnitRegistry
 from shared.calendar import OfficeHours, WorkingCalendar
+from shared.unit_calendars import UnitCalendars
 from shared.units import UnitRecord, UnitSnapshot
 
 
-def registry(*units: tuple[str, str, str | None]) -> UnitRegistry:
+def tree(*units: tuple[str, str, str | None]) -> UnitSnapshot:
     records = (UnitRecord(code, name, (), "commune", parent, None, None, 1) for code, name, parent in units)
-    return UnitRegistry(UnitSnapshot({record.code: record for record in records}))
+    return UnitSnapshot({record.code: record for record in records})
 
 
 PROVINCE, DISTRICT, COMMUNE, DEPARTMENT = "H42", "H42.CX", "H42.CX.CQ", "H42.CX.TP"
-REGISTRY = registry(
+UNITS = tree(
     (PROVINCE, "UBND tỉnh Hà Tĩnh", None),
     (DISTRICT, "UBND huyện Cẩm Xuyên", PROVINCE),
     (COMMUNE, "UBND xã Cẩm Quang", DISTRICT),
@@ -27,7 +26,7 @@ DEPARTMENT_HOURS = OfficeHours.from_text(["08:00-12:00", "13:00-17:00"], "16:00"
 
 
 def test_a_unit_works_its_own_hours_else_its_nearest_ancestors_else_the_default():
-    calendars = UnitCalendars(WorkingCalendar(), {DISTRICT: DISTRICT_HOURS, DEPARTMENT: DEPARTMENT_HOURS}, REGISTRY)
+    calendars = UnitCalendars(WorkingCalendar(), {DISTRICT: DISTRICT_HOURS, DEPARTMENT: DEPARTMENT_HOURS}, UNITS)
     assert [calendars.hours_set_on(u) for u in (PROVINCE, DISTRICT, COMMUNE, DEPARTMENT, "UNKNOWN", "LOOP.A", None)] == [
         None, DISTRICT, DISTRICT, DEPARTMENT, None, None, None,
     ]  # fmt: skip
@@ -36,7 +35,7 @@ def test_a_unit_works_its_own_hours_else_its_nearest_ancestors_else_the_default(
 
 
 def test_hours_set_or_withdrawn_leave_the_other_units_alone():
-    calendars = UnitCalendars(WorkingCalendar(), {DISTRICT: DISTRICT_HOURS}, REGISTRY)
+    calendars = UnitCalendars(WorkingCalendar(), {DISTRICT: DISTRICT_HOURS}, UNITS)
     provincial = calendars.with_hours(PROVINCE, DEPARTMENT_HOURS)
     assert [provincial.hours_set_on(u) for u in (PROVINCE, DISTRICT, COMMUNE)] == [PROVINCE, DISTRICT, DISTRICT]
     withdrawn = provincial.with_hours(DISTRICT, None)

@@ -10,7 +10,7 @@ from collections.abc import Hashable, Iterator
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from services.dossiers.simulator.workload import Dossier, ProvincialWorkload
+from simulator.workload import Dossier, ProvincialWorkload
 
 Key = TypeVar("Key", bound=Hashable)
 

@@ -18,7 +18,9 @@ from functools import cache
 from itertools import accumulate, islice
 from typing import NamedTuple
 
-from services.dossiers.simulator.catalogue import (
+from shared.calendar import WorkingCalendar
+from shared.clock import VN_TZ
+from simulator.catalogue import (
     AGENCIES,
     BUSINESS_NAMES,
     FAMILY_NAMES,
@@ -28,9 +30,7 @@ from services.dossiers.simulator.catalogue import (
     Agency,
     Procedure,
 )
-from services.dossiers.simulator.due import DueTimes
-from shared.calendar import WorkingCalendar
-from shared.clock import VN_TZ
+from simulator.due import DueTimes
 
 RESULT_URL = "https://igate.example.vn/ket-qua/{}.pdf"
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.dossiers.simulator.catalogue import PROCEDURES
-from services.dossiers.simulator.due import DueTimes
 from shared.calendar import DurationUnit, WorkingCalendar
 from shared.clock import VN_TZ
+from simulator.catalogue import PROCEDURES
+from simulator.due import DueTimes
 
 CAL = WorkingCalendar()
 DURATIONS = sorted({(p.amount, p.unit, p.same_day_cutoff) for p in PROCEDURES}) + [

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from services.dossiers.simulator.province import Province
-from services.dossiers.simulator.workload import ProvincialWorkload
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ, ManualClock
+from simulator.province import Province
+from simulator.workload import ProvincialWorkload
 
 START = datetime(2024, 4, 15, 6, 0, tzinfo=VN_TZ)
 

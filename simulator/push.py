@@ -7,9 +7,10 @@ import logging
 
 import httpx
 
-from services.dossiers.connectors.retry import Backoff, pause
-from services.dossiers.simulator.province import Province
+from shared.aio import pause
 from shared.clock import Clock
+from shared.retrying import Stopped, logged, with_backoff
+from simulator.province import Province
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,12 @@ class Pusher:
         token: str | None = None,
         batch_size: int = 500,
         interval: float = 1.0,
-        backoff: Backoff | None = None,
+        retry_initial: float = 0.5,
+        retry_max: float = 30.0,
     ) -> None:
         self.client, self.url, self.province, self.clock = client, url, province, clock
         self.batch_size, self.interval = batch_size, interval
-        self.backoff = backoff or Backoff(0.5, 30.0)
+        self.retry_initial, self.retry_max = retry_initial, retry_max
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._position = 0
         self._sent: set[str] = set()
@@ -64,20 +66,25 @@ class Pusher:
     async def _post(self, updating: bool, records: list[dict[str, object]], stop: asyncio.Event | None) -> bool:
         """Post one batch until it is answered (True), or until ``stop`` is set (False)."""
         body = {"service": "DongBoHoSoMC", "isUpdating": updating, "data": records}
-        while True:
-            try:
-                response = await self.client.post(self.url, json=body, headers=self._headers)
-                if response.status_code < 500:
-                    break
-                problem = f"HTTP {response.status_code}"
-            except httpx.TransportError as error:
-                problem = type(error).__name__
-            delay = self.backoff.next_delay()
-            log.warning("push of %d records failed (%s); retrying in %.1f s", len(records), problem, delay)
-            if await pause(stop, delay):
-                return False
-        self.backoff.reset()
+        retrying = with_backoff(
+            initial=self.retry_initial,
+            maximum=self.retry_max,
+            retry_on=(httpx.TransportError, ServerError),
+            stop=stop,
+            on_failure=logged(log, f"push of {len(records)} records"),
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response = await self.client.post(self.url, json=body, headers=self._headers)
+                    if response.status_code >= 500:
+                        raise ServerError(response.status_code)
+        except Stopped:
+            return False
         if response.is_error:
             log.error("receiver refused a batch of %d records: HTTP %d", len(records), response.status_code)
         return True
 
+
+class ServerError(Exception):
+    """The receiver answered 5xx: worth another try."""

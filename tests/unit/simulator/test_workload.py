@@ -9,10 +9,10 @@ from datetime import datetime
 
 import pytest
 
-from services.dossiers.simulator.catalogue import AGENCIES, PROCEDURES, load_procedures
-from services.dossiers.simulator.workload import ProvincialWorkload
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
+from simulator.catalogue import AGENCIES, PROCEDURES, load_procedures
+from simulator.workload import ProvincialWorkload
 
 CAL = WorkingCalendar()
 START = datetime(2024, 4, 10, 9, 30, tzinfo=VN_TZ)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 
-from services.dossiers.simulator.server import create_app
+from simulator.server import create_app
 from tests.support.live_server import live_server
 
 
