@@ -38,7 +38,7 @@ from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
 from shared.db import Database
 from shared.events import CloudEvent
-from shared.runtime import Runtime
+from shared.runtime import Runtime, freeze_startup_heap
 from shared.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
@@ -134,6 +134,7 @@ async def main() -> None:
             for code, parent, level in tree
         ])
         events = workload(args.dossiers, [code for code, _, level in tree if level == "commune"])
+        freeze_startup_heap()  # as a service process does once started (shared.runtime)
         started = time.perf_counter()
         for position in range(0, len(events), args.batch):
             await consumer(events[position : position + args.batch])
