@@ -205,11 +205,11 @@ async def on_target_set(uow: UnitOfWork, event: CloudEvent) -> None:
     """Keep the target (a newer version wins) and have the publisher evaluate it."""
     data = event.data_as(TargetIn)
     table = Target.__table__
-    values = {**data.model_dump(), "value": float(data.value), "status": None, "status_at": None}
+    values = {**data.model_dump(), "value": float(data.value), "closed": False}
     statement = upsert(uow.session, table).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["target_id"],
-        set_={k: statement.excluded[k] for k in values if k not in ("target_id", "status", "status_at")},
+        set_={k: statement.excluded[k] for k in values if k != "target_id"},
         where=table.c.version < statement.excluded.version,
     )
     await uow.session.execute(statement)

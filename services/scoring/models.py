@@ -95,7 +95,7 @@ online-payment B (procedures with an online payment ÷ procedures with fees)."""
 
 
 class Target(Base):
-    """A plan target (``target.set``) and the status last published for it."""
+    """A plan target (``target.set``); ``closed`` once every unit it binds has a final status."""
 
     __tablename__ = "targets"
 
@@ -110,8 +110,18 @@ class Target(Base):
     level: Mapped[str | None] = mapped_column(String(20))
     period: Mapped[str] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str | None] = mapped_column(String(10))
-    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True))
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TargetUnitStatus(Base):
+    """The status last evaluated for a target in one unit it binds (events go out on a change)."""
+
+    __tablename__ = "target_statuses"
+
+    target_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    status_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
 
 
 class DirtyMonth(Base):

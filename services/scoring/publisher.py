@@ -6,8 +6,8 @@ quarter, half-year and year, and — a dossier open across months counts in the 
 later month up to now, at most :data:`HORIZON` months), recomputes those figures and emits an event
 only for a value that differs from the one last published. So at most one ``indicator.changed`` per
 unit, period and code per second, and the last value always goes out. Target statuses are evaluated
-for the same (unit, period) pairs, plus every open target whose period has ended; an event goes out
-when the status changes to ``at_risk`` or ``missed``.
+per unit they bind for the same (unit, period) pairs, plus every target whose period has ended;
+an event goes out when a unit's status for a target changes to ``at_risk`` or ``missed``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from services.scoring import queries
 from services.scoring import service as read
 from services.scoring.events import IndicatorChanged, TargetAtRisk, TargetMissed, TargetRef
 from services.scoring.figures import Figure, figures
-from services.scoring.models import DirtyMonth, Published, Target, directory
+from services.scoring.models import DirtyMonth, Published, Target, TargetUnitStatus, directory
 from services.scoring.periods import Period, PeriodError, month_index, parse_period, periods_of_month
 from services.scoring.targets import TargetStatus
 from shared.db import upsert
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 HORIZON = 24
 INTERVAL = 1.0
 DIRTY, PUBLISHED = DirtyMonth.__table__, Published.__table__
-FINAL = (TargetStatus.met.value, TargetStatus.missed.value)
 
 
 def affected_periods(month: int, now: datetime) -> set[Period]:
@@ -55,7 +54,7 @@ async def publish_pending(uow: UnitOfWork) -> int:
         result = figures(await queries.unit_sums(session, await directory.descendants(session, unit), period))
         emitted += await _indicators(uow, unit, period, result, now)
         for target in await read.targets_for(session, unit, period.text):
-            emitted += _target(uow, target, unit, period, result, now)
+            emitted += await _target(uow, target, unit, period, result, now)
     emitted += await _ended_targets(uow, now)
     return emitted
 
@@ -91,14 +90,18 @@ def _ref(target: Target) -> TargetRef:
     return TargetRef(target_id=target.target_id, plan_id=target.plan_id, operator=target.operator, value=threshold)
 
 
-def _target(uow: UnitOfWork, target: Target, unit: str, period: Period, result: dict[str, Figure], now: datetime) -> int:
-    """Evaluate one target for one unit; emit once when its status turns at_risk or missed.
-    (A target bound to a level is evaluated per unit; its stored status is that of the last unit.)"""
+async def _target(uow: UnitOfWork, target: Target, unit: str, period: Period, result: dict[str, Figure], now: datetime) -> int:
+    """Evaluate one target in one unit it binds; emit once when that status turns at_risk or missed."""
     evaluation = read.evaluate(target, result.get(target.metric_code), period, now)
     status = evaluation.status.value
-    if target.status == status:
+    key = (target.target_id, unit)
+    stored = await uow.session.get(TargetUnitStatus, key)
+    if stored is not None and stored.status == status:
         return 0
-    target.status, target.status_at = status, now
+    if stored is None:
+        uow.session.add(TargetUnitStatus(target_id=target.target_id, unit=unit, status=status, status_at=now))
+    else:
+        stored.status, stored.status_at = status, now
     event = {TargetStatus.at_risk.value: TargetAtRisk, TargetStatus.missed.value: TargetMissed}.get(status)
     if event is None:
         return 0
@@ -112,20 +115,23 @@ def _target(uow: UnitOfWork, target: Target, unit: str, period: Period, result: 
 
 
 async def _ended_targets(uow: UnitOfWork, now: datetime) -> int:
-    """Targets whose period ended since they were last evaluated: met or missed now, with no event needed."""
+    """Targets whose period ended with a unit not yet judged met or missed: judged now (no other
+    event need come). A target is closed once every unit it binds has its final status."""
     session = uow.session
-    open_targets = (await session.execute(select(Target).where((Target.status.is_(None)) | (Target.status.not_in(FINAL))))).scalars().all()
     emitted = 0
-    for target in open_targets:
+    for target in (await session.execute(select(Target).where(Target.closed.is_(False)))).scalars().all():
         try:
             period = parse_period(target.period)
         except PeriodError:
+            target.closed = True  # no period to judge it in (it is still listed)
             continue
         if now < period.end:
             continue
-        units = await directory.descendants(session, target.issuer_code)
-        result = figures(await queries.unit_sums(session, units, period))
-        emitted += _target(uow, target, target.issuer_code, period, result, now)
+        tree = await directory.snapshot(session)
+        for unit in read.bound_units(tree, target):
+            result = figures(await queries.unit_sums(session, tree.descendants(unit), period))
+            emitted += await _target(uow, target, unit, period, result, now)
+        target.closed = True
     return emitted
 
 

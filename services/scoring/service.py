@@ -19,6 +19,7 @@ from services.scoring.figures import Figure, figures
 from services.scoring.models import Target, directory
 from services.scoring.periods import Period, PeriodError, parse_period
 from shared.problems import DomainError, NotFound
+from shared.units import UnitSnapshot
 
 MAX_SERIES = 120
 
@@ -68,6 +69,13 @@ class Evaluation:
     @property
     def goal(self) -> t.Goal:
         return t.Goal(self.target.operator, Decimal(str(self.target.value)), self.target.unit)
+
+
+def bound_units(tree: UnitSnapshot, target: Target) -> list[str]:
+    """The units a target binds: its issuer, or each unit of its level at or under the issuer."""
+    if target.level is None:
+        return [target.issuer_code]
+    return [u for u in tree.descendants(target.issuer_code) if u in tree.units and tree.units[u].level == target.level]
 
 
 async def targets_for(session: AsyncSession, unit: str, period_text: str | None = None) -> list[Target]:

@@ -95,9 +95,16 @@ def upgrade() -> None:
         sa.Column("level", sa.String(20), nullable=True),
         sa.Column("period", sa.String(20), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(10), nullable=True),
-        _instant("status_at"),
+        sa.Column("closed", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("target_id", name=op.f("pk_targets")),
+    )
+    op.create_table(
+        "target_statuses",
+        sa.Column("target_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("unit", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("status_at", shared.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("target_id", "unit", name=op.f("pk_target_statuses")),
     )
     op.create_index(op.f("ix_targets_issuer_code"), "targets", ["issuer_code"])
     op.create_table(
@@ -118,6 +125,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("published_indicators", "dirty_months", "targets", "procedure_months", "unit_months", "counters", "task_states", "dossier_states"):
+    for table in ("published_indicators", "dirty_months", "target_statuses", "targets", "procedure_months", "unit_months", "counters", "task_states", "dossier_states"):
         op.drop_table(table)
     drop_unit_directory_v1()

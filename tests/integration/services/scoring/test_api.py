@@ -174,3 +174,25 @@ async def test_a_series_gives_one_point_per_period_of_the_grain(start_scoring: C
     assert [(p["period"], p["value"]) for p in quarters["points"]] == [("2024-Q1", 2), ("2024-Q2", 0), ("2024-Q3", 0), ("2024-Q4", 0)]
     bad = await scoring.get("indicators/dossiers.received/series", unit="P1", **{"from": "2024-04", "to": "2024-01"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "to"
+
+
+async def test_a_target_for_a_level_binds_each_unit_of_that_level_with_its_own_status(start_scoring: Callable[..., Any]) -> None:
+    scoring = await start_scoring(datetime(2024, 8, 1, 9, tzinfo=VN_TZ))
+    await two_units(scoring)
+    target = {"target_id": 9, "plan_id": 1, "node_id": None, "issuer_code": "P1", "metric_code": "dossiers.on_time_rate", "operator": ">",
+              "value": "90", "unit": "%", "strict": True, "level": "commune", "period": "2024-Q3", "version": 1}
+    await scoring.deliver([envelope("target.set", "9", target, scoring.clock.now(), "cchc.plans")])
+    at = datetime(2024, 7, 2, 9, tzinfo=VN_TZ)
+    for key, unit, finished in (("L1", "C1", at + timedelta(days=4)), ("L2", "C2", at + timedelta(days=1))):
+        await received(scoring, key, unit, at, at + timedelta(days=3))
+        await resolved(scoring, key, unit, at, at + timedelta(days=3), finished)
+    async with scoring.context.uow() as uow:
+        await publish_pending(uow)
+        await uow.commit()
+        await publish_pending(uow)  # a second pass: no status changed, no event
+        await uow.commit()
+    at_risk = [e["data"] for e in await committed_events(scoring.context, "target.at_risk")]
+    assert [(d["target_id"], d["unit"]) for d in at_risk] == [(9, "C1")]  # C2 is on time; P1 itself is not a commune
+    statuses = {u: (await scoring.get("targets", unit=u)).json()["items"] for u in ("C1", "C2", "P1")}
+    assert [t["status"] for t in statuses["C1"]] == ["at_risk"] and [t["status"] for t in statuses["C2"]] == ["on_track"]
+    assert statuses["P1"] == []
