@@ -107,6 +107,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    definitions()  # every service's events in the registry (webhook filters name them), one served
     runtime = Runtime(definitions([args.service]), settings)
     uvicorn.run(runtime.app(migrate=args.migrate), host=args.host, port=args.port, log_config=None)
 

@@ -28,9 +28,17 @@ UowFactory = Callable[[], UnitOfWork]
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
+ANY_TYPE = "*"
+
+
 @dataclass(frozen=True)
 class Subscription:
-    """The event types a consumer handles on one producer's topic (the handler table)."""
+    """The event types a consumer handles on one producer's topic (the handler table).
+
+    A consumer may hold several subscriptions to one topic, even for one type: every handler of
+    an event runs, in the order of the subscriptions, in the same transaction. A handler under
+    ``ANY_TYPE`` (``"*"``) gets every event of the topic (the webhooks fan-out).
+    """
 
     topic: str
     handlers: Mapping[str, Handler]
@@ -57,8 +65,11 @@ class EventConsumer:
         backoff: float = 0.2,
     ) -> None:
         self.name = name
-        self.topics = [s.topic for s in subscriptions]
-        self._handlers = {(s.topic, t): h for s in subscriptions for t, h in s.handlers.items()}
+        self.topics = list(dict.fromkeys(s.topic for s in subscriptions))
+        self._handlers: dict[tuple[str, str], list[Handler]] = {}
+        for s in subscriptions:
+            for t, h in s.handlers.items():
+                self._handlers.setdefault((s.topic, t), []).append(h)
         self._uow_factory = uow_factory
         self._processed = processed
         self._bus = bus
@@ -74,7 +85,7 @@ class EventConsumer:
             except ValueError as exc:
                 await self._give_up(message, f"unreadable event: {exc}", attempts=1)
                 continue
-            if (message.topic, event.type) in self._handlers:
+            if self._handlers_of(message.topic, event.type):
                 work.append((message, event))
         if not work:
             return
@@ -110,13 +121,17 @@ class EventConsumer:
                     continue
                 token = event_id_var.set(event.id)
                 try:
-                    await self._handlers[(message.topic, event.type)](uow, event)
+                    for handler in self._handlers_of(message.topic, event.type):
+                        await handler(uow, event)
                 finally:
                     event_id_var.reset(token)
             await uow.commit()
         for _, event in work:
             if event.id in fresh:
                 EVENTS_CONSUMED.labels(consumer=self.name, type=event.type).inc()
+
+    def _handlers_of(self, topic: str, type_: str) -> list[Handler]:
+        return self._handlers.get((topic, type_), []) + self._handlers.get((topic, ANY_TYPE), [])
 
     async def _claim(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
         """Record the events as processed; returns those not seen before."""

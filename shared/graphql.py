@@ -131,6 +131,15 @@ def invalid_input(exc: ValidationError, translate: Translation | None = None) ->
     return GraphQLError("Some fields are invalid.", extensions={"code": "INVALID_INPUT", "errors": errors})
 
 
+def page_size(first: int, maximum: int, argument: str = "first") -> int:
+    """A page size argument in [1, ``maximum``], else a ``BAD_USER_INPUT`` error naming it."""
+    if not 1 <= first <= maximum:
+        message = f"must be between 1 and {maximum}"
+        errors = [{"field": argument, "message": message}]
+        raise GraphQLError(f"{argument} {message}.", extensions={"code": "BAD_USER_INPUT", "errors": errors})
+    return first
+
+
 def checked_input(model: type[M], values: dict[str, Any], translate: Translation | None = None) -> M:
     """Mutation arguments checked by ``model``, the REST body's (``strawberry.asdict`` leaves unset
     fields out): an ``INVALID_INPUT`` error when they are not valid."""

@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.bounds import control_message
+
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
@@ -48,7 +50,11 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
 def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """One entry per invalid field, with a dotted path a person can find."""
     return [
-        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
+        {
+            "field": ".".join(str(p) for p in err["loc"]),
+            "message": control_message(err["type"], err.get("ctx", {}).get("pattern")) or err["msg"],
+            "type": err["type"],
+        }
         for err in exc.errors()
     ]
 

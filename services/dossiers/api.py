@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
-from datetime import date
+from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from services.dossiers import catalogue, ingest, intake, office_hours, queries
 from services.dossiers.codes import Channel, Timeliness
@@ -28,18 +29,21 @@ from services.dossiers.schemas import (
     OfficeHoursOut,
     ProcedureIn,
     ProcedureOut,
+    ProcedurePage,
     SyncReport,
     TransitionIn,
     UnitCode,
     in_vietnamese,
 )
 from shared.auth import CurrentPrincipal
+from shared.bounds import Day, Instant
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.problems import DomainError
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
+PROCEDURE_CURSOR = "ma_tthc:"
 UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
 
 
@@ -73,7 +77,7 @@ class PayloadTooLarge(DomainError):
 async def calendar_due(
     uow: Uow,
     principal: CurrentPrincipal,
-    start: AwareDatetime,
+    start: Instant,
     amount: Annotated[float, Query(ge=0, le=3650)],
     unit: DurationUnit,
     same_day: Annotated[bool, Query(description="Apply the same-day cut-off (15:00 unless the unit's hours say otherwise)")] = False,
@@ -101,14 +105,14 @@ async def calendar_days(uow: Uow, principal: CurrentPrincipal, year: Annotated[i
 
 
 @router.put("/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off")
-async def put_calendar_day(day: date, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
+async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
     override = await catalogue.set_calendar_day(uow, day, body)
     await uow.commit()
     return CalendarDayOut(date=override.day, working=override.working, reason=override.reason, updated_at=override.updated_at)
 
 
 @router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
-async def delete_calendar_day(day: date, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_calendar_day(day: Day, uow: Uow, principal: CurrentPrincipal) -> Response:
     await catalogue.remove_calendar_day(uow, day)
     await uow.commit()
     return Response(status_code=204)
@@ -154,9 +158,15 @@ async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> 
     return ProcedureOut.model_validate(await catalogue.get_procedure(uow.session, ma_tthc))
 
 
-@router.get("/procedures", response_model=list[ProcedureOut], tags=["procedures"], summary="The procedure catalogue")
-async def list_procedures(uow: Uow, principal: CurrentPrincipal) -> list[ProcedureOut]:
-    return [ProcedureOut.model_validate(p) for p in await catalogue.list_procedures(uow.session)]
+@router.get("/procedures", response_model=ProcedurePage, tags=["procedures"], summary="The procedure catalogue, by MaTTHC")
+async def list_procedures(
+    uow: Uow, principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 100, cursor: str | None = None
+) -> ProcedurePage:
+    after = None if cursor is None else queries.decode_cursor(cursor, PROCEDURE_CURSOR)
+    found = await catalogue.list_procedures(uow.session, after=after, limit=limit + 1)
+    page = found[:limit]
+    next_cursor = queries.encode_cursor(page[-1].ma_tthc, PROCEDURE_CURSOR) if len(found) > limit else None
+    return ProcedurePage(items=[ProcedureOut.model_validate(p) for p in page], next_cursor=next_cursor)
 
 
 # --- dossiers -----------------------------------------------------------------------------------
@@ -192,10 +202,10 @@ async def list_dossiers(
     timeliness: Annotated[list[Timeliness] | None, Query()] = None,
     procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
     channel: Channel | None = None,
-    received_from: AwareDatetime | None = None,
-    received_to: AwareDatetime | None = None,
-    due_from: AwareDatetime | None = None,
-    due_to: AwareDatetime | None = None,
+    received_from: Instant | None = None,
+    received_to: Instant | None = None,
+    due_from: Instant | None = None,
+    due_to: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
     cursor: str | None = None,
 ) -> DossierPage:
@@ -234,10 +244,11 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: Cu
             f"A batch holds at most {context.settings.dossiers_sync_max_records} records; split it.",
             errors=[{"field": "data", "message": f"{len(data)} records"}],
         )
+    tolerance = timedelta(hours=context.settings.dossiers_future_tolerance_hours)
     if envelope["service"] == "DongBoHoSoMC":
-        results = await ingest.ingest_dossiers(uow, data)
+        results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance)
     else:
-        results = await ingest.ingest_progress(uow, data)
+        results = await ingest.ingest_progress(uow, data, tolerance=tolerance)
     await uow.commit()
     counts = {o.value: 0 for o in Outcome}
     for result in results:
@@ -256,10 +267,14 @@ async def _read_envelope(request: Request, max_bytes: int) -> dict[str, Any]:
         if size > max_bytes:
             raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
         chunks.append(chunk)
+    body = b"".join(chunks)
     try:
-        envelope = orjson.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DomainError(f"The body is not JSON: {exc}", errors=[{"field": "", "message": "invalid JSON"}]) from None
+        envelope = orjson.loads(body)
+    except ValueError:
+        try:  # the slow reader takes a lone surrogate (\ud800), which then rejects its record alone
+            envelope = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise DomainError(f"The body is not JSON: {exc}", errors=[{"field": "", "message": "invalid JSON"}]) from None
     errors = []
     if not isinstance(envelope, dict):
         raise DomainError("The body must be a JSON object.", errors=[{"field": "", "message": "expected an object"}])

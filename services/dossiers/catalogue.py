@@ -36,8 +36,12 @@ async def get_procedure(session: AsyncSession, ma_tthc: str) -> Procedure:
     return await get_or_404(session, Procedure, ma_tthc, f"No procedure with code {ma_tthc!r}.", errors=unknown)
 
 
-async def list_procedures(session: AsyncSession) -> Sequence[Procedure]:
-    return (await session.scalars(select(Procedure).order_by(Procedure.ma_tthc))).all()
+async def list_procedures(session: AsyncSession, *, after: str | None = None, limit: int | None = None) -> Sequence[Procedure]:
+    """Procedures by MaTTHC; ``after`` a MaTTHC, at most ``limit``."""
+    query = select(Procedure).order_by(Procedure.ma_tthc).limit(limit)
+    if after is not None:
+        query = query.where(Procedure.ma_tthc > after)
+    return (await session.scalars(query)).all()
 
 
 async def set_calendar_day(uow: UnitOfWork, day: date, data: CalendarDayIn) -> CalendarDay:

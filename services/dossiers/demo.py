@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from importlib.resources import files
 
 from services.dossiers.catalogue import upsert_procedure
 from services.dossiers.schemas import ProcedureIn
 from shared.service import ServiceContext
 
-PROCEDURES = Path(__file__).parent / "simulator" / "procedures.json"
+# The simulated province's catalogue, read as data (the services import nothing of the simulator),
+# so that the demo's procedures are the ones its dossiers name.
+PROCEDURES = files("simulator") / "procedures.json"
 
 
 async def load_demo(context: ServiceContext) -> None:

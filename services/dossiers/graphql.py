@@ -170,8 +170,9 @@ class DossierFilterInput:
 
 
 def _filter(where: DossierFilterInput | None) -> queries.DossierFilter:
+    """The filter, checked by the REST query's bounds (an ``INVALID_INPUT`` error naming the field)."""
     values: dict[str, Any] = vars(where) if where else {}
-    return queries.DossierFilter(**values)
+    return queries.DossierFilter(**dict(checked_input(schemas.DossierFilterIn, values)))
 
 
 class _UnitArgument(BaseModel):

@@ -1,10 +1,15 @@
-"""Upserting what the provincial system sends: idempotent by MaHoSo, order-tolerant, per-record results."""
+"""Upserting what the provincial system sends: idempotent by MaHoSo, order-tolerant, per-record results.
+
+Whatever goes wrong with one record (its validation, or computing its row and events) rejects that
+record alone; the batch goes on. Instants of things done may lie at most ``tolerance`` past now,
+and one stored beyond that (before the bound existed) never makes a true update look stale.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -54,24 +59,44 @@ class Plan:
     results: dict[int, RecordResult] = field(default_factory=dict)
 
 
+DEFAULT_TOLERANCE = timedelta(days=1)
+
+
 def rejected(items: list[Rejected]) -> list[RecordResult]:
     return [RecordResult(x.index, x.ma_ho_so, Outcome.rejected, x.errors) for x in items]
 
 
-async def ingest_dossiers(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordResult]:
+def unprocessable(index: int, key: str | None, error: Exception) -> RecordResult:
+    """A record that passed validation but could not be processed: rejected alone, by the
+    exception's kind (its message may quote personal data)."""
+    message = f"the record could not be processed ({type(error).__name__}); check its dates and values"
+    return RecordResult(index, key, Outcome.rejected, [{"field": "", "message": message}])
+
+
+async def ingest_dossiers(
+    uow: UnitOfWork, data: Sequence[Any], *, tolerance: timedelta = DEFAULT_TOLERANCE
+) -> list[RecordResult]:
     """Upsert a DongBoHoSoMC batch; valid records are stored, invalid ones reported, in one transaction."""
-    batch: ReadBatch[HoSo] = read_records(data, HoSo)
     session, now = uow.session, uow.clock.now()
+    batch: ReadBatch[HoSo] = read_records(data, HoSo, latest=now + tolerance)
     calendars = await load_calendars(session)
     registry = registry_of(calendars.units)
-    fresh = {h.MaHoSo: (i, _row(h, data[i], calendars, registry)) for i, h in batch.accepted}
     results = rejected(batch.rejected)
+    fresh: dict[str, tuple[int, r.Row]] = {}
+    for index, record in batch.accepted:
+        try:
+            fresh[record.MaHoSo] = (index, _row(record, data[index], calendars, registry))
+        except Exception as error:  # one record's fault never sinks the batch
+            results.append(unprocessable(index, record.MaHoSo, error))
     pending = fresh
     while pending:  # a second pass only for keys a concurrent writer inserted meanwhile
         stored = await store.load_rows(session, pending.keys())
         plan = Plan()
         for key, (index, new) in pending.items():
-            _decide(plan, index, new, stored.get(key), now, calendars.of(new["unit_code"]))
+            try:
+                _decide(plan, index, new, stored.get(key), now + tolerance, now, calendars.of(new["unit_code"]))
+            except Exception as error:
+                plan.results[index] = unprocessable(index, key, error)
         inserted = await store.insert_new(session, plan.inserts)
         await store.update_rows(session, plan.updates)
         pending = {k: fresh[k] for k in (row["ma_ho_so"] for row in plan.inserts) if k not in inserted}
@@ -89,7 +114,9 @@ def _row(record: HoSo, raw: Any, calendars: UnitCalendars, registry: UnitRegistr
     return r.row_from_hoso(record, raw, unit_code=unit, calendar=calendars.of(unit))
 
 
-def _decide(plan: Plan, index: int, new: r.Row, old: r.Row | None, now: datetime, calendar: WorkingCalendar) -> None:
+def _decide(
+    plan: Plan, index: int, new: r.Row, old: r.Row | None, latest: datetime, now: datetime, calendar: WorkingCalendar
+) -> None:
     key = new["ma_ho_so"]
     if old is None:
         new = dict(new)  # kept pristine for a second pass
@@ -101,7 +128,7 @@ def _decide(plan: Plan, index: int, new: r.Row, old: r.Row | None, now: datetime
         plan.results[index] = RecordResult(index, key, Outcome.rejected, [error])
     elif old["content_hash"] == new["content_hash"]:
         plan.results[index] = RecordResult(index, key, Outcome.unchanged)
-    elif lifecycle.is_stale(old, new["state_at"], new["state_rank"]):
+    elif lifecycle.is_stale(old, new["state_at"], new["state_rank"], latest):
         plan.results[index] = RecordResult(index, key, Outcome.unchanged, note="stale: a newer state is stored")
     else:
         row, plan.events[key] = lifecycle.merge_sync(old, new, now, calendar)
@@ -109,17 +136,23 @@ def _decide(plan: Plan, index: int, new: r.Row, old: r.Row | None, now: datetime
         plan.results[index] = RecordResult(index, key, Outcome.updated)
 
 
-async def ingest_progress(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordResult]:
+async def ingest_progress(
+    uow: UnitOfWork, data: Sequence[Any], *, tolerance: timedelta = DEFAULT_TOLERANCE
+) -> list[RecordResult]:
     """Apply CapNhatTienDoHoSoMC steps in time order; a step older than the stored state changes nothing."""
-    batch: ReadBatch[TienDo] = read_records(data, TienDo, unique=False)
     session, now = uow.session, uow.clock.now()
+    batch: ReadBatch[TienDo] = read_records(data, TienDo, unique=False, latest=now + tolerance)
     calendars = await load_calendars(session)
     stored = await store.load_rows(session, {s.MaHoSo for _, s in batch.accepted})
     results = rejected(batch.rejected)
     changed: dict[str, r.Row] = {}
     for index, step in sorted(batch.accepted, key=lambda item: item[1].ThoiDiemXuLy):
         row = changed.get(step.MaHoSo) or stored.get(step.MaHoSo)
-        outcome = _apply_step(uow, row, step, now, calendars)
+        try:
+            outcome = _apply_step(uow, row, step, now + tolerance, now, calendars)
+        except Exception as error:  # one step's fault never sinks the batch
+            results.append(unprocessable(index, step.MaHoSo, error))
+            continue
         if isinstance(outcome, RecordResult):
             results.append(RecordResult(index, step.MaHoSo, outcome.result, outcome.errors, outcome.note))
             continue
@@ -129,14 +162,16 @@ async def ingest_progress(uow: UnitOfWork, data: Sequence[Any]) -> list[RecordRe
     return sorted(results, key=lambda x: x.index)
 
 
-def _apply_step(uow: UnitOfWork, row: r.Row | None, step: TienDo, now: datetime, calendars: UnitCalendars) -> r.Row | RecordResult:
+def _apply_step(
+    uow: UnitOfWork, row: r.Row | None, step: TienDo, latest: datetime, now: datetime, calendars: UnitCalendars
+) -> r.Row | RecordResult:
     key = step.MaHoSo
     if row is None:
         return RecordResult(0, key, Outcome.rejected, [{"field": "MaHoSo", "message": "unknown dossier: send it with DongBoHoSoMC first"}])
     at = step.ThoiDiemXuLy
     if any(h["status"] == int(step.TrangThai) and h["at"] == r.iso(at) for h in row["status_history"]):
         return RecordResult(0, key, Outcome.unchanged)
-    if lifecycle.is_stale(row, at, r.PROGRESS_RANK[step.TrangThai]):
+    if lifecycle.is_stale(row, at, r.PROGRESS_RANK[step.TrangThai], latest):
         return RecordResult(0, key, Outcome.unchanged, note="stale: a newer state is stored")
     row = {**row}
     details = {

@@ -43,8 +43,11 @@ def create(row: r.Row, now: datetime, calendar: WorkingCalendar, legal_time: Leg
     return events
 
 
-def is_stale(old: r.Row, state_at: datetime | None, rank: int) -> bool:
-    """An older copy than what is stored (by the latest instant it carries, then by progress)."""
+def is_stale(old: r.Row, state_at: datetime | None, rank: int, latest: datetime) -> bool:
+    """An older copy than what is stored (by the latest instant it carries, then by progress). A
+    stored instant later than ``latest`` (now plus the tolerance) is implausible: it never wins."""
+    if old["state_at"] is not None and old["state_at"] > latest:
+        return False
     if old["state_at"] is None or state_at is None:
         return state_at is None and old["state_at"] is not None
     return (state_at, rank) < (old["state_at"], old["state_rank"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import update
@@ -34,7 +35,8 @@ class DatabaseSink:
             # The cursor first: its row lock makes a replica applying the same page wait, then find it moved.
             if not await _advance_cursor(uow, source, cursor, next_cursor):
                 return False
-            results = await ingest.ingest_dossiers(uow, records)
+            tolerance = timedelta(hours=self.context.settings.dossiers_future_tolerance_hours)
+            results = await ingest.ingest_dossiers(uow, records, tolerance=tolerance)
             await uow.commit()
         rejected = [r for r in results if r.result is Outcome.rejected]
         if rejected:  # reported by position and field only: record content is personal data

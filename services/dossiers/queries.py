@@ -86,18 +86,19 @@ async def get_dossier(session: AsyncSession, ma_ho_so: str) -> DossierOut:
 CURSOR_PREFIX = "ma_ho_so:"
 
 
-def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{key}".encode()).decode().rstrip("=")
+def encode_cursor(key: str, prefix: str = CURSOR_PREFIX) -> str:
+    """An opaque cursor: the last key of a page, named by the list's ``prefix``."""
+    return base64.urlsafe_b64encode(f"{prefix}{key}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> str:
+def decode_cursor(cursor: str, prefix: str = CURSOR_PREFIX) -> str:
     try:
         text = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         text = ""
-    if not text.startswith(CURSOR_PREFIX):
+    if not text.startswith(prefix):
         raise DomainError("The cursor is not one this API issued.", errors=[{"field": "cursor", "message": "invalid cursor"}])
-    return text.removeprefix(CURSOR_PREFIX)
+    return text.removeprefix(prefix)
 
 
 async def list_dossiers(

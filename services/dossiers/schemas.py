@@ -7,7 +7,6 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -19,6 +18,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from services.dossiers.codes import Channel, Status, SubjectType, Timeliness
+from shared.bounds import MAX_MAGNITUDE, Instant, Text
 from shared.calendar import DurationUnit, OfficeHours, parse_moment, parse_window
 
 
@@ -27,15 +27,15 @@ class Strict(BaseModel):
 
 
 class FeeIn(Strict):
-    code: str | None = Field(default=None, max_length=64)
-    name: str = Field(min_length=1, max_length=500)
-    amount: float = Field(ge=0)
+    code: Text | None = Field(default=None, max_length=64)
+    name: Text = Field(min_length=1, max_length=500)
+    amount: float = Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)
 
 
 class ProcedureIn(Strict):
-    name: str = Field(min_length=1, max_length=1000, examples=["Đăng ký khai sinh"])
-    field_code: str | None = Field(default=None, max_length=64, examples=["G09"])
-    field_name: str | None = Field(default=None, max_length=500, examples=["Hộ tịch"])
+    name: Text = Field(min_length=1, max_length=1000, examples=["Đăng ký khai sinh"])
+    field_code: Text | None = Field(default=None, max_length=64, examples=["G09"])
+    field_name: Text | None = Field(default=None, max_length=500, examples=["Hộ tịch"])
     amount: float = Field(ge=0, le=3650, description="Legal processing time (0 days: the same day)", examples=[15])
     unit: DurationUnit = Field(examples=["working_days"])
     same_day_cutoff: bool = Field(default=False, description="Receipts after 15:00 count from the next working day")
@@ -51,9 +51,14 @@ class ProcedureOut(ProcedureIn):
     updated_at: datetime
 
 
+class ProcedurePage(BaseModel):
+    items: list[ProcedureOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
 class CalendarDayIn(Strict):
     working: bool = Field(description="true: a working day (e.g. a make-up Saturday); false: a day off")
-    reason: str = Field(min_length=1, max_length=500, examples=["Nghỉ bù theo Thông báo của Bộ Nội vụ"])
+    reason: Text = Field(min_length=1, max_length=500, examples=["Nghỉ bù theo Thông báo của Bộ Nội vụ"])
 
 
 class CalendarDayOut(BaseModel):
@@ -178,37 +183,37 @@ class DueOut(BaseModel):
 
 
 class ApplicantIn(Strict):
-    name: str = Field(min_length=1, max_length=300, examples=["Trần Văn Bình"])
-    id_number: str | None = Field(default=None, max_length=64)
+    name: Text = Field(min_length=1, max_length=300, examples=["Trần Văn Bình"])
+    id_number: Text | None = Field(default=None, max_length=64)
     type: SubjectType = SubjectType.citizen
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=r"^\+?[0-9 .-]{6,20}$")
-    address: str | None = Field(default=None, max_length=500)
+    address: Text | None = Field(default=None, max_length=500)
 
 
 class DocumentIn(Strict):
-    name: str = Field(min_length=1, max_length=500)
+    name: Text = Field(min_length=1, max_length=500)
     digitised: bool = False
     reused: bool = False
 
 
 class IntakeIn(Strict):
     agency: str = Field(pattern=r"^[0-9A-Za-z.]{1,40}$", description="Electronic id of the receiving agency", examples=["000.00.12.H42"])
-    ma_tthc: str = Field(min_length=1, max_length=64, examples=["1.001612"])
+    ma_tthc: Text = Field(min_length=1, max_length=64, examples=["1.001612"])
     channel: Channel = Channel.in_person
     applicant: ApplicantIn
-    summary: str | None = Field(default=None, max_length=2000)
-    received_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
-    unit: str | None = Field(default=None, max_length=64, description="Handling unit code when not the agency itself")
+    summary: Text | None = Field(default=None, max_length=2000)
+    received_at: Instant | None = Field(default=None, description="Defaults to now")
+    unit: Text | None = Field(default=None, max_length=64, description="Handling unit code when not the agency itself")
     documents: list[DocumentIn] = Field(default_factory=list, max_length=200)
     paid_online: Literal[0, 1, 2] | None = None
 
 
 class TransitionIn(Strict):
     to: Status = Field(description="TrangThaiHoSo to move to", examples=[4])
-    at: AwareDatetime | None = Field(default=None, description="Defaults to now")
-    actor: str | None = Field(default=None, max_length=300)
-    note: str | None = Field(default=None, max_length=2000)
+    at: Instant | None = Field(default=None, description="Defaults to now")
+    actor: Text | None = Field(default=None, max_length=300)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class StatusStep(BaseModel):
@@ -282,6 +287,20 @@ class DossierOut(BaseModel):
     @classmethod
     def _labels(cls, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**s, "label": Status(s["status"]).label} for s in steps]
+
+
+class DossierFilterIn(BaseModel):
+    """The filters of the GraphQL dossier list, checked as the REST query is."""
+
+    unit: Text | None = Field(default=None, max_length=64)
+    status: list[Annotated[int, Field(ge=1, le=10)]] | None = None
+    timeliness: list[Timeliness] | None = None
+    procedure: Text | None = Field(default=None, max_length=64)
+    channel: Channel | None = None
+    received_from: Instant | None = None
+    received_to: Instant | None = None
+    due_from: Instant | None = None
+    due_to: Instant | None = None
 
 
 class DossierPage(BaseModel):

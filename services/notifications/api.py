@@ -5,7 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.notifications import service
+from services.notifications.channels.api import router as deliveries_router
+from services.notifications.directory.api import router as contacts_router
 from services.notifications.schemas import RecipientOut
+from services.notifications.webhooks.api import router as webhooks_router
 from shared.auth import CurrentPrincipal
 from shared.service import Uow
 
@@ -20,3 +23,8 @@ async def list_recipients(uow: Uow, principal: CurrentPrincipal) -> list[Recipie
 @router.get("/recipients/{unit_code}", response_model=RecipientOut, summary="One recipient")
 async def get_recipient(unit_code: str, uow: Uow, principal: CurrentPrincipal) -> RecipientOut:
     return RecipientOut.model_validate(await service.get_recipient(uow.session, unit_code))
+
+
+router.include_router(contacts_router)
+router.include_router(deliveries_router)
+router.include_router(webhooks_router)

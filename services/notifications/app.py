@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.notifications.api import router
-from services.notifications.graphql import Query
+from services.notifications.channels.worker import DELIVERIES
+from services.notifications.graphql import Mutation, Query
 from services.notifications.handlers import SUBSCRIPTIONS
 from services.notifications.models import Base, kernel
+from services.notifications.reminders.worker import REMINDERS
+from services.notifications.webhooks.worker import WEBHOOKS
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -18,5 +21,7 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     router=router,
     graphql_query=Query,
+    graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,
+    deadlines=[DELIVERIES, WEBHOOKS, REMINDERS],
 )

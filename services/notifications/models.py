@@ -29,3 +29,10 @@ class Recipient(Base):
     parent_code: Mapped[str | None] = mapped_column(String(64), index=True)
     source_version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The tables of the sub-packages (contacts, deliveries, webhooks, reminders) share this metadata.
+from services.notifications.channels import models as _channels  # noqa: E402, F401
+from services.notifications.directory import models as _directory  # noqa: E402, F401
+from services.notifications.reminders import models as _reminders  # noqa: E402, F401
+from services.notifications.webhooks import models as _webhooks  # noqa: E402, F401

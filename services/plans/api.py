@@ -39,12 +39,16 @@ from services.plans.schemas import (
     TaskPage,
     UnitGroupIn,
     UnitGroupOut,
+    UnitGroupPage,
     UnitImportResult,
     UnitIn,
     UnitLevel,
     UnitOut,
+    UnitPage,
+    UnitPatch,
 )
 from shared.auth import CurrentPrincipal
+from shared.bounds import AgencyId, Day, Id, Slug
 from shared.clock import VN_TZ
 from shared.service import Context, Uow
 
@@ -72,9 +76,29 @@ async def import_units(
     return results
 
 
-@router.put("/units/{code}", response_model=UnitOut, tags=["units"], summary="Register or change a unit")
-async def put_unit(code: str, body: UnitIn, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+@router.put(
+    "/units/{code}",
+    response_model=UnitOut,
+    tags=["units"],
+    summary="Register a unit or replace it whole",
+    description="Replaces the unit: a field left out takes its default (no parent, no aliases, no validity dates), "
+    "which may move the unit out of its groups and withdraw its obligations. To change some fields, use PATCH.",
+)
+async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
     unit = await service.upsert_unit(uow, code, body)
+    await uow.commit()
+    return UnitOut.model_validate(unit)
+
+
+@router.patch(
+    "/units/{code}",
+    response_model=UnitOut,
+    tags=["units"],
+    summary="Change some fields of a unit",
+    description="The fields sent change (`null` clears `parent_code`, `valid_from` or `valid_to`); the others stay.",
+)
+async def patch_unit(code: AgencyId, body: UnitPatch, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+    unit = await service.patch_unit(uow, code, body)
     await uow.commit()
     return UnitOut.model_validate(unit)
 
@@ -91,16 +115,24 @@ async def delete_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> Respo
     return Response(status_code=204)
 
 
-@router.get("/units", response_model=list[UnitOut], tags=["units"], summary="Units, optionally by level or parent")
+@router.get("/units", response_model=UnitPage, tags=["units"], summary="Units by code, optionally by level or parent")
 async def list_units(
-    uow: Uow, principal: CurrentPrincipal, level: UnitLevel | None = None, parent_code: str | None = None
-) -> list[UnitOut]:
-    units = await service.list_units(uow.session, level=level, parent_code=parent_code)
-    return [UnitOut.model_validate(u) for u in units]
+    uow: Uow,
+    principal: CurrentPrincipal,
+    level: UnitLevel | None = None,
+    parent_code: str | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> UnitPage:
+    def fetch(after: str | None, size: int) -> Any:
+        return service.list_units(uow.session, level=level, parent_code=parent_code, after=after, limit=size)
+
+    units, next_cursor = await queries.by_code(fetch, lambda u: u.code, cursor, limit)
+    return UnitPage(items=[UnitOut.model_validate(u) for u in units], next_cursor=next_cursor)
 
 
 @router.put("/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="Define a unit group")
-async def put_group(code: str, body: UnitGroupIn, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
+async def put_group(code: Slug, body: UnitGroupIn, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
     group = await service.upsert_group(uow, code, body)
     await uow.commit()
     return group
@@ -114,10 +146,16 @@ async def get_group(code: str, uow: Uow, principal: CurrentPrincipal) -> UnitGro
 
 
 @router.get(
-    "/unit-groups", response_model=list[UnitGroupOut], tags=["units"], summary="Unit groups, optionally of one owner"
+    "/unit-groups", response_model=UnitGroupPage, tags=["units"], summary="Unit groups by code, optionally of one owner"
 )
-async def list_groups(uow: Uow, principal: CurrentPrincipal, owner_code: str | None = None) -> list[UnitGroupOut]:
-    return await service.list_groups(uow.session, owner_code=owner_code)
+async def list_groups(
+    uow: Uow, principal: CurrentPrincipal, owner_code: str | None = None, cursor: Cursor = None, limit: Limit = 100
+) -> UnitGroupPage:
+    def fetch(after: str | None, size: int) -> Any:
+        return service.list_groups(uow.session, owner_code=owner_code, after=after, limit=size)
+
+    groups, next_cursor = await queries.by_code(fetch, lambda g: g.code, cursor, limit)
+    return UnitGroupPage(items=groups, next_cursor=next_cursor)
 
 
 @router.delete("/unit-groups/{code}", status_code=204, tags=["units"], summary="Remove a unit group")
@@ -135,8 +173,8 @@ async def unit_obligations(
     context: Context,
     uow: Uow,
     principal: CurrentPrincipal,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> OwedPage:
@@ -183,9 +221,9 @@ async def list_plans(
     uow: Uow,
     principal: CurrentPrincipal,
     issuer_code: str | None = None,
-    year: int | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     status: PlanStatus | None = None,
-    parent_id: int | None = None,
+    parent_id: Id | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> PlanPage:
@@ -195,7 +233,7 @@ async def list_plans(
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut, tags=["plans"], summary="One plan")
-async def get_plan(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def get_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
     return PlanOut.model_validate(await planning.get_plan(uow.session, plan_id))
 
 
@@ -205,14 +243,14 @@ async def get_plan(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanO
     tags=["plans"],
     summary="A plan's tree with obligations and progress",
 )
-async def plan_tree(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanTree:
+async def plan_tree(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanTree:
     return await planning.plan_tree(uow.session, plan_id)
 
 
 @router.post(
     "/plans/{plan_id}/nodes", response_model=NodeOut, status_code=201, tags=["plans"], summary="Add a node by hand"
 )
-async def add_node(plan_id: int, body: NodeIn, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+async def add_node(plan_id: Id, body: NodeIn, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
     node = await planning.add_node(uow, plan_id, body)
     await uow.commit()
     return node
@@ -225,7 +263,7 @@ async def add_node(plan_id: int, body: NodeIn, uow: Uow, principal: CurrentPrinc
     summary="Change a node's schedule or the parent plan's task it implements (child plans follow)",
 )
 async def change_node(
-    node_id: int, body: NodeUpdate, uow: Uow, principal: CurrentPrincipal
+    node_id: Id, body: NodeUpdate, uow: Uow, principal: CurrentPrincipal
 ) -> NodeOut:
     node = await cascade.change_node(uow, node_id, body)
     await uow.commit()
@@ -233,14 +271,14 @@ async def change_node(
 
 
 @router.post("/plans/{plan_id}:publish", response_model=PlanOut, tags=["plans"], summary="Publish a draft plan")
-async def publish_plan(plan_id: int, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def publish_plan(plan_id: Id, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
     plan = await planning.publish_plan(uow, plan_id, policy=ReminderPolicy.of(context.settings))
     await uow.commit()
     return PlanOut.model_validate(plan)
 
 
 @router.post("/plans/{plan_id}:close", response_model=PlanOut, tags=["plans"], summary="Close a published plan")
-async def close_plan(plan_id: int, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def close_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
     plan = await planning.close_plan(uow, plan_id)
     await uow.commit()
     return PlanOut.model_validate(plan)
@@ -251,7 +289,7 @@ async def search_tasks(
     uow: Uow,
     principal: CurrentPrincipal,
     q: Annotated[str, Query(min_length=1, description="words to find, diacritics optional")],
-    plan_id: int | None = None,
+    plan_id: Id | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> TaskPage:
@@ -262,7 +300,7 @@ async def search_tasks(
 
 
 @router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["progress"], summary="One obligation")
-async def get_obligation(obligation_id: int, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
+async def get_obligation(obligation_id: Id, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
     return ObligationOut.model_validate(await progress.get_obligation(uow.session, obligation_id))
 
 
@@ -273,7 +311,7 @@ async def get_obligation(obligation_id: int, uow: Uow, principal: CurrentPrincip
     summary="Report progress (version required)",
 )
 async def report_progress(
-    obligation_id: int, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
+    obligation_id: Id, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
 ) -> ObligationOut:
     obligation = await progress.report_progress(uow, obligation_id, body)
     await uow.commit()
@@ -286,12 +324,12 @@ async def report_progress(
     tags=["progress"],
     summary="An obligation's due dates, each with its progress",
 )
-async def list_occurrences(obligation_id: int, uow: Uow, principal: CurrentPrincipal) -> list[OccurrenceOut]:
+async def list_occurrences(obligation_id: Id, uow: Uow, principal: CurrentPrincipal) -> list[OccurrenceOut]:
     return [OccurrenceOut.model_validate(o) for o in await progress.list_occurrences(uow.session, obligation_id)]
 
 
 @router.get("/occurrences/{occurrence_id}", response_model=OccurrenceOut, tags=["progress"], summary="One occurrence")
-async def get_occurrence(occurrence_id: int, uow: Uow, principal: CurrentPrincipal) -> OccurrenceOut:
+async def get_occurrence(occurrence_id: Id, uow: Uow, principal: CurrentPrincipal) -> OccurrenceOut:
     return OccurrenceOut.model_validate(await progress.get_occurrence(uow.session, occurrence_id))
 
 
@@ -302,7 +340,7 @@ async def get_occurrence(occurrence_id: int, uow: Uow, principal: CurrentPrincip
     summary="Report progress on one due date of an obligation (version required)",
 )
 async def report_occurrence(
-    occurrence_id: int, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
+    occurrence_id: Id, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
 ) -> OccurrenceOut:
     occurrence = await progress.report_occurrence(uow, occurrence_id, body)
     await uow.commit()
@@ -319,7 +357,7 @@ async def report_occurrence(
     summary="A plan's targets and suggestions",
 )
 async def list_targets(
-    plan_id: int, uow: Uow, principal: CurrentPrincipal, status: TargetStatus | None = None
+    plan_id: Id, uow: Uow, principal: CurrentPrincipal, status: TargetStatus | None = None
 ) -> list[TargetOut]:
     return [TargetOut.model_validate(t) for t in await targets.list_targets(uow.session, plan_id, status=status)]
 
@@ -327,7 +365,7 @@ async def list_targets(
 @router.post(
     "/plans/{plan_id}/targets", response_model=TargetOut, status_code=201, tags=["targets"], summary="Set a target"
 )
-async def set_target(plan_id: int, body: TargetIn, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+async def set_target(plan_id: Id, body: TargetIn, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
     target = await targets.set_target(uow, plan_id, body)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -336,7 +374,7 @@ async def set_target(plan_id: int, body: TargetIn, uow: Uow, principal: CurrentP
 @router.put(
     "/targets/{target_id}", response_model=TargetOut, tags=["targets"], summary="Change a target (version required)"
 )
-async def update_target(target_id: int, body: TargetUpdate, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+async def update_target(target_id: Id, body: TargetUpdate, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
     target = await targets.update_target(uow, target_id, body)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -346,7 +384,7 @@ async def update_target(target_id: int, body: TargetUpdate, uow: Uow, principal:
     "/targets/{target_id}:confirm", response_model=TargetOut, tags=["targets"], summary="Confirm a suggested target"
 )
 async def confirm_target(
-    target_id: int, uow: Uow, principal: CurrentPrincipal, version: Annotated[int, Body(embed=True, ge=1)]
+    target_id: Id, uow: Uow, principal: CurrentPrincipal, version: Annotated[Id, Body(embed=True)]
 ) -> TargetOut:
     target = await targets.confirm_target(uow, target_id, version)
     await uow.commit()
@@ -356,7 +394,7 @@ async def confirm_target(
 @router.delete(
     "/targets/{target_id}", status_code=204, tags=["targets"], summary="Discard a suggestion or withdraw a target"
 )
-async def delete_target(target_id: int, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_target(target_id: Id, uow: Uow, principal: CurrentPrincipal) -> Response:
     await targets.delete_target(uow, target_id)
     await uow.commit()
     return Response(status_code=204)

@@ -45,7 +45,10 @@ from services.plans.schemas import (
     TargetUpdate,
     UnitIn,
     UnitLevel,
+    UnitPatch,
+    UnitRecord,
 )
+from shared.bounds import AgencyId
 from shared.graphql import GraphQLContext, checked_input
 from shared.uow import UnitOfWork
 
@@ -58,6 +61,22 @@ class UnitInput:
     parent_code: str | None = None
     valid_from: date | None = None
     valid_to: date | None = None
+
+
+@strawberry.input(description="Some fields of a unit: those given change (null clears parentCode, validFrom, validTo), the others stay")
+class UnitPatchInput:
+    name: str | None = strawberry.UNSET
+    level: UnitLevel | None = strawberry.UNSET
+    aliases: list[str] | None = strawberry.UNSET
+    parent_code: str | None = strawberry.UNSET
+    valid_from: date | None = strawberry.UNSET
+    valid_to: date | None = strawberry.UNSET
+
+
+class _UnitPatchArguments(UnitPatch):
+    """patchUnit's arguments, checked as the REST path and body are."""
+
+    code: AgencyId
 
 
 @strawberry.input(description="A progress report; version is the version (of the obligation or occurrence) the reporter read")
@@ -148,10 +167,17 @@ def _target(target: Any) -> TargetType:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Register or change a unit")
+    @strawberry.mutation(description="Register a unit or replace it whole (a field left out takes its default); patchUnit changes some fields")
     async def upsert_unit(self, info: Info[GraphQLContext, None], code: str, input: UnitInput) -> UnitType:
-        data = checked_input(UnitIn, strawberry.asdict(input))
-        return UnitType.of(await write(info, lambda uow: service.upsert_unit(uow, code, data)))
+        data = checked_input(UnitRecord, {"code": code, **strawberry.asdict(input)})
+        unit = UnitIn.model_validate(data.model_dump(exclude={"code"}))
+        return UnitType.of(await write(info, lambda uow: service.upsert_unit(uow, data.code, unit)))
+
+    @strawberry.mutation(description="Change some fields of a registered unit; the others stay as they are")
+    async def patch_unit(self, info: Info[GraphQLContext, None], code: str, input: UnitPatchInput) -> UnitType:
+        data = checked_input(_UnitPatchArguments, {"code": code, **strawberry.asdict(input)})
+        patch = UnitPatch.model_validate(data.model_dump(exclude_unset=True, exclude={"code"}))
+        return UnitType.of(await write(info, lambda uow: service.patch_unit(uow, data.code, patch)))
 
     @strawberry.mutation(
         description="Import a plan's appendix table (CSV or XLSX) as a draft: a multipart request (GraphQL "

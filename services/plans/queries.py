@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,7 @@ from services.plans.textnorm import fold
 from shared.problems import DomainError
 
 MAX_PAGE = 500
+T = TypeVar("T")
 
 
 def encode_cursor(*key: Any) -> str:
@@ -51,6 +53,17 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
             "The cursor is not one this API gave out.", errors=[{"field": "cursor", "message": "invalid cursor"}]
         )
     return key
+
+
+async def by_code(
+    fetch: Callable[[str | None, int], Awaitable[Sequence[T]]], code: Callable[[T], str], cursor: str | None, limit: int
+) -> tuple[list[T], str | None]:
+    """A page of a list in code order (units, groups): ``fetch(after, limit)`` reads the rows;
+    the cursor of the next page, or None on the last."""
+    after = decode_cursor(cursor, 1)
+    size = min(limit, MAX_PAGE)
+    rows = list(await fetch(None if after is None else str(after[0]), size + 1))
+    return rows[:size], encode_cursor(code(rows[size - 1])) if len(rows) > size else None
 
 
 def _owed_query(unit_code: str) -> Select[Any]:

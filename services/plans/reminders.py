@@ -5,7 +5,8 @@ date; the unique key forbids a second), and a sweep claims the due ones with one
 ``UPDATE`` (``pending`` → ``sent``), so two schedulers racing on the same database send each
 reminder once. When a sweep finds several reminders of one occurrence due at once (the service
 was down, or a plan of a past year was published), it sends only the most urgent and marks the
-others skipped.
+others skipped: a sweep's batch is a number of occurrences, each claimed with all its due
+reminders, so one occurrence gets one reminder per instant whatever the batch size.
 
 A plan remembers the policy (offsets and hour) its reminders were planned with. When the
 settings say otherwise at start-up, the scheduler re-plans the plan's future pending reminders;
@@ -226,19 +227,26 @@ async def next_due(uow: UnitOfWork) -> datetime | None:
 
 
 async def sweep(uow: UnitOfWork, now: datetime, *, batch: int = SWEEP_BATCH) -> int:
-    """Claim and send the reminders due at ``now`` (at most ``batch``); returns how many were claimed."""
+    """Claim every reminder due at ``now`` of at most ``batch`` occurrences and send the most urgent
+    of each; returns how many occurrences were claimed.
+
+    The batch counts occurrences, not reminders, so the reminders of one occurrence are never split
+    between two batches (each would send one). Replicas lock the occurrences they claim and skip
+    those another one holds.
+    """
     session = uow.session
-    due_ids = (
-        select(Reminder.id)
-        .where(Reminder.status == "pending", Reminder.fire_at <= now)
-        .order_by(Reminder.fire_at, Reminder.id)
+    due = (Reminder.status == "pending", Reminder.fire_at <= now)
+    occurrences = (
+        select(Occurrence.id)
+        .where(Occurrence.id.in_(select(Reminder.occurrence_id).where(*due)))
+        .order_by(Occurrence.id)
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
     claimed = (
         await session.execute(
             update(Reminder)
-            .where(Reminder.id.in_(due_ids), Reminder.status == "pending")
+            .where(Reminder.occurrence_id.in_(occurrences), *due)
             .values(status="sent", sent_at=now)
             .returning(Reminder.id, Reminder.occurrence_id, Reminder.kind, Reminder.offset_days, Reminder.fire_at)
         )
@@ -295,7 +303,7 @@ async def sweep(uow: UnitOfWork, now: datetime, *, batch: int = SWEEP_BATCH) -> 
     for status, ids in (("skipped", superseded), ("cancelled", cancelled)):
         if ids:
             await session.execute(update(Reminder).where(Reminder.id.in_(ids)).values(status=status, sent_at=None))
-    return len(claimed)
+    return len(most_urgent)
 
 
 async def earliest(context: ServiceContext) -> datetime | None:
@@ -303,12 +311,13 @@ async def earliest(context: ServiceContext) -> datetime | None:
         return await next_due(uow)
 
 
-async def send_due(context: ServiceContext, now: datetime) -> None:
+async def send_due(context: ServiceContext, now: datetime, *, batch: int = SWEEP_BATCH) -> None:
+    """Send every reminder due at ``now``, ``batch`` occurrences a committed transaction."""
     while True:
         async with context.uow() as uow:
-            claimed = await sweep(uow, now)
+            claimed = await sweep(uow, now, batch=batch)
             await uow.commit()
-        if claimed < SWEEP_BATCH:
+        if claimed < batch:
             return
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -15,6 +15,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from shared.bounds import AgencyId, Amount, Id, Measure, Text
 
 
 class UnitLevel(StrEnum):
@@ -28,10 +30,12 @@ class UnitLevel(StrEnum):
 class UnitIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=300, examples=["UBND xã Cẩm Quang"])
-    aliases: list[str] = Field(default_factory=list, examples=[["Cẩm Quang"]])
+    name: Text = Field(min_length=1, max_length=300, examples=["UBND xã Cẩm Quang"])
+    aliases: list[Annotated[Text, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=50, examples=[["Cẩm Quang"]]
+    )
     level: UnitLevel
-    parent_code: str | None = Field(default=None, max_length=64)
+    parent_code: AgencyId | None = Field(default=None, examples=["000.00.10.H42"])
     valid_from: date | None = None
     valid_to: date | None = None
 
@@ -42,6 +46,27 @@ class UnitIn(BaseModel):
         return self
 
 
+class UnitPatch(BaseModel):
+    """Some fields of a unit: those sent change (``null`` clears an optional one), the others stay."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: Text | None = Field(default=None, min_length=1, max_length=300, examples=["UBND xã Cẩm Quang"])
+    aliases: list[Annotated[Text, Field(min_length=1, max_length=300)]] | None = Field(default=None, max_length=50)
+    level: UnitLevel | None = None
+    parent_code: AgencyId | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    @field_validator("name", "aliases", "level")
+    @classmethod
+    def _not_cleared(cls, value: Any) -> Any:
+        """Sent as null (a default is never checked): these a unit always has."""
+        if value is None:
+            raise ValueError("cannot be cleared")
+        return value
+
+
 class UnitOut(UnitIn):
     model_config = ConfigDict(from_attributes=True)
 
@@ -50,10 +75,15 @@ class UnitOut(UnitIn):
     updated_at: datetime
 
 
+class UnitPage(BaseModel):
+    items: list[UnitOut]
+    next_cursor: str | None
+
+
 class UnitRecord(UnitIn):
     """One record of a bulk import: a unit with its code."""
 
-    code: str = Field(min_length=1, max_length=64)
+    code: AgencyId = Field(examples=["000.00.12.H42"])
 
 
 class ImportOutcome(StrEnum):
@@ -73,13 +103,15 @@ class UnitImportResult(BaseModel):
 class UnitGroupIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=300, examples=["UBND các xã, thị trấn"])
-    aliases: list[str] = Field(default_factory=list, examples=[["Các xã, thị trấn", "UBND cấp xã"]])
-    owner_code: str | None = Field(default=None, max_length=64, description="the unit whose plans use this name")
+    name: Text = Field(min_length=1, max_length=300, examples=["UBND các xã, thị trấn"])
+    aliases: list[Annotated[Text, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=50, examples=[["Các xã, thị trấn", "UBND cấp xã"]]
+    )
+    owner_code: AgencyId | None = Field(default=None, description="the unit whose plans use this name")
     member_level: UnitLevel | None = Field(
         default=None, description="every unit of this level under the owner is a member"
     )
-    members: list[str] = Field(default_factory=list, description="unit codes that are members besides")
+    members: list[AgencyId] = Field(default_factory=list, max_length=10_000, description="unit codes that are members besides")
 
 
 class UnitGroupOut(BaseModel):
@@ -91,6 +123,11 @@ class UnitGroupOut(BaseModel):
     members: list[str] = Field(description="the listed members")
     resolved_members: list[str] = Field(description="every member unit, the level rule applied")
     version: int
+
+
+class UnitGroupPage(BaseModel):
+    items: list[UnitGroupOut]
+    next_cursor: str | None
 
 
 class PlanStatus(StrEnum):
@@ -120,12 +157,12 @@ class ProgressStatus(StrEnum):
 class PlanIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    issuer_code: str = Field(min_length=1, max_length=64)
-    number: str | None = Field(default=None, max_length=100, examples=["183/KH-UBND"])
-    title: str = Field(min_length=1, max_length=500)
+    issuer_code: AgencyId = Field(examples=["000.00.10.H42"])
+    number: Text | None = Field(default=None, max_length=100, examples=["183/KH-UBND"])
+    title: Text = Field(min_length=1, max_length=500)
     issued_on: date | None = None
     year: int = Field(ge=2000, le=2100)
-    parent_id: int | None = None
+    parent_id: Id | None = None
 
 
 class PlanOut(BaseModel):
@@ -230,18 +267,18 @@ class NodeIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     kind: NodeKind
-    parent_id: int | None = None
-    label: str | None = Field(default=None, max_length=50)
-    title: str = Field(min_length=1)
-    schedule: str | None = Field(default=None, examples=["Trước 15/01/2024"])
-    lead: str | None = Field(default=None, examples=["Phòng Nội vụ"])
-    coordinating: str | None = Field(default=None, examples=["UBND các xã, thị trấn"])
-    product: str | None = None
-    budget_amount: Decimal | None = Field(default=None, ge=0)
-    budget_text: str | None = None
-    note: str | None = None
-    weight: float = Field(default=1.0, gt=0)
-    implements_id: int | None = Field(default=None, description="the parent plan's task or activity it implements")
+    parent_id: Id | None = None
+    label: Text | None = Field(default=None, max_length=50)
+    title: Text = Field(min_length=1, max_length=5000)
+    schedule: Text | None = Field(default=None, max_length=1000, examples=["Trước 15/01/2024"])
+    lead: Text | None = Field(default=None, max_length=2000, examples=["Phòng Nội vụ"])
+    coordinating: Text | None = Field(default=None, max_length=2000, examples=["UBND các xã, thị trấn"])
+    product: Text | None = Field(default=None, max_length=5000)
+    budget_amount: Amount | None = Field(default=None, ge=0)
+    budget_text: Text | None = Field(default=None, max_length=1000)
+    note: Text | None = Field(default=None, max_length=5000)
+    weight: Measure = Field(default=1.0, gt=0)
+    implements_id: Id | None = Field(default=None, description="the parent plan's task or activity it implements")
 
 
 class NodeUpdate(BaseModel):
@@ -250,8 +287,8 @@ class NodeUpdate(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    schedule: str | None = Field(default=None, examples=["Trước 31/01/2024"])
-    implements_id: int | None = None
+    schedule: Text | None = Field(default=None, max_length=1000, examples=["Trước 31/01/2024"])
+    implements_id: Id | None = None
 
 
 class ProgressIn(BaseModel):
@@ -260,10 +297,10 @@ class ProgressIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    version: int = Field(ge=1)
+    version: Id
     status: ProgressStatus | None = None
     percent: float | None = Field(default=None, ge=0, le=100)
-    note: str | None = None
+    note: Text | None = Field(default=None, max_length=5000)
     evidence: list[HttpUrl] | None = None
     completed_on: date | None = None
 
@@ -273,10 +310,10 @@ class PlanImportIn(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    issuer: str = Field(min_length=1, description="the issuing unit's code, name or alias")
+    issuer: Text = Field(min_length=1, max_length=300, description="the issuing unit's code, name or alias")
     year: int = Field(ge=2000, le=2100)
-    number: str | None = Field(default=None, max_length=100)
-    title: str | None = Field(default=None, max_length=500)
+    number: Text | None = Field(default=None, max_length=100)
+    title: Text | None = Field(default=None, max_length=500)
     issued_on: date | None = None
 
 
@@ -321,16 +358,16 @@ class TargetStatus(StrEnum):
 class TargetIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    node_id: int | None = Field(
+    node_id: Id | None = Field(
         default=None, description="an area, objective or task of the plan; the plan itself when null"
     )
-    metric_code: str = Field(min_length=1, max_length=100, examples=["tthc.on_time_rate"])
+    metric_code: Text = Field(min_length=1, max_length=100, examples=["tthc.on_time_rate"])
     operator: TargetOperator
-    value: Decimal
-    unit: str = Field(default="%", max_length=20)
+    value: Amount = Field(description="at most 10^15 in magnitude, kept to four decimals")
+    unit: Text = Field(default="%", max_length=20)
     strict: bool = Field(default=False, description='"trên X%": strictly more than X')
     level: UnitLevel | None = None
-    period: str = Field(min_length=1, max_length=20, examples=["2024"])
+    period: Text = Field(min_length=1, max_length=20, examples=["2024"])
 
     @field_validator("value")
     @classmethod
@@ -340,7 +377,7 @@ class TargetIn(BaseModel):
 
 
 class TargetUpdate(TargetIn):
-    version: int = Field(ge=1)
+    version: Id
 
 
 class TargetOut(BaseModel):

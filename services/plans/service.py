@@ -33,6 +33,7 @@ from services.plans.schemas import (
     UnitImportResult,
     UnitIn,
     UnitLevel,
+    UnitPatch,
     UnitRecord,
 )
 from shared.db import get_or_404
@@ -45,13 +46,21 @@ async def get_unit(session: AsyncSession, code: str) -> Unit:
 
 
 async def list_units(
-    session: AsyncSession, *, level: UnitLevel | None = None, parent_code: str | None = None
+    session: AsyncSession,
+    *,
+    level: UnitLevel | None = None,
+    parent_code: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> Sequence[Unit]:
-    query = select(Unit).order_by(Unit.code)
+    """Units by code, optionally of one level or parent; ``after`` a code, at most ``limit``."""
+    query = select(Unit).order_by(Unit.code).limit(limit)
     if level is not None:
         query = query.where(Unit.level == level)
     if parent_code is not None:
         query = query.where(Unit.parent_code == parent_code)
+    if after is not None:
+        query = query.where(Unit.code > after)
     return (await session.scalars(query)).all()
 
 
@@ -59,6 +68,20 @@ async def upsert_unit(uow: UnitOfWork, code: str, data: UnitIn) -> Unit:
     """Create or replace a unit and announce it with ``unit.upserted``."""
     unit, _ = await _upsert_unit(uow, code, data)
     return unit
+
+
+async def patch_unit(uow: UnitOfWork, code: str, patch: UnitPatch) -> Unit:
+    """Change the fields of a registered unit that ``patch`` sets; the others stay as they are."""
+    unit = await get_unit(uow.session, code)
+    current = {name: getattr(unit, name) for name in UnitIn.model_fields}
+    try:
+        data = UnitIn.model_validate({**current, **patch.model_dump(exclude_unset=True)})
+    except ValidationError:  # the one check across fields: the validity period
+        raise DomainError(
+            "The unit would be valid until before it is valid from.",
+            errors=[{"field": "valid_to", "message": "is before valid_from"}],
+        ) from None
+    return await upsert_unit(uow, code, data)
 
 
 async def _upsert_unit(uow: UnitOfWork, code: str, data: UnitIn) -> tuple[Unit, ImportOutcome]:
@@ -233,10 +256,15 @@ async def get_group(session: AsyncSession, code: str) -> UnitGroupOut:
     return (await resolve_groups(session, [group]))[0]
 
 
-async def list_groups(session: AsyncSession, *, owner_code: str | None = None) -> list[UnitGroupOut]:
-    query = select(UnitGroup).order_by(UnitGroup.code)
+async def list_groups(
+    session: AsyncSession, *, owner_code: str | None = None, after: str | None = None, limit: int | None = None
+) -> list[UnitGroupOut]:
+    """Groups by code with their resolved members; ``after`` a code, at most ``limit``."""
+    query = select(UnitGroup).order_by(UnitGroup.code).limit(limit)
     if owner_code is not None:
         query = query.where(UnitGroup.owner_code == owner_code)
+    if after is not None:
+        query = query.where(UnitGroup.code > after)
     return await resolve_groups(session, (await session.scalars(query)).all())
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -37,14 +38,15 @@ def wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path, timeout
     raise AssertionError(f"{url} did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def start_cchc(tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """Start ``cchc <args>`` on a free port; returns its base URL once ``probe`` answers 200."""
+@contextmanager
+def cchc_processes(workdir: Path) -> Iterator[Callable[..., str]]:
+    """Start ``cchc <args>`` on a free port (data under ``workdir``); returns its base URL once
+    ``probe`` answers 200. Every process started is stopped on leaving."""
     processes: list[subprocess.Popen[bytes]] = []
 
     def start(*args: str, probe: str = "/plans/healthz", env: dict[str, str] | None = None) -> str:
         port = free_port()
-        log = tmp_path / f"cchc-{port}.log"
+        log = workdir / f"cchc-{port}.log"
         process = subprocess.Popen(
             [CCHC, *args, "--host", "127.0.0.1", "--port", str(port)],
             stdout=log.open("wb"),
@@ -52,21 +54,30 @@ def start_cchc(tmp_path: Path) -> Iterator[Callable[..., str]]:
             env={
                 **os.environ,
                 "PYTHONPATH": os.pathsep.join(filter(None, (str(CHECKOUT), os.environ.get("PYTHONPATH")))),
-                "CCHC_DATA_DIR": str(tmp_path / "var"),
+                "CCHC_DATA_DIR": str(workdir / "var"),
                 **(env or {}),
             },
-            cwd=tmp_path,
+            cwd=workdir,
         )
         processes.append(process)
         base = f"http://127.0.0.1:{port}"
         wait_until_up(process, base + probe, log)
         return base
 
-    yield start
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    try:
+        yield start
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def start_cchc(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start ``cchc <args>`` processes for one test."""
+    with cchc_processes(tmp_path) as start:
+        yield start

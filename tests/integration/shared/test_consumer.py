@@ -8,6 +8,8 @@ from sqlalchemy.exc import OperationalError
 
 from shared.bus.base import Message
 from shared.bus.inprocess import InProcessBus
+from shared.consumer import ANY_TYPE, EventConsumer, Subscription
+from shared.events import CloudEvent
 from tests.support import probe
 
 
@@ -101,3 +103,36 @@ async def test_a_failing_consumer_does_not_block_the_relay(probe_runtime):
     assert await context.relay.drain() == 3
     assert await probe.effect_notes(context) == ["before", "after"]
     assert len(await context.dead_letters.pending()) == 1
+
+
+async def test_every_handler_of_a_type_runs_and_a_star_handler_gets_every_type_of_its_topic(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    context = runtime["probe"]
+    calls: list[tuple[str, str]] = []
+
+    def recorder(name):
+        async def handle(uow, event):
+            calls.append((name, event.data["note"]))
+
+        return handle
+
+    consumer = EventConsumer(
+        "cchc.fanout",
+        [
+            Subscription(topic="cchc.probe", handlers={probe.Noted.type: recorder("first")}),
+            Subscription(topic="cchc.probe", handlers={probe.Noted.type: recorder("second"), ANY_TYPE: recorder("any")}),
+            Subscription(topic="cchc.other", handlers={ANY_TYPE: recorder("other topic")}),
+        ],
+        uow_factory=context.uow,
+        processed=probe.kernel.processed_events,
+        bus=runtime.bus,
+        clock=runtime.clock,
+    )
+    assert consumer.topics == ["cchc.probe", "cchc.other"]
+    [noted] = await committed_events(context, "a")
+    unknown = CloudEvent(source="/cchc/probe", type="vn.cchc.probe.unheard_of.v1", time=noted.time, subject="k", data={"note": "b"})
+
+    await consumer(as_messages([noted, unknown]))
+    await consumer(as_messages([noted, unknown]))  # redelivered: no second effect
+
+    assert calls == [("first", "a"), ("second", "a"), ("any", "a"), ("any", "b")]

@@ -207,3 +207,12 @@ async def test_a_change_waits_for_the_transaction_that_read_the_dossier(dossiers
         await reader.commit()
     assert (await moving)["status"] == 4
     assert (await dossiers.get(key))["status"] == 4
+
+
+async def test_the_procedure_catalogue_is_listed_in_pages(dossiers: Dossiers):
+    codes = [f"1.00{n:04d}" for n in range(5)]
+    for code in reversed(codes):
+        assert (await dossiers.client.put(f"/dossiers/v1/procedures/{code}", json=PERMIT)).status_code == 200
+    first = (await dossiers.client.get("/dossiers/v1/procedures", params={"limit": 3})).json()
+    rest = (await dossiers.client.get("/dossiers/v1/procedures", params={"limit": 3, "cursor": first["next_cursor"]})).json()
+    assert [p["ma_tthc"] for p in first["items"] + rest["items"]] == codes and rest["next_cursor"] is None

@@ -119,3 +119,14 @@ async def test_targets_are_set_changed_and_confirmed_with_coded_field_errors(pla
     assert named["data"]["updateTarget"]["status"] == "suggested"
     confirmed = await gql(plans, "mutation($id: Int!) { confirmTarget(targetId: $id, version: 2) { status } }", id=suggestion["id"])
     assert confirmed["data"]["confirmTarget"] == {"status": "confirmed"}
+
+
+async def test_patch_unit_changes_only_the_fields_given(plans: Plans):
+    query = "mutation($c: String!, $i: UnitPatchInput!) { patchUnit(code: $c, input: $i) { name parentCode aliases version } }"
+    body = await gql(plans, query, c="000.00.12.H42", i={"name": "UBND xã Cẩm Quang (mới)"})
+    assert body["data"]["patchUnit"] == {
+        "name": "UBND xã Cẩm Quang (mới)", "parentCode": "000.00.10.H42", "aliases": ["Cẩm Quang", "xã Cẩm Quang"], "version": 2
+    }
+    refused = await gql(plans, query, c="bad code", i={"name": None})
+    assert refused["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert {e["field"] for e in refused["errors"][0]["extensions"]["errors"]} == {"code", "name"}

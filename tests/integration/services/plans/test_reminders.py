@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta
 
-from services.plans.reminders import reminder_instants, replan_on_start
+from services.plans.reminders import reminder_instants, replan_on_start, send_due
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
 from tests.support.plans import (
@@ -76,6 +76,26 @@ async def test_a_late_start_sends_only_the_most_urgent_reminder_and_done_obligat
     overdue = (await plans.http.get(f"/plans/v1/units/{VAN_QUAN_COMMUNES[1]}/overdue")).json()["items"]
     assert [(i["due"], i["overdue"], i["node_title"]) for i in overdue] == [("2024-01-15", True, "Ban hành kế hoạch")]
     assert (await plans.http.get(f"/plans/v1/units/{done['unit_code']}/overdue")).json()["items"] == []
+
+
+async def test_one_reminder_per_occurrence_and_instant_when_its_rows_span_several_batches(plans: Plans):
+    # Three occurrences, three reminders each (5 and 1 working days before, overdue), all due at
+    # once: nine rows, swept in batches of two. Each occurrence gets its most urgent one only.
+    await published_plan(plans)
+    plans.clock.set(at("2024-03-01"))
+    await send_due(plans.context, plans.clock.now(), batch=2)
+    assert await sent(plans) == [("overdue", u, 1, "2024-01-15") for u in VAN_QUAN_COMMUNES]
+
+
+async def test_reminders_due_at_different_instants_each_go_in_a_small_batch(plans: Plans):
+    # The positive control of the above: swept in batches of one, each instant sends its reminder.
+    await published_plan(plans)
+    for day in ("2024-01-08", "2024-01-12", "2024-01-16"):
+        plans.clock.set(at(day))
+        await send_due(plans.context, plans.clock.now(), batch=1)
+    assert await sent(plans) == sorted(
+        (kind, u, offset, "2024-01-15") for u in VAN_QUAN_COMMUNES for kind, offset in (("due_soon", 5), ("due_soon", 1), ("overdue", 1))
+    )
 
 
 async def test_the_scheduler_wakes_when_a_publication_commits(plans: Plans):

@@ -1,0 +1,70 @@
+"""The delivery scheduler: sleeps until a delivery is due, sends the due ones, records every attempt."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+import httpx
+
+from services.notifications import queue
+from services.notifications.channels import service
+from services.notifications.channels.adapters import Channels, Outgoing, SendFailure
+from services.notifications.channels.models import Delivery
+from shared.service import Deadlines, ServiceContext
+
+log = logging.getLogger(__name__)
+BATCH = 50
+
+
+async def send_due(context: ServiceContext, channels: Channels, now: datetime) -> int:
+    """Claim, send and record the deliveries due at ``now``, a batch at a time; how many were sent or tried."""
+    total = 0
+    while True:
+        async with context.uow() as uow:
+            ids = await queue.claim_due(uow.session, Delivery, now, BATCH)
+            await uow.commit()
+        if not ids:
+            return total
+        async with context.uow() as uow:  # read, then let go: SQLite must not stay locked while we send
+            work = await service.load_outgoing(uow.session, ids)
+        started = context.clock.now()
+        outcomes = await asyncio.gather(
+            *(channels.send(d.channel, Outgoing(d.id, d.to, d.subject, d.text, files)) for d, files in work)
+        )
+        async with context.uow() as uow:
+            for (claimed, _), (outcome, seconds) in zip(work, outcomes, strict=True):
+                delivery = await uow.session.get(Delivery, claimed.id)
+                if delivery is None:
+                    continue
+                service.record_outcome(
+                    uow.session, delivery, outcome, started_at=started, seconds=seconds, settings=context.settings
+                )
+                if isinstance(outcome, SendFailure):  # the reason may hold an address: not logged
+                    log.info(
+                        "delivery %s over %s: attempt %s %s",
+                        delivery.id,
+                        delivery.channel,
+                        delivery.attempts,
+                        delivery.status,
+                    )
+            await uow.commit()
+        total += len(ids)
+        if len(ids) < BATCH:
+            return total
+
+
+async def earliest(context: ServiceContext) -> datetime | None:
+    async with context.uow() as uow:
+        return await queue.next_due(uow.session, Delivery)
+
+
+async def sweep(context: ServiceContext, now: datetime) -> None:
+    async with httpx.AsyncClient() as client:
+        await send_due(context, Channels.of(context.settings, client), now)
+
+
+DELIVERIES = Deadlines(
+    "deliveries", next_due=earliest, sweep=sweep, max_sleep=lambda settings: settings.notifications_worker_max_sleep
+)

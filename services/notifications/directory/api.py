@@ -1,0 +1,46 @@
+"""REST routes of the people and addresses of a unit (the admin API of the recipient directory)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from services.notifications.directory import service
+from services.notifications.directory.schemas import ContactIn, ContactOut
+from shared.auth import CurrentPrincipal
+from shared.service import Uow
+
+router = APIRouter(tags=["recipients"])
+
+
+@router.get(
+    "/recipients/{unit_code}/contacts", response_model=dict[str, list[ContactOut]], summary="The people of a unit"
+)
+async def list_contacts(unit_code: str, uow: Uow, principal: CurrentPrincipal) -> dict[str, list[ContactOut]]:
+    return {"items": [ContactOut.model_validate(c) for c in await service.contacts_of(uow.session, unit_code)]}
+
+
+@router.post(
+    "/recipients/{unit_code}/contacts", response_model=ContactOut, status_code=201, summary="Add a person to a unit"
+)
+async def add_contact(unit_code: str, body: ContactIn, uow: Uow, principal: CurrentPrincipal) -> ContactOut:
+    contact = await service.add_contact(uow, unit_code, body)
+    await uow.commit()
+    return ContactOut.model_validate(contact)
+
+
+@router.put(
+    "/recipients/{unit_code}/contacts/{contact_id}", response_model=ContactOut, summary="Replace a person's details"
+)
+async def replace_contact(
+    unit_code: str, contact_id: int, body: ContactIn, uow: Uow, principal: CurrentPrincipal
+) -> ContactOut:
+    contact = await service.replace_contact(uow, unit_code, contact_id, body)
+    await uow.commit()
+    return ContactOut.model_validate(contact)
+
+
+@router.delete("/recipients/{unit_code}/contacts/{contact_id}", status_code=204, summary="Remove a person")
+async def remove_contact(unit_code: str, contact_id: int, uow: Uow, principal: CurrentPrincipal) -> Response:
+    await service.remove_contact(uow, unit_code, contact_id)
+    await uow.commit()
+    return Response(status_code=204)

@@ -1,0 +1,132 @@
+"""REST routes of the webhook endpoints and their deliveries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from services.notifications.webhooks import service
+from services.notifications.webhooks.schemas import (
+    AttemptOut,
+    SecretRotated,
+    WebhookCreated,
+    WebhookDeliveryDetail,
+    WebhookDeliveryOut,
+    WebhookDeliveryPage,
+    WebhookIn,
+    WebhookOut,
+    WebhookPatch,
+)
+from shared.auth import CurrentPrincipal
+from shared.service import Context, Uow
+
+router = APIRouter(tags=["webhooks"])
+Status = Literal["queued", "sending", "retrying", "succeeded", "failed"]
+
+
+@router.post(
+    "/webhooks",
+    response_model=WebhookCreated,
+    status_code=201,
+    summary="Subscribe an endpoint (the secret is shown once)",
+)
+async def create_webhook(body: WebhookIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> WebhookCreated:
+    endpoint = await service.create_endpoint(uow, body, context.settings)
+    await uow.commit()
+    return WebhookCreated(**WebhookOut.model_validate(endpoint).model_dump(), secret=endpoint.secret)
+
+
+@router.get("/webhooks", response_model=dict[str, list[WebhookOut]], summary="Webhook endpoints")
+async def list_webhooks(uow: Uow, principal: CurrentPrincipal) -> dict[str, list[WebhookOut]]:
+    return {"items": [WebhookOut.model_validate(e) for e in await service.list_endpoints(uow.session)]}
+
+
+@router.get("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="One webhook endpoint")
+async def get_webhook(endpoint_id: str, uow: Uow, principal: CurrentPrincipal) -> WebhookOut:
+    return WebhookOut.model_validate(await service.get_endpoint(uow.session, endpoint_id))
+
+
+@router.patch("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="Change, disable or re-enable an endpoint")
+async def update_webhook(
+    endpoint_id: str, body: WebhookPatch, uow: Uow, context: Context, principal: CurrentPrincipal
+) -> WebhookOut:
+    endpoint = await service.update_endpoint(uow, endpoint_id, body, context.settings)
+    await uow.commit()
+    return WebhookOut.model_validate(endpoint)
+
+
+@router.delete("/webhooks/{endpoint_id}", status_code=204, summary="Remove an endpoint and its deliveries")
+async def delete_webhook(endpoint_id: str, uow: Uow, principal: CurrentPrincipal) -> Response:
+    await service.delete_endpoint(uow, endpoint_id)
+    await uow.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/webhooks/{endpoint_id}/secret:rotate",
+    response_model=SecretRotated,
+    summary="A new secret; the old one signs too for the overlap",
+)
+async def rotate_secret(endpoint_id: str, uow: Uow, context: Context, principal: CurrentPrincipal) -> SecretRotated:
+    endpoint = await service.rotate_secret(uow, endpoint_id, context.settings)
+    await uow.commit()
+    return SecretRotated(id=endpoint.id, secret=endpoint.secret, previous_secret_until=endpoint.previous_secret_until)
+
+
+@router.post(
+    "/webhooks/{endpoint_id}:test", response_model=WebhookDeliveryOut, status_code=202, summary="Send a test ping"
+)
+async def test_webhook(endpoint_id: str, uow: Uow, principal: CurrentPrincipal) -> WebhookDeliveryOut:
+    delivery = await service.send_test(uow, endpoint_id)
+    await uow.commit()
+    return _out(delivery, service.PING_TYPE)
+
+
+@router.get(
+    "/webhooks/{endpoint_id}/deliveries",
+    response_model=WebhookDeliveryPage,
+    summary="An endpoint's deliveries, newest first",
+)
+async def list_webhook_deliveries(
+    endpoint_id: str,
+    uow: Uow,
+    principal: CurrentPrincipal,
+    status: Status | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: int | None = None,
+) -> WebhookDeliveryPage:
+    rows = await service.list_deliveries(uow.session, endpoint_id, status=status, limit=limit, before=before)
+    return WebhookDeliveryPage(items=[_out(d, t) for d, t in rows])
+
+
+@router.get(
+    "/webhooks/{endpoint_id}/deliveries/{delivery_id}",
+    response_model=WebhookDeliveryDetail,
+    summary="One delivery and its attempt log",
+)
+async def get_webhook_delivery(
+    endpoint_id: str, delivery_id: int, uow: Uow, principal: CurrentPrincipal
+) -> WebhookDeliveryDetail:
+    delivery = await service.get_delivery(uow.session, endpoint_id, delivery_id)
+    event_type = await service.event_type_of(uow.session, delivery)
+    attempts = [AttemptOut.model_validate(a) for a in await service.attempts_of(uow.session, delivery_id)]
+    return WebhookDeliveryDetail(**_out(delivery, event_type).model_dump(), attempt_log=attempts)
+
+
+@router.post(
+    "/webhooks/{endpoint_id}/deliveries/{delivery_id}:redeliver",
+    response_model=WebhookDeliveryOut,
+    status_code=202,
+    summary="Send the message again with a fresh retry schedule",
+)
+async def redeliver(endpoint_id: str, delivery_id: int, uow: Uow, principal: CurrentPrincipal) -> WebhookDeliveryOut:
+    delivery = await service.redeliver(uow, endpoint_id, delivery_id)
+    event_type = await service.event_type_of(uow.session, delivery)
+    await uow.commit()
+    return _out(delivery, event_type)
+
+
+def _out(delivery: object, event_type: str) -> WebhookDeliveryOut:
+    fields = {name: getattr(delivery, name) for name in WebhookDeliveryOut.model_fields if name != "event_type"}
+    return WebhookDeliveryOut(**fields, event_type=event_type)
