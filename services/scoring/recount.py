@@ -62,14 +62,14 @@ def state_from_dossier(item: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-async def dossier_pages(client: httpx.AsyncClient) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every dossier, a page at a time, through ``GET /dossiers/v1/dossiers`` and its cursor."""
+async def pages(client: httpx.AsyncClient, path: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every item of a paged list API (``{"items", "next_cursor"}``), a page at a time."""
     cursor: str | None = None
     while True:
         params: dict[str, Any] = {"limit": PAGE}
         if cursor:
             params["cursor"] = cursor
-        response = await client.get("/dossiers/v1/dossiers", params=params)
+        response = await client.get(path, params=params)
         response.raise_for_status()
         body = response.json()
         yield body["items"]
@@ -79,9 +79,7 @@ async def dossier_pages(client: httpx.AsyncClient) -> AsyncIterator[list[dict[st
 
 
 async def plan_units(client: httpx.AsyncClient) -> list[dict[str, Any]]:
-    response = await client.get("/plans/v1/units")
-    response.raise_for_status()
-    return list(response.json())
+    return [unit async for page in pages(client, "/plans/v1/units") for unit in page]
 
 
 @dataclass
@@ -93,7 +91,7 @@ class Recount:
 async def recount(client: httpx.AsyncClient) -> Recount:
     states: list[dict[str, Any]] = []
     counters: Counter[tuple[rules.RowKey, str]] = Counter()
-    async for page in dossier_pages(client):
+    async for page in pages(client, "/dossiers/v1/dossiers"):
         for item in page:
             row = state_from_dossier(item)
             states.append(row)
