@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -62,7 +61,6 @@ class LetterIssuedIn(BaseModel):
     """``letter.issued`` of notifications: ma_ho_so, letter_id, number, issued_at, new_due_at."""
 
     ma_ho_so: str = Field(min_length=1)
-    letter_id: Any = None
 
 
 def _identity(row: dict, data: DossierIn, *, final: bool = False) -> None:
