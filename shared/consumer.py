@@ -139,13 +139,11 @@ class EventConsumer:
         dialect = uow.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = uow.clock.now()
-        stmt = (
-            insert(self._processed)
-            .values([{"consumer": self.name, "event_id": e, "processed_at": now} for e in unique])
-            .on_conflict_do_nothing()
-            .returning(self._processed.c.event_id)
-        )
-        return set((await uow.session.execute(stmt)).scalars())
+        # executemany of one statement (SQLAlchemy batches it as INSERT … VALUES with RETURNING):
+        # compiled once and cached, where a multi-row .values() is compiled again for every batch
+        stmt = insert(self._processed).on_conflict_do_nothing().returning(self._processed.c.event_id)
+        rows = [{"consumer": self.name, "event_id": e, "processed_at": now} for e in unique]
+        return set((await uow.session.execute(stmt, rows)).scalars())
 
     async def _give_up(self, message: Message, error: str, *, attempts: int) -> None:
         log.error("consumer %s dead-letters %s/%s: %s", self.name, message.topic, message.key, error)
