@@ -16,9 +16,9 @@ import uvicorn
 
 from services.catalog import definitions
 from services.scoring import recount
+from shared.asyncapi import asyncapi_document
 from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
-from shared.catalogue import asyncapi_document
 from shared.clock import VN_TZ
 from shared.logs import configure_logging
 from shared.runtime import Runtime
