@@ -43,7 +43,6 @@ from sqlalchemy import MetaData, insert, select, text
 from bench.outbox_relay import PostgresBackend
 from services.catalog import definitions
 from services.dossiers.models import Dossier
-from simulator.workload import ProvincialWorkload
 from shared.bus.base import Message
 from shared.bus.inprocess import InProcessBus
 from shared.calendar import WorkingCalendar
@@ -51,6 +50,7 @@ from shared.clock import VN_TZ, ManualClock
 from shared.db import Database
 from shared.runtime import Runtime
 from shared.settings import Settings
+from simulator.workload import ProvincialWorkload
 
 RESULTS = Path(__file__).parent / "results"
 START = datetime(2024, 1, 2, 7, tzinfo=VN_TZ)

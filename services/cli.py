@@ -11,12 +11,14 @@ from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from services.catalog import definitions
+from services.scoring import recount
+from shared.asyncapi import asyncapi_document
 from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
-from shared.catalogue import asyncapi_document
 from shared.clock import VN_TZ
 from shared.logs import configure_logging
 from shared.runtime import Runtime
@@ -78,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     provincial.add_argument("--push-to", metavar="URL", help="also POST DongBoHoSoMC batches there")
     provincial.add_argument("--token", help="bearer token the pull API requires and pushes carry")
     provincial.set_defaults(command=_simulate_provincial)
+
+    scoring = commands.add_parser("scoring", help="the scoring read model: recount and swap in, or compare with the live one")
+    scoring_commands = scoring.add_subparsers(required=True, metavar="ACTION")
+    for action, text in (("rebuild", "recount from the dossiers and plans APIs and swap it in"), ("verify", "compare live with a recount; exit 1 on any difference")):
+        sub = scoring_commands.add_parser(action, help=text)
+        sub.add_argument("--url", default="http://127.0.0.1:8000", help="where the dossiers and plans APIs answer (the embedded server or the ingress)")
+        sub.add_argument("--token", help="bearer token for those APIs")
+        sub.add_argument("--data-dir", type=Path)
+        sub.set_defaults(command=_scoring, action=action)
 
     catalogue = commands.add_parser("catalogue", help="write the AsyncAPI events catalogue")
     catalogue.add_argument("--output", type=Path, default=Path("docs/asyncapi.json"))
@@ -172,6 +183,30 @@ async def _replay(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await runtime.stop()
     return replayed
+
+
+def _scoring(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_scoring_recount(args, settings))
+
+
+async def _scoring_recount(args: argparse.Namespace, settings: Settings) -> int:
+    runtime = Runtime(definitions(["scoring"]), settings)
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    try:
+        await runtime.migrate()
+        async with httpx.AsyncClient(base_url=args.url, headers=headers, timeout=120) as client, runtime["scoring"].uow() as uow:
+            if args.action == "rebuild":
+                counted = await recount.rebuild(uow, client)
+                await uow.commit()
+                print(f"rebuilt the scoring read model from {counted} dossier(s)", file=sys.stderr)
+                return 0
+            found = await recount.verify(uow, client)
+    finally:
+        await runtime.stop()
+    for d in found:
+        print(json.dumps({"unit": d.unit, "period": d.period, "code": d.code, "live": d.live, "recount": d.recount}, ensure_ascii=False))
+    print(f"{len(found)} difference(s) between the live read model and the recount", file=sys.stderr)
+    return 1 if found else 0
 
 
 def _consumers(names: Sequence[str]) -> list[ServiceDefinition]:

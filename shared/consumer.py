@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
+from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
 from shared.bus.base import DeadLetter, EventBus, Message
 from shared.clock import Clock
@@ -100,18 +100,23 @@ class EventConsumer:
             await self._apply_alone(*item)
 
     async def _apply_alone(self, message: Message, event: CloudEvent) -> None:
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                await self._apply([(message, event)])
-                return
-            except TRANSIENT:
-                raise
-            except Exception as exc:
-                if attempt == self._max_attempts:
-                    error = "".join(traceback.format_exception_only(exc)).strip()
-                    await self._give_up(message, error, attempts=attempt)
-                    return
-                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+        """Retry one event with doubling backoff; a database fault goes up (the bus delivers again
+        later), anything else is dead-lettered once the attempts are spent."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_exponential(multiplier=self._backoff),
+            retry=retry_if_not_exception_type(TRANSIENT),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self._apply([(message, event)])
+        except TRANSIENT:
+            raise
+        except Exception as exc:
+            error = "".join(traceback.format_exception_only(exc)).strip()
+            await self._give_up(message, error, attempts=self._max_attempts)
 
     async def _apply(self, work: Sequence[tuple[Message, CloudEvent]]) -> None:
         async with self._uow_factory() as uow:
@@ -139,13 +144,11 @@ class EventConsumer:
         dialect = uow.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = uow.clock.now()
-        stmt = (
-            insert(self._processed)
-            .values([{"consumer": self.name, "event_id": e, "processed_at": now} for e in unique])
-            .on_conflict_do_nothing()
-            .returning(self._processed.c.event_id)
-        )
-        return set((await uow.session.execute(stmt)).scalars())
+        # executemany of one statement (SQLAlchemy batches it as INSERT … VALUES with RETURNING):
+        # compiled once and cached, where a multi-row .values() is compiled again for every batch
+        stmt = insert(self._processed).on_conflict_do_nothing().returning(self._processed.c.event_id)
+        rows = [{"consumer": self.name, "event_id": e, "processed_at": now} for e in unique]
+        return set((await uow.session.execute(stmt, rows)).scalars())
 
     async def _give_up(self, message: Message, error: str, *, attempts: int) -> None:
         log.error("consumer %s dead-letters %s/%s: %s", self.name, message.topic, message.key, error)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,8 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._pending: list[tuple[str, str]] = []  # (key, envelope) of each event emitted
         self._deadlines_moved = False
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
+        self.gathered: dict[str, Any] = {}  # what handlers gather over a batch, written by a before-commit hook
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -47,8 +50,7 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._pending.clear()
-        self._deadlines_moved = False
+        self._forget()
         await self.session.close()  # rolls back whatever was not committed
 
     def emit(self, event: DomainEvent) -> str:
@@ -62,18 +64,30 @@ class UnitOfWork:
         alone already do), so the service's deadline schedulers look again once it commits."""
         self._deadlines_moved = True
 
+    def before_commit(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run ``hook`` inside the transaction just before it commits (once): a consumer handler
+        gathers a batch's changes in :attr:`gathered` and writes them all in one go."""
+        self._before_commit.append(hook)
+
+    def _forget(self) -> None:
+        self._pending.clear()
+        self._deadlines_moved = False
+        self._before_commit.clear()
+        self.gathered.clear()
+
     async def commit(self) -> None:
         """Commit the domain rows and, in the same transaction, one outbox row holding every event emitted."""
+        while self._before_commit:
+            await self._before_commit.pop(0)()
         if self._pending:
             row = pack(self._topic, self._pending, created_at=self.clock.now())
             await self.session.execute(insert(self._tables.outbox).values(row))
         await self.session.commit()
         wake = bool(self._pending) or self._deadlines_moved
-        self._pending.clear()
-        self._deadlines_moved = False
+        self._forget()
         if wake:
             self._on_commit()
 
     async def rollback(self) -> None:
         await self.session.rollback()
-        self._pending.clear()
+        self._forget()

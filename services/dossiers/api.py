@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from services.dossiers import catalogue, ingest, intake, office_hours, queries
+from services.dossiers import ingest, office_hours, queries, reference_data, service
 from services.dossiers.codes import Channel, Timeliness
 from services.dossiers.dvcqg import SERVICES
 from services.dossiers.ingest import Outcome
@@ -101,19 +101,19 @@ async def calendar_due(
 
 @router.get("/calendar/days", response_model=CalendarYear, tags=["calendar"], summary="Days off and working weekend days of a year")
 async def calendar_days(uow: Uow, principal: CurrentPrincipal, year: Annotated[int, Query(ge=2000, le=2100)]) -> CalendarYear:
-    return await catalogue.calendar_year(uow.session, year)
+    return await reference_data.calendar_year(uow.session, year)
 
 
 @router.put("/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off")
 async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
-    override = await catalogue.set_calendar_day(uow, day, body)
+    override = await reference_data.set_calendar_day(uow, day, body)
     await uow.commit()
     return CalendarDayOut(date=override.day, working=override.working, reason=override.reason, updated_at=override.updated_at)
 
 
 @router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
 async def delete_calendar_day(day: Day, uow: Uow, principal: CurrentPrincipal) -> Response:
-    await catalogue.remove_calendar_day(uow, day)
+    await reference_data.remove_calendar_day(uow, day)
     await uow.commit()
     return Response(status_code=204)
 
@@ -148,14 +148,14 @@ router.include_router(office_hours_router)
 
 @router.put("/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="Register or change a procedure")
 async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
-    procedure = await catalogue.upsert_procedure(uow, ma_tthc, body)
+    procedure = await reference_data.upsert_procedure(uow, ma_tthc, body)
     await uow.commit()
     return ProcedureOut.model_validate(procedure)
 
 
 @router.get("/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="One procedure")
 async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
-    return ProcedureOut.model_validate(await catalogue.get_procedure(uow.session, ma_tthc))
+    return ProcedureOut.model_validate(await reference_data.get_procedure(uow.session, ma_tthc))
 
 
 @router.get("/procedures", response_model=ProcedurePage, tags=["procedures"], summary="The procedure catalogue, by MaTTHC")
@@ -163,7 +163,7 @@ async def list_procedures(
     uow: Uow, principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 100, cursor: str | None = None
 ) -> ProcedurePage:
     after = None if cursor is None else queries.decode_cursor(cursor, PROCEDURE_CURSOR)
-    found = await catalogue.list_procedures(uow.session, after=after, limit=limit + 1)
+    found = await reference_data.list_procedures(uow.session, after=after, limit=limit + 1)
     page = found[:limit]
     next_cursor = queries.encode_cursor(page[-1].ma_tthc, PROCEDURE_CURSOR) if len(found) > limit else None
     return ProcedurePage(items=[ProcedureOut.model_validate(p) for p in page], next_cursor=next_cursor)
@@ -174,7 +174,7 @@ async def list_procedures(
 
 @router.post("/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk")
 async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    row = await intake.receive(uow, body)
+    row = await service.receive(uow, body)
     await uow.commit()
     return queries.to_out(row)
 
@@ -183,7 +183,7 @@ async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal)
     "/dossiers/{ma_ho_so}/transitions", response_model=DossierOut, tags=["dossiers"], summary="Move a dossier to another status"
 )
 async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    row = await intake.transition(uow, ma_ho_so, body)
+    row = await service.transition(uow, ma_ho_so, body)
     await uow.commit()
     return queries.to_out(row)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from importlib.resources import files
 
-from services.dossiers.catalogue import upsert_procedure
+from services.dossiers.reference_data import upsert_procedure
 from services.dossiers.schemas import ProcedureIn
 from shared.service import ServiceContext
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from services.scoring.api import router
 from services.scoring.graphql import Query
+from services.scoring.handlers import SUBSCRIPTIONS
 from services.scoring.models import Base, kernel
+from services.scoring.publisher import run_publisher
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -17,4 +19,6 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     router=router,
     graphql_query=Query,
+    subscriptions=SUBSCRIPTIONS,
+    workers=[run_publisher],
 )

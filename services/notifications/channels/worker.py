@@ -12,6 +12,7 @@ from services.notifications import queue
 from services.notifications.channels import service
 from services.notifications.channels.adapters import Channels, Outgoing, SendFailure
 from services.notifications.channels.models import Delivery
+from services.notifications.letters import sending
 from shared.service import Deadlines, ServiceContext
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ async def send_due(context: ServiceContext, channels: Channels, now: datetime) -
                 service.record_outcome(
                     uow.session, delivery, outcome, started_at=started, seconds=seconds, settings=context.settings
                 )
+                if delivery.ref_kind == sending.REF_KIND and delivery.status in ("sent", "failed"):
+                    await sending.delivery_settled(uow, delivery)  # the letter follows its messages
                 if isinstance(outcome, SendFailure):  # the reason may hold an address: not logged
                     log.info(
                         "delivery %s over %s: attempt %s %s",

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from services.notifications.letters import policy, service
+from services.notifications.letters import policy, sending, service
 from services.notifications.letters.models import Letter
 from services.notifications.letters.regimes import regime
 from services.notifications.letters.rendering import SHORT_LIMITS
@@ -127,12 +127,12 @@ async def issue_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipa
 
 @router.post("/letters/{letter_id}:deliver", response_model=LetterOut, summary="Mark delivered (handed over at the desk, or received)")
 async def deliver_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
-    return await _act(uow, letter_id, lambda letter: service.mark_delivered(uow, letter))
+    return await _act(uow, letter_id, lambda letter: sending.mark_delivered(uow, letter))
 
 
 @router.post("/letters/{letter_id}:fail", response_model=LetterOut, summary="Mark its delivery failed, with the reason")
 async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
-    return await _act(uow, letter_id, lambda letter: service.mark_failed(uow, letter, body.reason))
+    return await _act(uow, letter_id, lambda letter: sending.mark_failed(uow, letter, body.reason))
 
 
 @router.get("/letter-settings/{unit_code}", response_model=LetterSettingsOut, summary="A unit's letterhead, signer and letter policy")

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from services.notifications.letters import service
+from services.notifications.letters import sending, service
 from services.notifications.letters.api import letter_out
 from services.notifications.letters.models import Letter
 from services.notifications.letters.schemas import LetterCreate, LetterFailure
@@ -107,9 +107,9 @@ class LettersMutation:
 
     @strawberry.mutation(description="Mark a letter delivered (handed over at the desk, or received)")
     async def mark_letter_delivered(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> LetterType:
-        return await _on_letter(info, str(id), service.mark_delivered)
+        return await _on_letter(info, str(id), sending.mark_delivered)
 
     @strawberry.mutation(description="Mark a letter's delivery failed, with the reason")
     async def mark_letter_failed(self, info: Info[GraphQLContext, None], id: strawberry.ID, reason: str) -> LetterType:
         body = checked_input(LetterFailure, {"reason": reason})
-        return await _on_letter(info, str(id), lambda uow, letter: service.mark_failed(uow, letter, body.reason))
+        return await _on_letter(info, str(id), lambda uow, letter: sending.mark_failed(uow, letter, body.reason))

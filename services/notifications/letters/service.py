@@ -22,6 +22,7 @@ from services.notifications.letters.policy import UnitPolicy, unit_policy
 from services.notifications.letters.regimes import TemplateRef, regime, regime_at
 from services.notifications.letters.rendering import render_pdf_async, short_text
 from services.notifications.letters.schemas import LatenessIn
+from services.notifications.letters.sending import PAPER_CHANNELS, send
 from shared.clock import VN_TZ
 from shared.db import upsert
 from shared.events import new_event_id
@@ -30,7 +31,6 @@ from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 LETTERS = Letter.__table__
-PAPER_CHANNELS = (1, 3)  # in person and by post: printed at the desk
 AUTO = "policy"  # who approved and issued a letter the unit's policy issued
 
 
@@ -200,17 +200,8 @@ async def issue(
             missed_due_at=letter.missed_due_at,
         )
     )
+    await send(uow, letter, dossier)
     log.info("letter %s issued as %s (by %s)", letter.id, letter.number, by)
-
-
-async def mark_delivered(uow: UnitOfWork, letter: Letter) -> None:
-    check_transition(letter.status, Status.delivered)
-    letter.status, letter.delivered_at = Status.delivered.value, uow.clock.now()
-
-
-async def mark_failed(uow: UnitOfWork, letter: Letter, reason: str) -> None:
-    check_transition(letter.status, Status.failed)
-    letter.status, letter.failed_at, letter.failure_reason = Status.failed.value, uow.clock.now(), reason
 
 
 async def escalate(uow: UnitOfWork, dossier: LetterDossier, missed_due_at: datetime, *, letter_id: str | None = None) -> None:

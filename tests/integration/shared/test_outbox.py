@@ -184,3 +184,30 @@ async def test_a_key_with_a_line_break_is_refused_and_nothing_is_committed(probe
         await probe.note(context, "bad", key="A\n1")
     assert await context.relay.backlog() == 0
     assert await probe.outbox_count(context) == 0
+
+
+async def test_a_before_commit_hook_writes_in_the_transaction_once_and_a_rollback_forgets_it(probe_runtime):
+    bus = RecordingBus()
+    runtime = await probe_runtime(event_bus=bus, relays=False, consumes=False)
+    context = runtime["probe"]
+    ran: list[str] = []
+
+    async def hook() -> None:
+        ran.append("hook")
+        uow.emit(probe.Noted(key="k", note="written by the hook"))
+
+    async with context.uow() as uow:
+        uow.before_commit(hook)
+        uow.gathered["batch"] = ["something"]
+        await uow.rollback()
+        assert uow.gathered == {}
+        await uow.commit()  # the rolled-back transaction's hook does not run
+    assert ran == [] and await probe.outbox_count(context) == 0
+
+    async with context.uow() as uow:
+        uow.before_commit(hook)
+        await uow.commit()
+        await uow.commit()  # a second commit does not run it again
+    assert ran == ["hook"]
+    assert await context.relay.drain() == 1
+    assert [CloudEvent.from_json(m.value).data["note"] for m in bus.published] == ["written by the hook"]

@@ -1,4 +1,6 @@
-"""Dossiers received here: MaHoSo issued, due time computed from the catalogue, legal transitions."""
+"""The desk's domain operations: a dossier received here (MaHoSo issued, due time computed from the
+procedure catalogue) and moved along its legal transitions. The provincial push and pull are
+``ingest``'s, the deadlines ``late``'s."""
 
 from __future__ import annotations
 
@@ -6,10 +8,10 @@ from datetime import datetime, timedelta
 
 from services.dossiers import lifecycle, store
 from services.dossiers import rows as r
-from services.dossiers.catalogue import get_procedure
 from services.dossiers.codes import PROGRESS_RANK, TRANSITIONS, Origin, Status
 from services.dossiers.models import DossierSequence
 from services.dossiers.office_hours import load_calendars
+from services.dossiers.reference_data import get_procedure
 from services.dossiers.rules import rule_set_at
 from services.dossiers.schemas import IntakeIn, LegalTime, TransitionIn
 from shared.calendar import DurationUnit

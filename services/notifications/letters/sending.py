@@ -1,0 +1,75 @@
+"""An issued letter reaches its applicant (DOMAIN.md §5): on paper at the desk for in-person and
+postal dossiers (the print queue), by e-mail with the PDF attached and by SMS in its short form for
+online ones. The letter is ``delivered`` once one of its messages is sent, ``failed`` once every
+one failed (or when the applicant left neither an e-mail address nor a mobile number)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from services.notifications.channels.models import Delivery
+from services.notifications.channels.service import Undeliverable, request_delivery
+from services.notifications.letters.lifecycle import Status, check_transition
+from services.notifications.letters.models import Letter, LetterDossier
+from services.notifications.letters.regimes import TemplateRef, regime
+from services.notifications.letters.rendering import render_pdf_async, short_text
+from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+PAPER_CHANNELS = (1, 3)  # in person and by post: printed at the desk
+REF_KIND = "letter"
+
+
+async def send(uow: UnitOfWork, letter: Letter, dossier: LetterDossier) -> None:
+    """Queue the messages of a letter just issued, in the issuing transaction."""
+    if letter.channel in PAPER_CHANNELS:
+        return
+    assert letter.issued_at is not None and letter.number is not None
+    form = regime(letter.regime)
+    subject = f"{form.title.capitalize()} số {letter.number} (hồ sơ {letter.ma_ho_so})"
+    messages: list[tuple[str, str, str, list[tuple[str, bytes, str]]]] = []
+    if dossier.applicant_email:
+        pdf = await render_pdf_async(letter.content, TemplateRef(letter.template_id, letter.template_version), letter.issued_at)
+        filename = f"xin-loi-{letter.number.replace('/', '-')}.pdf"
+        text = short_text(letter.content, form, "zalo", letter.number) + "\nVăn bản kèm theo thư này."
+        messages.append(("email", dossier.applicant_email, text, [(filename, pdf, "application/pdf")]))
+    if dossier.applicant_phone:
+        messages.append(("sms", dossier.applicant_phone, short_text(letter.content, form, "sms", letter.number), []))
+    queued, refused = 0, []
+    for channel, to, text, files in messages:
+        try:
+            await request_delivery(
+                uow, unit_code=letter.unit_code, channel=channel, to=to, subject=subject, text=text,
+                attachments=files, ref_kind=REF_KIND, ref_id=letter.id,
+            )  # fmt: skip
+            queued += 1
+        except Undeliverable as exc:  # a malformed address: the other channel may still reach them
+            refused.append(f"{channel}: {exc.detail}")
+    if not queued:
+        await mark_failed(uow, letter, "; ".join(refused) or "Người nộp không để lại địa chỉ thư điện tử hay số điện thoại di động.")
+
+
+async def delivery_settled(uow: UnitOfWork, delivery: Delivery) -> None:
+    """A message of a letter was sent or failed for good: the letter follows."""
+    letter = await uow.session.get(Letter, delivery.ref_id, with_for_update=True)
+    if letter is None or letter.status != Status.issued.value:
+        return
+    if delivery.status == "sent":
+        await mark_delivered(uow, letter)
+        return
+    siblings = select(Delivery.status).where(Delivery.ref_kind == REF_KIND, Delivery.ref_id == letter.id)
+    if all(status == "failed" for status in await uow.session.scalars(siblings)):
+        await mark_failed(uow, letter, delivery.last_error or "gửi không thành công")
+
+
+async def mark_delivered(uow: UnitOfWork, letter: Letter) -> None:
+    check_transition(letter.status, Status.delivered)
+    letter.status, letter.delivered_at = Status.delivered.value, uow.clock.now()
+
+
+async def mark_failed(uow: UnitOfWork, letter: Letter, reason: str) -> None:
+    check_transition(letter.status, Status.failed)
+    letter.status, letter.failed_at, letter.failure_reason = Status.failed.value, uow.clock.now(), reason[:2000]
+    log.info("letter %s could not be delivered", letter.id)  # the reason may hold an address: not logged

@@ -1,0 +1,200 @@
+"""The recount: the read model computed again from the source of truth, the dossiers and plans
+services' public list APIs (paged), to swap in (``cchc scoring rebuild``) or to compare with the
+live counters (``cchc scoring verify``).
+
+The dossiers list gives each dossier's current state; :func:`state_from_dossier` reads it as the
+events would have left it (an open dossier the dossiers service sees as ``open_overdue`` is one
+whose ``dossier.overdue`` was published). Task counters come from ``task.*`` events only: the
+plans API has no list of reported occurrences yet, so the recount keeps the live task counters
+and compares dossier counters only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import case, delete, func, select
+
+from services.scoring import ledger, rules
+from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, directory
+from services.scoring.periods import month_period
+from shared.db import upsert
+from shared.uow import UnitOfWork
+
+PAGE = 500
+C = COUNTERS_TABLE.c
+
+
+def _instant(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def state_from_dossier(item: dict[str, Any]) -> dict[str, Any]:
+    """A ``dossier_states`` row from one item of ``GET /dossiers/v1/dossiers``."""
+    finished = _instant(item.get("finished_at"))
+    apology = item.get("apology") or None
+    due = _instant(item.get("due_at"))
+    if finished is not None and apology and apology.get("old_due_at"):
+        due = _instant(apology["old_due_at"])  # a finished dossier is judged against the due time before the apology
+    documents = item.get("documents") or []
+    row = ledger.new_dossier_row(item["ma_ho_so"])
+    row.update(
+        unit=item["unit"],
+        procedure=(item.get("procedure") or {}).get("code") or "",
+        channel=item["channel"] if item.get("channel") in (1, 2, 3) else 1,
+        received_at=_instant(item.get("received_at")),
+        due_at=due,
+        finished_at=finished,
+        resolved=finished is not None,
+        supplements=int(item.get("supplement_count") or 0),
+        overdue_due=due if finished is None and item.get("timeliness") == "open_overdue" else None,
+        has_fees=bool(item.get("fees")),
+        paid_online=item.get("paid_online") in (1, 2),
+        digitised=item.get("digitised") == 1,
+        reused=any(d.get("DuocTaiSuDung") == 1 or d.get("DuocLayTuKhoDMQG") == 1 for d in documents),
+        apologised=apology is not None,
+    )
+    return row
+
+
+async def pages(client: httpx.AsyncClient, path: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every item of a paged list API (``{"items", "next_cursor"}``), a page at a time."""
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": PAGE}
+        if cursor:
+            params["cursor"] = cursor
+        response = await client.get(path, params=params)
+        response.raise_for_status()
+        body = response.json()
+        yield body["items"]
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return
+
+
+async def plan_units(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    return [unit async for page in pages(client, "/plans/v1/units") for unit in page]
+
+
+@dataclass
+class Recount:
+    states: list[dict[str, Any]]
+    counters: Counter[tuple[rules.RowKey, str]]
+
+
+async def recount(client: httpx.AsyncClient) -> Recount:
+    states: list[dict[str, Any]] = []
+    counters: Counter[tuple[rules.RowKey, str]] = Counter()
+    async for page in pages(client, "/dossiers/v1/dossiers"):
+        for item in page:
+            row = state_from_dossier(item)
+            states.append(row)
+            counters.update(rules.contribution(ledger.state_of(row)))
+    return Recount(states, counters)
+
+
+async def live_counters(uow: UnitOfWork) -> Counter[tuple[rules.RowKey, str]]:
+    found: Counter[tuple[rules.RowKey, str]] = Counter()
+    rows = await uow.session.execute(select(COUNTERS_TABLE))
+    for row in rows.mappings():
+        key = (row["unit"], row["month"], row["procedure"], row["channel"])
+        for counter in rules.DOSSIER_COUNTERS:
+            if row[counter]:
+                found[(key, counter)] = row[counter]
+    return found
+
+
+@dataclass(frozen=True)
+class Difference:
+    unit: str
+    period: str
+    code: str
+    live: int
+    recount: int
+
+
+def differences(live: Counter[tuple[rules.RowKey, str]], counted: Counter[tuple[rules.RowKey, str]]) -> list[Difference]:
+    """Per (unit, month, counter), summed over procedures and channels: every place the two disagree."""
+
+    def by_month(points: Counter[tuple[rules.RowKey, str]]) -> Counter[tuple[str, int, str]]:
+        summed: Counter[tuple[str, int, str]] = Counter()
+        for ((unit, month, _, _), counter), amount in points.items():
+            summed[(unit, month, counter)] += amount
+        return summed
+
+    a, b = by_month(live), by_month(counted)
+    return [
+        Difference(unit, month_period(month).text, counter, a[(unit, month, counter)], b[(unit, month, counter)])
+        for unit, month, counter in sorted(set(a) | set(b))
+        if a[(unit, month, counter)] != b[(unit, month, counter)]
+    ]
+
+
+async def swap_in(uow: UnitOfWork, counted: Recount, units: list[dict[str, Any]]) -> None:
+    """Replace the dossier states and dossier counters by the recount (task counters stay), take
+    the plans' units, and mark every month for the publisher: one transaction, so readers see the
+    old model or the new one."""
+    session = uow.session
+    task_rows = [
+        dict(row) for row in (await session.execute(select(COUNTERS_TABLE).where(C.task_known != 0))).mappings()
+    ]
+    await session.execute(delete(ledger.DOSSIERS))
+    for table in (COUNTERS_TABLE, UNIT_MONTHS, PROCEDURE_MONTHS):
+        await session.execute(delete(table))
+    for start in range(0, len(counted.states), 1000):
+        await session.execute(upsert(session, ledger.DOSSIERS).values(counted.states[start : start + 1000]))
+    rows: dict[rules.RowKey, dict[str, int]] = {}
+    for (key, counter), amount in counted.counters.items():
+        rows.setdefault(key, {})[counter] = amount
+    for task in task_rows:
+        key = (task["unit"], task["month"], task["procedure"], task["channel"])
+        rows.setdefault(key, {}).update({c: task[c] for c in rules.TASK_COUNTERS})
+    items = list(rows.items())
+    for start in range(0, len(items), 1000):
+        await ledger.add_to_counters(session, dict(items[start : start + 1000]))
+    for unit in units:
+        values = {k: unit.get(k) for k in ("code", "name", "level", "parent_code", "valid_from", "valid_to")}
+        values.update(aliases=unit.get("aliases") or [], version=unit.get("version") or 1)
+        for k in ("valid_from", "valid_to"):
+            values[k] = datetime.fromisoformat(values[k]).date() if values[k] else None
+        statement = upsert(session, directory.units).values(**values)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["code"], set_={k: statement.excluded[k] for k in values if k != "code"}, where=directory.units.c.version <= statement.excluded.version
+            )
+        )
+
+
+async def rollup_differences(uow: UnitOfWork) -> list[Difference]:
+    """Where ``unit_months`` (what queries read) is not the sum of ``counters`` (code ``<counter> (unit_months)``)."""
+    columns = (*rules.COUNTERS, "received_online")
+    online = func.sum(case((C.channel == rules.ONLINE_CHANNEL, C.received), else_=0)).label("received_online")
+    summed = select(C.unit, C.month, *[func.sum(C[c]).label(c) for c in rules.COUNTERS], online).group_by(C.unit, C.month)
+    detail = {(r["unit"], r["month"]): r for r in (await uow.session.execute(summed)).mappings()}
+    rolled = {(r["unit"], r["month"]): r for r in (await uow.session.execute(select(UNIT_MONTHS))).mappings()}
+    found = []
+    for unit, month in sorted(set(detail) | set(rolled)):
+        a, b = rolled.get((unit, month), {}), detail.get((unit, month), {})
+        for c in columns:
+            if int(a.get(c) or 0) != int(b.get(c) or 0):
+                found.append(Difference(unit, month_period(month).text, f"{c} (unit_months)", int(a.get(c) or 0), int(b.get(c) or 0)))
+    return found
+
+
+async def verify(uow: UnitOfWork, client: httpx.AsyncClient) -> list[Difference]:
+    """Live counters against the recount, then the roll-up against the live counters."""
+    counted = await recount(client)
+    return differences(await live_counters(uow), counted.counters) + await rollup_differences(uow)
+
+
+async def rebuild(uow: UnitOfWork, client: httpx.AsyncClient) -> int:
+    """Recount and swap in (the caller commits); returns how many dossiers were counted."""
+    counted = await recount(client)
+    await swap_in(uow, counted, await plan_units(client))
+    return len(counted.states)

@@ -1,0 +1,207 @@
+"""The QĐ 766 on-time rule for one dossier, and what one dossier contributes to the monthly counters.
+
+A dossier is *judged* in a period when it was received in it, finished in it, or still being
+processed in it (received before the period's end and not finished before its start). A dossier
+finished in the period is judged by its end of processing (the dossiers service's ``finished_at``:
+status 9, else 10, else 8/3/7) against its due time (moved by supplement waits, not by an apology):
+late after more than one supplement request or when finished after the due time, early when finished
+on a day before the due day, otherwise on time. A dossier still open at the period's end is judged at
+that end: late once its *late instant* lies before the end, on time otherwise.
+
+The late instant of an open dossier is its due time once a ``dossier.overdue`` event said that due
+time passed ("now" enters only through that event), or its receipt after a second supplement
+request. Because every period is a run of whole months, "late before the end" and "received before
+the end" are month comparisons, so a dossier contributes a handful of (month, counter) points and
+every period's figures are sums over months (see :mod:`services.scoring.figures`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from services.scoring.periods import Period, month_index
+from shared.clock import VN_TZ
+
+ONLINE_CHANNEL = 2
+SUPPLEMENT_STATUS = 5
+LEAD_ROLE = "lead"
+
+DOSSIER_COUNTERS = (
+    "received",  # by month received
+    "finished",  # by month finished (this and the fin_* ones)
+    "fin_early",
+    "fin_late",
+    "fin_fees",
+    "fin_paid_online",
+    "fin_digitised",
+    "fin_reused",
+    "late_from",  # by month of the late instant
+    "apology_fin_late",
+    "apology_late_from",
+)
+TASK_COUNTERS = ("task_known", "task_done", "task_done_on_time")  # by month due
+PER_PROCEDURE = ("fin_fees", "fin_paid_online")  # also kept per procedure, for QĐ 766 online payment B
+COUNTERS = DOSSIER_COUNTERS + TASK_COUNTERS
+
+# (own unit, month index, procedure code, channel) → counter → amount
+RowKey = tuple[str, int, str, int]
+Contribution = Counter[tuple[RowKey, str]]
+
+
+class Verdict(StrEnum):
+    early = "early"
+    on_time = "on_time"
+    late = "late"
+
+
+@dataclass
+class DossierState:
+    """What the scoring service knows of one dossier, from whichever of its events arrived."""
+
+    ma_ho_so: str
+    unit: str | None = None
+    procedure: str = ""
+    channel: int = 1
+    received_at: datetime | None = None
+    due_at: datetime | None = None
+    finished_at: datetime | None = None
+    supplements: int = 0
+    overdue_due: datetime | None = None  # the latest due time a dossier.overdue event said had passed
+    has_fees: bool = False
+    paid_online: bool = False
+    digitised: bool = False
+    reused: bool = False
+    apologised: bool = False
+
+
+def finish_verdict(finished_at: datetime, due_at: datetime | None, supplements: int) -> Verdict:
+    """A finished dossier: late after more than one supplement request or past its due time
+    (finishing exactly at the due instant is on time); early on a day before the due day."""
+    if supplements > 1:
+        return Verdict.late
+    if due_at is None:
+        return Verdict.on_time
+    if finished_at > due_at:
+        return Verdict.late
+    if finished_at.astimezone(VN_TZ).date() < due_at.astimezone(VN_TZ).date():
+        return Verdict.early
+    return Verdict.on_time
+
+
+def _finished(state: DossierState) -> datetime | None:
+    if state.finished_at is None or state.received_at is None:
+        return state.finished_at
+    return max(state.finished_at, state.received_at)
+
+
+def late_instant(state: DossierState) -> datetime | None:
+    """From when the dossier counts as late for a period it is open at the end of (None: never)."""
+    if state.received_at is None:
+        return None
+    finished = _finished(state)
+    if state.supplements > 1:
+        return state.received_at
+    if finished is not None:
+        if finish_verdict(finished, state.due_at, state.supplements) is not Verdict.late:
+            return None
+        return max(state.due_at, state.received_at) if state.due_at else state.received_at
+    if state.due_at is not None and state.overdue_due is not None and state.overdue_due >= state.due_at:
+        return max(state.due_at, state.received_at)
+    return None
+
+
+def judge(state: DossierState, period: Period) -> Verdict | None:
+    """The dossier's verdict in ``period``, or None when it is not judged there."""
+    received, finished = state.received_at, _finished(state)
+    if received is None or received >= period.end:
+        return None
+    if finished is not None and finished < period.start:
+        return None
+    if finished is not None and finished < period.end:
+        return finish_verdict(finished, state.due_at, state.supplements)
+    late = late_instant(state)
+    return Verdict.late if late is not None and late < period.end else Verdict.on_time
+
+
+def contribution(state: DossierState) -> Contribution:
+    """The dossier's (row, counter) points; the live model adds new minus old on every event."""
+    points: Contribution = Counter()
+    if state.received_at is None or state.unit is None:
+        return points
+    unit, procedure, channel = state.unit, state.procedure, state.channel
+
+    def add(at: datetime, counter: str) -> None:
+        points[((unit, month_index(at), procedure, channel), counter)] += 1
+
+    add(state.received_at, "received")
+    finished = _finished(state)
+    if finished is not None:
+        verdict = finish_verdict(finished, state.due_at, state.supplements)
+        add(finished, "finished")
+        if verdict is Verdict.early:
+            add(finished, "fin_early")
+        if verdict is Verdict.late:
+            add(finished, "fin_late")
+            if state.apologised:
+                add(finished, "apology_fin_late")
+        if state.has_fees:
+            add(finished, "fin_fees")
+            if state.paid_online:
+                add(finished, "fin_paid_online")
+        if state.digitised:
+            add(finished, "fin_digitised")
+        if state.reused:
+            add(finished, "fin_reused")
+    late = late_instant(state)
+    if late is not None:
+        add(late, "late_from")
+        if state.apologised:
+            add(late, "apology_late_from")
+    return points
+
+
+@dataclass
+class TaskState:
+    """One occurrence of a plan obligation, as ``task.completed`` / ``task.overdue`` told it."""
+
+    key: str  # "<obligation id>/<occurrence id or ->"
+    unit: str
+    role: str
+    due: date | None = None
+    completed_on: date | None = None
+    on_time: bool | None = None
+    overdue: bool = False
+
+
+def task_contribution(task: TaskState) -> Contribution:
+    """An occurrence led by its unit counts in the month it is due (or was done, without a due date)."""
+    points: Contribution = Counter()
+    day = task.due or task.completed_on
+    if task.role != LEAD_ROLE or day is None or not (task.overdue or task.completed_on):
+        return points
+    row = (task.unit, day.year * 12 + day.month - 1, "", 0)
+    points[(row, "task_known")] += 1
+    if task.completed_on is not None:
+        points[(row, "task_done")] += 1
+        if task.on_time:
+            points[(row, "task_done_on_time")] += 1
+    return points
+
+
+def delta(old: Contribution, new: Contribution) -> dict[RowKey, dict[str, int]]:
+    """New minus old, grouped by row, without the counters that did not move."""
+    change = Counter(new)
+    change.subtract(old)
+    return by_row(change)
+
+
+def by_row(change: Contribution) -> dict[RowKey, dict[str, int]]:
+    """Amounts grouped by counter row, without the zeros."""
+    rows: dict[RowKey, dict[str, int]] = {}
+    for (row, counter), amount in change.items():
+        if amount:
+            rows.setdefault(row, {})[counter] = amount
+    return rows

@@ -1,0 +1,72 @@
+"""An issued letter reaches the applicant of an online dossier over real channels, and follows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from services.notifications.channels.models import Delivery
+from tests.integration.services.notifications.letters.conftest import (
+    KEY,
+    Notifications,
+    lateness,
+)
+from tests.support.notifications import SmtpSink, eventually
+
+
+async def letter_of(n: Notifications) -> dict[str, Any]:
+    [letter] = await n.letters()
+    return letter
+
+
+async def test_an_online_dossiers_letter_goes_by_email_with_its_pdf_and_by_sms_and_is_then_delivered(start_notifications):
+    sink = SmtpSink()
+    with sink.serving() as port:
+        n = await start_notifications(
+            notifications_smtp_host="127.0.0.1", notifications_smtp_port=port, notifications_smtp_security="none"
+        )
+        await n.configure(auto_issue=True)
+        await n.deliver("overdue", lateness(channel=2))
+        await eventually(lambda: sink.messages)
+        letter = await eventually(lambda: _with_status(n, "delivered"))
+
+    message = sink.messages[0]
+    assert message["To"] == "hong@example.vn" and letter["number"] in message["Subject"]
+    [pdf] = list(message.iter_attachments())
+    assert pdf.get_content_type() == "application/pdf" and pdf.get_content().startswith(b"%PDF")
+    assert KEY in message.get_body(("plain",)).get_content()
+    async with n.runtime["notifications"].db.session() as session:
+        channels = sorted(d.channel for d in (await session.scalars(select(Delivery))).all())
+    assert channels == ["email", "sms"]  # the SMS is queued too (no provider configured here: it fails alone)
+
+
+async def test_a_letter_whose_every_message_fails_is_failed_with_the_reason(start_notifications):
+    sink = SmtpSink()
+    sink.refuse = "550 5.1.1 mailbox unavailable"
+    with sink.serving() as port:
+        n = await start_notifications(
+            notifications_smtp_host="127.0.0.1", notifications_smtp_port=port, notifications_smtp_security="none"
+        )
+        await n.configure(auto_issue=True)
+        data = lateness(channel=2)
+        data["applicant"] = {**data["applicant"], "phone": None}  # e-mail only
+        await n.deliver("overdue", data)
+        letter = await eventually(lambda: _with_status(n, "failed"))
+    assert "550" in (await n.client.get(f"/notifications/v1/letters/{letter['id']}")).json()["failure_reason"]
+
+
+async def test_a_paper_dossiers_letter_waits_at_the_desk(start_notifications):
+    n = await start_notifications()
+    await n.configure(auto_issue=True)
+    await n.deliver("overdue", lateness(channel=1))
+    assert (await letter_of(n))["status"] == "issued"
+    async with n.runtime["notifications"].db.session() as session:
+        assert (await session.scalars(select(Delivery))).all() == []
+    queue = (await n.client.get("/notifications/v1/letters/print-queue")).json()
+    assert [item["ma_ho_so"] for item in queue["items"]] == [KEY]
+
+
+async def _with_status(n: Notifications, status: str) -> dict[str, Any] | None:
+    letter = await letter_of(n)
+    return letter if letter["status"] == status else None
