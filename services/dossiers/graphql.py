@@ -19,8 +19,20 @@ from strawberry.scalars import JSON
 
 from services.dossiers import office_hours, queries, schemas
 from services.dossiers.codes import Timeliness
-from services.dossiers.schemas import DossierOut, OfficeHoursIn, OfficeHoursOut, UnitCode, in_vietnamese
-from shared.graphql import GraphQLContext, checked_input, domain_error, in_transaction, service_status_field
+from services.dossiers.schemas import (
+    DossierOut,
+    OfficeHoursIn,
+    OfficeHoursOut,
+    UnitCode,
+    in_vietnamese,
+)
+from shared.graphql import (
+    GraphQLContext,
+    checked_input,
+    domain_error,
+    in_transaction,
+    service_status_field,
+)
 from shared.problems import DomainError
 from shared.uow import UnitOfWork
 
