@@ -30,6 +30,7 @@ from services.plans.schemas import (
 )
 from shared.clock import VN_TZ
 from shared.graphql import GraphQLContext, domain_error, in_transaction, page_size, service_status_field
+from shared.paging import MAX_PAGE
 from shared.problems import DomainError
 
 for _enum in (UnitLevel, PlanStatus, NodeKind, Role, ProgressStatus, TargetOperator, TargetStatus):
@@ -314,7 +315,7 @@ class Query:
         page = await read(
             info,
             lambda uow: queries.list_plans(
-                uow.session, issuer_code=issuer_code, year=year, status=status, cursor=after, limit=page_size(first, queries.MAX_PAGE)
+                uow.session, issuer_code=issuer_code, year=year, status=status, cursor=after, limit=page_size(first, MAX_PAGE)
             ),
         )
         return PlanPageType(items=[build(PlanType, p) for p in page.items], next_cursor=page.next_cursor)
@@ -336,7 +337,7 @@ class Query:
     ) -> OwedPageType:
         today = _today(info)
         page = await read(
-            info, lambda uow: queries.owed(uow.session, unit_code, start, end, today, cursor=after, limit=page_size(first, queries.MAX_PAGE))
+            info, lambda uow: queries.owed(uow.session, unit_code, start, end, today, cursor=after, limit=page_size(first, MAX_PAGE))
         )
         return OwedPageType.of(page)
 
@@ -345,7 +346,7 @@ class Query:
         self, info: Info[GraphQLContext, None], unit_code: str, after: str | None = None, first: int = 100
     ) -> OwedPageType:
         today = _today(info)
-        page = await read(info, lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=page_size(first, queries.MAX_PAGE)))
+        page = await read(info, lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=page_size(first, MAX_PAGE)))
         return OwedPageType.of(page)
 
     @strawberry.field(description="Tasks and activities containing every word of q (diacritics optional)")
@@ -358,6 +359,6 @@ class Query:
         first: int = 50,
     ) -> TaskPageType:
         page = await read(
-            info, lambda uow: queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=after, limit=page_size(first, queries.MAX_PAGE))
+            info, lambda uow: queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=after, limit=page_size(first, MAX_PAGE))
         )
         return TaskPageType(items=[build(TaskHitType, h) for h in page.items], next_cursor=page.next_cursor)
