@@ -29,9 +29,9 @@ from services.plans.schemas import (
     UnitLevel,
 )
 from shared.clock import VN_TZ
-from shared.graphql import GraphQLContext, domain_error, in_transaction, page_size, service_status_field
+from shared.graphql import GraphQLContext, in_transaction, page_size, service_status_field
+from shared.graphql import read as shared_read
 from shared.paging import MAX_PAGE
-from shared.problems import DomainError
 
 for _enum in (UnitLevel, PlanStatus, NodeKind, Role, ProgressStatus, TargetOperator, TargetStatus):
     strawberry.enum(_enum)
@@ -270,11 +270,7 @@ def _today(info: Info[GraphQLContext, None]) -> date:
 
 
 async def read(info: Info[GraphQLContext, None], action: Any) -> Any:
-    async with info.context.service("plans").uow() as uow:
-        try:
-            return await action(uow)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+    return await shared_read(info, "plans", action)
 
 
 async def write(info: Info[GraphQLContext, None], action: Any) -> Any:
