@@ -149,6 +149,16 @@ def checked_input(model: type[M], values: dict[str, Any], translate: Translation
         raise invalid_input(exc, translate) from exc
 
 
+async def read(info: Info[GraphQLContext, None], service: str, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """``action`` on a unit of work of ``service`` that commits nothing (a query's resolver): a
+    refusal of the domain becomes a GraphQL error with its code."""
+    async with info.context.service(service).uow() as uow:
+        try:
+            return await action(uow)
+        except DomainError as exc:
+            raise domain_error(exc) from exc
+
+
 async def in_transaction(
     info: Info[GraphQLContext, None],
     service: str,

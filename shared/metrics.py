@@ -1,4 +1,5 @@
-"""Prometheus metrics of the process (one registry; every series labelled by service or consumer)."""
+"""Prometheus metrics of the kernel (one registry per process; every series labelled by service or
+consumer). A service declares its own metrics in its own modules, on the same default registry."""
 
 from __future__ import annotations
 
@@ -17,5 +18,3 @@ DEAD_LETTERS = Counter("cchc_dead_letters_total", "Events set aside after bounde
 CONSUMER_LAG = Gauge(
     "cchc_consumer_lag", "Messages on the bus not yet consumed", ["consumer", "topic", "partition"]
 )
-PULL_RECORDS = Counter("cchc_pull_records_total", "Records a pull connector fetched and applied", ["source"])
-PULL_ERRORS = Counter("cchc_pull_errors_total", "Failed polls of a pull connector, by kind", ["source", "kind"])

@@ -39,11 +39,11 @@ from shared.auth import CurrentPrincipal
 from shared.bounds import Day, Instant
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
+from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.problems import DomainError
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
-PROCEDURE_CURSOR = "ma_tthc:"
 UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
 
 
@@ -160,13 +160,14 @@ async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> 
 
 @router.get("/procedures", response_model=ProcedurePage, tags=["procedures"], summary="The procedure catalogue, by MaTTHC")
 async def list_procedures(
-    uow: Uow, principal: CurrentPrincipal, limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 100, cursor: str | None = None
+    uow: Uow, principal: CurrentPrincipal, limit: Limit = 100, cursor: Cursor = None
 ) -> ProcedurePage:
-    after = None if cursor is None else queries.decode_cursor(cursor, PROCEDURE_CURSOR)
-    found = await reference_data.list_procedures(uow.session, after=after, limit=limit + 1)
+    after = decode_cursor(cursor)
+    found = await reference_data.list_procedures(uow.session, after=str(after[0]) if after else None, limit=limit + 1)
     page = found[:limit]
-    next_cursor = queries.encode_cursor(page[-1].ma_tthc, PROCEDURE_CURSOR) if len(found) > limit else None
-    return ProcedurePage(items=[ProcedureOut.model_validate(p) for p in page], next_cursor=next_cursor)
+    return ProcedurePage(
+        items=[ProcedureOut.model_validate(p) for p in page], next_cursor=next_cursor(found, limit, lambda p: p.ma_tthc)
+    )
 
 
 # --- dossiers -----------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ async def list_dossiers(
     received_to: Instant | None = None,
     due_from: Instant | None = None,
     due_to: Instant | None = None,
-    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    limit: Limit = 50,
     cursor: str | None = None,
 ) -> DossierPage:
     where = queries.DossierFilter(

@@ -19,8 +19,23 @@ from strawberry.scalars import JSON
 
 from services.dossiers import office_hours, queries, schemas
 from services.dossiers.codes import Timeliness
-from services.dossiers.schemas import DossierOut, OfficeHoursIn, OfficeHoursOut, UnitCode, in_vietnamese
-from shared.graphql import GraphQLContext, checked_input, domain_error, in_transaction, service_status_field
+from services.dossiers.schemas import (
+    DossierOut,
+    OfficeHoursIn,
+    OfficeHoursOut,
+    UnitCode,
+    in_vietnamese,
+)
+from shared.graphql import (
+    GraphQLContext,
+    checked_input,
+    domain_error,
+    in_transaction,
+    page_size,
+    read,
+    service_status_field,
+)
+from shared.paging import MAX_PAGE
 from shared.problems import DomainError
 from shared.uow import UnitOfWork
 
@@ -209,18 +224,17 @@ class Query:
         first: int = 50,
         after: str | None = None,
     ) -> DossierConnection:
-        async with info.context.service("dossiers").uow() as uow:
-            try:
-                items, cursor = await queries.list_dossiers(uow.session, _filter(where), limit=max(1, first), cursor=after)
-            except DomainError as exc:
-                raise domain_error(exc) from None
+        limit = page_size(first, MAX_PAGE)
+        items, cursor = await read(
+            info, "dossiers", lambda uow: queries.list_dossiers(uow.session, _filter(where), limit=limit, cursor=after)
+        )
         return DossierConnection(items=[Dossier.of(i) for i in items], next_cursor=cursor)
 
     @strawberry.field(description="The office hours a unit works: its own, else its nearest ancestor's (setOn), else the default ones")
     async def office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str) -> OfficeHours:
         checked = checked_input(_UnitArgument, {"unit": unit}, in_vietnamese)
-        async with info.context.service("dossiers").uow() as uow:
-            return OfficeHours.from_pydantic(await office_hours.office_hours_of(uow.session, checked.unit))
+        hours = await read(info, "dossiers", lambda uow: office_hours.office_hours_of(uow.session, checked.unit))
+        return OfficeHours.from_pydantic(hours)
 
 
 @strawberry.type

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from services.dossiers.late import on_letter_issued
+from services.dossiers import late
 from services.dossiers.models import directory
+from services.dossiers.schemas import LetterIssuedIn
 from shared.consumer import Subscription
+from shared.events import CloudEvent
+from shared.uow import UnitOfWork
+
+
+async def on_letter_issued(uow: UnitOfWork, event: CloudEvent) -> None:
+    await late.record_apology_letter(uow, event.data_as(LetterIssuedIn))
+
 
 SUBSCRIPTIONS = [
     Subscription(topic="cchc.plans", handlers=directory.handlers()),

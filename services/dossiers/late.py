@@ -17,9 +17,9 @@ from services.dossiers import rows as r
 from services.dossiers import timeliness as t
 from services.dossiers.models import DossierAlarm
 from services.dossiers.office_hours import load_calendars
+from services.dossiers.schemas import LetterIssuedIn
 from shared.calendar import WorkingCalendar
 from shared.db import on_postgres, upsert
-from shared.events import CloudEvent
 from shared.uow import UnitOfWork
 
 ALARMS = DossierAlarm.__table__
@@ -62,19 +62,14 @@ def _after(row: r.Row, kind: str, now: datetime, calendar: WorkingCalendar) -> N
     row["timeliness"] = t.open_timeliness(now, row["due_at"], calendar).value
 
 
-async def on_letter_issued(uow: UnitOfWork, event: CloudEvent) -> None:
+async def record_apology_letter(uow: UnitOfWork, issued: LetterIssuedIn) -> None:
     """notifications issued an apology with a new date: record it once (the once-only rule)."""
-    data = event.data
-    key = data.get("ma_ho_so")
-    new_due = data.get("new_due_at") or data.get("new_due")
-    if not key or not new_due:
-        raise ValueError("letter.issued without ma_ho_so or new due date")
-    row = (await store.load_rows(uow.session, [key])).get(key)
+    row = (await store.load_rows(uow.session, [issued.ma_ho_so])).get(issued.ma_ho_so)
     if row is None:
         return  # a letter for a dossier this service never saw: nothing to re-date
     calendar = (await load_calendars(uow.session)).of(row["unit_code"])
-    letter = {"letter_id": data.get("letter_id"), "number": data.get("number"), "issued_at": data.get("issued_at")}
-    events = lifecycle.record_apology(row, letter, datetime.fromisoformat(new_due), uow.clock.now(), calendar)
+    letter = {"letter_id": issued.letter_id, "number": issued.number, "issued_at": issued.issued_at.isoformat()}
+    events = lifecycle.record_apology(row, letter, issued.new_due_at, uow.clock.now(), calendar)
     if events:
         for e in events:
             uow.emit(e)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,9 +13,8 @@ from services.dossiers import store
 from services.dossiers.codes import ON_TIME, Status, Timeliness
 from services.dossiers.models import directory
 from services.dossiers.schemas import DossierOut
-from shared.problems import DomainError, NotFound
-
-MAX_PAGE = 500
+from shared.paging import MAX_PAGE, decode_cursor, encode_cursor
+from shared.problems import NotFound
 
 
 @dataclass(frozen=True)
@@ -83,24 +81,6 @@ async def get_dossier(session: AsyncSession, ma_ho_so: str) -> DossierOut:
     return to_out(row)
 
 
-CURSOR_PREFIX = "ma_ho_so:"
-
-
-def encode_cursor(key: str, prefix: str = CURSOR_PREFIX) -> str:
-    """An opaque cursor: the last key of a page, named by the list's ``prefix``."""
-    return base64.urlsafe_b64encode(f"{prefix}{key}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, prefix: str = CURSOR_PREFIX) -> str:
-    try:
-        text = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        text = ""
-    if not text.startswith(prefix):
-        raise DomainError("The cursor is not one this API issued.", errors=[{"field": "cursor", "message": "invalid cursor"}])
-    return text.removeprefix(prefix)
-
-
 async def list_dossiers(
     session: AsyncSession, where: DossierFilter, *, limit: int = 50, cursor: str | None = None
 ) -> tuple[list[DossierOut], str | None]:
@@ -108,7 +88,7 @@ async def list_dossiers(
     D = store.DOSSIERS
     query = select(D).order_by(D.c.ma_ho_so).limit(min(limit, MAX_PAGE) + 1)
     if cursor:
-        query = query.where(D.c.ma_ho_so > decode_cursor(cursor))
+        query = query.where(D.c.ma_ho_so > str(decode_cursor(cursor)[0]))
     if where.unit:
         query = query.where(D.c.unit_code.in_(await directory.descendants(session, where.unit)))
     if where.status:

@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.dossiers.events import CalendarChanged
 from services.dossiers.models import CalendarDay, Procedure, calendars
 from services.dossiers.office_hours import follow_day
-from services.dossiers.schemas import CalendarDayIn, CalendarDayOut, CalendarYear, ProcedureIn
+from services.dossiers.schemas import (
+    CalendarDayIn,
+    CalendarDayOut,
+    CalendarYear,
+    ProcedureIn,
+)
 from shared.db import get_or_404
 from shared.uow import UnitOfWork
 

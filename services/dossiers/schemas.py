@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -324,3 +325,13 @@ class SyncReport(BaseModel):
     unchanged: int
     rejected: int
     results: list[SyncResult]
+
+
+class LetterIssuedIn(BaseModel):
+    """What this service reads of notifications' ``vn.cchc.letter.issued.v1`` (DESIGN.md)."""
+
+    ma_ho_so: str
+    letter_id: str
+    number: str
+    issued_at: AwareDatetime
+    new_due_at: AwareDatetime

@@ -50,11 +50,10 @@ from services.plans.schemas import (
 from shared.auth import CurrentPrincipal
 from shared.bounds import AgencyId, Day, Id, Slug
 from shared.clock import VN_TZ
+from shared.paging import Cursor, Limit
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
-Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 
 
 # --------------------------------------------------------------------------- units

@@ -29,8 +29,9 @@ from services.plans.schemas import (
     UnitLevel,
 )
 from shared.clock import VN_TZ
-from shared.graphql import GraphQLContext, domain_error, in_transaction, page_size, service_status_field
-from shared.problems import DomainError
+from shared.graphql import GraphQLContext, in_transaction, page_size, service_status_field
+from shared.graphql import read as shared_read
+from shared.paging import MAX_PAGE
 
 for _enum in (UnitLevel, PlanStatus, NodeKind, Role, ProgressStatus, TargetOperator, TargetStatus):
     strawberry.enum(_enum)
@@ -269,11 +270,7 @@ def _today(info: Info[GraphQLContext, None]) -> date:
 
 
 async def read(info: Info[GraphQLContext, None], action: Any) -> Any:
-    async with info.context.service("plans").uow() as uow:
-        try:
-            return await action(uow)
-        except DomainError as exc:
-            raise domain_error(exc) from exc
+    return await shared_read(info, "plans", action)
 
 
 async def write(info: Info[GraphQLContext, None], action: Any) -> Any:
@@ -314,7 +311,7 @@ class Query:
         page = await read(
             info,
             lambda uow: queries.list_plans(
-                uow.session, issuer_code=issuer_code, year=year, status=status, cursor=after, limit=page_size(first, queries.MAX_PAGE)
+                uow.session, issuer_code=issuer_code, year=year, status=status, cursor=after, limit=page_size(first, MAX_PAGE)
             ),
         )
         return PlanPageType(items=[build(PlanType, p) for p in page.items], next_cursor=page.next_cursor)
@@ -336,7 +333,7 @@ class Query:
     ) -> OwedPageType:
         today = _today(info)
         page = await read(
-            info, lambda uow: queries.owed(uow.session, unit_code, start, end, today, cursor=after, limit=page_size(first, queries.MAX_PAGE))
+            info, lambda uow: queries.owed(uow.session, unit_code, start, end, today, cursor=after, limit=page_size(first, MAX_PAGE))
         )
         return OwedPageType.of(page)
 
@@ -345,7 +342,7 @@ class Query:
         self, info: Info[GraphQLContext, None], unit_code: str, after: str | None = None, first: int = 100
     ) -> OwedPageType:
         today = _today(info)
-        page = await read(info, lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=page_size(first, queries.MAX_PAGE)))
+        page = await read(info, lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=page_size(first, MAX_PAGE)))
         return OwedPageType.of(page)
 
     @strawberry.field(description="Tasks and activities containing every word of q (diacritics optional)")
@@ -358,6 +355,6 @@ class Query:
         first: int = 50,
     ) -> TaskPageType:
         page = await read(
-            info, lambda uow: queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=after, limit=page_size(first, queries.MAX_PAGE))
+            info, lambda uow: queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=after, limit=page_size(first, MAX_PAGE))
         )
         return TaskPageType(items=[build(TaskHitType, h) for h in page.items], next_cursor=page.next_cursor)

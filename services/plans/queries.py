@@ -6,9 +6,6 @@ is one index range scan however deep the reader goes.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any, TypeAlias, TypeVar
@@ -31,28 +28,10 @@ from services.plans.schemas import (
     TaskPage,
 )
 from services.plans.textnorm import fold
+from shared.paging import MAX_PAGE, decode_cursor, encode_cursor
 from shared.problems import DomainError
 
-MAX_PAGE = 500
 T = TypeVar("T")
-
-
-def encode_cursor(*key: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        key = None
-    if not isinstance(key, list) or len(key) != arity:
-        raise DomainError(
-            "The cursor is not one this API gave out.", errors=[{"field": "cursor", "message": "invalid cursor"}]
-        )
-    return key
 
 
 async def by_code(

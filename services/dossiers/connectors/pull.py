@@ -13,12 +13,14 @@ import logging
 from typing import Protocol
 
 import httpx
+from prometheus_client import Counter
 
 from shared.aio import pause
-from shared.metrics import PULL_ERRORS, PULL_RECORDS
 from shared.retrying import Stopped, with_backoff
 
 log = logging.getLogger(__name__)
+PULL_RECORDS = Counter("cchc_pull_records_total", "Records a pull connector fetched and applied", ["source"])
+PULL_ERRORS = Counter("cchc_pull_errors_total", "Failed polls of a pull connector, by kind", ["source", "kind"])
 
 
 class PageSink(Protocol):

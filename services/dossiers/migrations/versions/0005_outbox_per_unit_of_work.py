@@ -6,7 +6,10 @@ Create Date: 2026-11-21 10:00:00.000000
 """
 from collections.abc import Sequence
 
-from shared.kernel_migrations import outbox_per_event_from_v2, outbox_per_unit_of_work_v2
+from shared.kernel_migrations import (
+    outbox_per_event_from_v2,
+    outbox_per_unit_of_work_v2,
+)
 
 revision: str = "0005"
 down_revision: str | None = "0004"

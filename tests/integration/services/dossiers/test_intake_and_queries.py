@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from services.dossiers import store
-from services.dossiers.late import on_letter_issued
+from services.dossiers.handlers import on_letter_issued
 from services.dossiers.schemas import DossierOut
 from shared.clock import VN_TZ
 from shared.events import CloudEvent
@@ -170,7 +170,8 @@ async def test_graphql_gives_every_field_of_the_rest_dossier(start_dossiers):
     applicant = {"name": "Lê Thị Thu Hà", "id_number": "042190000777", "phone": "0912 000 222", "address": "Cẩm Quang, Cẩm Xuyên"}
     received = await receive(d, datetime(2024, 5, 20, 8, tzinfo=VN_TZ), applicant=applicant, summary="Xây nhà ở", paid_online=2,
                              documents=[{"name": "Đơn đề nghị cấp giấy phép", "digitised": True}])  # fmt: skip
-    letter = {"letter_id": "L1", "number": "1/PXL", "ma_ho_so": received["ma_ho_so"], "new_due_at": "2024-06-14T17:00:00+07:00"}
+    letter = {"letter_id": "L1", "number": "1/PXL", "ma_ho_so": received["ma_ho_so"], "issued_at": "2024-05-20T08:00:00+07:00",
+              "new_due_at": "2024-06-14T17:00:00+07:00"}
     event = CloudEvent(source="/cchc/notifications", type="vn.cchc.letter.issued.v1", time=d.clock.now(), subject=letter["ma_ho_so"], data=letter)
     async with d.runtime["dossiers"].uow() as uow:
         await on_letter_issued(uow, event)

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import update
 
 from services.dossiers import store
-from services.dossiers.late import on_letter_issued
+from services.dossiers.handlers import on_letter_issued
 from services.dossiers.scheduler import sweep_all
 from shared.clock import VN_TZ
 from shared.events import CloudEvent

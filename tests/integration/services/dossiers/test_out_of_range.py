@@ -51,3 +51,12 @@ async def test_graphql_dossier_filters_out_of_range_are_refused_with_the_field(d
     assert len(error["extensions"]["errors"]) == 1
     control = (await dossiers.client.post("/graphql", json={"query": '{ dossiers(where: {status: [4]}) { nextCursor } }'})).json()
     assert "errors" not in control
+
+
+@pytest.mark.parametrize("first", [-1, 0, 501])
+async def test_a_graphql_page_size_out_of_range_is_refused_naming_first(dossiers: Dossiers, first: int):
+    body = (await dossiers.client.post("/graphql", json={"query": f"{{ dossiers(first: {first}) {{ nextCursor }} }}"})).json()
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["errors"][0]["field"] == "first"
+    control = (await dossiers.client.post("/graphql", json={"query": "{ dossiers(first: 500) { nextCursor } }"})).json()
+    assert "errors" not in control
