@@ -6,6 +6,7 @@ from pathlib import Path
 
 from services.notifications.api import router
 from services.notifications.channels.worker import DELIVERIES
+from services.notifications.demo import load_demo
 from services.notifications.graphql import Mutation, Query
 from services.notifications.handlers import SUBSCRIPTIONS
 from services.notifications.models import Base, kernel
@@ -24,4 +25,5 @@ service = ServiceDefinition(
     graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,
     deadlines=[DELIVERIES, WEBHOOKS, REMINDERS],
+    load_demo=load_demo,
 )

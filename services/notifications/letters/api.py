@@ -135,6 +135,20 @@ async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, princi
     return await _act(uow, letter_id, lambda letter: sending.mark_failed(uow, letter, body.reason))
 
 
+@router.get("/letter-settings:default", response_model=LetterSettingsOut, summary="The letter settings units without their own follow")
+async def get_default_settings(uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+    return settings_out(await policy.unit_policy(uow.session, policy.DEFAULT))
+
+
+@router.put("/letter-settings:default", response_model=LetterSettingsOut, summary="Set the letter settings units without their own follow")
+async def put_default_settings(body: LetterSettingsIn, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+    """Every unit without settings of its own issues its letters under these, its own name (from
+    the recipient directory) as the issuing body."""
+    saved = await policy.put_settings(uow, policy.DEFAULT, body.model_dump())
+    await uow.commit()
+    return settings_out(saved)
+
+
 @router.get("/letter-settings/{unit_code}", response_model=LetterSettingsOut, summary="A unit's letterhead, signer and letter policy")
 async def get_settings(unit_code: UnitCode, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
     return settings_out(await policy.unit_policy(uow.session, unit_code))

@@ -14,6 +14,7 @@ from services.notifications.models import directory
 from shared.calendar import DurationUnit, WorkingCalendar
 from shared.uow import UnitOfWork
 
+DEFAULT = "*"  # the key of the settings every unit without its own follows (a province sets them once)
 DEFAULT_EXTENSION_WORKING_DAYS = 5
 DEFAULT_REASON = "Hồ sơ cần thêm thời gian để thẩm định, xác minh theo quy định."
 
@@ -54,12 +55,17 @@ SETTING_FIELDS = tuple(
 
 
 async def unit_policy(session: AsyncSession, unit_code: str) -> UnitPolicy:
-    """The unit's settings, or the defaults with the unit's name from the recipient directory."""
+    """The unit's own settings; else the default settings (``DEFAULT``), else the built-in ones,
+    either with the unit's name from the recipient directory as the issuing body."""
     row = await session.get(LetterSettings, unit_code)
     if row is not None:
         return UnitPolicy(unit_code=unit_code, configured=True, **{f: getattr(row, f) for f in SETTING_FIELDS})
     unit = await directory.get(session, unit_code)
-    return UnitPolicy(unit_code=unit_code, issuing_body=unit.name if unit else unit_code)
+    name = unit.name if unit else unit_code
+    default = await session.get(LetterSettings, DEFAULT) if unit_code != DEFAULT else None
+    if default is None:
+        return UnitPolicy(unit_code=unit_code, issuing_body=name)
+    return UnitPolicy(unit_code=unit_code, **{**{f: getattr(default, f) for f in SETTING_FIELDS}, "issuing_body": name})
 
 
 async def put_settings(uow: UnitOfWork, unit_code: str, values: dict[str, Any]) -> UnitPolicy:

@@ -14,7 +14,7 @@ from services.notifications.letters.schemas import LatenessIn
 from shared.bus.base import Message
 from shared.clock import VN_TZ
 from shared.events import CloudEvent
-from tests.integration.services.notifications.letters.conftest import DUE, KEY, UNIT, Notifications, lateness, pdf_text
+from tests.integration.services.notifications.letters.conftest import DUE, KEY, SETTINGS, UNIT, Notifications, lateness, pdf_text
 
 NEW_DUE_5_DAYS = datetime(2024, 4, 24, 9, 16, tzinfo=VN_TZ)  # 5 working days from now (16/04 09:16); Giỗ Tổ (18/04) off
 
@@ -314,3 +314,19 @@ async def test_new_return_dates_follow_the_days_administrators_declare(notificat
     await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0003"))
     [letter] = await notifications.letters("000.00.15.H10-240415-0003")
     assert datetime.fromisoformat(letter["new_due_at"]) == NEW_DUE_5_DAYS
+
+
+async def test_default_settings_issue_the_letters_of_units_without_their_own_under_their_own_name(notifications: Notifications):
+    default = {**SETTINGS, "issuing_body": "Cơ quan mặc định", "auto_issue": True}
+    answer = await notifications.client.put("/notifications/v1/letter-settings:default", json=default)
+    assert answer.status_code == 200, answer.text
+    await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0007"))
+    [letter] = await notifications.letters("000.00.15.H10-240415-0007")
+    assert letter["status"] == "issued" and letter["number"] == "1/PXL"
+    own = (await notifications.client.get(f"/notifications/v1/letter-settings/{UNIT}")).json()
+    assert own["auto_issue"] is True and own["issuing_body"] == UNIT  # the directory does not know the unit here
+
+    await notifications.configure(auto_issue=False)  # positive control: a unit's own settings win
+    await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0008"))
+    [draft] = await notifications.letters("000.00.15.H10-240415-0008")
+    assert draft["status"] == "draft"
