@@ -151,6 +151,9 @@ class ImportReportType:
     targets_suggested: int
     schedules: ScheduleCountsType
     units: UnitCountsType
+    rows_added: int
+    rows_changed: int
+    rows_removed: int
 
     @classmethod
     def of(cls, report: ImportReport) -> ImportReportType:

@@ -1,29 +1,33 @@
 """Importing a plan's appendix table (CSV or XLSX) as a draft plan (no HTTP, no commits).
 
 The whole import is one unit of work: a table that fails half-way leaves nothing behind. Rows
-stream from the file into batched inserts, so memory stays flat whatever the file's size. The
-same file imported again for the same issuer and year is recognised by its SHA-256 and changes
-nothing.
+stream from the file into batched inserts, so memory stays flat whatever the file's size. An
+import is keyed by what the table says, not by its bytes: the same rows imported again for the
+same issuer and year (as UTF-8, UTF-8 with BOM, Windows-1258 or XLSX) change nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.plans.models import Plan, Unit
+from services.plans.models import Plan, PlanNode, Unit
 from services.plans.planning import NodeDraft, NodeWriter, create_plan
 from services.plans.schemas import (
     ImportReport,
     NodeKind,
     PlanImportIn,
     PlanIn,
+    PlanStatus,
     ScheduleCounts,
     UnitCounts,
 )
@@ -93,7 +97,8 @@ async def resolve_issuer(session: AsyncSession, issuer: str) -> Unit:
 
 
 def file_digest(source: IO[bytes]) -> str:
-    """SHA-256 of a seekable file, read in chunks; the file is rewound."""
+    """SHA-256 of a seekable file's bytes, read in chunks; the file is rewound. Plans imported
+    before imports were keyed by content carry this key."""
     digest = hashlib.sha256()
     while chunk := source.read(_HASH_CHUNK):
         digest.update(chunk)
@@ -101,31 +106,91 @@ def file_digest(source: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
+_ROW_FIELDS = [f.name for f in dataclasses.fields(TableRow) if f.name != "line"]
+
+
+def row_content(row: TableRow) -> str:
+    """A row's cells, whitespace collapsed, serialised stably (its line number is not content)."""
+    cells = [getattr(row, name) for name in _ROW_FIELDS]
+    return json.dumps([" ".join(c.split()) if isinstance(c, str) else c for c in cells], ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class TableKey:
+    """What a table says: ``digest`` is the SHA-256 of its rows in order; ``rows`` maps each row's
+    identity (section, number, task, activity; a repeat gets ``#2``, ``#3``...) to a digest of its cells."""
+
+    digest: str
+    rows: dict[str, str]
+
+
+def read_key(source: IO[bytes], filename: str) -> TableKey:
+    """A table's key: one pass streamed over a seekable file, which is rewound. Encoding, BOM,
+    delimiter, format and blank lines do not change it."""
+    digest = hashlib.sha256()
+    rows: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    _, table = open_table(source, filename)
+    for row in table:
+        content = row_content(row).encode()
+        digest.update(content + b"\n")
+        identity = _short(json.dumps([" ".join(v.split()) for v in (row.section or "", row.label, row.title, row.activity)]))
+        seen[identity] += 1
+        rows[identity if seen[identity] == 1 else f"{identity}#{seen[identity]}"] = _short(content)
+    source.seek(0)
+    return TableKey(digest.hexdigest(), rows)
+
+
+def _short(text: str | bytes) -> str:
+    return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()[:16]
+
+
+def row_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, int]:
+    """Rows added, changed (same identity, other cells) and removed between two imports."""
+    return {
+        "rows_added": sum(1 for k in after if k not in before),
+        "rows_changed": sum(1 for k, v in after.items() if k in before and before[k] != v),
+        "rows_removed": sum(1 for k in before if k not in after),
+    }
+
+
+_NO_CHANGE = {"rows_added": 0, "rows_changed": 0, "rows_removed": 0}
+
+
 async def import_plan(uow: UnitOfWork, source: IO[bytes], filename: str, form: PlanImportIn) -> ImportReport:
-    """Read a table into a new draft plan and report what was read, typed and matched."""
+    """Read a table into a draft plan and report what was read, typed, matched and changed: a new
+    draft, or the issuer's imported draft of that year and title revised in place."""
     session = uow.session
     unit = await resolve_issuer(session, form.issuer)
     year = form.year
-    sha256 = file_digest(source)
-    known = await session.scalar(
-        select(Plan).where(Plan.issuer_code == unit.code, Plan.year == year, Plan.source_sha256 == sha256)
-    )
-    if known is not None:
-        return ImportReport.model_validate({**(known.import_report or {}), "plan_id": known.id, "unchanged": True})
+    title = form.title or f"Kế hoạch CCHC năm {year} ({unit.name})"
     try:
-        _, rows = open_table(source, filename)
-        plan = await create_plan(
-            uow,
-            PlanIn(
-                issuer_code=unit.code,
-                number=form.number or None,
-                title=form.title or f"Kế hoạch CCHC năm {year} ({unit.name})",
-                issued_on=form.issued_on,
-                year=year,
-            ),
-            source_name=filename,
-            source_sha256=sha256,
+        key = read_key(source, filename)
+        known = await session.scalar(
+            select(Plan).where(
+                Plan.issuer_code == unit.code, Plan.year == year, Plan.source_sha256.in_((key.digest, file_digest(source)))
+            )
         )
+        if known is not None:
+            answer = {**(known.import_report or {}), **_NO_CHANGE, "plan_id": known.id, "unchanged": True}
+            return ImportReport.model_validate(answer)
+        plan = await _imported_draft(session, unit.code, year, title)
+        if plan is None:
+            before: dict[str, str] = {}
+            plan = await create_plan(
+                uow,
+                PlanIn(issuer_code=unit.code, number=form.number or None, title=title, issued_on=form.issued_on, year=year),
+                source_name=filename,
+                source_sha256=key.digest,
+            )
+        else:
+            before = await session.scalar(select(Plan.source_rows).where(Plan.id == plan.id)) or {}
+            await session.execute(delete(PlanNode).where(PlanNode.plan_id == plan.id))  # its nodes' obligations and targets go with them
+            plan.source_name, plan.source_sha256 = filename, key.digest
+            plan.version += 1
+            plan.updated_at = uow.clock.now()
+        plan.source_rows = key.rows
+        _, rows = open_table(source, filename)
         writer = await NodeWriter.for_plan(uow, plan)
         rows_read = await _write_tree(writer, rows)
     except TableError as exc:
@@ -143,9 +208,26 @@ async def import_plan(uow: UnitOfWork, source: IO[bytes], filename: str, form: P
         targets_suggested=tally.targets,
         schedules=ScheduleCounts(**tally.schedules),
         units=UnitCounts(matched=len(tally.matched), unmatched=list(tally.unmatched)),
+        **row_changes(before, key.rows),
     )
     plan.import_report = report.model_dump(mode="json", exclude={"plan_id", "unchanged"})
     return report
+
+
+async def _imported_draft(session: AsyncSession, issuer: str, year: int, title: str) -> Plan | None:
+    """The latest draft the issuer imported for ``year`` under ``title``: a revised table replaces its tree."""
+    return await session.scalar(
+        select(Plan)
+        .where(
+            Plan.issuer_code == issuer,
+            Plan.year == year,
+            Plan.title == title,
+            Plan.status == PlanStatus.draft,
+            Plan.source_sha256.is_not(None),
+        )
+        .order_by(Plan.id.desc())
+        .limit(1)
+    )
 
 
 @dataclass

@@ -98,8 +98,12 @@ class Plan(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))
     source_name: Mapped[str | None] = mapped_column(String(300))
+    # SHA-256 of the rows the imported table read as (importing.content_digest); plans imported
+    # before imports were keyed by content hold the SHA-256 of the file's bytes, still recognised
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     import_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # each imported row's identity → digest of its cells (importing.read_key): what a revised table changed
+    source_rows: Mapped[dict[str, str] | None] = mapped_column(JSON, deferred=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     reminder_policy: Mapped[str | None] = mapped_column(String(100))  # offsets and hour its reminders were planned with
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -330,7 +330,7 @@ class UnitCounts(BaseModel):
 
 class ImportReport(BaseModel):
     plan_id: int
-    unchanged: bool = Field(description="true when this very file was imported before: nothing was written")
+    unchanged: bool = Field(description="true when this very table (the same rows, whatever the file format) was imported before: nothing was written")
     rows_read: int
     areas_created: int = 0
     objectives_created: int = 0
@@ -340,6 +340,9 @@ class ImportReport(BaseModel):
     targets_suggested: int = 0
     schedules: ScheduleCounts = Field(default_factory=ScheduleCounts)
     units: UnitCounts = Field(default_factory=UnitCounts)
+    rows_added: int = Field(0, description="rows not in the plan's previous import (all of them on a first import)")
+    rows_changed: int = Field(0, description="rows with the same section, number and task as before but other cells")
+    rows_removed: int = Field(0, description="rows of the previous import no longer in the table")
 
 
 class TargetOperator(StrEnum):

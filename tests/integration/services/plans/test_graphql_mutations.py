@@ -9,7 +9,7 @@ from tests.support.plans import SEEDS, VAN_QUAN, VAN_QUAN_HOME_AFFAIRS, Plans, c
 
 IMPORT = """mutation($file: Upload!, $year: Int!, $number: String) {
   importPlan(file: $file, issuer: "Văn Quan", year: $year, number: $number) {
-    planId unchanged rowsRead tasksCreated schedules { typed triggered unparsed } units { matched unmatched } } }"""
+    planId unchanged rowsRead rowsAdded rowsChanged rowsRemoved tasksCreated schedules { typed triggered unparsed } units { matched unmatched } } }"""
 ADD_NODE = """mutation($plan: Int!, $input: NodeInput!) { addNode(planId: $plan, input: $input) {
   id kind title dues implementsId obligations { id unitCode due occurrences { id due version } } } }"""
 CHANGE_NODE = """mutation($node: Int!, $input: NodeUpdateInput!) { changeNode(nodeId: $node, input: $input) { id dues } }"""
@@ -51,6 +51,8 @@ async def test_an_appendix_is_imported_through_a_multipart_upload(plans: Plans):
     assert "Lãnh đạo UBND huyện" in report["units"]["unmatched"]
     again = (await upload(plans, seed, "000.csv", number="183/KH-UBND")).json()["data"]["importPlan"]
     assert (again["planId"], again["unchanged"]) == (report["planId"], True)
+    assert (report["rowsAdded"], report["rowsChanged"], report["rowsRemoved"]) == (100, 0, 0)
+    assert (again["rowsAdded"], again["rowsChanged"], again["rowsRemoved"]) == (0, 0, 0)
 
     refused = await upload(plans, seed, "000.csv", preflight=False)
     assert refused.status_code == 400  # a cross-site form cannot post a mutation

@@ -70,32 +70,86 @@ async def test_groups_become_one_obligation_per_member_and_unknown_agencies_are_
     assert "Đoàn kiểm tra CCHC của huyện" in checked["unmatched"]
 
 
-async def test_the_same_file_twice_is_one_plan_and_a_different_file_under_a_used_number_is_refused(plans: Plans):
+async def test_the_same_file_twice_is_one_plan_and_another_plan_under_a_used_number_is_refused(plans: Plans):
     first = await plans.import_seed("003.csv", number="05/KH-UBND")
     plans_before = (await plans.http.get("/plans/v1/plans")).json()["items"]
     again = await plans.import_seed("003.csv", number="05/KH-UBND")
 
     assert first["unchanged"] is False and again["unchanged"] is True
     assert again["plan_id"] == first["plan_id"]
-    assert {k: v for k, v in again.items() if k != "unchanged"} == {k: v for k, v in first.items() if k != "unchanged"}
+    assert first["rows_added"] == first["rows_read"] and (again["rows_added"], again["rows_changed"], again["rows_removed"]) == (0, 0, 0)
+    read = {"unchanged", "rows_added", "rows_changed", "rows_removed"}
+    assert {k: v for k, v in again.items() if k not in read} == {k: v for k, v in first.items() if k not in read}
     assert (await plans.http.get("/plans/v1/plans")).json()["items"] == plans_before
 
-    other = await plans.import_table((SEEDS / "000.csv").read_bytes(), "000.csv", number="05/KH-UBND")
+    other = await plans.import_table((SEEDS / "000.csv").read_bytes(), "000.csv", number="05/KH-UBND", title="Kế hoạch khác")
     assert other.status_code == 409 and other.json()["code"] == "conflict"
     assert len((await plans.http.get("/plans/v1/plans")).json()["items"]) == 1
 
 
-async def test_utf8_with_bom_and_windows_1258_read_like_utf8(plans: Plans):
-    text = (SEEDS / "003.csv").read_text(encoding="utf-8")
-    reports = []
-    for data in (text.encode("utf-8"), text.encode("utf-8-sig"), cp1258(text)):
-        answer = await plans.import_table(data, "003.csv", issuer="UBND huyện Lục Ngạn")
-        assert answer.status_code == 200, answer.text
-        reports.append({k: v for k, v in answer.json().items() if k != "plan_id"})
-    assert reports[0] == reports[1] == reports[2]
-    assert reports[0]["rows_read"] == len(seed_rows("003.csv"))
-    hits = (await plans.http.get("/plans/v1/tasks", params={"q": "số hóa hồ sơ"})).json()["items"]
-    assert len({h["plan_id"] for h in hits}) == 3  # the Windows-1258 text came back as Vietnamese
+def semicolons(rows: list[list[str]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(rows: list[list[str]], *, title: str | None = None) -> bytes:
+    book = Workbook()
+    if title:
+        book.active.append([title])
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+async def test_the_same_table_as_utf8_bom_windows_1258_or_xlsx_is_one_plan(plans: Plans):
+    """Windows-1258 and XLSX read as the very rows UTF-8 gives: the import knows them as one table."""
+    rows = [HEADER, ["I. Thể chế", "1", "Rà soát văn bản quy phạm pháp luật", "Trước 30/06/2024", "Phòng Tư pháp", "Phòng Nội vụ", "Báo cáo"],
+            ["I. Thể chế", "2", "Số hóa hồ sơ, kết quả giải quyết TTHC", "Quý III/2024", "UBND các xã, thị trấn", "", "Dữ liệu số hóa"]]
+    text = "\n".join(",".join(f'"{c}"' for c in row) for row in rows) + "\n"
+    first = await plans.import_table(text.encode("utf-8"), "phu-luc.csv")
+    assert first.status_code == 200 and first.json()["unchanged"] is False, first.text
+
+    for data, name in ((text.encode("utf-8-sig"), "phu-luc.csv"), (cp1258(text), "phu-luc.csv"),
+                       (semicolons(rows), "phu-luc.csv"), (xlsx_bytes(rows, title="PHỤ LỤC"), "phu-luc.xlsx")):
+        again = await plans.import_table(data, name)
+        assert again.status_code == 200, again.text
+        assert again.json() == {**first.json(), "unchanged": True, "rows_added": 0}, name
+    assert [p["id"] for p in (await plans.http.get("/plans/v1/plans")).json()["items"]] == [first.json()["plan_id"]]
+
+    other_year = await plans.import_table(text.encode("utf-8"), "phu-luc.csv", year=2025)  # positive control: another key
+    assert other_year.json()["unchanged"] is False and other_year.json()["plan_id"] != first.json()["plan_id"]
+
+
+async def test_a_revised_table_updates_its_draft_in_place_and_says_what_changed(plans: Plans):
+    rows = [HEADER, ["I. Thể chế", "1", "Rà soát văn bản quy phạm pháp luật", "Trước 30/06/2024", "Phòng Tư pháp", "", "Báo cáo"],
+            ["I. Thể chế", "2", "Tuyên truyền cải cách hành chính", "Quý II/2024", "Phòng Văn hóa và Thông tin", "", "Tin bài"],
+            ["I. Thể chế", "3", "Số hóa hồ sơ, kết quả giải quyết TTHC", "Quý III/2024", "Phòng Nội vụ", "", "Dữ liệu số hóa"]]
+    first = (await plans.import_table(csv_bytes(rows), title="KH CCHC 2024")).json()
+    assert (first["rows_added"], first["rows_changed"], first["rows_removed"]) == (3, 0, 0)
+
+    revised = [rows[0], [*rows[1][:3], "Trước 31/07/2024", *rows[1][4:]], rows[3],
+               ["I. Thể chế", "4", "Kiểm tra công tác CCHC", "Quý IV/2024", "UBND các xã, thị trấn", "", "Báo cáo"]]
+    answer = await plans.import_table(xlsx_bytes(revised), "phu-luc-sua.xlsx", title="KH CCHC 2024")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["plan_id"] == first["plan_id"] and report["unchanged"] is False
+    assert (report["rows_read"], report["rows_added"], report["rows_changed"], report["rows_removed"]) == (3, 1, 1, 1)
+    assert report["tasks_created"] == 3 and report["obligations_created"] == 2 + len(VAN_QUAN_COMMUNES)
+    assert [p["id"] for p in (await plans.http.get("/plans/v1/plans")).json()["items"]] == [first["plan_id"]]
+    tree = (await plans.http.get(f"/plans/v1/plans/{first['plan_id']}/tree")).json()
+    tasks = {n["label"]: n for n in walk(tree["areas"]) if n["kind"] == "task"}
+    assert sorted(tasks) == ["1", "3", "4"]
+    assert tasks["1"]["dues"] == ["2024-07-31"]
+    assert sorted(o["unit_code"] for o in tasks["4"]["obligations"]) == VAN_QUAN_COMMUNES
+    assert tree["plan"]["source_name"] == "phu-luc-sua.xlsx"
+
+    again = (await plans.import_table(csv_bytes(revised), title="KH CCHC 2024")).json()  # the revision, as CSV
+    assert again["unchanged"] is True and again["plan_id"] == first["plan_id"]
+    other = (await plans.import_table(csv_bytes(rows), title="KH kiểm tra CCHC 2024")).json()  # positive control: another title
+    assert other["plan_id"] != first["plan_id"] and other["rows_added"] == 3
 
 
 async def test_an_xlsx_with_a_title_row_header_variants_objectives_activities_and_budgets(plans: Plans):
