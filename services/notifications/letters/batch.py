@@ -39,7 +39,7 @@ from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 GATHERED = "letters.lateness"
-CHUNK = 500  # dossiers per chunk: ~15 bound parameters a row stays far below the drivers' limits
+CHUNK = 500  # dossiers per chunk: bounds the IN lists and each executemany
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def _values(facts: DossierFactsIn, now: datetime) -> dict[str, Any]:
         "due_at": facts.due_at,
         "rule_set": facts.rule_set,
         "updated_at": now,
-        "resolved": False,
+        "resolved": False,  # inserted, never overwritten
     }
     if facts.applicant is not None:
         values.update(
@@ -46,7 +46,7 @@ def _upsert(session: AsyncSession, shape: dict[str, Any]) -> Any:
     dossier at once), for rows of ``shape``'s columns and due-date presence; an event without
     applicant data or due date keeps the ones known."""
     statement = upsert(session, DOSSIERS)
-    kept = {"ma_ho_so"} | ({"due_at"} if shape["due_at"] is None else set())
+    kept = {"ma_ho_so", "resolved"} | ({"due_at"} if shape["due_at"] is None else set())  # resolved: a new row's only
     return statement.on_conflict_do_update(
         index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in shape if k not in kept}
     )

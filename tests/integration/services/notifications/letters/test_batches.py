@@ -107,3 +107,14 @@ async def test_replicas_handling_one_batch_in_different_orders_number_without_ga
     for unit in (UNIT, OTHER_UNIT):
         numbers = sorted(int(e["data"]["number"].split("/")[0]) for e in issued if e["data"]["unit"] == unit)
         assert numbers == list(range(1, 11))
+
+
+async def test_a_later_lateness_event_does_not_reopen_a_resolved_dossier(notifications: Notifications):
+    await notifications.configure(draft_on_due_soon=False)
+    await notifications.deliver("due_soon", lateness())
+    assert (await notifications.post("/letters", json={"dossier": KEY})).status_code == 201  # positive control
+    other = keys_of(UNIT, 2)[1]
+    await publish(notifications, [("due_soon", lateness(other)), ("resolved", {"ma_ho_so": other}), ("due_soon", lateness(other))])
+
+    refused = await notifications.post("/letters", json={"dossier": other})
+    assert refused.status_code == 409 and refused.json()["errors"] == [{"field": "dossier", "message": "dossier resolved"}]
