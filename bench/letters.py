@@ -1,14 +1,17 @@
 """Apology letters: ``dossier.overdue`` events to issued letters, and letters rendered as PDF.
 
 Run ``python -m bench.letters [--backend sqlite|postgres|both] [--events 10000] [--batch 500]
-[--latency-samples 200] [--pdfs 10000]``.
+[--latency-samples 200] [--pdfs 10000] [--email]``.
 
 * **letters**: ``--events`` ``dossier.overdue`` events of distinct dossiers (100 units whose
   policy issues letters on their own) handed to the notifications consumer of a real
   :class:`~shared.runtime.Runtime` in bus batches of ``--batch``, as the relay hands them over;
   each makes a letter, numbers it, and emits ``letter.issued`` (all in the consumer's
   transaction). Then the same facts again under new event ids (a resend): the count of letters
-  must not move. Reports letters/s.
+  must not move. Reports letters/s. A third of the dossiers are online (channel 2); with
+  ``--email`` their applicants leave an e-mail address, so those letters render their PDF (the
+  attachment) and queue an e-mail in the issuing transaction, as in production: that measures
+  the PDF's share of the cost separately from the database's.
 * **latency**: one event at a time; from handing it to the bus to the consumer's commit of the
   issued letter (the in-process bus returns then). Reports p50/p99.
 * **pdfs**: the issued letters rendered to PDF one after the other in one thread (what one core
@@ -59,13 +62,14 @@ SETTINGS = {
 }
 
 
-def overdue_event(n: int) -> CloudEvent:
+def overdue_event(n: int, email: bool = False) -> CloudEvent:
     unit = UNITS[n % len(UNITS)]
     key = f"{unit}-240415-{n:06d}"
     data = {
         "ma_ho_so": key, "unit": unit, "channel": 1 + n % 3, "rule_set": "nd61_2018",
         "procedure": {"code": "1.001193", "name": "Đăng ký khai sinh", "field_code": "HT", "field_name": "Hộ tịch"},
-        "applicant": {"name": "Nguyễn Thị Hồng", "address": "Thôn Trung Hòa, xã Cẩm Quang", "phone": "0912345678", "email": None},
+        "applicant": {"name": "Nguyễn Thị Hồng", "address": "Thôn Trung Hòa, xã Cẩm Quang", "phone": "0912345678",
+                      "email": f"nop{n}@example.vn" if email else None},
         "received_at": (NOW - timedelta(days=3)).isoformat(), "due_at": (NOW - timedelta(hours=1)).isoformat(),
     }
     return CloudEvent(source="/cchc/dossiers", type="vn.cchc.dossier.overdue.v1", time=NOW, subject=key, data=data)
@@ -118,7 +122,7 @@ async def run(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="cchc-bench-letters-"))
     runtime = await start(url, workdir)
     try:
-        events = [overdue_event(n) for n in range(args.events)]
+        events = [overdue_event(n, args.email) for n in range(args.events)]
         began = time.perf_counter()
         for i in range(0, len(events), args.batch):
             await runtime.bus.publish([message(e) for e in events[i : i + args.batch]])
@@ -151,7 +155,7 @@ async def run(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
             "version": await backend.version(),
             "settings": await backend.settings(url),
             "machine": f"{platform.machine()}, {os.cpu_count()} vCPU, Python {platform.python_version()}",
-            "letters": {"events": args.events, "batch": args.batch, "seconds": elapsed, "letters_per_s": args.events / elapsed,
+            "letters": {"events": args.events, "batch": args.batch, "email": args.email, "seconds": elapsed, "letters_per_s": args.events / elapsed,
                         "letters": created, "after_resend": after_resend},
             "latency_ms": {"samples": len(latencies), "p50": statistics.median(latencies), "p99": latencies[int(len(latencies) * 0.99) - 1]},
             "pdfs": {"count": len(letters), "seconds": pdf_elapsed, "pdfs_per_s": len(letters) / pdf_elapsed,
@@ -168,6 +172,7 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--pdfs", type=int, default=10_000)
+    parser.add_argument("--email", action="store_true", help="applicants leave an e-mail address: online letters render their PDF on issue")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     for name in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):

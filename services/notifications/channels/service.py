@@ -80,7 +80,8 @@ async def request_delivery(
         created_at=now,
     )
     uow.session.add(delivery)
-    await uow.session.flush()
+    if attachments:  # they need the delivery's id; otherwise the commit's flush inserts it with the rest
+        await uow.session.flush()
     for filename, content, mime in attachments:
         uow.session.add(DeliveryAttachment(delivery_id=delivery.id, filename=filename, mime=mime, content=content))
     uow.deadlines_moved()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +17,8 @@ from shared.problems import NotFound
 DOSSIERS = LetterDossier.__table__
 
 
-def _upsert(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> Any:
-    """The statement keeping what the event carried (one upsert: replicas may record the same
-    dossier at once); an event without applicant data or due date keeps the ones known."""
+def _values(facts: DossierFactsIn, now: datetime) -> dict[str, Any]:
+    """The row the event carried; an event without applicant data leaves those columns out."""
     values = {
         "ma_ho_so": facts.ma_ho_so,
         "unit_code": facts.unit,
@@ -29,6 +29,7 @@ def _upsert(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> Any:
         "due_at": facts.due_at,
         "rule_set": facts.rule_set,
         "updated_at": now,
+        "resolved": False,  # inserted, never overwritten
     }
     if facts.applicant is not None:
         values.update(
@@ -37,21 +38,43 @@ def _upsert(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> Any:
             applicant_phone=facts.applicant.phone,
             applicant_email=facts.applicant.email,
         )
-    statement = upsert(session, DOSSIERS).values(**values, resolved=False)
-    kept = {"ma_ho_so"} | ({"due_at"} if facts.due_at is None else set())
+    return values
+
+
+def _upsert(session: AsyncSession, shape: dict[str, Any]) -> Any:
+    """The statement keeping what the events carried (an upsert: replicas may record the same
+    dossier at once), for rows of ``shape``'s columns and due-date presence; an event without
+    applicant data or due date keeps the ones known."""
+    statement = upsert(session, DOSSIERS)
+    kept = {"ma_ho_so", "resolved"} | ({"due_at"} if shape["due_at"] is None else set())  # resolved: a new row's only
     return statement.on_conflict_do_update(
-        index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in values if k not in kept}
+        index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in shape if k not in kept}
     )
 
 
 async def record(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> None:
-    await session.execute(_upsert(session, facts, now))
+    values = _values(facts, now)
+    await session.execute(_upsert(session, values).values(values))
 
 
 async def recorded(session: AsyncSession, facts: DossierFactsIn, now: datetime) -> LetterDossier:
     """:func:`record`, answering the dossier as it now stands (in the same statement)."""
-    statement = select(LetterDossier).from_statement(_upsert(session, facts, now).returning(*DOSSIERS.c))
+    values = _values(facts, now)
+    statement = select(LetterDossier).from_statement(_upsert(session, values).values(values).returning(*DOSSIERS.c))
     return (await session.scalars(statement, execution_options={"populate_existing": True})).one()
+
+
+async def recorded_many(session: AsyncSession, facts: Sequence[DossierFactsIn], now: datetime) -> dict[str, LetterDossier]:
+    """:func:`recorded` for distinct dossiers: one upsert per shape of event (with or without
+    applicant data) executed for all its rows, in key order so concurrent recorders lock them in
+    one order, then one read of them all."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in sorted((_values(f, now) for f in facts), key=lambda v: v["ma_ho_so"]):
+        shapes.setdefault((*values, str(values["due_at"] is None)), []).append(values)
+    for rows in shapes.values():
+        await session.execute(_upsert(session, rows[0]), rows)
+    query = select(LetterDossier).where(LetterDossier.ma_ho_so.in_([f.ma_ho_so for f in facts]))
+    return {d.ma_ho_so: d for d in await session.scalars(query, execution_options={"populate_existing": True})}
 
 
 async def get(session: AsyncSession, ma_ho_so: str) -> LetterDossier:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notifications.letters import service
+from services.notifications.letters import batch, service
 from services.notifications.letters.dossiers import record
 from services.notifications.letters.schemas import (
     DossierFactsIn,
@@ -11,7 +11,7 @@ from services.notifications.letters.schemas import (
     LatenessIn,
 )
 from services.notifications.models import calendars
-from shared.consumer import Subscription
+from shared.consumer import Handler, Subscription
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
 
@@ -21,11 +21,11 @@ async def on_dossier_received(uow: UnitOfWork, event: CloudEvent) -> None:
 
 
 async def on_dossier_due_soon(uow: UnitOfWork, event: CloudEvent) -> None:
-    await service.on_due_soon(uow, event.data_as(LatenessIn))
+    batch.gather(uow, event.data_as(LatenessIn), overdue=False)
 
 
 async def on_dossier_overdue(uow: UnitOfWork, event: CloudEvent) -> None:
-    await service.on_overdue(uow, event.data_as(LatenessIn))
+    batch.gather(uow, event.data_as(LatenessIn), overdue=True)
 
 
 async def on_dossier_overdue_after_apology(uow: UnitOfWork, event: CloudEvent) -> None:
@@ -41,15 +41,30 @@ async def on_dossier_resolved(uow: UnitOfWork, event: CloudEvent) -> None:
     await service.on_resolved(uow, event.data_as(DossierResolvedIn).ma_ho_so)
 
 
+def _after_gathered(handler: Handler) -> Handler:
+    """The handler, run once the lateness events gathered before it are handled (event order kept)."""
+
+    async def handle(uow: UnitOfWork, event: CloudEvent) -> None:
+        await batch.flush(uow)
+        await handler(uow, event)
+
+    return handle
+
+
 DOSSIER_EVENTS = Subscription(
     topic="cchc.dossiers",
     handlers={
-        **calendars.handlers(),
-        "vn.cchc.dossier.received.v1": on_dossier_received,
-        "vn.cchc.dossier.due_soon.v1": on_dossier_due_soon,
+        **{
+            type_: _after_gathered(handler)
+            for type_, handler in {
+                **calendars.handlers(),
+                "vn.cchc.dossier.received.v1": on_dossier_received,
+                "vn.cchc.dossier.overdue_after_apology.v1": on_dossier_overdue_after_apology,
+                "vn.cchc.dossier.rescheduled.v1": on_dossier_rescheduled,
+                "vn.cchc.dossier.resolved.v1": on_dossier_resolved,
+            }.items()
+        },
+        "vn.cchc.dossier.due_soon.v1": on_dossier_due_soon,  # gathered: the batch's handled as sets
         "vn.cchc.dossier.overdue.v1": on_dossier_overdue,
-        "vn.cchc.dossier.overdue_after_apology.v1": on_dossier_overdue_after_apology,
-        "vn.cchc.dossier.rescheduled.v1": on_dossier_rescheduled,
-        "vn.cchc.dossier.resolved.v1": on_dossier_resolved,
     },
 )

@@ -17,8 +17,15 @@ COUNTERS = LetterCounter.__table__
 
 async def next_number(session: AsyncSession, unit_code: str, year: int) -> int:
     """The next number of ``unit_code`` in ``year`` (1 for the first)."""
-    counter = upsert(session, COUNTERS).values(unit_code=unit_code, year=year, last=1)
+    return (await take_numbers(session, year, {unit_code: 1}))[unit_code]
+
+
+async def take_numbers(session: AsyncSession, year: int, counts: dict[str, int]) -> dict[str, int]:
+    """Take ``counts[unit]`` consecutive numbers of each unit in ``year`` in one statement (units
+    in key order, so concurrent takers lock the rows in one order); answers the first of each run."""
+    rows = [{"unit_code": unit, "year": year, "last": counts[unit]} for unit in sorted(counts)]
+    counter = upsert(session, COUNTERS)
     statement = counter.on_conflict_do_update(
-        index_elements=["unit_code", "year"], set_={"last": COUNTERS.c.last + 1}
-    ).returning(COUNTERS.c.last)
-    return int((await session.execute(statement)).scalar_one())
+        index_elements=["unit_code", "year"], set_={"last": COUNTERS.c.last + counter.excluded.last}
+    ).returning(COUNTERS.c.unit_code, COUNTERS.c.last)
+    return {unit: last - counts[unit] + 1 for unit, last in (await session.execute(statement, rows)).all()}

@@ -3,10 +3,12 @@ own, and how far the new return date goes (N working days, per unit, per procedu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.letters.models import LetterSettings
@@ -54,18 +56,33 @@ SETTING_FIELDS = tuple(
 )
 
 
+def _configured(row: LetterSettings) -> UnitPolicy:
+    return UnitPolicy(unit_code=row.unit_code, configured=True, **{f: getattr(row, f) for f in SETTING_FIELDS})
+
+
 async def unit_policy(session: AsyncSession, unit_code: str) -> UnitPolicy:
     """The unit's own settings; else the default settings (``DEFAULT``), else the built-in ones,
     either with the unit's name from the recipient directory as the issuing body."""
     row = await session.get(LetterSettings, unit_code)
     if row is not None:
-        return UnitPolicy(unit_code=unit_code, configured=True, **{f: getattr(row, f) for f in SETTING_FIELDS})
+        return _configured(row)
     unit = await directory.get(session, unit_code)
     name = unit.name if unit else unit_code
     default = await session.get(LetterSettings, DEFAULT) if unit_code != DEFAULT else None
     if default is None:
         return UnitPolicy(unit_code=unit_code, issuing_body=name)
     return UnitPolicy(unit_code=unit_code, **{**{f: getattr(default, f) for f in SETTING_FIELDS}, "issuing_body": name})
+
+
+async def unit_policies(session: AsyncSession, unit_codes: Iterable[str]) -> dict[str, UnitPolicy]:
+    """:func:`unit_policy` of several units: their settings in one query, the defaults for the rest."""
+    codes = sorted(set(unit_codes))
+    rows = await session.scalars(select(LetterSettings).where(LetterSettings.unit_code.in_(codes)))
+    found = {row.unit_code: _configured(row) for row in rows}
+    for code in codes:
+        if code not in found:
+            found[code] = await unit_policy(session, code)
+    return found
 
 
 async def put_settings(uow: UnitOfWork, unit_code: str, values: dict[str, Any]) -> UnitPolicy:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,7 @@ from services.notifications.letters.regimes import TemplateRef, regime, regime_a
 from services.notifications.letters.rendering import render_pdf_async, short_text
 from services.notifications.letters.schemas import LatenessIn
 from services.notifications.letters.sending import PAPER_CHANNELS, send
+from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
 from shared.db import upsert
 from shared.events import new_event_id
@@ -42,29 +44,6 @@ class InvalidLetter(DomainError):
 
 
 # --- the dossier events -----------------------------------------------------------------------
-
-
-async def on_due_soon(uow: UnitOfWork, facts: LatenessIn) -> None:
-    """The apology is due now: a draft if the unit's policy says so (an officer approves it)."""
-    dossier = await dossiers.recorded(uow.session, facts, uow.clock.now())
-    policy = await unit_policy(uow.session, dossier.unit_code)
-    if policy.draft_on_due_soon and not await _issued_letter(uow.session, dossier.ma_ho_so):
-        await ensure_letter(uow, dossier, policy, facts.due_at, origin="due_soon")
-
-
-async def on_overdue(uow: UnitOfWork, facts: LatenessIn) -> None:
-    """The dossier is late: its letter at once, issued when the unit's policy says so. A dossier
-    that already had its apology gets no second one: it escalates."""
-    dossier = await dossiers.recorded(uow.session, facts, uow.clock.now())
-    if await _issued_letter(uow.session, dossier.ma_ho_so):
-        await escalate(uow, dossier, facts.due_at)
-        return
-    policy = await unit_policy(uow.session, dossier.unit_code)
-    letter, _ = await ensure_letter(uow, dossier, policy, facts.due_at, origin="overdue")
-    if policy.auto_issue and letter.status in (Status.draft, Status.approved):
-        if letter.status == Status.draft:
-            await approve(uow, letter, by=AUTO)
-        await issue(uow, letter, by=AUTO, dossier=dossier, policy=policy)
 
 
 async def on_overdue_after_apology(uow: UnitOfWork, facts: LatenessIn) -> None:
@@ -102,14 +81,37 @@ async def ensure_letter(
 ) -> tuple[Letter, bool]:
     """The letter of ``(dossier, missed_due_at)``: created as a draft, or the one that exists
     (the unique key decides between concurrent creators). Returns it and whether it is new."""
+    calendar = await working_calendar(uow.session, dossier.unit_code)
+    values = draft_values(uow, dossier, policy, missed_due_at, calendar, origin=origin, reason=reason, new_due_at=new_due_at)
+    statement = upsert(uow.session, LETTERS).values(values).on_conflict_do_nothing(index_elements=["ma_ho_so", "missed_due_at"])
+    created = (await uow.session.execute(statement.returning(LETTERS.c.id))).scalar_one_or_none() is not None
+    query = select(Letter).where(Letter.ma_ho_so == dossier.ma_ho_so, Letter.missed_due_at == missed_due_at)
+    letter = await uow.session.scalar(query.with_for_update())  # concurrent issuers of one letter queue
+    assert letter is not None
+    if created:
+        log.info("letter %s created (%s) for a dossier of unit %s", letter.id, origin, dossier.unit_code)
+    return letter, created
+
+
+def draft_values(
+    uow: UnitOfWork,
+    dossier: LetterDossier,
+    policy: UnitPolicy,
+    missed_due_at: datetime,
+    calendar: WorkingCalendar,
+    *,
+    origin: str,
+    reason: str | None = None,
+    new_due_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The row of a new draft letter of ``(dossier, missed_due_at)``."""
     now = uow.clock.now()
     form = regime_at(dossier.received_at, dossier.rule_set)
-    new_due = new_due_at or policy.new_due_at(dossier.procedure_code, missed_due_at, now, await working_calendar(uow.session, dossier.unit_code))
+    new_due = new_due_at or policy.new_due_at(dossier.procedure_code, missed_due_at, now, calendar)
     reason = reason or policy.default_reason
-    letter_id = new_event_id()
     content = build_content(dossier, policy, missed_due_at=missed_due_at, new_due_at=new_due, reason=reason, dated=now, number=None)
-    values = {
-        "id": letter_id,
+    return {
+        "id": new_event_id(),
         "ma_ho_so": dossier.ma_ho_so,
         "missed_due_at": missed_due_at,
         "unit_code": dossier.unit_code,
@@ -124,14 +126,6 @@ async def ensure_letter(
         "origin": origin,
         "created_at": now,
     }
-    statement = upsert(uow.session, LETTERS).values(values).on_conflict_do_nothing(index_elements=["ma_ho_so", "missed_due_at"])
-    created = (await uow.session.execute(statement.returning(LETTERS.c.id))).scalar_one_or_none() is not None
-    query = select(Letter).where(Letter.ma_ho_so == dossier.ma_ho_so, Letter.missed_due_at == missed_due_at)
-    letter = await uow.session.scalar(query.with_for_update())  # concurrent issuers of one letter queue
-    assert letter is not None
-    if created:
-        log.info("letter %s created (%s) for a dossier of unit %s", letter.id, origin, dossier.unit_code)
-    return letter, created
 
 
 async def create_by_officer(uow: UnitOfWork, ma_ho_so: str, reason: str | None, new_due_at: datetime | None) -> tuple[Letter, bool]:
@@ -170,30 +164,45 @@ async def issue(
     issued = await _issued_letter(uow.session, letter.ma_ho_so)
     if issued is not None:
         raise Conflict(f"The dossier already had its apology ({issued.number}): its date moves only once.", letter_id=issued.id)
-    now = uow.clock.now()
     dossier = dossier or await dossiers.get(uow.session, letter.ma_ho_so)
     policy = policy or await unit_policy(uow.session, letter.unit_code)
-    if letter.new_due_at <= now:  # a draft kept too long: its proposed date has passed
-        letter.new_due_at = policy.new_due_at(
-            dossier.procedure_code, letter.missed_due_at, now, await working_calendar(uow.session, letter.unit_code)
-        )
+    renew_due_date(uow, letter, dossier, policy, await working_calendar(uow.session, letter.unit_code))
+    now = uow.clock.now()
     year = now.astimezone(VN_TZ).year
-    seq = await next_number(uow.session, letter.unit_code, year)
+    number_and_freeze(uow, letter, dossier, policy, year=year, seq=await next_number(uow.session, letter.unit_code, year))
+    try:
+        await uow.session.flush()
+    except IntegrityError:  # a concurrent issue of another letter of the dossier won (the transaction is lost)
+        raise Conflict("The dossier already had its apology: its date moves only once.") from None
+    await announce(uow, letter, dossier, by=by)
+
+
+def renew_due_date(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, policy: UnitPolicy, calendar: WorkingCalendar) -> None:
+    """A draft kept too long: its proposed date has passed, a new one from now."""
+    now = uow.clock.now()
+    if letter.new_due_at <= now:
+        letter.new_due_at = policy.new_due_at(dossier.procedure_code, letter.missed_due_at, now, calendar)
+
+
+def number_and_freeze(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, policy: UnitPolicy, *, year: int, seq: int) -> None:
+    """Give the letter its number and freeze what it says: issued (not yet flushed nor announced)."""
+    now = uow.clock.now()
     letter.number, letter.number_year, letter.number_seq = letter_number(seq, policy.number_suffix), year, seq
     letter.content = build_content(
         dossier, policy, missed_due_at=letter.missed_due_at, new_due_at=letter.new_due_at, reason=letter.reason, dated=now, number=letter.number
     )
     letter.status, letter.issued_at = Status.issued.value, now
-    try:
-        await uow.session.flush()
-    except IntegrityError:  # a concurrent issue of another letter of the dossier won (the transaction is lost)
-        raise Conflict("The dossier already had its apology: its date moves only once.") from None
+
+
+async def announce(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, *, by: str) -> None:
+    """``letter.issued`` for a letter just issued (and flushed), and its messages queued."""
+    assert letter.number is not None and letter.issued_at is not None
     uow.emit(
         LetterIssued(
             ma_ho_so=letter.ma_ho_so,
             letter_id=letter.id,
             number=letter.number,
-            issued_at=now,
+            issued_at=letter.issued_at,
             new_due_at=letter.new_due_at,
             unit=letter.unit_code,
             regime=letter.regime,

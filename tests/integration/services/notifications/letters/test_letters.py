@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.notifications.letters import service
+from services.notifications.letters import batch
 from services.notifications.letters.numbering import next_number
 from services.notifications.letters.schemas import LatenessIn
 from shared.bus.base import Message
@@ -239,7 +239,7 @@ async def test_concurrent_creators_on_postgresql_make_one_letter_issued_once(sta
 
     async def replica() -> None:
         async with context.uow() as uow:
-            await service.on_overdue(uow, facts)
+            batch.gather(uow, facts, overdue=True)  # what the consumer's handler does
             await uow.commit()
 
     await asyncio.gather(*(replica() for _ in range(12)))
