@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint-imports catalogue bench clean
+.PHONY: run test lint-imports typecheck catalogue bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,16 @@ run: $(STAMP)
 	CCHC_DOSSIERS_FUTURE_TOLERANCE_HOURS=8760 \
 	$(BIN)/cchc run --port 8000 --demo
 
-## test: import contracts, then the whole suite (PostgreSQL and Kafka tests included)
-test: $(STAMP) lint-imports
+## test: import contracts and types, then the whole suite (PostgreSQL and Kafka tests included)
+test: $(STAMP) lint-imports typecheck
 	$(BIN)/python -m pytest
 
 lint-imports: $(STAMP)
 	$(BIN)/lint-imports
+
+## typecheck: mypy over the packages (settings in pyproject.toml)
+typecheck: $(STAMP)
+	$(BIN)/mypy shared services simulator
 
 ## catalogue: regenerate the AsyncAPI events catalogue in docs/
 catalogue: $(STAMP)

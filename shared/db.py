@@ -7,14 +7,15 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
+from typing import cast as typing_cast
 
 import orjson
 from asyncpg import exceptions as driver_errors
 from sqlalchemy import JSON, BigInteger, ColumnElement, DateTime, Integer, Table, any_, cast, event, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -159,6 +160,12 @@ def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.In
     return (postgresql if on_postgres(session) else sqlite).insert(table)
 
 
+def rowcount(result: Result[Unpack[tuple[Any, ...]]]) -> int:
+    """The rows an ``UPDATE`` or ``DELETE`` matched. ``AsyncSession.execute`` is typed to return a
+    ``Result``; for these statements it is a ``CursorResult``, which carries the count."""
+    return typing_cast("CursorResult[Unpack[tuple[Any, ...]]]", result).rowcount
+
+
 def _copy_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     """The column's bind processing for ``COPY``, without SQLAlchemy's wrappers where they add
     nothing: JSON straight through orjson (``None`` is JSON ``null``, as SQLAlchemy writes it)
@@ -197,6 +204,7 @@ async def insert_rows(
             values[i] = process(values[i])
         records.append(values)
     driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # None only once a connection is invalidated; this one is in use
     try:
         await driver.copy_records_to_table(table.name, records=records, columns=names, schema_name=table.schema)
     except driver_errors.IntegrityConstraintViolationError as exc:

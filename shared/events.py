@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,7 +59,7 @@ class CloudEvent(BaseModel):
     def from_json(cls, raw: str | bytes) -> CloudEvent:
         return cls.model_validate_json(raw)
 
-    def data_as(self, model: type[M]) -> M:
+    def data_as(self, model: builtins.type[M]) -> M:
         """The payload read through a consumer's own model (tolerant reader: extra fields ignored)."""
         return model.model_validate(self.data)
 
@@ -81,7 +82,7 @@ class DomainEvent(BaseModel):
 
 
 M = TypeVar("M", bound=BaseModel)
-E = TypeVar("E", bound=type[DomainEvent])
+E = TypeVar("E", bound=DomainEvent)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class EventSpec:
     type: str
     service: str
     topic: str
-    model: type[DomainEvent]
+    model: builtins.type[DomainEvent]
 
 
 class EventRegistry:
@@ -125,10 +126,10 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlt"
 
 
-def event_type(name: str, *, service: str, subject: str, version: int = 1) -> Callable[[E], E]:
+def event_type(name: str, *, service: str, subject: str, version: int = 1) -> Callable[[type[E]], type[E]]:
     """Declare a published event: ``@event_type("unit.upserted", service="plans", subject="code")``."""
 
-    def declare(cls: E) -> E:
+    def declare(cls: type[E]) -> type[E]:
         cls.type = f"{EVENT_TYPE_PREFIX}{name}.v{version}"
         cls.subject_field = subject
         if subject not in cls.model_fields:

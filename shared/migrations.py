@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -34,7 +35,7 @@ def run_env(metadata: MetaData) -> None:
     """The body of every service's ``migrations/env.py``."""
     config = context.config
     url = config.get_main_option("sqlalchemy.url")
-    options = {
+    options: dict[str, Any] = {
         "target_metadata": metadata,
         "version_table": version_table(config.get_main_option("service") or "cchc"),
         "render_as_batch": True,
@@ -52,6 +53,8 @@ def run_env(metadata: MetaData) -> None:
             context.run_migrations()
 
     async def online() -> None:
+        if url is None:
+            raise RuntimeError("the Alembic configuration names no sqlalchemy.url")
         engine = create_async_engine(url, poolclass=NullPool)
         try:
             async with engine.connect() as connection:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.aio import wait_or_timeout
 from shared.bus.base import EventBus, Message
 from shared.clock import Clock
-from shared.db import Database
+from shared.db import Database, rowcount
 from shared.kernel_tables import KernelTables
 from shared.metrics import OUTBOX_PUBLISHED
 
@@ -134,7 +134,7 @@ class OutboxRelay:
         OUTBOX_PUBLISHED.labels(service=self.service).inc(published)
         return published
 
-    def _next_ids(self) -> Select[tuple[int]]:
+    def _next_ids(self) -> Select[int]:
         """The oldest unpublished rows holding the next ``batch_size`` events: at least one row,
         never a unit of work split (so a batch may hold more)."""
         outbox = self._outbox
@@ -148,7 +148,7 @@ class OutboxRelay:
         )
         return select(oldest.c.id).where(oldest.c.before < self._batch_size)
 
-    def _pending(self) -> Select[tuple[int, str, str, str]]:
+    def _pending(self) -> Select[int, str, str, str]:
         outbox = self._outbox
         columns = (outbox.c.id, outbox.c.topic, outbox.c.event_keys, outbox.c.payload)
         return select(*columns).where(outbox.c.id.in_(self._next_ids())).order_by(outbox.c.id)
@@ -159,14 +159,14 @@ class OutboxRelay:
             return update(self._outbox).where(published).values(published_at=self._clock.now())
         return delete(self._outbox).where(published)
 
-    async def _claim(self, session: AsyncSession) -> list[Row[Any]]:
+    async def _claim(self, session: AsyncSession) -> list[Row[int, str, str, str]]:
         """The next batch, settled in one statement; the caller's transaction undoes it if the publish fails."""
         outbox = self._outbox
         batch = select(outbox.c.id).where(outbox.c.id.in_(self._next_ids())).with_for_update(skip_locked=True).scalar_subquery()
         claim = self._settle(outbox.c.id.in_(batch)).returning(outbox.c.id, outbox.c.topic, outbox.c.event_keys, outbox.c.payload)
         return sorted((await session.execute(claim)).all(), key=itemgetter(0))
 
-    async def _publish(self, rows: Sequence[Row[Any]]) -> int:
+    async def _publish(self, rows: Sequence[Row[int, str, str, str]]) -> int:
         messages = [Message(topic, key, envelope) for _, topic, keys, payload in rows for key, envelope in unpack(keys, payload)]
         if messages:
             await self._bus.publish(messages)
@@ -181,7 +181,7 @@ class OutboxRelay:
             result = await session.execute(
                 delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < now - self._retention)
             )
-        return int(result.rowcount or 0)
+        return rowcount(result)
 
     async def backlog(self) -> int:
         """Events committed but not yet published."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -26,7 +26,7 @@ from shared.outbox import OutboxRelay
 from shared.settings import Settings
 from shared.uow import UnitOfWork
 
-Worker = Callable[["ServiceContext"], Awaitable[None]]
+Worker = Callable[["ServiceContext"], Coroutine[Any, Any, None]]  # a coroutine: each runs as a task
 
 
 @dataclass(frozen=True)

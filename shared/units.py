@@ -23,7 +23,7 @@ from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel
 from sqlalchemy import JSON, Column, Date, Integer, MetaData, String, Table, Text, delete, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.consumer import Handler
@@ -117,7 +117,7 @@ class UnitSnapshot:
         return found
 
 
-_SNAPSHOTS: WeakKeyDictionary[Engine, dict[str, tuple[tuple[int, int], UnitSnapshot]]] = WeakKeyDictionary()
+_SNAPSHOTS: WeakKeyDictionary[Engine | Connection, dict[str, tuple[tuple[int, int], UnitSnapshot]]] = WeakKeyDictionary()
 
 
 class UnitDirectory:
@@ -242,7 +242,7 @@ class UnitDirectory:
         return list(members or [])
 
 
-def _record(row: Mapping[str, Any]) -> UnitRecord:
+def _record(row: Mapping[str, Any] | RowMapping) -> UnitRecord:
     return UnitRecord(
         code=row["code"],
         name=row["name"],

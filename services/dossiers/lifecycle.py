@@ -22,7 +22,7 @@ def create(row: r.Row, now: datetime, calendar: WorkingCalendar, legal_time: Leg
     """A dossier seen for the first time: ``received``, and ``resolved`` if it arrives finished.
     ``legal_time`` (received here) is kept with the initial due time it was computed from."""
     original = row.get("original_due_at") or row["due_at"]
-    initial = {"due_at": r.iso(original), "at": r.iso(row["received_at"]), "reason": "initial"}
+    initial: dict[str, Any] = {"due_at": r.iso(original), "at": r.iso(row["received_at"]), "reason": "initial"}
     if legal_time is not None:
         initial["legal_time"] = legal_time.model_dump(mode="json")
     history = [] if original is None else [initial]
@@ -134,7 +134,7 @@ def record_apology(row: r.Row, letter: dict[str, Any], new_due: datetime, now: d
 
 def legal_time_of(row: r.Row) -> LegalTime | None:
     """The legal time a dossier received here was given, as its initial due time recorded it."""
-    initial = next((h for h in row["due_history"] if h["reason"] == "initial"), {})
+    initial: dict[str, Any] = next((h for h in row["due_history"] if h["reason"] == "initial"), {})
     return LegalTime.model_validate(initial["legal_time"]) if "legal_time" in initial else None
 
 

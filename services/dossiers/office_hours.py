@@ -19,6 +19,7 @@ from services.dossiers.codes import Origin, Status
 from services.dossiers.events import CalendarChanged, OfficeHoursRef
 from services.dossiers.models import Procedure, UnitOfficeHours, calendars
 from services.dossiers.schemas import LegalTime, OfficeHoursIn, OfficeHoursOut
+from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.db import on_postgres
 from shared.problems import NotFound
@@ -122,7 +123,7 @@ async def _catalogue_times(session: AsyncSession, codes: set[str]) -> dict[str, 
     if not codes:
         return {}
     procedures = await session.scalars(select(Procedure).where(Procedure.ma_tthc.in_(codes)))
-    return {p.ma_tthc: LegalTime(amount=p.amount, unit=p.unit, same_day=p.same_day_cutoff) for p in procedures}
+    return {p.ma_tthc: LegalTime(amount=p.amount, unit=DurationUnit(p.unit), same_day=p.same_day_cutoff) for p in procedures}
 
 
 def _ref(unit: str, calendars: UnitCalendars) -> OfficeHoursRef:

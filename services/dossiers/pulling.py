@@ -6,13 +6,13 @@ import logging
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import Insert, Update, update
 
 from services.dossiers import ingest
 from services.dossiers.connectors.pull import PullConnector
 from services.dossiers.ingest import Outcome
 from services.dossiers.models import PullCursor
-from shared.db import upsert
+from shared.db import rowcount, upsert
 from shared.service import ServiceContext
 from shared.uow import UnitOfWork
 
@@ -50,12 +50,13 @@ class DatabaseSink:
 async def _advance_cursor(uow: UnitOfWork, source: str, cursor: str | None, next_cursor: str) -> bool:
     """Move ``source`` from ``cursor`` to ``next_cursor``; False when it no longer stands at ``cursor``."""
     table, now = PullCursor.__table__, uow.clock.now()
+    statement: Insert | Update
     if cursor is None:
         statement = upsert(uow.session, table).values(source=source, cursor=next_cursor, updated_at=now)
         statement = statement.on_conflict_do_nothing(index_elements=["source"])
     else:
         statement = update(table).where(table.c.source == source, table.c.cursor == cursor).values(cursor=next_cursor, updated_at=now)
-    return (await uow.session.execute(statement)).rowcount == 1
+    return rowcount(await uow.session.execute(statement)) == 1
 
 
 async def run_pull(context: ServiceContext) -> None:

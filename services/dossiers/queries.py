@@ -87,8 +87,9 @@ async def list_dossiers(
     """A page of dossiers in MaHoSo order and the cursor of the next page (None on the last)."""
     D = store.DOSSIERS
     query = select(D).order_by(D.c.ma_ho_so).limit(min(limit, MAX_PAGE) + 1)
-    if cursor:
-        query = query.where(D.c.ma_ho_so > str(decode_cursor(cursor)[0]))
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(D.c.ma_ho_so > str(after[0]))
     if where.unit:
         query = query.where(D.c.unit_code.in_(await directory.descendants(session, where.unit)))
     if where.status:

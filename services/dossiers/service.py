@@ -14,6 +14,7 @@ from services.dossiers.office_hours import load_calendars
 from services.dossiers.reference_data import get_procedure
 from services.dossiers.rules import rule_set_at
 from services.dossiers.schemas import IntakeIn, LegalTime, TransitionIn
+from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.db import upsert
 from shared.problems import Conflict, DomainError, NotFound
@@ -45,7 +46,7 @@ async def receive(uow: UnitOfWork, data: IntakeIn) -> r.Row:
     procedure = await get_procedure(uow.session, data.ma_tthc)
     unit = data.unit or data.agency
     calendar = (await load_calendars(uow.session)).of(unit)
-    legal_time = LegalTime(amount=procedure.amount, unit=procedure.unit, same_day=procedure.same_day_cutoff)
+    legal_time = LegalTime(amount=procedure.amount, unit=DurationUnit(procedure.unit), same_day=procedure.same_day_cutoff)
     due = calendar.add(received, legal_time.amount, legal_time.unit, same_day=legal_time.same_day)
     ma_ho_so = await next_ma_ho_so(uow, data.agency, received)
     documents = [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from typing import TYPE_CHECKING, ClassVar
+
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.db import NAMING_CONVENTION
@@ -13,6 +15,8 @@ from shared.units import UnitDirectory
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]  # every model here maps a plain table (SQLAlchemy types it a FromClause)
 
 
 kernel = kernel_tables(Base.metadata)

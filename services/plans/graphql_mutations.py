@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import strawberry
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
@@ -200,8 +201,9 @@ class Mutation:
         limit = info.context.service("plans").settings.plans_import_max_bytes
 
         async def read_table(uow: UnitOfWork) -> ImportReport:
-            importing.check_size(file.size, limit)
-            return await importing.import_plan(uow, file.file, file.filename or "table.csv", form)
+            upload = cast(UploadFile, file)  # strawberry declares Upload as bytes; over ASGI it is an UploadFile
+            importing.check_size(upload.size, limit)
+            return await importing.import_plan(uow, upload.file, upload.filename or "table.csv", form)
 
         return ImportReportType.of(await write(info, read_table))
 

@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TypedDict
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -287,7 +287,19 @@ def _area(writer: NodeWriter, row: TableRow) -> NodeDraft:
     return writer.draft(NodeKind.area, None, title=title, label=label, line=row.line)
 
 
-def _cells(row: TableRow) -> dict[str, object]:
+class _Cells(TypedDict):
+    """A row's cells as the keywords of ``NodeWriter.draft``."""
+
+    schedule: str
+    lead: str
+    coordinating: str
+    product: str
+    budget_amount: int | None
+    budget_text: str
+    note: str
+
+
+def _cells(row: TableRow) -> _Cells:
     return {
         "schedule": row.schedule,
         "lead": row.lead,

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +34,7 @@ async def insert_obligations(
     """Write not-started obligations, each with an occurrence per due date; their ids, in order."""
     if not owners:
         return []
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "plan_id": plan_id,
             "node_id": o.node_id,

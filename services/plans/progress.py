@@ -22,7 +22,7 @@ from services.plans.planning import roll_up
 from services.plans.reminders import cancel_reminders
 from services.plans.schemas import PlanStatus, ProgressIn, ProgressStatus
 from shared.clock import VN_TZ
-from shared.db import get_or_404
+from shared.db import get_or_404, rowcount
 from shared.problems import Conflict, DomainError
 from shared.uow import UnitOfWork
 
@@ -101,7 +101,7 @@ async def report_progress(uow: UnitOfWork, obligation_id: int, data: ProgressIn)
         .values(**changes)
         .execution_options(synchronize_session=False)
     )
-    if written.rowcount != 1:  # another writer won between our read and this write
+    if rowcount(written) != 1:  # another writer won between our read and this write
         raise _stale(f"Obligation {obligation_id}")
     occurrence = occurrences[0] if len(occurrences) == 1 else None
     if occurrence is not None:
@@ -235,7 +235,7 @@ async def _write_occurrence(
         )
         .execution_options(synchronize_session=False)
     )
-    if written.rowcount != 1:
+    if rowcount(written) != 1:
         raise _stale(f"Occurrence {occurrence.id}")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +45,11 @@ async def by_code(
     return rows[:size], encode_cursor(code(rows[size - 1])) if len(rows) > size else None
 
 
-def _owed_query(unit_code: str) -> Select[Any]:
+# occurrence, obligation, node label, title and kind, plan number and title
+_OwedQuery: TypeAlias = "Select[Occurrence, Obligation, str | None, str, str, str | None, str]"
+
+
+def _owed_query(unit_code: str) -> _OwedQuery:
     return (
         select(Occurrence, Obligation, PlanNode.label, PlanNode.title, PlanNode.kind, Plan.number, Plan.title)
         .join(Obligation, Obligation.id == Occurrence.obligation_id)
@@ -83,7 +87,7 @@ async def overdue(
 
 
 async def _owed_page(
-    session: AsyncSession, query: Select[Any], today: date, cursor: str | None, limit: int
+    session: AsyncSession, query: _OwedQuery, today: date, cursor: str | None, limit: int
 ) -> OwedPage:
     after = decode_cursor(cursor, 2)
     if after is not None:

@@ -25,7 +25,7 @@ from services.plans.events import TaskDueSoon, TaskOverdue
 from services.plans.models import Obligation, Occurrence, Plan, PlanNode, Reminder, calendars
 from services.plans.schemas import PlanStatus, ProgressStatus
 from shared.calendar import WorkingCalendar
-from shared.db import upsert
+from shared.db import rowcount, upsert
 from shared.service import Deadlines, ServiceContext
 from shared.settings import Settings
 from shared.uow import UnitOfWork
@@ -184,7 +184,7 @@ async def replan(uow: UnitOfWork, plan_id: int, policy: ReminderPolicy, now: dat
         .values(reminder_policy=str(policy))
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         return False
     plan.reminder_policy = str(policy)
     future = select(Occurrence.id).where(Occurrence.plan_id == plan_id)
@@ -235,10 +235,10 @@ async def sweep(uow: UnitOfWork, now: datetime, *, batch: int = SWEEP_BATCH) -> 
     those another one holds.
     """
     session = uow.session
-    due = (Reminder.status == "pending", Reminder.fire_at <= now)
+    is_due = (Reminder.status == "pending", Reminder.fire_at <= now)
     occurrences = (
         select(Occurrence.id)
-        .where(Occurrence.id.in_(select(Reminder.occurrence_id).where(*due)))
+        .where(Occurrence.id.in_(select(Reminder.occurrence_id).where(*is_due)))
         .order_by(Occurrence.id)
         .limit(batch)
         .with_for_update(skip_locked=True)
@@ -246,7 +246,7 @@ async def sweep(uow: UnitOfWork, now: datetime, *, batch: int = SWEEP_BATCH) -> 
     claimed = (
         await session.execute(
             update(Reminder)
-            .where(Reminder.occurrence_id.in_(occurrences), *due)
+            .where(Reminder.occurrence_id.in_(occurrences), *is_due)
             .values(status="sent", sent_at=now)
             .returning(Reminder.id, Reminder.occurrence_id, Reminder.kind, Reminder.offset_days, Reminder.fire_at)
         )

@@ -168,10 +168,10 @@ def _recurring(raw: str, t: str) -> Schedule:
     if day_month:
         day, month = int(day_month.group(1)), int(day_month.group(2))
         return Schedule(raw, ScheduleKind.recurring, frequency=frequency, day=day, month=month)
-    day = _DAY.search(t)
-    month = 3 if frequency is Frequency.quarterly and "thang cuoi quy" in t else None
+    found = _DAY.search(t)
+    last_month = 3 if frequency is Frequency.quarterly and "thang cuoi quy" in t else None
     return Schedule(
-        raw, ScheduleKind.recurring, frequency=frequency, day=int(day.group(1)) if day else None, month=month
+        raw, ScheduleKind.recurring, frequency=frequency, day=int(found.group(1)) if found else None, month=last_month
     )
 
 
@@ -208,9 +208,9 @@ def _dated(raw: str, t: str, year: int) -> Schedule | None:
         )
     if m := _HALF.search(t):
         y = int(m.group(2) or year)
-        first = m.group(1) == "dau"
+        first_half = m.group(1) == "dau"
         return Schedule(
-            raw, ScheduleKind.half_year, start=date(y, 1 if first else 7, 1), due=_end(y, 6 if first else 12)
+            raw, ScheduleKind.half_year, start=date(y, 1 if first_half else 7, 1), due=_end(y, 6 if first_half else 12)
         )
     return _years(raw, t, year)
 

@@ -124,4 +124,4 @@ class Query:
 
     @strawberry.field(description="The indicator catalogue (the data file served at /scoring/v1/catalogue)")
     def indicator_catalogue(self) -> JSON:
-        return catalogue().model_dump(mode="json")
+        return JSON(catalogue().model_dump(mode="json"))

@@ -61,7 +61,8 @@ async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callabl
     for start in range(0, len(keys), CHUNK):
         query = select(DOSSIERS).where(DOSSIERS.c.ma_ho_so.in_(keys[start : start + CHUNK]))
         found.update((row["ma_ho_so"], dict(row)) for row in (await session.execute(query)).mappings())
-    rows, change = [], Counter()
+    rows: list[dict] = []
+    change: rules.Contribution = Counter()
     for key, changes in pending.items():
         row = found.get(key) or new_dossier_row(key)
         change.subtract(rules.contribution(state_of(row)))

@@ -4,6 +4,7 @@ and what ``indicator.changed`` last published."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import Boolean, Column, Date, Float, Integer, MetaData, SmallInteger, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -16,6 +17,8 @@ from shared.units import UnitDirectory
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]  # every model here maps a plain table (SQLAlchemy types it a FromClause)
 
 
 kernel = kernel_tables(Base.metadata)

@@ -67,7 +67,7 @@ async def _indicators(uow: UnitOfWork, unit: str, period: Period, result: dict[s
     changed += [f for f in result.values() if f.value is None and known.get(f.code) is not None]
     if not changed:
         return 0
-    bound = {}
+    bound: dict[str, list[TargetRef]] = {}
     for target in await read.targets_for(session, unit, period.text):
         bound.setdefault(target.metric_code, []).append(_ref(target))
     for f in changed:

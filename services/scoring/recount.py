@@ -12,7 +12,7 @@ and compares dossier counters only.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -159,7 +159,7 @@ async def swap_in(uow: UnitOfWork, counted: Recount, units: list[dict[str, Any]]
     for start in range(0, len(items), 1000):
         await ledger.add_to_counters(session, dict(items[start : start + 1000]))
     for unit in units:
-        values = {k: unit.get(k) for k in ("code", "name", "level", "parent_code", "valid_from", "valid_to")}
+        values: dict[str, Any] = {k: unit.get(k) for k in ("code", "name", "level", "parent_code", "valid_from", "valid_to")}
         values.update(aliases=unit.get("aliases") or [], version=unit.get("version") or 1)
         for k in ("valid_from", "valid_to"):
             values[k] = datetime.fromisoformat(values[k]).date() if values[k] else None
@@ -179,6 +179,8 @@ async def rollup_differences(uow: UnitOfWork) -> list[Difference]:
     detail = {(r["unit"], r["month"]): r for r in (await uow.session.execute(summed)).mappings()}
     rolled = {(r["unit"], r["month"]): r for r in (await uow.session.execute(select(UNIT_MONTHS))).mappings()}
     found = []
+    a: Mapping[Any, Any]  # a row of each side, or nothing
+    b: Mapping[Any, Any]
     for unit, month in sorted(set(detail) | set(rolled)):
         a, b = rolled.get((unit, month), {}), detail.get((unit, month), {})
         for c in columns:

@@ -106,7 +106,7 @@ async def indicators(session: AsyncSession, unit: str, period_text: str, codes: 
     period = period_of(period_text)
     check_codes(codes)
     result = await unit_figures(session, unit, period)
-    evaluations = {}
+    evaluations: dict[str, Evaluation] = {}
     for target in await targets_for(session, unit, period.text):
         evaluations.setdefault(target.metric_code, evaluate(target, result.get(target.metric_code), period, now))
     items = []

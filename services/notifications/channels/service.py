@@ -134,7 +134,7 @@ def record_outcome(
             started_at=started_at,
             duration_ms=round(seconds * 1000),
             outcome=result,
-            status_code=failure.status_code if failure else outcome.status_code,  # type: ignore[union-attr]
+            status_code=failure.status_code if failure else outcome.status_code,
             error=failure.reason[:2000] if failure else None,
         )
     )

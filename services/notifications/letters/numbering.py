@@ -24,8 +24,8 @@ async def take_numbers(session: AsyncSession, year: int, counts: dict[str, int])
     """Take ``counts[unit]`` consecutive numbers of each unit in ``year`` in one statement (units
     in key order, so concurrent takers lock the rows in one order); answers the first of each run."""
     rows = [{"unit_code": unit, "year": year, "last": counts[unit]} for unit in sorted(counts)]
-    statement = upsert(session, COUNTERS)
-    statement = statement.on_conflict_do_update(
-        index_elements=["unit_code", "year"], set_={"last": COUNTERS.c.last + statement.excluded.last}
+    counter = upsert(session, COUNTERS)
+    statement = counter.on_conflict_do_update(
+        index_elements=["unit_code", "year"], set_={"last": COUNTERS.c.last + counter.excluded.last}
     ).returning(COUNTERS.c.unit_code, COUNTERS.c.last)
     return {unit: last - counts[unit] + 1 for unit, last in (await session.execute(statement, rows)).all()}

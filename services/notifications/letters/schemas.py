@@ -138,5 +138,5 @@ class LetterSettingsOut(LetterSettingsIn):
     model_config = ConfigDict(extra="ignore")
 
     unit_code: str
-    default_reason: str  # type: ignore[assignment]
+    default_reason: str
     configured: bool

@@ -134,11 +134,13 @@ async def send_digests(uow: UnitOfWork, settings: Settings) -> int:
         by_contact[contact_id].append(reminder_id)
     for contact_id, reminder_ids in by_contact.items():
         contact = await session.get(Contact, contact_id)
+        if contact is None:
+            continue
         reminders = (
             await session.scalars(select(Reminder).where(Reminder.id.in_(reminder_ids)).order_by(Reminder.id))
         ).all()
         lines = [r.text for r in reminders]
-        for channel in contact.channels if contact is not None else []:
+        for channel in contact.channels:
             subject, text = texts.digest(cutoff.astimezone(VN_TZ).date(), lines, MAX_TEXT.get(channel))
             await _deliver(uow, contact, channel, subject, text, ref_id=None)
     return len(by_contact)

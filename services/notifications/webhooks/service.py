@@ -135,7 +135,7 @@ async def _enabled_endpoints(session: AsyncSession) -> list[tuple[str, list[str]
             select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.enabled)
         )
         cached = session.info[_ENDPOINTS_CACHE] = [(i, list(t)) for i, t in rows]
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 async def fan_out(uow: UnitOfWork, event: CloudEvent) -> None:
