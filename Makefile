@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint-imports typecheck catalogue bench clean
+.PHONY: run test lint lint-imports typecheck catalogue bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,13 @@ run: $(STAMP)
 	$(BIN)/cchc run --port 8000 --demo
 
 ## test: import contracts and types, then the whole suite (PostgreSQL and Kafka tests included)
-test: $(STAMP) lint-imports typecheck
+test: $(STAMP) lint lint-imports typecheck
 	$(BIN)/python -m pytest
+
+## lint: ruff's checks and its formatting (settings in pyproject.toml); `ruff format .` fixes the latter
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 lint-imports: $(STAMP)
 	$(BIN)/lint-imports

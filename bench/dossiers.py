@@ -59,7 +59,9 @@ WARM_UP_START = datetime(2023, 1, 3, 7, tzinfo=VN_TZ)
 
 def batches(records: list[dict[str, Any]], size: int) -> list[bytes]:
     return [
-        json.dumps({"service": "DongBoHoSoMC", "isUpdating": False, "data": records[i : i + size]}, ensure_ascii=False).encode()
+        json.dumps(
+            {"service": "DongBoHoSoMC", "isUpdating": False, "data": records[i : i + size]}, ensure_ascii=False
+        ).encode()
         for i in range(0, len(records), size)
     ]
 
@@ -68,7 +70,12 @@ class Service:
     """``cchc serve dossiers [--migrate]`` on a free port, as its own process."""
 
     def __init__(self, url: str, port: int, *, migrate: bool = True) -> None:
-        env = {**os.environ, "CCHC_DOSSIERS_DATABASE_URL": url, "CCHC_LOG_LEVEL": "WARNING", "CCHC_DATA_DIR": "/tmp/cchc-bench"}
+        env = {
+            **os.environ,
+            "CCHC_DOSSIERS_DATABASE_URL": url,
+            "CCHC_LOG_LEVEL": "WARNING",
+            "CCHC_DATA_DIR": "/tmp/cchc-bench",
+        }
         cchc = Path(sys.executable).parent / "cchc"
         command = [str(cchc), "serve", "dossiers", "--port", str(port)] + (["--migrate"] if migrate else [])
         self.process = subprocess.Popen(command, env=env)
@@ -102,7 +109,9 @@ async def post_all(bases: list[str], bodies: list[bytes] | Any, senders: int = 1
 
     async def sender(client: httpx.AsyncClient, base: str) -> None:
         while (body := await queue.get()) is not None:
-            response = await client.post(f"{base}/dossiers/v1/sync/dvcqg", content=body, headers={"content-type": "application/json"})
+            response = await client.post(
+                f"{base}/dossiers/v1/sync/dvcqg", content=body, headers={"content-type": "application/json"}
+            )
             response.raise_for_status()
 
     async with httpx.AsyncClient(timeout=120) as client:
@@ -152,8 +161,10 @@ async def warm_up(service: Replicas, batch: int) -> None:
     long-running replica has done before, opening its connections and filling its caches."""
     records = list(ProvincialWorkload(2, WorkingCalendar()).dossiers(batch * len(service.bases), WARM_UP_START))
     async with httpx.AsyncClient(timeout=120) as client:
-        for base, body in zip(service.bases, batches(records, batch)):
-            response = await client.post(f"{base}/dossiers/v1/sync/dvcqg", content=body, headers={"content-type": "application/json"})
+        for base, body in zip(service.bases, batches(records, batch), strict=True):
+            response = await client.post(
+                f"{base}/dossiers/v1/sync/dvcqg", content=body, headers={"content-type": "application/json"}
+            )
             response.raise_for_status()
 
 
@@ -192,7 +203,9 @@ async def stored_rows(pg: PostgresBackend, bodies: list[bytes], port: int) -> li
         await db.dispose()
 
 
-async def year_run(pg: PostgresBackend, count: int, batch: int, port: int, replicas: int, senders: int) -> dict[str, float]:
+async def year_run(
+    pg: PostgresBackend, count: int, batch: int, port: int, replicas: int, senders: int
+) -> dict[str, float]:
     # Serialised before the clock starts: the provincial system runs elsewhere, not on these CPUs.
     bodies = batches(list(ProvincialWorkload(7, WorkingCalendar()).dossiers(count, START)), batch)
     async with Replicas(await pg.fresh_url(), port, replicas) as service:
@@ -229,7 +242,9 @@ async def overdue_run(pg: PostgresBackend, open_count: int, due_count: int) -> d
     await runtime.migrate()
     async with runtime["dossiers"].db.engine.begin() as conn:
         loaded = time.perf_counter()
-        await conn.execute(text(FILL), {"n": open_count, "due_n": due_count, "due": due, "later": due + timedelta(days=30)})
+        await conn.execute(
+            text(FILL), {"n": open_count, "due_n": due_count, "due": due, "later": due + timedelta(days=30)}
+        )
         await conn.execute(text("ANALYZE dossiers"))
         fill_seconds = time.perf_counter() - loaded
     stopwatch = Stopwatch(due_count)
@@ -241,7 +256,12 @@ async def overdue_run(pg: PostgresBackend, open_count: int, due_count: int) -> d
         started = time.perf_counter()
         runtime["dossiers"].state["late_detection"].poke()  # stands in for the real clock reaching `due`
         await asyncio.wait_for(stopwatch.done.wait(), timeout=120)
-        return {"open": open_count, "due": due_count, "seconds_to_last_event": stopwatch.last - started, "fill_seconds": fill_seconds}
+        return {
+            "open": open_count,
+            "due": due_count,
+            "seconds_to_last_event": stopwatch.last - started,
+            "fill_seconds": fill_seconds,
+        }
     finally:
         await runtime.stop()
 
@@ -283,12 +303,21 @@ async def main() -> None:
         records = list(workload.dossiers(args.records, START))
         bodies = batches(records, args.batch)
         rows = await stored_rows(pg, bodies, args.port)
-        push = [args.records / await push_run(pg, bodies, args.port, args.replicas, args.senders) for _ in range(args.runs)]
+        push = [
+            args.records / await push_run(pg, bodies, args.port, args.replicas, args.senders) for _ in range(args.runs)
+        ]
         base = [len(rows) / await baseline_run(pg, rows, args.batch) for _ in range(args.runs)]
         result: dict[str, Any] = {
             "machine": f"{platform.machine()}, {os.cpu_count()} vCPU, Python {platform.python_version()}",
             "postgres": await pg.version(),
-            "push": {"records": args.records, "batch": args.batch, "replicas": args.replicas, "senders": args.senders, "runs": push, "median_records_per_s": statistics.median(push)},
+            "push": {
+                "records": args.records,
+                "batch": args.batch,
+                "replicas": args.replicas,
+                "senders": args.senders,
+                "runs": push,
+                "median_records_per_s": statistics.median(push),
+            },
             "baseline_executemany": {"runs": base, "median_rows_per_s": statistics.median(base)},
         }
         result["ratio"] = result["push"]["median_records_per_s"] / result["baseline_executemany"]["median_rows_per_s"]

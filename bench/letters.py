@@ -55,10 +55,19 @@ RESULTS = Path(__file__).with_name("results")
 NOW = datetime(2024, 4, 17, 10, 0, tzinfo=VN_TZ)
 UNITS = [f"000.00.{n:02d}.H42" for n in range(100)]
 SETTINGS = {
-    "issuing_body": "Ủy ban nhân dân xã Cẩm Quang", "superior_body": "UBND huyện Cẩm Xuyên", "place_name": "Cẩm Quang",
-    "signer_authority": "KT. Chủ tịch", "signer_title": "Phó Chủ tịch", "signer_name": "Trần Văn Đức", "number_suffix": "PXL",
-    "one_stop_name": "Bộ phận Một cửa", "default_reason": None, "auto_issue": True, "draft_on_due_soon": True,
-    "extension_working_days": 5, "procedure_extensions": {},
+    "issuing_body": "Ủy ban nhân dân xã Cẩm Quang",
+    "superior_body": "UBND huyện Cẩm Xuyên",
+    "place_name": "Cẩm Quang",
+    "signer_authority": "KT. Chủ tịch",
+    "signer_title": "Phó Chủ tịch",
+    "signer_name": "Trần Văn Đức",
+    "number_suffix": "PXL",
+    "one_stop_name": "Bộ phận Một cửa",
+    "default_reason": None,
+    "auto_issue": True,
+    "draft_on_due_soon": True,
+    "extension_working_days": 5,
+    "procedure_extensions": {},
 }
 
 
@@ -66,11 +75,19 @@ def overdue_event(n: int, email: bool = False) -> CloudEvent:
     unit = UNITS[n % len(UNITS)]
     key = f"{unit}-240415-{n:06d}"
     data = {
-        "ma_ho_so": key, "unit": unit, "channel": 1 + n % 3, "rule_set": "nd61_2018",
+        "ma_ho_so": key,
+        "unit": unit,
+        "channel": 1 + n % 3,
+        "rule_set": "nd61_2018",
         "procedure": {"code": "1.001193", "name": "Đăng ký khai sinh", "field_code": "HT", "field_name": "Hộ tịch"},
-        "applicant": {"name": "Nguyễn Thị Hồng", "address": "Thôn Trung Hòa, xã Cẩm Quang", "phone": "0912345678",
-                      "email": f"nop{n}@example.vn" if email else None},
-        "received_at": (NOW - timedelta(days=3)).isoformat(), "due_at": (NOW - timedelta(hours=1)).isoformat(),
+        "applicant": {
+            "name": "Nguyễn Thị Hồng",
+            "address": "Thôn Trung Hòa, xã Cẩm Quang",
+            "phone": "0912345678",
+            "email": f"nop{n}@example.vn" if email else None,
+        },
+        "received_at": (NOW - timedelta(days=3)).isoformat(),
+        "due_at": (NOW - timedelta(hours=1)).isoformat(),
     }
     return CloudEvent(source="/cchc/dossiers", type="vn.cchc.dossier.overdue.v1", time=NOW, subject=key, data=data)
 
@@ -129,7 +146,9 @@ async def run(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
         elapsed = time.perf_counter() - began
         created = await count_letters(runtime)
         for i in range(0, len(events), args.batch):  # the same facts again, new event ids
-            await runtime.bus.publish([message(e.model_copy(update={"id": new_event_id()})) for e in events[i : i + args.batch]])
+            await runtime.bus.publish(
+                [message(e.model_copy(update={"id": new_event_id()})) for e in events[i : i + args.batch]]
+            )
         after_resend = await count_letters(runtime)
 
         latencies = []
@@ -155,11 +174,27 @@ async def run(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
             "version": await backend.version(),
             "settings": await backend.settings(url),
             "machine": f"{platform.machine()}, {os.cpu_count()} vCPU, Python {platform.python_version()}",
-            "letters": {"events": args.events, "batch": args.batch, "email": args.email, "seconds": elapsed, "letters_per_s": args.events / elapsed,
-                        "letters": created, "after_resend": after_resend},
-            "latency_ms": {"samples": len(latencies), "p50": statistics.median(latencies), "p99": latencies[int(len(latencies) * 0.99) - 1]},
-            "pdfs": {"count": len(letters), "seconds": pdf_elapsed, "pdfs_per_s": len(letters) / pdf_elapsed,
-                     "mean_kb": size / max(len(letters), 1) / 1024, "rss_mb_every_1000": [round(m, 1) for m in memory]},
+            "letters": {
+                "events": args.events,
+                "batch": args.batch,
+                "email": args.email,
+                "seconds": elapsed,
+                "letters_per_s": args.events / elapsed,
+                "letters": created,
+                "after_resend": after_resend,
+            },
+            "latency_ms": {
+                "samples": len(latencies),
+                "p50": statistics.median(latencies),
+                "p99": latencies[int(len(latencies) * 0.99) - 1],
+            },
+            "pdfs": {
+                "count": len(letters),
+                "seconds": pdf_elapsed,
+                "pdfs_per_s": len(letters) / pdf_elapsed,
+                "mean_kb": size / max(len(letters), 1) / 1024,
+                "rss_mb_every_1000": [round(m, 1) for m in memory],
+            },
         }
     finally:
         await runtime.stop()
@@ -172,10 +207,14 @@ async def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--pdfs", type=int, default=10_000)
-    parser.add_argument("--email", action="store_true", help="applicants leave an e-mail address: online letters render their PDF on issue")
+    parser.add_argument(
+        "--email",
+        action="store_true",
+        help="applicants leave an e-mail address: online letters render their PDF on issue",
+    )
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
-    for name in (["sqlite", "postgres"] if args.backend == "both" else [args.backend]):
+    for name in ["sqlite", "postgres"] if args.backend == "both" else [args.backend]:
         backend: Backend = SqliteBackend() if name == "sqlite" else PostgresBackend()
         try:
             result = await run(backend, args)

@@ -94,8 +94,12 @@ baseline_table = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("published_at", UTCDateTime, nullable=True),
 )
-Index("ix_outbox_baseline_unpublished", baseline_table.c.id, postgresql_where=baseline_table.c.published_at.is_(None),
-      sqlite_where=baseline_table.c.published_at.is_(None))
+Index(
+    "ix_outbox_baseline_unpublished",
+    baseline_table.c.id,
+    postgresql_where=baseline_table.c.published_at.is_(None),
+    sqlite_where=baseline_table.c.published_at.is_(None),
+)
 
 
 # --------------------------------------------------------------------------- databases
@@ -150,7 +154,8 @@ class SqliteBackend(Backend):
 class PostgresBackend(Backend):
     name = "postgres"
     setting_queries = {
-        name: f"show {name}" for name in ("fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "work_mem")
+        name: f"show {name}"
+        for name in ("fsync", "synchronous_commit", "full_page_writes", "shared_buffers", "work_mem")
     }
 
     def __init__(self) -> None:
@@ -258,7 +263,9 @@ async def bench_baseline(db: Database, rows: list[dict[str, Any]], batch: int) -
     return len(rows) / elapsed
 
 
-async def bench_relay(context: ServiceContext, counter: Counter, events: list[probe.Noted], batch: int, timeout: float) -> float:
+async def bench_relay(
+    context: ServiceContext, counter: Counter, events: list[probe.Noted], batch: int, timeout: float
+) -> float:
     """Commit ``events`` in units of work of ``batch``; returns events/s commit -> handler."""
 
     async def produce() -> None:
@@ -298,7 +305,9 @@ class ThroughputRun:
         return self.relay_events_per_s / self.baseline_rows_per_s
 
 
-async def throughput_run(backend: Backend, workdir: Path, n: int, batch: int, baseline_rows: list[dict[str, Any]]) -> ThroughputRun:
+async def throughput_run(
+    backend: Backend, workdir: Path, n: int, batch: int, baseline_rows: list[dict[str, Any]]
+) -> ThroughputRun:
     url = await backend.fresh_url()
     bus = InProcessBus()
     counter = Counter(n)
@@ -442,10 +451,18 @@ async def bench_backend(backend: Backend, args: argparse.Namespace) -> Result:
             latency_ms_p99=percentile(latencies, 99) * 1000,
             latency_ms_max=max(latencies) * 1000,
             runs_detail=[
-                {"relay_events_per_s": r.relay_events_per_s, "baseline_rows_per_s": r.baseline_rows_per_s, "ratio": r.ratio}
+                {
+                    "relay_events_per_s": r.relay_events_per_s,
+                    "baseline_rows_per_s": r.baseline_rows_per_s,
+                    "ratio": r.ratio,
+                }
                 for r in runs
             ],
-            environment={**environment(), "loadavg_1_5_15_before": load_before, "loadavg_1_5_15_after": os.getloadavg()},
+            environment={
+                **environment(),
+                "loadavg_1_5_15_before": load_before,
+                "loadavg_1_5_15_after": os.getloadavg(),
+            },
             command=" ".join(["python -m bench.outbox_relay", *sys.argv[1:]]),
             seconds=time.perf_counter() - began,
         )
@@ -469,16 +486,22 @@ def print_table(results: list[Result]) -> None:
     for r in results:
         if r.backend == "postgres":
             ok_throughput = r.relay_events_per_s_median >= r.throughput_target_events_per_s
-            print(f"target >= {r.throughput_target_events_per_s:,.0f} events/s on PostgreSQL: {'met' if ok_throughput else 'NOT met'}")
+            print(
+                f"target >= {r.throughput_target_events_per_s:,.0f} events/s on PostgreSQL: {'met' if ok_throughput else 'NOT met'}"
+            )
         ok_latency = r.latency_ms_median < r.latency_target_ms
-        print(f"target idle latency median < {r.latency_target_ms:.0f} ms on {r.backend}: {'met' if ok_latency else 'NOT met'}")
+        print(
+            f"target idle latency median < {r.latency_target_ms:.0f} ms on {r.backend}: {'met' if ok_latency else 'NOT met'}"
+        )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.outbox_relay", description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--events", type=int, default=50_000, help="events per throughput run")
-    parser.add_argument("--batch", type=int, default=1000, help="events per unit of work (and rows per baseline transaction)")
+    parser.add_argument(
+        "--batch", type=int, default=1000, help="events per unit of work (and rows per baseline transaction)"
+    )
     parser.add_argument("--runs", type=int, default=5, help="throughput runs; the median is reported")
     parser.add_argument("--latency-samples", type=int, default=200, help="idle latency samples")
     args = parser.parse_args(argv)

@@ -104,8 +104,24 @@ def owed_table(tasks: int, units: list[str], plan: int) -> bytes:
     writer.writerow(HEADER)
     for i in range(tasks):
         unit = commune_name((plan * tasks + i) % len(units))
-        schedule = "Định kỳ vào ngày 25 hàng tháng" if i % 4 == 0 else f"Tháng {1 + i % 12}/2024" if i % 4 == 1 else f"Quý {'I' * (1 + i % 3)}/2024"
-        writer.writerow([f"{'I' * (1 + i % 3)} Lĩnh vực {i % 3}", str(i + 1), f"Nhiệm vụ {plan}.{i}", schedule, unit, "Phòng Nội vụ", "Báo cáo"])
+        schedule = (
+            "Định kỳ vào ngày 25 hàng tháng"
+            if i % 4 == 0
+            else f"Tháng {1 + i % 12}/2024"
+            if i % 4 == 1
+            else f"Quý {'I' * (1 + i % 3)}/2024"
+        )
+        writer.writerow(
+            [
+                f"{'I' * (1 + i % 3)} Lĩnh vực {i % 3}",
+                str(i + 1),
+                f"Nhiệm vụ {plan}.{i}",
+                schedule,
+                unit,
+                "Phòng Nội vụ",
+                "Báo cáo",
+            ]
+        )
     return out.getvalue().encode()
 
 
@@ -130,7 +146,9 @@ async def registry(runtime: Runtime, communes: int) -> list[str]:
             await service.upsert_unit(uow, code, UnitIn.model_validate(row))
         codes = [f"B.{n:03d}.H20" for n in range(communes)]
         for n, code in enumerate(codes):
-            await service.upsert_unit(uow, code, UnitIn(name=commune_name(n), level=UnitLevel.commune, parent_code=ISSUER))
+            await service.upsert_unit(
+                uow, code, UnitIn(name=commune_name(n), level=UnitLevel.commune, parent_code=ISSUER)
+            )
         for row in json.loads(demo.DEMO_GROUPS.read_text(encoding="utf-8")):
             code = row.pop("code")
             await service.upsert_group(uow, code, UnitGroupIn.model_validate(row))
@@ -149,7 +167,9 @@ async def bench_import(backend: Backend, rows: int, runs: int, result: Result, w
             await registry(runtime, 0)
             async with runtime["plans"].uow() as uow:
                 started_at = time.perf_counter()
-                report = await importing.import_plan(uow, io.BytesIO(data), "appendix.csv", PlanImportIn(issuer=ISSUER, year=2024))
+                report = await importing.import_plan(
+                    uow, io.BytesIO(data), "appendix.csv", PlanImportIn(issuer=ISSUER, year=2024)
+                )
                 await uow.commit()
                 result.import_seconds.append(time.perf_counter() - started_at)
             result.import_report = report.model_dump(exclude={"plan_id"})
@@ -237,11 +257,22 @@ async def main(args: argparse.Namespace) -> None:
             backend: Backend = SqliteBackend() if name == "sqlite" else PostgresBackend()
             try:
                 result = await run_backend(backend, args, Path(tmp) / name)
-                summary = {**report(result, args), "version": await backend.version(), "environment": environment(), "args": vars(args)}
+                summary = {
+                    **report(result, args),
+                    "version": await backend.version(),
+                    "environment": environment(),
+                    "args": vars(args),
+                }
             finally:
                 backend.close()
-            (RESULTS_DIR / f"plans-{name}.json").write_text(json.dumps({**summary, "raw": asdict(result)}, indent=2, default=str))
-            print(json.dumps({k: v for k, v in summary.items() if k not in ("environment", "import_report")}, ensure_ascii=False))
+            (RESULTS_DIR / f"plans-{name}.json").write_text(
+                json.dumps({**summary, "raw": asdict(result)}, indent=2, default=str)
+            )
+            print(
+                json.dumps(
+                    {k: v for k, v in summary.items() if k not in ("environment", "import_report")}, ensure_ascii=False
+                )
+            )
 
 
 if __name__ == "__main__":
@@ -254,7 +285,10 @@ if __name__ == "__main__":
     parser.add_argument("--units", type=int, default=50)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument(
-        "--no-gc-freeze", dest="gc_freeze", action="store_false", help="skip the gc.freeze() a serving process does after start"
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="skip the gc.freeze() a serving process does after start",
     )
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(main(parser.parse_args()))

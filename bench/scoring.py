@@ -70,22 +70,63 @@ def workload(dossiers: int, communes: list[str], seed: int = 1) -> list[Message]
         received = START + timedelta(minutes=rng.randrange(60 * 24 * 365))
         due = received + timedelta(days=rng.randint(1, 20))
         channel = rng.choice([1, 2, 3])
-        base = {"ma_ho_so": key, "unit": unit, "procedure": procedure, "channel": channel, "received_at": received.isoformat()}
-        out.append(message("dossier.received", key, {**base, "due_at": due.isoformat(), "rule_set": "nd61", "origin": "sync"}, received))
+        base = {
+            "ma_ho_so": key,
+            "unit": unit,
+            "procedure": procedure,
+            "channel": channel,
+            "received_at": received.isoformat(),
+        }
+        out.append(
+            message(
+                "dossier.received",
+                key,
+                {**base, "due_at": due.isoformat(), "rule_set": "nd61", "origin": "sync"},
+                received,
+            )
+        )
         if rng.random() < 0.8:
             finished = received + timedelta(days=rng.randint(0, 25))
-            out.append(message("dossier.resolved", key, {
-                **base, "status": 10, "finished_at": finished.isoformat(), "due_at": due.isoformat(), "timeliness": "x", "on_time": True,
-                "supplement_count": rng.choice([0, 0, 1, 2]), "paid_online": rng.choice([None, 1]), "has_fees": rng.random() < 0.5,
-                "digitised": 1, "documents_digitised": 1, "documents_reused": rng.choice([0, 1]), "rule_set": "nd61"}, finished))
+            out.append(
+                message(
+                    "dossier.resolved",
+                    key,
+                    {
+                        **base,
+                        "status": 10,
+                        "finished_at": finished.isoformat(),
+                        "due_at": due.isoformat(),
+                        "timeliness": "x",
+                        "on_time": True,
+                        "supplement_count": rng.choice([0, 0, 1, 2]),
+                        "paid_online": rng.choice([None, 1]),
+                        "has_fees": rng.random() < 0.5,
+                        "digitised": 1,
+                        "documents_digitised": 1,
+                        "documents_reused": rng.choice([0, 1]),
+                        "rule_set": "nd61",
+                    },
+                    finished,
+                )
+            )
         elif rng.random() < 0.1:
-            out.append(message("dossier.overdue", key, {**base, "applicant": {}, "due_at": due.isoformat(), "rule_set": "nd61"}, due))
+            out.append(
+                message(
+                    "dossier.overdue",
+                    key,
+                    {**base, "applicant": {}, "due_at": due.isoformat(), "rule_set": "nd61"},
+                    due,
+                )
+            )
     return out
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 3), "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 3)}
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 3),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 3),
+    }
 
 
 async def durable(url: str) -> dict[str, str]:
@@ -97,7 +138,10 @@ async def durable(url: str) -> dict[str, str]:
             await conn.execute(text("ALTER SYSTEM SET synchronous_commit = on"))
             await conn.execute(text("SELECT pg_reload_conf()"))
         async with db.engine.connect() as conn:
-            return {name: str(await conn.scalar(text(f"show {name}"))) for name in ("fsync", "synchronous_commit", "server_version")}
+            return {
+                name: str(await conn.scalar(text(f"show {name}")))
+                for name in ("fsync", "synchronous_commit", "server_version")
+            }
     finally:
         await db.dispose()
 
@@ -123,16 +167,26 @@ async def main() -> None:
     try:
         url = await pg.fresh_url()
         server = await durable(url)
-        runtime = Runtime(definitions(["scoring"]), Settings(scoring_database_url=SecretStr(url)), clock=ManualClock(NOW))
+        runtime = Runtime(
+            definitions(["scoring"]), Settings(scoring_database_url=SecretStr(url)), clock=ManualClock(NOW)
+        )
         await runtime.migrate()
         context = runtime["scoring"]
         consumer = context.consumer()
         assert consumer is not None
         tree = units(args.provinces, args.communes)
-        await consumer([
-            message("unit.upserted", code, {"code": code, "name": code, "aliases": [], "level": level, "parent_code": parent, "version": 1}, START, "cchc.plans")
-            for code, parent, level in tree
-        ])
+        await consumer(
+            [
+                message(
+                    "unit.upserted",
+                    code,
+                    {"code": code, "name": code, "aliases": [], "level": level, "parent_code": parent, "version": 1},
+                    START,
+                    "cchc.plans",
+                )
+                for code, parent, level in tree
+            ]
+        )
         events = workload(args.dossiers, [code for code, _, level in tree if level == "commune"])
         freeze_startup_heap()  # as a service process does once started (shared.runtime)
         started = time.perf_counter()

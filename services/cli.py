@@ -55,15 +55,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(command=_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
-    migrate.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(SERVICE_NAMES)} (default: all)")
+    migrate.add_argument(
+        "services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(SERVICE_NAMES)} (default: all)"
+    )
     migrate.add_argument("--data-dir", type=Path)
     migrate.set_defaults(command=_migrate)
 
     dlt = commands.add_parser("dlt", help="dead letters: list or replay")
     dlt_commands = dlt.add_subparsers(required=True, metavar="ACTION")
-    for action, handler, text in (("list", _dlt_list, "show pending dead letters"), ("replay", _dlt_replay, "deliver them again")):
+    for action, handler, text in (
+        ("list", _dlt_list, "show pending dead letters"),
+        ("replay", _dlt_replay, "deliver them again"),
+    ):
         sub = dlt_commands.add_parser(action, help=text)
-        sub.add_argument("--service", choices=SERVICE_NAMES, help="only this consuming (in-process) or producing (Kafka) service")
+        sub.add_argument(
+            "--service", choices=SERVICE_NAMES, help="only this consuming (in-process) or producing (Kafka) service"
+        )
         sub.add_argument("--data-dir", type=Path)
         sub.set_defaults(command=handler)
 
@@ -73,19 +80,32 @@ def _parser() -> argparse.ArgumentParser:
     provincial.add_argument("--host", default="127.0.0.1")
     provincial.add_argument("--port", type=int, default=8100)
     provincial.add_argument("--seed", type=int, default=1)
-    provincial.add_argument("--rate", type=float, default=120.0, help="dossiers per simulated office hour, province-wide")
+    provincial.add_argument(
+        "--rate", type=float, default=120.0, help="dossiers per simulated office hour, province-wide"
+    )
     provincial.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
-    provincial.add_argument("--start", type=_instant, help="simulated start, ISO date or instant (Vietnam time if naive; default now)")
+    provincial.add_argument(
+        "--start", type=_instant, help="simulated start, ISO date or instant (Vietnam time if naive; default now)"
+    )
     provincial.add_argument("--backlog", type=int, default=0, help="dossiers that have arrived before serving starts")
     provincial.add_argument("--push-to", metavar="URL", help="also POST DongBoHoSoMC batches there")
     provincial.add_argument("--token", help="bearer token the pull API requires and pushes carry")
     provincial.set_defaults(command=_simulate_provincial)
 
-    scoring = commands.add_parser("scoring", help="the scoring read model: recount and swap in, or compare with the live one")
+    scoring = commands.add_parser(
+        "scoring", help="the scoring read model: recount and swap in, or compare with the live one"
+    )
     scoring_commands = scoring.add_subparsers(required=True, metavar="ACTION")
-    for action, text in (("rebuild", "recount from the dossiers and plans APIs and swap it in"), ("verify", "compare live with a recount; exit 1 on any difference")):
+    for action, text in (
+        ("rebuild", "recount from the dossiers and plans APIs and swap it in"),
+        ("verify", "compare live with a recount; exit 1 on any difference"),
+    ):
         sub = scoring_commands.add_parser(action, help=text)
-        sub.add_argument("--url", default="http://127.0.0.1:8000", help="where the dossiers and plans APIs answer (the embedded server or the ingress)")
+        sub.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000",
+            help="where the dossiers and plans APIs answer (the embedded server or the ingress)",
+        )
         sub.add_argument("--token", help="bearer token for those APIs")
         sub.add_argument("--data-dir", type=Path)
         sub.set_defaults(command=_scoring, action=action)
@@ -194,7 +214,10 @@ async def _scoring_recount(args: argparse.Namespace, settings: Settings) -> int:
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     try:
         await runtime.migrate()
-        async with httpx.AsyncClient(base_url=args.url, headers=headers, timeout=120) as client, runtime["scoring"].uow() as uow:
+        async with (
+            httpx.AsyncClient(base_url=args.url, headers=headers, timeout=120) as client,
+            runtime["scoring"].uow() as uow,
+        ):
             if args.action == "rebuild":
                 counted = await recount.rebuild(uow, client)
                 await uow.commit()
@@ -204,7 +227,12 @@ async def _scoring_recount(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await runtime.stop()
     for d in found:
-        print(json.dumps({"unit": d.unit, "period": d.period, "code": d.code, "live": d.live, "recount": d.recount}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"unit": d.unit, "period": d.period, "code": d.code, "live": d.live, "recount": d.recount},
+                ensure_ascii=False,
+            )
+        )
     print(f"{len(found)} difference(s) between the live read model and the recount", file=sys.stderr)
     return 1 if found else 0
 

@@ -122,4 +122,3 @@ def create_root_app(contexts: Sequence[ServiceContext], lifespan: Lifespan) -> F
         )
 
     return app
-

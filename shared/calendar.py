@@ -129,9 +129,7 @@ class WorkingCalendar:
                     return self._at(day, max(moment, start))
         return self._at(self.next_working_day(day), self.hours.opening)
 
-    def add(
-        self, start: datetime, amount: float, unit: DurationUnit | str, *, same_day: bool = False
-    ) -> datetime:
+    def add(self, start: datetime, amount: float, unit: DurationUnit | str, *, same_day: bool = False) -> datetime:
         """The due instant of a duration counted from ``start`` (a receipt or a paused due time)."""
         if amount < 0:
             raise ValueError("a duration cannot be negative")
@@ -183,9 +181,7 @@ class WorkingCalendar:
     def non_working_weekdays(self, year: int) -> list[tuple[date, str | None]]:
         """Monday–Friday days off in ``year`` with their names (overrides included)."""
         return [
-            (day, self.holiday_name(day))
-            for day in _year(year)
-            if day.weekday() < 5 and not self.is_working_day(day)
+            (day, self.holiday_name(day)) for day in _year(year) if day.weekday() < 5 and not self.is_working_day(day)
         ]
 
     def working_weekend_days(self, year: int) -> list[date]:

@@ -156,4 +156,3 @@ class EventConsumer:
         await self._bus.dead_letter(
             DeadLetter(consumer=self.name, message=message, error=error, attempts=attempts, failed_at=self._clock.now())
         )
-

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 from typing import cast as typing_cast
 
 import orjson
@@ -44,12 +44,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = _aware(value)
         if value is None or dialect.name != "sqlite":
             return value  # a timestamptz: the driver sends the instant, whatever its offset
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def json_dumps(value: Any) -> str:
@@ -160,10 +160,10 @@ def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.In
     return (postgresql if on_postgres(session) else sqlite).insert(table)
 
 
-def rowcount(result: Result[Unpack[tuple[Any, ...]]]) -> int:
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
     """The rows an ``UPDATE`` or ``DELETE`` matched. ``AsyncSession.execute`` is typed to return a
     ``Result``; for these statements it is a ``CursorResult``, which carries the count."""
-    return typing_cast("CursorResult[Unpack[tuple[Any, ...]]]", result).rowcount
+    return typing_cast("CursorResult[*tuple[Any, ...]]", result).rowcount
 
 
 def _copy_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -90,7 +90,9 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     else:
         log.error("unexpected error in a resolver", exc_info=error.original_error)
         code, message = "INTERNAL_SERVER_ERROR", "An unexpected error occurred; it has been logged."
-    return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code})
+    return GraphQLError(
+        message, nodes=error.nodes, path=error.path, extensions={**(error.extensions or {}), "code": code}
+    )
 
 
 def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
@@ -119,7 +121,9 @@ def _refuse_multipart_without_preflight(request: Request) -> None:
     if request.headers.get("content-type", "").startswith("multipart/") and not any(
         request.headers.get(h) for h in PREFLIGHT_HEADERS
     ):
-        raise HTTPException(400, f"A multipart GraphQL request needs one of the headers {', '.join(PREFLIGHT_HEADERS)}.")
+        raise HTTPException(
+            400, f"A multipart GraphQL request needs one of the headers {', '.join(PREFLIGHT_HEADERS)}."
+        )
 
 
 def invalid_input(exc: ValidationError, translate: Translation | None = None) -> GraphQLError:

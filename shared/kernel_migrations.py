@@ -118,13 +118,21 @@ def outbox_per_event_from_v2() -> None:
     op.drop_table("outbox")
     _create_outbox_v1()
     outbox = sa.table(
-        "outbox", *(sa.column(name) for name in ("event_id", "topic", "key", "type", "payload")), *(sa.column(n, t) for n, t in stamps.items())
+        "outbox",
+        *(sa.column(name) for name in ("event_id", "topic", "key", "type", "payload")),
+        *(sa.column(n, t) for n, t in stamps.items()),
     )
     for topic, keys, payload, created_at, published_at in units:
         rows = []
         for key, envelope in unpack(keys, payload):
             head = json.loads(envelope)
-            event = {"event_id": head["id"], "topic": topic, "key": key, "type": head["type"], "payload": envelope.decode()}
+            event = {
+                "event_id": head["id"],
+                "topic": topic,
+                "key": key,
+                "type": head["type"],
+                "payload": envelope.decode(),
+            }
             rows.append(event | {"created_at": created_at, "published_at": published_at})
         op.bulk_insert(outbox, rows)
 

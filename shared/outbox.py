@@ -162,12 +162,21 @@ class OutboxRelay:
     async def _claim(self, session: AsyncSession) -> list[Row[int, str, str, str]]:
         """The next batch, settled in one statement; the caller's transaction undoes it if the publish fails."""
         outbox = self._outbox
-        batch = select(outbox.c.id).where(outbox.c.id.in_(self._next_ids())).with_for_update(skip_locked=True).scalar_subquery()
-        claim = self._settle(outbox.c.id.in_(batch)).returning(outbox.c.id, outbox.c.topic, outbox.c.event_keys, outbox.c.payload)
+        batch = (
+            select(outbox.c.id)
+            .where(outbox.c.id.in_(self._next_ids()))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        claim = self._settle(outbox.c.id.in_(batch)).returning(
+            outbox.c.id, outbox.c.topic, outbox.c.event_keys, outbox.c.payload
+        )
         return sorted((await session.execute(claim)).all(), key=itemgetter(0))
 
     async def _publish(self, rows: Sequence[Row[int, str, str, str]]) -> int:
-        messages = [Message(topic, key, envelope) for _, topic, keys, payload in rows for key, envelope in unpack(keys, payload)]
+        messages = [
+            Message(topic, key, envelope) for _, topic, keys, payload in rows for key, envelope in unpack(keys, payload)
+        ]
         if messages:
             await self._bus.publish(messages)
         return len(messages)
@@ -186,5 +195,7 @@ class OutboxRelay:
     async def backlog(self) -> int:
         """Events committed but not yet published."""
         async with self._db.session() as session:
-            count = await session.scalar(select(func.sum(self._outbox.c.events)).where(self._outbox.c.published_at.is_(None)))
+            count = await session.scalar(
+                select(func.sum(self._outbox.c.events)).where(self._outbox.c.published_at.is_(None))
+            )
         return int(count or 0)

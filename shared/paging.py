@@ -37,7 +37,9 @@ def decode_cursor(cursor: str | None, arity: int = 1) -> list[Any] | None:
     except (binascii.Error, ValueError):
         key = None
     if not isinstance(key, list) or len(key) != arity:
-        raise DomainError("The cursor is not one this API gave out.", errors=[{"field": "cursor", "message": "invalid cursor"}])
+        raise DomainError(
+            "The cursor is not one this API gave out.", errors=[{"field": "cursor", "message": "invalid cursor"}]
+        )
     return key
 
 

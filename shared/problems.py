@@ -66,7 +66,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem(422, "invalid_request", "Some fields are invalid.", code="invalid_request", errors=field_errors(exc))
+        return problem(
+            422, "invalid_request", "Some fields are invalid.", code="invalid_request", errors=field_errors(exc)
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -50,7 +50,9 @@ def with_backoff(
             assert error is not None
             on_failure(error, state.next_action.sleep)
 
-    return AsyncRetrying(wait=wait, retry=retry_if_exception_type(retry_on), sleep=sleep, before_sleep=before_sleep, reraise=True)
+    return AsyncRetrying(
+        wait=wait, retry=retry_if_exception_type(retry_on), sleep=sleep, before_sleep=before_sleep, reraise=True
+    )
 
 
 def logged(log: logging.Logger, what: str) -> Callable[[BaseException, float], None]:

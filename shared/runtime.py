@@ -66,7 +66,9 @@ class Runtime:
             if isinstance(self.bus, InProcessBus):
                 self.bus.store_dead_letters(consumer.name, context.dead_letters.store)
 
-    async def start(self, *, migrate: bool = False, demo: bool = False, relays: bool = True, schedulers: bool = True) -> None:
+    async def start(
+        self, *, migrate: bool = False, demo: bool = False, relays: bool = True, schedulers: bool = True
+    ) -> None:
         """Start the bus, the relays, the workers and (unless a test drives them itself) the deadline schedulers."""
         if migrate:
             await self.migrate()

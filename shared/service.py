@@ -40,8 +40,8 @@ class Deadlines:
     """
 
     name: str
-    next_due: Callable[["ServiceContext"], Awaitable[datetime | None]]
-    sweep: Callable[["ServiceContext", datetime], Awaitable[None]]
+    next_due: Callable[[ServiceContext], Awaitable[datetime | None]]
+    sweep: Callable[[ServiceContext, datetime], Awaitable[None]]
     max_sleep: Callable[[Settings], float] = lambda settings: 60.0
 
 

@@ -39,50 +39,78 @@ class Settings(BaseSettings):
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: Path | None = Field(default=None, description="CA bundle for SSL/SASL_SSL; the system's when unset")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle for SSL/SASL_SSL; the system's when unset"
+    )
 
     relay_batch_size: int = Field(default=1000, ge=1, le=10_000)
-    relay_idle_interval: float = Field(default=1.0, gt=0, description="seconds between relay checks when nothing woke it")
+    relay_idle_interval: float = Field(
+        default=1.0, gt=0, description="seconds between relay checks when nothing woke it"
+    )
     outbox_retention_hours: float = Field(
         default=0, ge=0, description="how long published events stay in the outbox; 0: deleted once published"
     )
     consumer_max_attempts: int = Field(default=5, ge=1)
-    consumer_retry_backoff: float = Field(default=0.2, ge=0, description="first retry delay in seconds, doubled each try")
+    consumer_retry_backoff: float = Field(
+        default=0.2, ge=0, description="first retry delay in seconds, doubled each try"
+    )
 
     dossiers_sync_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="largest sync request body")
     dossiers_sync_max_records: int = Field(default=5_000, ge=1, description="most records in one sync batch")
     dossiers_late_max_sleep: float = Field(
-        default=60.0, gt=0, description="longest the late-detection scheduler sleeps before re-reading the next due instant"
+        default=60.0,
+        gt=0,
+        description="longest the late-detection scheduler sleeps before re-reading the next due instant",
     )
     dossiers_future_tolerance_hours: float = Field(
-        default=24, ge=0, description="how far past now a pushed or pulled instant of something done may lie before it is refused"
+        default=24,
+        ge=0,
+        description="how far past now a pushed or pulled instant of something done may lie before it is refused",
     )
-    dossiers_pull_url: str | None = Field(default=None, description="the provincial system's change feed; no pulling when unset")
+    dossiers_pull_url: str | None = Field(
+        default=None, description="the provincial system's change feed; no pulling when unset"
+    )
     dossiers_pull_token: SecretStr | None = None
-    dossiers_pull_interval: float = Field(default=30.0, gt=0, description="seconds between polls once the feed is drained")
+    dossiers_pull_interval: float = Field(
+        default=30.0, gt=0, description="seconds between polls once the feed is drained"
+    )
     dossiers_pull_page_size: int = Field(default=500, ge=1, le=1000)
     plans_reminder_offsets: list[int] = Field(
         default=[5, 1], description="working days before a due date at which task.due_soon is sent"
     )
-    plans_reminder_hour: int = Field(default=7, ge=0, le=23, description="local hour (Asia/Ho_Chi_Minh) reminders go out")
-    plans_scheduler_max_sleep: float = Field(default=60.0, gt=0, description="longest nap of the reminder scheduler, seconds")
+    plans_reminder_hour: int = Field(
+        default=7, ge=0, le=23, description="local hour (Asia/Ho_Chi_Minh) reminders go out"
+    )
+    plans_scheduler_max_sleep: float = Field(
+        default=60.0, gt=0, description="longest nap of the reminder scheduler, seconds"
+    )
     plans_import_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, description="largest plan table accepted")
 
-    notifications_smtp_host: str | None = Field(default=None, description="SMTP server of e-mail deliveries; none sent when unset")
+    notifications_smtp_host: str | None = Field(
+        default=None, description="SMTP server of e-mail deliveries; none sent when unset"
+    )
     notifications_smtp_port: int = Field(default=587, ge=1, le=65535)
     notifications_smtp_username: str | None = None
     notifications_smtp_password: SecretStr | None = None
     notifications_smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     notifications_smtp_sender: str = Field(default="cchc@localhost", description="From address of e-mail deliveries")
-    notifications_sms_url: str | None = Field(default=None, description="the SMS provider's send endpoint; none sent when unset")
+    notifications_sms_url: str | None = Field(
+        default=None, description="the SMS provider's send endpoint; none sent when unset"
+    )
     notifications_sms_token: SecretStr | None = None
     notifications_sms_sender: str = Field(default="CCHC", description="brand name the SMS provider shows as sender")
-    notifications_zalo_url: str | None = Field(default=None, description="Zalo OA/ZNS send endpoint; none sent when unset")
+    notifications_zalo_url: str | None = Field(
+        default=None, description="Zalo OA/ZNS send endpoint; none sent when unset"
+    )
     notifications_zalo_token: SecretStr | None = None
     notifications_zalo_template_id: str | None = None
     notifications_channel_timeout: float = Field(default=15.0, gt=0, description="seconds one send may take")
-    notifications_delivery_max_attempts: int = Field(default=6, ge=1, description="tries of one delivery before it fails")
-    notifications_delivery_backoff: float = Field(default=30.0, gt=0, description="first retry delay, seconds, doubled each try")
+    notifications_delivery_max_attempts: int = Field(
+        default=6, ge=1, description="tries of one delivery before it fails"
+    )
+    notifications_delivery_backoff: float = Field(
+        default=30.0, gt=0, description="first retry delay, seconds, doubled each try"
+    )
     notifications_delivery_max_backoff: float = Field(default=3600.0, gt=0, description="longest retry delay, seconds")
     notifications_webhook_retry_schedule: list[float] = Field(
         default=[5, 300, 1800, 7200, 18000, 36000, 36000], description="seconds before each retry of a webhook message"
@@ -91,7 +119,9 @@ class Settings(BaseSettings):
         default=5, ge=1, description="messages in a row whose retries ran out before an endpoint is disabled"
     )
     notifications_webhook_timeout: float = Field(default=15.0, gt=0, description="seconds a receiver has to answer")
-    notifications_webhook_concurrency: int = Field(default=10, ge=1, description="webhook requests in flight per process")
+    notifications_webhook_concurrency: int = Field(
+        default=10, ge=1, description="webhook requests in flight per process"
+    )
     notifications_webhook_secret_overlap_hours: float = Field(
         default=24.0, ge=0, description="how long a rotated-out secret still signs, next to the new one"
     )

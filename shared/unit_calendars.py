@@ -156,7 +156,12 @@ class CalendarStore:
         if hours is None or hours.set_on != unit:  # the unit's own hours were withdrawn
             await uow.session.execute(delete(table).where(table.c.unit_code == unit, table.c.updated_at <= event.time))
             return
-        values = {"unit_code": unit, "windows": hours.windows, "same_day_cutoff": hours.same_day_cutoff, "updated_at": event.time}
+        values = {
+            "unit_code": unit,
+            "windows": hours.windows,
+            "same_day_cutoff": hours.same_day_cutoff,
+            "updated_at": event.time,
+        }
         statement = upsert(uow.session, table).values(**values)
         await uow.session.execute(
             statement.on_conflict_do_update(

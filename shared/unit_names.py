@@ -92,7 +92,9 @@ class NameMatcher:
         if not scored or scored[0][0] < FUZZY_THRESHOLD:
             return None
         best_score, best = scored[0]
-        rivals = [o for s, o in scored[1:] if s >= best_score - FUZZY_RIVAL_MARGIN and self._keys[o] != self._keys[best]]
+        rivals = [
+            o for s, o in scored[1:] if s >= best_score - FUZZY_RIVAL_MARGIN and self._keys[o] != self._keys[best]
+        ]
         if rivals or len(self._keys[best]) != 1 or key.split()[0] != best.split()[0]:
             return None
         return next(iter(self._keys[best]))

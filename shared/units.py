@@ -117,7 +117,9 @@ class UnitSnapshot:
         return found
 
 
-_SNAPSHOTS: WeakKeyDictionary[Engine | Connection, dict[str, tuple[tuple[int, int], UnitSnapshot]]] = WeakKeyDictionary()
+_SNAPSHOTS: WeakKeyDictionary[Engine | Connection, dict[str, tuple[tuple[int, int], UnitSnapshot]]] = (
+    WeakKeyDictionary()
+)
 
 
 class UnitDirectory:
@@ -179,7 +181,12 @@ class UnitDirectory:
         async def group_upserted(uow: UnitOfWork, event: CloudEvent) -> None:
             group = event.data_as(UnitGroupUpsertedIn)
             table = self.unit_groups
-            values = {"code": group.code, "name": group.name, "members": group.resolved_members, "version": group.version}
+            values = {
+                "code": group.code,
+                "name": group.name,
+                "members": group.resolved_members,
+                "version": group.version,
+            }
             statement = upsert(uow.session, table).values(**values)
             statement = statement.on_conflict_do_update(
                 index_elements=["code"],
@@ -191,7 +198,9 @@ class UnitDirectory:
         async def group_deleted(uow: UnitOfWork, event: CloudEvent) -> None:
             removed = event.data_as(Removed)
             table = self.unit_groups
-            await uow.session.execute(delete(table).where(table.c.code == removed.code, table.c.version < removed.version))
+            await uow.session.execute(
+                delete(table).where(table.c.code == removed.code, table.c.version < removed.version)
+            )
 
         return {
             UNIT_UPSERTED: unit_upserted,

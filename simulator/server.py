@@ -59,16 +59,23 @@ def create_app(province: Province, clock: Clock, token: str | None = None, push_
                 await task
 
     app = FastAPI(title="Hệ thống thông tin giải quyết TTHC (mô phỏng)", lifespan=lifespan)
-    def page(service: str, feed: ChangeFeed, render: Callable, cursor: str, limit: int, authorization: str | None) -> JSONResponse:
+
+    def page(
+        service: str, feed: ChangeFeed, render: Callable, cursor: str, limit: int, authorization: str | None
+    ) -> JSONResponse:
         if token is not None and not _bearer_matches(authorization, token):
-            return JSONResponse({"detail": "missing or wrong bearer token"}, 401, headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "missing or wrong bearer token"}, 401, headers={"WWW-Authenticate": "Bearer"}
+            )
         province.advance(clock.now())
         try:
             keys, position, has_more = feed.page(province.position(cursor), limit)
         except CursorError as error:
             return JSONResponse({"detail": str(error)}, 400)
         data = [render(key) for key in keys]
-        return JSONResponse({"service": service, "data": data, "next_cursor": province.cursor(position), "has_more": has_more})
+        return JSONResponse(
+            {"service": service, "data": data, "next_cursor": province.cursor(position), "has_more": has_more}
+        )
 
     @app.get("/dvcqg/hoso", summary="Dossiers changed after the cursor (DongBoHoSoMC), in change order")
     def hoso(cursor: Cursor = "", limit: Limit = 500, authorization: Authorization = None) -> JSONResponse:
@@ -81,7 +88,11 @@ def create_app(province: Province, clock: Clock, token: str | None = None, push_
     @app.get("/", summary="Simulated time and counts")
     def status() -> dict[str, object]:
         province.advance(clock.now())
-        return {"simulated_now": stamp(province.now), "dossiers": province.arrived, "changes": province.records.position}
+        return {
+            "simulated_now": stamp(province.now),
+            "dossiers": province.arrived,
+            "changes": province.records.position,
+        }
 
     return app
 
@@ -119,4 +130,3 @@ def serve(options: Options) -> None:
         file=sys.stderr,
     )
     uvicorn.run(app, host=options.host, port=options.port, log_config=None)
-

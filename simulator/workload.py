@@ -157,7 +157,9 @@ class ProvincialWorkload:
         volume = self.rate * hours.day_length / timedelta(hours=1)
         moments: list[tuple[datetime, bool]] = []
         if self._due.calendar.is_working_day(day):
-            windows = [(datetime.combine(day, start, self.calendar.tz), _seconds(start, end)) for start, end in hours.windows]
+            windows = [
+                (datetime.combine(day, start, self.calendar.tz), _seconds(start, end)) for start, end in hours.windows
+            ]
             total = sum(span for _, span in windows)
             for _ in range(round(volume * rng.uniform(0.85, 1.15))):
                 offset = int(rng.random() * total)
@@ -244,7 +246,9 @@ class ProvincialWorkload:
             "DuongDanTepTinKetQua": RESULT_URL.format(result_id),
             "MaGiayToKetQua": f"KQ-{code}",
         }
-        events.append(Event(finished, 9, {"NgayKetThucXuLy": stamp(finished), "DanhSachGiayToKetQua": [result]}, due_at))
+        events.append(
+            Event(finished, 9, {"NgayKetThucXuLy": stamp(finished), "DanhSachGiayToKetQua": [result]}, due_at)
+        )
         if rng.random() < RETURNED:
             returned = calendar.start_of_count(finished + MINUTE * _between(rng, 10, 2880))
             events.append(Event(returned, 10, {"NgayTra": stamp(returned)}, due_at))
@@ -300,7 +304,9 @@ def _fields(
                 "DuocLayTuKhoDMQG": int(online and rng.random() < 0.1),
             }
         )
-    email = f"{_ascii(applicant.split()[-1])}{_between(rng, 1, 999)}@example.vn" if online and rng.random() < 0.6 else ""
+    email = (
+        f"{_ascii(applicant.split()[-1])}{_between(rng, 1, 999)}@example.vn" if online and rng.random() < 0.6 else ""
+    )
     return {
         "MaHoSo": code,
         "MaTTHC": procedure.ma_tthc,

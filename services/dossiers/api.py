@@ -57,7 +57,9 @@ class VietnameseErrors(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                raise RequestValidationError(in_vietnamese(exc.errors()), body=exc.body, endpoint_ctx=exc.endpoint_ctx) from None
+                raise RequestValidationError(
+                    in_vietnamese(exc.errors()), body=exc.body, endpoint_ctx=exc.endpoint_ctx
+                ) from None
 
         return answer
 
@@ -80,9 +82,15 @@ async def calendar_due(
     start: Instant,
     amount: Annotated[float, Query(ge=0, le=3650)],
     unit: DurationUnit,
-    same_day: Annotated[bool, Query(description="Apply the same-day cut-off (15:00 unless the unit's hours say otherwise)")] = False,
+    same_day: Annotated[
+        bool, Query(description="Apply the same-day cut-off (15:00 unless the unit's hours say otherwise)")
+    ] = False,
     unit_code: Annotated[
-        str | None, Query(max_length=64, description="Count in this unit's office hours (its own or its nearest ancestor's); default hours without it")
+        str | None,
+        Query(
+            max_length=64,
+            description="Count in this unit's office hours (its own or its nearest ancestor's); default hours without it",
+        ),
     ] = None,
 ) -> DueOut:
     calendars = await office_hours.load_calendars(uow.session)
@@ -99,16 +107,27 @@ async def calendar_due(
     )
 
 
-@router.get("/calendar/days", response_model=CalendarYear, tags=["calendar"], summary="Days off and working weekend days of a year")
-async def calendar_days(uow: Uow, principal: CurrentPrincipal, year: Annotated[int, Query(ge=2000, le=2100)]) -> CalendarYear:
+@router.get(
+    "/calendar/days",
+    response_model=CalendarYear,
+    tags=["calendar"],
+    summary="Days off and working weekend days of a year",
+)
+async def calendar_days(
+    uow: Uow, principal: CurrentPrincipal, year: Annotated[int, Query(ge=2000, le=2100)]
+) -> CalendarYear:
     return await reference_data.calendar_year(uow.session, year)
 
 
-@router.put("/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off")
+@router.put(
+    "/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off"
+)
 async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
     override = await reference_data.set_calendar_day(uow, day, body)
     await uow.commit()
-    return CalendarDayOut(date=override.day, working=override.working, reason=override.reason, updated_at=override.updated_at)
+    return CalendarDayOut(
+        date=override.day, working=override.working, reason=override.reason, updated_at=override.updated_at
+    )
 
 
 @router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
@@ -124,8 +143,12 @@ async def get_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal
     return await office_hours.office_hours_of(uow.session, unit)
 
 
-@office_hours_router.put("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="Set a unit's office hours")
-async def put_office_hours(unit: UnitPath, body: OfficeHoursIn, uow: Uow, principal: CurrentPrincipal) -> OfficeHoursOut:
+@office_hours_router.put(
+    "/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="Set a unit's office hours"
+)
+async def put_office_hours(
+    unit: UnitPath, body: OfficeHoursIn, uow: Uow, principal: CurrentPrincipal
+) -> OfficeHoursOut:
     """Its sub-units without hours of their own follow. Publishes `calendar.changed`; the open dossiers
     received here by the units concerned get their due time derived again (`dossier.rescheduled`)."""
     hours = await office_hours.set_office_hours(uow, unit, body)
@@ -133,7 +156,9 @@ async def put_office_hours(unit: UnitPath, body: OfficeHoursIn, uow: Uow, princi
     return hours
 
 
-@office_hours_router.delete("/calendar/units/{unit}/hours", status_code=204, summary="Withdraw a unit's own office hours")
+@office_hours_router.delete(
+    "/calendar/units/{unit}/hours", status_code=204, summary="Withdraw a unit's own office hours"
+)
 async def delete_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> Response:
     await office_hours.remove_office_hours(uow, unit)
     await uow.commit()
@@ -146,7 +171,9 @@ router.include_router(office_hours_router)
 # --- procedures ---------------------------------------------------------------------------------
 
 
-@router.put("/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="Register or change a procedure")
+@router.put(
+    "/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="Register or change a procedure"
+)
 async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
     procedure = await reference_data.upsert_procedure(uow, ma_tthc, body)
     await uow.commit()
@@ -158,7 +185,9 @@ async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> 
     return ProcedureOut.model_validate(await reference_data.get_procedure(uow.session, ma_tthc))
 
 
-@router.get("/procedures", response_model=ProcedurePage, tags=["procedures"], summary="The procedure catalogue, by MaTTHC")
+@router.get(
+    "/procedures", response_model=ProcedurePage, tags=["procedures"], summary="The procedure catalogue, by MaTTHC"
+)
 async def list_procedures(
     uow: Uow, principal: CurrentPrincipal, limit: Limit = 100, cursor: Cursor = None
 ) -> ProcedurePage:
@@ -173,7 +202,9 @@ async def list_procedures(
 # --- dossiers -----------------------------------------------------------------------------------
 
 
-@router.post("/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk")
+@router.post(
+    "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
+)
 async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
     row = await service.receive(uow, body)
     await uow.commit()
@@ -181,7 +212,10 @@ async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal)
 
 
 @router.post(
-    "/dossiers/{ma_ho_so}/transitions", response_model=DossierOut, tags=["dossiers"], summary="Move a dossier to another status"
+    "/dossiers/{ma_ho_so}/transitions",
+    response_model=DossierOut,
+    tags=["dossiers"],
+    summary="Move a dossier to another status",
 )
 async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
     row = await service.transition(uow, ma_ho_so, body)
@@ -189,12 +223,16 @@ async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: Cur
     return queries.to_out(row)
 
 
-@router.get("/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history")
+@router.get(
+    "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
+)
 async def get_dossier(ma_ho_so: str, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
     return await queries.get_dossier(uow.session, ma_ho_so)
 
 
-@router.get("/dossiers", response_model=DossierPage, tags=["dossiers"], summary="Dossiers by unit, status, timeliness...")
+@router.get(
+    "/dossiers", response_model=DossierPage, tags=["dossiers"], summary="Dossiers by unit, status, timeliness..."
+)
 async def list_dossiers(
     uow: Uow,
     principal: CurrentPrincipal,
@@ -275,7 +313,9 @@ async def _read_envelope(request: Request, max_bytes: int) -> dict[str, Any]:
         try:  # the slow reader takes a lone surrogate (\ud800), which then rejects its record alone
             envelope = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-            raise DomainError(f"The body is not JSON: {exc}", errors=[{"field": "", "message": "invalid JSON"}]) from None
+            raise DomainError(
+                f"The body is not JSON: {exc}", errors=[{"field": "", "message": "invalid JSON"}]
+            ) from None
     errors = []
     if not isinstance(envelope, dict):
         raise DomainError("The body must be a JSON object.", errors=[{"field": "", "message": "expected an object"}])

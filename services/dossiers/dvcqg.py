@@ -208,7 +208,8 @@ class HoSo(BaseModel):
             raise _field_error("NgayHenTra", "is before NgayTiepNhan")
         if status.is_finished and self.finished_at is None:
             raise _field_error(
-                "NgayKetThucXuLy", f"required when TrangThaiHoSo={int(status)} (the end of processing decides timeliness)"
+                "NgayKetThucXuLy",
+                f"required when TrangThaiHoSo={int(status)} (the end of processing decides timeliness)",
             )
         return self
 
@@ -311,7 +312,11 @@ def read_records(
             continue
         if unique and key is not None and key in first_index:
             batch.rejected.append(
-                Rejected(index, key, [{"field": "MaHoSo", "message": f"duplicate in this batch (first at index {first_index[key]})"}])
+                Rejected(
+                    index,
+                    key,
+                    [{"field": "MaHoSo", "message": f"duplicate in this batch (first at index {first_index[key]})"}],
+                )
             )
             continue
         try:
@@ -332,6 +337,8 @@ def _errors(exc: ValidationError) -> list[dict[str, str]]:
         if isinstance(cause, _FieldError):
             errors.append({"field": cause.field, "message": cause.message})
             continue
-        message = control_message(err["type"], err.get("ctx", {}).get("pattern")) or err["msg"].removeprefix("Value error, ")
+        message = control_message(err["type"], err.get("ctx", {}).get("pattern")) or err["msg"].removeprefix(
+            "Value error, "
+        )
         errors.append({"field": ".".join(str(p) for p in err["loc"]), "message": message})
     return errors

@@ -47,7 +47,9 @@ class StatusStep:
     pass
 
 
-@strawberry.experimental.pydantic.type(model=schemas.Pause, all_fields=True, description="A supplement request and the due time it moved")
+@strawberry.experimental.pydantic.type(
+    model=schemas.Pause, all_fields=True, description="A supplement request and the due time it moved"
+)
 class Pause:
     pass
 
@@ -63,7 +65,9 @@ class DueChange:
 
 
 @strawberry.experimental.pydantic.type(
-    model=OfficeHoursOut, all_fields=True, description="The office hours a unit works on every working day, and where they come from"
+    model=OfficeHoursOut,
+    all_fields=True,
+    description="The office hours a unit works on every working day, and where they come from",
 )
 class OfficeHours:
     pass
@@ -89,7 +93,9 @@ class Dossier:
     channel: int
     applicant_name: str | None
     applicant_id_number: str | None
-    applicant_type: int | None = strawberry.field(description="LoaiDoiTuong: 1 citizen, 2 business, 3 state body, 4 other organisation")
+    applicant_type: int | None = strawberry.field(
+        description="LoaiDoiTuong: 1 citizen, 2 business, 3 state body, 4 other organisation"
+    )
     applicant_email: str | None
     applicant_phone: str | None
     applicant_address: str | None
@@ -102,7 +108,9 @@ class Dossier:
     returned_at: datetime | None
     timeliness: TimelinessEnum | None  # type: ignore[valid-type]
     on_time: bool | None = strawberry.field(description=DossierOut.model_fields["on_time"].description)
-    rule_set: str = strawberry.field(description="The rules its deadlines follow: nd61_2018, or nd118_2025 for receipts from 1 July 2025")
+    rule_set: str = strawberry.field(
+        description="The rules its deadlines follow: nd61_2018, or nd118_2025 for receipts from 1 July 2025"
+    )
     supplement_count: int
     paid_online: int | None
     digitised: int | None
@@ -111,11 +119,15 @@ class Dossier:
     due_history: list[DueChange] = strawberry.field(
         description="Each due time it was given and why; the initial one of a dossier received here carries its legal time"
     )
-    apology: JSON | None = strawberry.field(description="The apology letter recorded with its new date, and the due time before it")
+    apology: JSON | None = strawberry.field(
+        description="The apology letter recorded with its new date, and the due time before it"
+    )
     documents: list[JSON]
     fees: list[JSON]
     result_papers: list[JSON]
-    extra: JSON = strawberry.field(description="Fields of the provincial record this service does not read, kept as received")
+    extra: JSON = strawberry.field(
+        description="Fields of the provincial record this service does not read, kept as received"
+    )
     version: int
     updated_at: datetime
 
@@ -230,7 +242,9 @@ class Query:
         )
         return DossierConnection(items=[Dossier.of(i) for i in items], next_cursor=cursor)
 
-    @strawberry.field(description="The office hours a unit works: its own, else its nearest ancestor's (setOn), else the default ones")
+    @strawberry.field(
+        description="The office hours a unit works: its own, else its nearest ancestor's (setOn), else the default ones"
+    )
     async def office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str) -> OfficeHours:
         checked = checked_input(_UnitArgument, {"unit": unit}, in_vietnamese)
         hours = await read(info, "dossiers", lambda uow: office_hours.office_hours_of(uow.session, checked.unit))
@@ -243,7 +257,9 @@ class Mutation:
         description="Give a unit office hours of its own; its sub-units without their own follow. Publishes calendar.changed "
         "and re-dates the open dossiers received here by the units concerned (dossier.rescheduled), as the REST PUT does"
     )
-    async def set_office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str, input: OfficeHoursInput) -> OfficeHours:
+    async def set_office_hours(
+        self, info: strawberry.Info[GraphQLContext, None], unit: str, input: OfficeHoursInput
+    ) -> OfficeHours:
         data = checked_input(_UnitHoursArguments, {"unit": unit, **strawberry.asdict(input)}, in_vietnamese)
         hours = await in_transaction(info, "dossiers", lambda uow: office_hours.set_office_hours(uow, data.unit, data))
         return OfficeHours.from_pydantic(hours)

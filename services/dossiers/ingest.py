@@ -167,7 +167,12 @@ def _apply_step(
 ) -> r.Row | RecordResult:
     key = step.MaHoSo
     if row is None:
-        return RecordResult(0, key, Outcome.rejected, [{"field": "MaHoSo", "message": "unknown dossier: send it with DongBoHoSoMC first"}])
+        return RecordResult(
+            0,
+            key,
+            Outcome.rejected,
+            [{"field": "MaHoSo", "message": "unknown dossier: send it with DongBoHoSoMC first"}],
+        )
     at = step.ThoiDiemXuLy
     if any(h["status"] == int(step.TrangThai) and h["at"] == r.iso(at) for h in row["status_history"]):
         return RecordResult(0, key, Outcome.unchanged)
@@ -182,7 +187,14 @@ def _apply_step(
     }
     calendar = calendars.of(row["unit_code"])
     events = lifecycle.change_status(
-        row, Status(step.TrangThai), at, now, calendar, source="sync", details=details, due_by_partner=step.NgayKetThucTheoQuyDinh
+        row,
+        Status(step.TrangThai),
+        at,
+        now,
+        calendar,
+        source="sync",
+        details=details,
+        due_by_partner=step.NgayKetThucTheoQuyDinh,
     )
     for event in events:
         uow.emit(event)

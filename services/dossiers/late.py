@@ -41,7 +41,10 @@ async def sweep_batch(uow: UnitOfWork, now: datetime, limit: int = SWEEP_BATCH) 
     if not rows:
         return 0
     calendars = await load_calendars(session)
-    claims = [{"ma_ho_so": row["ma_ho_so"], "kind": row["alarm_kind"], "due_at": row["due_at"], "fired_at": now} for row in rows]
+    claims = [
+        {"ma_ho_so": row["ma_ho_so"], "kind": row["alarm_kind"], "due_at": row["due_at"], "fired_at": now}
+        for row in rows
+    ]
     claim = upsert(session, ALARMS).on_conflict_do_nothing().returning(ALARMS.c.ma_ho_so, ALARMS.c.kind)
     fired = set((await session.execute(claim, claims)).all())
     for row in rows:

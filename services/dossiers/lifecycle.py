@@ -18,7 +18,9 @@ SUPPLEMENT, APOLOGY, PARTNER_UPDATE = "supplement", "apology", "partner_update"
 OFFICE_HOURS, CALENDAR_DAY = "office_hours", "calendar_day"  # what made a re-dating necessary
 
 
-def create(row: r.Row, now: datetime, calendar: WorkingCalendar, legal_time: LegalTime | None = None) -> list[DomainEvent]:
+def create(
+    row: r.Row, now: datetime, calendar: WorkingCalendar, legal_time: LegalTime | None = None
+) -> list[DomainEvent]:
     """A dossier seen for the first time: ``received``, and ``resolved`` if it arrives finished.
     ``legal_time`` (received here) is kept with the initial due time it was computed from."""
     original = row.get("original_due_at") or row["due_at"]
@@ -27,7 +29,9 @@ def create(row: r.Row, now: datetime, calendar: WorkingCalendar, legal_time: Leg
         initial["legal_time"] = legal_time.model_dump(mode="json")
     history = [] if original is None else [initial]
     if row["due_at"] != original:
-        history.append({"due_at": r.iso(row["due_at"]), "previous_due_at": r.iso(original), "at": r.iso(now), "reason": SUPPLEMENT})
+        history.append(
+            {"due_at": r.iso(row["due_at"]), "previous_due_at": r.iso(original), "at": r.iso(now), "reason": SUPPLEMENT}
+        )
     row.update(
         original_due_at=original,
         due_history=history,
@@ -92,7 +96,9 @@ def change_status(
     row["status_history"] = [*row["status_history"], r.history_entry(int(to), at, source, **details)]
     row["pauses"] = [dict(p) for p in row["pauses"]]
     if to.is_paused and not from_status.is_paused:
-        row["pauses"].append({"requested_at": r.iso(at), "resumed_at": None, "working_seconds": None, "due_before": r.iso(row["due_at"])})
+        row["pauses"].append(
+            {"requested_at": r.iso(at), "resumed_at": None, "working_seconds": None, "due_before": r.iso(row["due_at"])}
+        )
         row["supplement_count"] += 1
     if from_status.is_paused and not to.is_paused and row["pauses"]:
         paused = r.close_pause(row["pauses"], at, calendar)
@@ -121,7 +127,9 @@ def reschedule(row: r.Row, new_due: datetime, reason: str, now: datetime) -> Dom
     return _record_due_change(row, old_due, reason, now)
 
 
-def record_apology(row: r.Row, letter: dict[str, Any], new_due: datetime, now: datetime, calendar: WorkingCalendar) -> list[DomainEvent]:
+def record_apology(
+    row: r.Row, letter: dict[str, Any], new_due: datetime, now: datetime, calendar: WorkingCalendar
+) -> list[DomainEvent]:
     """The once-only new date of an apology letter; a second letter changes nothing."""
     if row.get("apology") or Status(row["status"]).is_finished:
         return []
@@ -153,7 +161,9 @@ def redate(
         _note(pause, "due_before", due)
         if pause["resumed_at"] is None:
             break
-        paused = calendar.elapsed(datetime.fromisoformat(pause["requested_at"]), datetime.fromisoformat(pause["resumed_at"]))
+        paused = calendar.elapsed(
+            datetime.fromisoformat(pause["requested_at"]), datetime.fromisoformat(pause["resumed_at"])
+        )
         pause["working_seconds"] = int(paused.total_seconds())
         due = calendar.add_working_time(due, paused)
         _note(pause, "due_after", due)

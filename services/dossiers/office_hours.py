@@ -48,7 +48,9 @@ async def set_office_hours(uow: UnitOfWork, unit: str, data: OfficeHoursIn) -> O
     before = await load_calendars(session)
     stored = await session.get(UnitOfficeHours, unit)
     if stored is None:
-        stored = UnitOfficeHours(unit_code=unit, windows=data.windows, same_day_cutoff=data.same_day_cutoff, updated_at=now)
+        stored = UnitOfficeHours(
+            unit_code=unit, windows=data.windows, same_day_cutoff=data.same_day_cutoff, updated_at=now
+        )
         session.add(stored)
     elif (stored.windows, stored.same_day_cutoff) == (data.windows, data.same_day_cutoff):
         return _out(unit, before, stored.updated_at)
@@ -77,12 +79,18 @@ async def _follow(uow: UnitOfWork, unit: str, before: UnitCalendars, after: Unit
     today = now.astimezone(VN_TZ).date()
     uow.emit(
         CalendarChanged(
-            date=today, working=after.default.is_working_day(today), reason=reason, unit=unit, office_hours=_ref(unit, after)
+            date=today,
+            working=after.default.is_working_day(today),
+            reason=reason,
+            unit=unit,
+            office_hours=_ref(unit, after),
         )
     )
     subtree = before.units.descendants(unit)
     moved = [code for code in subtree if unit in (before.hours_set_on(code), after.hours_set_on(code))]
-    await _redate(uow, await _open_intake(session, store.DOSSIERS.c.unit_code.in_(moved)), after, lifecycle.OFFICE_HOURS)
+    await _redate(
+        uow, await _open_intake(session, store.DOSSIERS.c.unit_code.in_(moved)), after, lifecycle.OFFICE_HOURS
+    )
 
 
 async def follow_day(uow: UnitOfWork, day: date) -> None:
@@ -97,7 +105,9 @@ async def follow_day(uow: UnitOfWork, day: date) -> None:
 
 async def _redate(uow: UnitOfWork, rows: list[r.Row], calendars: UnitCalendars, reason: str) -> None:
     session, now = uow.session, uow.clock.now()
-    catalogue = await _catalogue_times(session, {row["ma_tthc"] for row in rows if lifecycle.legal_time_of(row) is None})
+    catalogue = await _catalogue_times(
+        session, {row["ma_tthc"] for row in rows if lifecycle.legal_time_of(row) is None}
+    )
     changed = []
     for row in rows:
         legal_time = lifecycle.legal_time_of(row) or catalogue[row["ma_tthc"]]
@@ -123,16 +133,22 @@ async def _catalogue_times(session: AsyncSession, codes: set[str]) -> dict[str, 
     if not codes:
         return {}
     procedures = await session.scalars(select(Procedure).where(Procedure.ma_tthc.in_(codes)))
-    return {p.ma_tthc: LegalTime(amount=p.amount, unit=DurationUnit(p.unit), same_day=p.same_day_cutoff) for p in procedures}
+    return {
+        p.ma_tthc: LegalTime(amount=p.amount, unit=DurationUnit(p.unit), same_day=p.same_day_cutoff) for p in procedures
+    }
 
 
 def _ref(unit: str, calendars: UnitCalendars) -> OfficeHoursRef:
     hours = calendars.of(unit).hours
     return OfficeHoursRef(
-        windows=hours.window_texts(), same_day_cutoff=f"{hours.same_day_cutoff:%H:%M}", set_on=calendars.hours_set_on(unit)
+        windows=hours.window_texts(),
+        same_day_cutoff=f"{hours.same_day_cutoff:%H:%M}",
+        set_on=calendars.hours_set_on(unit),
     )
 
 
 def _out(unit: str, calendars: UnitCalendars, updated_at: datetime | None) -> OfficeHoursOut:
     hours_per_day = calendars.of(unit).hours.day_length.total_seconds() / 3600
-    return OfficeHoursOut(unit=unit, hours_per_day=hours_per_day, updated_at=updated_at, **_ref(unit, calendars).model_dump())
+    return OfficeHoursOut(
+        unit=unit, hours_per_day=hours_per_day, updated_at=updated_at, **_ref(unit, calendars).model_dump()
+    )

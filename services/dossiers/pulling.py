@@ -55,7 +55,11 @@ async def _advance_cursor(uow: UnitOfWork, source: str, cursor: str | None, next
         statement = upsert(uow.session, table).values(source=source, cursor=next_cursor, updated_at=now)
         statement = statement.on_conflict_do_nothing(index_elements=["source"])
     else:
-        statement = update(table).where(table.c.source == source, table.c.cursor == cursor).values(cursor=next_cursor, updated_at=now)
+        statement = (
+            update(table)
+            .where(table.c.source == source, table.c.cursor == cursor)
+            .values(cursor=next_cursor, updated_at=now)
+        )
     return rowcount(await uow.session.execute(statement)) == 1
 
 

@@ -38,7 +38,12 @@ def to_out(row: dict[str, Any]) -> DossierOut:
         status_label=Status(row["status"]).label,
         unit=row["unit_code"],
         agency=row["agency"],
-        procedure={"code": row["ma_tthc"], "name": row["procedure_name"], "field_code": row["field_code"], "field_name": row["field_name"]},
+        procedure={
+            "code": row["ma_tthc"],
+            "name": row["procedure_name"],
+            "field_code": row["field_code"],
+            "field_name": row["field_name"],
+        },
         channel=row["channel"],
         applicant={
             "name": row["applicant_name"],

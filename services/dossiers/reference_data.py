@@ -41,7 +41,9 @@ async def get_procedure(session: AsyncSession, ma_tthc: str) -> Procedure:
     return await get_or_404(session, Procedure, ma_tthc, f"No procedure with code {ma_tthc!r}.", errors=unknown)
 
 
-async def list_procedures(session: AsyncSession, *, after: str | None = None, limit: int | None = None) -> Sequence[Procedure]:
+async def list_procedures(
+    session: AsyncSession, *, after: str | None = None, limit: int | None = None
+) -> Sequence[Procedure]:
     """Procedures by MaTTHC; ``after`` a MaTTHC, at most ``limit``."""
     query = select(Procedure).order_by(Procedure.ma_tthc).limit(limit)
     if after is not None:
@@ -78,21 +80,34 @@ async def calendar_year(session: AsyncSession, year: int) -> CalendarYear:
     days = await calendars.working_calendar(session)
     overrides = (
         await session.scalars(
-            select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)).order_by(CalendarDay.day)
+            select(CalendarDay)
+            .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+            .order_by(CalendarDay.day)
         )
     ).all()
     reasons = {o.day: o.reason for o in overrides}
 
     def out(day: date, working: bool) -> CalendarDayOut:
         holiday = days.holiday_name(day)
-        return CalendarDayOut(date=day, working=working, reason=reasons.get(day) or holiday or ("Ngày làm việc bù" if working else "Ngày nghỉ"), holiday=holiday)
+        return CalendarDayOut(
+            date=day,
+            working=working,
+            reason=reasons.get(day) or holiday or ("Ngày làm việc bù" if working else "Ngày nghỉ"),
+            holiday=holiday,
+        )
 
     return CalendarYear(
         year=year,
         non_working_weekdays=[out(day, False) for day, _ in days.non_working_weekdays(year)],
         working_weekend_days=[out(day, True) for day in days.working_weekend_days(year)],
         overrides=[
-            CalendarDayOut(date=o.day, working=o.working, reason=o.reason, holiday=days.holiday_name(o.day), updated_at=o.updated_at)
+            CalendarDayOut(
+                date=o.day,
+                working=o.working,
+                reason=o.reason,
+                holiday=days.holiday_name(o.day),
+                updated_at=o.updated_at,
+            )
             for o in overrides
         ],
     )

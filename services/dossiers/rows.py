@@ -105,7 +105,10 @@ def derived_history(record: HoSo) -> list[dict[str, Any]]:
     steps: list[tuple[datetime | None, Status]] = [
         (record.NgayNopHoSo, Status.registered),
         (record.NgayTiepNhan, Status.received),
-        (record.NgayTuChoi, Status.not_received if record.TrangThaiHoSo is Status.not_received else record.TrangThaiHoSo),
+        (
+            record.NgayTuChoi,
+            Status.not_received if record.TrangThaiHoSo is Status.not_received else record.TrangThaiHoSo,
+        ),
     ]
     for s in record.DanhSachHoSoBoSung:
         steps += [(s.NgayBoSung, Status.awaiting_supplement), (s.NgayTiepNhanBoSung, Status.processing)]
@@ -244,7 +247,9 @@ def alarm_event(row: Mapping[str, Any], kind: str, due_at: datetime, calendar: W
         "unit": row["unit_code"],
         "procedure": procedure_ref(row),
         "channel": row["channel"],
-        "applicant": Applicant(name=row["applicant_name"], address=row["address"], phone=row["phone"], email=row["email"]),
+        "applicant": Applicant(
+            name=row["applicant_name"], address=row["address"], phone=row["phone"], email=row["email"]
+        ),
         "received_at": row["received_at"],
         "due_at": due_at,
         "rule_set": row["rule_set"],

@@ -24,5 +24,8 @@ async def sweep_all(context: ServiceContext, now: datetime) -> None:
 
 
 LATE_DETECTION = Deadlines(
-    "late_detection", next_due=next_alarm_at, sweep=sweep_all, max_sleep=lambda settings: settings.dossiers_late_max_sleep
+    "late_detection",
+    next_due=next_alarm_at,
+    sweep=sweep_all,
+    max_sleep=lambda settings: settings.dossiers_late_max_sleep,
 )

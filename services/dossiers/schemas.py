@@ -82,9 +82,14 @@ UnitCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # as 
 
 class OfficeHoursIn(Strict):
     windows: list[str] = Field(
-        max_length=6, description="Working windows of a working day, in order, as HH:MM-HH:MM", examples=[["07:30-11:30", "13:00-17:00"]]
+        max_length=6,
+        description="Working windows of a working day, in order, as HH:MM-HH:MM",
+        examples=[["07:30-11:30", "13:00-17:00"]],
     )
-    same_day_cutoff: str = Field(default="15:00", description="Receipts after it count from the next working day for procedures resolved the same day")
+    same_day_cutoff: str = Field(
+        default="15:00",
+        description="Receipts after it count from the next working day for procedures resolved the same day",
+    )
 
     @field_validator("windows")
     @classmethod
@@ -98,9 +103,13 @@ class OfficeHoursIn(Strict):
             try:
                 start, end = parse_window(text)
             except ValueError:
-                raise PydanticCustomError("office_hours", "Khung giờ thứ {n} ({text}) phải viết dạng HH:MM-HH:MM, ví dụ 07:30-11:30.", place) from None
+                raise PydanticCustomError(
+                    "office_hours", "Khung giờ thứ {n} ({text}) phải viết dạng HH:MM-HH:MM, ví dụ 07:30-11:30.", place
+                ) from None
             if start >= end:
-                raise PydanticCustomError("office_hours", "Khung giờ thứ {n} ({text}) phải bắt đầu trước khi kết thúc.", place)
+                raise PydanticCustomError(
+                    "office_hours", "Khung giờ thứ {n} ({text}) phải bắt đầu trước khi kết thúc.", place
+                )
             if parsed and start < parsed[-1][1]:
                 message = "Khung giờ thứ {n} ({text}) phải bắt đầu sau khi khung giờ trước kết thúc (theo thứ tự, không chồng lấn)."
                 raise PydanticCustomError("office_hours", message, place)
@@ -113,13 +122,19 @@ class OfficeHoursIn(Strict):
         try:
             moment = parse_moment(cutoff)
         except ValueError:
-            raise PydanticCustomError("office_hours", "Giờ chốt nhận trong ngày phải viết dạng HH:MM, ví dụ 15:00.") from None
+            raise PydanticCustomError(
+                "office_hours", "Giờ chốt nhận trong ngày phải viết dạng HH:MM, ví dụ 15:00."
+            ) from None
         windows = info.data.get("windows")  # absent when they were refused
         if windows:
             opening, closing = parse_window(windows[0])[0], parse_window(windows[-1])[1]
             if not opening <= moment <= closing:
                 span = {"opening": f"{opening:%H:%M}", "closing": f"{closing:%H:%M}"}
-                raise PydanticCustomError("office_hours", "Giờ chốt nhận trong ngày phải nằm trong giờ làm việc ({opening} đến {closing}).", span)
+                raise PydanticCustomError(
+                    "office_hours",
+                    "Giờ chốt nhận trong ngày phải nằm trong giờ làm việc ({opening} đến {closing}).",
+                    span,
+                )
         return f"{moment:%H:%M}"
 
     def to_hours(self) -> OfficeHours:
@@ -131,8 +146,8 @@ class OfficeHoursIn(Strict):
 # like theirs. Keyed by the field (REST's "body."/"path." dropped, list positions as "*") and
 # pydantic's error type, then by the type alone; the type and the field stay as pydantic gives them.
 _FIELD_MESSAGES: dict[tuple[tuple[str, ...], str], str] = {
-    (("windows",), "missing"): "Cần các khung giờ làm việc (windows), ví dụ [\"07:30-11:30\", \"13:00-17:00\"].",
-    (("windows",), "list_type"): "Các khung giờ làm việc phải là một danh sách, ví dụ [\"07:30-11:30\", \"13:00-17:00\"].",
+    (("windows",), "missing"): 'Cần các khung giờ làm việc (windows), ví dụ ["07:30-11:30", "13:00-17:00"].',
+    (("windows",), "list_type"): 'Các khung giờ làm việc phải là một danh sách, ví dụ ["07:30-11:30", "13:00-17:00"].',
     (("windows",), "too_long"): "Nhiều nhất {max_length} khung giờ làm việc, nhận được {actual_length}.",
     (("windows", "*"), "string_type"): "Khung giờ thứ {n} phải là một chuỗi dạng HH:MM-HH:MM, ví dụ 07:30-11:30.",
     (("same_day_cutoff",), "string_type"): "Giờ chốt nhận trong ngày phải viết dạng HH:MM, ví dụ 15:00.",
@@ -153,6 +168,8 @@ _TYPE_MESSAGES = {
     "model_type": "Phải là một đối tượng JSON.",
     "dict_type": "Phải là một đối tượng JSON.",
 }
+
+
 def in_vietnamese(errors: Sequence[ErrorDetails]) -> list[ErrorDetails]:
     """``errors`` (pydantic's, or FastAPI's for a request) with every message in Vietnamese: the
     validators' own (type ``office_hours``) already are."""
@@ -172,7 +189,9 @@ class OfficeHoursOut(BaseModel):
     windows: list[str]
     same_day_cutoff: str
     hours_per_day: float
-    set_on: str | None = Field(description="The unit whose hours these are (this unit or the nearest ancestor with hours); null: the default hours")
+    set_on: str | None = Field(
+        description="The unit whose hours these are (this unit or the nearest ancestor with hours); null: the default hours"
+    )
     updated_at: datetime | None = None
 
 
@@ -180,7 +199,9 @@ class DueOut(BaseModel):
     start: datetime
     counted_from: datetime
     due: datetime
-    hours_set_on: str | None = Field(default=None, description="The unit whose office hours counted (with `unit_code`); null: the default hours")
+    hours_set_on: str | None = Field(
+        default=None, description="The unit whose office hours counted (with `unit_code`); null: the default hours"
+    )
 
 
 class ApplicantIn(Strict):
@@ -199,7 +220,9 @@ class DocumentIn(Strict):
 
 
 class IntakeIn(Strict):
-    agency: str = Field(pattern=r"^[0-9A-Za-z.]{1,40}$", description="Electronic id of the receiving agency", examples=["000.00.12.H42"])
+    agency: str = Field(
+        pattern=r"^[0-9A-Za-z.]{1,40}$", description="Electronic id of the receiving agency", examples=["000.00.12.H42"]
+    )
     ma_tthc: Text = Field(min_length=1, max_length=64, examples=["1.001612"])
     channel: Channel = Channel.in_person
     applicant: ApplicantIn
@@ -247,7 +270,10 @@ class DueChange(BaseModel):
     previous_due_at: datetime | None = None
     at: datetime | None
     reason: str
-    legal_time: LegalTime | None = Field(default=None, description="On the initial due time of a dossier received here: the catalogue's legal time it was computed from")
+    legal_time: LegalTime | None = Field(
+        default=None,
+        description="On the initial due time of a dossier received here: the catalogue's legal time it was computed from",
+    )
 
 
 class DossierOut(BaseModel):

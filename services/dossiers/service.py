@@ -42,11 +42,15 @@ async def receive(uow: UnitOfWork, data: IntakeIn) -> r.Row:
     now = uow.clock.now()
     received = data.received_at or now
     if received > now + CLOCK_SKEW:
-        raise DomainError("A dossier cannot be received in the future.", errors=[{"field": "received_at", "message": "is after now"}])
+        raise DomainError(
+            "A dossier cannot be received in the future.", errors=[{"field": "received_at", "message": "is after now"}]
+        )
     procedure = await get_procedure(uow.session, data.ma_tthc)
     unit = data.unit or data.agency
     calendar = (await load_calendars(uow.session)).of(unit)
-    legal_time = LegalTime(amount=procedure.amount, unit=DurationUnit(procedure.unit), same_day=procedure.same_day_cutoff)
+    legal_time = LegalTime(
+        amount=procedure.amount, unit=DurationUnit(procedure.unit), same_day=procedure.same_day_cutoff
+    )
     due = calendar.add(received, legal_time.amount, legal_time.unit, same_day=legal_time.same_day)
     ma_ho_so = await next_ma_ho_so(uow, data.agency, received)
     documents = [
@@ -132,4 +136,3 @@ async def transition(uow: UnitOfWork, ma_ho_so: str, data: TransitionIn) -> r.Ro
         uow.emit(event)
     await store.update_rows(uow.session, [row])
     return row
-

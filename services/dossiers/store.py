@@ -43,7 +43,9 @@ async def insert_new(session: AsyncSession, rows: Sequence[Row]) -> set[str]:
     except IntegrityError:
         pass
     params = [{name: row[name] for name in COLUMNS} for row in rows]
-    statement = upsert(session, DOSSIERS).on_conflict_do_nothing(index_elements=["ma_ho_so"]).returning(DOSSIERS.c.ma_ho_so)
+    statement = (
+        upsert(session, DOSSIERS).on_conflict_do_nothing(index_elements=["ma_ho_so"]).returning(DOSSIERS.c.ma_ho_so)
+    )
     return set((await session.execute(statement, params)).scalars())
 
 

@@ -18,11 +18,14 @@ router = APIRouter(prefix="/v1", tags=["recipients"])
 
 
 @router.get("/recipients", response_model=RecipientPage, summary="The recipient directory, by unit code")
-async def list_recipients(uow: Uow, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 100) -> RecipientPage:
+async def list_recipients(
+    uow: Uow, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 100
+) -> RecipientPage:
     after = decode_cursor(cursor)
     found = await service.list_recipients(uow.session, after=after[0] if after else None, limit=limit + 1)
     return RecipientPage(
-        items=[RecipientOut.of(unit) for unit in found[:limit]], next_cursor=next_cursor(found, limit, lambda unit: unit.code)
+        items=[RecipientOut.of(unit) for unit in found[:limit]],
+        next_cursor=next_cursor(found, limit, lambda unit: unit.code),
     )
 
 

@@ -261,9 +261,7 @@ async def add_node(plan_id: Id, body: NodeIn, uow: Uow, principal: CurrentPrinci
     tags=["plans"],
     summary="Change a node's schedule or the parent plan's task it implements (child plans follow)",
 )
-async def change_node(
-    node_id: Id, body: NodeUpdate, uow: Uow, principal: CurrentPrincipal
-) -> NodeOut:
+async def change_node(node_id: Id, body: NodeUpdate, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
     node = await cascade.change_node(uow, node_id, body)
     await uow.commit()
     return node
@@ -309,9 +307,7 @@ async def get_obligation(obligation_id: Id, uow: Uow, principal: CurrentPrincipa
     tags=["progress"],
     summary="Report progress (version required)",
 )
-async def report_progress(
-    obligation_id: Id, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
-) -> ObligationOut:
+async def report_progress(obligation_id: Id, body: ProgressIn, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
     obligation = await progress.report_progress(uow, obligation_id, body)
     await uow.commit()
     return ObligationOut.model_validate(obligation)

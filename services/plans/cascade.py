@@ -104,9 +104,7 @@ async def _move(uow: UnitOfWork, node: PlanNode, dues: list[date]) -> None:
     obligations = (await session.scalars(select(Obligation).where(Obligation.node_id == node.id))).all()
     await follow_dues(session, obligations, dues, now)
     occurrences = (
-        await session.scalars(
-            select(Occurrence.id).where(Occurrence.obligation_id.in_([o.id for o in obligations]))
-        )
+        await session.scalars(select(Occurrence.id).where(Occurrence.obligation_id.in_([o.id for o in obligations])))
     ).all()
     await drop_stale_reminders(uow, occurrences)
     await plan_reminders(uow, await get_plan(session, node.plan_id), [Obligation.node_id == node.id], after=now)

@@ -311,7 +311,12 @@ class Query:
         page = await read(
             info,
             lambda uow: queries.list_plans(
-                uow.session, issuer_code=issuer_code, year=year, status=status, cursor=after, limit=page_size(first, MAX_PAGE)
+                uow.session,
+                issuer_code=issuer_code,
+                year=year,
+                status=status,
+                cursor=after,
+                limit=page_size(first, MAX_PAGE),
             ),
         )
         return PlanPageType(items=[build(PlanType, p) for p in page.items], next_cursor=page.next_cursor)
@@ -333,7 +338,10 @@ class Query:
     ) -> OwedPageType:
         today = _today(info)
         page = await read(
-            info, lambda uow: queries.owed(uow.session, unit_code, start, end, today, cursor=after, limit=page_size(first, MAX_PAGE))
+            info,
+            lambda uow: queries.owed(
+                uow.session, unit_code, start, end, today, cursor=after, limit=page_size(first, MAX_PAGE)
+            ),
         )
         return OwedPageType.of(page)
 
@@ -342,7 +350,10 @@ class Query:
         self, info: Info[GraphQLContext, None], unit_code: str, after: str | None = None, first: int = 100
     ) -> OwedPageType:
         today = _today(info)
-        page = await read(info, lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=page_size(first, MAX_PAGE)))
+        page = await read(
+            info,
+            lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=page_size(first, MAX_PAGE)),
+        )
         return OwedPageType.of(page)
 
     @strawberry.field(description="Tasks and activities containing every word of q (diacritics optional)")
@@ -355,6 +366,9 @@ class Query:
         first: int = 50,
     ) -> TaskPageType:
         page = await read(
-            info, lambda uow: queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=after, limit=page_size(first, MAX_PAGE))
+            info,
+            lambda uow: queries.search_tasks(
+                uow.session, q, plan_id=plan_id, cursor=after, limit=page_size(first, MAX_PAGE)
+            ),
         )
         return TaskPageType(items=[build(TaskHitType, h) for h in page.items], next_cursor=page.next_cursor)

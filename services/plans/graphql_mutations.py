@@ -64,7 +64,9 @@ class UnitInput:
     valid_to: date | None = None
 
 
-@strawberry.input(description="Some fields of a unit: those given change (null clears parentCode, validFrom, validTo), the others stay")
+@strawberry.input(
+    description="Some fields of a unit: those given change (null clears parentCode, validFrom, validTo), the others stay"
+)
 class UnitPatchInput:
     name: str | None = strawberry.UNSET
     level: UnitLevel | None = strawberry.UNSET
@@ -80,7 +82,9 @@ class _UnitPatchArguments(UnitPatch):
     code: AgencyId
 
 
-@strawberry.input(description="A progress report; version is the version (of the obligation or occurrence) the reporter read")
+@strawberry.input(
+    description="A progress report; version is the version (of the obligation or occurrence) the reporter read"
+)
 class ProgressInput:
     version: int
     status: ProgressStatus | None = None
@@ -171,7 +175,9 @@ def _target(target: Any) -> TargetType:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Register a unit or replace it whole (a field left out takes its default); patchUnit changes some fields")
+    @strawberry.mutation(
+        description="Register a unit or replace it whole (a field left out takes its default); patchUnit changes some fields"
+    )
     async def upsert_unit(self, info: Info[GraphQLContext, None], code: str, input: UnitInput) -> UnitType:
         data = checked_input(UnitRecord, {"code": code, **strawberry.asdict(input)})
         unit = UnitIn.model_validate(data.model_dump(exclude={"code"}))
@@ -197,7 +203,9 @@ class Mutation:
         title: str | None = None,
         issued_on: date | None = None,
     ) -> ImportReportType:
-        form = checked_input(PlanImportIn, {"issuer": issuer, "year": year, "number": number, "title": title, "issued_on": issued_on})
+        form = checked_input(
+            PlanImportIn, {"issuer": issuer, "year": year, "number": number, "title": title, "issued_on": issued_on}
+        )
         limit = info.context.service("plans").settings.plans_import_max_bytes
 
         async def read_table(uow: UnitOfWork) -> ImportReport:

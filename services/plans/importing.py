@@ -70,7 +70,9 @@ class FileTooLarge(DomainError):
 def check_size(size: int | None, limit: int) -> None:
     """Refuse an upload larger than ``limit`` bytes (413)."""
     if size is not None and size > limit:
-        raise FileTooLarge(f"The file is larger than {limit} bytes.", errors=[{"field": "file", "message": "too large"}])
+        raise FileTooLarge(
+            f"The file is larger than {limit} bytes.", errors=[{"field": "file", "message": "too large"}]
+        )
 
 
 _CODES: dict[type[TableError], str] = {
@@ -134,7 +136,9 @@ def read_key(source: IO[bytes], filename: str) -> TableKey:
     for row in table:
         content = row_content(row).encode()
         digest.update(content + b"\n")
-        identity = _short(json.dumps([" ".join(v.split()) for v in (row.section or "", row.label, row.title, row.activity)]))
+        identity = _short(
+            json.dumps([" ".join(v.split()) for v in (row.section or "", row.label, row.title, row.activity)])
+        )
         seen[identity] += 1
         rows[identity if seen[identity] == 1 else f"{identity}#{seen[identity]}"] = _short(content)
     source.seek(0)
@@ -168,7 +172,9 @@ async def import_plan(uow: UnitOfWork, source: IO[bytes], filename: str, form: P
         key = read_key(source, filename)
         known = await session.scalar(
             select(Plan).where(
-                Plan.issuer_code == unit.code, Plan.year == year, Plan.source_sha256.in_((key.digest, file_digest(source)))
+                Plan.issuer_code == unit.code,
+                Plan.year == year,
+                Plan.source_sha256.in_((key.digest, file_digest(source))),
             )
         )
         if known is not None:
@@ -179,13 +185,17 @@ async def import_plan(uow: UnitOfWork, source: IO[bytes], filename: str, form: P
             before: dict[str, str] = {}
             plan = await create_plan(
                 uow,
-                PlanIn(issuer_code=unit.code, number=form.number or None, title=title, issued_on=form.issued_on, year=year),
+                PlanIn(
+                    issuer_code=unit.code, number=form.number or None, title=title, issued_on=form.issued_on, year=year
+                ),
                 source_name=filename,
                 source_sha256=key.digest,
             )
         else:
             before = await session.scalar(select(Plan.source_rows).where(Plan.id == plan.id)) or {}
-            await session.execute(delete(PlanNode).where(PlanNode.plan_id == plan.id))  # its nodes' obligations and targets go with them
+            await session.execute(
+                delete(PlanNode).where(PlanNode.plan_id == plan.id)
+            )  # its nodes' obligations and targets go with them
             plan.source_name, plan.source_sha256 = filename, key.digest
             plan.version += 1
             plan.updated_at = uow.clock.now()

@@ -68,7 +68,9 @@ async def insert_obligations(
     return ids
 
 
-async def follow_dues(session: AsyncSession, obligations: Sequence[Obligation], dues: Sequence[date], now: datetime) -> None:
+async def follow_dues(
+    session: AsyncSession, obligations: Sequence[Obligation], dues: Sequence[date], now: datetime
+) -> None:
     """Give these obligations (of one node) occurrences on ``dues``, keeping what was reported.
 
     Occurrences already on one of the dates stay; the others move, in date order, to the dates
@@ -132,8 +134,9 @@ async def refresh_obligations(session: AsyncSession, obligation_ids: Sequence[in
     obligation whose values change gets a new version (objects in the session are not updated)."""
     rows: dict[int, list[tuple[str, float, date | None, bool | None]]] = defaultdict(list)
     for obligation_id, status, percent, done_on, on_time in await session.execute(
-        select(Occurrence.obligation_id, Occurrence.status, Occurrence.percent, Occurrence.done_on, Occurrence.on_time)
-        .where(Occurrence.obligation_id.in_(obligation_ids))
+        select(
+            Occurrence.obligation_id, Occurrence.status, Occurrence.percent, Occurrence.done_on, Occurrence.on_time
+        ).where(Occurrence.obligation_id.in_(obligation_ids))
     ):
         rows[obligation_id].append((status, percent, done_on, on_time))
     if not rows:
@@ -155,7 +158,9 @@ def _rolled_up(occurrences: list[tuple[str, float, date | None, bool | None]]) -
     status = ProgressStatus.done if all_done else ProgressStatus.in_progress if started else ProgressStatus.not_started
     return {
         "status": status.value,
-        "percent": round(sum(100.0 if s == ProgressStatus.done else p for s, p, _, _ in occurrences) / len(occurrences), 4),
+        "percent": round(
+            sum(100.0 if s == ProgressStatus.done else p for s, p, _, _ in occurrences) / len(occurrences), 4
+        ),
         "completed_on": max((d for d, _ in done if d is not None), default=None) if all_done else None,
         "on_time": all(bool(t) for _, t in done) if all_done else None,
     }

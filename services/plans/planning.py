@@ -299,7 +299,9 @@ class NodeWriter:
                 {**d.values, "parent_id": d.parent.id if isinstance(d.parent, NodeDraft) else d.parent} for d in ready
             ]
             written = await self._session.execute(insert(_NODES).returning(_NODES.c.position, _NODES.c.id), rows)
-            by_position = {position: node_id for position, node_id in written}  # position is unique in a plan: no ordering needed
+            by_position = {
+                position: node_id for position, node_id in written
+            }  # position is unique in a plan: no ordering needed
             ids = [by_position[d.values["position"]] for d in ready]
             for draft, node_id in zip(ready, ids, strict=True):
                 draft.id = node_id

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any, TypeAlias, TypeVar
+from typing import TypeAlias, TypeVar
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,7 +55,9 @@ def _owed_query(unit_code: str) -> _OwedQuery:
         .join(Obligation, Obligation.id == Occurrence.obligation_id)
         .join(PlanNode, PlanNode.id == Obligation.node_id)
         .join(Plan, Plan.id == Occurrence.plan_id)
-        .where(Occurrence.unit_code == unit_code, Plan.status == PlanStatus.published, Obligation.withdrawn_at.is_(None))
+        .where(
+            Occurrence.unit_code == unit_code, Plan.status == PlanStatus.published, Obligation.withdrawn_at.is_(None)
+        )
         .order_by(Occurrence.due, Occurrence.id)
     )
 
@@ -86,9 +88,7 @@ async def overdue(
     return await _owed_page(session, query, today, cursor, limit)
 
 
-async def _owed_page(
-    session: AsyncSession, query: _OwedQuery, today: date, cursor: str | None, limit: int
-) -> OwedPage:
+async def _owed_page(session: AsyncSession, query: _OwedQuery, today: date, cursor: str | None, limit: int) -> OwedPage:
     after = decode_cursor(cursor, 2)
     if after is not None:
         query = query.where(tuple_(Occurrence.due, Occurrence.id) > (date.fromisoformat(after[0]), int(after[1])))

@@ -35,7 +35,6 @@ OVERDUE = "overdue"
 SWEEP_BATCH = 500
 
 
-
 @dataclass(frozen=True)
 class ReminderPolicy:
     """When reminders go out: these working days before a due date, at this local hour."""
@@ -177,7 +176,9 @@ async def replan(uow: UnitOfWork, plan_id: int, policy: ReminderPolicy, now: dat
     plan = await uow.session.get(Plan, plan_id)
     if plan is None or plan.status != PlanStatus.published or plan.reminder_policy == str(policy):
         return False
-    same = Plan.reminder_policy.is_(None) if plan.reminder_policy is None else Plan.reminder_policy == plan.reminder_policy
+    same = (
+        Plan.reminder_policy.is_(None) if plan.reminder_policy is None else Plan.reminder_policy == plan.reminder_policy
+    )
     claimed = await uow.session.execute(
         update(Plan)
         .where(Plan.id == plan_id, same)
@@ -281,7 +282,11 @@ async def sweep(uow: UnitOfWork, now: datetime, *, batch: int = SWEEP_BATCH) -> 
     cancelled: list[int] = []
     for occurrence_id, due, occurrence_status, obligation, label, title, number, plan_status in facts:
         reminder_id, kind, offset, _ = most_urgent[occurrence_id]
-        if occurrence_status == ProgressStatus.done or obligation.withdrawn_at is not None or plan_status != "published":
+        if (
+            occurrence_status == ProgressStatus.done
+            or obligation.withdrawn_at is not None
+            or plan_status != "published"
+        ):
             cancelled.append(reminder_id)
             continue
         event_class = TaskOverdue if kind == OVERDUE else TaskDueSoon
@@ -321,7 +326,9 @@ async def send_due(context: ServiceContext, now: datetime, *, batch: int = SWEEP
             return
 
 
-REMINDERS = Deadlines("reminders", next_due=earliest, sweep=send_due, max_sleep=lambda settings: settings.plans_scheduler_max_sleep)
+REMINDERS = Deadlines(
+    "reminders", next_due=earliest, sweep=send_due, max_sleep=lambda settings: settings.plans_scheduler_max_sleep
+)
 
 
 async def replan_on_start(context: ServiceContext) -> None:

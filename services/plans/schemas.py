@@ -111,7 +111,9 @@ class UnitGroupIn(BaseModel):
     member_level: UnitLevel | None = Field(
         default=None, description="every unit of this level under the owner is a member"
     )
-    members: list[AgencyId] = Field(default_factory=list, max_length=10_000, description="unit codes that are members besides")
+    members: list[AgencyId] = Field(
+        default_factory=list, max_length=10_000, description="unit codes that are members besides"
+    )
 
 
 class UnitGroupOut(BaseModel):
@@ -330,7 +332,9 @@ class UnitCounts(BaseModel):
 
 class ImportReport(BaseModel):
     plan_id: int
-    unchanged: bool = Field(description="true when this very table (the same rows, whatever the file format) was imported before: nothing was written")
+    unchanged: bool = Field(
+        description="true when this very table (the same rows, whatever the file format) was imported before: nothing was written"
+    )
     rows_read: int
     areas_created: int = 0
     objectives_created: int = 0

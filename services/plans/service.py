@@ -133,7 +133,9 @@ async def _unit_moved(uow: UnitOfWork, unit: Unit, before: _Membership | None) -
     keys = {(unit.level, unit.parent_code), *([before[:2]] if before else [])}
     rules = (
         await uow.session.scalars(
-            select(UnitGroup).where(or_(*(and_(UnitGroup.member_level == lv, UnitGroup.owner_code == p) for lv, p in keys)))
+            select(UnitGroup).where(
+                or_(*(and_(UnitGroup.member_level == lv, UnitGroup.owner_code == p) for lv, p in keys))
+            )
         )
     ).all()
     listing = set(
@@ -145,7 +147,9 @@ async def _unit_moved(uow: UnitOfWork, unit: Unit, before: _Membership | None) -
         group.updated_at = uow.clock.now()
         await _announce_group(uow, group)
     validity_changed = before is not None and before[2:] != _membership_of(unit)[2:]
-    await follow_groups(uow, {g.code for g in moved} | (listing | {g.code for g in rules} if validity_changed else set()))
+    await follow_groups(
+        uow, {g.code for g in moved} | (listing | {g.code for g in rules} if validity_changed else set())
+    )
 
 
 async def import_units(uow: UnitOfWork, records: Sequence[dict[str, Any]]) -> list[UnitImportResult]:
@@ -182,7 +186,12 @@ async def _import_one(uow: UnitOfWork, index: int, record: UnitRecord) -> UnitIm
     try:
         _, outcome = await _upsert_unit(uow, record.code, UnitIn.model_validate(record.model_dump(exclude={"code"})))
     except DomainError as exc:  # refused by a check, before anything was written or emitted
-        return UnitImportResult(index=index, code=record.code, outcome=ImportOutcome.rejected, errors=exc.errors or [{"message": exc.detail}])
+        return UnitImportResult(
+            index=index,
+            code=record.code,
+            outcome=ImportOutcome.rejected,
+            errors=exc.errors or [{"message": exc.detail}],
+        )
     return UnitImportResult(index=index, code=record.code, outcome=outcome)
 
 

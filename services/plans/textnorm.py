@@ -26,7 +26,9 @@ class _FoldTable(dict[int, str]):
 
 
 _FOLD_TABLE = _FoldTable(
-    (code, _fold_char(chr(code))) for block in (range(0x250), range(0x300, 0x370), range(0x1E00, 0x1F00)) for code in block
+    (code, _fold_char(chr(code)))
+    for block in (range(0x250), range(0x300, 0x370), range(0x1E00, 0x1F00))
+    for code in block
 )
 
 

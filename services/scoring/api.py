@@ -27,7 +27,11 @@ async def get_catalogue(principal: CurrentPrincipal) -> CatalogueOut:
 
 @router.get("/indicators", response_model=IndicatorsOut, summary="A unit's indicators for a period")
 async def get_indicators(
-    uow: Uow, principal: CurrentPrincipal, unit: Unit, period: PeriodText, code: Annotated[list[str] | None, Query()] = None
+    uow: Uow,
+    principal: CurrentPrincipal,
+    unit: Unit,
+    period: PeriodText,
+    code: Annotated[list[str] | None, Query()] = None,
 ) -> dict:
     return await service.indicators(uow.session, unit, period, code or [], uow.clock.now())
 
@@ -50,7 +54,9 @@ async def get_scorecard(uow: Uow, principal: CurrentPrincipal, unit: Unit, perio
     return await service.scorecard(uow.session, unit, period, uow.clock.now())
 
 
-@router.get("/rankings", response_model=RankingsOut, summary="The units of a level ranked by an indicator or the 766 total")
+@router.get(
+    "/rankings", response_model=RankingsOut, summary="The units of a level ranked by an indicator or the 766 total"
+)
 async def get_rankings(
     uow: Uow,
     principal: CurrentPrincipal,
@@ -62,7 +68,9 @@ async def get_rankings(
     return await service.rankings(uow.session, level, parent, code, period)
 
 
-@router.get("/targets", response_model=TargetsOut, summary="The plan targets binding a unit, with status and projection")
+@router.get(
+    "/targets", response_model=TargetsOut, summary="The plan targets binding a unit, with status and projection"
+)
 async def get_targets(
     uow: Uow,
     principal: CurrentPrincipal,

@@ -107,7 +107,17 @@ def _points(indicator: Indicator, s: Sums, known: dict[str, Figure]) -> Figure:
         if not parts:
             return Figure(indicator.code, None, None, None, None, 0.0, "no known points for this period")
         total, out_of = sum(f.points or 0 for f in parts), sum(f.max_points or 0 for f in parts)
-        return Figure(indicator.code, total, out_of, total, total, out_of, "total over the known points, out of their maxima")
+        return Figure(
+            indicator.code, total, out_of, total, total, out_of, "total over the known points, out of their maxima"
+        )
     points, note = formulas.apply(indicator.formula, s)
     value = None if points is None else round(points, 4)
-    return Figure(indicator.code, value, indicator.max_points, value, value, indicator.max_points, note or indicator.partial_reason)
+    return Figure(
+        indicator.code,
+        value,
+        indicator.max_points,
+        value,
+        value,
+        indicator.max_points,
+        note or indicator.partial_reason,
+    )

@@ -79,7 +79,9 @@ class Targets:
     pass
 
 
-async def _read(info: Info[GraphQLContext, None], kind: Any, model: Any, action: Callable[[Any, Any], Awaitable[dict]]) -> Any:
+async def _read(
+    info: Info[GraphQLContext, None], kind: Any, model: Any, action: Callable[[Any, Any], Awaitable[dict]]
+) -> Any:
     """Run a read of :mod:`services.scoring.service`; a refusal becomes a GraphQL error with its code."""
     context = info.context.service("scoring")
     async with context.uow() as uow:
@@ -94,33 +96,59 @@ async def _read(info: Info[GraphQLContext, None], kind: Any, model: Any, action:
 class Query:
     scoring_status = service_status_field("scoring")
 
-    @strawberry.field(description="A unit's indicators (its sub-units rolled up) for a period: 2024, 2024-H1, 2024-Q1 or 2024-03")
-    async def indicators(self, info: Info[GraphQLContext, None], unit: str, period: str, codes: list[str] | None = None) -> Indicators:
-        return await _read(info, Indicators, schemas.IndicatorsOut, lambda s, now: service.indicators(s, unit, period, codes or [], now))
+    @strawberry.field(
+        description="A unit's indicators (its sub-units rolled up) for a period: 2024, 2024-H1, 2024-Q1 or 2024-03"
+    )
+    async def indicators(
+        self, info: Info[GraphQLContext, None], unit: str, period: str, codes: list[str] | None = None
+    ) -> Indicators:
+        return await _read(
+            info,
+            Indicators,
+            schemas.IndicatorsOut,
+            lambda s, now: service.indicators(s, unit, period, codes or [], now),
+        )
 
     @strawberry.field(description="One indicator period by period (grain: month, quarter, half or year)")
     async def indicator_series(
         self, info: Info[GraphQLContext, None], unit: str, code: str, start: str, end: str, grain: str = "month"
     ) -> Series:
         if grain not in service.GRAINS:
-            raise domain_error(service.InvalidField("grain is month, quarter, half or year", errors=[{"field": "grain", "message": grain}]))
-        return await _read(info, Series, schemas.SeriesOut, lambda s, now: service.series(s, unit, code, start, end, grain))
+            raise domain_error(
+                service.InvalidField(
+                    "grain is month, quarter, half or year", errors=[{"field": "grain", "message": grain}]
+                )
+            )
+        return await _read(
+            info, Series, schemas.SeriesOut, lambda s, now: service.series(s, unit, code, start, end, grain)
+        )
 
     @strawberry.field(description="The QĐ 766 scorecard of a unit for a period")
     async def scorecard(self, info: Info[GraphQLContext, None], unit: str, period: str) -> Scorecard:
-        return await _read(info, Scorecard, schemas.ScorecardOut, lambda s, now: service.scorecard(s, unit, period, now))
+        return await _read(
+            info, Scorecard, schemas.ScorecardOut, lambda s, now: service.scorecard(s, unit, period, now)
+        )
 
     @strawberry.field(description="The units of a level (under a parent) ranked by an indicator or the QĐ 766 total")
     async def rankings(
-        self, info: Info[GraphQLContext, None], level: str, period: str, code: str = "qd766.total_points", parent: str | None = None
+        self,
+        info: Info[GraphQLContext, None],
+        level: str,
+        period: str,
+        code: str = "qd766.total_points",
+        parent: str | None = None,
     ) -> Rankings:
-        return await _read(info, Rankings, schemas.RankingsOut, lambda s, now: service.rankings(s, level, parent, code, period))
+        return await _read(
+            info, Rankings, schemas.RankingsOut, lambda s, now: service.rankings(s, level, parent, code, period)
+        )
 
     @strawberry.field(description="The plan targets binding a unit, with status and projection")
     async def scoring_targets(
         self, info: Info[GraphQLContext, None], unit: str, period: str | None = None, status: TargetStatus | None = None
     ) -> Targets:
-        return await _read(info, Targets, schemas.TargetsOut, lambda s, now: service.target_list(s, unit, period, status, now))
+        return await _read(
+            info, Targets, schemas.TargetsOut, lambda s, now: service.target_list(s, unit, period, status, now)
+        )
 
     @strawberry.field(description="The indicator catalogue (the data file served at /scoring/v1/catalogue)")
     def indicator_catalogue(self) -> JSON:

@@ -71,12 +71,16 @@ async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callabl
         change.update(rules.contribution(state_of(row)))
         rows.append(row)
     statement = upsert(session, DOSSIERS)
-    statement = statement.on_conflict_do_update(index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in rows[0] if k != "ma_ho_so"})
+    statement = statement.on_conflict_do_update(
+        index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in rows[0] if k != "ma_ho_so"}
+    )
     await session.execute(statement, rows)
     await add_to_counters(session, rules.by_row(change))
 
 
-async def change_task(uow: UnitOfWork, key: str, unit: str, role: str, change: Callable[[rules.TaskState], None]) -> None:
+async def change_task(
+    uow: UnitOfWork, key: str, unit: str, role: str, change: Callable[[rules.TaskState], None]
+) -> None:
     session = uow.session
     found = (await session.execute(select(TASKS).where(TASKS.c.key == key))).mappings().first()
     task = rules.TaskState(**found) if found else rules.TaskState(key=key, unit=unit, role=role)
@@ -85,7 +89,11 @@ async def change_task(uow: UnitOfWork, key: str, unit: str, role: str, change: C
     after = rules.task_contribution(task)
     values = asdict(task)
     statement = upsert(session, TASKS).values(**values)
-    await session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={k: statement.excluded[k] for k in values if k != "key"}))
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key"], set_={k: statement.excluded[k] for k in values if k != "key"}
+        )
+    )
     await add_to_counters(session, rules.delta(before, after))
 
 
@@ -110,12 +118,20 @@ async def add_to_counters(session: AsyncSession, rows: dict[rules.RowKey, dict[s
     await mark_dirty(session, months)
 
 
-async def _add(session: AsyncSession, table: Table, key: Sequence[str], columns: Sequence[str], rows: Iterable[tuple[tuple, Mapping[str, int]]]) -> None:
+async def _add(
+    session: AsyncSession,
+    table: Table,
+    key: Sequence[str],
+    columns: Sequence[str],
+    rows: Iterable[tuple[tuple, Mapping[str, int]]],
+) -> None:
     values = [{**dict(zip(key, k, strict=True)), **{c: change.get(c, 0) for c in columns}} for k, change in rows]
     if not values:
         return
     statement = upsert(session, table)
-    statement = statement.on_conflict_do_update(index_elements=list(key), set_={c: table.c[c] + statement.excluded[c] for c in columns})
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={c: table.c[c] + statement.excluded[c] for c in columns}
+    )
     await session.execute(statement, values)  # executemany: one cached statement, however many rows
 
 
@@ -128,5 +144,7 @@ async def mark_dirty(session: AsyncSession, pairs: Iterable[tuple[str, int]]) ->
 async def mark_subtree_dirty(session: AsyncSession, unit: str, *also: str | None) -> None:
     """A unit moved in the tree: every month its subtree has counters for changes for it and ``also``."""
     units = await directory.descendants(session, unit)
-    months = (await session.execute(select(UNIT_MONTHS.c.month).where(UNIT_MONTHS.c.unit.in_(units)).distinct())).scalars()
+    months = (
+        await session.execute(select(UNIT_MONTHS.c.month).where(UNIT_MONTHS.c.unit.in_(units)).distinct())
+    ).scalars()
     await mark_dirty(session, {(u, m) for m in months for u in (unit, *also) if u is not None})

@@ -73,14 +73,24 @@ async def _indicators(uow: UnitOfWork, unit: str, period: Period, result: dict[s
     for f in changed:
         uow.emit(
             IndicatorChanged(
-                unit=unit, period=period.text, code=f.code, value=f.value, numerator=f.numerator,
-                denominator=f.denominator, previous=known.get(f.code), targets=bound.get(f.code, []),
+                unit=unit,
+                period=period.text,
+                code=f.code,
+                value=f.value,
+                numerator=f.numerator,
+                denominator=f.denominator,
+                previous=known.get(f.code),
+                targets=bound.get(f.code, []),
             )
         )
-    rows = [{"unit": unit, "period": period.text, "code": f.code, "value": f.value, "published_at": now} for f in changed]
+    rows = [
+        {"unit": unit, "period": period.text, "code": f.code, "value": f.value, "published_at": now} for f in changed
+    ]
     statement = upsert(session, PUBLISHED).values(rows)
     await session.execute(
-        statement.on_conflict_do_update(index_elements=["unit", "period", "code"], set_={"value": statement.excluded.value, "published_at": now})
+        statement.on_conflict_do_update(
+            index_elements=["unit", "period", "code"], set_={"value": statement.excluded.value, "published_at": now}
+        )
     )
     return len(changed)
 
@@ -90,7 +100,9 @@ def _ref(target: Target) -> TargetRef:
     return TargetRef(target_id=target.target_id, plan_id=target.plan_id, operator=target.operator, value=threshold)
 
 
-async def _target(uow: UnitOfWork, target: Target, unit: str, period: Period, result: dict[str, Figure], now: datetime) -> int:
+async def _target(
+    uow: UnitOfWork, target: Target, unit: str, period: Period, result: dict[str, Figure], now: datetime
+) -> int:
     """Evaluate one target in one unit it binds; emit once when that status turns at_risk or missed."""
     evaluation = read.evaluate(target, result.get(target.metric_code), period, now)
     status = evaluation.status.value
@@ -107,8 +119,15 @@ async def _target(uow: UnitOfWork, target: Target, unit: str, period: Period, re
         return 0
     uow.emit(
         event(
-            target_id=target.target_id, plan_id=target.plan_id, unit=unit, period=period.text, code=target.metric_code,
-            value=evaluation.value, projected=evaluation.projected, target=_ref(target), status=status,
+            target_id=target.target_id,
+            plan_id=target.plan_id,
+            unit=unit,
+            period=period.text,
+            code=target.metric_code,
+            value=evaluation.value,
+            projected=evaluation.projected,
+            target=_ref(target),
+            status=status,
         )
     )
     return 1

@@ -119,7 +119,9 @@ class Difference:
     recount: int
 
 
-def differences(live: Counter[tuple[rules.RowKey, str]], counted: Counter[tuple[rules.RowKey, str]]) -> list[Difference]:
+def differences(
+    live: Counter[tuple[rules.RowKey, str]], counted: Counter[tuple[rules.RowKey, str]]
+) -> list[Difference]:
     """Per (unit, month, counter), summed over procedures and channels: every place the two disagree."""
 
     def by_month(points: Counter[tuple[rules.RowKey, str]]) -> Counter[tuple[str, int, str]]:
@@ -159,14 +161,18 @@ async def swap_in(uow: UnitOfWork, counted: Recount, units: list[dict[str, Any]]
     for start in range(0, len(items), 1000):
         await ledger.add_to_counters(session, dict(items[start : start + 1000]))
     for unit in units:
-        values: dict[str, Any] = {k: unit.get(k) for k in ("code", "name", "level", "parent_code", "valid_from", "valid_to")}
+        values: dict[str, Any] = {
+            k: unit.get(k) for k in ("code", "name", "level", "parent_code", "valid_from", "valid_to")
+        }
         values.update(aliases=unit.get("aliases") or [], version=unit.get("version") or 1)
         for k in ("valid_from", "valid_to"):
             values[k] = datetime.fromisoformat(values[k]).date() if values[k] else None
         statement = upsert(session, directory.units).values(**values)
         await session.execute(
             statement.on_conflict_do_update(
-                index_elements=["code"], set_={k: statement.excluded[k] for k in values if k != "code"}, where=directory.units.c.version <= statement.excluded.version
+                index_elements=["code"],
+                set_={k: statement.excluded[k] for k in values if k != "code"},
+                where=directory.units.c.version <= statement.excluded.version,
             )
         )
 
@@ -175,7 +181,9 @@ async def rollup_differences(uow: UnitOfWork) -> list[Difference]:
     """Where ``unit_months`` (what queries read) is not the sum of ``counters`` (code ``<counter> (unit_months)``)."""
     columns = (*rules.COUNTERS, "received_online")
     online = func.sum(case((C.channel == rules.ONLINE_CHANNEL, C.received), else_=0)).label("received_online")
-    summed = select(C.unit, C.month, *[func.sum(C[c]).label(c) for c in rules.COUNTERS], online).group_by(C.unit, C.month)
+    summed = select(C.unit, C.month, *[func.sum(C[c]).label(c) for c in rules.COUNTERS], online).group_by(
+        C.unit, C.month
+    )
     detail = {(r["unit"], r["month"]): r for r in (await uow.session.execute(summed)).mappings()}
     rolled = {(r["unit"], r["month"]): r for r in (await uow.session.execute(select(UNIT_MONTHS))).mappings()}
     found = []
@@ -185,7 +193,11 @@ async def rollup_differences(uow: UnitOfWork) -> list[Difference]:
         a, b = rolled.get((unit, month), {}), detail.get((unit, month), {})
         for c in columns:
             if int(a.get(c) or 0) != int(b.get(c) or 0):
-                found.append(Difference(unit, month_period(month).text, f"{c} (unit_months)", int(a.get(c) or 0), int(b.get(c) or 0)))
+                found.append(
+                    Difference(
+                        unit, month_period(month).text, f"{c} (unit_months)", int(a.get(c) or 0), int(b.get(c) or 0)
+                    )
+                )
     return found
 
 

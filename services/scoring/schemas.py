@@ -15,7 +15,9 @@ class IndicatorItem(BaseModel):
     name: str
     numerator: float | None
     denominator: float | None
-    value: float | None = Field(description="counts: the count; ratios: 0–1, null when the denominator is 0; points: the points")
+    value: float | None = Field(
+        description="counts: the count; ratios: 0–1, null when the denominator is 0; points: the points"
+    )
     target: float | None = Field(description="the bound plan target, in the indicator's unit")
     status: TargetStatus | None
     points: float | None

@@ -88,8 +88,10 @@ async def targets_for(session: AsyncSession, unit: str, period_text: str | None 
     found = (await session.execute(query)).scalars().all()
     level = record.level if record else None
     return [
-        x for x in found
-        if (x.issuer_code == unit and (x.level is None or x.level == level)) or (x.issuer_code != unit and x.level is not None and x.level == level)
+        x
+        for x in found
+        if (x.issuer_code == unit and (x.level is None or x.level == level))
+        or (x.issuer_code != unit and x.level is not None and x.level == level)
     ]
 
 
@@ -102,7 +104,9 @@ def evaluate(target: Target, figure: Figure | None, period: Period, now: datetim
     return Evaluation(target, value, projected, status)
 
 
-async def indicators(session: AsyncSession, unit: str, period_text: str, codes: Sequence[str], now: datetime) -> dict[str, Any]:
+async def indicators(
+    session: AsyncSession, unit: str, period_text: str, codes: Sequence[str], now: datetime
+) -> dict[str, Any]:
     period = period_of(period_text)
     check_codes(codes)
     result = await unit_figures(session, unit, period)
@@ -140,7 +144,12 @@ def grain_periods(start: Period, end: Period, grain: str) -> list[Period]:
     found = []
     while first <= end.last:
         year, month = divmod(first, 12)
-        text = {1: f"{year}-{month + 1:02d}", 3: f"{year}-Q{month // 3 + 1}", 6: f"{year}-H{month // 6 + 1}", 12: f"{year}"}[length]
+        text = {
+            1: f"{year}-{month + 1:02d}",
+            3: f"{year}-Q{month // 3 + 1}",
+            6: f"{year}-H{month // 6 + 1}",
+            12: f"{year}",
+        }[length]
         found.append(parse_period(text))
         first += length
     return found
@@ -153,12 +162,21 @@ async def series(session: AsyncSession, unit: str, code: str, start: str, end: s
         raise InvalidField("`to` is before `from`", errors=[{"field": "to", "message": "before from"}])
     periods = grain_periods(first, last, grain)
     if len(periods) > MAX_SERIES:
-        raise InvalidField(f"at most {MAX_SERIES} points", errors=[{"field": "from", "message": f"{len(periods)} points asked"}])
+        raise InvalidField(
+            f"at most {MAX_SERIES} points", errors=[{"field": "from", "message": f"{len(periods)} points asked"}]
+        )
     units = await scope(session, unit)
     points = []
     for period in periods:
         figure = figures(await queries.unit_sums(session, units, period))[code]
-        points.append({"period": period.text, "numerator": figure.numerator, "denominator": figure.denominator, "value": figure.value})
+        points.append(
+            {
+                "period": period.text,
+                "numerator": figure.numerator,
+                "denominator": figure.denominator,
+                "value": figure.value,
+            }
+        )
     return {"unit": unit, "code": code, "grain": grain, "points": points}
 
 
@@ -177,7 +195,13 @@ async def scorecard(session: AsyncSession, unit: str, period_text: str, now: dat
                 "points": sum(f.points or 0 for f in known) if known else None,
                 "known_max_points": sum(f.max_points or 0 for f in known),
                 "items": [
-                    {"code": i.code, "name": i.name_vi, "points": result[i.code].points, "max_points": i.max_points, "note": result[i.code].note}
+                    {
+                        "code": i.code,
+                        "name": i.name_vi,
+                        "points": result[i.code].points,
+                        "max_points": i.max_points,
+                        "note": result[i.code].note,
+                    }
                     for i in parts
                 ],
             }
@@ -188,7 +212,11 @@ async def scorecard(session: AsyncSession, unit: str, period_text: str, now: dat
         "period": period.text,
         "as_of": now,
         "groups": groups,
-        "total": {"points": total.points, "out_of": total.max_points, "max_points": sum(g.max for g in catalogue().groups)},
+        "total": {
+            "points": total.points,
+            "out_of": total.max_points,
+            "max_points": sum(g.max for g in catalogue().groups),
+        },
     }
 
 
@@ -196,7 +224,9 @@ def _rank_value(figure: Figure) -> float | None:
     return figure.points if figure.points is not None else figure.value
 
 
-async def rankings(session: AsyncSession, level: str, parent: str | None, code: str, period_text: str) -> dict[str, Any]:
+async def rankings(
+    session: AsyncSession, level: str, parent: str | None, code: str, period_text: str
+) -> dict[str, Any]:
     period = period_of(period_text)
     check_codes([code])
     if parent is not None:
@@ -217,7 +247,9 @@ async def rankings(session: AsyncSession, level: str, parent: str | None, code: 
     return {"level": level, "parent": parent, "code": code, "period": period.text, "count": len(items), "items": items}
 
 
-async def target_list(session: AsyncSession, unit: str, period_text: str | None, status: str | None, now: datetime) -> dict[str, Any]:
+async def target_list(
+    session: AsyncSession, unit: str, period_text: str | None, status: str | None, now: datetime
+) -> dict[str, Any]:
     if period_text is not None:
         period_text = period_of(period_text).text
     units = await scope(session, unit)

@@ -54,7 +54,9 @@ def project(value: float, is_count: bool, period: Period, now: datetime) -> floa
     return value / share if share > 0 else value
 
 
-def status(goal: Goal, value: float | None, is_count: bool, period: Period, now: datetime) -> tuple[TargetStatus, float | None]:
+def status(
+    goal: Goal, value: float | None, is_count: bool, period: Period, now: datetime
+) -> tuple[TargetStatus, float | None]:
     """The target's status and the projected value at the period's end."""
     if now >= period.end:
         return (TargetStatus.met if value is not None and goal.satisfied_by(value) else TargetStatus.missed), value

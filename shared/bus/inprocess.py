@@ -40,9 +40,7 @@ class InProcessBus(EventBus):
         for message in messages:
             by_topic[message.topic].append(message)
         deliveries = [
-            handler(batch)
-            for topic, batch in by_topic.items()
-            for _group, handler in self._subscribers.get(topic, ())
+            handler(batch) for topic, batch in by_topic.items() for _group, handler in self._subscribers.get(topic, ())
         ]
         results = await asyncio.gather(*deliveries, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]

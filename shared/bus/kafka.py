@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -111,7 +111,10 @@ class KafkaBus(EventBus):
             missing = [n for n in names if n not in set(await admin.list_topics())]
             if missing:
                 await admin.create_topics(
-                    [NewTopic(n, self._settings.kafka_partitions, self._settings.kafka_replication_factor) for n in missing]
+                    [
+                        NewTopic(n, self._settings.kafka_partitions, self._settings.kafka_replication_factor)
+                        for n in missing
+                    ]
                 )
         except TopicAlreadyExistsError:
             pass
@@ -135,9 +138,7 @@ class KafkaBus(EventBus):
 
     async def publish(self, messages: Sequence[Message]) -> None:
         producer = self._require_producer()
-        futures = [
-            await producer.send(m.topic, m.value, key=m.key.encode(), headers=list(m.headers)) for m in messages
-        ]
+        futures = [await producer.send(m.topic, m.value, key=m.key.encode(), headers=list(m.headers)) for m in messages]
         await asyncio.gather(*futures)
 
     async def dead_letter(self, letter: DeadLetter) -> None:
@@ -242,7 +243,10 @@ class _DeadLetterReader:
     def __init__(self, settings: Settings, topics: Sequence[str]) -> None:
         self._topics = [dead_letter_topic(t) for t in topics]
         self._consumer = AIOKafkaConsumer(
-            **client_options(settings), group_id=DLT_REPLAY_GROUP, enable_auto_commit=False, auto_offset_reset="earliest"
+            **client_options(settings),
+            group_id=DLT_REPLAY_GROUP,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
         )
         self._read_up_to: dict[TopicPartition, int] = {}
 
@@ -289,6 +293,6 @@ def _as_dead_letter(message: Message) -> DeadLetter:
         message=message,
         error=message.header(H_ERROR) or "",
         attempts=int(message.header(H_ATTEMPTS) or 0),
-        failed_at=datetime.fromisoformat(failed_at) if failed_at else datetime.now(timezone.utc),
+        failed_at=datetime.fromisoformat(failed_at) if failed_at else datetime.now(UTC),
         ref=f"{message.topic}/{message.partition}/{message.offset}",
     )

@@ -39,8 +39,13 @@ def test_cchc_run_serves_every_service_and_the_merged_graphql(start_cchc):
         assert "errors" not in schema
         types = {t["name"] for t in schema["data"]["__schema"]["types"]}
         assert {"UnitType", "RecipientType", "ServiceStatus"} <= types
-        status = http.post("/graphql", json={"query": "{ dossiersStatus { databaseReachable } scoringStatus { busReachable } }"})
-        assert status.json()["data"] == {"dossiersStatus": {"databaseReachable": True}, "scoringStatus": {"busReachable": True}}
+        status = http.post(
+            "/graphql", json={"query": "{ dossiersStatus { databaseReachable } scoringStatus { busReachable } }"}
+        )
+        assert status.json()["data"] == {
+            "dossiersStatus": {"databaseReachable": True},
+            "scoringStatus": {"busReachable": True},
+        }
 
 
 def test_a_unit_registered_in_plans_reaches_the_notifications_directory(start_cchc):
@@ -62,13 +67,17 @@ def test_a_unit_registered_in_plans_reaches_the_notifications_directory(start_cc
 def test_bad_input_gets_field_level_problem_details(start_cchc):
     base = start_cchc("run")
     with httpx.Client(base_url=base, timeout=10) as http:
-        bad = http.put("/plans/v1/units/000.00.96.H42", json={"name": "", "level": "hamlet"}, headers={"X-Request-ID": "req-42"})
+        bad = http.put(
+            "/plans/v1/units/000.00.96.H42", json={"name": "", "level": "hamlet"}, headers={"X-Request-ID": "req-42"}
+        )
         assert bad.status_code == 422
         assert bad.headers["content-type"] == "application/problem+json"
         assert bad.headers["x-request-id"] == "req-42"
         assert {e["field"] for e in bad.json()["errors"]} == {"body.name", "body.level"}
 
-        orphan = http.put("/plans/v1/units/000.00.96.H42", json={"name": "Xã X", "level": "commune", "parent_code": "000.00.99.H99"})
+        orphan = http.put(
+            "/plans/v1/units/000.00.96.H42", json={"name": "Xã X", "level": "commune", "parent_code": "000.00.99.H99"}
+        )
         assert orphan.status_code == 400
         assert orphan.json()["errors"] == [{"field": "parent_code", "message": "unknown unit code"}]
 
@@ -99,7 +108,12 @@ def test_distributed_services_on_postgresql_and_kafka_exchange_events(start_cchc
     plans = start_cchc("serve", "plans", "--migrate", env=env, probe="/plans/readyz")
     notifications = start_cchc("serve", "notifications", "--migrate", env=env, probe="/notifications/readyz")
 
-    assert httpx.put(f"{plans}/plans/v1/units/000.00.00.H42", json={"name": "UBND tỉnh Hà Tĩnh", "level": "province"}).status_code == 200
+    assert (
+        httpx.put(
+            f"{plans}/plans/v1/units/000.00.00.H42", json={"name": "UBND tỉnh Hà Tĩnh", "level": "province"}
+        ).status_code
+        == 200
+    )
     recipient = eventually(lambda: httpx.get(f"{notifications}/notifications/v1/recipients/000.00.00.H42"), timeout=30)
     assert recipient.status_code == 200 and recipient.json()["level"] == "province"
     assert httpx.get(f"{plans}/notifications/healthz").status_code == 404, "a served service runs alone"
@@ -113,4 +127,6 @@ def test_demo_mode_loads_the_seed_units_and_they_reach_every_consumer(start_cchc
         assert {u["name"] for u in units} == {u["name"] for u in demo if u.get("parent_code") == "000.00.10.H42"}
         assert {"Phòng Nội vụ huyện Cẩm Xuyên", "UBND xã Cẩm Quang"} <= {u["name"] for u in units}
         total = len(http.get("/plans/v1/units", params={"limit": 500}).json()["items"])
-        assert eventually(lambda: len(http.get("/notifications/v1/recipients", params={"limit": 500}).json()["items"]) == total)
+        assert eventually(
+            lambda: len(http.get("/notifications/v1/recipients", params={"limit": 500}).json()["items"]) == total
+        )

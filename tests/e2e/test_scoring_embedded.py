@@ -40,22 +40,38 @@ def settled(http: httpx.Client) -> tuple[dict[str, float | None], dict[str, floa
 
 def scoring_cli(action: str, base: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CCHC_DATA_DIR": str(data_dir), "PYTHONPATH": str(CHECKOUT)}
-    return subprocess.run([CCHC, "scoring", action, "--url", base], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [CCHC, "scoring", action, "--url", base], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_pushed_dossiers_move_the_unit_and_its_parent_and_a_resend_changes_nothing(start_cchc, tmp_path: Path) -> None:
     base = start_cchc("run", probe="/scoring/healthz")
     batch = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     with httpx.Client(base_url=base, timeout=10) as http:
-        assert http.put(f"/plans/v1/units/{PROVINCE}", json={"name": "UBND tỉnh Hà Tĩnh", "level": "province"}).status_code == 200
-        assert http.put(f"/plans/v1/units/{COMMUNE}", json={"name": "UBND xã Cẩm Quang", "level": "commune", "parent_code": PROVINCE}).status_code == 200
+        assert (
+            http.put(f"/plans/v1/units/{PROVINCE}", json={"name": "UBND tỉnh Hà Tĩnh", "level": "province"}).status_code
+            == 200
+        )
+        assert (
+            http.put(
+                f"/plans/v1/units/{COMMUNE}",
+                json={"name": "UBND xã Cẩm Quang", "level": "commune", "parent_code": PROVINCE},
+            ).status_code
+            == 200
+        )
         assert eventually(lambda: http.get("/scoring/v1/indicators", params={"unit": PROVINCE, "period": "2024"}))
         assert indicators(http, PROVINCE)["dossiers.received"] == 0  # before: nothing
 
         pushed = http.post("/dossiers/v1/sync/dvcqg", json=batch).json()
         assert pushed["created"] == len(batch["data"])
         expected = len(batch["data"])
-        assert eventually(lambda: indicators(http, COMMUNE)["dossiers.resolved"] >= 1 and indicators(http, PROVINCE)["dossiers.received"] == expected)
+        assert eventually(
+            lambda: (
+                indicators(http, COMMUNE)["dossiers.resolved"] >= 1
+                and indicators(http, PROVINCE)["dossiers.received"] == expected
+            )
+        )
         commune, province = settled(http)
         assert commune == province  # the commune is the province's only unit with dossiers
         assert province["dossiers.received"] == expected and province["dossiers.online_rate"] > 0
@@ -69,11 +85,17 @@ def test_pushed_dossiers_move_the_unit_and_its_parent_and_a_resend_changes_nothi
     clean = scoring_cli("verify", base, data_dir)
     assert clean.returncode == 0, clean.stderr
     with sqlite3.connect(data_dir / "scoring.db") as db:
-        db.execute("UPDATE counters SET received = received + 5 WHERE rowid = (SELECT min(rowid) FROM counters WHERE received > 0)")
+        db.execute(
+            "UPDATE counters SET received = received + 5 WHERE rowid = (SELECT min(rowid) FROM counters WHERE received > 0)"
+        )
     tampered = scoring_cli("verify", base, data_dir)
     assert tampered.returncode == 1
     difference = json.loads(tampered.stdout.splitlines()[0])
-    assert difference["unit"] == COMMUNE and difference["code"] == "received" and difference["live"] - difference["recount"] == 5
+    assert (
+        difference["unit"] == COMMUNE
+        and difference["code"] == "received"
+        and difference["live"] - difference["recount"] == 5
+    )
     rebuilt = scoring_cli("rebuild", base, data_dir)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert scoring_cli("verify", base, data_dir).returncode == 0

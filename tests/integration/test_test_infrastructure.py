@@ -48,9 +48,7 @@ async def test_mock_kafka_round_trips_and_commits_offsets(kafka_bootstrap: str) 
     topic = f"infra-{uuid.uuid4().hex[:8]}"
     group = f"infra-group-{uuid.uuid4().hex[:8]}"
 
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all"
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(topic, b"hello", key=b"k1")

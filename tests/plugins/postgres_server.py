@@ -91,9 +91,7 @@ def _find_bindir() -> Path:
         if all(os.access(bindir / tool, os.X_OK) for tool in ("initdb", "pg_ctl", "postgres")):
             return bindir
     looked = ", ".join(map(str, candidates)) or "pg_config, /usr/lib/postgresql/*/bin, PATH"
-    raise PostgresUnavailable(
-        f"PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in: {looked}"
-    )
+    raise PostgresUnavailable(f"PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in: {looked}")
 
 
 def _version_key(path: str) -> tuple[int, ...]:
@@ -154,28 +152,30 @@ class _ServerProcess:
         """Run a server binary as the server user; raise with its output on failure."""
         cmd = _as_user([str(self.bindir / args[0]), *args[1:]], self.user)
         try:
-            proc = subprocess.run(
-                cmd, cwd=self.root, capture_output=True, text=True, timeout=_COMMAND_TIMEOUT_S
-            )
+            proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=_COMMAND_TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise PostgresUnavailable(f"{shlex.join(cmd)}: {exc}\n{_tail(self.log)}") from exc
         if proc.returncode != 0:
             output = (proc.stdout + proc.stderr).strip()
-            raise PostgresUnavailable(
-                f"{shlex.join(cmd)} exited {proc.returncode}:\n{output}\n{_tail(self.log)}"
-            )
+            raise PostgresUnavailable(f"{shlex.join(cmd)} exited {proc.returncode}:\n{output}\n{_tail(self.log)}")
 
     def start(self) -> None:
         """initdb, configure and start the server; return once it accepts connections."""
         if self.user is not None:
             shutil.chown(self.root, user=self.user)
         self._run(
-            "initdb", "-D", str(self.data), "-U", SUPERUSER, "-E", "UTF8", "--locale=C",
-            "--no-sync", "--no-instructions",
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            SUPERUSER,
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
         )
-        (self.data / "pg_hba.conf").write_text(
-            f"local all all trust\nhost all all {HOST}/32 trust\n"
-        )
+        (self.data / "pg_hba.conf").write_text(f"local all all trust\nhost all all {HOST}/32 trust\n")
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
                 f"listen_addresses = '{HOST}'\n"
@@ -187,8 +187,15 @@ class _ServerProcess:
                 "max_connections = 200\n"
             )
         self._run(
-            "pg_ctl", "start", "-w", "-t", str(_COMMAND_TIMEOUT_S),
-            "-D", str(self.data), "-l", str(self.log),
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            str(_COMMAND_TIMEOUT_S),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
         )
 
     def stop(self) -> None:
@@ -216,10 +223,7 @@ def _skip_or_fail(problem: str) -> NoReturn:
     if os.environ.get("CI") or os.environ.get("CCHC_REQUIRE_POSTGRES") == "1":
         pytest.fail(f"PostgreSQL server unavailable: {problem}", pytrace=False)
     first_line = problem.splitlines()[0]
-    pytest.skip(
-        f"PostgreSQL server unavailable ({first_line}); "
-        "set CCHC_REQUIRE_POSTGRES=1 to fail with the full log"
-    )
+    pytest.skip(f"PostgreSQL server unavailable ({first_line}); set CCHC_REQUIRE_POSTGRES=1 to fail with the full log")
 
 
 @pytest.fixture(scope="session")

@@ -15,14 +15,20 @@ from shared.outbox import unpack
 from shared.service import ServiceContext
 
 
-async def committed_events(context: ServiceContext, kind: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
+async def committed_events(
+    context: ServiceContext, kind: str | None = None, key: str | None = None
+) -> list[dict[str, Any]]:
     """The events still in the outbox (unpublished, or published and kept), oldest first, as
     CloudEvent dicts; only type ``vn.cchc.<kind>.v1`` and subject ``key`` when given."""
     outbox = context.definition.tables.outbox
     async with context.db.session() as session:
         rows = (await session.execute(select(outbox.c.event_keys, outbox.c.payload).order_by(outbox.c.id))).all()
     events = [json.loads(envelope) for keys, payload in rows for _, envelope in unpack(keys, payload)]
-    return [e for e in events if (kind is None or e["type"] == f"vn.cchc.{kind}.v1") and (key is None or e["subject"] == key)]
+    return [
+        e
+        for e in events
+        if (kind is None or e["type"] == f"vn.cchc.{kind}.v1") and (key is None or e["subject"] == key)
+    ]
 
 
 class RecordingBus(InProcessBus):

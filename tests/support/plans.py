@@ -84,7 +84,9 @@ async def running_plans(
     await runtime.start(migrate=True, schedulers=False)
     try:
         app = create_root_app(list(runtime.contexts.values()), _no_lifespan)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60) as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60
+        ) as http:
             yield Plans(runtime, http, clock)
     finally:
         await runtime.stop()
@@ -92,11 +94,26 @@ async def running_plans(
 
 async def published_plan(plans: Plans, schedule: str = "Trước 15/01/2024") -> dict[str, Any]:
     """One task (by default due Monday 15/01/2024), lead: the three communes of Văn Quan."""
-    plan = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "number": "1/KH", "title": "KH", "year": 2024})).json()
+    plan = (
+        await plans.http.post(
+            "/plans/v1/plans", json={"issuer_code": VAN_QUAN, "number": "1/KH", "title": "KH", "year": 2024}
+        )
+    ).json()
     node = f"/plans/v1/plans/{plan['id']}/nodes"
     area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
-    task = (await plans.http.post(node, json={"kind": "task", "parent_id": area["id"], "label": "1", "title": "Ban hành kế hoạch",
-                                              "schedule": schedule, "lead": "UBND các xã, thị trấn"})).json()
+    task = (
+        await plans.http.post(
+            node,
+            json={
+                "kind": "task",
+                "parent_id": area["id"],
+                "label": "1",
+                "title": "Ban hành kế hoạch",
+                "schedule": schedule,
+                "lead": "UBND các xã, thị trấn",
+            },
+        )
+    ).json()
     assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
     return task
 

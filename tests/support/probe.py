@@ -6,7 +6,7 @@ the handler can be told to fail on chosen notes (poison) or to raise a transient
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -109,4 +109,4 @@ async def outbox_count(context: ServiceContext) -> int:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)

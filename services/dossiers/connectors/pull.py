@@ -111,7 +111,13 @@ class PullConnector:
             PULL_ERRORS.labels(self.source, error.kind).inc()
             log.error("pull from %s: configuration error (%s); retrying in %.0f s", self.source, error, delay)
             return
-        kind = error.kind if isinstance(error, FeedError) else "transport" if isinstance(error, httpx.TransportError) else "apply"
+        kind = (
+            error.kind
+            if isinstance(error, FeedError)
+            else "transport"
+            if isinstance(error, httpx.TransportError)
+            else "apply"
+        )
         PULL_ERRORS.labels(self.source, kind).inc()
         detail = str(error) if isinstance(error, FeedError) else type(error).__name__
         log.warning("pull from %s failed (%s: %s); retrying in %.1f s", self.source, kind, detail, delay)

@@ -68,12 +68,19 @@ def settings_out(unit_policy: policy.UnitPolicy) -> LetterSettingsOut:
 
 @router.get("/letters", response_model=LetterList, summary="The apology letters of a dossier")
 async def list_letters(
-    uow: Uow, principal: CurrentPrincipal, dossier: Annotated[str, Query(min_length=1, max_length=64, description="MaHoSo")]
+    uow: Uow,
+    principal: CurrentPrincipal,
+    dossier: Annotated[str, Query(min_length=1, max_length=64, description="MaHoSo")],
 ) -> LetterList:
     return LetterList(items=[letter_out(x) for x in await service.letters_of(uow.session, dossier)])
 
 
-@router.post("/letters", response_model=LetterOut, status_code=201, summary="Write a dossier's letter now (an officer, early or not)")
+@router.post(
+    "/letters",
+    response_model=LetterOut,
+    status_code=201,
+    summary="Write a dossier's letter now (an officer, early or not)",
+)
 async def create_letter(body: LetterCreate, uow: Uow, principal: CurrentPrincipal, response: Response) -> LetterOut:
     letter, created = await service.create_by_officer(uow, body.dossier, body.reason, body.new_due_at)
     await uow.commit()
@@ -84,21 +91,32 @@ async def create_letter(body: LetterCreate, uow: Uow, principal: CurrentPrincipa
 
 @router.get("/letters/print-queue", response_model=LetterList, summary="Issued paper letters to print and hand over")
 async def print_queue(
-    uow: Uow, principal: CurrentPrincipal, unit: Annotated[str | None, Query(max_length=64, description="Only this unit's")] = None
+    uow: Uow,
+    principal: CurrentPrincipal,
+    unit: Annotated[str | None, Query(max_length=64, description="Only this unit's")] = None,
 ) -> LetterList:
     return LetterList(items=[letter_out(x) for x in await service.print_queue(uow.session, unit)])
 
 
-@router.get("/letters/{letter_id}.pdf", response_class=Response, summary="The letter as PDF", responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/letters/{letter_id}.pdf",
+    response_class=Response,
+    summary="The letter as PDF",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def letter_pdf(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> Response:
     letter = await service.get_letter(uow.session, letter_id)
     pdf = await service.pdf_of(letter)
     name = (letter.number or f"du-thao-{letter.id}").replace("/", "-")
-    return Response(pdf, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{name}.pdf"'})
+    return Response(
+        pdf, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{name}.pdf"'}
+    )
 
 
 @router.get("/letters/{letter_id}/text", response_model=ShortTextOut, summary="The letter as one SMS or Zalo message")
-async def letter_text(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal, channel: Literal["sms", "zalo"]) -> ShortTextOut:
+async def letter_text(
+    letter_id: LetterId, uow: Uow, principal: CurrentPrincipal, channel: Literal["sms", "zalo"]
+) -> ShortTextOut:
     letter = await service.get_letter(uow.session, letter_id)
     return ShortTextOut(channel=channel, text=service.short_text_of(letter, channel), limit=SHORT_LIMITS[channel])
 
@@ -120,12 +138,18 @@ async def approve_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrinci
     return await _act(uow, letter_id, lambda letter: service.approve(uow, letter, by=principal.subject))
 
 
-@router.post("/letters/{letter_id}:issue", response_model=LetterOut, summary="Issue an approved letter (numbered; letter.issued)")
+@router.post(
+    "/letters/{letter_id}:issue", response_model=LetterOut, summary="Issue an approved letter (numbered; letter.issued)"
+)
 async def issue_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
     return await _act(uow, letter_id, lambda letter: service.issue(uow, letter, by=principal.subject))
 
 
-@router.post("/letters/{letter_id}:deliver", response_model=LetterOut, summary="Mark delivered (handed over at the desk, or received)")
+@router.post(
+    "/letters/{letter_id}:deliver",
+    response_model=LetterOut,
+    summary="Mark delivered (handed over at the desk, or received)",
+)
 async def deliver_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
     return await _act(uow, letter_id, lambda letter: sending.mark_delivered(uow, letter))
 
@@ -135,12 +159,20 @@ async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, princi
     return await _act(uow, letter_id, lambda letter: sending.mark_failed(uow, letter, body.reason))
 
 
-@router.get("/letter-settings:default", response_model=LetterSettingsOut, summary="The letter settings units without their own follow")
+@router.get(
+    "/letter-settings:default",
+    response_model=LetterSettingsOut,
+    summary="The letter settings units without their own follow",
+)
 async def get_default_settings(uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
     return settings_out(await policy.unit_policy(uow.session, policy.DEFAULT))
 
 
-@router.put("/letter-settings:default", response_model=LetterSettingsOut, summary="Set the letter settings units without their own follow")
+@router.put(
+    "/letter-settings:default",
+    response_model=LetterSettingsOut,
+    summary="Set the letter settings units without their own follow",
+)
 async def put_default_settings(body: LetterSettingsIn, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
     """Every unit without settings of its own issues its letters under these, its own name (from
     the recipient directory) as the issuing body."""
@@ -149,13 +181,23 @@ async def put_default_settings(body: LetterSettingsIn, uow: Uow, principal: Curr
     return settings_out(saved)
 
 
-@router.get("/letter-settings/{unit_code}", response_model=LetterSettingsOut, summary="A unit's letterhead, signer and letter policy")
+@router.get(
+    "/letter-settings/{unit_code}",
+    response_model=LetterSettingsOut,
+    summary="A unit's letterhead, signer and letter policy",
+)
 async def get_settings(unit_code: UnitCode, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
     return settings_out(await policy.unit_policy(uow.session, unit_code))
 
 
-@router.put("/letter-settings/{unit_code}", response_model=LetterSettingsOut, summary="Set a unit's letterhead, signer and letter policy")
-async def put_settings(unit_code: UnitCode, body: LetterSettingsIn, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+@router.put(
+    "/letter-settings/{unit_code}",
+    response_model=LetterSettingsOut,
+    summary="Set a unit's letterhead, signer and letter policy",
+)
+async def put_settings(
+    unit_code: UnitCode, body: LetterSettingsIn, uow: Uow, principal: CurrentPrincipal
+) -> LetterSettingsOut:
     saved = await policy.put_settings(uow, unit_code, body.model_dump())
     await uow.commit()
     return settings_out(saved)

@@ -72,7 +72,9 @@ async def _handle(uow: UnitOfWork, chunk: list[Lateness]) -> None:
     session, now = uow.session, uow.clock.now()
     known = await dossiers.recorded_many(session, [item.facts for item in chunk], now)
     keys = sorted(known)
-    issued_query = select(Letter.ma_ho_so).where(Letter.ma_ho_so.in_(keys), Letter.status.in_([s.value for s in ISSUED]))
+    issued_query = select(Letter.ma_ho_so).where(
+        Letter.ma_ho_so.in_(keys), Letter.status.in_([s.value for s in ISSUED])
+    )
     apologised = set(await session.scalars(issued_query))
     policies = await unit_policies(session, (d.unit_code for d in known.values()))
     wanted: list[tuple[Lateness, LetterDossier, UnitPolicy]] = []
@@ -92,7 +94,11 @@ async def _create_and_issue(uow: UnitOfWork, wanted: list[tuple[Lateness, Letter
     rows = []
     for item, dossier, policy in wanted:
         calendar = await working_calendar(session, dossier.unit_code)
-        rows.append(service.draft_values(uow, dossier, policy, item.facts.due_at, calendar, origin="overdue" if item.overdue else "due_soon"))
+        rows.append(
+            service.draft_values(
+                uow, dossier, policy, item.facts.due_at, calendar, origin="overdue" if item.overdue else "due_soon"
+            )
+        )
     rows.sort(key=lambda r: r["ma_ho_so"])
     statement = upsert(session, service.LETTERS).on_conflict_do_nothing(index_elements=["ma_ho_so", "missed_due_at"])
     created = set(await session.scalars(statement.returning(service.LETTERS.c.id), rows))

@@ -64,7 +64,9 @@ async def recorded(session: AsyncSession, facts: DossierFactsIn, now: datetime) 
     return (await session.scalars(statement, execution_options={"populate_existing": True})).one()
 
 
-async def recorded_many(session: AsyncSession, facts: Sequence[DossierFactsIn], now: datetime) -> dict[str, LetterDossier]:
+async def recorded_many(
+    session: AsyncSession, facts: Sequence[DossierFactsIn], now: datetime
+) -> dict[str, LetterDossier]:
     """:func:`recorded` for distinct dossiers: one upsert per shape of event (with or without
     applicant data) executed for all its rows, in key order so concurrent recorders lock them in
     one order, then one read of them all."""

@@ -85,7 +85,11 @@ async def _on_letter(info: Info[GraphQLContext, None], letter_id: str, action: A
 class LettersMutation:
     @strawberry.mutation(description="Write a dossier's letter now (an officer, early or not)")
     async def create_letter(
-        self, info: Info[GraphQLContext, None], dossier: str, reason: str | None = None, new_due_at: datetime | None = None
+        self,
+        info: Info[GraphQLContext, None],
+        dossier: str,
+        reason: str | None = None,
+        new_due_at: datetime | None = None,
     ) -> LetterType:
         body = checked_input(LetterCreate, {"dossier": dossier, "reason": reason, "new_due_at": new_due_at})
 

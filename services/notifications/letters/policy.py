@@ -44,16 +44,16 @@ class UnitPolicy:
     def extension_for(self, procedure_code: str) -> int:
         return self.procedure_extensions.get(procedure_code, self.extension_working_days)
 
-    def new_due_at(self, procedure_code: str, missed_due_at: datetime, now: datetime, calendar: WorkingCalendar) -> datetime:
+    def new_due_at(
+        self, procedure_code: str, missed_due_at: datetime, now: datetime, calendar: WorkingCalendar
+    ) -> datetime:
         """The proposed return date: N working days counted from the missed due date, or from now
         when the letter comes after it (a promise already in the past would be no promise)."""
         start = max(missed_due_at, now)
         return calendar.add(start, self.extension_for(procedure_code), DurationUnit.working_days)
 
 
-SETTING_FIELDS = tuple(
-    f for f in UnitPolicy.__dataclass_fields__ if f not in ("unit_code", "configured")
-)
+SETTING_FIELDS = tuple(f for f in UnitPolicy.__dataclass_fields__ if f not in ("unit_code", "configured"))
 
 
 def _configured(row: LetterSettings) -> UnitPolicy:

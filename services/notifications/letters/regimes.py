@@ -51,7 +51,9 @@ def load_regimes(path: Path = REGIMES_FILE) -> tuple[Regime, ...]:
     return tuple(sorted(regimes, key=lambda r: r.applies_from))
 
 
-def regime_at(received_at: datetime | None, rule_set: str | None = None, regimes: tuple[Regime, ...] | None = None) -> Regime:
+def regime_at(
+    received_at: datetime | None, rule_set: str | None = None, regimes: tuple[Regime, ...] | None = None
+) -> Regime:
     """The form in force on the day (Vietnam time) the dossier was received: a dossier keeps the
     rules it was received under. Without a receipt time, the form of the dossier's rule set, else
     the newest."""

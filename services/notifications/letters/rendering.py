@@ -56,7 +56,9 @@ def render_pdf(content: dict[str, Any], template: TemplateRef, dated: datetime) 
     """The letter as PDF bytes; ``dated`` is the document's creation time (same input, same bytes)."""
     compiler, lock = _compiler(template)
     with lock:
-        pdf = compiler.compile(sys_inputs={"letter": orjson.dumps(content).decode()}, timestamp=int(dated.timestamp()), format="pdf")
+        pdf = compiler.compile(
+            sys_inputs={"letter": orjson.dumps(content).decode()}, timestamp=int(dated.timestamp()), format="pdf"
+        )
     assert isinstance(pdf, bytes)
     return pdf
 

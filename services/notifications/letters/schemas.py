@@ -125,13 +125,19 @@ class LetterSettingsIn(BaseModel):
     signer_authority: Text = ""
     signer_title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
     signer_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-    number_suffix: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-ZĐ0-9][A-ZĐ0-9-]{0,19}$")] = "PXL"
+    number_suffix: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-ZĐ0-9][A-ZĐ0-9-]{0,19}$")] = (
+        "PXL"
+    )
     one_stop_name: Text = "Bộ phận Một cửa"
-    default_reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)] | None = None
+    default_reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)] | None = (
+        None
+    )
     auto_issue: bool = False
     draft_on_due_soon: bool = True
     extension_working_days: Annotated[int, Field(ge=1, le=60)] = 5
-    procedure_extensions: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], Annotated[int, Field(ge=1, le=60)]] = {}
+    procedure_extensions: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=64)], Annotated[int, Field(ge=1, le=60)]
+    ] = {}
 
 
 class LetterSettingsOut(LetterSettingsIn):

@@ -31,7 +31,9 @@ async def send(uow: UnitOfWork, letter: Letter, dossier: LetterDossier) -> None:
     subject = f"{form.title.capitalize()} số {letter.number} (hồ sơ {letter.ma_ho_so})"
     messages: list[tuple[str, str, str, list[tuple[str, bytes, str]]]] = []
     if dossier.applicant_email:
-        pdf = await render_pdf_async(letter.content, TemplateRef(letter.template_id, letter.template_version), letter.issued_at)
+        pdf = await render_pdf_async(
+            letter.content, TemplateRef(letter.template_id, letter.template_version), letter.issued_at
+        )
         filename = f"xin-loi-{letter.number.replace('/', '-')}.pdf"
         text = short_text(letter.content, form, "zalo", letter.number) + "\nVăn bản kèm theo thư này."
         messages.append(("email", dossier.applicant_email, text, [(filename, pdf, "application/pdf")]))
@@ -48,7 +50,9 @@ async def send(uow: UnitOfWork, letter: Letter, dossier: LetterDossier) -> None:
         except Undeliverable as exc:  # a malformed address: the other channel may still reach them
             refused.append(f"{channel}: {exc.detail}")
     if not queued:
-        await mark_failed(uow, letter, "; ".join(refused) or "Người nộp không để lại địa chỉ thư điện tử hay số điện thoại di động.")
+        await mark_failed(
+            uow, letter, "; ".join(refused) or "Người nộp không để lại địa chỉ thư điện tử hay số điện thoại di động."
+        )
 
 
 async def delivery_settled(uow: UnitOfWork, delivery: Delivery) -> None:

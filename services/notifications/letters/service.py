@@ -36,8 +36,6 @@ LETTERS = Letter.__table__
 AUTO = "policy"  # who approved and issued a letter the unit's policy issued
 
 
-
-
 class InvalidLetter(DomainError):
     status = 422
     code = "invalid_request"
@@ -82,8 +80,12 @@ async def ensure_letter(
     """The letter of ``(dossier, missed_due_at)``: created as a draft, or the one that exists
     (the unique key decides between concurrent creators). Returns it and whether it is new."""
     calendar = await working_calendar(uow.session, dossier.unit_code)
-    values = draft_values(uow, dossier, policy, missed_due_at, calendar, origin=origin, reason=reason, new_due_at=new_due_at)
-    statement = upsert(uow.session, LETTERS).values(values).on_conflict_do_nothing(index_elements=["ma_ho_so", "missed_due_at"])
+    values = draft_values(
+        uow, dossier, policy, missed_due_at, calendar, origin=origin, reason=reason, new_due_at=new_due_at
+    )
+    statement = (
+        upsert(uow.session, LETTERS).values(values).on_conflict_do_nothing(index_elements=["ma_ho_so", "missed_due_at"])
+    )
     created = (await uow.session.execute(statement.returning(LETTERS.c.id))).scalar_one_or_none() is not None
     query = select(Letter).where(Letter.ma_ho_so == dossier.ma_ho_so, Letter.missed_due_at == missed_due_at)
     letter = await uow.session.scalar(query.with_for_update())  # concurrent issuers of one letter queue
@@ -109,7 +111,9 @@ def draft_values(
     form = regime_at(dossier.received_at, dossier.rule_set)
     new_due = new_due_at or policy.new_due_at(dossier.procedure_code, missed_due_at, now, calendar)
     reason = reason or policy.default_reason
-    content = build_content(dossier, policy, missed_due_at=missed_due_at, new_due_at=new_due, reason=reason, dated=now, number=None)
+    content = build_content(
+        dossier, policy, missed_due_at=missed_due_at, new_due_at=new_due, reason=reason, dated=now, number=None
+    )
     return {
         "id": new_event_id(),
         "ma_ho_so": dossier.ma_ho_so,
@@ -128,13 +132,20 @@ def draft_values(
     }
 
 
-async def create_by_officer(uow: UnitOfWork, ma_ho_so: str, reason: str | None, new_due_at: datetime | None) -> tuple[Letter, bool]:
+async def create_by_officer(
+    uow: UnitOfWork, ma_ho_so: str, reason: str | None, new_due_at: datetime | None
+) -> tuple[Letter, bool]:
     """An officer's letter, early or not, for the dossier's current due date."""
     dossier = await dossiers.get(uow.session, ma_ho_so)
     if dossier.resolved:
-        raise Conflict("The dossier is resolved: it needs no apology.", errors=[{"field": "dossier", "message": "dossier resolved"}])
+        raise Conflict(
+            "The dossier is resolved: it needs no apology.",
+            errors=[{"field": "dossier", "message": "dossier resolved"}],
+        )
     if dossier.due_at is None:
-        raise Conflict("The dossier has no due date to apologise for.", errors=[{"field": "dossier", "message": "no due date"}])
+        raise Conflict(
+            "The dossier has no due date to apologise for.", errors=[{"field": "dossier", "message": "no due date"}]
+        )
     issued = await _issued_letter(uow.session, ma_ho_so)
     if issued is not None:
         raise Conflict(
@@ -143,9 +154,14 @@ async def create_by_officer(uow: UnitOfWork, ma_ho_so: str, reason: str | None, 
             letter_id=issued.id,
         )
     if new_due_at is not None and new_due_at <= dossier.due_at:
-        raise InvalidLetter("The new return date must be after the due date it replaces.", errors=[{"field": "new_due_at", "message": "not after the due date"}])
+        raise InvalidLetter(
+            "The new return date must be after the due date it replaces.",
+            errors=[{"field": "new_due_at", "message": "not after the due date"}],
+        )
     policy = await unit_policy(uow.session, dossier.unit_code)
-    return await ensure_letter(uow, dossier, policy, dossier.due_at, origin="officer", reason=reason, new_due_at=new_due_at)
+    return await ensure_letter(
+        uow, dossier, policy, dossier.due_at, origin="officer", reason=reason, new_due_at=new_due_at
+    )
 
 
 async def approve(uow: UnitOfWork, letter: Letter, *, by: str) -> None:
@@ -163,13 +179,17 @@ async def issue(
     check_transition(letter.status, Status.issued)
     issued = await _issued_letter(uow.session, letter.ma_ho_so)
     if issued is not None:
-        raise Conflict(f"The dossier already had its apology ({issued.number}): its date moves only once.", letter_id=issued.id)
+        raise Conflict(
+            f"The dossier already had its apology ({issued.number}): its date moves only once.", letter_id=issued.id
+        )
     dossier = dossier or await dossiers.get(uow.session, letter.ma_ho_so)
     policy = policy or await unit_policy(uow.session, letter.unit_code)
     renew_due_date(uow, letter, dossier, policy, await working_calendar(uow.session, letter.unit_code))
     now = uow.clock.now()
     year = now.astimezone(VN_TZ).year
-    number_and_freeze(uow, letter, dossier, policy, year=year, seq=await next_number(uow.session, letter.unit_code, year))
+    number_and_freeze(
+        uow, letter, dossier, policy, year=year, seq=await next_number(uow.session, letter.unit_code, year)
+    )
     try:
         await uow.session.flush()
     except IntegrityError:  # a concurrent issue of another letter of the dossier won (the transaction is lost)
@@ -177,19 +197,29 @@ async def issue(
     await announce(uow, letter, dossier, by=by)
 
 
-def renew_due_date(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, policy: UnitPolicy, calendar: WorkingCalendar) -> None:
+def renew_due_date(
+    uow: UnitOfWork, letter: Letter, dossier: LetterDossier, policy: UnitPolicy, calendar: WorkingCalendar
+) -> None:
     """A draft kept too long: its proposed date has passed, a new one from now."""
     now = uow.clock.now()
     if letter.new_due_at <= now:
         letter.new_due_at = policy.new_due_at(dossier.procedure_code, letter.missed_due_at, now, calendar)
 
 
-def number_and_freeze(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, policy: UnitPolicy, *, year: int, seq: int) -> None:
+def number_and_freeze(
+    uow: UnitOfWork, letter: Letter, dossier: LetterDossier, policy: UnitPolicy, *, year: int, seq: int
+) -> None:
     """Give the letter its number and freeze what it says: issued (not yet flushed nor announced)."""
     now = uow.clock.now()
     letter.number, letter.number_year, letter.number_seq = letter_number(seq, policy.number_suffix), year, seq
     letter.content = build_content(
-        dossier, policy, missed_due_at=letter.missed_due_at, new_due_at=letter.new_due_at, reason=letter.reason, dated=now, number=letter.number
+        dossier,
+        policy,
+        missed_due_at=letter.missed_due_at,
+        new_due_at=letter.new_due_at,
+        reason=letter.reason,
+        dated=now,
+        number=letter.number,
     )
     letter.status, letter.issued_at = Status.issued.value, now
 
@@ -213,7 +243,9 @@ async def announce(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, *, b
     log.info("letter %s issued as %s (by %s)", letter.id, letter.number, by)
 
 
-async def escalate(uow: UnitOfWork, dossier: LetterDossier, missed_due_at: datetime, *, letter_id: str | None = None) -> None:
+async def escalate(
+    uow: UnitOfWork, dossier: LetterDossier, missed_due_at: datetime, *, letter_id: str | None = None
+) -> None:
     """Announce, once per letter, that a dossier is late after its apology."""
     letter = await _issued_letter(uow.session, dossier.ma_ho_so)
     if letter is not None and letter.escalated_at is not None:
@@ -261,7 +293,9 @@ async def print_queue(session: AsyncSession, unit_code: str | None = None) -> Se
 
 async def pdf_of(letter: Letter) -> bytes:
     """The letter as PDF, from what it froze: an issued letter renders as it was issued."""
-    return await render_pdf_async(letter.content, TemplateRef(letter.template_id, letter.template_version), letter.issued_at or letter.created_at)
+    return await render_pdf_async(
+        letter.content, TemplateRef(letter.template_id, letter.template_version), letter.issued_at or letter.created_at
+    )
 
 
 def short_text_of(letter: Letter, channel: str) -> str:

@@ -14,7 +14,9 @@ from tests.support.plans import KEEP_EVENTS, Plans, published_plan, running_plan
 
 async def fire_dates(plans: Plans, kind: str, offset: int) -> set[date]:
     async with plans.context.uow() as uow:
-        rows = await uow.session.scalars(select(Reminder.fire_at).where(Reminder.kind == kind, Reminder.offset_days == offset))
+        rows = await uow.session.scalars(
+            select(Reminder.fire_at).where(Reminder.kind == kind, Reminder.offset_days == offset)
+        )
         return {instant.astimezone(VN_TZ).date() for instant in rows}
 
 
@@ -33,7 +35,9 @@ async def test_a_day_declared_off_in_dossiers_moves_a_plans_reminder_due_that_da
         await published_plan(plans, "Trước 15/03/2024")  # Friday: one working day before is Thursday 14/03
         assert await fire_dates(plans, "due_soon", 1) == {date(2024, 3, 14)}
 
-        declared = await plans.http.put("/dossiers/v1/calendar/days/2024-03-14", json={"working": False, "reason": "Nghỉ đột xuất"})
+        declared = await plans.http.put(
+            "/dossiers/v1/calendar/days/2024-03-14", json={"working": False, "reason": "Nghỉ đột xuất"}
+        )
         assert declared.status_code == 200, declared.text
 
         async def moved() -> bool:

@@ -120,7 +120,9 @@ async def test_every_handler_of_a_type_runs_and_a_star_handler_gets_every_type_o
         "cchc.fanout",
         [
             Subscription(topic="cchc.probe", handlers={probe.Noted.type: recorder("first")}),
-            Subscription(topic="cchc.probe", handlers={probe.Noted.type: recorder("second"), ANY_TYPE: recorder("any")}),
+            Subscription(
+                topic="cchc.probe", handlers={probe.Noted.type: recorder("second"), ANY_TYPE: recorder("any")}
+            ),
             Subscription(topic="cchc.other", handlers={ANY_TYPE: recorder("other topic")}),
         ],
         uow_factory=context.uow,
@@ -130,7 +132,9 @@ async def test_every_handler_of_a_type_runs_and_a_star_handler_gets_every_type_o
     )
     assert consumer.topics == ["cchc.probe", "cchc.other"]
     [noted] = await committed_events(context, "a")
-    unknown = CloudEvent(source="/cchc/probe", type="vn.cchc.probe.unheard_of.v1", time=noted.time, subject="k", data={"note": "b"})
+    unknown = CloudEvent(
+        source="/cchc/probe", type="vn.cchc.probe.unheard_of.v1", time=noted.time, subject="k", data={"note": "b"}
+    )
 
     await consumer(as_messages([noted, unknown]))
     await consumer(as_messages([noted, unknown]))  # redelivered: no second effect

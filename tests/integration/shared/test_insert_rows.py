@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert, select
@@ -25,7 +25,13 @@ HANOI = timezone(timedelta(hours=7))
 
 def rows(first_id: int) -> list[dict]:
     return [
-        {"id": first_id, "name": "Hồ sơ", "at": datetime(2025, 7, 1, 8, 30, tzinfo=HANOI), "items": [{"Gia": 1.5, "Tên": "lệ phí"}], "note": None},
+        {
+            "id": first_id,
+            "name": "Hồ sơ",
+            "at": datetime(2025, 7, 1, 8, 30, tzinfo=HANOI),
+            "items": [{"Gia": 1.5, "Tên": "lệ phí"}],
+            "note": None,
+        },
         {"id": first_id + 1, "name": None, "at": None, "items": [], "note": {"a": None}},
     ]
 
@@ -41,7 +47,11 @@ async def database(make_settings):
 
 async def read(db: Database, ids: list[int]) -> list[tuple]:
     async with db.session() as session:
-        result = await session.execute(select(things.c.name, things.c.at, things.c["items"], things.c.note).where(things.c.id.in_(ids)).order_by(things.c.id))
+        result = await session.execute(
+            select(things.c.name, things.c.at, things.c["items"], things.c.note)
+            .where(things.c.id.in_(ids))
+            .order_by(things.c.id)
+        )
         return [tuple(row) for row in result]
 
 
@@ -52,7 +62,7 @@ async def test_copied_rows_read_back_as_inserted_ones(database):
 
     copied, inserted = await read(database, [1, 2]), await read(database, [10, 11])
     assert copied == inserted
-    assert copied[0][1] == datetime(2025, 7, 1, 1, 30, tzinfo=timezone.utc)
+    assert copied[0][1] == datetime(2025, 7, 1, 1, 30, tzinfo=UTC)
     assert copied[0][2] == [{"Gia": 1.5, "Tên": "lệ phí"}]
     async with database.session() as session:  # a JSON None is JSON null on both paths, not SQL NULL
         nulls = await session.execute(select(things.c.id).where(things.c.note.is_(None)))

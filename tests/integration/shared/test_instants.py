@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ async def test_an_instant_comes_back_as_the_same_instant_and_a_naive_one_is_refu
             await connection.execute(insert(moments).values(id=1, at=vn))
             back = (await connection.execute(select(moments.c.at))).scalar_one()
         assert back == vn and back.utcoffset() is not None  # aware, whatever the backend keeps
-        assert back.astimezone(timezone.utc).hour == 0
+        assert back.astimezone(UTC).hour == 0
         with pytest.raises(StatementError, match="naive"):
             async with db.engine.begin() as connection:
                 await connection.execute(insert(moments).values(id=2, at=datetime(2024, 4, 16, 7)))

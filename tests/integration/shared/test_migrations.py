@@ -39,7 +39,9 @@ async def test_migrations_match_the_models(make_settings, service):
 
         async with context.db.engine.connect() as connection:
             assert await connection.run_sync(differences) == []
-            assert {"outbox", "processed_events", "dead_letters", version_table(service)} <= await connection.run_sync(tables)
+            assert {"outbox", "processed_events", "dead_letters", version_table(service)} <= await connection.run_sync(
+                tables
+            )
     finally:
         await runtime.stop()
 
@@ -55,7 +57,9 @@ async def test_the_outbox_moves_to_one_row_per_unit_of_work_and_back_keeping_eve
         await context.db.engine.dispose()  # pooled connections may hold plans of the replaced table
 
     old = [
-        CloudEvent(source="/cchc/scoring", type="vn.cchc.test.old.v1", time=utc(2026, 1, 5, 8), subject=f"K{i}", data={"n": i})
+        CloudEvent(
+            source="/cchc/scoring", type="vn.cchc.test.old.v1", time=utc(2026, 1, 5, 8), subject=f"K{i}", data={"n": i}
+        )
         for i in range(3)
     ]
     try:
@@ -67,16 +71,26 @@ async def test_the_outbox_moves_to_one_row_per_unit_of_work_and_back_keeping_eve
                         "INSERT INTO outbox (event_id, topic, key, type, payload, created_at, published_at)"
                         " VALUES (:id, 'cchc.scoring', :key, :type, :payload, :at, :published)"
                     ).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("published", type_=UTCDateTime())),
-                    {"id": event.id, "key": event.subject, "type": event.type, "payload": event.to_json(),
-                     "at": event.time, "published": event.time if i == 0 else None},
+                    {
+                        "id": event.id,
+                        "key": event.subject,
+                        "type": event.type,
+                        "payload": event.to_json(),
+                        "at": event.time,
+                        "published": event.time if i == 0 else None,
+                    },
                 )
         await migrate(command.upgrade, "head")
         if backend == "postgres":
             async with context.db.engine.connect() as connection:
                 methods = await connection.execute(
-                    text("SELECT attname, attcompression::text FROM pg_attribute WHERE attrelid = 'outbox'::regclass AND attcompression <> ''")
+                    text(
+                        "SELECT attname, attcompression::text FROM pg_attribute WHERE attrelid = 'outbox'::regclass AND attcompression <> ''"
+                    )
                 )
-                assert dict(methods.all()) == {"event_keys": "l", "payload": "l"}, "the packed events are compressed with lz4"
+                assert dict(methods.all()) == {"event_keys": "l", "payload": "l"}, (
+                    "the packed events are compressed with lz4"
+                )
         assert [e["id"] for e in await committed_events(context)] == [e.id for e in old]
         assert await context.relay.backlog() == 2, "the published one stays published"
         async with context.uow() as uow:
@@ -85,10 +99,17 @@ async def test_the_outbox_moves_to_one_row_per_unit_of_work_and_back_keeping_eve
 
         await migrate(command.downgrade, "0001")
         async with context.db.engine.connect() as connection:
-            rows = (await connection.execute(text("SELECT event_id, key, type, published_at IS NULL FROM outbox ORDER BY id"))).all()
+            rows = (
+                await connection.execute(
+                    text("SELECT event_id, key, type, published_at IS NULL FROM outbox ORDER BY id")
+                )
+            ).all()
         assert [tuple(row) for row in rows] == [
-            (old[0].id, "K0", old[0].type, False), (old[1].id, "K1", old[1].type, True), (old[2].id, "K2", old[2].type, True),
-            (new[0], "K3", "vn.cchc.probe.noted.v1", True), (new[1], "K4", "vn.cchc.probe.noted.v1", True),
+            (old[0].id, "K0", old[0].type, False),
+            (old[1].id, "K1", old[1].type, True),
+            (old[2].id, "K2", old[2].type, True),
+            (new[0], "K3", "vn.cchc.probe.noted.v1", True),
+            (new[1], "K4", "vn.cchc.probe.noted.v1", True),
         ]
 
         await migrate(command.upgrade, "head")
@@ -96,7 +117,10 @@ async def test_the_outbox_moves_to_one_row_per_unit_of_work_and_back_keeping_eve
         relay = OutboxRelay("scoring", context.db, d.tables, bus, context.clock)
         assert await relay.drain() == 4
         assert [(m.key, CloudEvent.from_json(m.value).id) for m in bus.published] == [
-            ("K1", old[1].id), ("K2", old[2].id), ("K3", new[0]), ("K4", new[1])
+            ("K1", old[1].id),
+            ("K2", old[2].id),
+            ("K3", new[0]),
+            ("K4", new[1]),
         ]
     finally:
         await runtime.stop()

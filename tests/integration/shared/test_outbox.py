@@ -26,7 +26,10 @@ async def test_committed_events_are_published_in_order_as_cloudevents(probe_runt
     assert [e.data["note"] for e in received] == ["one", "two", "three"]
     first = received[0]
     assert (first.specversion, first.source, first.type, first.subject) == (
-        "1.0", "/cchc/probe", "vn.cchc.probe.noted.v1", "A-1"
+        "1.0",
+        "/cchc/probe",
+        "vn.cchc.probe.noted.v1",
+        "A-1",
     )
     assert {m.key for m in bus.published} == {"A-1"} and {m.topic for m in bus.published} == {"cchc.probe"}
     assert first.time.tzinfo is not None
@@ -107,7 +110,12 @@ async def test_concurrent_relays_on_postgres_publish_each_event_once_and_in_orde
     for i in range(20):
         await probe.note(context, *(f"{i}-{j}" for j in range(5)))
     other = type(context.relay)(
-        "probe", context.db, context.definition.tables, bus, context.clock, batch_size=7,
+        "probe",
+        context.db,
+        context.definition.tables,
+        bus,
+        context.clock,
+        batch_size=7,
         retention=timedelta(hours=retention_hours),
     )
 

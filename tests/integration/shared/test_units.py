@@ -38,14 +38,23 @@ async def remember(uow: UnitOfWork, new: UnitRecord | None, old: UnitRecord | No
 
 
 async def deliver(db: Database, kind: str, **data: Any) -> None:
-    event = CloudEvent(source="/cchc/plans", type=f"vn.cchc.{kind}.v1", time=SystemClock().now(), subject=data["code"], data=data)
+    event = CloudEvent(
+        source="/cchc/plans", type=f"vn.cchc.{kind}.v1", time=SystemClock().now(), subject=data["code"], data=data
+    )
     async with UnitOfWork(db.sessions(), kernel, source="/test", topic="t", clock=SystemClock()) as uow:
         await directory.handlers(on_change=remember)[event.type](uow, event)
         await uow.commit()
 
 
 def unit(code: str, parent: str | None, version: int = 1, name: str | None = None) -> dict[str, Any]:
-    return {"code": code, "name": name or f"UBND {code}", "aliases": [], "level": "commune", "parent_code": parent, "version": version}
+    return {
+        "code": code,
+        "name": name or f"UBND {code}",
+        "aliases": [],
+        "level": "commune",
+        "parent_code": parent,
+        "version": version,
+    }
 
 
 async def test_the_tree_follows_upserts_and_an_older_version_never_wins(db: Database):

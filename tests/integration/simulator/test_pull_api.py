@@ -57,7 +57,10 @@ async def test_progress_records_page_the_same_way(province, clock):
 
 
 async def test_limits_cursors_and_the_token_are_checked(province, clock):
-    async with live_server(create_app(province, clock, token="s3cret-token")) as base, httpx.AsyncClient(base_url=base) as http:
+    async with (
+        live_server(create_app(province, clock, token="s3cret-token")) as base,
+        httpx.AsyncClient(base_url=base) as http,
+    ):
         assert (await http.get("/dvcqg/hoso")).status_code == 401
         assert (await http.get("/dvcqg/hoso", headers={"Authorization": "Bearer wrong"})).status_code == 401
         http.headers["Authorization"] = "Bearer s3cret-token"

@@ -34,7 +34,16 @@ def receiver(failures: int = 0) -> tuple[FastAPI, list[dict], list[str | None]]:
 async def test_batches_are_retried_after_5xx_and_resends_are_marked_updating(province, clock):
     app, batches, authorizations = receiver(failures=2)
     async with live_server(app) as base, httpx.AsyncClient() as client:
-        pusher = Pusher(client, f"{base}/dossiers/v1/sync/dvcqg", province, clock, token="t0k", batch_size=64, retry_initial=0.01, retry_max=0.05)
+        pusher = Pusher(
+            client,
+            f"{base}/dossiers/v1/sync/dvcqg",
+            province,
+            clock,
+            token="t0k",
+            batch_size=64,
+            retry_initial=0.01,
+            retry_max=0.05,
+        )
         assert await pusher.push_once() == province.arrived
         assert sum(len(b["data"]) for b in batches) == province.arrived  # the two 503s were retried, nothing lost
         assert all(b["service"] == "DongBoHoSoMC" and not b["isUpdating"] and len(b["data"]) <= 64 for b in batches)

@@ -16,7 +16,11 @@ CATALOGUE = json.loads(catalogue_text())
     [
         ("UnitGroupUpserted", "vn.cchc.unit_group.upserted.v1", {"code", "members", "resolved_members", "version"}),
         ("UnitGroupDeleted", "vn.cchc.unit_group.deleted.v1", {"code", "version"}),
-        ("TaskRescheduled", "vn.cchc.task.rescheduled.v1", {"task_id", "implements_id", "old_due", "new_due", "reason", "unit_codes"}),
+        (
+            "TaskRescheduled",
+            "vn.cchc.task.rescheduled.v1",
+            {"task_id", "implements_id", "old_due", "new_due", "reason", "unit_codes"},
+        ),
         ("TaskCompleted", "vn.cchc.task.completed.v1", {"occurrence_id", "due", "on_time", "obligation_done"}),
         ("TaskOverdue", "vn.cchc.task.overdue.v1", {"occurrence_id", "due", "offset_days"}),
     ],

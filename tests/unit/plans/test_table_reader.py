@@ -34,7 +34,6 @@ def seed_dicts(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
 def test_seed_tables_read_row_for_row(path: Path):
     expected = seed_dicts(path)

@@ -17,7 +17,12 @@ from shared.clock import VN_TZ
 
 @pytest.mark.parametrize(
     ("text", "start", "end"),
-    [("2024", "2024-01-01", "2025-01-01"), ("2024-H2", "2024-07-01", "2025-01-01"), ("2024-Q1", "2024-01-01", "2024-04-01"), ("2024-03", "2024-03-01", "2024-04-01")],
+    [
+        ("2024", "2024-01-01", "2025-01-01"),
+        ("2024-H2", "2024-07-01", "2025-01-01"),
+        ("2024-Q1", "2024-01-01", "2024-04-01"),
+        ("2024-03", "2024-03-01", "2024-04-01"),
+    ],
 )
 def test_periods_run_over_whole_months_in_vietnam_time(text: str, start: str, end: str) -> None:
     period = parse_period(text)
@@ -47,8 +52,18 @@ def test_qd766_formulas_by_hand() -> None:
     # 40 judged (30 received + 10 carried), 4 late: progress = 20 × 36/40 = 18.
     # 10 with fees, 5 paid online (A = 0.5); 2 of 4 fee-bearing procedures paid online (B = 0.5):
     # 6 × 0.5 + min(2, 2.5 × 0.5) = 4.25. 20 resolved, 12 reusing data (R = 0.6): min(2, 2 × 0.6/0.8) = 1.5.
-    sums = Sums(received=30, carried_in=10, resolved=20, fin_late=3, open_late=1, fin_fees=10, fin_paid_online=5,
-                procedures_with_fees=4, procedures_paid_online=2, fin_reused=12)
+    sums = Sums(
+        received=30,
+        carried_in=10,
+        resolved=20,
+        fin_late=3,
+        open_late=1,
+        fin_fees=10,
+        fin_paid_online=5,
+        procedures_with_fees=4,
+        procedures_paid_online=2,
+        fin_reused=12,
+    )
     result = figures(sums)
     assert result["qd766.progress_points"].points == pytest.approx(18)
     assert result["qd766.online_payment_points"].points == pytest.approx(4.25)

@@ -30,9 +30,13 @@ def test_finished_on_a_day_before_the_due_day_is_early() -> None:
 
 
 def test_two_supplement_requests_make_a_dossier_late_even_when_finished_early() -> None:
-    state = DossierState("A", "U", received_at=at("2024-03-01"), due_at=at("2024-03-20", 17), finished_at=at("2024-03-05"), supplements=2)
+    state = DossierState(
+        "A", "U", received_at=at("2024-03-01"), due_at=at("2024-03-20", 17), finished_at=at("2024-03-05"), supplements=2
+    )
     assert judge(state, MARCH) is Verdict.late
-    one = DossierState("B", "U", received_at=at("2024-03-01"), due_at=at("2024-03-20", 17), finished_at=at("2024-03-05"), supplements=1)
+    one = DossierState(
+        "B", "U", received_at=at("2024-03-01"), due_at=at("2024-03-20", 17), finished_at=at("2024-03-05"), supplements=1
+    )
     assert judge(one, MARCH) is Verdict.early
 
 
@@ -51,24 +55,32 @@ def test_open_at_the_period_end_after_its_due_time_is_late_once_the_overdue_even
 
 
 def test_an_apology_moving_the_due_time_later_leaves_an_open_dossier_on_time_until_the_new_date_passes() -> None:
-    state = DossierState("A", "U", received_at=at("2024-03-20"), due_at=at("2024-04-10", 17), overdue_due=at("2024-03-28", 17))
+    state = DossierState(
+        "A", "U", received_at=at("2024-03-20"), due_at=at("2024-04-10", 17), overdue_due=at("2024-03-28", 17)
+    )
     assert judge(state, MARCH) is Verdict.on_time
 
 
 def test_received_in_march_finished_in_april_is_judged_in_both_months() -> None:
-    state = DossierState("A", "U", received_at=at("2024-03-20"), due_at=at("2024-04-03", 17), finished_at=at("2024-04-02"))
+    state = DossierState(
+        "A", "U", received_at=at("2024-03-20"), due_at=at("2024-04-03", 17), finished_at=at("2024-04-02")
+    )
     assert judge(state, MARCH) is Verdict.on_time  # open at the end of March, not yet due
     assert judge(state, APRIL) is Verdict.early
     assert judge(state, parse_period("2024-05")) is None
     assert judge(state, parse_period("2024-02")) is None
-    late = DossierState("B", "U", received_at=at("2024-03-20"), due_at=at("2024-03-29", 17), finished_at=at("2024-04-02"))
+    late = DossierState(
+        "B", "U", received_at=at("2024-03-20"), due_at=at("2024-03-29", 17), finished_at=at("2024-04-02")
+    )
     assert judge(late, MARCH) is Verdict.late  # open and past due at the end of March
     assert judge(late, APRIL) is Verdict.late
     assert judge(late, Q1) is Verdict.late
 
 
 def test_a_dossier_still_processed_through_a_month_is_judged_in_it() -> None:
-    state = DossierState("A", "U", received_at=at("2024-02-20"), due_at=at("2024-05-03", 17), finished_at=at("2024-04-02"))
+    state = DossierState(
+        "A", "U", received_at=at("2024-02-20"), due_at=at("2024-05-03", 17), finished_at=at("2024-04-02")
+    )
     assert judge(state, MARCH) is Verdict.on_time
 
 
@@ -81,7 +93,9 @@ def test_monthly_counters_give_the_same_verdicts_as_the_rule() -> None:
     states = [
         DossierState("A", "U", received_at=at("2024-03-20"), due_at=at("2024-03-29", 17), finished_at=at("2024-04-02")),
         DossierState("B", "U", received_at=at("2024-02-20"), due_at=at("2024-05-03", 17), finished_at=at("2024-04-02")),
-        DossierState("C", "U", received_at=at("2024-03-25"), due_at=at("2024-03-27", 17), overdue_due=at("2024-03-27", 17)),
+        DossierState(
+            "C", "U", received_at=at("2024-03-25"), due_at=at("2024-03-27", 17), overdue_due=at("2024-03-27", 17)
+        ),
         DossierState("D", "U", received_at=at("2024-01-25"), due_at=at("2024-02-01", 17), finished_at=at("2024-01-30")),
     ]
     points: Counter = Counter()

@@ -37,7 +37,9 @@ from shared.bounds import (
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
 
-EXAMPLE = json.loads((Path(__file__).parents[2] / "fixtures" / "dvcqg" / "dongbohosomc.json").read_text(encoding="utf-8"))
+EXAMPLE = json.loads(
+    (Path(__file__).parents[2] / "fixtures" / "dvcqg" / "dongbohosomc.json").read_text(encoding="utf-8")
+)
 CALENDAR = WorkingCalendar()
 NOW = datetime(2024, 4, 15, 8, tzinfo=VN_TZ)
 PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -51,12 +53,29 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([1e33, -1e40, 1e308]),
     st.text(max_size=40),
-    st.sampled_from(["", "0001-01-01", "9999-12-31", "9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+14:00", "1e33", "NaN", "\x00", "\u202e"]),
+    st.sampled_from(
+        [
+            "",
+            "0001-01-01",
+            "9999-12-31",
+            "9999-12-31T23:59:59-10:00",
+            "0001-01-01T00:00:00+14:00",
+            "1e33",
+            "NaN",
+            "\x00",
+            "\u202e",
+        ]
+    ),
 )
 timestamps = st.one_of(
     st.from_regex(r"\A\d{14}\Z"),
-    st.sampled_from(["00010101000000", "99991231235959", "19991231235959", "20000101000000", "20991231235959", "21000101000000"]),
-    st.builds(lambda d: d.strftime("%Y%m%d%H%M%S"), st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30))),
+    st.sampled_from(
+        ["00010101000000", "99991231235959", "19991231235959", "20000101000000", "20991231235959", "21000101000000"]
+    ),
+    st.builds(
+        lambda d: d.strftime("%Y%m%d%H%M%S"),
+        st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    ),
     scalars,
 )
 
@@ -97,7 +116,9 @@ def test_numbers_are_finite_and_bounded_or_refused(value: Any):
 @PROPERTIES
 @given(st.one_of(scalars, st.text()))
 def test_text_and_agency_ids_carry_no_control_characters(value: Any):
-    refused_or_within(TypeAdapter(Text), value, lambda v: not any(c < " " and c not in "\t\n\r" for c in v) and "\u202e" not in v)
+    refused_or_within(
+        TypeAdapter(Text), value, lambda v: not any(c < " " and c not in "\t\n\r" for c in v) and "\u202e" not in v
+    )
     refused_or_within(TypeAdapter(AgencyId), value, lambda v: len(v) == 13 and v[:3].isdigit())
 
 
@@ -119,9 +140,16 @@ FIELDS = ["NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy", "NgayT
     st.fixed_dictionaries({name: timestamps for name in FIELDS}),
     st.sampled_from([*range(1, 11), "4", 4.0, True]),
     st.one_of(scalars, st.floats()),
-    st.lists(st.fixed_dictionaries({"NgayBoSung": timestamps, "NgayTiepNhanBoSung": timestamps, "NgayHenTraMoi": timestamps}), max_size=2),
+    st.lists(
+        st.fixed_dictionaries(
+            {"NgayBoSung": timestamps, "NgayTiepNhanBoSung": timestamps, "NgayHenTraMoi": timestamps}
+        ),
+        max_size=2,
+    ),
 )
-def test_a_record_is_rejected_with_its_fields_or_becomes_a_row_and_events(dates: dict, status: Any, fee: Any, supplements: list):
+def test_a_record_is_rejected_with_its_fields_or_becomes_a_row_and_events(
+    dates: dict, status: Any, fee: Any, supplements: list
+):
     raw = {**copy.deepcopy(EXAMPLE["data"][1]), **dates, "TrangThaiHoSo": status, "DanhSachHoSoBoSung": supplements}
     raw["DanhSachLePhi"] = [{"TenPhiLePhi": "Lệ phí", "Gia": fee}]
     batch = read_records([raw], HoSo, latest=NOW + timedelta(days=1))

@@ -109,11 +109,17 @@ def test_one_working_day_before_skips_holidays_and_weekends() -> None:
     calendar = WorkingCalendar()
     # Due Thu 09/05/2024 17:00 → Wed 08/05 17:00; due Mon 13/05/2024 16:00 → Sat 04/05 was a make-up day,
     # but Fri 10/05 is the previous working day.
-    assert calendar.one_working_day_before(datetime(2024, 5, 9, 17, tzinfo=VN_TZ)) == datetime(2024, 5, 8, 17, tzinfo=VN_TZ)
-    assert calendar.one_working_day_before(datetime(2024, 5, 13, 16, tzinfo=VN_TZ)) == datetime(2024, 5, 10, 16, tzinfo=VN_TZ)
+    assert calendar.one_working_day_before(datetime(2024, 5, 9, 17, tzinfo=VN_TZ)) == datetime(
+        2024, 5, 8, 17, tzinfo=VN_TZ
+    )
+    assert calendar.one_working_day_before(datetime(2024, 5, 13, 16, tzinfo=VN_TZ)) == datetime(
+        2024, 5, 10, 16, tzinfo=VN_TZ
+    )
     # Due Thu 02/05/2024 09:00 → 30/04 and 01/05 are holidays, Mon 29/04 was swapped off, Sat 04/05 comes after:
     # the previous working day is Fri 26/04.
-    assert calendar.one_working_day_before(datetime(2024, 5, 2, 9, tzinfo=VN_TZ)) == datetime(2024, 4, 26, 9, tzinfo=VN_TZ)
+    assert calendar.one_working_day_before(datetime(2024, 5, 2, 9, tzinfo=VN_TZ)) == datetime(
+        2024, 4, 26, 9, tzinfo=VN_TZ
+    )
     # A due time when the office is closed: the deadline is the close before the same time of day.
     assert calendar.one_working_day_before(vn(2024, 5, 13, 12)) == vn(2024, 5, 10, 11, 30)  # lunch
     assert calendar.one_working_day_before(vn(2024, 5, 13, 20)) == vn(2024, 5, 10, 17)  # evening
@@ -156,6 +162,12 @@ def test_the_apology_deadline_is_one_working_day_before_in_the_units_hours():
     assert CAL.one_working_day_before(due) == vn(2024, 5, 10, 17)
     assert short.one_working_day_before(due) == vn(2024, 5, 10, 16, 30)  # the unit closed at 16:30
     for cal in (CAL, short):
-        for due in (vn(2024, 5, 13, 16), vn(2024, 5, 13, 17), vn(2024, 5, 13, 12), vn(2024, 5, 14, 6), vn(2024, 5, 2, 9)):
+        for due in (
+            vn(2024, 5, 13, 16),
+            vn(2024, 5, 13, 17),
+            vn(2024, 5, 13, 12),
+            vn(2024, 5, 14, 6),
+            vn(2024, 5, 2, 9),
+        ):
             deadline = cal.one_working_day_before(due)
             assert cal.elapsed(deadline, due) == cal.hours.day_length, (cal.hours, due)

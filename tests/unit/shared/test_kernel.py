@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
@@ -32,8 +32,11 @@ def test_settings_refuse_an_unknown_bus(monkeypatch):
 
 def test_a_cloudevent_survives_the_wire():
     event = CloudEvent(
-        source="/cchc/plans", type="vn.cchc.unit.upserted.v1", subject="H42",
-        time=datetime(2025, 7, 1, 8, tzinfo=timezone(timedelta(hours=7))), data={"name": "Hà Tĩnh"},
+        source="/cchc/plans",
+        type="vn.cchc.unit.upserted.v1",
+        subject="H42",
+        time=datetime(2025, 7, 1, 8, tzinfo=timezone(timedelta(hours=7))),
+        data={"name": "Hà Tĩnh"},
     )
     again = CloudEvent.from_json(event.to_json())
     assert again == event and again.specversion == "1.0"
@@ -47,9 +50,11 @@ def test_an_encoded_domain_event_is_the_envelope_to_json_would_write():
         amount: float | None = None
 
     event = Encoded(key="H42-1", at=datetime(2025, 7, 1, 8, tzinfo=timezone(timedelta(hours=7))))
-    sent = datetime(2025, 7, 1, 1, 2, 3, 456789, tzinfo=timezone.utc)
+    sent = datetime(2025, 7, 1, 1, 2, 3, 456789, tzinfo=UTC)
     event_id, encoded = CloudEvent.encode(source="/cchc/tests", time=sent, event=event)
-    expected = CloudEvent(id=event_id, source="/cchc/tests", type=Encoded.type, time=sent, subject="H42-1", data=event.payload())
+    expected = CloudEvent(
+        id=event_id, source="/cchc/tests", type=Encoded.type, time=sent, subject="H42-1", data=event.payload()
+    )
     assert json.loads(encoded) == json.loads(expected.to_json())
     assert CloudEvent.from_json(encoded) == expected
     assert CloudEvent.encode(source="/cchc/tests", time=sent, event=event)[0] != event_id
@@ -85,7 +90,7 @@ def test_one_event_type_cannot_have_two_models():
 
 
 def test_the_manual_clock_moves_only_when_told():
-    clock = ManualClock(datetime(2024, 4, 15, 13, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2024, 4, 15, 13, tzinfo=UTC))
     assert clock.now() == clock.now()
     clock.advance(timedelta(hours=2))
     assert clock.now().hour == 15

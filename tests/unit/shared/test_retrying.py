@@ -20,7 +20,9 @@ class Misconfigured(Exception):
 async def test_it_tries_until_success_and_reports_each_failure_with_its_delay():
     failures: list[tuple[str, float]] = []
     calls = 0
-    async for attempt in with_backoff(initial=0.001, maximum=0.004, retry_on=Flaky, on_failure=lambda e, d: failures.append((type(e).__name__, d))):
+    async for attempt in with_backoff(
+        initial=0.001, maximum=0.004, retry_on=Flaky, on_failure=lambda e, d: failures.append((type(e).__name__, d))
+    ):
         with attempt:
             calls += 1
             if calls < 4:
@@ -42,7 +44,9 @@ async def test_an_error_it_does_not_retry_is_raised_at_once():
 async def test_a_patient_error_waits_the_maximum():
     delays: list[float] = []
     calls = 0
-    async for attempt in with_backoff(initial=0.001, maximum=0.02, patient_on=Misconfigured, on_failure=lambda e, d: delays.append(d)):
+    async for attempt in with_backoff(
+        initial=0.001, maximum=0.02, patient_on=Misconfigured, on_failure=lambda e, d: delays.append(d)
+    ):
         with attempt:
             calls += 1
             if calls == 1:

@@ -18,11 +18,36 @@ CAL = WorkingCalendar()
 START = datetime(2024, 4, 10, 9, 30, tzinfo=VN_TZ)
 CODE = re.compile(r"^(?P<agency>\d{3}\.\d{2}\.\d{2}\.H\d{2})-(?P<day>\d{6})-(?P<number>\d{4,})$")
 FIELDS = {
-    "MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "KenhThucHien", "ChuHoSo", "SoGiayToChuHoSo",
-    "LoaiDoiTuong", "MaDoiTuong", "Email", "SoDienThoai", "TrichYeuHoSo", "NgayNopHoSo", "NgayTiepNhan",
-    "NgayHenTra", "TrangThaiHoSo", "NgayTra", "HinhThuc", "NgayKetThucXuLy", "NgayTuChoi", "DonViXuLy",
-    "NoiNopHoSo", "HoSoCoThanhPhanSoHoa", "TaiKhoanDuocXacThucVoiVNeID", "DuocThanhToanTrucTuyen",
-    "TaiLieuNop", "DanhSachLePhi", "DanhSachHoSoBoSung", "DanhSachGiayToKetQua",
+    "MaHoSo",
+    "MaTTHC",
+    "TenTTHC",
+    "MaLinhVuc",
+    "TenLinhVuc",
+    "KenhThucHien",
+    "ChuHoSo",
+    "SoGiayToChuHoSo",
+    "LoaiDoiTuong",
+    "MaDoiTuong",
+    "Email",
+    "SoDienThoai",
+    "TrichYeuHoSo",
+    "NgayNopHoSo",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "TrangThaiHoSo",
+    "NgayTra",
+    "HinhThuc",
+    "NgayKetThucXuLy",
+    "NgayTuChoi",
+    "DonViXuLy",
+    "NoiNopHoSo",
+    "HoSoCoThanhPhanSoHoa",
+    "TaiKhoanDuocXacThucVoiVNeID",
+    "DuocThanhToanTrucTuyen",
+    "TaiLieuNop",
+    "DanhSachLePhi",
+    "DanhSachHoSoBoSung",
+    "DanhSachGiayToKetQua",
 }
 BY_CODE = {p.ma_tthc: p for p in PROCEDURES}
 
@@ -39,7 +64,9 @@ def records() -> list[dict]:
 def test_the_catalogue_ships_twenty_procedures_for_the_service_catalogue():
     rows = json.loads((load_procedures.__defaults__[0]).read_text(encoding="utf-8"))
     assert len(rows) == len(PROCEDURES) == 20
-    assert {"ma_tthc", "name", "field_code", "field_name", "amount", "unit", "same_day_cutoff", "fees", "level"} <= set(rows[0])
+    assert {"ma_tthc", "name", "field_code", "field_name", "amount", "unit", "same_day_cutoff", "fees", "level"} <= set(
+        rows[0]
+    )
     assert all(set(fee) == {"code", "name", "amount"} for row in rows for fee in row["fees"])
     assert {p.unit for p in PROCEDURES} == {"working_days", "working_hours", "days"}
     assert all(any(a.handles(p) for a in AGENCIES) for p in PROCEDURES)

@@ -4,6 +4,7 @@ Revision ID: 0003_letters
 Revises: 0002
 Create Date: 2026-12-06 04:30:00.000000
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -69,7 +70,14 @@ def upgrade() -> None:
     op.create_index("ix_letters_ma_ho_so", "letters", ["ma_ho_so"])
     op.create_index("ix_letters_status_channel", "letters", ["status", "channel"])
     issued_only = sa.text("number IS NOT NULL")
-    op.create_index("uq_letters_one_issued", "letters", ["ma_ho_so"], unique=True, sqlite_where=issued_only, postgresql_where=issued_only)
+    op.create_index(
+        "uq_letters_one_issued",
+        "letters",
+        ["ma_ho_so"],
+        unique=True,
+        sqlite_where=issued_only,
+        postgresql_where=issued_only,
+    )
     op.create_table(
         "letter_counters",
         sa.Column("unit_code", sa.String(64), nullable=False),
@@ -96,7 +104,6 @@ def upgrade() -> None:
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("unit_code", name="pk_letter_settings"),
     )
-
 
 
 def downgrade() -> None:

@@ -4,6 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-06 05:00:00.000000
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa

@@ -11,6 +11,7 @@ occurrence's due date; a node gets the due dates its occurrences have (or, witho
 its one-off schedule's due date); the groups obligations were expanded from become node groups.
 Published plans get no reminder policy: the scheduler re-plans their pending reminders on start.
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -70,20 +71,29 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("implements_id", BigIntPK, nullable=True))
         batch_op.add_column(sa.Column("dues", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.create_foreign_key(
-            batch_op.f("fk_plan_nodes_implements_id_plan_nodes"), "plan_nodes", ["implements_id"], ["id"], ondelete="SET NULL"
+            batch_op.f("fk_plan_nodes_implements_id_plan_nodes"),
+            "plan_nodes",
+            ["implements_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
         batch_op.create_index(batch_op.f("ix_plan_nodes_implements_id"), ["implements_id"], unique=False)
     _fill_node_dues()
     with op.batch_alter_table("plan_nodes", schema=None) as batch_op:
         batch_op.alter_column("dues", server_default=None)
 
-    op.create_table("node_groups",
-    sa.Column("node_id", BigIntPK, nullable=False),
-    sa.Column("role", sa.String(length=20), nullable=False),
-    sa.Column("group_code", sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(["group_code"], ["unit_groups.code"], name=op.f("fk_node_groups_group_code_unit_groups")),
-    sa.ForeignKeyConstraint(["node_id"], ["plan_nodes.id"], name=op.f("fk_node_groups_node_id_plan_nodes"), ondelete="CASCADE"),
-    sa.PrimaryKeyConstraint("node_id", "role", "group_code", name=op.f("pk_node_groups"))
+    op.create_table(
+        "node_groups",
+        sa.Column("node_id", BigIntPK, nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("group_code", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["group_code"], ["unit_groups.code"], name=op.f("fk_node_groups_group_code_unit_groups")
+        ),
+        sa.ForeignKeyConstraint(
+            ["node_id"], ["plan_nodes.id"], name=op.f("fk_node_groups_node_id_plan_nodes"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("node_id", "role", "group_code", name=op.f("pk_node_groups")),
     )
     with op.batch_alter_table("node_groups", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_node_groups_group_code"), ["group_code"], unique=False)
@@ -97,10 +107,14 @@ def _fill_node_dues() -> None:
     bind = op.get_bind()
     dues: dict[int, set[str]] = {}
     for node_id, due in bind.execute(
-        sa.select(_OBLIGATIONS.c.node_id, _DUES.c.due).join(_OBLIGATIONS, _OBLIGATIONS.c.id == _DUES.c.obligation_id).distinct()
+        sa.select(_OBLIGATIONS.c.node_id, _DUES.c.due)
+        .join(_OBLIGATIONS, _OBLIGATIONS.c.id == _DUES.c.obligation_id)
+        .distinct()
     ):
         dues.setdefault(node_id, set()).add(due.isoformat())
-    for node_id, schedule in bind.execute(sa.select(_NODES.c.id, _NODES.c.schedule).where(_NODES.c.schedule.is_not(None))):
+    for node_id, schedule in bind.execute(
+        sa.select(_NODES.c.id, _NODES.c.schedule).where(_NODES.c.schedule.is_not(None))
+    ):
         if node_id not in dues and schedule and schedule.get("kind") != "recurring" and schedule.get("due"):
             dues[node_id] = {schedule["due"]}
     if dues:
@@ -126,7 +140,9 @@ def downgrade() -> None:
     )
     with op.batch_alter_table("reminders", schema=None) as batch_op:
         batch_op.drop_constraint("uq_reminders_occurrence_kind_offset_due", type_="unique")
-        batch_op.create_unique_constraint("uq_reminders_occurrence_kind_offset", ["occurrence_id", "kind", "offset_days"])
+        batch_op.create_unique_constraint(
+            "uq_reminders_occurrence_kind_offset", ["occurrence_id", "kind", "offset_days"]
+        )
         batch_op.drop_column("due")
 
     with op.batch_alter_table("occurrences", schema=None) as batch_op:

@@ -4,6 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-21 10:00:00.000000
 """
+
 from collections.abc import Sequence
 
 from shared.kernel_migrations import outbox_per_event_from_v2, outbox_per_unit_of_work_v2

@@ -4,6 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-06 04:20:00.000000
 """
+
 from collections.abc import Sequence
 
 from shared.kernel_migrations import create_calendar_tables_v1, drop_calendar_tables_v1

@@ -4,6 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-06 04:30:00.000000
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -18,8 +19,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 COUNTERS = (
-    "received", "finished", "fin_early", "fin_late", "fin_fees", "fin_paid_online", "fin_digitised", "fin_reused",
-    "late_from", "apology_fin_late", "apology_late_from", "task_known", "task_done", "task_done_on_time",
+    "received",
+    "finished",
+    "fin_early",
+    "fin_late",
+    "fin_fees",
+    "fin_paid_online",
+    "fin_digitised",
+    "fin_reused",
+    "late_from",
+    "apology_fin_late",
+    "apology_late_from",
+    "task_known",
+    "task_done",
+    "task_done_on_time",
 )
 
 
@@ -43,7 +56,10 @@ def upgrade() -> None:
         sa.Column("supplements", sa.Integer(), nullable=False),
         sa.Column("supplements_seen", sa.Integer(), nullable=False),
         _instant("overdue_due"),
-        *(sa.Column(flag, sa.Boolean(), nullable=False) for flag in ("has_fees", "paid_online", "digitised", "reused", "apologised")),
+        *(
+            sa.Column(flag, sa.Boolean(), nullable=False)
+            for flag in ("has_fees", "paid_online", "digitised", "reused", "apologised")
+        ),
         sa.PrimaryKeyConstraint("ma_ho_so", name=op.f("pk_dossier_states")),
     )
     op.create_table(
@@ -125,6 +141,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("published_indicators", "dirty_months", "target_statuses", "targets", "procedure_months", "unit_months", "counters", "task_states", "dossier_states"):
+    for table in (
+        "published_indicators",
+        "dirty_months",
+        "target_statuses",
+        "targets",
+        "procedure_months",
+        "unit_months",
+        "counters",
+        "task_states",
+        "dossier_states",
+    ):
         op.drop_table(table)
     drop_unit_directory_v1()

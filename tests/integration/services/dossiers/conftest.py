@@ -39,14 +39,20 @@ class Dossiers:
         return await committed_events(self.runtime["dossiers"], kind, key)
 
     async def push(self, records: list[dict[str, Any]], service: str = "DongBoHoSoMC") -> dict[str, Any]:
-        response = await self.client.post("/dossiers/v1/sync/dvcqg", json={"service": service, "isUpdating": False, "data": records})
+        response = await self.client.post(
+            "/dossiers/v1/sync/dvcqg", json={"service": service, "isUpdating": False, "data": records}
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def register_unit(self, code: str, name: str, *, parent: str | None = None, version: int = 1, level: str = "commune") -> None:
+    async def register_unit(
+        self, code: str, name: str, *, parent: str | None = None, version: int = 1, level: str = "commune"
+    ) -> None:
         """What a ``unit.upserted`` from plans does to the units replica."""
         data = {"code": code, "name": name, "aliases": [], "level": level, "parent_code": parent, "version": version}
-        event = CloudEvent(source="/cchc/plans", type="vn.cchc.unit.upserted.v1", time=self.clock.now(), subject=code, data=data)
+        event = CloudEvent(
+            source="/cchc/plans", type="vn.cchc.unit.upserted.v1", time=self.clock.now(), subject=code, data=data
+        )
         async with self.runtime["dossiers"].uow() as uow:
             await directory.handlers()[event.type](uow, event)
             await uow.commit()

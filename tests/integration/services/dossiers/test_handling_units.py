@@ -51,10 +51,14 @@ async def test_donvixuly_is_matched_whatever_its_spelling_and_an_ambiguous_name_
 async def test_a_unit_added_or_renamed_is_matched_by_its_new_name_at_once(dossiers: Dossiers):
     await district(dossiers)
     await dossiers.push([record(21, "Phòng Y tế huyện")])
-    await dossiers.register_unit("000.11.10.H42", "Phòng Y tế huyện Cẩm Xuyên", parent="000.00.10.H42", level="department")
+    await dossiers.register_unit(
+        "000.11.10.H42", "Phòng Y tế huyện Cẩm Xuyên", parent="000.00.10.H42", level="department"
+    )
     await dossiers.push([record(22, "Phòng Y tế huyện")])
     # Renamed (a new version): the number of units is the same, the registry is still read again.
-    await dossiers.register_unit("000.11.10.H42", "Phòng Y tế và Dân số huyện Cẩm Xuyên", parent="000.00.10.H42", version=2)
+    await dossiers.register_unit(
+        "000.11.10.H42", "Phòng Y tế và Dân số huyện Cẩm Xuyên", parent="000.00.10.H42", version=2
+    )
     await dossiers.push([record(23, "Phòng Y tế và Dân số")])
     assert await units_of(dossiers, [record(n, "") for n in (21, 22, 23)]) == [AGENCY, "000.11.10.H42", "000.11.10.H42"]
 

@@ -14,12 +14,25 @@ from shared.clock import VN_TZ
 from shared.events import CloudEvent
 from tests.integration.services.dossiers.conftest import Dossiers, example
 
-PERMIT = {"name": "Cấp giấy phép xây dựng nhà ở riêng lẻ", "field_code": "G13", "field_name": "Xây dựng", "amount": 15, "unit": "working_days", "level": "commune"}
+PERMIT = {
+    "name": "Cấp giấy phép xây dựng nhà ở riêng lẻ",
+    "field_code": "G13",
+    "field_name": "Xây dựng",
+    "amount": 15,
+    "unit": "working_days",
+    "level": "commune",
+}
 AGENCY = "000.00.12.H42"
 
 
 async def receive(d: Dossiers, received_at: datetime | None = None, **extra: object) -> dict:
-    body = {"agency": AGENCY, "ma_tthc": "1.004227", "channel": 2, "applicant": {"name": "Lê Thị Thu Hà", "email": "thuha@example.vn"}, **extra}
+    body = {
+        "agency": AGENCY,
+        "ma_tthc": "1.004227",
+        "channel": 2,
+        "applicant": {"name": "Lê Thị Thu Hà", "email": "thuha@example.vn"},
+        **extra,
+    }
     if received_at:
         body["received_at"] = received_at.isoformat()
     response = await d.client.post("/dossiers/v1/dossiers", json=body)
@@ -28,7 +41,9 @@ async def receive(d: Dossiers, received_at: datetime | None = None, **extra: obj
 
 
 async def move(d: Dossiers, key: str, to: int, at: datetime) -> dict:
-    response = await d.client.post(f"/dossiers/v1/dossiers/{key}/transitions", json={"to": to, "at": at.isoformat(), "actor": "Nguyễn Văn An"})
+    response = await d.client.post(
+        f"/dossiers/v1/dossiers/{key}/transitions", json={"to": to, "at": at.isoformat(), "actor": "Nguyễn Văn An"}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -60,7 +75,9 @@ async def test_an_illegal_transition_is_a_409_naming_the_allowed_ones(dossiers: 
     body = response.json()
     assert body["current"] == 2 and [a["status"] for a in body["allowed"]] == [3, 4, 7]
     assert (await dossiers.client.post("/dossiers/v1/dossiers/nope/transitions", json={"to": 4})).status_code == 404
-    unknown = await dossiers.client.post("/dossiers/v1/dossiers", json={"agency": AGENCY, "ma_tthc": "9.999", "applicant": {"name": "A"}})
+    unknown = await dossiers.client.post(
+        "/dossiers/v1/dossiers", json={"agency": AGENCY, "ma_tthc": "9.999", "applicant": {"name": "A"}}
+    )
     assert unknown.status_code == 404 and unknown.json()["errors"][0]["field"] == "ma_tthc"
 
 
@@ -81,17 +98,26 @@ async def test_the_calculator_and_the_administrators_overrides(dossiers: Dossier
     assert "2025-04-26" in [x["date"] for x in days["working_weekend_days"]]
     assert "2025-05-02" in [x["date"] for x in days["non_working_weekdays"]]
 
-    put = await dossiers.client.put("/dossiers/v1/calendar/days/2024-05-08", json={"working": False, "reason": "Quốc tang"})
+    put = await dossiers.client.put(
+        "/dossiers/v1/calendar/days/2024-05-08", json={"working": False, "reason": "Quốc tang"}
+    )
     assert put.status_code == 200
     [changed] = await dossiers.events("calendar.changed")
     assert changed["data"] == {
-        "date": "2024-05-08", "working": False, "reason": "Quốc tang", "removed": False, "unit": None, "office_hours": None
+        "date": "2024-05-08",
+        "working": False,
+        "reason": "Quốc tang",
+        "removed": False,
+        "unit": None,
+        "office_hours": None,
     }  # a day override holds for every unit
     moved = await dossiers.client.get(
         "/dossiers/v1/calendar/due", params={"start": "2024-04-15T20:00:00+07:00", "amount": 15, "unit": "working_days"}
     )
     assert moved.json()["due"] == "2024-05-10T17:00:00+07:00"
-    bad = await dossiers.client.get("/dossiers/v1/calendar/due", params={"start": "2024-04-15T20:00:00", "amount": 1, "unit": "weeks"})
+    bad = await dossiers.client.get(
+        "/dossiers/v1/calendar/due", params={"start": "2024-04-15T20:00:00", "amount": 1, "unit": "weeks"}
+    )
     assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"query.start", "query.unit"}
 
 
@@ -101,7 +127,9 @@ async def test_lists_filter_and_page_and_graphql_shows_history_and_pauses(dossie
     page = (await dossiers.client.get("/dossiers/v1/dossiers", params={"status": 10})).json()
     assert [x["ma_ho_so"] for x in page["items"]] == [batch[1]["MaHoSo"]]
     first = (await dossiers.client.get("/dossiers/v1/dossiers", params={"limit": 1})).json()
-    second = (await dossiers.client.get("/dossiers/v1/dossiers", params={"limit": 1, "cursor": first["next_cursor"]})).json()
+    second = (
+        await dossiers.client.get("/dossiers/v1/dossiers", params={"limit": 1, "cursor": first["next_cursor"]})
+    ).json()
     assert [x["ma_ho_so"] for x in first["items"] + second["items"]] == sorted(r["MaHoSo"] for r in batch)
     assert second["next_cursor"] is None
     late_window = {"due_from": "2024-05-13T00:00:00+07:00", "due_to": "2024-05-14T00:00:00+07:00", "channel": 2}
@@ -115,7 +143,9 @@ async def test_lists_filter_and_page_and_graphql_shows_history_and_pauses(dossie
     assert dossier["timeliness"] == "EARLY" or dossier["timeliness"] == "early"
     assert [s["status"] for s in dossier["statusHistory"]] == [1, 2, 5, 4, 9, 10]
     assert dossier["pauses"] == [{"workingSeconds": 54000}]
-    listing = await dossiers.client.post("/graphql", json={"query": "{ dossiers(where: {status: [4]}) { items { maHoSo } nextCursor } }"})
+    listing = await dossiers.client.post(
+        "/graphql", json={"query": "{ dossiers(where: {status: [4]}) { items { maHoSo } nextCursor } }"}
+    )
     assert listing.json()["data"]["dossiers"]["items"] == [{"maHoSo": batch[0]["MaHoSo"]}]
 
 
@@ -165,14 +195,32 @@ def as_graphql(rest: dict[str, Any]) -> dict[str, Any]:
 async def test_graphql_gives_every_field_of_the_rest_dossier(start_dossiers):
     d = await start_dossiers(now=datetime(2024, 5, 20, 8, tzinfo=VN_TZ))
     await d.push(example("dongbohosomc.json")["data"])
-    await d.push(example("capnhattiendohosomc.json")["data"], service="CapNhatTienDoHoSoMC")  # an officer's step: title, department
+    await d.push(
+        example("capnhattiendohosomc.json")["data"], service="CapNhatTienDoHoSoMC"
+    )  # an officer's step: title, department
     assert (await d.client.put("/dossiers/v1/procedures/1.004227", json=PERMIT)).status_code == 200
-    applicant = {"name": "Lê Thị Thu Hà", "id_number": "042190000777", "phone": "0912 000 222", "address": "Cẩm Quang, Cẩm Xuyên"}
+    applicant = {
+        "name": "Lê Thị Thu Hà",
+        "id_number": "042190000777",
+        "phone": "0912 000 222",
+        "address": "Cẩm Quang, Cẩm Xuyên",
+    }
     received = await receive(d, datetime(2024, 5, 20, 8, tzinfo=VN_TZ), applicant=applicant, summary="Xây nhà ở", paid_online=2,
                              documents=[{"name": "Đơn đề nghị cấp giấy phép", "digitised": True}])  # fmt: skip
-    letter = {"letter_id": "L1", "number": "1/PXL", "ma_ho_so": received["ma_ho_so"], "issued_at": "2024-05-20T08:00:00+07:00",
-              "new_due_at": "2024-06-14T17:00:00+07:00"}
-    event = CloudEvent(source="/cchc/notifications", type="vn.cchc.letter.issued.v1", time=d.clock.now(), subject=letter["ma_ho_so"], data=letter)
+    letter = {
+        "letter_id": "L1",
+        "number": "1/PXL",
+        "ma_ho_so": received["ma_ho_so"],
+        "issued_at": "2024-05-20T08:00:00+07:00",
+        "new_due_at": "2024-06-14T17:00:00+07:00",
+    }
+    event = CloudEvent(
+        source="/cchc/notifications",
+        type="vn.cchc.letter.issued.v1",
+        time=d.clock.now(),
+        subject=letter["ma_ho_so"],
+        data=letter,
+    )
     async with d.runtime["dossiers"].uow() as uow:
         await on_letter_issued(uow, event)
         await uow.commit()
@@ -185,9 +233,15 @@ async def test_graphql_gives_every_field_of_the_rest_dossier(start_dossiers):
         response = (await d.client.post("/graphql", json={"query": query, "variables": {"key": key}})).json()
         assert "errors" not in response, response["errors"]
         assert instants(response["data"]["dossier"]) == as_graphql(rest), key
-    intake = (await d.client.post("/graphql", json={"query": query, "variables": {"key": received["ma_ho_so"]}})).json()["data"]["dossier"]
+    intake = (
+        await d.client.post("/graphql", json={"query": query, "variables": {"key": received["ma_ho_so"]}})
+    ).json()["data"]["dossier"]
     assert intake["dueHistory"][0]["legalTime"] == {"amount": 15.0, "unit": "working_days", "sameDay": False}
-    assert (intake["ruleSet"], intake["apology"]["number"], intake["applicantIdNumber"]) == ("nd61_2018", "1/PXL", "042190000777")
+    assert (intake["ruleSet"], intake["apology"]["number"], intake["applicantIdNumber"]) == (
+        "nd61_2018",
+        "1/PXL",
+        "042190000777",
+    )
     assert [c["reason"] for c in intake["dueHistory"]] == ["initial", "apology"]
     assert instants(intake["dueAt"]) == instants(letter["new_due_at"])
 
@@ -215,5 +269,7 @@ async def test_the_procedure_catalogue_is_listed_in_pages(dossiers: Dossiers):
     for code in reversed(codes):
         assert (await dossiers.client.put(f"/dossiers/v1/procedures/{code}", json=PERMIT)).status_code == 200
     first = (await dossiers.client.get("/dossiers/v1/procedures", params={"limit": 3})).json()
-    rest = (await dossiers.client.get("/dossiers/v1/procedures", params={"limit": 3, "cursor": first["next_cursor"]})).json()
+    rest = (
+        await dossiers.client.get("/dossiers/v1/procedures", params={"limit": 3, "cursor": first["next_cursor"]})
+    ).json()
     assert [p["ma_tthc"] for p in first["items"] + rest["items"]] == codes and rest["next_cursor"] is None

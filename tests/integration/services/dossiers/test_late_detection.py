@@ -38,7 +38,13 @@ async def letter(d: Dossiers, new_due: datetime, letter_id: str) -> None:
         type="vn.cchc.letter.issued.v1",
         time=d.clock.now(),
         subject=KEY,
-        data={"letter_id": letter_id, "number": f"{letter_id}/PXL", "ma_ho_so": KEY, "issued_at": d.clock.now().isoformat(), "new_due_at": new_due.isoformat()},
+        data={
+            "letter_id": letter_id,
+            "number": f"{letter_id}/PXL",
+            "ma_ho_so": KEY,
+            "issued_at": d.clock.now().isoformat(),
+            "new_due_at": new_due.isoformat(),
+        },
     )
     await d.runtime.bus.publish([Message(topic="cchc.notifications", key=KEY, value=event.to_json().encode())])
 
@@ -75,10 +81,14 @@ async def test_replicas_sweeping_the_same_instant_fire_each_alarm_once(start_dos
         if len(await first.events("dossier.due_soon")) == 300:
             break
         await asyncio.sleep(0.01)
-    replicas = [Runtime(definitions(["dossiers"]), await make_settings("dossiers"), clock=first.clock) for _ in range(3)]
+    replicas = [
+        Runtime(definitions(["dossiers"]), await make_settings("dossiers"), clock=first.clock) for _ in range(3)
+    ]
     try:
         first.clock.set(DUE)
-        await asyncio.gather(*(sweep_all(r["dossiers"], DUE) for r in replicas), sweep_all(first.runtime["dossiers"], DUE))
+        await asyncio.gather(
+            *(sweep_all(r["dossiers"], DUE) for r in replicas), sweep_all(first.runtime["dossiers"], DUE)
+        )
         for _ in range(200):  # the service's own scheduler may be the one sweeping some of them
             overdue = await first.events("dossier.overdue")
             if len(overdue) >= 300:

@@ -43,12 +43,19 @@ async def start(start_dossiers: Any, now: datetime = FRIDAY_1630, **settings: An
     await d.register_unit(COMMUNE, "UBND xã Cẩm Quang", parent=DISTRICT)
     await d.register_unit(OTHER_COMMUNE, "UBND xã Cẩm Thành", parent=DISTRICT)
     for code, amount in ((EIGHT_HOURS, 8), (FOUR_HOURS, 4), (TWENTY_HOURS, 20)):
-        procedure = {"name": f"Chứng thực ({amount} giờ)", "field_code": "G01", "amount": amount, "unit": "working_hours"}
+        procedure = {
+            "name": f"Chứng thực ({amount} giờ)",
+            "field_code": "G01",
+            "amount": amount,
+            "unit": "working_hours",
+        }
         assert (await d.client.put(f"/dossiers/v1/procedures/{code}", json=procedure)).status_code == 200
     return d
 
 
-async def receive(d: Dossiers, procedure: str, received_at: datetime | None = None, agency: str = COMMUNE) -> dict[str, Any]:
+async def receive(
+    d: Dossiers, procedure: str, received_at: datetime | None = None, agency: str = COMMUNE
+) -> dict[str, Any]:
     body: dict[str, Any] = {"agency": agency, "ma_tthc": procedure, "applicant": {"name": "Nguyễn Thị Lan"}}
     if received_at:
         body["received_at"] = received_at.isoformat()
@@ -68,8 +75,16 @@ def due(dossier: dict[str, Any]) -> datetime:
 
 
 async def letter(d: Dossiers, key: str, new_due: datetime) -> None:
-    data = {"letter_id": "L1", "number": "1/PXL", "ma_ho_so": key, "issued_at": d.clock.now().isoformat(), "new_due_at": new_due.isoformat()}
-    event = CloudEvent(source="/cchc/notifications", type="vn.cchc.letter.issued.v1", time=d.clock.now(), subject=key, data=data)
+    data = {
+        "letter_id": "L1",
+        "number": "1/PXL",
+        "ma_ho_so": key,
+        "issued_at": d.clock.now().isoformat(),
+        "new_due_at": new_due.isoformat(),
+    }
+    event = CloudEvent(
+        source="/cchc/notifications", type="vn.cchc.letter.issued.v1", time=d.clock.now(), subject=key, data=data
+    )
     async with d.runtime["dossiers"].uow() as uow:
         await on_letter_issued(uow, event)
         await uow.commit()
@@ -98,7 +113,9 @@ async def test_hours_are_checked_field_by_field_and_refused_whole(start_dossiers
 
 async def test_the_worked_example_in_the_hours_a_commune_inherits_from_its_district(start_dossiers):
     d = await start(start_dossiers)
-    put = await d.client.put(hours_url(DISTRICT), json={"windows": [" 07:30 - 11:30", "13:00–17:00"]})  # written loosely
+    put = await d.client.put(
+        hours_url(DISTRICT), json={"windows": [" 07:30 - 11:30", "13:00–17:00"]}
+    )  # written loosely
     assert put.status_code == 200, put.text
     assert {k: v for k, v in put.json().items() if k != "updated_at"} == {
         "unit": DISTRICT, "windows": ["07:30-11:30", "13:00-17:00"], "same_day_cutoff": "15:00", "hours_per_day": 8.0, "set_on": DISTRICT
@@ -161,7 +178,9 @@ async def test_changing_hours_re_dates_the_open_dossiers_received_here_and_nothi
     keys = [paused, finished, apologised, fresh["ma_ho_so"], own_hours["ma_ho_so"], synced["MaHoSo"]]
     before = {key: await d.get(key) for key in keys}
     # Hours that change no due time (only the cut-off of same-day procedures) touch no dossier.
-    assert (await d.client.put(hours_url(DISTRICT), json={"windows": DEFAULT_WINDOWS, "same_day_cutoff": "14:00"})).status_code == 200
+    assert (
+        await d.client.put(hours_url(DISTRICT), json={"windows": DEFAULT_WINDOWS, "same_day_cutoff": "14:00"})
+    ).status_code == 200
     assert {key: await d.get(key) for key in keys} == before
 
     assert (await d.client.put(hours_url(DISTRICT), json=UNIT_HOURS)).status_code == 200
@@ -172,7 +191,10 @@ async def test_changing_hours_re_dates_the_open_dossiers_received_here_and_nothi
     assert due(after[paused]) == vn(2024, 5, 16, 14, 30)
     [pause] = after[paused]["pauses"]
     assert pause["working_seconds"] == 7 * 3600
-    assert [datetime.fromisoformat(pause[k]) for k in ("due_before", "due_after")] == [vn(2024, 5, 15, 15, 30), vn(2024, 5, 16, 14, 30)]
+    assert [datetime.fromisoformat(pause[k]) for k in ("due_before", "due_after")] == [
+        vn(2024, 5, 15, 15, 30),
+        vn(2024, 5, 16, 14, 30),
+    ]
     assert [c["reason"] for c in after[paused]["due_history"]] == ["initial", "supplement", "office_hours"]
     assert after[paused]["original_due_at"] == before[paused]["original_due_at"]  # the first promise stays on record
     for unchanged in (finished, apologised, own_hours["ma_ho_so"], synced["MaHoSo"]):
@@ -193,7 +215,11 @@ async def test_changing_hours_re_dates_the_open_dossiers_received_here_and_nothi
     back = await d.get(paused)
     assert due(back) == vn(2024, 5, 16, 15, 30) and back["pauses"][0]["working_seconds"] == 7.5 * 3600
     removed = (await d.events("calendar.changed"))[-1]["data"]
-    assert removed["unit"] == DISTRICT and removed["office_hours"] == {"windows": DEFAULT_WINDOWS, "same_day_cutoff": "15:00", "set_on": None}
+    assert removed["unit"] == DISTRICT and removed["office_hours"] == {
+        "windows": DEFAULT_WINDOWS,
+        "same_day_cutoff": "15:00",
+        "set_on": None,
+    }
     missing = await d.client.delete(hours_url(DISTRICT))
     assert missing.status_code == 404 and missing.json()["errors"] == [
         {"field": "unit", "message": f"Đơn vị {DISTRICT} không có giờ làm việc riêng."}
@@ -206,7 +232,9 @@ async def test_the_legal_time_recorded_at_receipt_is_used_and_the_catalogue_only
     async with d.runtime["dossiers"].db.session() as session:  # a dossier received before legal times were recorded
         [row] = (await store.load_rows(session, [legacy], lock=False)).values()
         history = [{k: v for k, v in h.items() if k != "legal_time"} for h in row["due_history"]]
-        await session.execute(update(store.DOSSIERS).where(store.DOSSIERS.c.ma_ho_so == legacy).values(due_history=history))
+        await session.execute(
+            update(store.DOSSIERS).where(store.DOSSIERS.c.ma_ho_so == legacy).values(due_history=history)
+        )
         await session.commit()
     longer = {"name": "Chứng thực (24 giờ)", "field_code": "G01", "amount": 24, "unit": "working_hours"}
     assert (await d.client.put(f"/dossiers/v1/procedures/{TWENTY_HOURS}", json=longer)).status_code == 200
@@ -217,7 +245,9 @@ async def test_the_legal_time_recorded_at_receipt_is_used_and_the_catalogue_only
 
 
 @pytest.mark.parametrize("own_hours", [True, False])
-async def test_a_synced_dossier_keeps_its_due_time_but_pauses_and_alarms_follow_the_units_hours(start_dossiers, own_hours):
+async def test_a_synced_dossier_keeps_its_due_time_but_pauses_and_alarms_follow_the_units_hours(
+    start_dossiers, own_hours
+):
     d = await start(start_dossiers, now=vn(2024, 5, 10, 9))
     if own_hours:
         await d.client.put(hours_url(COMMUNE), json={"windows": ["07:30-11:30", "13:00-16:30"]})
@@ -246,7 +276,11 @@ async def test_a_day_declared_off_or_worked_re_dates_the_open_dossiers_counting_
     d = await start(start_dossiers, now=vn(2024, 5, 13, 10))
     spanning = (await receive(d, TWENTY_HOURS))["ma_ho_so"]  # Monday 10:00 + 20 h (default hours) → Wednesday 16:00
     before_it = (await receive(d, FOUR_HOURS))["ma_ho_so"]  # → Monday 15:30, before the day
-    synced = {**copy.deepcopy(example("dongbohosomc.json")["data"][0]), "NgayTiepNhan": "20240513090000", "NgayHenTra": "20240517170000"}
+    synced = {
+        **copy.deepcopy(example("dongbohosomc.json")["data"][0]),
+        "NgayTiepNhan": "20240513090000",
+        "NgayHenTra": "20240517170000",
+    }
     await d.push([synced])
     untouched = {key: await d.get(key) for key in (before_it, synced["MaHoSo"])}
 
@@ -265,7 +299,15 @@ async def test_a_day_declared_off_or_worked_re_dates_the_open_dossiers_counting_
 
 # --- malformed hours: every message in Vietnamese, REST and GraphQL alike -------------------------
 
-SEVEN_WINDOWS = ["07:00-08:00", "08:00-09:00", "09:00-10:00", "10:00-11:00", "13:00-14:00", "14:00-15:00", "15:00-16:00"]
+SEVEN_WINDOWS = [
+    "07:00-08:00",
+    "08:00-09:00",
+    "09:00-10:00",
+    "10:00-11:00",
+    "13:00-14:00",
+    "14:00-15:00",
+    "15:00-16:00",
+]
 MALFORMED = [  # pydantic's own checks, which run before the validators of the hours
     ({"windows": SEVEN_WINDOWS}, "windows", "too_long", "Nhiều nhất 6 khung giờ làm việc, nhận được 7."),
     ({"windows": "07:30-11:30"}, "windows", "list_type", 'Các khung giờ làm việc phải là một danh sách, ví dụ ["07:30-11:30", "13:00-17:00"].'),
@@ -315,7 +357,12 @@ async def gql(d: Dossiers, query: str, **variables: Any) -> dict[str, Any]:
 
 def as_rest(hours: dict[str, Any]) -> dict[str, Any]:
     """GraphQL office hours as REST writes them (its instants compared as instants)."""
-    names = {"sameDayCutoff": "same_day_cutoff", "hoursPerDay": "hours_per_day", "setOn": "set_on", "updatedAt": "updated_at"}
+    names = {
+        "sameDayCutoff": "same_day_cutoff",
+        "hoursPerDay": "hours_per_day",
+        "setOn": "set_on",
+        "updatedAt": "updated_at",
+    }
     return instants({names.get(k, k): v for k, v in hours.items()})
 
 
@@ -330,13 +377,23 @@ async def published(d: Dossiers) -> list[tuple[Any, ...]]:
 async def test_graphql_office_hours_are_the_rest_ones_own_inherited_or_default(start_dossiers):
     d = await start(start_dossiers)
     default = (await gql(d, OFFICE_HOURS, unit=COMMUNE))["data"]["officeHours"]
-    assert (default["windows"], default["sameDayCutoff"], default["setOn"], default["updatedAt"]) == (DEFAULT_WINDOWS, "15:00", None, None)
+    assert (default["windows"], default["sameDayCutoff"], default["setOn"], default["updatedAt"]) == (
+        DEFAULT_WINDOWS,
+        "15:00",
+        None,
+        None,
+    )
     assert (await d.client.put(hours_url(DISTRICT), json={**UNIT_HOURS, "same_day_cutoff": "16:00"})).status_code == 200
     for unit in (DISTRICT, COMMUNE, "000.00.99.H42"):  # its own, its district's, the default ones
         hours = (await gql(d, OFFICE_HOURS, unit=unit))["data"]["officeHours"]
         assert as_rest(hours) == instants((await d.client.get(hours_url(unit))).json()), unit
     commune = (await gql(d, OFFICE_HOURS, unit=COMMUNE))["data"]["officeHours"]
-    assert [commune[k] for k in ("unit", "windows", "sameDayCutoff", "setOn")] == [COMMUNE, UNIT_HOURS["windows"], "16:00", DISTRICT]
+    assert [commune[k] for k in ("unit", "windows", "sameDayCutoff", "setOn")] == [
+        COMMUNE,
+        UNIT_HOURS["windows"],
+        "16:00",
+        DISTRICT,
+    ]
 
 
 @pytest.fixture
@@ -347,12 +404,16 @@ async def second_database(backend: str, tmp_path: Path, request: pytest.FixtureR
     return f"sqlite+aiosqlite:///{tmp_path / 'twin.db'}"
 
 
-async def test_graphql_sets_and_clears_hours_as_rest_does_re_dating_and_publishing_the_same(start_dossiers, second_database):
+async def test_graphql_sets_and_clears_hours_as_rest_does_re_dating_and_publishing_the_same(
+    start_dossiers, second_database
+):
     """Two services with the same dossiers: one is given the hours through REST, the other through
     GraphQL. Their dossiers and everything they publish stay identical, and the due times did move."""
     twins = []
     for database in (None, second_database):
-        d = await start(start_dossiers, now=vn(2024, 5, 13, 10), **({"dossiers_database_url": database} if database else {}))
+        d = await start(
+            start_dossiers, now=vn(2024, 5, 13, 10), **({"dossiers_database_url": database} if database else {})
+        )
         paused, finished = [(await receive(d, TWENTY_HOURS))["ma_ho_so"] for _ in range(2)]  # due Wednesday 16:00
         d.clock.set(vn(2024, 5, 13, 15))
         await move(d, paused, 4, vn(2024, 5, 13, 10, 5))
@@ -370,20 +431,32 @@ async def test_graphql_sets_and_clears_hours_as_rest_does_re_dating_and_publishi
     assert put.status_code == 200, put.text
     answer = await gql(graph, SET_HOURS, unit=DISTRICT, input={"windows": UNIT_HOURS["windows"]})
     assert as_rest(answer["data"]["setOfficeHours"]) == instants(put.json())
-    assert [due(await graph.get(key)) for key in keys] == [vn(2024, 5, 16, 14, 30), vn(2024, 5, 15, 16), vn(2024, 5, 16, 17)]
+    assert [due(await graph.get(key)) for key in keys] == [
+        vn(2024, 5, 16, 14, 30),
+        vn(2024, 5, 15, 16),
+        vn(2024, 5, 16, 17),
+    ]
     assert [await graph.get(key) for key in keys] == [await rest.get(key) for key in keys]
     assert await published(graph) == await published(rest)
-    rescheduled = [e["subject"] for e in await graph.events("dossier.rescheduled") if e["data"]["reason"] == "office_hours"]
+    rescheduled = [
+        e["subject"] for e in await graph.events("dossier.rescheduled") if e["data"]["reason"] == "office_hours"
+    ]
     assert sorted(rescheduled) == sorted([paused, fresh])
     assert (await graph.events("calendar.changed"))[-1]["data"]["office_hours"]["set_on"] == DISTRICT
-    same_again = await gql(graph, SET_HOURS, unit=DISTRICT, input={"windows": UNIT_HOURS["windows"], "sameDayCutoff": "15:00"})
+    same_again = await gql(
+        graph, SET_HOURS, unit=DISTRICT, input={"windows": UNIT_HOURS["windows"], "sameDayCutoff": "15:00"}
+    )
     assert same_again["data"]["setOfficeHours"]["setOn"] == DISTRICT and await published(graph) == await published(rest)
 
     assert (await rest.client.delete(hours_url(DISTRICT))).status_code == 204
     cleared = (await gql(graph, CLEAR_HOURS, unit=DISTRICT))["data"]["clearOfficeHours"]
     assert as_rest(cleared) == instants((await rest.client.get(hours_url(DISTRICT))).json())  # the default ones again
     assert (cleared["windows"], cleared["setOn"]) == (DEFAULT_WINDOWS, None)
-    assert [due(await graph.get(key)) for key in keys] == [vn(2024, 5, 16, 15, 30), vn(2024, 5, 15, 16), vn(2024, 5, 17, 7, 30)]
+    assert [due(await graph.get(key)) for key in keys] == [
+        vn(2024, 5, 16, 15, 30),
+        vn(2024, 5, 15, 16),
+        vn(2024, 5, 17, 7, 30),
+    ]
     assert [await graph.get(key) for key in keys] == [await rest.get(key) for key in keys]
     assert await published(graph) == await published(rest)
 
@@ -400,12 +473,17 @@ async def test_graphql_refuses_what_rest_refuses_with_the_same_codes_and_vietnam
     ]
     for body in refused:
         rest = (await d.client.put(hours_url(COMMUNE), json=body)).json()
-        variables = {"windows": body["windows"], **({"sameDayCutoff": body["same_day_cutoff"]} if "same_day_cutoff" in body else {})}
+        variables = {
+            "windows": body["windows"],
+            **({"sameDayCutoff": body["same_day_cutoff"]} if "same_day_cutoff" in body else {}),
+        }
         [error] = (await gql(d, SET_HOURS, unit=COMMUNE, input=variables))["errors"]
         assert error["extensions"]["code"] == "INVALID_INPUT", error
         assert [{**e, "field": f"body.{e['field']}"} for e in error["extensions"]["errors"]] == rest["errors"]
     [too_long] = (await gql(d, SET_HOURS, unit="9" * 65, input=UNIT_HOURS))["errors"]
-    assert too_long["extensions"]["errors"] == [{"field": "unit", "message": "Mã đơn vị dài nhất 64 ký tự.", "type": "string_too_long"}]
+    assert too_long["extensions"]["errors"] == [
+        {"field": "unit", "message": "Mã đơn vị dài nhất 64 ký tự.", "type": "string_too_long"}
+    ]
     [empty] = (await gql(d, OFFICE_HOURS, unit=""))["errors"]
     assert empty["extensions"]["errors"] == [{"field": "unit", "message": "Cần mã đơn vị.", "type": "string_too_short"}]
     # A value of the wrong type never reaches the hours: GraphQL refuses the variable itself (not a fault of the server).

@@ -40,7 +40,11 @@ async def test_the_pull_worker_ingests_the_feed_and_a_new_process_resumes_from_i
     province.admit(120)
     clock = ManualClock(province.now)
     async with live_server(create_app(province, clock, token="s3cret")) as base:
-        overrides = {"dossiers_pull_url": f"{base}/dvcqg/hoso", "dossiers_pull_token": "s3cret", "dossiers_pull_page_size": 25}
+        overrides = {
+            "dossiers_pull_url": f"{base}/dvcqg/hoso",
+            "dossiers_pull_token": "s3cret",
+            "dossiers_pull_page_size": 25,
+        }
         first = await start_dossiers(now=province.now, dossiers_pull_interval=0.05, **overrides)
         assert await wait_for_count(first, province.arrived) == province.arrived
         _, cursor = await stored(first)
@@ -60,7 +64,9 @@ async def test_two_replicas_applying_the_same_page_store_it_once(dossiers):
     finds the cursor moved, stores nothing and follows it."""
     records = list(ProvincialWorkload(3, WorkingCalendar()).dossiers(30, START))
     first, second = DatabaseSink(dossiers.runtime["dossiers"]), DatabaseSink(dossiers.runtime["dossiers"])
-    applied = await asyncio.gather(first.apply_page("dvcqg", records, None, "c1"), second.apply_page("dvcqg", records, None, "c1"))
+    applied = await asyncio.gather(
+        first.apply_page("dvcqg", records, None, "c1"), second.apply_page("dvcqg", records, None, "c1")
+    )
     assert sorted(applied) == [False, True]
     assert await stored(dossiers) == (30, "c1")
     assert len(await dossiers.events("dossier.received")) == 30

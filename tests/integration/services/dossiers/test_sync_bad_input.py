@@ -58,14 +58,19 @@ async def test_each_bad_record_is_rejected_with_its_field_and_the_good_ones_are_
     assert "duplicate" in by_index[9]["errors"][0]["message"]
     assert "before NgayTiepNhan" in by_index[4]["errors"][0]["message"]
     assert [by_index[0]["result"], by_index[12]["result"]] == ["created", "created"]
-    assert {e["subject"] for e in await dossiers.events("dossier.received")} == {variant(100)["MaHoSo"], variant(109)["MaHoSo"]}
+    assert {e["subject"] for e in await dossiers.events("dossier.received")} == {
+        variant(100)["MaHoSo"],
+        variant(109)["MaHoSo"],
+    }
     missing = await dossiers.client.get(f"/dossiers/v1/dossiers/{variant(104)['MaHoSo']}")
     assert missing.status_code == 404
 
 
 async def test_a_body_that_is_not_a_batch_is_a_problem_naming_the_field(dossiers: Dossiers):
     url = "/dossiers/v1/sync/dvcqg"
-    broken = await dossiers.client.post(url, content=b'{"service": "DongBoHoSoMC", "data": [', headers={"content-type": "application/json"})
+    broken = await dossiers.client.post(
+        url, content=b'{"service": "DongBoHoSoMC", "data": [', headers={"content-type": "application/json"}
+    )
     assert broken.status_code == 400 and broken.headers["content-type"] == "application/problem+json"
     wrong = await dossiers.client.post(url, json={"service": "LayDanhSach", "data": {}, "isUpdating": "yes"})
     assert wrong.status_code == 400

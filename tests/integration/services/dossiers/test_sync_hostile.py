@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC
 
 import httpx
 from fastapi import FastAPI
@@ -49,7 +50,11 @@ async def test_a_year_one_date_rejects_its_record_and_the_99_others_are_stored(d
 
 async def test_the_pull_connector_rejects_the_bad_record_of_a_page_and_moves_on(dossiers: Dossiers):
     pages = {
-        "": {"data": [record(1), record(2, NgayTiepNhan="00010101000000"), record(3)], "next_cursor": "p2", "has_more": True},
+        "": {
+            "data": [record(1), record(2, NgayTiepNhan="00010101000000"), record(3)],
+            "next_cursor": "p2",
+            "has_more": True,
+        },
         "p2": {"data": [record(4)], "next_cursor": "p3", "has_more": False},
     }
     feed = FastAPI()
@@ -86,8 +91,12 @@ async def test_a_future_instant_within_the_tolerance_is_accepted_and_beyond_it_r
     default = Settings.model_fields["dossiers_future_tolerance_hours"].default
     assert default == 24
     d = await start_dossiers(dossiers_future_tolerance_hours=default)  # now: 15/04/2024 08:00
-    report = await d.push([record(1, NgayNopHoSo="20240416075959", NgayTiepNhan="20240416075959", NgayHenTra="20240417170000"),
-                           record(2, NgayNopHoSo="20240416080001", NgayTiepNhan="20240416080001", NgayHenTra="20240417170000")])
+    report = await d.push(
+        [
+            record(1, NgayNopHoSo="20240416075959", NgayTiepNhan="20240416075959", NgayHenTra="20240417170000"),
+            record(2, NgayNopHoSo="20240416080001", NgayTiepNhan="20240416080001", NgayHenTra="20240417170000"),
+        ]
+    )
     assert report["created"] == 1 and rejected_fields(report) == {1: ["NgayNopHoSo", "NgayTiepNhan"]}
     assert "in the future" in report["results"][1]["errors"][0]["message"]
 
@@ -97,13 +106,15 @@ async def test_a_stored_implausible_instant_never_wins_over_a_true_update(dossie
     ma = record(1)["MaHoSo"]
     await dossiers.push([record(1)])
     async with dossiers.runtime["dossiers"].uow() as uow:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        frozen = datetime(9999, 12, 31, tzinfo=timezone.utc)
+        frozen = datetime(9999, 12, 31, tzinfo=UTC)
         await uow.session.execute(update(Dossier).where(Dossier.ma_ho_so == ma).values(state_at=frozen))
         await uow.commit()
     dossiers.clock.set(dossiers.clock.now().replace(day=19, hour=11))
-    report = await dossiers.push([{**STEP, "MaHoSo": ma, "ThoiDiemXuLy": "20240419100000"}], service="CapNhatTienDoHoSoMC")
+    report = await dossiers.push(
+        [{**STEP, "MaHoSo": ma, "ThoiDiemXuLy": "20240419100000"}], service="CapNhatTienDoHoSoMC"
+    )
     assert report["updated"] == 1 and (await dossiers.get(ma))["status"] == 5
 
 
@@ -142,7 +153,9 @@ async def test_loose_types_control_characters_long_sequences_and_huge_fees_rejec
 
 
 async def test_a_lone_surrogate_rejects_its_record_not_the_batch(dossiers: Dossiers):
-    body = json.dumps({"service": "DongBoHoSoMC", "isUpdating": False, "data": [record(1), record(2, ChuHoSo="X"), record(3)]})
+    body = json.dumps(
+        {"service": "DongBoHoSoMC", "isUpdating": False, "data": [record(1), record(2, ChuHoSo="X"), record(3)]}
+    )
     body = body.replace('"ChuHoSo": "X"', '"ChuHoSo": "Tr\\ud800n"')
     answer = await dossiers.client.post(URL, content=body.encode(), headers={"content-type": "application/json"})
     assert answer.status_code == 200, answer.text

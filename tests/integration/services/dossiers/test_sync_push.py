@@ -99,7 +99,9 @@ async def test_progress_records_move_the_status_and_pause_the_clock(dossiers: Do
         "TrangThai": 5,
     }
     stale = example("capnhattiendohosomc.json")["data"][0]  # older than the finished dossier it names
-    report = await dossiers.push([step, stale, {**step, "MaHoSo": "000.00.12.H42-240415-0099"}], service="CapNhatTienDoHoSoMC")
+    report = await dossiers.push(
+        [step, stale, {**step, "MaHoSo": "000.00.12.H42-240415-0099"}], service="CapNhatTienDoHoSoMC"
+    )
     assert [r["result"] for r in report["results"]] == ["updated", "unchanged", "rejected"]
     assert report["results"][2]["errors"][0]["field"] == "MaHoSo"
     d = await dossiers.get(OPEN)
@@ -128,7 +130,6 @@ async def test_a_dossier_already_late_on_arrival_is_overdue_at_once_and_never_du
     assert await d.events("dossier.due_soon") == []
     assert (await d.get(OPEN))["timeliness"] == "open_overdue"
     assert await d.events("dossier.overdue", FINISHED) == []  # arrived finished: only resolved
-
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer at a time: no race

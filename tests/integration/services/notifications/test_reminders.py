@@ -98,7 +98,9 @@ async def test_a_coordinating_unit_s_obligation_makes_no_reminder(start_notifica
 async def test_the_handling_unit_hears_that_the_apology_is_due_today(start_notifications, clock):
     service = await start_notifications(clock=clock)
     await unit_with_people(service)
-    data = lateness("000.00.12.H42-250303-0001", UNIT, "2025-03-04T16:30:00+07:00", apology_deadline="2025-03-03T16:30:00+07:00")
+    data = lateness(
+        "000.00.12.H42-250303-0001", UNIT, "2025-03-04T16:30:00+07:00", apology_deadline="2025-03-03T16:30:00+07:00"
+    )
     for _ in range(3):
         await service.deliver("cchc.dossiers", "vn.cchc.dossier.due_soon.v1", data["ma_ho_so"], data)
     await dispatch(service)

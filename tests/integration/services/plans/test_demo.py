@@ -20,7 +20,9 @@ def test_the_seed_text_moves_by_whole_years_and_leaves_other_years_alone():
 
 
 async def events(plans: Plans) -> list[tuple[str, str, str]]:
-    return [(kind, e["unit_code"], e["due"]) for kind in ("task.due_soon", "task.overdue") for e in await plans.events(kind)]
+    return [
+        (kind, e["unit_code"], e["due"]) for kind in ("task.due_soon", "task.overdue") for e in await plans.events(kind)
+    ]
 
 
 async def test_the_demo_plans_are_this_years_and_only_reminders_ahead_are_sent(make_settings):
@@ -31,8 +33,12 @@ async def test_the_demo_plans_are_this_years_and_only_reminders_ahead_are_sent(m
         assert sorted((p["year"], p["status"]) for p in listed) == [(2026, "published")] * 4
         van_quan = next(p for p in listed if p["number"] == "183/KH-UBND")
         assert van_quan["title"].endswith("năm 2026 huyện Văn Quan")
-        owed = (await plans.http.get(f"/plans/v1/units/{VAN_QUAN_HOME_AFFAIRS}/obligations",
-                                     params={"from": "2026-01-01", "to": "2026-12-31"})).json()["items"]
+        owed = (
+            await plans.http.get(
+                f"/plans/v1/units/{VAN_QUAN_HOME_AFFAIRS}/obligations",
+                params={"from": "2026-01-01", "to": "2026-12-31"},
+            )
+        ).json()["items"]
         assert owed and {i["plan_id"] for i in owed} == {van_quan["id"]}
 
         await plans.context.schedulers["reminders"].run_once()

@@ -40,7 +40,9 @@ async def test_plan_tree_progress_obligations_overdue_and_search(plans: Plans):
 
     first_page = (await gql(plans, OWED, unit=VAN_QUAN_COMMUNES[0]))["data"]["unitObligations"]
     assert len(first_page["items"]) == 5 and first_page["nextCursor"]
-    second_page = (await gql(plans, OWED, unit=VAN_QUAN_COMMUNES[0], after=first_page["nextCursor"]))["data"]["unitObligations"]
+    second_page = (await gql(plans, OWED, unit=VAN_QUAN_COMMUNES[0], after=first_page["nextCursor"]))["data"][
+        "unitObligations"
+    ]
     assert second_page["items"] and second_page["items"][0] != first_page["items"][-1]
     dues = [i["due"] for i in first_page["items"] + second_page["items"]]
     assert dues == sorted(dues)

@@ -12,7 +12,9 @@ IMPORT = """mutation($file: Upload!, $year: Int!, $number: String) {
     planId unchanged rowsRead rowsAdded rowsChanged rowsRemoved tasksCreated schedules { typed triggered unparsed } units { matched unmatched } } }"""
 ADD_NODE = """mutation($plan: Int!, $input: NodeInput!) { addNode(planId: $plan, input: $input) {
   id kind title dues implementsId obligations { id unitCode due occurrences { id due version } } } }"""
-CHANGE_NODE = """mutation($node: Int!, $input: NodeUpdateInput!) { changeNode(nodeId: $node, input: $input) { id dues } }"""
+CHANGE_NODE = (
+    """mutation($node: Int!, $input: NodeUpdateInput!) { changeNode(nodeId: $node, input: $input) { id dues } }"""
+)
 SET_TARGET = """mutation($plan: Int!, $input: TargetInput!) { setTarget(planId: $plan, input: $input) {
   id status metricCode operator value strict version } }"""
 UPDATE_TARGET = """mutation($id: Int!, $version: Int!, $input: TargetInput!) { updateTarget(targetId: $id, version: $version, input: $input) {
@@ -47,7 +49,11 @@ async def test_an_appendix_is_imported_through_a_multipart_upload(plans: Plans):
     answer = await upload(plans, seed, "000.csv", number="183/KH-UBND")
     assert answer.status_code == 200, answer.text
     report = answer.json()["data"]["importPlan"]
-    assert (report["unchanged"], report["rowsRead"], report["schedules"]) == (False, 100, {"typed": 72, "triggered": 5, "unparsed": 0})
+    assert (report["unchanged"], report["rowsRead"], report["schedules"]) == (
+        False,
+        100,
+        {"typed": 72, "triggered": 5, "unparsed": 0},
+    )
     assert "Lãnh đạo UBND huyện" in report["units"]["unmatched"]
     again = (await upload(plans, seed, "000.csv", number="183/KH-UBND")).json()["data"]["importPlan"]
     assert (again["planId"], again["unchanged"]) == (report["planId"], True)
@@ -64,18 +70,45 @@ async def test_an_appendix_is_imported_through_a_multipart_upload(plans: Plans):
 
 
 async def test_nodes_are_added_and_moved_with_the_cascade_and_its_refusals(plans: Plans):
-    province = (await plans.http.post("/plans/v1/plans", json={"issuer_code": "000.00.00.H20", "title": "KH tỉnh", "year": 2024})).json()
-    district = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH huyện", "year": 2024,
-                                                               "parent_id": province["id"]})).json()
-    area = (await gql(plans, ADD_NODE, plan=province["id"], input={"kind": "area", "title": "Chỉ đạo"}))["data"]["addNode"]
-    parent = (await gql(plans, ADD_NODE, plan=province["id"], input={"kind": "task", "parentId": area["id"], "title": "Ban hành KH",
-                                                                    "schedule": "Trước 15/01/2024"}))["data"]["addNode"]
-    district_area = (await gql(plans, ADD_NODE, plan=district["id"], input={"kind": "area", "title": "Chỉ đạo"}))["data"]["addNode"]
-    child_input = {"kind": "task", "parentId": district_area["id"], "title": "Ban hành KH", "lead": "Phòng Nội vụ", "implementsId": parent["id"]}
+    province = (
+        await plans.http.post(
+            "/plans/v1/plans", json={"issuer_code": "000.00.00.H20", "title": "KH tỉnh", "year": 2024}
+        )
+    ).json()
+    district = (
+        await plans.http.post(
+            "/plans/v1/plans",
+            json={"issuer_code": VAN_QUAN, "title": "KH huyện", "year": 2024, "parent_id": province["id"]},
+        )
+    ).json()
+    area = (await gql(plans, ADD_NODE, plan=province["id"], input={"kind": "area", "title": "Chỉ đạo"}))["data"][
+        "addNode"
+    ]
+    parent = (
+        await gql(
+            plans,
+            ADD_NODE,
+            plan=province["id"],
+            input={"kind": "task", "parentId": area["id"], "title": "Ban hành KH", "schedule": "Trước 15/01/2024"},
+        )
+    )["data"]["addNode"]
+    district_area = (await gql(plans, ADD_NODE, plan=district["id"], input={"kind": "area", "title": "Chỉ đạo"}))[
+        "data"
+    ]["addNode"]
+    child_input = {
+        "kind": "task",
+        "parentId": district_area["id"],
+        "title": "Ban hành KH",
+        "lead": "Phòng Nội vụ",
+        "implementsId": parent["id"],
+    }
     child = (await gql(plans, ADD_NODE, plan=district["id"], input=child_input))["data"]["addNode"]
     assert (child["implementsId"], child["dues"]) == (parent["id"], ["2024-01-15"])
     [obligation] = child["obligations"]
-    assert (obligation["unitCode"], [o["due"] for o in obligation["occurrences"]]) == (VAN_QUAN_HOME_AFFAIRS, ["2024-01-15"])
+    assert (obligation["unitCode"], [o["due"] for o in obligation["occurrences"]]) == (
+        VAN_QUAN_HOME_AFFAIRS,
+        ["2024-01-15"],
+    )
 
     later = await gql(plans, ADD_NODE, plan=district["id"], input={**child_input, "schedule": "Trước 31/03/2024"})
     assert error(later) == ("DEADLINE_AFTER_PARENT", ["schedule"])
@@ -97,10 +130,17 @@ async def test_nodes_are_added_and_moved_with_the_cascade_and_its_refusals(plans
 
 
 async def test_targets_are_set_changed_and_confirmed_with_coded_field_errors(plans: Plans):
-    plan = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH", "year": 2024})).json()
+    plan = (
+        await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH", "year": 2024})
+    ).json()
     body = {"metricCode": "dossiers.on_time_rate", "operator": "gt", "value": "99.9", "strict": True, "period": "2024"}
     target = (await gql(plans, SET_TARGET, plan=plan["id"], input=body))["data"]["setTarget"]
-    assert (target["status"], target["operator"], target["value"], target["version"]) == ("confirmed", "gt", "99.9000", 1)
+    assert (target["status"], target["operator"], target["value"], target["version"]) == (
+        "confirmed",
+        "gt",
+        "99.9000",
+        1,
+    )
 
     changed = await gql(plans, UPDATE_TARGET, id=target["id"], version=1, input={**body, "value": "99.5"})
     assert changed["data"]["updateTarget"] == {"value": "99.5000", "version": 2, "status": "confirmed"}
@@ -113,13 +153,26 @@ async def test_targets_are_set_changed_and_confirmed_with_coded_field_errors(pla
     assert [e["value"] for e in await plans.events("target.set")] == ["99.9000", "99.5000"]
 
     report = await plans.import_seed("000.csv")
-    suggestion = next(t for t in (await plans.http.get(f"/plans/v1/plans/{report['plan_id']}/targets")).json() if t["metric_code"] is None)
-    unnamed = await gql(plans, "mutation($id: Int!) { confirmTarget(targetId: $id, version: 1) { status } }", id=suggestion["id"])
+    suggestion = next(
+        t
+        for t in (await plans.http.get(f"/plans/v1/plans/{report['plan_id']}/targets")).json()
+        if t["metric_code"] is None
+    )
+    unnamed = await gql(
+        plans, "mutation($id: Int!) { confirmTarget(targetId: $id, version: 1) { status } }", id=suggestion["id"]
+    )
     assert error(unnamed) == ("DOMAIN_ERROR", ["metric_code"])
-    named = await gql(plans, UPDATE_TARGET, id=suggestion["id"], version=1,
-                      input={**body, "nodeId": suggestion["node_id"], "metricCode": "inspection.coverage"})
+    named = await gql(
+        plans,
+        UPDATE_TARGET,
+        id=suggestion["id"],
+        version=1,
+        input={**body, "nodeId": suggestion["node_id"], "metricCode": "inspection.coverage"},
+    )
     assert named["data"]["updateTarget"]["status"] == "suggested"
-    confirmed = await gql(plans, "mutation($id: Int!) { confirmTarget(targetId: $id, version: 2) { status } }", id=suggestion["id"])
+    confirmed = await gql(
+        plans, "mutation($id: Int!) { confirmTarget(targetId: $id, version: 2) { status } }", id=suggestion["id"]
+    )
     assert confirmed["data"]["confirmTarget"] == {"status": "confirmed"}
 
 
@@ -127,7 +180,10 @@ async def test_patch_unit_changes_only_the_fields_given(plans: Plans):
     query = "mutation($c: String!, $i: UnitPatchInput!) { patchUnit(code: $c, input: $i) { name parentCode aliases version } }"
     body = await gql(plans, query, c="000.00.12.H42", i={"name": "UBND xã Cẩm Quang (mới)"})
     assert body["data"]["patchUnit"] == {
-        "name": "UBND xã Cẩm Quang (mới)", "parentCode": "000.00.10.H42", "aliases": ["Cẩm Quang", "xã Cẩm Quang"], "version": 2
+        "name": "UBND xã Cẩm Quang (mới)",
+        "parentCode": "000.00.10.H42",
+        "aliases": ["Cẩm Quang", "xã Cẩm Quang"],
+        "version": 2,
     }
     refused = await gql(plans, query, c="bad code", i={"name": None})
     assert refused["errors"][0]["extensions"]["code"] == "INVALID_INPUT"

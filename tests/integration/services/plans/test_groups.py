@@ -19,11 +19,23 @@ def at(day: str, hour: int = 7) -> datetime:
 
 async def communes_task(plans: Plans, schedule: str = "Trước ngày 25 hàng tháng") -> dict:
     """A published plan of Văn Quan with one task led by "UBND các xã, thị trấn"."""
-    plan = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH", "year": 2024})).json()
+    plan = (
+        await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH", "year": 2024})
+    ).json()
     node = f"/plans/v1/plans/{plan['id']}/nodes"
     area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
-    task = (await plans.http.post(node, json={"kind": "task", "parent_id": area["id"], "title": "Báo cáo CCHC",
-                                              "schedule": schedule, "lead": "UBND các xã, thị trấn"})).json()
+    task = (
+        await plans.http.post(
+            node,
+            json={
+                "kind": "task",
+                "parent_id": area["id"],
+                "title": "Báo cáo CCHC",
+                "schedule": schedule,
+                "lead": "UBND các xã, thị trấn",
+            },
+        )
+    ).json()
     assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
     return task
 
@@ -38,7 +50,9 @@ async def test_a_group_change_is_announced_with_its_members_and_a_group_in_use_i
     body = {"name": "Tổ công tác", "owner_code": VAN_QUAN, "members": VAN_QUAN_COMMUNES[:2]}
     assert (await plans.http.put("/plans/v1/unit-groups/TCT", json=body)).status_code == 200
     assert (await plans.http.put("/plans/v1/unit-groups/TCT", json=body)).status_code == 200  # unchanged: no event
-    assert (await plans.http.put("/plans/v1/unit-groups/TCT", json={**body, "members": VAN_QUAN_COMMUNES})).status_code == 200
+    assert (
+        await plans.http.put("/plans/v1/unit-groups/TCT", json={**body, "members": VAN_QUAN_COMMUNES})
+    ).status_code == 200
     events = [e for e in await plans.events("unit_group.upserted") if e["code"] == "TCT"]
     assert [(e["version"], e["members"], e["resolved_members"]) for e in events] == [
         (1, VAN_QUAN_COMMUNES[:2], VAN_QUAN_COMMUNES[:2]),
@@ -55,10 +69,16 @@ async def test_a_group_change_is_announced_with_its_members_and_a_group_in_use_i
 async def test_a_new_commune_joins_by_the_level_rule_and_owes_what_is_ahead(plans: Plans):
     task = await communes_task(plans)
     plans.clock.set(at("2024-06-10", 9))
-    answer = await plans.http.put(f"/plans/v1/units/{NEW_COMMUNE}", json={"name": "UBND xã Mới", "level": "commune", "parent_code": VAN_QUAN})
+    answer = await plans.http.put(
+        f"/plans/v1/units/{NEW_COMMUNE}", json={"name": "UBND xã Mới", "level": "commune", "parent_code": VAN_QUAN}
+    )
     assert answer.status_code == 200
 
-    [announced] = [e for e in await plans.events("unit_group.upserted") if e["code"] == COMMUNES and NEW_COMMUNE in e["resolved_members"]]
+    [announced] = [
+        e
+        for e in await plans.events("unit_group.upserted")
+        if e["code"] == COMMUNES and NEW_COMMUNE in e["resolved_members"]
+    ]
     assert announced["version"] == 2 and announced["resolved_members"] == [*VAN_QUAN_COMMUNES, NEW_COMMUNE]
     joined = (await obligations_of(plans, task))[NEW_COMMUNE]
     assert (joined["group_code"], joined["status"], joined["due"]) == (COMMUNES, "not_started", "2024-12-25")
@@ -68,7 +88,9 @@ async def test_a_new_commune_joins_by_the_level_rule_and_owes_what_is_ahead(plan
     plans.clock.set(at("2024-06-18"))  # 5 working days before 25/06
     await plans.context.schedulers["reminders"].run_once()
     due_soon = await plans.events("task.due_soon")
-    assert sorted(e["unit_code"] for e in due_soon if e["due"] == "2024-06-25") == sorted([*VAN_QUAN_COMMUNES, NEW_COMMUNE])
+    assert sorted(e["unit_code"] for e in due_soon if e["due"] == "2024-06-25") == sorted(
+        [*VAN_QUAN_COMMUNES, NEW_COMMUNE]
+    )
 
 
 async def test_a_member_that_leaves_keeps_its_history_and_gets_no_more_reminders(plans: Plans):
@@ -80,8 +102,10 @@ async def test_a_member_that_leaves_keeps_its_history_and_gets_no_more_reminders
     other = (await obligations_of(plans, task))[VAN_QUAN_COMMUNES[1]]
     await plans.http.patch(f"/plans/v1/obligations/{other['id']}", json={"version": 1, "percent": 20})
 
-    moved = await plans.http.put(f"/plans/v1/units/{leaving}", json={"name": "UBND thị trấn Văn Quan", "level": "commune",
-                                                                      "parent_code": "000.00.10.H24"})  # now under Lục Ngạn
+    moved = await plans.http.put(
+        f"/plans/v1/units/{leaving}",
+        json={"name": "UBND thị trấn Văn Quan", "level": "commune", "parent_code": "000.00.10.H24"},
+    )  # now under Lục Ngạn
     assert moved.status_code == 200
     kept = (await obligations_of(plans, task))[leaving]
     assert (kept["percent"], kept["version"]) == (50.0, 3) and kept["withdrawn_at"] is not None
@@ -95,8 +119,10 @@ async def test_a_member_that_leaves_keeps_its_history_and_gets_no_more_reminders
     assert sorted(e["unit_code"] for e in await plans.events("task.overdue")) == VAN_QUAN_COMMUNES[1:]
     assert (await plans.http.get(f"/plans/v1/units/{leaving}/overdue")).json()["items"] == []
 
-    back = await plans.http.put(f"/plans/v1/units/{leaving}", json={"name": "UBND thị trấn Văn Quan", "level": "commune",
-                                                                     "parent_code": VAN_QUAN})
+    back = await plans.http.put(
+        f"/plans/v1/units/{leaving}",
+        json={"name": "UBND thị trấn Văn Quan", "level": "commune", "parent_code": VAN_QUAN},
+    )
     assert back.status_code == 200
     rejoined = (await obligations_of(plans, task))[leaving]
     assert (rejoined["withdrawn_at"], rejoined["percent"], rejoined["id"]) == (None, 50.0, kept["id"])

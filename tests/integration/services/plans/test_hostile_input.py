@@ -21,7 +21,13 @@ async def a_plan(plans: Plans) -> dict:
 
 
 @pytest.mark.parametrize(
-    "path", [f"/plans/v1/occurrences/{TOO_BIG}", f"/plans/v1/obligations/{TOO_BIG}", f"/plans/v1/plans/{TOO_BIG}", "/plans/v1/plans/0"]
+    "path",
+    [
+        f"/plans/v1/occurrences/{TOO_BIG}",
+        f"/plans/v1/obligations/{TOO_BIG}",
+        f"/plans/v1/plans/{TOO_BIG}",
+        "/plans/v1/plans/0",
+    ],
 )
 async def test_ids_beyond_64_bits_in_paths_name_the_field(plans: Plans, path: str):
     assert len(fields(await plans.http.get(path))) == 1
@@ -30,17 +36,25 @@ async def test_ids_beyond_64_bits_in_paths_name_the_field(plans: Plans, path: st
 async def test_ids_and_numbers_out_of_range_in_bodies_and_queries_name_the_field(plans: Plans):
     plan = await a_plan(plans)
     nodes = f"/plans/v1/plans/{plan['id']}/nodes"
-    assert fields(await plans.http.post(nodes, json={"kind": "area", "title": "A", "implements_id": TOO_BIG})) == ["body.implements_id"]
-    assert fields(await plans.http.post(nodes, json={"kind": "area", "title": "A", "parent_id": TOO_BIG})) == ["body.parent_id"]
+    assert fields(await plans.http.post(nodes, json={"kind": "area", "title": "A", "implements_id": TOO_BIG})) == [
+        "body.implements_id"
+    ]
+    assert fields(await plans.http.post(nodes, json={"kind": "area", "title": "A", "parent_id": TOO_BIG})) == [
+        "body.parent_id"
+    ]
     target = {"metric_code": "tthc.on_time_rate", "operator": ">=", "value": 1e33, "period": "2024"}
     assert fields(await plans.http.post(f"/plans/v1/plans/{plan['id']}/targets", json=target)) == ["body.value"]
     assert fields(await plans.http.get("/plans/v1/plans", params={"parent_id": TOO_BIG})) == ["query.parent_id"]
-    assert fields(await plans.http.get("/plans/v1/tasks", params={"q": "kế hoạch", "plan_id": TOO_BIG})) == ["query.plan_id"]
+    assert fields(await plans.http.get("/plans/v1/tasks", params={"q": "kế hoạch", "plan_id": TOO_BIG})) == [
+        "query.plan_id"
+    ]
     ok = await plans.http.post(f"/plans/v1/plans/{plan['id']}/targets", json={**target, "value": 99.5})
     assert ok.status_code == 201  # the control: an ordinary target is set
 
 
-@pytest.mark.parametrize("query", ["{ plans(first: -1) { nextCursor } }", '{ searchTasks(q: "kế hoạch", first: -1) { nextCursor } }'])
+@pytest.mark.parametrize(
+    "query", ["{ plans(first: -1) { nextCursor } }", '{ searchTasks(q: "kế hoạch", first: -1) { nextCursor } }']
+)
 async def test_graphql_pages_of_negative_size_are_refused_with_the_argument(plans: Plans, query: str):
     body = (await plans.http.post("/graphql", json={"query": query})).json()
     [error] = body["errors"]

@@ -16,11 +16,23 @@ def at(day: str, hour: int = 9) -> datetime:
 
 async def duty(plans: Plans, schedule: str, *, publish: bool = True) -> dict:
     """A plan with one task of Phòng Nội vụ on ``schedule``; the task's only obligation."""
-    plan = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH", "year": 2024})).json()
+    plan = (
+        await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH", "year": 2024})
+    ).json()
     node = f"/plans/v1/plans/{plan['id']}/nodes"
     area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
-    task = (await plans.http.post(node, json={"kind": "task", "parent_id": area["id"], "title": "Báo cáo CCHC",
-                                              "schedule": schedule, "lead": "Phòng Nội vụ"})).json()
+    task = (
+        await plans.http.post(
+            node,
+            json={
+                "kind": "task",
+                "parent_id": area["id"],
+                "title": "Báo cáo CCHC",
+                "schedule": schedule,
+                "lead": "Phòng Nội vụ",
+            },
+        )
+    ).json()
     if publish:
         assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
     [obligation] = task["obligations"]
@@ -35,7 +47,9 @@ async def occurrences(plans: Plans, obligation: dict) -> list[dict]:
 
 
 async def report(plans: Plans, occurrence: dict, **body) -> dict:
-    answer = await plans.http.patch(f"/plans/v1/occurrences/{occurrence['id']}", json={"version": occurrence["version"], **body})
+    answer = await plans.http.patch(
+        f"/plans/v1/occurrences/{occurrence['id']}", json={"version": occurrence["version"], **body}
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -55,11 +69,26 @@ async def test_one_month_done_leaves_the_other_months_owed_and_reminded(plans: P
 
     plans.clock.set(at("2024-01-20"))
     january = await report(plans, months[0], status="done", evidence=["https://vanquan.langson.gov.vn/bc/01"])
-    assert (january["status"], january["done_on"], january["on_time"], january["version"]) == ("done", "2024-01-20", True, 2)
+    assert (january["status"], january["done_on"], january["on_time"], january["version"]) == (
+        "done",
+        "2024-01-20",
+        True,
+        2,
+    )
     rolled = await obligation_now(plans, obligation)
-    assert (rolled["status"], rolled["percent"], rolled["completed_on"], rolled["version"]) == ("in_progress", 8.3333, None, 2)
+    assert (rolled["status"], rolled["percent"], rolled["completed_on"], rolled["version"]) == (
+        "in_progress",
+        8.3333,
+        None,
+        2,
+    )
     [event] = await plans.events("task.completed")
-    assert (event["occurrence_id"], event["due"], event["on_time"], event["obligation_done"]) == (months[0]["id"], "2024-01-25", True, False)
+    assert (event["occurrence_id"], event["due"], event["on_time"], event["obligation_done"]) == (
+        months[0]["id"],
+        "2024-01-25",
+        True,
+        False,
+    )
 
     plans.clock.set(at("2024-03-01"))  # January's and February's reminders all fell due meanwhile
     await plans.context.schedulers["reminders"].run_once()
@@ -78,9 +107,19 @@ async def test_the_obligation_is_done_when_every_occurrence_is_and_on_time_only_
         await report(plans, quarter, status="done", completed_on=done_on)
 
     done = await obligation_now(plans, obligation)
-    assert (done["status"], done["percent"], done["completed_on"], done["on_time"]) == ("done", 100.0, "2024-12-31", False)
+    assert (done["status"], done["percent"], done["completed_on"], done["on_time"]) == (
+        "done",
+        100.0,
+        "2024-12-31",
+        False,
+    )
     events = await plans.events("task.completed")
-    assert [(e["on_time"], e["obligation_done"]) for e in events] == [(True, False), (False, False), (True, False), (True, True)]
+    assert [(e["on_time"], e["obligation_done"]) for e in events] == [
+        (True, False),
+        (False, False),
+        (True, False),
+        (True, True),
+    ]
     tree = (await plans.http.get(f"/plans/v1/plans/{obligation['plan_id']}/tree")).json()
     assert tree["plan"]["progress"] == 100.0
 
@@ -104,16 +143,32 @@ async def test_a_one_off_obligation_reports_either_way_and_its_occurrence_follow
     obligation = await duty(plans, "Trước 15/01/2024")
     [occurrence] = await occurrences(plans, obligation)
     plans.clock.set(at("2024-01-12"))
-    answer = await plans.http.patch(f"/plans/v1/obligations/{obligation['id']}", json={"version": 1, "percent": 40, "note": "đang làm"})
+    answer = await plans.http.patch(
+        f"/plans/v1/obligations/{obligation['id']}", json={"version": 1, "percent": 40, "note": "đang làm"}
+    )
     assert answer.status_code == 200
     mirrored = (await plans.http.get(f"/plans/v1/occurrences/{occurrence['id']}")).json()
-    assert (mirrored["status"], mirrored["percent"], mirrored["note"], mirrored["version"]) == ("in_progress", 40.0, "đang làm", 2)
+    assert (mirrored["status"], mirrored["percent"], mirrored["note"], mirrored["version"]) == (
+        "in_progress",
+        40.0,
+        "đang làm",
+        2,
+    )
 
     done = await report(plans, mirrored, status="done")
     assert (done["done_on"], done["on_time"]) == ("2024-01-12", True)
     rolled = await obligation_now(plans, obligation)
-    assert (rolled["status"], rolled["completed_on"], rolled["on_time"], rolled["version"]) == ("done", "2024-01-12", True, 3)
+    assert (rolled["status"], rolled["completed_on"], rolled["on_time"], rolled["version"]) == (
+        "done",
+        "2024-01-12",
+        True,
+        3,
+    )
     [event] = await plans.events("task.completed")
     assert (event["occurrence_id"], event["obligation_done"]) == (occurrence["id"], True)
-    owed = (await plans.http.get(f"/plans/v1/units/{VAN_QUAN_HOME_AFFAIRS}/obligations", params={"from": "2024-01-01", "to": "2024-01-31"})).json()
+    owed = (
+        await plans.http.get(
+            f"/plans/v1/units/{VAN_QUAN_HOME_AFFAIRS}/obligations", params={"from": "2024-01-01", "to": "2024-01-31"}
+        )
+    ).json()
     assert [(i["occurrence"]["status"], i["occurrence"]["version"]) for i in owed["items"]] == [("done", 3)]

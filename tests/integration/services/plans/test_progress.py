@@ -16,18 +16,45 @@ from tests.support.plans import (
 
 async def small_plan(plans: Plans) -> dict:
     """Area A: task T1 (lead: the three communes, due 15/01/2024), task T2 (lead: Phòng Nội vụ, weight 3)."""
-    plan = (await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH thử", "year": 2024})).json()
+    plan = (
+        await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH thử", "year": 2024})
+    ).json()
     node = f"/plans/v1/plans/{plan['id']}/nodes"
     area = (await plans.http.post(node, json={"kind": "area", "label": "I", "title": "Cải cách TTHC"})).json()
-    t1 = (await plans.http.post(node, json={"kind": "task", "parent_id": area["id"], "label": "1", "title": "Rà soát TTHC",
-                                            "schedule": "Trước 15/01/2024", "lead": "UBND các xã, thị trấn"})).json()
-    t2 = (await plans.http.post(node, json={"kind": "task", "parent_id": area["id"], "label": "2", "title": "Số hóa hồ sơ",
-                                            "schedule": "Quý IV/2024", "lead": "Phòng Nội vụ", "weight": 3})).json()
+    t1 = (
+        await plans.http.post(
+            node,
+            json={
+                "kind": "task",
+                "parent_id": area["id"],
+                "label": "1",
+                "title": "Rà soát TTHC",
+                "schedule": "Trước 15/01/2024",
+                "lead": "UBND các xã, thị trấn",
+            },
+        )
+    ).json()
+    t2 = (
+        await plans.http.post(
+            node,
+            json={
+                "kind": "task",
+                "parent_id": area["id"],
+                "label": "2",
+                "title": "Số hóa hồ sơ",
+                "schedule": "Quý IV/2024",
+                "lead": "Phòng Nội vụ",
+                "weight": 3,
+            },
+        )
+    ).json()
     return {"plan": plan, "area": area, "t1": t1, "t2": t2}
 
 
 async def report(plans: Plans, obligation: dict, **body) -> dict:
-    answer = await plans.http.patch(f"/plans/v1/obligations/{obligation['id']}", json={"version": obligation["version"], **body})
+    answer = await plans.http.patch(
+        f"/plans/v1/obligations/{obligation['id']}", json={"version": obligation["version"], **body}
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -53,7 +80,11 @@ async def test_progress_rolls_up_to_task_area_and_plan_weighted(plans: Plans):
     # T1 = mean(30, 60, 0) = 30; T2 = 50; area = (30·1 + 50·3) / 4 = 45; plan = area
     assert await tree_progress(plans, p["plan"]["id"]) == (45.0, 45.0, 30.0, 50.0)
     first = (await plans.http.get(f"/plans/v1/obligations/{communes[0]['id']}")).json()
-    assert (first["status"], first["version"], first["evidence"]) == ("in_progress", 2, ["https://vanquan.langson.gov.vn/bc/1"])
+    assert (first["status"], first["version"], first["evidence"]) == (
+        "in_progress",
+        2,
+        ["https://vanquan.langson.gov.vn/bc/1"],
+    )
 
 
 async def test_done_on_time_and_late_set_the_flag_and_announce_task_completed(plans: Plans):
@@ -71,7 +102,9 @@ async def test_done_on_time_and_late_set_the_flag_and_announce_task_completed(pl
         (early["id"], early["unit_code"], "2024-01-10", "2024-01-15", True),
         (late["id"], late["unit_code"], "2024-01-19", "2024-01-15", False),
     ]
-    again = await plans.http.patch(f"/plans/v1/obligations/{early['id']}", json={"version": on_time["version"], "percent": 50})
+    again = await plans.http.patch(
+        f"/plans/v1/obligations/{early['id']}", json={"version": on_time["version"], "percent": 50}
+    )
     assert again.status_code == 409  # a done obligation stays done
     assert len(await plans.events("task.completed")) == 2
 
@@ -91,7 +124,9 @@ async def test_two_concurrent_reports_on_the_same_version_one_wins(plans: Plans)
     p = await small_plan(plans)
     [obligation] = p["t2"]["obligations"]
     url = f"/plans/v1/obligations/{obligation['id']}"
-    answers = await asyncio.gather(*(plans.http.patch(url, json={"version": 1, "percent": pct}) for pct in (10, 20, 30)))
+    answers = await asyncio.gather(
+        *(plans.http.patch(url, json={"version": 1, "percent": pct}) for pct in (10, 20, 30))
+    )
 
     assert sorted(a.status_code for a in answers) == [200, 409, 409]
     winner = next(a.json() for a in answers if a.status_code == 200)

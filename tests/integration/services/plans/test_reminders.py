@@ -94,7 +94,9 @@ async def test_reminders_due_at_different_instants_each_go_in_a_small_batch(plan
         plans.clock.set(at(day))
         await send_due(plans.context, plans.clock.now(), batch=1)
     assert await sent(plans) == sorted(
-        (kind, u, offset, "2024-01-15") for u in VAN_QUAN_COMMUNES for kind, offset in (("due_soon", 5), ("due_soon", 1), ("overdue", 1))
+        (kind, u, offset, "2024-01-15")
+        for u in VAN_QUAN_COMMUNES
+        for kind, offset in (("due_soon", 5), ("due_soon", 1), ("overdue", 1))
     )
 
 
@@ -125,7 +127,9 @@ async def test_new_offsets_replan_pending_reminders_at_start_and_a_sent_one_neve
         plans.clock.set(at("2024-03-08", 7).replace(minute=30))
         clock = plans.clock
 
-    changed = await make_settings("plans", outbox_retention_hours=KEEP_EVENTS, plans_reminder_offsets=[5, 3], plans_reminder_hour=8)
+    changed = await make_settings(
+        "plans", outbox_retention_hours=KEEP_EVENTS, plans_reminder_offsets=[5, 3], plans_reminder_hour=8
+    )
     async with running_plans(changed, clock=clock) as restarted:
         await replan_on_start(restarted.context)  # what the service's start-up worker does
         url = f"/plans/v1/plans/{task['obligations'][0]['plan_id']}"

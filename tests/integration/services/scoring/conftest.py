@@ -42,7 +42,14 @@ class Scoring:
         await consumer(messages)
 
     async def unit(self, code: str, parent: str | None, level: str = "commune", version: int = 1) -> None:
-        data = {"code": code, "name": f"UBND {code}", "aliases": [], "level": level, "parent_code": parent, "version": version}
+        data = {
+            "code": code,
+            "name": f"UBND {code}",
+            "aliases": [],
+            "level": level,
+            "parent_code": parent,
+            "version": version,
+        }
         await self.deliver([envelope("unit.upserted", code, data, self.clock.now(), "cchc.plans")])
 
     async def get(self, path: str, **params: Any) -> httpx.Response:

@@ -16,16 +16,42 @@ PROCEDURE = {"code": "1.001", "name": "Thủ tục", "field_code": None, "field_
 
 
 async def received(scoring: Scoring, key: str, unit: str, at: datetime, due: datetime, channel: int = 2) -> None:
-    data = {"ma_ho_so": key, "unit": unit, "procedure": PROCEDURE, "channel": channel, "received_at": at.isoformat(),
-            "due_at": due.isoformat(), "rule_set": "nd61", "origin": "sync"}
+    data = {
+        "ma_ho_so": key,
+        "unit": unit,
+        "procedure": PROCEDURE,
+        "channel": channel,
+        "received_at": at.isoformat(),
+        "due_at": due.isoformat(),
+        "rule_set": "nd61",
+        "origin": "sync",
+    }
     await scoring.deliver([envelope("dossier.received", key, data, at, "cchc.dossiers")])
 
 
-async def resolved(scoring: Scoring, key: str, unit: str, at: datetime, due: datetime, finished: datetime, **extra: Any) -> None:
-    data = {"ma_ho_so": key, "unit": unit, "procedure": PROCEDURE, "status": 10, "received_at": at.isoformat(),
-            "finished_at": finished.isoformat(), "due_at": due.isoformat(), "timeliness": "x", "on_time": True,
-            "supplement_count": 0, "channel": 2, "paid_online": 1, "has_fees": True, "digitised": 1,
-            "documents_digitised": 1, "documents_reused": 0, "rule_set": "nd61", **extra}
+async def resolved(
+    scoring: Scoring, key: str, unit: str, at: datetime, due: datetime, finished: datetime, **extra: Any
+) -> None:
+    data = {
+        "ma_ho_so": key,
+        "unit": unit,
+        "procedure": PROCEDURE,
+        "status": 10,
+        "received_at": at.isoformat(),
+        "finished_at": finished.isoformat(),
+        "due_at": due.isoformat(),
+        "timeliness": "x",
+        "on_time": True,
+        "supplement_count": 0,
+        "channel": 2,
+        "paid_online": 1,
+        "has_fees": True,
+        "digitised": 1,
+        "documents_digitised": 1,
+        "documents_reused": 0,
+        "rule_set": "nd61",
+        **extra,
+    }
     await scoring.deliver([envelope("dossier.resolved", key, data, finished, "cchc.dossiers")])
 
 
@@ -53,18 +79,42 @@ async def test_bad_input_gets_field_level_answers_and_no_data_gets_zeros(start_s
     assert empty.status_code == 200
     assert item(empty.json(), "dossiers.received")["value"] == 0
     assert item(empty.json(), "dossiers.on_time_rate") | {"name": None} == {
-        "code": "dossiers.on_time_rate", "name": None, "numerator": 0, "denominator": 0, "value": None, "target": None,
-        "status": None, "points": None, "max_points": None, "note": None,
+        "code": "dossiers.on_time_rate",
+        "name": None,
+        "numerator": 0,
+        "denominator": 0,
+        "value": None,
+        "target": None,
+        "status": None,
+        "points": None,
+        "max_points": None,
+        "note": None,
     }
 
 
-async def test_an_unreadable_event_is_dead_lettered_and_the_rest_of_the_batch_counts(start_scoring: Callable[..., Any]) -> None:
+async def test_an_unreadable_event_is_dead_lettered_and_the_rest_of_the_batch_counts(
+    start_scoring: Callable[..., Any],
+) -> None:
     scoring = await start_scoring(NOW)
     await two_units(scoring)
     at = datetime(2024, 3, 4, 9, tzinfo=VN_TZ)
-    good = {"ma_ho_so": "G1", "unit": "C1", "procedure": PROCEDURE, "channel": 1, "received_at": at.isoformat(), "due_at": None, "rule_set": "nd61", "origin": "sync"}
+    good = {
+        "ma_ho_so": "G1",
+        "unit": "C1",
+        "procedure": PROCEDURE,
+        "channel": 1,
+        "received_at": at.isoformat(),
+        "due_at": None,
+        "rule_set": "nd61",
+        "origin": "sync",
+    }
     bad = {"ma_ho_so": "B1", "unit": "C1", "procedure": PROCEDURE, "status": 10}  # no finished_at
-    await scoring.deliver([envelope("dossier.resolved", "B1", bad, at, "cchc.dossiers"), envelope("dossier.received", "G1", good, at, "cchc.dossiers")])
+    await scoring.deliver(
+        [
+            envelope("dossier.resolved", "B1", bad, at, "cchc.dossiers"),
+            envelope("dossier.received", "G1", good, at, "cchc.dossiers"),
+        ]
+    )
     body = (await scoring.get("indicators", unit="P1", period="2024-03", code="dossiers.received")).json()
     assert item(body, "dossiers.received")["value"] == 1
     letters = await scoring.context.dead_letters.pending()
@@ -81,31 +131,56 @@ async def test_rest_and_graphql_answer_alike_with_the_parent_rolled_up(start_sco
     await received(scoring, "B", "C2", at, at + timedelta(days=5), channel=1)
     await resolved(scoring, "B", "C2", at, at + timedelta(days=5), at + timedelta(days=1), channel=1)  # early
     rest = (await scoring.get("indicators", unit="P1", period="2024-Q1")).json()
-    assert item(rest, "dossiers.on_time_rate")["numerator"] == 1 and item(rest, "dossiers.on_time_rate")["denominator"] == 2
+    assert (
+        item(rest, "dossiers.on_time_rate")["numerator"] == 1
+        and item(rest, "dossiers.on_time_rate")["denominator"] == 2
+    )
     assert item(rest, "dossiers.online_rate")["value"] == 0.5
     assert item(rest, "qd766.progress_points")["points"] == 10
     query = '{ indicators(unit: "P1", period: "2024-Q1") { unit period items { code value numerator denominator points maxPoints } } }'
     graph = (await scoring.client.post("/graphql", json={"query": query})).json()["data"]["indicators"]
     assert graph["period"] == "2024-Q1"
     assert {i["code"]: i["value"] for i in graph["items"]} == {i["code"]: i["value"] for i in rest["items"]}
-    error = (await scoring.client.post("/graphql", json={"query": '{ indicators(unit: "P1", period: "2024-Q5") { unit } }'})).json()
+    error = (
+        await scoring.client.post("/graphql", json={"query": '{ indicators(unit: "P1", period: "2024-Q5") { unit } }'})
+    ).json()
     assert error["errors"][0]["extensions"]["code"] == "INVALID_REQUEST"
 
     card = (await scoring.get("scorecard", unit="P1", period="2024-Q1")).json()
     assert [g["max_points"] for g in card["groups"]] == [18, 20, 12, 10, 18, 22]
-    assert card["total"]["points"] == 10 + 8 + 0 and card["total"]["out_of"] == 30  # progress 10, payment 6·1 + min(2, 2.5·1), reuse 0
-    ranks = (await scoring.get("rankings", level="commune", parent="P1", code="dossiers.on_time_rate", period="2024-Q1")).json()
+    assert (
+        card["total"]["points"] == 10 + 8 + 0 and card["total"]["out_of"] == 30
+    )  # progress 10, payment 6·1 + min(2, 2.5·1), reuse 0
+    ranks = (
+        await scoring.get("rankings", level="commune", parent="P1", code="dossiers.on_time_rate", period="2024-Q1")
+    ).json()
     assert ranks["count"] == 2 and [(r["unit"], r["rank"]) for r in ranks["items"]] == [("C2", 1), ("C1", 2)]
-    await resolved(scoring, "A", "C1", at, at + timedelta(days=5), at + timedelta(days=2))  # a corrected copy is final too
+    await resolved(
+        scoring, "A", "C1", at, at + timedelta(days=5), at + timedelta(days=2)
+    )  # a corrected copy is final too
     ranks = (await scoring.get("rankings", level="commune", code="dossiers.on_time_rate", period="2024-Q1")).json()
     assert [r["rank"] for r in ranks["items"]] == [1, 1]  # ties share a rank
 
 
-async def test_the_publisher_coalesces_indicator_changes_and_reports_a_target_at_risk_once(start_scoring: Callable[..., Any]) -> None:
+async def test_the_publisher_coalesces_indicator_changes_and_reports_a_target_at_risk_once(
+    start_scoring: Callable[..., Any],
+) -> None:
     scoring = await start_scoring(datetime(2024, 8, 1, 9, tzinfo=VN_TZ))
     await two_units(scoring)
-    target = {"target_id": 7, "plan_id": 1, "node_id": None, "issuer_code": "P1", "metric_code": "dossiers.on_time_rate", "operator": ">=",
-              "value": "95", "unit": "%", "strict": False, "level": None, "period": "2024-Q3", "version": 1}
+    target = {
+        "target_id": 7,
+        "plan_id": 1,
+        "node_id": None,
+        "issuer_code": "P1",
+        "metric_code": "dossiers.on_time_rate",
+        "operator": ">=",
+        "value": "95",
+        "unit": "%",
+        "strict": False,
+        "level": None,
+        "period": "2024-Q3",
+        "version": 1,
+    }
     await scoring.deliver([envelope("target.set", "7", target, scoring.clock.now(), "cchc.plans")])
     at = datetime(2024, 7, 2, 9, tzinfo=VN_TZ)
     for n in range(3):
@@ -123,7 +198,9 @@ async def test_the_publisher_coalesces_indicator_changes_and_reports_a_target_at
     changed = [e["data"] for e in first if e["type"] == "vn.cchc.indicator.changed.v1"]
     keys = [(d["unit"], d["period"], d["code"]) for d in changed]
     assert len(keys) == len(set(keys))  # one per unit, period and code, however many events came in
-    rate = next(d for d in changed if d["unit"] == "P1" and d["period"] == "2024-Q3" and d["code"] == "dossiers.on_time_rate")
+    rate = next(
+        d for d in changed if d["unit"] == "P1" and d["period"] == "2024-Q3" and d["code"] == "dossiers.on_time_rate"
+    )
     assert rate["value"] == 2 / 3 and rate["targets"][0]["value"] == 0.95
     at_risk = [e["data"] for e in first if e["type"] == "vn.cchc.target.at_risk.v1"]
     assert [(d["target_id"], d["unit"], d["status"]) for d in at_risk] == [(7, "P1", "at_risk")]
@@ -146,20 +223,43 @@ async def test_task_events_give_the_lead_units_completion_rates(start_scoring: C
     at = scoring.clock.now()
 
     def task(type_: str, obligation: int, unit: str, role: str, due: str, **extra: Any) -> Any:
-        data = {"obligation_id": obligation, "task_id": 1, "task_label": None, "task_title": "Nhiệm vụ", "plan_id": 1, "plan_number": None,
-                "unit_code": unit, "role": role, "due": due, "offset_days": 1, "occurrence_id": obligation * 10, **extra}
+        data = {
+            "obligation_id": obligation,
+            "task_id": 1,
+            "task_label": None,
+            "task_title": "Nhiệm vụ",
+            "plan_id": 1,
+            "plan_number": None,
+            "unit_code": unit,
+            "role": role,
+            "due": due,
+            "offset_days": 1,
+            "occurrence_id": obligation * 10,
+            **extra,
+        }
         return envelope(type_, str(obligation), data, at, "cchc.plans")
 
     done = {"completed_at": "2024-03-10", "obligation_done": True}
-    await scoring.deliver([
-        task("task.completed", 1, "C1", "lead", "2024-03-15", on_time=True, **done),
-        task("task.completed", 2, "C1", "lead", "2024-03-05", on_time=False, **done),
-        task("task.overdue", 3, "C1", "lead", "2024-03-20"),
-        task("task.overdue", 4, "C1", "coordinate", "2024-03-20"),  # coordinating units are not scored
-    ])
-    await scoring.deliver([task("task.completed", 3, "C1", "lead", "2024-03-20", on_time=False, **{**done, "completed_at": "2024-03-25"})])
-    body = (await scoring.get("indicators", unit="P1", period="2024-03", code=["tasks.completion_rate", "tasks.on_time_rate"])).json()
-    assert [(i["code"], i["numerator"], i["denominator"]) for i in body["items"]] == [("tasks.completion_rate", 3, 3), ("tasks.on_time_rate", 1, 3)]
+    await scoring.deliver(
+        [
+            task("task.completed", 1, "C1", "lead", "2024-03-15", on_time=True, **done),
+            task("task.completed", 2, "C1", "lead", "2024-03-05", on_time=False, **done),
+            task("task.overdue", 3, "C1", "lead", "2024-03-20"),
+            task("task.overdue", 4, "C1", "coordinate", "2024-03-20"),  # coordinating units are not scored
+        ]
+    )
+    await scoring.deliver(
+        [task("task.completed", 3, "C1", "lead", "2024-03-20", on_time=False, **{**done, "completed_at": "2024-03-25"})]
+    )
+    body = (
+        await scoring.get(
+            "indicators", unit="P1", period="2024-03", code=["tasks.completion_rate", "tasks.on_time_rate"]
+        )
+    ).json()
+    assert [(i["code"], i["numerator"], i["denominator"]) for i in body["items"]] == [
+        ("tasks.completion_rate", 3, 3),
+        ("tasks.on_time_rate", 1, 3),
+    ]
 
 
 async def test_a_series_gives_one_point_per_period_of_the_grain(start_scoring: Callable[..., Any]) -> None:
@@ -168,19 +268,49 @@ async def test_a_series_gives_one_point_per_period_of_the_grain(start_scoring: C
     for month in (1, 3):
         at = datetime(2024, month, 10, 9, tzinfo=VN_TZ)
         await received(scoring, f"S{month}", "C2", at, at + timedelta(days=5))
-    series = (await scoring.get("indicators/dossiers.received/series", unit="P1", **{"from": "2024-01", "to": "2024-04"})).json()
-    assert [(p["period"], p["value"]) for p in series["points"]] == [("2024-01", 1), ("2024-02", 0), ("2024-03", 1), ("2024-04", 0)]
-    quarters = (await scoring.get("indicators/dossiers.received/series", unit="P1", grain="quarter", **{"from": "2024-Q1", "to": "2024"})).json()
-    assert [(p["period"], p["value"]) for p in quarters["points"]] == [("2024-Q1", 2), ("2024-Q2", 0), ("2024-Q3", 0), ("2024-Q4", 0)]
+    series = (
+        await scoring.get("indicators/dossiers.received/series", unit="P1", **{"from": "2024-01", "to": "2024-04"})
+    ).json()
+    assert [(p["period"], p["value"]) for p in series["points"]] == [
+        ("2024-01", 1),
+        ("2024-02", 0),
+        ("2024-03", 1),
+        ("2024-04", 0),
+    ]
+    quarters = (
+        await scoring.get(
+            "indicators/dossiers.received/series", unit="P1", grain="quarter", **{"from": "2024-Q1", "to": "2024"}
+        )
+    ).json()
+    assert [(p["period"], p["value"]) for p in quarters["points"]] == [
+        ("2024-Q1", 2),
+        ("2024-Q2", 0),
+        ("2024-Q3", 0),
+        ("2024-Q4", 0),
+    ]
     bad = await scoring.get("indicators/dossiers.received/series", unit="P1", **{"from": "2024-04", "to": "2024-01"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "to"
 
 
-async def test_a_target_for_a_level_binds_each_unit_of_that_level_with_its_own_status(start_scoring: Callable[..., Any]) -> None:
+async def test_a_target_for_a_level_binds_each_unit_of_that_level_with_its_own_status(
+    start_scoring: Callable[..., Any],
+) -> None:
     scoring = await start_scoring(datetime(2024, 8, 1, 9, tzinfo=VN_TZ))
     await two_units(scoring)
-    target = {"target_id": 9, "plan_id": 1, "node_id": None, "issuer_code": "P1", "metric_code": "dossiers.on_time_rate", "operator": ">",
-              "value": "90", "unit": "%", "strict": True, "level": "commune", "period": "2024-Q3", "version": 1}
+    target = {
+        "target_id": 9,
+        "plan_id": 1,
+        "node_id": None,
+        "issuer_code": "P1",
+        "metric_code": "dossiers.on_time_rate",
+        "operator": ">",
+        "value": "90",
+        "unit": "%",
+        "strict": True,
+        "level": "commune",
+        "period": "2024-Q3",
+        "version": 1,
+    }
     await scoring.deliver([envelope("target.set", "9", target, scoring.clock.now(), "cchc.plans")])
     at = datetime(2024, 7, 2, 9, tzinfo=VN_TZ)
     for key, unit, finished in (("L1", "C1", at + timedelta(days=4)), ("L2", "C2", at + timedelta(days=1))):
@@ -194,5 +324,7 @@ async def test_a_target_for_a_level_binds_each_unit_of_that_level_with_its_own_s
     at_risk = [e["data"] for e in await committed_events(scoring.context, "target.at_risk")]
     assert [(d["target_id"], d["unit"]) for d in at_risk] == [(9, "C1")]  # C2 is on time; P1 itself is not a commune
     statuses = {u: (await scoring.get("targets", unit=u)).json()["items"] for u in ("C1", "C2", "P1")}
-    assert [t["status"] for t in statuses["C1"]] == ["at_risk"] and [t["status"] for t in statuses["C2"]] == ["on_track"]
+    assert [t["status"] for t in statuses["C1"]] == ["at_risk"] and [t["status"] for t in statuses["C2"]] == [
+        "on_track"
+    ]
     assert statuses["P1"] == []

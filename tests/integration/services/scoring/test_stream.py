@@ -73,7 +73,10 @@ async def test_a_shuffled_duplicated_stream_counts_exactly_like_a_recount(start_
     async with scoring.context.uow() as uow:
         assert recount.differences(await recount.live_counters(uow), expected) == []
         assert await recount.rollup_differences(uow) == []  # the roll-ups the queries read are the counters' sums
-        stored = {row["ma_ho_so"]: ledger.state_of(dict(row)) for row in (await uow.session.execute(select(ledger.DOSSIERS))).mappings()}
+        stored = {
+            row["ma_ho_so"]: ledger.state_of(dict(row))
+            for row in (await uow.session.execute(select(ledger.DOSSIERS))).mappings()
+        }
         for unit, children in TREE.items():
             members = {unit, *children}
             assert sorted(await service.scope(uow.session, unit)) == sorted(members)
@@ -84,16 +87,28 @@ async def test_a_shuffled_duplicated_stream_counts_exactly_like_a_recount(start_
                 assert live == truth, (unit, text)
         year = await service.unit_figures(uow.session, "P1", parse_period("2024"))
         # positive controls: the stream has late, early, open-overdue and apologised dossiers
-        for code in ("dossiers.late", "dossiers.early_rate", "dossiers.open_overdue", "apology.coverage", "payments.online_rate"):
+        for code in (
+            "dossiers.late",
+            "dossiers.early_rate",
+            "dossiers.open_overdue",
+            "apology.coverage",
+            "payments.online_rate",
+        ):
             assert year[code].numerator, code
         assert len(stored) == len(made.truth)
 
         # a tampered counter row is a difference naming its unit, month and counter
         C = COUNTERS_TABLE.c
-        row = (await uow.session.execute(select(C.procedure, C.channel).where(C.unit == "C2", C.month == 2024 * 12 + 2).limit(1))).one()
+        row = (
+            await uow.session.execute(
+                select(C.procedure, C.channel).where(C.unit == "C2", C.month == 2024 * 12 + 2).limit(1)
+            )
+        ).one()
         where = (C.unit == "C2", C.month == 2024 * 12 + 2, C.procedure == row.procedure, C.channel == row.channel)
         await uow.session.execute(update(COUNTERS_TABLE).where(*where).values(received=C.received + 1))
         found = recount.differences(await recount.live_counters(uow), expected)
         assert [(d.unit, d.period, d.code, d.live - d.recount) for d in found] == [("C2", "2024-03", "received", 1)]
         rollup = await recount.rollup_differences(uow)
-        assert [(d.unit, d.period, d.code, d.live - d.recount) for d in rollup] == [("C2", "2024-03", "received (unit_months)", -1)]
+        assert [(d.unit, d.period, d.code, d.live - d.recount) for d in rollup] == [
+            ("C2", "2024-03", "received (unit_months)", -1)
+        ]

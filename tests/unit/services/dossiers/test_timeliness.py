@@ -39,4 +39,6 @@ def test_open_dossiers_move_from_on_track_to_due_soon_to_overdue():
 def test_the_rule_set_follows_the_day_of_receipt_in_vietnam():
     assert rule_set_at(vn(2025, 6, 30, 23, 59)).code == "nd61_2018"
     assert rule_set_at(vn(2025, 7, 1, 0, 0)).code == "nd118_2025"
-    assert rule_set_at(datetime.fromisoformat("2025-06-30T17:30:00+00:00")).code == "nd118_2025"  # 00:30 on 1/7 in Hà Nội
+    assert (
+        rule_set_at(datetime.fromisoformat("2025-06-30T17:30:00+00:00")).code == "nd118_2025"
+    )  # 00:30 on 1/7 in Hà Nội

@@ -73,7 +73,12 @@ def test_wrong_transitions_name_the_allowed_ones(current, target, allowed):
 
 
 def test_the_allowed_path():
-    for current, target in [("draft", Status.approved), ("approved", Status.issued), ("issued", Status.failed), ("failed", Status.delivered)]:
+    for current, target in [
+        ("draft", Status.approved),
+        ("approved", Status.issued),
+        ("issued", Status.failed),
+        ("failed", Status.delivered),
+    ]:
         check_transition(current, target)
 
 
@@ -97,24 +102,54 @@ def test_dates_are_written_as_nd30_writes_them():
 
 def _content(issuing_body: str = "Ủy ban nhân dân xã Cẩm Quang", reason: str = "Cần xác minh thêm.") -> dict:
     dossier = LetterDossier(
-        ma_ho_so="000.00.15.H10-240415-0001", unit_code="U", procedure_code="1.001193", procedure_name="Đăng ký khai sinh",
-        channel=2, applicant_name="Nguyễn Thị Hồng", applicant_address=None, applicant_phone="0912345678",
-        received_at=vn(2024, 4, 15, 9, 15), rule_set="nd61_2018",
+        ma_ho_so="000.00.15.H10-240415-0001",
+        unit_code="U",
+        procedure_code="1.001193",
+        procedure_name="Đăng ký khai sinh",
+        channel=2,
+        applicant_name="Nguyễn Thị Hồng",
+        applicant_address=None,
+        applicant_phone="0912345678",
+        received_at=vn(2024, 4, 15, 9, 15),
+        rule_set="nd61_2018",
     )
     policy = UnitPolicy(unit_code="U", issuing_body=issuing_body)
     return build_content(
-        dossier, policy, missed_due_at=vn(2024, 4, 16, 9, 15), new_due_at=vn(2024, 4, 23, 17, 0), reason=reason, dated=vn(2024, 4, 16, 10, 0), number="12/PXL"
+        dossier,
+        policy,
+        missed_due_at=vn(2024, 4, 16, 9, 15),
+        new_due_at=vn(2024, 4, 23, 17, 0),
+        reason=reason,
+        dated=vn(2024, 4, 16, 10, 0),
+        number="12/PXL",
     )
 
 
 def test_the_sms_has_no_diacritics_and_fits_one_message():
     text = short_text(_content(), regime("tt01_2018"), "sms", "12/PXL")
-    assert text == "Uy ban nhan dan xa Cam Quang xin loi: ho so 000.00.15.H10-240415-0001 chua tra ket qua dung hen. Hen tra lai: 17:00 23/04/2024."
-    long = short_text(_content("Văn phòng Hội đồng nhân dân và Ủy ban nhân dân huyện Cẩm Xuyên tỉnh Hà Tĩnh " * 3), regime("tt03_2025"), "sms", "12/PXL")
-    assert len(long) <= SHORT_LIMITS["sms"] and long.isascii() and "000.00.15.H10-240415-0001" in long and "17:00 23/04/2024" in long
+    assert (
+        text
+        == "Uy ban nhan dan xa Cam Quang xin loi: ho so 000.00.15.H10-240415-0001 chua tra ket qua dung hen. Hen tra lai: 17:00 23/04/2024."
+    )
+    long = short_text(
+        _content("Văn phòng Hội đồng nhân dân và Ủy ban nhân dân huyện Cẩm Xuyên tỉnh Hà Tĩnh " * 3),
+        regime("tt03_2025"),
+        "sms",
+        "12/PXL",
+    )
+    assert (
+        len(long) <= SHORT_LIMITS["sms"]
+        and long.isascii()
+        and "000.00.15.H10-240415-0001" in long
+        and "17:00 23/04/2024" in long
+    )
 
 
 def test_the_zalo_text_keeps_diacritics_and_shortens_the_reason_first_when_too_long():
     text = short_text(_content(reason="Hồ sơ cần xác minh " * 60), regime("tt03_2025"), "zalo", "12/PXL")
     assert len(text) <= SHORT_LIMITS["zalo"]
-    assert "Nguyễn Thị Hồng" in text and "Đề nghị gia hạn thời gian giải quyết đến: 17:00 23/04/2024" in text and "12/PXL" in text
+    assert (
+        "Nguyễn Thị Hồng" in text
+        and "Đề nghị gia hạn thời gian giải quyết đến: 17:00 23/04/2024" in text
+        and "12/PXL" in text
+    )

@@ -119,13 +119,20 @@ async def test_a_failed_page_leaves_the_cursor_where_it_was(province, clock):
 async def test_run_backs_off_on_503_then_succeeds(province, clock):
     sink, stop = MemorySink(), asyncio.Event()
     flaky = Flaky(create_app(province, clock), failures=2)
+
     def server_errors() -> float:
         return REGISTRY.get_sample_value("cchc_pull_errors_total", {"source": "flaky", "kind": "server"}) or 0.0
 
     before = server_errors()
     async with live_server(flaky) as base, httpx.AsyncClient() as client:
         connector = PullConnector(
-            client, f"{base}/dvcqg/hoso", sink, source="flaky", poll_interval=0.05, backoff_initial=0.01, backoff_max=0.05
+            client,
+            f"{base}/dvcqg/hoso",
+            sink,
+            source="flaky",
+            poll_interval=0.05,
+            backoff_initial=0.01,
+            backoff_max=0.05,
         )
         task = asyncio.create_task(connector.run(stop))
         for _ in range(200):

@@ -37,14 +37,21 @@ SETTINGS = {
 }
 
 
-def lateness(key: str = KEY, *, due: datetime = DUE, received: datetime = RECEIVED, channel: int = 1, **extra: Any) -> dict[str, Any]:
+def lateness(
+    key: str = KEY, *, due: datetime = DUE, received: datetime = RECEIVED, channel: int = 1, **extra: Any
+) -> dict[str, Any]:
     """The data of a ``dossier.due_soon``/``overdue``/``overdue_after_apology`` as dossiers publishes it."""
     return {
         "ma_ho_so": key,
         "unit": UNIT,
         "procedure": {"code": "1.001193", "name": "Đăng ký khai sinh", "field_code": "HT", "field_name": "Hộ tịch"},
         "channel": channel,
-        "applicant": {"name": "Nguyễn Thị Hồng", "address": "Thôn Trung Hòa, xã Cẩm Quang", "phone": "0912345678", "email": "hong@example.vn"},
+        "applicant": {
+            "name": "Nguyễn Thị Hồng",
+            "address": "Thôn Trung Hòa, xã Cẩm Quang",
+            "phone": "0912345678",
+            "email": "hong@example.vn",
+        },
         "received_at": received.isoformat(),
         "due_at": due.isoformat(),
         "rule_set": "nd61_2018" if received < datetime(2025, 7, 1, tzinfo=VN_TZ) else "nd118_2025",
@@ -64,10 +71,18 @@ class Notifications:
 
     async def deliver(self, kind: str, data: dict[str, Any], *, event_id: str | None = None) -> CloudEvent:
         """Publish a dossier event on the bus (the consumer has handled it when this returns)."""
-        event = CloudEvent(source="/cchc/dossiers", type=f"vn.cchc.dossier.{kind}.v1", time=self.clock.now(), subject=data["ma_ho_so"], data=data)
+        event = CloudEvent(
+            source="/cchc/dossiers",
+            type=f"vn.cchc.dossier.{kind}.v1",
+            time=self.clock.now(),
+            subject=data["ma_ho_so"],
+            data=data,
+        )
         if event_id is not None:
             event = event.model_copy(update={"id": event_id})
-        await self.runtime.bus.publish([Message(topic="cchc.dossiers", key=event.subject, value=event.to_json().encode())])
+        await self.runtime.bus.publish(
+            [Message(topic="cchc.dossiers", key=event.subject, value=event.to_json().encode())]
+        )
         return event
 
     async def events(self, kind: str | None = None, key: str | None = None) -> list[dict[str, Any]]:
@@ -96,7 +111,9 @@ class Notifications:
 async def start_notifications(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
     started: list[tuple[Runtime, httpx.AsyncClient]] = []
 
-    async def start(now: datetime = DUE + timedelta(minutes=1), services: tuple[str, ...] = ("notifications",), **overrides: Any) -> Notifications:
+    async def start(
+        now: datetime = DUE + timedelta(minutes=1), services: tuple[str, ...] = ("notifications",), **overrides: Any
+    ) -> Notifications:
         settings = await make_settings(*services, **{"outbox_retention_hours": 24 * 365 * 10, **overrides})
         clock = ManualClock(now)
         runtime = Runtime(definitions(list(services)), settings, clock=clock)

@@ -31,7 +31,13 @@ async def publish(notifications: Notifications, events: list[tuple[str, dict[str
     """One bus batch, as the relay hands it over."""
     messages = []
     for kind, data in events:
-        event = CloudEvent(source="/cchc/dossiers", type=f"vn.cchc.dossier.{kind}.v1", time=notifications.clock.now(), subject=data["ma_ho_so"], data=data)
+        event = CloudEvent(
+            source="/cchc/dossiers",
+            type=f"vn.cchc.dossier.{kind}.v1",
+            time=notifications.clock.now(),
+            subject=data["ma_ho_so"],
+            data=data,
+        )
         messages.append(Message(topic="cchc.dossiers", key=event.subject, value=event.to_json().encode()))
     await notifications.runtime.bus.publish(messages)
 
@@ -49,12 +55,18 @@ async def test_one_batch_issues_one_letter_per_dossier_numbered_in_the_batch_ord
         assert numbers == [f"{n}/PXL" for n in range(1, 6)]
     for event in issued:
         [letter] = await notifications.letters(event["data"]["ma_ho_so"])
-        assert (letter["id"], letter["number"], letter["status"]) == (event["data"]["letter_id"], event["data"]["number"], "issued")
+        assert (letter["id"], letter["number"], letter["status"]) == (
+            event["data"]["letter_id"],
+            event["data"]["number"],
+            "issued",
+        )
 
 
 async def test_the_same_dossier_twice_in_a_batch_gets_one_letter_then_an_escalation(notifications: Notifications):
     await notifications.configure(auto_issue=True)
-    await publish(notifications, [("overdue", lateness()), ("overdue", lateness()), ("overdue", lateness(keys_of(UNIT, 2)[1]))])
+    await publish(
+        notifications, [("overdue", lateness()), ("overdue", lateness()), ("overdue", lateness(keys_of(UNIT, 2)[1]))]
+    )
 
     [letter] = await notifications.letters()
     assert letter["number"] == "1/PXL" and letter["escalated_at"] is not None
@@ -67,7 +79,9 @@ async def test_the_same_dossier_twice_in_a_batch_gets_one_letter_then_an_escalat
 
 async def test_an_event_after_an_overdue_in_the_batch_sees_its_letter(notifications: Notifications):
     await notifications.configure(auto_issue=True)
-    await publish(notifications, [("overdue", lateness()), ("overdue_after_apology", lateness(due=DUE + timedelta(days=7)))])
+    await publish(
+        notifications, [("overdue", lateness()), ("overdue_after_apology", lateness(due=DUE + timedelta(days=7)))]
+    )
 
     [letter] = await notifications.letters()
     [escalation] = await notifications.events("letter.escalated", KEY)
@@ -114,7 +128,11 @@ async def test_a_later_lateness_event_does_not_reopen_a_resolved_dossier(notific
     await notifications.deliver("due_soon", lateness())
     assert (await notifications.post("/letters", json={"dossier": KEY})).status_code == 201  # positive control
     other = keys_of(UNIT, 2)[1]
-    await publish(notifications, [("due_soon", lateness(other)), ("resolved", {"ma_ho_so": other}), ("due_soon", lateness(other))])
+    await publish(
+        notifications, [("due_soon", lateness(other)), ("resolved", {"ma_ho_so": other}), ("due_soon", lateness(other))]
+    )
 
     refused = await notifications.post("/letters", json={"dossier": other})
-    assert refused.status_code == 409 and refused.json()["errors"] == [{"field": "dossier", "message": "dossier resolved"}]
+    assert refused.status_code == 409 and refused.json()["errors"] == [
+        {"field": "dossier", "message": "dossier resolved"}
+    ]

@@ -61,7 +61,9 @@ async def test_a_dossier_pushed_past_due_gets_one_issued_letter_and_its_date_mov
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"])
 async def test_the_same_over_kafka(kafka, start_notifications, backend):
-    await headline(await start_notifications(now=NOW, services=("dossiers", "notifications"), **kafka_settings(kafka)), timeout=60)
+    await headline(
+        await start_notifications(now=NOW, services=("dossiers", "notifications"), **kafka_settings(kafka)), timeout=60
+    )
 
 
 async def headline(n: Notifications, timeout: float = 10) -> None:

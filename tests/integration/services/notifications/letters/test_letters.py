@@ -14,7 +14,15 @@ from services.notifications.letters.schemas import LatenessIn
 from shared.bus.base import Message
 from shared.clock import VN_TZ
 from shared.events import CloudEvent
-from tests.integration.services.notifications.letters.conftest import DUE, KEY, SETTINGS, UNIT, Notifications, lateness, pdf_text
+from tests.integration.services.notifications.letters.conftest import (
+    DUE,
+    KEY,
+    SETTINGS,
+    UNIT,
+    Notifications,
+    lateness,
+    pdf_text,
+)
 
 NEW_DUE_5_DAYS = datetime(2024, 4, 24, 9, 16, tzinfo=VN_TZ)  # 5 working days from now (16/04 09:16); Giỗ Tổ (18/04) off
 
@@ -91,7 +99,9 @@ async def test_a_dossier_received_under_the_new_decree_gets_the_new_form(notific
 async def test_an_applicant_name_with_typst_markup_prints_as_written(notifications: Notifications):
     await notifications.configure(auto_issue=True)
     name = 'Lê #strong[Văn] $x^2$ *B* _c_ <l> @ref \\ #import "/etc/passwd": *'
-    await notifications.deliver("overdue", lateness(applicant={"name": name, "address": None, "phone": None, "email": None}))
+    await notifications.deliver(
+        "overdue", lateness(applicant={"name": name, "address": None, "phone": None, "email": None})
+    )
     [letter] = await notifications.letters()
     pdf = (await notifications.client.get(f"/notifications/v1/letters/{letter['id']}.pdf")).content
     assert f"Kính gửi: Ông/Bà {name}" in pdf_text(pdf)
@@ -175,7 +185,9 @@ async def test_the_print_queue_lists_paper_letters_until_handed_over(notificatio
     await notifications.configure(auto_issue=True)
     await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0002", channel=1))
     await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0003", channel=2))  # online: not printed
-    queue = (await notifications.client.get("/notifications/v1/letters/print-queue", params={"unit": UNIT})).json()["items"]
+    queue = (await notifications.client.get("/notifications/v1/letters/print-queue", params={"unit": UNIT})).json()[
+        "items"
+    ]
     assert [x["ma_ho_so"] for x in queue] == ["000.00.15.H10-240415-0002"]
     handed = await notifications.post(f"/letters/{queue[0]['id']}:deliver")
     assert handed.json()["status"] == "delivered"
@@ -185,7 +197,9 @@ async def test_the_print_queue_lists_paper_letters_until_handed_over(notificatio
 async def test_an_officer_writes_a_letter_early_for_a_dossier_seen_through_events(notifications: Notifications):
     notifications.clock.set(DUE - timedelta(days=1))
     unknown = await notifications.post("/letters", json={"dossier": "000.00.15.H10-240415-9999"})
-    assert unknown.status_code == 404 and unknown.json()["errors"] == [{"field": "dossier", "message": "unknown dossier"}]
+    assert unknown.status_code == 404 and unknown.json()["errors"] == [
+        {"field": "dossier", "message": "unknown dossier"}
+    ]
     received = {k: v for k, v in lateness().items() if k != "applicant"}
     await notifications.deliver("received", {**received, "origin": "push"})
     body = {"dossier": KEY, "reason": "Cần xác minh thêm nơi cư trú của người được khai sinh."}
@@ -197,18 +211,28 @@ async def test_an_officer_writes_a_letter_early_for_a_dossier_seen_through_event
     assert (await notifications.post("/letters", json=body)).status_code == 200
     invalid = await notifications.post("/letters", json={"dossier": KEY, "new_due_at": "2024-04-20T08:00:00"})
     assert invalid.status_code == 422 and invalid.json()["errors"][0]["field"] == "body.new_due_at"  # no time zone
-    before_due = await notifications.post("/letters", json={"dossier": KEY, "reason": "Cần xác minh thêm.", "new_due_at": "2024-04-16T08:00:00+07:00"})
-    assert before_due.status_code == 422 and before_due.json()["errors"] == [{"field": "new_due_at", "message": "not after the due date"}]
+    before_due = await notifications.post(
+        "/letters", json={"dossier": KEY, "reason": "Cần xác minh thêm.", "new_due_at": "2024-04-16T08:00:00+07:00"}
+    )
+    assert before_due.status_code == 422 and before_due.json()["errors"] == [
+        {"field": "new_due_at", "message": "not after the due date"}
+    ]
 
 
 async def test_short_texts_stay_within_their_limits(notifications: Notifications):
-    await notifications.configure(auto_issue=True, issuing_body="Văn phòng Hội đồng nhân dân và Ủy ban nhân dân huyện Cẩm Xuyên, tỉnh Hà Tĩnh")
+    await notifications.configure(
+        auto_issue=True, issuing_body="Văn phòng Hội đồng nhân dân và Ủy ban nhân dân huyện Cẩm Xuyên, tỉnh Hà Tĩnh"
+    )
     await notifications.deliver("overdue", lateness())
     [letter] = await notifications.letters()
-    sms = (await notifications.client.get(f"/notifications/v1/letters/{letter['id']}/text", params={"channel": "sms"})).json()
+    sms = (
+        await notifications.client.get(f"/notifications/v1/letters/{letter['id']}/text", params={"channel": "sms"})
+    ).json()
     assert len(sms["text"]) <= sms["limit"] == 160 and sms["text"].isascii()
     assert KEY in sms["text"] and "09:16 24/04/2024" in sms["text"]
-    zalo = (await notifications.client.get(f"/notifications/v1/letters/{letter['id']}/text", params={"channel": "zalo"})).json()
+    zalo = (
+        await notifications.client.get(f"/notifications/v1/letters/{letter['id']}/text", params={"channel": "zalo"})
+    ).json()
     assert len(zalo["text"]) <= 500 and "Nguyễn Thị Hồng" in zalo["text"] and "1/PXL" in zalo["text"]
     wrong = await notifications.client.get(f"/notifications/v1/letters/{letter['id']}/text", params={"channel": "fax"})
     assert wrong.status_code == 422
@@ -257,7 +281,9 @@ async def test_concurrent_issues_of_one_letter_issue_it_once(notifications: Noti
     assert len(await notifications.events("letter.issued")) == 1
 
 
-async def test_numbers_run_per_unit_and_year_and_a_rolled_back_issue_gives_its_number_back(notifications: Notifications):
+async def test_numbers_run_per_unit_and_year_and_a_rolled_back_issue_gives_its_number_back(
+    notifications: Notifications,
+):
     context = notifications.runtime["notifications"]
     async with context.uow() as uow:
         assert [await next_number(uow.session, UNIT, 2024) for _ in range(3)] == [1, 2, 3]
@@ -274,10 +300,18 @@ async def test_a_malformed_event_is_set_aside_and_the_rest_of_the_batch_gets_let
     good = [lateness(f"000.00.15.H10-240415-{n:04d}") for n in (1, 3)]
     bad = {k: v for k, v in lateness("000.00.15.H10-240415-0002").items() if k != "due_at"}
     events = [
-        CloudEvent(source="/cchc/dossiers", type="vn.cchc.dossier.overdue.v1", time=notifications.clock.now(), subject=d["ma_ho_so"], data=d)
+        CloudEvent(
+            source="/cchc/dossiers",
+            type="vn.cchc.dossier.overdue.v1",
+            time=notifications.clock.now(),
+            subject=d["ma_ho_so"],
+            data=d,
+        )
         for d in (good[0], bad, good[1])
     ]
-    await notifications.runtime.bus.publish([Message(topic="cchc.dossiers", key=e.subject, value=e.to_json().encode()) for e in events])
+    await notifications.runtime.bus.publish(
+        [Message(topic="cchc.dossiers", key=e.subject, value=e.to_json().encode()) for e in events]
+    )
     assert [len(await notifications.letters(d["ma_ho_so"])) for d in (good[0], bad, good[1])] == [1, 0, 1]
     [dead] = await notifications.dead_letters()
     assert "due_at" in dead.error
@@ -289,7 +323,9 @@ async def test_two_letters_of_one_dossier_issued_at_once_make_one_apology(notifi
     notifications.clock.set(DUE - timedelta(days=1))
     await notifications.deliver("due_soon", lateness(apology_deadline=(DUE - timedelta(days=1)).isoformat()))
     later = DUE + timedelta(days=2)
-    await notifications.deliver("due_soon", lateness(due=later, apology_deadline=(later - timedelta(days=1)).isoformat()))
+    await notifications.deliver(
+        "due_soon", lateness(due=later, apology_deadline=(later - timedelta(days=1)).isoformat())
+    )
     drafts = await notifications.letters()
     assert len(drafts) == 2
     for draft in drafts:
@@ -302,11 +338,24 @@ async def test_two_letters_of_one_dossier_issued_at_once_make_one_apology(notifi
 async def test_new_return_dates_follow_the_days_administrators_declare(notifications: Notifications):
     async def calendar(day: str, working: bool, **extra: object) -> None:
         data = {"date": day, "working": working, "reason": "Nghỉ bù", **extra}
-        event = CloudEvent(source="/cchc/dossiers", type="vn.cchc.calendar.changed.v1", time=notifications.clock.now(), subject=day, data=data)
-        await notifications.runtime.bus.publish([Message(topic="cchc.dossiers", key=day, value=event.to_json().encode())])
+        event = CloudEvent(
+            source="/cchc/dossiers",
+            type="vn.cchc.calendar.changed.v1",
+            time=notifications.clock.now(),
+            subject=day,
+            data=data,
+        )
+        await notifications.runtime.bus.publish(
+            [Message(topic="cchc.dossiers", key=day, value=event.to_json().encode())]
+        )
 
     await calendar("2024-04-19", False)  # Friday off
-    await calendar("2024-04-22", False, unit="000.00.99.H10", office_hours={"windows": ["07:30-11:30"], "same_day_cutoff": "15:00", "set_on": None})
+    await calendar(
+        "2024-04-22",
+        False,
+        unit="000.00.99.H10",
+        office_hours={"windows": ["07:30-11:30"], "same_day_cutoff": "15:00", "set_on": None},
+    )
     await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0002"))
     [letter] = await notifications.letters("000.00.15.H10-240415-0002")
     assert datetime.fromisoformat(letter["new_due_at"]) == NEW_DUE_5_DAYS + timedelta(days=1)  # 17, 22, 23, 24, 25
@@ -316,7 +365,9 @@ async def test_new_return_dates_follow_the_days_administrators_declare(notificat
     assert datetime.fromisoformat(letter["new_due_at"]) == NEW_DUE_5_DAYS
 
 
-async def test_default_settings_issue_the_letters_of_units_without_their_own_under_their_own_name(notifications: Notifications):
+async def test_default_settings_issue_the_letters_of_units_without_their_own_under_their_own_name(
+    notifications: Notifications,
+):
     default = {**SETTINGS, "issuing_body": "Cơ quan mặc định", "auto_issue": True}
     answer = await notifications.client.put("/notifications/v1/letter-settings:default", json=default)
     assert answer.status_code == 200, answer.text

@@ -26,14 +26,19 @@ async def test_query_and_transitions_with_error_codes(notifications: Notificatio
     approve = "mutation($id: ID!) { approveLetter(id: $id) { status } }"
     issue = "mutation($id: ID!) { issueLetter(id: $id) { status number } }"
     assert (await gql(notifications, approve, id=rest["id"]))["data"]["approveLetter"]["status"] == "approved"
-    assert (await gql(notifications, issue, id=rest["id"]))["data"]["issueLetter"] == {"status": "issued", "number": "1/PXL"}
+    assert (await gql(notifications, issue, id=rest["id"]))["data"]["issueLetter"] == {
+        "status": "issued",
+        "number": "1/PXL",
+    }
     [error] = (await gql(notifications, approve, id=rest["id"]))["errors"]
     assert error["extensions"]["code"] == "WRONG_TRANSITION"
     assert error["extensions"]["allowed_transitions"] == ["delivered", "failed"]
 
     queue = await gql(notifications, "{ letterPrintQueue { id } }")
     assert queue["data"]["letterPrintQueue"] == [{"id": rest["id"]}]
-    delivered = await gql(notifications, "mutation($id: ID!) { markLetterDelivered(id: $id) { status } }", id=rest["id"])
+    delivered = await gql(
+        notifications, "mutation($id: ID!) { markLetterDelivered(id: $id) { status } }", id=rest["id"]
+    )
     assert delivered["data"]["markLetterDelivered"]["status"] == "delivered"
 
 
@@ -44,6 +49,8 @@ async def test_bad_input_through_graphql(notifications: Notifications):
     [letter] = await notifications.letters()
     await gql(notifications, "mutation($id: ID!) { approveLetter(id: $id) { id } }", id=letter["id"])
     await gql(notifications, "mutation($id: ID!) { issueLetter(id: $id) { id } }", id=letter["id"])
-    empty = await gql(notifications, 'mutation($id: ID!) { markLetterFailed(id: $id, reason: "  ") { id } }', id=letter["id"])
+    empty = await gql(
+        notifications, 'mutation($id: ID!) { markLetterFailed(id: $id, reason: "  ") { id } }', id=letter["id"]
+    )
     assert empty["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert empty["errors"][0]["extensions"]["errors"][0]["field"] == "reason"

@@ -20,7 +20,9 @@ async def letter_of(n: Notifications) -> dict[str, Any]:
     return letter
 
 
-async def test_an_online_dossiers_letter_goes_by_email_with_its_pdf_and_by_sms_and_is_then_delivered(start_notifications):
+async def test_an_online_dossiers_letter_goes_by_email_with_its_pdf_and_by_sms_and_is_then_delivered(
+    start_notifications,
+):
     sink = SmtpSink()
     with sink.serving() as port:
         n = await start_notifications(
