@@ -6,6 +6,7 @@ of 07:00–11:30 / 13:30–17:00: the due times below are computed by hand from 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from datetime import datetime
@@ -264,7 +265,11 @@ async def test_a_synced_dossier_keeps_its_due_time_but_pauses_and_alarms_follow_
     # The apology deadline: one working day before Monday 17:00 is Friday 17:00, or the unit's close 16:30.
     d.clock.set(vn(2024, 5, 10, 16, 30))
     await sweep_all(d.runtime["dossiers"], d.clock.now())
-    due_soon = await d.events("dossier.due_soon", record["MaHoSo"])
+    for _ in range(100 if own_hours else 1):  # the service's own scheduler may be the one that claimed the alarm
+        due_soon = await d.events("dossier.due_soon", record["MaHoSo"])
+        if due_soon:
+            break
+        await asyncio.sleep(0.02)
     if own_hours:
         assert [datetime.fromisoformat(e["data"]["apology_deadline"]) for e in due_soon] == [vn(2024, 5, 10, 16, 30)]
         assert (await d.get(record["MaHoSo"]))["timeliness"] == "open_due_soon"
