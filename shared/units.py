@@ -224,17 +224,7 @@ class UnitDirectory:
 
     async def snapshot(self, session: AsyncSession) -> UnitSnapshot:
         """The whole replica: one small aggregate query, and a full read only after a change."""
-        U = self.units
-        count, versions = (await session.execute(select(func.count(), func.coalesce(func.sum(U.c.version), 0)))).one()
-        fingerprint = (int(count), int(versions))
-        per_engine = _SNAPSHOTS.setdefault(session.get_bind(), {})
-        cached = per_engine.get(U.name)
-        if cached is not None and cached[0] == fingerprint:
-            return cached[1]
-        rows = (await session.execute(select(U))).mappings()
-        snapshot = UnitSnapshot({row["code"]: _record(row) for row in rows})
-        per_engine[U.name] = (fingerprint, snapshot)
-        return snapshot
+        return await tree_snapshot(session, self.units)
 
     async def parents(self, session: AsyncSession) -> dict[str, str | None]:
         return (await self.snapshot(session)).parents
@@ -249,6 +239,21 @@ class UnitDirectory:
         table = self.unit_groups
         members = await session.scalar(select(table.c.members).where(table.c.code == group_code))
         return list(members or [])
+
+
+async def tree_snapshot(session: AsyncSession, table: Table) -> UnitSnapshot:
+    """The units of ``table`` (a replica, or the registry ``plans`` owns: the same columns) as a
+    tree: one small aggregate query, and a full read only after a change."""
+    count, versions = (await session.execute(select(func.count(), func.coalesce(func.sum(table.c.version), 0)))).one()
+    fingerprint = (int(count), int(versions))
+    per_engine = _SNAPSHOTS.setdefault(session.get_bind(), {})
+    cached = per_engine.get(table.name)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    rows = (await session.execute(select(table))).mappings()
+    snapshot = UnitSnapshot({row["code"]: _record(row) for row in rows})
+    per_engine[table.name] = (fingerprint, snapshot)
+    return snapshot
 
 
 def _record(row: Mapping[str, Any] | RowMapping) -> UnitRecord:
