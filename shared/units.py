@@ -215,9 +215,14 @@ class UnitDirectory:
         row = (await session.execute(select(self.units).where(self.units.c.code == code))).mappings().first()
         return _record(row) if row is not None else None
 
-    async def page(self, session: AsyncSession, *, after: str | None = None, limit: int = 100) -> list[UnitRecord]:
-        """Units in code order: ``limit`` of them after the code ``after``."""
+    async def page(
+        self, session: AsyncSession, *, after: str | None = None, limit: int = 100, where: Any = None
+    ) -> list[UnitRecord]:
+        """Units in code order (those ``where`` takes, a condition on the table): ``limit`` of them
+        after the code ``after``."""
         query = select(self.units).order_by(self.units.c.code).limit(limit)
+        if where is not None:
+            query = query.where(where)
         if after is not None:
             query = query.where(self.units.c.code > after)
         return [_record(row) for row in (await session.execute(query)).mappings()]
