@@ -17,7 +17,6 @@ from shared.service import ServiceDefinition
 from shared.units import UnitSnapshot, tree_snapshot
 
 
-
 async def unit_tree(session: AsyncSession) -> UnitSnapshot:
     """The registry as a tree (principals' unit scopes are read in it)."""
     return await tree_snapshot(session, Unit.__table__)
