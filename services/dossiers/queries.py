@@ -33,7 +33,9 @@ class DossierFilter:
 
 
 def to_out(row: dict[str, Any], scope: Scope = WHOLE_SYSTEM) -> DossierOut:
-    """The dossier as the API shows it; the applicant masked when ``scope`` hides personal data."""
+    """The dossier as the API shows it. When ``scope`` hides personal data, the applicant comes
+    masked and ``extra`` empty (the provincial fields this service does not read, such as
+    ``DinhDanhCHS``, the applicant's identity papers, may hold anything)."""
     applicant = {
         "name": row["applicant_name"],
         "id_number": row["applicant_id_number"],
@@ -77,7 +79,7 @@ def to_out(row: dict[str, Any], scope: Scope = WHOLE_SYSTEM) -> DossierOut:
         documents=row["documents"],
         fees=row["fees"],
         result_papers=row["result_papers"],
-        extra=row["extra"],
+        extra=row["extra"] if scope.personal_data else {},
         version=row["version"],
         updated_at=row["updated_at"],
     )
