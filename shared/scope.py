@@ -72,7 +72,7 @@ async def scope_of(principal: Principal, definition: ServiceDefinition, session:
     if definition.unit_tree is None:
         return Scope(principal.unit, frozenset({principal.unit}), personal)
     tree = await definition.unit_tree(session)
-    return Scope(principal.unit, frozenset(tree.descendants(principal.unit)), personal)
+    return Scope(principal.unit, tree.subtree(principal.unit), personal)
 
 
 async def get_scope(context: Context, uow: Uow, principal: CurrentPrincipal) -> Scope:

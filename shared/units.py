@@ -89,6 +89,7 @@ class UnitSnapshot:
 
     units: Mapping[str, UnitRecord]
     _children: dict[str | None, list[str]] = field(init=False, repr=False, default_factory=dict)
+    _subtrees: dict[str, frozenset[str]] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         for unit in self.units.values():
@@ -106,6 +107,14 @@ class UnitSnapshot:
             yield current
             seen.add(current)
             current = self.units[current].parent_code if current in self.units else None
+
+    def subtree(self, code: str) -> frozenset[str]:
+        """:meth:`descendants` as a set, computed once per snapshot (every request of a unit-scoped
+        principal asks for its unit's)."""
+        found = self._subtrees.get(code)
+        if found is None:
+            found = self._subtrees[code] = frozenset(self.descendants(code))
+        return found
 
     def descendants(self, code: str) -> list[str]:
         """``code`` first, then every unit below it (breadth first; a cycle ends it)."""

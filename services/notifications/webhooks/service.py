@@ -204,7 +204,7 @@ def _about(spec: EventSpec | None, event: CloudEvent, unit: str | None, tree: Un
         return True
     if spec is None or tree is None:
         return False
-    return not spec.units_of(event.data).isdisjoint(tree.descendants(unit))
+    return not spec.units_of(event.data).isdisjoint(tree.subtree(unit))
 
 
 async def fan_out(uow: UnitOfWork, event: CloudEvent) -> None:
