@@ -41,6 +41,7 @@ from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.problems import DomainError
+from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
@@ -78,7 +79,7 @@ class PayloadTooLarge(DomainError):
 @router.get("/calendar/due", response_model=DueOut, tags=["calendar"], summary="When a legal duration ends")
 async def calendar_due(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     start: Instant,
     amount: Annotated[float, Query(ge=0, le=3650)],
     unit: DurationUnit,
@@ -93,6 +94,8 @@ async def calendar_due(
         ),
     ] = None,
 ) -> DueOut:
+    if unit_code is not None:
+        scope.check(unit_code, f"No unit {unit_code} in your scope.", field="unit_code")
     calendars = await office_hours.load_calendars(uow.session)
     calendar = calendars.of(unit_code)
     try:
@@ -122,7 +125,8 @@ async def calendar_days(
 @router.put(
     "/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off"
 )
-async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
+async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, scope: CurrentScope) -> CalendarDayOut:
+    scope.require_whole_system("The working-time calendar")
     override = await reference_data.set_calendar_day(uow, day, body)
     await uow.commit()
     return CalendarDayOut(
@@ -131,26 +135,27 @@ async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, principal: C
 
 
 @router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
-async def delete_calendar_day(day: Day, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_calendar_day(day: Day, uow: Uow, scope: CurrentScope) -> Response:
+    scope.require_whole_system("The working-time calendar")
     await reference_data.remove_calendar_day(uow, day)
     await uow.commit()
     return Response(status_code=204)
 
 
 @office_hours_router.get("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="A unit's office hours")
-async def get_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> OfficeHoursOut:
+async def get_office_hours(unit: UnitPath, uow: Uow, scope: CurrentScope) -> OfficeHoursOut:
     """The hours the unit works: its own, else its nearest ancestor's (`set_on`), else the default ones."""
+    scope.check(unit, f"No unit {unit} in your scope.")
     return await office_hours.office_hours_of(uow.session, unit)
 
 
 @office_hours_router.put(
     "/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="Set a unit's office hours"
 )
-async def put_office_hours(
-    unit: UnitPath, body: OfficeHoursIn, uow: Uow, principal: CurrentPrincipal
-) -> OfficeHoursOut:
+async def put_office_hours(unit: UnitPath, body: OfficeHoursIn, uow: Uow, scope: CurrentScope) -> OfficeHoursOut:
     """Its sub-units without hours of their own follow. Publishes `calendar.changed`; the open dossiers
     received here by the units concerned get their due time derived again (`dossier.rescheduled`)."""
+    scope.check(unit, f"No unit {unit} in your scope.")
     hours = await office_hours.set_office_hours(uow, unit, body)
     await uow.commit()
     return hours
@@ -159,7 +164,8 @@ async def put_office_hours(
 @office_hours_router.delete(
     "/calendar/units/{unit}/hours", status_code=204, summary="Withdraw a unit's own office hours"
 )
-async def delete_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_office_hours(unit: UnitPath, uow: Uow, scope: CurrentScope) -> Response:
+    scope.check(unit, f"No unit {unit} in your scope.")
     await office_hours.remove_office_hours(uow, unit)
     await uow.commit()
     return Response(status_code=204)
@@ -174,7 +180,8 @@ router.include_router(office_hours_router)
 @router.put(
     "/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="Register or change a procedure"
 )
-async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, scope: CurrentScope) -> ProcedureOut:
+    scope.require_whole_system("The procedure catalogue")
     procedure = await reference_data.upsert_procedure(uow, ma_tthc, body)
     await uow.commit()
     return ProcedureOut.model_validate(procedure)
@@ -205,10 +212,10 @@ async def list_procedures(
 @router.post(
     "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
 )
-async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    row = await service.receive(uow, body)
+async def receive_dossier(body: IntakeIn, uow: Uow, scope: CurrentScope) -> DossierOut:
+    row = await service.receive(uow, body, scope)
     await uow.commit()
-    return queries.to_out(row)
+    return queries.to_out(row, scope)
 
 
 @router.post(
@@ -217,17 +224,17 @@ async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal)
     tags=["dossiers"],
     summary="Move a dossier to another status",
 )
-async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    row = await service.transition(uow, ma_ho_so, body)
+async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, scope: CurrentScope) -> DossierOut:
+    row = await service.transition(uow, ma_ho_so, body, scope)
     await uow.commit()
-    return queries.to_out(row)
+    return queries.to_out(row, scope)
 
 
 @router.get(
     "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
 )
-async def get_dossier(ma_ho_so: str, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    return await queries.get_dossier(uow.session, ma_ho_so)
+async def get_dossier(ma_ho_so: str, uow: Uow, scope: CurrentScope) -> DossierOut:
+    return await queries.get_dossier(uow.session, ma_ho_so, scope)
 
 
 @router.get(
@@ -235,7 +242,7 @@ async def get_dossier(ma_ho_so: str, uow: Uow, principal: CurrentPrincipal) -> D
 )
 async def list_dossiers(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
     status: Annotated[list[Annotated[int, Field(ge=1, le=10)]] | None, Query(description="TrangThaiHoSo codes")] = None,
     timeliness: Annotated[list[Timeliness] | None, Query()] = None,
@@ -259,7 +266,7 @@ async def list_dossiers(
         due_from=due_from,
         due_to=due_to,
     )
-    items, next_cursor = await queries.list_dossiers(uow.session, where, limit=limit, cursor=cursor)
+    items, next_cursor = await queries.list_dossiers(uow.session, where, limit=limit, cursor=cursor, scope=scope)
     return DossierPage(items=items, next_cursor=next_cursor)
 
 
@@ -275,7 +282,7 @@ async def list_dossiers(
     "with field errors. Valid records are stored even when others in the batch are rejected.",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}},
 )
-async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: CurrentPrincipal) -> Response:
+async def sync_dvcqg(request: Request, uow: Uow, context: Context, scope: CurrentScope) -> Response:
     envelope = await _read_envelope(request, context.settings.dossiers_sync_max_bytes)
     data = envelope["data"]
     if len(data) > context.settings.dossiers_sync_max_records:
@@ -285,9 +292,9 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: Cu
         )
     tolerance = timedelta(hours=context.settings.dossiers_future_tolerance_hours)
     if envelope["service"] == "DongBoHoSoMC":
-        results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance)
+        results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance, scope=scope)
     else:
-        results = await ingest.ingest_progress(uow, data, tolerance=tolerance)
+        results = await ingest.ingest_progress(uow, data, tolerance=tolerance, scope=scope)
     await uow.commit()
     counts = {o.value: 0 for o in Outcome}
     for result in results:
