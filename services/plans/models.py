@@ -98,7 +98,7 @@ class Plan(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))
     source_name: Mapped[str | None] = mapped_column(String(300))
-    # SHA-256 of the rows the imported table read as (importing.content_digest); plans imported
+    # SHA-256 of the rows the imported table read as (importing.read_key); plans imported
     # before imports were keyed by content hold the SHA-256 of the file's bytes, still recognised
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     import_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)

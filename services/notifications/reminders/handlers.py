@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from services.notifications.reminders import texts
-from services.notifications.reminders.schemas import DossierDueSoonIn, LetterEscalatedIn, TargetAtRiskIn, TaskReminderIn
-from services.notifications.reminders.service import remind
+from services.notifications.reminders.schemas import (
+    DossierDueSoonIn,
+    LetterEscalatedIn,
+    TargetAtRiskIn,
+    TaskReminderIn,
+    TaskWithdrawnIn,
+)
+from services.notifications.reminders.service import remind, withdraw_unsent
 from shared.consumer import Subscription
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
@@ -27,6 +33,11 @@ async def on_task_reminder(uow: UnitOfWork, event: CloudEvent) -> None:
         title=title,
         text=text,
     )
+
+
+async def on_task_withdrawn(uow: UnitOfWork, event: CloudEvent) -> None:
+    """The unit no longer owes the task: what its reminders still hold back (a digest) never goes."""
+    await withdraw_unsent(uow, f"obligation:{event.data_as(TaskWithdrawnIn).obligation_id}")
 
 
 async def on_dossier_due_soon(uow: UnitOfWork, event: CloudEvent) -> None:
@@ -77,7 +88,11 @@ async def on_target_at_risk(uow: UnitOfWork, event: CloudEvent) -> None:
 SUBSCRIPTIONS = [
     Subscription(
         topic="cchc.plans",
-        handlers={"vn.cchc.task.due_soon.v1": on_task_reminder, "vn.cchc.task.overdue.v1": on_task_reminder},
+        handlers={
+            "vn.cchc.task.due_soon.v1": on_task_reminder,
+            "vn.cchc.task.overdue.v1": on_task_reminder,
+            "vn.cchc.task.withdrawn.v1": on_task_withdrawn,
+        },
     ),
     Subscription(topic="cchc.dossiers", handlers={"vn.cchc.dossier.due_soon.v1": on_dossier_due_soon}),
     Subscription(topic="cchc.scoring", handlers={"vn.cchc.target.at_risk.v1": on_target_at_risk}),

@@ -24,7 +24,7 @@ from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 BATCH = 200
-PENDING, SENT, DIGEST, DIGESTED = "pending", "sent", "digest", "digested"
+PENDING, SENT, DIGEST, DIGESTED, WITHDRAWN = "pending", "sent", "digest", "digested", "withdrawn"
 
 
 async def remind(
@@ -56,6 +56,19 @@ async def remind(
     if contacts:
         uow.deadlines_moved()
     return True
+
+
+async def withdraw_unsent(uow: UnitOfWork, subject: str) -> None:
+    """The duty behind ``subject`` was lifted: its reminders' notices not sent yet (pending, or
+    held for a digest) are ``withdrawn`` and never go."""
+    await uow.session.execute(
+        update(Notice)
+        .where(
+            Notice.status.in_((PENDING, DIGEST)),
+            Notice.reminder_id.in_(select(Reminder.id).where(Reminder.subject == subject)),
+        )
+        .values(status=WITHDRAWN)
+    )
 
 
 def digest_instant(after: datetime, hour: int) -> datetime:
