@@ -219,7 +219,12 @@ async def test_a_withdrawn_task_s_held_reminders_leave_the_digest(start_notifica
         "cchc.plans",
         "vn.cchc.task.withdrawn.v1",
         "2",
-        {**withdrawn, "reason": "task_removed", "withdrawn_at": "2025-03-03T10:00:00+07:00", "open_occurrence_ids": [11]},
+        {
+            **withdrawn,
+            "reason": "task_removed",
+            "withdrawn_at": "2025-03-03T10:00:00+07:00",
+            "open_occurrence_ids": [11],
+        },
     )
     clock.set(datetime(2025, 3, 4, 7, 0, tzinfo=VN_TZ))
     await dispatch(service)

@@ -85,14 +85,14 @@ async def test_a_revised_table_makes_a_new_revision_of_the_published_plan_keepin
 async def test_removed_tasks_are_withdrawn_and_their_reminders_never_go(plans: Plans):
     plan_id, before = await published_with_progress(plans)
     removed = before["3"]["obligations"][0]
-    owed = (await plans.http.get(f"/plans/v1/units/{removed['unit_code']}/obligations?from=2024-01-01&to=2024-12-31"))
+    owed = await plans.http.get(f"/plans/v1/units/{removed['unit_code']}/obligations?from=2024-01-01&to=2024-12-31")
     assert [i["obligation"]["id"] for i in owed.json()["items"]] == [removed["id"]]  # positive control
 
     await import_rows(plans, REVISED)
 
     withdrawn = (await plans.http.get(f"/plans/v1/obligations/{removed['id']}")).json()
     assert withdrawn["withdrawn_at"] is not None
-    owed = (await plans.http.get(f"/plans/v1/units/{removed['unit_code']}/obligations?from=2024-01-01&to=2024-12-31"))
+    owed = await plans.http.get(f"/plans/v1/units/{removed['unit_code']}/obligations?from=2024-01-01&to=2024-12-31")
     assert [i["node_title"] for i in owed.json()["items"]] == ["Kiểm tra công tác CCHC"]  # the new task alone
     [event] = await plans.events("task.withdrawn")
     assert (event["obligation_id"], event["reason"], event["unit_code"]) == (
