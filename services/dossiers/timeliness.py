@@ -6,7 +6,7 @@ from datetime import datetime
 
 from services.dossiers.codes import Timeliness
 from shared.calendar import WorkingCalendar
-from shared.clock import VN_TZ
+from shared.on_time import finish_verdict
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
@@ -14,17 +14,8 @@ OVERDUE_AFTER_APOLOGY = "overdue_after_apology"
 
 
 def judge(finished_at: datetime, due_at: datetime | None, supplement_count: int) -> Timeliness:
-    """A finished dossier: late after more than one supplement request or past its due time;
-    early when finished on a day before the due day; otherwise on time."""
-    if supplement_count > 1:
-        return Timeliness.late
-    if due_at is None:
-        return Timeliness.on_time
-    if finished_at > due_at:
-        return Timeliness.late
-    if finished_at.astimezone(VN_TZ).date() < due_at.astimezone(VN_TZ).date():
-        return Timeliness.early
-    return Timeliness.on_time
+    """A finished dossier's timeliness: the verdict of the QĐ 766 on-time rule (``shared.on_time``)."""
+    return Timeliness(finish_verdict(finished_at, due_at, supplement_count).value)
 
 
 def open_timeliness(now: datetime, due_at: datetime | None, calendar: WorkingCalendar) -> Timeliness:

@@ -13,6 +13,7 @@ from services.plans import (
     planning,
     progress,
     queries,
+    revisions,
     service,
     targets,
 )
@@ -29,6 +30,7 @@ from services.plans.schemas import (
     PlanIn,
     PlanOut,
     PlanPage,
+    PlanRevisionList,
     PlanStatus,
     PlanTree,
     ProgressIn,
@@ -254,6 +256,17 @@ async def list_plans(
 async def get_plan(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanOut:
     await check_plan(uow.session, plan_id, scope)
     return PlanOut.model_validate(await planning.get_plan(uow.session, plan_id))
+
+
+@router.get(
+    "/plans/{plan_id}/revisions",
+    response_model=PlanRevisionList,
+    tags=["plans"],
+    summary="A plan's imports: its first table and each revised one, oldest first",
+)
+async def plan_revisions(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanRevisionList:
+    await check_plan(uow.session, plan_id, scope)
+    return PlanRevisionList(items=await revisions.revisions_of(uow, plan_id))
 
 
 @router.get(

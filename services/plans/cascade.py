@@ -12,6 +12,7 @@ are brought back to it. Their own child tasks follow in turn.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -24,19 +25,20 @@ from services.plans.deadlines import (
     implemented_task,
     stored_own_dues,
 )
-from services.plans.events import TaskRescheduled
+from services.plans.events import ObligationMoves, OccurrenceMove, TaskRescheduled
 from services.plans.models import Obligation, Occurrence, Plan, PlanNode
 from services.plans.occurrences import follow_dues
 from services.plans.planning import find_node, get_plan, plan_tree, roll_up
 from services.plans.reminders import drop_stale_reminders, plan_reminders
 from services.plans.schedules import due_dates, parse_schedule
-from services.plans.schemas import NodeOut, NodeUpdate, PlanStatus
+from services.plans.schemas import NodeOut, NodeUpdate, PlanStatus, Role
 from shared.db import get_or_404
 from shared.problems import Conflict
 from shared.uow import UnitOfWork
 
 EDITED = "edited"
 PARENT_CHANGED = "parent_changed"
+REVISED = "revised"
 
 
 async def change_node(uow: UnitOfWork, node_id: int, data: NodeUpdate) -> NodeOut:
@@ -50,6 +52,8 @@ async def change_node(uow: UnitOfWork, node_id: int, data: NodeUpdate) -> NodeOu
     plan = await get_plan(session, node.plan_id)
     if plan.status == PlanStatus.closed:
         raise Conflict(f"Kế hoạch {plan.id} đã kết thúc; không sửa được nữa.")
+    if node.removed_at is not None:
+        raise Conflict(f"Mục {node.id} đã bị bỏ khỏi kế hoạch khi sửa đổi; không sửa được nữa.")
     changed = data.model_fields_set
     text = (data.schedule or None) if "schedule" in changed else node.schedule_raw
     parsed = parse_schedule(text, plan.year) if text else None
@@ -64,25 +68,26 @@ async def change_node(uow: UnitOfWork, node_id: int, data: NodeUpdate) -> NodeOu
     node.schedule_kind = parsed.kind.value if parsed else None
     node.schedule = parsed.to_json() if parsed else None
     node.implements_id = implements_id
-    await cascade(uow, node, effective_dues(own, deadline))
+    await cascade(uow, [(node, effective_dues(own, deadline))])
     return find_node(await plan_tree(session, plan.id), node.id)
 
 
-async def cascade(uow: UnitOfWork, node: PlanNode, dues: list[date]) -> None:
-    """Move ``node`` to ``dues``, then the child plans' tasks implementing it, level by level."""
+async def cascade(uow: UnitOfWork, moves: Sequence[tuple[PlanNode, list[date]]], *, reason: str = EDITED) -> list[int]:
+    """Move each node to its dues (``reason`` says why), then the child plans' tasks implementing
+    them, level by level; the ids of the nodes whose dates moved."""
     session = uow.session
-    queue: deque[tuple[PlanNode, list[date], str]] = deque([(node, dues, EDITED)])
+    queue: deque[tuple[PlanNode, list[date], str]] = deque((node, dues, reason) for node, dues in moves)
     seen: set[int] = set()
     plans: set[int] = set()
     while queue:
-        current, wanted, reason = queue.popleft()
+        current, wanted, why = queue.popleft()
         before = [date.fromisoformat(d) for d in current.dues]
         if current.id in seen or wanted == before:
             continue
         seen.add(current.id)
         current.dues = as_stored(wanted)
-        await _move(uow, current, wanted)
-        await _announce(uow, current, before, wanted, reason)
+        moved = await _move(uow, current, wanted)
+        await _announce(uow, current, before, wanted, why, moved)
         plans.add(current.plan_id)
         deadline = wanted[-1] if wanted else None
         children = await session.execute(
@@ -95,28 +100,64 @@ async def cascade(uow: UnitOfWork, node: PlanNode, dues: list[date]) -> None:
             queue.append((child, effective_dues(stored_own_dues(child, year), deadline), PARENT_CHANGED))
     for plan_id in sorted(plans):
         await roll_up(session, plan_id, uow.clock.now())
+    return sorted(seen)
 
 
-async def _move(uow: UnitOfWork, node: PlanNode, dues: list[date]) -> None:
-    """The node's obligations follow its new dates, and so do their pending reminders."""
+async def _move(uow: UnitOfWork, node: PlanNode, dues: list[date]) -> list[ObligationMoves]:
+    """The node's obligations follow its new dates, and so do their pending reminders; what moved."""
     session = uow.session
     now = uow.clock.now()
     obligations = (await session.scalars(select(Obligation).where(Obligation.node_id == node.id))).all()
+    ids = [o.id for o in obligations]
+    before = await _occurrence_dues(uow, ids)
     await follow_dues(session, obligations, dues, now)
-    occurrences = (
-        await session.scalars(select(Occurrence.id).where(Occurrence.obligation_id.in_([o.id for o in obligations])))
-    ).all()
-    await drop_stale_reminders(uow, occurrences)
+    after = await _occurrence_dues(uow, ids)
+    await drop_stale_reminders(uow, list(after))
     await plan_reminders(uow, await get_plan(session, node.plan_id), [Obligation.node_id == node.id], after=now)
+    owner = {k: obligation_id for k, (obligation_id, _) in (before | after).items()}
+    old = {k: due for k, (_, due) in before.items()}
+    new = {k: due for k, (_, due) in after.items()}
+    moves: list[ObligationMoves] = []
+    for obligation in obligations:
+        changed = [
+            OccurrenceMove(occurrence_id=k, old_due=old.get(k), new_due=new.get(k))
+            for k in sorted(owner)
+            if owner[k] == obligation.id and old.get(k) != new.get(k)
+        ]
+        if changed and obligation.withdrawn_at is None:
+            moves.append(
+                ObligationMoves(
+                    obligation_id=obligation.id,
+                    unit_code=obligation.unit_code,
+                    role=obligation.role,
+                    occurrences=changed,
+                )
+            )
+    return moves
 
 
-async def _announce(uow: UnitOfWork, node: PlanNode, before: list[date], after: list[date], reason: str) -> None:
-    units = await uow.session.scalars(
-        select(Obligation.unit_code)
-        .where(Obligation.node_id == node.id, Obligation.withdrawn_at.is_(None))
-        .distinct()
-        .order_by(Obligation.unit_code)
+async def _occurrence_dues(uow: UnitOfWork, obligation_ids: Sequence[int]) -> dict[int, tuple[int, date]]:
+    """Occurrence id → (obligation id, due date) of these obligations, as the database has them."""
+    await uow.session.flush()
+    rows = await uow.session.execute(
+        select(Occurrence.id, Occurrence.obligation_id, Occurrence.due).where(
+            Occurrence.obligation_id.in_(obligation_ids)
+        )
     )
+    return {occurrence_id: (obligation_id, due) for occurrence_id, obligation_id, due in rows}
+
+
+async def _announce(
+    uow: UnitOfWork, node: PlanNode, before: list[date], after: list[date], reason: str, moves: list[ObligationMoves]
+) -> None:
+    owing = (
+        await uow.session.execute(
+            select(Obligation.unit_code, Obligation.role)
+            .where(Obligation.node_id == node.id, Obligation.withdrawn_at.is_(None))
+            .distinct()
+            .order_by(Obligation.unit_code)
+        )
+    ).all()
     uow.emit(
         TaskRescheduled(
             task_id=node.id,
@@ -126,6 +167,9 @@ async def _announce(uow: UnitOfWork, node: PlanNode, before: list[date], after: 
             old_due=before[-1] if before else None,
             new_due=after[-1] if after else None,
             dues=after,
-            unit_codes=list(units),
+            unit_codes=list(dict.fromkeys(code for code, _ in owing)),
+            old_dues=before,
+            lead_unit_codes=[code for code, role in owing if role == Role.lead],
+            obligations=moves,
         )
     )

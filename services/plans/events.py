@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -125,11 +125,31 @@ class TaskCompleted(DomainEvent):
     obligation_done: bool
 
 
+class OccurrenceMove(BaseModel):
+    """One due date of an obligation that moved: ``old_due`` null for a date newly owed,
+    ``new_due`` null for a date no longer owed (dropped: nothing was reported on it)."""
+
+    occurrence_id: int
+    old_due: date | None
+    new_due: date | None
+
+
+class ObligationMoves(BaseModel):
+    """The due dates of one unit's obligation that moved with its task."""
+
+    obligation_id: int
+    unit_code: str
+    role: str
+    occurrences: list[OccurrenceMove]
+
+
 @event_type("task.rescheduled", service="plans", subject="task_id", units=("unit_codes",))
 class TaskRescheduled(DomainEvent):
-    """A task's or activity's due dates moved: its schedule was edited (``reason`` ``edited``) or
-    the parent plan's task it implements moved (``parent_changed``). ``old_due``/``new_due`` are
-    the deadlines (last due dates); ``unit_codes`` the units that owe it."""
+    """A task's or activity's due dates moved: its schedule was edited (``reason`` ``edited``), the
+    parent plan's task it implements moved (``parent_changed``), or a revised table of its published
+    plan gave it other dates (``revised``). ``old_due``/``new_due`` are the deadlines (last due
+    dates), ``old_dues``/``dues`` all of them; ``unit_codes`` the units that owe it, ``lead_unit_codes``
+    those that lead it; ``obligations`` each obligation's occurrences whose date moved."""
 
     task_id: int
     plan_id: int
@@ -139,6 +159,26 @@ class TaskRescheduled(DomainEvent):
     new_due: date | None
     dues: list[date]
     unit_codes: list[str]
+    old_dues: list[date] = []
+    lead_unit_codes: list[str] = []
+    obligations: list[ObligationMoves] = []
+
+
+@event_type("task.withdrawn", service="plans", subject="obligation_id", units=("unit_code",))
+class TaskWithdrawn(DomainEvent):
+    """A unit no longer owes an obligation: a revised table of its published plan removed the task
+    (``reason`` ``task_removed``), the unit was no longer named for it (``unit_removed``), or it left
+    the group it owed it through (``left_group``). What it reported stays; it gets no more reminders.
+    ``open_occurrence_ids`` are its occurrences not done, which stop counting as owed."""
+
+    obligation_id: int
+    task_id: int
+    plan_id: int
+    unit_code: str
+    role: str
+    reason: str
+    withdrawn_at: datetime
+    open_occurrence_ids: list[int]
 
 
 @event_type("target.set", service="plans", subject="target_id", units=("issuer_code",))

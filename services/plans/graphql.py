@@ -186,6 +186,7 @@ class PlanType:
     status: PlanStatus
     source_name: str | None
     progress: float
+    revision: int
     reminder_policy: str | None
     version: int
     created_at: datetime

@@ -160,6 +160,10 @@ class ImportReportType:
     rows_added: int
     rows_changed: int
     rows_removed: int
+    revision: int
+    tasks_removed: int
+    tasks_rescheduled: int
+    obligations_withdrawn: int
 
     @classmethod
     def of(cls, report: ImportReport) -> ImportReportType:

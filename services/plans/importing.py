@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.plans.models import Plan, PlanNode, Unit
 from services.plans.planning import NodeDraft, NodeWriter, create_plan
+from services.plans.revisions import RevisionOutcome, RevisionWriter, record_revision
 from services.plans.schemas import (
     ImportReport,
     NodeKind,
@@ -127,21 +128,37 @@ class TableKey:
     rows: dict[str, str]
 
 
+class NodeKeys:
+    """Stable keys of what a table's rows make: ``row(...)`` is a row's identity (section, number,
+    task, activity), ``of(kind, ...)`` the key of a node above rows (an area, an objective, the task
+    of a run of activities). A repeat of the same key gets ``#2``, ``#3``..."""
+
+    def __init__(self) -> None:
+        self._seen: Counter[str] = Counter()
+
+    def row(self, row: TableRow) -> str:
+        return self._next((row.section or "", row.label, row.title, row.activity))
+
+    def of(self, kind: NodeKind, *parts: str | None) -> str:
+        return self._next((kind.value, *(p or "" for p in parts), "", "", ""))  # never four parts: not a row's
+
+    def _next(self, parts: tuple[str, ...]) -> str:
+        identity = _short(json.dumps([" ".join(v.split()) for v in parts]))
+        self._seen[identity] += 1
+        return identity if self._seen[identity] == 1 else f"{identity}#{self._seen[identity]}"
+
+
 def read_key(source: IO[bytes], filename: str) -> TableKey:
     """A table's key: one pass streamed over a seekable file, which is rewound. Encoding, BOM,
     delimiter, format and blank lines do not change it."""
     digest = hashlib.sha256()
     rows: dict[str, str] = {}
-    seen: Counter[str] = Counter()
+    keys = NodeKeys()
     _, table = open_table(source, filename)
     for row in table:
         content = row_content(row).encode()
         digest.update(content + b"\n")
-        identity = _short(
-            json.dumps([" ".join(v.split()) for v in (row.section or "", row.label, row.title, row.activity)])
-        )
-        seen[identity] += 1
-        rows[identity if seen[identity] == 1 else f"{identity}#{seen[identity]}"] = _short(content)
+        rows[keys.row(row)] = _short(content)
     source.seek(0)
     return TableKey(digest.hexdigest(), rows)
 
@@ -159,15 +176,15 @@ def row_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, int]
     }
 
 
-_NO_CHANGE = {"rows_added": 0, "rows_changed": 0, "rows_removed": 0}
+_NO_CHANGE = {"rows_added": 0, "rows_changed": 0, "rows_removed": 0, **dataclasses.asdict(RevisionOutcome())}
 
 
 async def import_plan(
     uow: UnitOfWork, source: IO[bytes], filename: str, form: PlanImportIn, scope: Scope = WHOLE_SYSTEM
 ) -> ImportReport:
-    """Read a table into a draft plan and report what was read, typed, matched and changed: a new
-    draft, or the issuer's imported draft of that year and title revised in place. The issuer
-    must lie in ``scope``."""
+    """Read a table into a plan and report what was read, typed, matched and changed: a new draft;
+    the issuer's imported draft of that year and title revised in place; or a new revision of its
+    published plan of that year and title (see ``revisions.py``). The issuer must lie in ``scope``."""
     session = uow.session
     unit = await resolve_issuer(session, form.issuer)
     scope.check(unit.code, f"No unit {form.issuer!r} in your scope.", field="issuer")
@@ -183,11 +200,17 @@ async def import_plan(
             )
         )
         if known is not None:
-            answer = {**(known.import_report or {}), **_NO_CHANGE, "plan_id": known.id, "unchanged": True}
+            answer = {
+                **(known.import_report or {}),
+                **_NO_CHANGE,
+                "plan_id": known.id,
+                "unchanged": True,
+                "revision": known.revision,
+            }
             return ImportReport.model_validate(answer)
-        plan = await _imported_draft(session, unit.code, year, title)
+        plan = await _imported_plan(session, unit.code, year, title)
+        before: dict[str, str] = {}
         if plan is None:
-            before: dict[str, str] = {}
             plan = await create_plan(
                 uow,
                 PlanIn(
@@ -198,22 +221,31 @@ async def import_plan(
             )
         else:
             before = await session.scalar(select(Plan.source_rows).where(Plan.id == plan.id)) or {}
-            await session.execute(
-                delete(PlanNode).where(PlanNode.plan_id == plan.id)
-            )  # its nodes' obligations and targets go with them
+            if plan.status == PlanStatus.draft:
+                await session.execute(
+                    delete(PlanNode).where(PlanNode.plan_id == plan.id)
+                )  # its nodes' obligations and targets go with them
             plan.source_name, plan.source_sha256 = filename, key.digest
+            plan.revision += 1
             plan.version += 1
             plan.updated_at = uow.clock.now()
         plan.source_rows = key.rows
         _, rows = open_table(source, filename)
-        writer = await NodeWriter.for_plan(uow, plan)
-        rows_read = await _write_tree(writer, rows)
+        if plan.status == PlanStatus.published:
+            reviser = await RevisionWriter.for_plan(uow, plan)
+            await reviser.know_nodes()
+            rows_read = await _write_tree(reviser, rows)
+            revised, tally = await reviser.finish(), reviser.tally
+        else:
+            writer = await NodeWriter.for_plan(uow, plan)
+            rows_read = await _write_tree(writer, rows)
+            revised, tally = RevisionOutcome(), writer.tally
     except TableError as exc:
         raise TableProblem(exc) from exc
-    tally = writer.tally
     report = ImportReport(
         plan_id=plan.id,
         unchanged=False,
+        revision=plan.revision,
         rows_read=rows_read,
         areas_created=tally.nodes["area"],
         objectives_created=tally.nodes["objective"],
@@ -224,20 +256,23 @@ async def import_plan(
         schedules=ScheduleCounts(**tally.schedules),
         units=UnitCounts(matched=len(tally.matched), unmatched=list(tally.unmatched)),
         **row_changes(before, key.rows),
+        **dataclasses.asdict(revised),
     )
     plan.import_report = report.model_dump(mode="json", exclude={"plan_id", "unchanged"})
+    record_revision(uow, plan, report)
     return report
 
 
-async def _imported_draft(session: AsyncSession, issuer: str, year: int, title: str) -> Plan | None:
-    """The latest draft the issuer imported for ``year`` under ``title``: a revised table replaces its tree."""
+async def _imported_plan(session: AsyncSession, issuer: str, year: int, title: str) -> Plan | None:
+    """The latest plan the issuer imported for ``year`` under ``title`` that a revised table
+    revises: a draft (its tree replaced) or a published plan (a new revision)."""
     return await session.scalar(
         select(Plan)
         .where(
             Plan.issuer_code == issuer,
             Plan.year == year,
             Plan.title == title,
-            Plan.status == PlanStatus.draft,
+            Plan.status.in_((PlanStatus.draft, PlanStatus.published)),
             Plan.source_sha256.is_not(None),
         )
         .order_by(Plan.id.desc())
@@ -257,25 +292,41 @@ class _Area:
 
 async def _write_tree(writer: NodeWriter, rows: Iterator[TableRow]) -> int:
     """Place each row in the tree: its section's area, the objective above it, and under the
-    task whose printed number prefixes its own ("4.1" under "4"); returns the rows read."""
+    task whose printed number prefixes its own ("4.1" under "4"); returns the rows read. Every node
+    gets the key a revised table finds it again by."""
     areas: dict[str | None, _Area] = {}
+    keys = NodeKeys()
     count = 0
     for row in rows:
         count += 1
+        key = keys.row(row)
         area = areas.get(row.section)
         if area is None:
-            area = areas[row.section] = _Area(node=_area(writer, row) if row.section else None)
+            area = areas[row.section] = _Area(
+                node=_area(writer, row, keys.of(NodeKind.area, row.section)) if row.section else None
+            )
         if row.objective and row.objective != area.objective_text:
-            area.objective = writer.draft(NodeKind.objective, area.node, title=row.objective, line=row.line)
+            area.objective = writer.draft(
+                NodeKind.objective,
+                area.node,
+                title=row.objective,
+                line=row.line,
+                key=keys.of(NodeKind.objective, row.section, row.objective),
+            )
             area.objective_text = row.objective
         base = area.objective or area.node
         if row.activity:
             if area.task is None or (row.title and row.title != area.task_title):
                 area.task = writer.draft(
-                    NodeKind.task, base, title=row.title or row.activity, label=row.label, line=row.line
+                    NodeKind.task,
+                    base,
+                    title=row.title or row.activity,
+                    label=row.label,
+                    line=row.line,
+                    key=keys.of(NodeKind.task, row.section, row.label, row.title or row.activity),
                 )
                 area.task_title = row.title
-            writer.draft(NodeKind.activity, area.task, title=row.activity, line=row.line, **_cells(row))
+            writer.draft(NodeKind.activity, area.task, title=row.activity, line=row.line, key=key, **_cells(row))
         elif row.title:
             parent = area.labels.get(row.label.rsplit(".", 1)[0]) if "." in row.label else None
             node = writer.draft(
@@ -284,6 +335,7 @@ async def _write_tree(writer: NodeWriter, rows: Iterator[TableRow]) -> int:
                 title=row.title,
                 label=row.label,
                 line=row.line,
+                key=key,
                 **_cells(row),
             )
             if row.label:
@@ -295,11 +347,11 @@ async def _write_tree(writer: NodeWriter, rows: Iterator[TableRow]) -> int:
     return count
 
 
-def _area(writer: NodeWriter, row: TableRow) -> NodeDraft:
+def _area(writer: NodeWriter, row: TableRow, key: str) -> NodeDraft:
     section = row.section or ""
     match = _AREA_LABEL.match(section)
     label, title = (match.group(1), match.group(2)) if match else (None, section)
-    return writer.draft(NodeKind.area, None, title=title, label=label, line=row.line)
+    return writer.draft(NodeKind.area, None, title=title, label=label, line=row.line, key=key)
 
 
 class _Cells(TypedDict):

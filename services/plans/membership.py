@@ -20,8 +20,9 @@ from services.plans.groups import resolve_groups, valid_in
 from services.plans.models import NodeGroup, Obligation, Plan, PlanNode, Unit, UnitGroup
 from services.plans.occurrences import NewObligation, insert_obligations
 from services.plans.planning import roll_up
-from services.plans.reminders import cancel_reminders, plan_reminders
+from services.plans.reminders import plan_reminders
 from services.plans.schemas import PlanStatus
+from services.plans.withdrawals import LEFT_GROUP, withdraw
 from shared.clock import VN_TZ
 from shared.uow import UnitOfWork
 
@@ -40,6 +41,7 @@ async def follow_groups(uow: UnitOfWork, group_codes: Collection[str]) -> None:
             .join(Plan, Plan.id == PlanNode.plan_id)
             .where(
                 PlanNode.id.in_(select(NodeGroup.node_id).where(NodeGroup.group_code.in_(list(group_codes)))),
+                PlanNode.removed_at.is_(None),
                 Plan.status.in_(_FOLLOWING),
             )
         )
@@ -52,7 +54,7 @@ async def follow_groups(uow: UnitOfWork, group_codes: Collection[str]) -> None:
         existing[(obligation.node_id, obligation.role)][obligation.unit_code] = obligation
     now = uow.clock.now()
     today = now.astimezone(VN_TZ).date()
-    left: list[int] = []
+    left: list[Obligation] = []
     back: list[int] = []
     new: dict[int, list[NewObligation]] = defaultdict(list)
     changed: dict[int, Plan] = {}
@@ -63,19 +65,20 @@ async def follow_groups(uow: UnitOfWork, group_codes: Collection[str]) -> None:
             group = wanted.get(unit)
             if obligation.group_code is None or (group is not None) == (obligation.withdrawn_at is None):
                 continue
-            obligation.withdrawn_at = None if group is not None else now
-            obligation.group_code = group or obligation.group_code
+            changed[plan.id] = plan
+            if group is None:
+                left.append(obligation)
+                continue
+            obligation.withdrawn_at, obligation.group_code = None, group
             obligation.version += 1
             obligation.updated_at = now
-            (back if group is not None else left).append(obligation.id)
-            changed[plan.id] = plan
+            back.append(obligation.id)
         for unit, group in wanted.items():
             if unit not in existing[key]:
                 new[plan.id].append(NewObligation(node.id, unit, key[1], group, _dues_ahead(node, plan, today)))
                 changed[plan.id] = plan
     await session.flush()
-    if left:
-        await cancel_reminders(uow, obligation_ids=left)
+    await withdraw(uow, left, LEFT_GROUP)
     for plan in changed.values():
         ids = await insert_obligations(session, plan.id, now, new[plan.id])
         await plan_reminders(uow, plan, [Obligation.id.in_(ids + back)], after=now)

@@ -98,13 +98,14 @@ class Plan(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))
     source_name: Mapped[str | None] = mapped_column(String(300))
-    # SHA-256 of the rows the imported table read as (importing.content_digest); plans imported
+    # SHA-256 of the rows the imported table read as (importing.read_key); plans imported
     # before imports were keyed by content hold the SHA-256 of the file's bytes, still recognised
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     import_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # each imported row's identity → digest of its cells (importing.read_key): what a revised table changed
     source_rows: Mapped[dict[str, str] | None] = mapped_column(JSON, deferred=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # of its content: one per import
     reminder_policy: Mapped[str | None] = mapped_column(String(100))  # offsets and hour its reminders were planned with
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -117,6 +118,9 @@ class PlanNode(Base):
     ``label`` is the printed number ("4.1", "II.1.a.2"), kept as printed even when it repeats.
     ``dues`` are the node's due dates (ISO) as its obligations owe them: its schedule's, or, with no
     date of its own, the deadline of the parent plan's task it implements (``implements_id``).
+    ``source_key`` is the imported row (or the structure above rows) the node was read from, by
+    which a revised table finds it again (null for a node added by hand); ``removed_at`` is set
+    when a revision of a published plan no longer has it (its obligations are withdrawn).
     """
 
     __tablename__ = "plan_nodes"
@@ -144,6 +148,25 @@ class PlanNode(Base):
     search_text: Mapped[str] = mapped_column(Text)
     implements_id: Mapped[int | None] = mapped_column(ForeignKey("plan_nodes.id", ondelete="SET NULL"), index=True)
     dues: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source_key: Mapped[str | None] = mapped_column(String(40))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PlanRevision(Base):
+    """One import of a plan's table: the first, or a revision (``changes``: what it added,
+    changed, removed, rescheduled and withdrawn; null for an import made before revisions were kept)."""
+
+    __tablename__ = "plan_revisions"
+    __table_args__ = (UniqueConstraint("plan_id", "revision", name="uq_plan_revisions_plan_revision"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # the plan's status when the table was imported
+    source_name: Mapped[str | None] = mapped_column(String(300))
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    changes: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class NodeGroup(Base):

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,6 +199,7 @@ class NodeWriter:
     def __init__(
         self, uow: UnitOfWork, plan: Plan, matcher: UnitMatcher, members: dict[str, list[str]], *, position: int = 0
     ) -> None:
+        self._uow = uow
         self._session = uow.session
         self._now = uow.clock.now()
         self._plan_id = plan.id
@@ -211,7 +212,7 @@ class NodeWriter:
         self.tally = WriteTally()
 
     @classmethod
-    async def for_plan(cls, uow: UnitOfWork, plan: Plan) -> NodeWriter:
+    async def for_plan(cls, uow: UnitOfWork, plan: Plan) -> Self:
         matcher, members = await matcher_for(uow.session, plan.issuer_code, plan.year)
         position = await uow.session.scalar(select(func.max(PlanNode.position)).where(PlanNode.plan_id == plan.id))
         return cls(uow, plan, matcher, members, position=(position or 0))
@@ -233,9 +234,11 @@ class NodeWriter:
         note: str = "",
         weight: float = 1.0,
         implements: PlanNode | None = None,
+        key: str | None = None,
     ) -> NodeDraft:
         """Queue a node; its cells are read (schedule parsed, agencies matched) at once. A node
-        that ``implements`` a parent plan's task owes that task's deadline when it has no date."""
+        that ``implements`` a parent plan's task owes that task's deadline when it has no date.
+        ``key`` is the source row (or structure) an imported node was read from."""
         self._position += 1
         parsed = self._schedule(schedule)
         dues = effective_dues(due_dates(parsed, self._year), deadline_of(implements) if implements else None)
@@ -276,17 +279,24 @@ class NodeWriter:
                 "search_text": fold(" ".join(filter(None, (label, title, product)))),
                 "implements_id": implements.id if implements else None,
                 "dues": as_stored(dues),
+                "source_key": key,
             },
             obligations=[(code, role, group) for (code, role), group in obligations.items()],
             groups=list(dict.fromkeys(named)),
             dues=dues,
             suggestions_from="\n".join(filter(None, (title, product))) if kind in _SUGGESTING else "",
         )
-        self._pending.append(node)
+        self._queue(node)
         return node
 
+    def _queue(self, node: NodeDraft) -> None:
+        self._pending.append(node)
+
+    def _queued(self) -> int:
+        return len(self._pending)
+
     async def flush_if_full(self) -> None:
-        if len(self._pending) >= WRITE_BATCH:
+        if self._queued() >= WRITE_BATCH:
             await self.flush()
 
     async def flush(self) -> None:
@@ -393,7 +403,8 @@ async def add_node(uow: UnitOfWork, plan_id: int, data: NodeIn) -> NodeOut:
     allowed = _PARENT_KINDS[data.kind]
     parent = await session.get(PlanNode, data.parent_id) if data.parent_id is not None else None
     if (parent is None) != (data.parent_id is None) or (
-        parent is not None and (parent.plan_id != plan_id or parent.kind not in allowed)
+        parent is not None
+        and (parent.plan_id != plan_id or parent.kind not in allowed or parent.removed_at is not None)
     ):
         raise DomainError(
             f"A {data.kind} goes under {' or '.join(allowed) or 'nothing'} of the same plan.",
@@ -452,7 +463,11 @@ async def plan_tree(session: AsyncSession, plan_id: int, scope: Scope = WHOLE_SY
     await check_plan(session, plan_id, scope)
     plan = await get_plan(session, plan_id)
     nodes = (
-        await session.scalars(select(PlanNode).where(PlanNode.plan_id == plan_id).order_by(PlanNode.position))
+        await session.scalars(
+            select(PlanNode)
+            .where(PlanNode.plan_id == plan_id, PlanNode.removed_at.is_(None))
+            .order_by(PlanNode.position)
+        )
     ).all()
     obligations: dict[int, list[ObligationOut]] = defaultdict(list)
     for obligation in await session.scalars(
@@ -506,7 +521,7 @@ async def roll_up(session: AsyncSession, plan_id: int, now: datetime) -> None:
     nodes = (
         await session.execute(
             select(PlanNode.id, PlanNode.parent_id, PlanNode.weight, PlanNode.progress)
-            .where(PlanNode.plan_id == plan_id)
+            .where(PlanNode.plan_id == plan_id, PlanNode.removed_at.is_(None))
             .order_by(PlanNode.position)
         )
     ).all()

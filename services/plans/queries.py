@@ -133,6 +133,7 @@ async def search_tasks(
         raise DomainError("Say what to look for.", errors=[{"field": "q", "message": "empty search"}])
     query = select(PlanNode).where(
         PlanNode.kind.in_([NodeKind.task, NodeKind.activity]),
+        PlanNode.removed_at.is_(None),
         *[PlanNode.search_text.contains(w, autoescape=True) for w in words],
     )
     if plan_id is not None:

@@ -180,12 +180,33 @@ class PlanOut(BaseModel):
     status: PlanStatus
     source_name: str | None
     progress: float
+    revision: int = Field(1, description="revision of its content: 1, then one more with each revised table")
     reminder_policy: str | None = Field(
         description='working-day offsets and hour its reminders are planned with ("5,1@7"); null until published'
     )
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class PlanRevisionOut(BaseModel):
+    """One import of a plan's table."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    revision: int
+    status: PlanStatus = Field(description="the plan's status when this table was imported")
+    source_name: str | None
+    source_sha256: str | None = Field(description="the content key of the table (SHA-256 of its rows as read)")
+    changes: dict[str, int] | None = Field(
+        description="rows_added, rows_changed, rows_removed, tasks_removed, tasks_rescheduled, obligations_withdrawn; "
+        "null for an import made before revisions were kept"
+    )
+    imported_at: datetime
+
+
+class PlanRevisionList(BaseModel):
+    items: list[PlanRevisionOut]
 
 
 class PlanPage(BaseModel):
@@ -347,6 +368,14 @@ class ImportReport(BaseModel):
     rows_added: int = Field(0, description="rows not in the plan's previous import (all of them on a first import)")
     rows_changed: int = Field(0, description="rows with the same section, number and task as before but other cells")
     rows_removed: int = Field(0, description="rows of the previous import no longer in the table")
+    revision: int = Field(1, description="the plan's revision this table is (1 for a first import)")
+    tasks_removed: int = Field(0, description="a published plan's tasks and activities the revision removed")
+    tasks_rescheduled: int = Field(
+        0, description="a published plan's tasks and activities whose due dates moved (each with task.rescheduled)"
+    )
+    obligations_withdrawn: int = Field(
+        0, description="obligations a published plan's revision withdrew (each with task.withdrawn)"
+    )
 
 
 class TargetOperator(StrEnum):

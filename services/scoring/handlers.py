@@ -4,6 +4,7 @@ dead-lettered by the kernel consumer with the reason)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from services.scoring import ledger
 from services.scoring.models import Target, directory
 from services.scoring.periods import PeriodError, parse_period
 from services.scoring.rules import SUPPLEMENT_STATUS, TaskState
+from shared.clock import VN_TZ
 from shared.consumer import Subscription
 from shared.db import upsert
 from shared.events import CloudEvent
@@ -177,12 +179,77 @@ async def on_task_completed(uow: UnitOfWork, event: CloudEvent) -> None:
 
 
 async def on_task_overdue(uow: UnitOfWork, event: CloudEvent) -> None:
+    """An overdue for a date the occurrence has since moved from (``task.rescheduled`` came first)
+    changes nothing."""
     data = event.data_as(TaskIn)
 
     def change(task: TaskState) -> None:
-        task.overdue, task.due = True, task.due or data.due
+        if task.due is not None and data.due is not None and data.due < task.due:
+            return
+        task.overdue, task.due = True, data.due or task.due
 
     await ledger.change_task(uow, _task_key(data), data.unit_code, data.role, change)
+
+
+class OccurrenceMoveIn(BaseModel):
+    occurrence_id: int
+    old_due: date | None = None
+    new_due: date | None = None
+
+
+class ObligationMovesIn(BaseModel):
+    obligation_id: int
+    unit_code: str = Field(min_length=1)
+    role: str
+    occurrences: list[OccurrenceMoveIn] = []
+
+
+class TaskRescheduledIn(BaseModel):
+    """``task.rescheduled`` of plans: the occurrences whose due date moved, per obligation."""
+
+    obligations: list[ObligationMovesIn] = []
+
+
+async def on_task_rescheduled(uow: UnitOfWork, event: CloudEvent) -> None:
+    """A moved occurrence counts in the month of its new date (a dropped one nowhere); overdue only
+    if its new date had passed too when it moved (else the overdue of the new date will say so); a
+    done one is on time again by its new date."""
+    data = event.data_as(TaskRescheduledIn)
+    today = event.time.astimezone(VN_TZ).date()
+    for obligation in data.obligations:
+        for move in obligation.occurrences:
+            key = f"{obligation.obligation_id}/{move.occurrence_id}"
+            await ledger.change_task(uow, key, obligation.unit_code, obligation.role, _moved_to(move.new_due, today))
+
+
+def _moved_to(due: date | None, today: date) -> Callable[[TaskState], None]:
+    def change(task: TaskState) -> None:
+        task.due = due
+        task.overdue = task.overdue and due is not None and due < today
+        if task.completed_on is not None and due is not None:
+            task.on_time = task.completed_on <= due
+
+    return change
+
+
+class TaskWithdrawnIn(BaseModel):
+    """``task.withdrawn`` of plans: the unit no longer owes the obligation."""
+
+    obligation_id: int
+    unit_code: str = Field(min_length=1)
+    role: str
+    open_occurrence_ids: list[int] = []
+
+
+async def on_task_withdrawn(uow: UnitOfWork, event: CloudEvent) -> None:
+    """Its occurrences not done count as owed no more (the done ones still count as done)."""
+    data = event.data_as(TaskWithdrawnIn)
+
+    def lifted(task: TaskState) -> None:
+        task.overdue = False
+
+    for occurrence_id in data.open_occurrence_ids:
+        await ledger.change_task(uow, f"{data.obligation_id}/{occurrence_id}", data.unit_code, data.role, lifted)
 
 
 class TargetIn(BaseModel):
@@ -245,6 +312,8 @@ SUBSCRIPTIONS = [
             "vn.cchc.target.set.v1": on_target_set,
             "vn.cchc.task.completed.v1": on_task_completed,
             "vn.cchc.task.overdue.v1": on_task_overdue,
+            "vn.cchc.task.rescheduled.v1": on_task_rescheduled,
+            "vn.cchc.task.withdrawn.v1": on_task_withdrawn,
         },
     ),
     Subscription(topic="cchc.notifications", handlers={"vn.cchc.letter.issued.v1": on_letter_issued}),

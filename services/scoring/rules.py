@@ -1,4 +1,4 @@
-"""The QĐ 766 on-time rule for one dossier, and what one dossier contributes to the monthly counters.
+"""The QĐ 766 judgement of one dossier in a period, and what one dossier contributes to the monthly counters.
 
 A dossier is *judged* in a period when it was received in it, finished in it, or still being
 processed in it (received before the period's end and not finished before its start). A dossier
@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from services.scoring.periods import Period, month_index
-from shared.clock import VN_TZ
+from shared.on_time import Verdict, finish_verdict
 
 ONLINE_CHANNEL = 2
 SUPPLEMENT_STATUS = 5
@@ -51,12 +50,6 @@ RowKey = tuple[str, int, str, int]
 Contribution = Counter[tuple[RowKey, str]]
 
 
-class Verdict(StrEnum):
-    early = "early"
-    on_time = "on_time"
-    late = "late"
-
-
 @dataclass
 class DossierState:
     """What the scoring service knows of one dossier, from whichever of its events arrived."""
@@ -75,20 +68,6 @@ class DossierState:
     digitised: bool = False
     reused: bool = False
     apologised: bool = False
-
-
-def finish_verdict(finished_at: datetime, due_at: datetime | None, supplements: int) -> Verdict:
-    """A finished dossier: late after more than one supplement request or past its due time
-    (finishing exactly at the due instant is on time); early on a day before the due day."""
-    if supplements > 1:
-        return Verdict.late
-    if due_at is None:
-        return Verdict.on_time
-    if finished_at > due_at:
-        return Verdict.late
-    if finished_at.astimezone(VN_TZ).date() < due_at.astimezone(VN_TZ).date():
-        return Verdict.early
-    return Verdict.on_time
 
 
 def _finished(state: DossierState) -> datetime | None:

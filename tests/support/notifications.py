@@ -21,13 +21,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.catalog import definitions
-from shared.app_factory import create_root_app
 from shared.bus.base import Message
 from shared.clock import Clock
 from shared.events import CloudEvent
 from shared.runtime import Runtime
 from shared.service import ServiceContext
 from shared.settings import Settings
+from tests.support.runtime import serving
 
 UNIT = "000.00.12.H42"
 
@@ -69,11 +69,6 @@ class Notifications:
 
 
 @asynccontextmanager
-async def _no_lifespan(_: Any) -> AsyncIterator[None]:
-    yield
-
-
-@asynccontextmanager
 async def running_notifications(
     settings: Settings, *, clock: Clock | None = None, schedulers: bool = False
 ) -> AsyncIterator[Notifications]:
@@ -81,14 +76,8 @@ async def running_notifications(
     schedulers (deliveries, webhooks, reminders) run only when asked, otherwise tests drive the sweeps."""
     definition = definitions()[-1]  # importing every service registers every event type, as `cchc serve` does
     runtime = Runtime([definition], settings, clock=clock)
-    await runtime.start(migrate=True, schedulers=schedulers)
-    app = create_root_app(list(runtime.contexts.values()), _no_lifespan)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
-    try:
+    async with serving(runtime, schedulers=schedulers) as client:
         yield Notifications(runtime, client)
-    finally:
-        await client.aclose()
-        await runtime.stop()
 
 
 class SmtpSink:

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from services.catalog import definitions
-from shared.app_factory import create_root_app
 from shared.clock import VN_TZ, ManualClock
 from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.support.outbox import committed_events
+from tests.support.runtime import serving
 
 SEEDS = Path(__file__).parents[2] / "services" / "plans" / "seeds"
 DEMO = SEEDS.parent
@@ -81,46 +80,43 @@ async def running_plans(
     services = [dataclasses.replace(d, workers=()) for d in definitions(["plans", *also])]
     clock = clock or ManualClock(START)
     runtime = Runtime(services, settings, clock=clock)
-    await runtime.start(migrate=True, schedulers=False)
-    try:
-        app = create_root_app(list(runtime.contexts.values()), _no_lifespan)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60
-        ) as http:
-            yield Plans(runtime, http, clock)
-    finally:
-        await runtime.stop()
+    async with serving(runtime, schedulers=False, base_url="http://test", timeout=60) as http:
+        yield Plans(runtime, http, clock)
+
+
+async def plan_with_task(
+    plans: Plans,
+    schedule: str,
+    *,
+    lead: str = "UBND các xã, thị trấn",
+    title: str = "Báo cáo CCHC",
+    label: str | None = None,
+    number: str | None = None,
+    publish: bool = True,
+) -> dict[str, Any]:
+    """A plan of Văn Quan for 2024 with one area and one task (``lead`` leads it on ``schedule``),
+    published unless asked not to; the task."""
+    body = {"issuer_code": VAN_QUAN, "number": number, "title": "KH", "year": 2024}
+    plan = (await plans.http.post("/plans/v1/plans", json=body)).json()
+    node = f"/plans/v1/plans/{plan['id']}/nodes"
+    area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
+    cells = {
+        "kind": "task",
+        "parent_id": area["id"],
+        "label": label,
+        "title": title,
+        "schedule": schedule,
+        "lead": lead,
+    }
+    task: dict[str, Any] = (await plans.http.post(node, json=cells)).json()
+    if publish:
+        assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
+    return task
 
 
 async def published_plan(plans: Plans, schedule: str = "Trước 15/01/2024") -> dict[str, Any]:
     """One task (by default due Monday 15/01/2024), lead: the three communes of Văn Quan."""
-    plan = (
-        await plans.http.post(
-            "/plans/v1/plans", json={"issuer_code": VAN_QUAN, "number": "1/KH", "title": "KH", "year": 2024}
-        )
-    ).json()
-    node = f"/plans/v1/plans/{plan['id']}/nodes"
-    area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
-    task = (
-        await plans.http.post(
-            node,
-            json={
-                "kind": "task",
-                "parent_id": area["id"],
-                "label": "1",
-                "title": "Ban hành kế hoạch",
-                "schedule": schedule,
-                "lead": "UBND các xã, thị trấn",
-            },
-        )
-    ).json()
-    assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
-    return task
-
-
-@asynccontextmanager
-async def _no_lifespan(_: FastAPI) -> AsyncIterator[None]:
-    yield
+    return await plan_with_task(plans, schedule, title="Ban hành kế hoạch", label="1", number="1/KH")
 
 
 def cp1258(text: str) -> bytes:

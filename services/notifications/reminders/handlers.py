@@ -2,84 +2,96 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import BaseModel
+
 from services.notifications.reminders import texts
-from services.notifications.reminders.schemas import DossierDueSoonIn, LetterEscalatedIn, TargetAtRiskIn, TaskReminderIn
-from services.notifications.reminders.service import remind
-from shared.consumer import Subscription
+from services.notifications.reminders.schemas import (
+    DossierDueSoonIn,
+    LetterEscalatedIn,
+    TargetAtRiskIn,
+    TaskReminderIn,
+    TaskWithdrawnIn,
+)
+from services.notifications.reminders.service import Reminding, remind, withdraw_unsent
+from shared.consumer import Handler, Subscription
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
 
 
-async def on_task_reminder(uow: UnitOfWork, event: CloudEvent) -> None:
+def _task(overdue: bool) -> Callable[[TaskReminderIn], Reminding | None]:
     """To the lead unit of the task (a coordinating unit's obligation makes no reminder)."""
-    task = event.data_as(TaskReminderIn)
-    if task.role != "lead":
-        return
-    overdue = event.type.endswith(".task.overdue.v1")
-    title, text = texts.task_overdue(task) if overdue else texts.task_due_soon(task)
-    kind = f"task.{'overdue' if overdue else 'due_soon'}/{task.offset_days}"
-    await remind(
-        uow,
-        subject=f"obligation:{task.obligation_id}",
-        kind=kind,
-        due_key=task.due.isoformat(),
-        unit_code=task.unit_code,
-        title=title,
-        text=text,
-    )
+
+    def reminding(task: TaskReminderIn) -> Reminding | None:
+        if task.role != "lead":
+            return None
+        title, text = texts.task_overdue(task) if overdue else texts.task_due_soon(task)
+        kind = f"task.{'overdue' if overdue else 'due_soon'}/{task.offset_days}"
+        return Reminding(f"obligation:{task.obligation_id}", kind, task.due.isoformat(), task.unit_code, title, text)
+
+    return reminding
 
 
-async def on_dossier_due_soon(uow: UnitOfWork, event: CloudEvent) -> None:
+def _dossier_due_soon(dossier: DossierDueSoonIn) -> Reminding:
     """To the handling unit: the apology is due today."""
-    dossier = event.data_as(DossierDueSoonIn)
     title, text = texts.dossier_due_soon(dossier)
-    await remind(
-        uow,
-        subject=f"dossier:{dossier.ma_ho_so}",
-        kind="dossier.due_soon",
-        due_key=dossier.due_at.isoformat(),
-        unit_code=dossier.unit,
-        title=title,
-        text=text,
+    return Reminding(
+        f"dossier:{dossier.ma_ho_so}", "dossier.due_soon", dossier.due_at.isoformat(), dossier.unit, title, text
     )
 
 
-async def on_letter_escalated(uow: UnitOfWork, event: CloudEvent) -> None:
+def _letter_escalated(escalation: LetterEscalatedIn) -> Reminding:
     """To the handling unit's people, for its head: the date an apology promised passed too."""
-    escalation = event.data_as(LetterEscalatedIn)
     title, text = texts.letter_escalated(escalation)
-    await remind(
-        uow,
-        subject=f"dossier:{escalation.ma_ho_so}",
-        kind="letter.escalated",
-        due_key=escalation.missed_due_at.isoformat(),
-        unit_code=escalation.unit,
-        title=title,
-        text=text,
-    )
+    due = escalation.missed_due_at.isoformat()
+    return Reminding(f"dossier:{escalation.ma_ho_so}", "letter.escalated", due, escalation.unit, title, text)
 
 
-async def on_target_at_risk(uow: UnitOfWork, event: CloudEvent) -> None:
+def _target_at_risk(target: TargetAtRiskIn) -> Reminding:
     """To the responsible unit, once per indicator and period."""
-    target = event.data_as(TargetAtRiskIn)
     title, text = texts.target_at_risk(target)
-    await remind(
-        uow,
-        subject=f"target:{target.unit}:{target.code}",
-        kind="target.at_risk",
-        due_key=target.period,
-        unit_code=target.unit,
-        title=title,
-        text=text,
-    )
+    return Reminding(f"target:{target.unit}:{target.code}", "target.at_risk", target.period, target.unit, title, text)
+
+
+Data = TypeVar("Data", bound=BaseModel)
+
+
+def reminder_from(model: type[Data], reminding: Callable[[Data], Reminding | None]) -> Handler:
+    """The handler that reads an event as ``model`` and records the reminder ``reminding`` makes of it."""
+
+    async def handle(uow: UnitOfWork, event: CloudEvent) -> None:
+        found = reminding(event.data_as(model))
+        if found is not None:
+            await remind(uow, found)
+
+    return handle
+
+
+async def on_task_withdrawn(uow: UnitOfWork, event: CloudEvent) -> None:
+    """The unit no longer owes the task: what its reminders still hold back (a digest) never goes."""
+    await withdraw_unsent(uow, f"obligation:{event.data_as(TaskWithdrawnIn).obligation_id}")
 
 
 SUBSCRIPTIONS = [
     Subscription(
         topic="cchc.plans",
-        handlers={"vn.cchc.task.due_soon.v1": on_task_reminder, "vn.cchc.task.overdue.v1": on_task_reminder},
+        handlers={
+            "vn.cchc.task.due_soon.v1": reminder_from(TaskReminderIn, _task(overdue=False)),
+            "vn.cchc.task.overdue.v1": reminder_from(TaskReminderIn, _task(overdue=True)),
+            "vn.cchc.task.withdrawn.v1": on_task_withdrawn,
+        },
     ),
-    Subscription(topic="cchc.dossiers", handlers={"vn.cchc.dossier.due_soon.v1": on_dossier_due_soon}),
-    Subscription(topic="cchc.scoring", handlers={"vn.cchc.target.at_risk.v1": on_target_at_risk}),
-    Subscription(topic="cchc.notifications", handlers={"vn.cchc.letter.escalated.v1": on_letter_escalated}),
+    Subscription(
+        topic="cchc.dossiers",
+        handlers={"vn.cchc.dossier.due_soon.v1": reminder_from(DossierDueSoonIn, _dossier_due_soon)},
+    ),
+    Subscription(
+        topic="cchc.scoring", handlers={"vn.cchc.target.at_risk.v1": reminder_from(TargetAtRiskIn, _target_at_risk)}
+    ),
+    Subscription(
+        topic="cchc.notifications",
+        handlers={"vn.cchc.letter.escalated.v1": reminder_from(LetterEscalatedIn, _letter_escalated)},
+    ),
 ]

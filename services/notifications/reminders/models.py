@@ -28,7 +28,7 @@ class Reminder(Base):
 class Notice(Base):
     """A reminder for one contact: ``sent`` at once (its deliveries queued), or ``digest`` (waits
     for the contact's daily digest: the contact asked for one, or the throttle held it) and then
-    ``digested``."""
+    ``digested``; ``withdrawn`` when the duty was lifted before it went (``task.withdrawn``)."""
 
     __tablename__ = "reminder_notices"
     __table_args__ = (UniqueConstraint("reminder_id", "contact_id"),)

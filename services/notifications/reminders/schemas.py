@@ -20,6 +20,12 @@ class TaskReminderIn(BaseModel):
     offset_days: int = 1
 
 
+class TaskWithdrawnIn(BaseModel):
+    """``task.withdrawn`` of plans: the unit no longer owes the obligation."""
+
+    obligation_id: int
+
+
 class ProcedureIn(BaseModel):
     code: str | None = None
     name: str | None = None

@@ -8,6 +8,7 @@ throttle and the digest hour are settings of the process.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select, update
@@ -24,38 +25,55 @@ from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 BATCH = 200
-PENDING, SENT, DIGEST, DIGESTED = "pending", "sent", "digest", "digested"
+PENDING, SENT, DIGEST, DIGESTED, WITHDRAWN = "pending", "sent", "digest", "digested", "withdrawn"
 
 
-async def remind(
-    uow: UnitOfWork, *, subject: str, kind: str, due_key: str, unit_code: str, title: str, text: str
-) -> bool:
-    """Record a reminder and a pending notice for each active contact of ``unit_code``; False (and
+@dataclass(frozen=True)
+class Reminding:
+    """What a reminder says, to which unit, about what: one per (subject, kind, due_key)."""
+
+    subject: str
+    kind: str
+    due_key: str
+    unit_code: str
+    title: str
+    text: str
+
+
+async def remind(uow: UnitOfWork, reminding: Reminding) -> bool:
+    """Record a reminder and a pending notice for each active contact of its unit; False (and
     nothing written) when this (subject, kind, due) was reminded already."""
     now = uow.clock.now()
     session = uow.session
     inserted = await session.execute(
         upsert(session, Reminder.__table__)
-        .values(
-            subject=subject,
-            kind=kind,
-            due_key=due_key,
-            unit_code=unit_code,
-            title=title[:300],
-            text=text,
-            created_at=now,
-        )
+        .values(**{**asdict(reminding), "title": reminding.title[:300]}, created_at=now)
         .on_conflict_do_nothing(index_elements=["subject", "kind", "due_key"])
         .returning(Reminder.__table__.c.id)
     )
     reminder_id = inserted.scalar_one_or_none()
     if reminder_id is None:
         return False
-    contacts = (await session.scalars(select(Contact.id).where(Contact.unit_code == unit_code, Contact.active))).all()
+    contacts = (
+        await session.scalars(select(Contact.id).where(Contact.unit_code == reminding.unit_code, Contact.active))
+    ).all()
     session.add_all(Notice(reminder_id=reminder_id, contact_id=c, status=PENDING, created_at=now) for c in contacts)
     if contacts:
         uow.deadlines_moved()
     return True
+
+
+async def withdraw_unsent(uow: UnitOfWork, subject: str) -> None:
+    """The duty behind ``subject`` was lifted: its reminders' notices not sent yet (pending, or
+    held for a digest) are ``withdrawn`` and never go."""
+    await uow.session.execute(
+        update(Notice)
+        .where(
+            Notice.status.in_((PENDING, DIGEST)),
+            Notice.reminder_id.in_(select(Reminder.id).where(Reminder.subject == subject)),
+        )
+        .values(status=WITHDRAWN)
+    )
 
 
 def digest_instant(after: datetime, hour: int) -> datetime:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from services.scoring.figures import figures
 from services.scoring.periods import parse_period
-from services.scoring.rules import DossierState, Verdict, contribution, finish_verdict, judge
+from services.scoring.rules import DossierState, Verdict, contribution, judge
 from shared.clock import VN_TZ
 
 
@@ -16,17 +16,6 @@ def at(day: str, hour: int = 9, minute: int = 0) -> datetime:
 
 
 MARCH, APRIL, Q1 = parse_period("2024-03"), parse_period("2024-04"), parse_period("2024-Q1")
-
-
-def test_finished_exactly_at_the_due_instant_is_on_time_and_a_second_later_is_late() -> None:
-    due = at("2024-03-15", 17)
-    assert finish_verdict(due, due, 0) is Verdict.on_time
-    assert finish_verdict(at("2024-03-15", 17, 1), due, 0) is Verdict.late
-
-
-def test_finished_on_a_day_before_the_due_day_is_early() -> None:
-    assert finish_verdict(at("2024-03-14", 16), at("2024-03-15", 17), 1) is Verdict.early
-    assert finish_verdict(at("2024-03-15", 8), at("2024-03-15", 17), 1) is Verdict.on_time
 
 
 def test_two_supplement_requests_make_a_dossier_late_even_when_finished_early() -> None:

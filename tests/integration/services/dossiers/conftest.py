@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,11 +15,11 @@ import pytest
 
 from services.catalog import definitions
 from services.dossiers.models import directory
-from shared.app_factory import create_root_app
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime
 from tests.support.outbox import committed_events
+from tests.support.runtime import serving
 
 EXAMPLES = Path(__file__).parents[3] / "fixtures" / "dvcqg"
 
@@ -63,33 +63,22 @@ class Dossiers:
         return response.json()
 
 
-@asynccontextmanager
-async def _noop(_: Any) -> AsyncIterator[None]:
-    yield
-
-
 @pytest.fixture
 async def start_dossiers(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
-    started: list[tuple[Runtime, httpx.AsyncClient]] = []
+    async with AsyncExitStack() as running:
 
-    async def start(now: datetime = datetime(2024, 4, 15, 8, 0, tzinfo=VN_TZ), **overrides: Any) -> Dossiers:
-        # The tests read published events back from the outbox: keep them while the clock jumps days.
-        # The recorded examples run to 13/05/2024 while the clock starts on 15/04: a tolerance of 60
-        # days for instants past now lets them be replayed at it (test_sync_hostile checks the default).
-        defaults = {"outbox_retention_hours": 24 * 365 * 10, "dossiers_future_tolerance_hours": 24 * 60}
-        settings = await make_settings("dossiers", **{**defaults, **overrides})
-        clock = ManualClock(now)
-        runtime = Runtime(definitions(["dossiers"]), settings, clock=clock)
-        await runtime.start(migrate=True)
-        app = create_root_app(list(runtime.contexts.values()), _noop)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
-        started.append((runtime, client))
-        return Dossiers(runtime, client, clock)
+        async def start(now: datetime = datetime(2024, 4, 15, 8, 0, tzinfo=VN_TZ), **overrides: Any) -> Dossiers:
+            # The tests read published events back from the outbox: keep them while the clock jumps days.
+            # The recorded examples run to 13/05/2024 while the clock starts on 15/04: a tolerance of 60
+            # days for instants past now lets them be replayed at it (test_sync_hostile checks the default).
+            defaults = {"outbox_retention_hours": 24 * 365 * 10, "dossiers_future_tolerance_hours": 24 * 60}
+            settings = await make_settings("dossiers", **{**defaults, **overrides})
+            clock = ManualClock(now)
+            runtime = Runtime(definitions(["dossiers"]), settings, clock=clock)
+            client = await running.enter_async_context(serving(runtime))
+            return Dossiers(runtime, client, clock)
 
-    yield start
-    for runtime, client in started:
-        await client.aclose()
-        await runtime.stop()
+        yield start
 
 
 @pytest.fixture

@@ -205,3 +205,28 @@ async def test_a_contact_who_asked_for_a_digest_gets_one_message_a_day(start_not
     await dispatch(service)
     [digest] = await sent(service)
     assert digest.channel == "email" and "(30 nội dung)" in digest.text and digest.text.count("\n- ") == 30
+
+
+async def test_a_withdrawn_task_s_held_reminders_leave_the_digest(start_notifications, clock):
+    service = await start_notifications(clock=clock)
+    await service.register_unit()
+    await service.http.post(CONTACTS, json={"name": "Văn phòng", "email": "vp@camquang.gov.vn", "digest": True})
+    for obligation in (1, 2):
+        await service.deliver("cchc.plans", DUE_SOON, str(obligation), task(obligation=obligation))
+    await dispatch(service)
+    withdrawn = {"obligation_id": 2, "task_id": 3, "plan_id": 1, "unit_code": UNIT, "role": "lead"}
+    await service.deliver(
+        "cchc.plans",
+        "vn.cchc.task.withdrawn.v1",
+        "2",
+        {
+            **withdrawn,
+            "reason": "task_removed",
+            "withdrawn_at": "2025-03-03T10:00:00+07:00",
+            "open_occurrence_ids": [11],
+        },
+    )
+    clock.set(datetime(2025, 3, 4, 7, 0, tzinfo=VN_TZ))
+    await dispatch(service)
+    [digest] = await sent(service)
+    assert "(1 nội dung)" in digest.text and digest.text.count("\n- ") == 1  # obligation 1's alone

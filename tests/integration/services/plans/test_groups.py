@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from shared.clock import VN_TZ
-from tests.support.plans import VAN_QUAN, VAN_QUAN_COMMUNES, Plans
+from tests.support.plans import VAN_QUAN, VAN_QUAN_COMMUNES, Plans, plan_with_task
 
 COMMUNES = f"{VAN_QUAN}.communes"
 NEW_COMMUNE = "000.00.14.H20"
@@ -19,25 +19,7 @@ def at(day: str, hour: int = 7) -> datetime:
 
 async def communes_task(plans: Plans, schedule: str = "Trước ngày 25 hàng tháng") -> dict:
     """A published plan of Văn Quan with one task led by "UBND các xã, thị trấn"."""
-    plan = (
-        await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH", "year": 2024})
-    ).json()
-    node = f"/plans/v1/plans/{plan['id']}/nodes"
-    area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
-    task = (
-        await plans.http.post(
-            node,
-            json={
-                "kind": "task",
-                "parent_id": area["id"],
-                "title": "Báo cáo CCHC",
-                "schedule": schedule,
-                "lead": "UBND các xã, thị trấn",
-            },
-        )
-    ).json()
-    assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
-    return task
+    return await plan_with_task(plans, schedule)
 
 
 async def obligations_of(plans: Plans, task: dict) -> dict[str, dict]:

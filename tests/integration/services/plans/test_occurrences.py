@@ -7,7 +7,7 @@ import asyncio
 from datetime import date, datetime
 
 from shared.clock import VN_TZ
-from tests.support.plans import VAN_QUAN, VAN_QUAN_HOME_AFFAIRS, Plans
+from tests.support.plans import VAN_QUAN_HOME_AFFAIRS, Plans, plan_with_task
 
 
 def at(day: str, hour: int = 9) -> datetime:
@@ -16,25 +16,7 @@ def at(day: str, hour: int = 9) -> datetime:
 
 async def duty(plans: Plans, schedule: str, *, publish: bool = True) -> dict:
     """A plan with one task of Phòng Nội vụ on ``schedule``; the task's only obligation."""
-    plan = (
-        await plans.http.post("/plans/v1/plans", json={"issuer_code": VAN_QUAN, "title": "KH", "year": 2024})
-    ).json()
-    node = f"/plans/v1/plans/{plan['id']}/nodes"
-    area = (await plans.http.post(node, json={"kind": "area", "title": "Chỉ đạo"})).json()
-    task = (
-        await plans.http.post(
-            node,
-            json={
-                "kind": "task",
-                "parent_id": area["id"],
-                "title": "Báo cáo CCHC",
-                "schedule": schedule,
-                "lead": "Phòng Nội vụ",
-            },
-        )
-    ).json()
-    if publish:
-        assert (await plans.http.post(f"/plans/v1/plans/{plan['id']}:publish")).status_code == 200
+    task = await plan_with_task(plans, schedule, lead="Phòng Nội vụ", publish=publish)
     [obligation] = task["obligations"]
     assert obligation["unit_code"] == VAN_QUAN_HOME_AFFAIRS
     return obligation

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from services.catalog import definitions
-from shared.app_factory import create_root_app
 from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime
 from shared.service import ServiceContext
+from tests.support.runtime import serving
 
 
 def envelope(type_: str, subject: str, data: dict[str, Any], time: datetime, topic: str) -> Message:
@@ -58,25 +58,14 @@ class Scoring:
 
 @pytest.fixture
 async def start_scoring(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
-    started: list[tuple[Runtime, httpx.AsyncClient]] = []
+    async with AsyncExitStack() as running:
 
-    async def start(now: datetime = datetime(2024, 8, 15, 9, 0, tzinfo=VN_TZ)) -> Scoring:
-        settings = await make_settings("scoring", outbox_retention_hours=24 * 365)
-        clock = ManualClock(now)
-        runtime = Runtime(definitions(["scoring"]), settings, clock=clock)
-        await runtime.migrate()
-        runtime.subscribe()  # dead letters go to the service's table, as in embedded mode
-        app = create_root_app(list(runtime.contexts.values()), _noop)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
-        started.append((runtime, client))
-        return Scoring(runtime, clock, client)
+        async def start(now: datetime = datetime(2024, 8, 15, 9, 0, tzinfo=VN_TZ)) -> Scoring:
+            settings = await make_settings("scoring", outbox_retention_hours=24 * 365)
+            clock = ManualClock(now)
+            runtime = Runtime(definitions(["scoring"]), settings, clock=clock)
+            # dead letters go to the service's table, as in embedded mode
+            client = await running.enter_async_context(serving(runtime, consume_only=True))
+            return Scoring(runtime, clock, client)
 
-    yield start
-    for runtime, client in started:
-        await client.aclose()
-        await runtime.stop()
-
-
-@asynccontextmanager
-async def _noop(_: Any) -> AsyncIterator[None]:
-    yield
+        yield start

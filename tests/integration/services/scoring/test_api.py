@@ -217,27 +217,35 @@ async def test_the_publisher_coalesces_indicator_changes_and_reports_a_target_at
     assert [(e["type"], e["data"]["target_id"]) for e in missed] == [("vn.cchc.target.missed.v1", 7)]
 
 
+def task(type_: str, obligation: int, unit: str, role: str, due: str, **extra: Any) -> Any:
+    """A plans task event about occurrence ``obligation * 10`` of ``obligation``, sent at NOW."""
+    data = {
+        "obligation_id": obligation,
+        "task_id": 1,
+        "task_label": None,
+        "task_title": "Nhiệm vụ",
+        "plan_id": 1,
+        "plan_number": None,
+        "unit_code": unit,
+        "role": role,
+        "due": due,
+        "offset_days": 1,
+        "occurrence_id": obligation * 10,
+        **extra,
+    }
+    return envelope(type_, str(obligation), data, NOW, "cchc.plans")
+
+
+async def task_rates(scoring: Scoring, period: str) -> list[tuple[str, int, int]]:
+    body = (
+        await scoring.get("indicators", unit="P1", period=period, code=["tasks.completion_rate", "tasks.on_time_rate"])
+    ).json()
+    return [(i["code"], i["numerator"], i["denominator"]) for i in body["items"]]
+
+
 async def test_task_events_give_the_lead_units_completion_rates(start_scoring: Callable[..., Any]) -> None:
     scoring = await start_scoring(NOW)
     await two_units(scoring)
-    at = scoring.clock.now()
-
-    def task(type_: str, obligation: int, unit: str, role: str, due: str, **extra: Any) -> Any:
-        data = {
-            "obligation_id": obligation,
-            "task_id": 1,
-            "task_label": None,
-            "task_title": "Nhiệm vụ",
-            "plan_id": 1,
-            "plan_number": None,
-            "unit_code": unit,
-            "role": role,
-            "due": due,
-            "offset_days": 1,
-            "occurrence_id": obligation * 10,
-            **extra,
-        }
-        return envelope(type_, str(obligation), data, at, "cchc.plans")
 
     done = {"completed_at": "2024-03-10", "obligation_done": True}
     await scoring.deliver(
@@ -251,15 +259,59 @@ async def test_task_events_give_the_lead_units_completion_rates(start_scoring: C
     await scoring.deliver(
         [task("task.completed", 3, "C1", "lead", "2024-03-20", on_time=False, **{**done, "completed_at": "2024-03-25"})]
     )
-    body = (
-        await scoring.get(
-            "indicators", unit="P1", period="2024-03", code=["tasks.completion_rate", "tasks.on_time_rate"]
-        )
-    ).json()
-    assert [(i["code"], i["numerator"], i["denominator"]) for i in body["items"]] == [
-        ("tasks.completion_rate", 3, 3),
-        ("tasks.on_time_rate", 1, 3),
-    ]
+    assert await task_rates(scoring, "2024-03") == [("tasks.completion_rate", 3, 3), ("tasks.on_time_rate", 1, 3)]
+
+
+def moved(obligation: int, old: str, new: str | None) -> Any:
+    """``task.rescheduled`` moving occurrence ``obligation * 10`` of ``obligation`` (led by C1)."""
+    occurrences = [{"occurrence_id": obligation * 10, "old_due": old, "new_due": new}]
+    data = {
+        "task_id": 1,
+        "plan_id": 1,
+        "implements_id": None,
+        "reason": "revised",
+        "old_due": old,
+        "new_due": new,
+        "dues": [new] if new else [],
+        "unit_codes": ["C1"],
+        "obligations": [{"obligation_id": obligation, "unit_code": "C1", "role": "lead", "occurrences": occurrences}],
+    }
+    return envelope("task.rescheduled", "1", data, NOW, "cchc.plans")
+
+
+async def test_rescheduled_and_withdrawn_tasks_count_where_plans_now_says(start_scoring: Callable[..., Any]) -> None:
+    scoring = await start_scoring(NOW)
+    await two_units(scoring)
+    done = {"completed_at": "2024-03-25", "obligation_done": True}
+    await scoring.deliver(
+        [
+            task("task.overdue", 1, "C1", "lead", "2024-03-20"),
+            task("task.overdue", 2, "C1", "lead", "2024-03-20"),
+            task("task.completed", 3, "C1", "lead", "2024-03-20", on_time=False, **done),
+            task("task.overdue", 4, "C1", "lead", "2024-03-20"),
+        ]
+    )
+    assert await task_rates(scoring, "2024-03") == [("tasks.completion_rate", 1, 4), ("tasks.on_time_rate", 0, 4)]
+
+    withdrawn = {"obligation_id": 4, "task_id": 1, "plan_id": 1, "unit_code": "C1", "role": "lead"}
+    await scoring.deliver(
+        [
+            moved(1, "2024-03-20", "2024-09-30"),  # not due yet: owed in September, not overdue
+            moved(2, "2024-03-20", "2024-07-31"),  # past already: overdue in July
+            moved(3, "2024-03-20", "2024-03-31"),  # done on 25/03: on time by the new date
+            envelope(
+                "task.withdrawn",
+                "4",
+                {**withdrawn, "reason": "task_removed", "withdrawn_at": NOW.isoformat(), "open_occurrence_ids": [40]},
+                NOW,
+                "cchc.plans",
+            ),
+            task("task.overdue", 1, "C1", "lead", "2024-03-20"),  # a late overdue of the old date: stale
+        ]
+    )
+    assert await task_rates(scoring, "2024-03") == [("tasks.completion_rate", 1, 1), ("tasks.on_time_rate", 1, 1)]
+    assert await task_rates(scoring, "2024-07") == [("tasks.completion_rate", 0, 1), ("tasks.on_time_rate", 0, 1)]
+    assert await task_rates(scoring, "2024") == [("tasks.completion_rate", 1, 2), ("tasks.on_time_rate", 1, 2)]
 
 
 async def test_a_series_gives_one_point_per_period_of_the_grain(start_scoring: Callable[..., Any]) -> None:

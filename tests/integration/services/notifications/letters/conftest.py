@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,13 +16,12 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from services.catalog import definitions
-from shared.app_factory import create_root_app
 from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime
-from tests.integration.services.dossiers.conftest import _noop
 from tests.support.outbox import committed_events
+from tests.support.runtime import serving
 
 UNIT = "000.00.15.H10"
 KEY = "000.00.15.H10-240415-0001"
@@ -109,24 +109,18 @@ class Notifications:
 
 @pytest.fixture
 async def start_notifications(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
-    started: list[tuple[Runtime, httpx.AsyncClient]] = []
+    async with AsyncExitStack() as running:
 
-    async def start(
-        now: datetime = DUE + timedelta(minutes=1), services: tuple[str, ...] = ("notifications",), **overrides: Any
-    ) -> Notifications:
-        settings = await make_settings(*services, **{"outbox_retention_hours": 24 * 365 * 10, **overrides})
-        clock = ManualClock(now)
-        runtime = Runtime(definitions(list(services)), settings, clock=clock)
-        await runtime.start(migrate=True)
-        app = create_root_app(list(runtime.contexts.values()), _noop)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
-        started.append((runtime, client))
-        return Notifications(runtime, client, clock)
+        async def start(
+            now: datetime = DUE + timedelta(minutes=1), services: tuple[str, ...] = ("notifications",), **overrides: Any
+        ) -> Notifications:
+            settings = await make_settings(*services, **{"outbox_retention_hours": 24 * 365 * 10, **overrides})
+            clock = ManualClock(now)
+            runtime = Runtime(definitions(list(services)), settings, clock=clock)
+            client = await running.enter_async_context(serving(runtime))
+            return Notifications(runtime, client, clock)
 
-    yield start
-    for runtime, client in started:
-        await client.aclose()
-        await runtime.stop()
+        yield start
 
 
 @pytest.fixture
