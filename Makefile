@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint lint-imports typecheck catalogue bench clean
+.PHONY: run test lint lint-imports typecheck catalogue docs-assets bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ typecheck: $(STAMP)
 ## catalogue: regenerate the AsyncAPI events catalogue in docs/
 catalogue: $(STAMP)
 	$(BIN)/cchc catalogue --output docs/asyncapi.json
+
+## docs-assets: pin Swagger UI and GraphiQL (versions in shared/docs_assets/vendor.py) with npm, into the package
+docs-assets: $(STAMP)
+	$(BIN)/python -m shared.docs_assets.vendor
 
 ## bench: the benchmarks of bench/ (not part of the test run)
 bench: $(STAMP)
