@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from services.dossiers.codes import Channel, Status, SubjectType, Timeliness
-from shared.bounds import MAX_MAGNITUDE, Instant, Text
+from shared.bounds import MAX_MAGNITUDE, Day, Instant, Text
 from shared.calendar import DurationUnit, OfficeHours, parse_moment, parse_window
 
 
@@ -276,6 +276,16 @@ class DueChange(BaseModel):
     )
 
 
+# The apology filters (an instant is tried before a day, so a midnight instant stays an instant).
+ApologyDay = Annotated[Literal["today"] | Day, Field(union_mode="left_to_right")]
+ApologyBefore = Annotated[Literal["today"] | Instant | Day, Field(union_mode="left_to_right")]
+APOLOGY_DUE = "`today` or YYYY-MM-DD: the open dossiers whose apology letter is due that day (Vietnam time)"
+APOLOGY_DUE_BEFORE = (
+    "`today`, YYYY-MM-DD (up to the end of that day, Vietnam time) or an instant (before it): the open dossiers "
+    "whose apology letter is due by then, the missed ones included"
+)
+
+
 class DossierOut(BaseModel):
     ma_ho_so: str
     origin: str
@@ -303,6 +313,10 @@ class DossierOut(BaseModel):
     status_history: list[StatusStep]
     due_history: list[DueChange]
     apology: dict[str, Any] | None
+    apology_due_at: datetime | None = Field(
+        description="When the apology letter is due (one working day before due_at) while one may be owed: "
+        "open, not waiting for the applicant, no letter issued yet; null otherwise"
+    )
     documents: list[dict[str, Any]]
     fees: list[dict[str, Any]]
     result_papers: list[dict[str, Any]]
@@ -328,6 +342,8 @@ class DossierFilterIn(BaseModel):
     received_to: Instant | None = None
     due_from: Instant | None = None
     due_to: Instant | None = None
+    apology_due: ApologyDay | None = Field(default=None, description=APOLOGY_DUE)
+    apology_due_before: ApologyBefore | None = Field(default=None, description=APOLOGY_DUE_BEFORE)
 
 
 class DossierPage(BaseModel):
@@ -354,7 +370,7 @@ class SyncReport(BaseModel):
 
 
 class LetterIssuedIn(BaseModel):
-    """What this service reads of notifications' ``vn.cchc.letter.issued.v1`` (DESIGN.md)."""
+    """What this service reads of notifications' ``vn.cchc.letter.issued.v1`` (its schema: docs/asyncapi.json)."""
 
     ma_ho_so: str
     letter_id: str
