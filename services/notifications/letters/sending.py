@@ -1,4 +1,4 @@
-"""An issued letter reaches its applicant (DOMAIN.md §5): on paper at the desk for in-person and
+"""An issued letter reaches its applicant (docs/domain.md §5): on paper at the desk for in-person and
 postal dossiers (the print queue), by e-mail with the PDF attached and by SMS in its short form for
 online ones. The letter is ``delivered`` once one of its messages is sent, ``failed`` once every
 one failed (or when the applicant left neither an e-mail address nor a mobile number)."""
