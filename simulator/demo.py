@@ -1,7 +1,8 @@
 """The live demo's province (``cchc simulate provincial --demo``, which ``make run`` starts).
 
 Its offices work around the clock, every day, and besides the catalogue it offers two fictional
-procedures with legal times of 15 and 30 minutes, a third to half of which finish minutes late:
+procedures with legal times of 15 and 30 minutes, a third to half of which finish minutes late (and whose
+applicants answer a request for more documents within minutes, not days):
 whenever someone watches, dossiers arrive, fall due, go late (and get their apology letters) and
 are resolved within minutes. The services still count in their own working calendar; only the
 province's dossiers (their NgayHenTra and the instants of their events) follow this one.

@@ -18,7 +18,7 @@ from functools import cache
 from itertools import accumulate, islice
 from typing import NamedTuple
 
-from shared.calendar import WorkingCalendar
+from shared.calendar import DurationUnit, WorkingCalendar
 from shared.clock import VN_TZ
 from simulator.catalogue import (
     AGENCIES,
@@ -216,7 +216,8 @@ class ProvincialWorkload:
             return tuple(events), counted_from
         if rng.random() < SUPPLEMENT:
             asked = calendar.start_of_count(_between_instants(rng, working, due, 0.1, 0.5))
-            back = calendar.start_of_count(asked + HOUR * _between(rng, 20, 120))
+            waited = MINUTE if _of_minutes(procedure) else HOUR  # the applicant of a quick procedure answers quickly
+            back = calendar.start_of_count(asked + waited * _between(rng, 20, 120))
             request = {
                 "HoSoBoSungId": f"{code}-BS1",
                 "NguoiYeuCauBoSung": procedure.officer,
@@ -254,6 +255,11 @@ class ProvincialWorkload:
             returned = calendar.start_of_count(finished + MINUTE * _between(rng, 10, 2880))
             events.append(Event(returned, 10, {"NgayTra": stamp(returned)}, due_at))
         return tuple(events), counted_from
+
+
+def _of_minutes(procedure: Procedure) -> bool:
+    """A procedure whose legal time is under an hour (the live demo's)."""
+    return procedure.unit is DurationUnit.working_hours and procedure.amount < 1
 
 
 def stamp(moment: datetime) -> str:

@@ -86,3 +86,14 @@ def test_without_a_start_the_province_begins_now_and_the_served_clock_is_the_rea
         for _ in range(3):
             simulated = datetime.strptime(http.get("/").json()["simulated_now"], "%Y%m%d%H%M%S")
             assert simulated.replace(tzinfo=VN_TZ) <= SystemClock().now()
+
+
+def test_the_applicant_of_a_short_procedure_answers_a_supplement_request_within_hours_not_days():
+    province = build_province(demo(NOW - timedelta(days=2)), NOW)
+    waits = [
+        answer.at - request.at
+        for dossier in planned(province)
+        for request, answer in zip(dossier.events, dossier.events[1:], strict=False)
+        if request.status == AWAITING_SUPPLEMENT and dossier.fields["MaTTHC"] in SHORT
+    ]
+    assert waits and max(waits) <= timedelta(hours=2)
