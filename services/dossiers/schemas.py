@@ -12,8 +12,12 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PlainValidator,
     StringConstraints,
+    TypeAdapter,
+    ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
@@ -276,9 +280,50 @@ class DueChange(BaseModel):
     )
 
 
-# The apology filters (an instant is tried before a day, so a midnight instant stays an instant).
-ApologyDay = Annotated[Literal["today"] | Day, Field(union_mode="left_to_right")]
-ApologyBefore = Annotated[Literal["today"] | Instant | Day, Field(union_mode="left_to_right")]
+_DAY: TypeAdapter[date] = TypeAdapter(Day)
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
+
+
+def _today_or_day(value: object) -> date | Literal["today"]:
+    """``today`` or a day YYYY-MM-DD in the bounds of every filter; anything else is one error."""
+    return _read(value, (_DAY,), "`today` or a date YYYY-MM-DD")
+
+
+def _today_day_or_instant(value: object) -> datetime | date | Literal["today"]:
+    """``today``, a day YYYY-MM-DD (a text of ten characters) or an instant with its offset."""
+    adapters = (_DAY,) if isinstance(value, str) and len(value) == 10 else (_INSTANT,)
+    return _read(value, adapters, "`today`, a date YYYY-MM-DD or an instant with its offset")
+
+
+def _read(value: object, adapters: tuple[TypeAdapter[Any], ...], takes: str) -> Any:
+    if value == "today":
+        return "today"
+    for adapter in adapters:
+        try:
+            return adapter.validate_python(value)
+        except ValidationError:
+            continue
+    raise PydanticCustomError("today_or_day", "expected {takes}, in 2000 to 2099", {"takes": takes})
+
+
+ApologyDay = Annotated[
+    date | Literal["today"],
+    PlainValidator(_today_or_day),
+    WithJsonSchema({"anyOf": [{"type": "string", "enum": ["today"]}, {"type": "string", "format": "date"}]}),
+]
+ApologyBefore = Annotated[
+    datetime | date | Literal["today"],
+    PlainValidator(_today_day_or_instant),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": ["today"]},
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+            ]
+        }
+    ),
+]
 APOLOGY_DUE = "`today` or YYYY-MM-DD: the open dossiers whose apology letter is due that day (Vietnam time)"
 APOLOGY_DUE_BEFORE = (
     "`today`, YYYY-MM-DD (up to the end of that day, Vietnam time) or an instant (before it): the open dossiers "
