@@ -41,12 +41,11 @@ class DossierFilter:
 
         low = high = None
         if self.apology_due is not None:
-            low, high = _day_start(day_of(self.apology_due)), _day_start(day_of(self.apology_due) + timedelta(days=1))
+            low = _day_start(day_of(self.apology_due))
+            high = low + timedelta(days=1)  # Vietnam keeps no daylight saving time: a day is 24 hours
         before = self.apology_due_before
-        if isinstance(before, datetime):
-            high = before if high is None else min(high, before)
-        elif before is not None:
-            end = _day_start(day_of(before) + timedelta(days=1))
+        if before is not None:
+            end = before if isinstance(before, datetime) else _day_start(day_of(before) + timedelta(days=1))
             high = end if high is None else min(high, end)
         return low, high
 
