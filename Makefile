@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint lint-imports typecheck catalogue bench clean
+.PHONY: run test lint lint-imports typecheck catalogue docs-assets bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +14,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## run: all four services embedded on http://127.0.0.1:8000 with demo data, fed live by a simulated
-## provincial one-stop system on :8100 (three days of history, then 20x real time, so its
-## instants run ahead of the service's clock: the demo accepts them up to a year past now)
+## run: all four services embedded on http://127.0.0.1:8000 with demo data, fed live by the demo's
+## simulated provincial one-stop system on :8100 (two days of history up to now, then real time)
 run: $(STAMP)
-	@$(BIN)/cchc simulate provincial --port 8100 --start $$(date -d '3 days ago' +%F) --speed 20 --backlog 300 & SIM=$$!; \
+	@$(BIN)/cchc simulate provincial --port 8100 --demo --start $$(date -d '2 days ago' +%F) & SIM=$$!; \
 	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
 	CCHC_DOSSIERS_PULL_URL=http://127.0.0.1:8100/dvcqg/hoso CCHC_DOSSIERS_PULL_INTERVAL=5 \
-	CCHC_DOSSIERS_FUTURE_TOLERANCE_HOURS=8760 \
 	$(BIN)/cchc run --port 8000 --demo
 
 ## test: import contracts and types, then the whole suite (PostgreSQL and Kafka tests included)
@@ -43,6 +41,10 @@ typecheck: $(STAMP)
 ## catalogue: regenerate the AsyncAPI events catalogue in docs/
 catalogue: $(STAMP)
 	$(BIN)/cchc catalogue --output docs/asyncapi.json
+
+## docs-assets: pin Swagger UI and GraphiQL (versions in shared/docs_assets/vendor.py) with npm, into the package
+docs-assets: $(STAMP)
+	$(BIN)/python -m shared.docs_assets.vendor
 
 ## bench: the benchmarks of bench/ (not part of the test run)
 bench: $(STAMP)

@@ -83,11 +83,17 @@ def _parser() -> argparse.ArgumentParser:
     provincial.add_argument(
         "--rate", type=float, default=120.0, help="dossiers per simulated office hour, province-wide"
     )
-    provincial.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
     provincial.add_argument(
-        "--start", type=_instant, help="simulated start, ISO date or instant (Vietnam time if naive; default now)"
+        "--start",
+        type=_instant,
+        help="where the history starts, ISO date or instant (Vietnam time if naive; default now): "
+        "the dossiers from then to now are there at once, then time runs as the real clock does",
     )
-    provincial.add_argument("--backlog", type=int, default=0, help="dossiers that have arrived before serving starts")
+    provincial.add_argument(
+        "--demo",
+        action="store_true",
+        help="the live demo: offices open around the clock, and procedures of 15 and 30 minutes that often go late",
+    )
     provincial.add_argument("--push-to", metavar="URL", help="also POST DongBoHoSoMC batches there")
     provincial.add_argument("--token", help="bearer token the pull API requires and pushes carry")
     provincial.set_defaults(command=_simulate_provincial)
@@ -134,7 +140,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
 
 def _simulate_provincial(args: argparse.Namespace, settings: Settings) -> None:
     options = {field.name: getattr(args, field.name) for field in fields(Options)}
-    serve(Options(**{**options, "start": args.start or datetime.now(VN_TZ)}))
+    serve(Options(**options))
 
 
 def _instant(text: str) -> datetime:

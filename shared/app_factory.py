@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.docs_assets import install_swagger_ui, mount_assets
 from shared.graphql import graphql_router
 from shared.logs import request_id_var
 from shared.metrics import CONSUMER_LAG, HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_BACKLOG
@@ -88,8 +89,9 @@ def operations_router() -> APIRouter:
 def create_service_app(context: ServiceContext) -> FastAPI:
     """The app of one service, meant to be mounted at ``/<service>``."""
     d = context.definition
-    app = FastAPI(title=f"cchc {d.name}", description=d.description, version="1")
+    app = FastAPI(title=f"cchc {d.name}", description=d.description, version="1", docs_url=None, redoc_url=None)
     app.state.context = context
+    install_swagger_ui(app)  # at /docs, on assets served by the service (no CDN)
     install_problem_handlers(app)
     app.include_router(operations_router())
     app.include_router(d.router)
@@ -106,6 +108,7 @@ def create_root_app(contexts: Sequence[ServiceContext], lifespan: Lifespan) -> F
     for context in contexts:
         app.mount(f"/{context.name}", create_service_app(context))
     app.include_router(graphql_router(contexts), prefix="/graphql")
+    mount_assets(app)  # GraphiQL's at /assets
 
     @app.get("/", include_in_schema=False)
     @app.get("/docs", include_in_schema=False)

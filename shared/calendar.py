@@ -1,4 +1,4 @@
-"""Working time: which days are worked, office windows, and legal durations (DOMAIN.md §3).
+"""Working time: which days are worked, office windows, and legal durations (docs/domain.md §3).
 
 Durations follow the provincial one-stop systems' convention: 8 working hours per working day,
 counted inside the office windows (07:00–11:30 and 13:30–17:00 by default, configurable per

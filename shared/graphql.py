@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -18,6 +19,7 @@ from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from shared.auth import Principal, get_principal
+from shared.docs_assets import graphiql_page
 from shared.problems import DomainError
 from shared.scope import Scope, scope_of
 from shared.service import ServiceContext
@@ -114,6 +116,14 @@ def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
     return strawberry.Schema(query=query, mutation=mutation, extensions=[ErrorCodes])
 
 
+class _Router(GraphQLRouter[GraphQLContext, None]):
+    """Strawberry's router with GraphiQL on the assets this service serves (strawberry's page loads them
+    from public CDNs, which an intranet does not reach)."""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return graphiql_page(request)
+
+
 def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLContext, None]:
     services = {c.name: c for c in contexts}
 
@@ -123,7 +133,7 @@ def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLC
         _refuse_multipart_without_preflight(request)
         return GraphQLContext(services, principal)
 
-    return GraphQLRouter(build_schema(contexts), context_getter=context_getter, multipart_uploads_enabled=True)
+    return _Router(build_schema(contexts), context_getter=context_getter, multipart_uploads_enabled=True)
 
 
 def _refuse_multipart_without_preflight(request: Request) -> None:

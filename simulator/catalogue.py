@@ -14,6 +14,8 @@ from typing import Literal
 from shared.calendar import DurationUnit
 
 PROCEDURES_FILE = Path(__file__).with_name("procedures.json")
+# Procedures of the live demo only (``--demo``): fictional, with legal times of minutes, and often late
+DEMO_PROCEDURES_FILE = Path(__file__).with_name("demo_procedures.json")
 
 Level = Literal["commune", "province"]
 
@@ -39,7 +41,7 @@ class Procedure:
     name: str
     field_code: str
     field_name: str
-    amount: int
+    amount: float
     unit: DurationUnit
     same_day_cutoff: bool
     fees: tuple[Fee, ...]
@@ -49,6 +51,8 @@ class Procedure:
     documents: tuple[str, ...]
     result: str
     officer: str
+    late: float | None = None  # share finished after the due time (the workload's LATE when None)
+    late_minutes: tuple[int, int] | None = None  # how late those are (the workload's range when None)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ def load_procedures(path: Path = PROCEDURES_FILE) -> tuple[Procedure, ...]:
                 "unit": DurationUnit(row["unit"]),
                 "fees": tuple(Fee(**fee) for fee in row["fees"]),
                 "documents": tuple(row["documents"]),
+                "late_minutes": tuple(row["late_minutes"]) if "late_minutes" in row else None,
             }
         )
         for row in rows
@@ -82,6 +87,7 @@ def load_procedures(path: Path = PROCEDURES_FILE) -> tuple[Procedure, ...]:
 
 
 PROCEDURES = load_procedures()
+DEMO_PROCEDURES = load_procedures(DEMO_PROCEDURES_FILE)
 
 _PROVINCE_DESK = "Trung tâm Phục vụ hành chính công tỉnh Hà Tĩnh"
 AGENCIES: tuple[Agency, ...] = (

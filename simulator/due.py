@@ -44,17 +44,17 @@ class DueTimes:
 
     def __init__(self, calendar: WorkingCalendar) -> None:
         self.calendar = remembering(calendar)
-        self._by_day: dict[tuple[date, int], datetime] = {}
+        self._by_day: dict[tuple[date, float], datetime] = {}
         self._anchors: dict[tuple[timedelta, date, int], list[_Anchor]] = {}
 
     def count(
-        self, received: datetime, amount: int, unit: DurationUnit, *, same_day: bool = False
+        self, received: datetime, amount: float, unit: DurationUnit, *, same_day: bool = False
     ) -> tuple[datetime, datetime]:
         """When the clock starts for ``received``, and the due instant."""
         start = self.calendar.start_of_count(received, same_day=same_day)
         return start, self._due(start, amount, unit)
 
-    def _due(self, start: datetime, amount: int, unit: DurationUnit) -> datetime:
+    def _due(self, start: datetime, amount: float, unit: DurationUnit) -> datetime:
         if unit is DurationUnit.days:
             key = (start.date(), amount)
             if key not in self._by_day:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 import httpx
@@ -18,7 +17,8 @@ from fastapi import FastAPI, Header, Query
 from fastapi.responses import JSONResponse
 
 from shared.calendar import WorkingCalendar
-from shared.clock import Clock
+from shared.clock import VN_TZ, Clock, SystemClock
+from simulator.demo import demo_workload
 from simulator.province import ChangeFeed, CursorError, Province
 from simulator.push import Pusher
 from simulator.workload import ProvincialWorkload, stamp
@@ -27,17 +27,6 @@ MAX_PAGE = 1000
 Cursor = Annotated[str, Query(description="opaque; empty for the beginning")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Authorization = Annotated[str | None, Header()]
-
-
-class SimulatedClock:
-    """Simulated time: ``start``, then ``speed`` simulated seconds per real second."""
-
-    def __init__(self, start: datetime, speed: float) -> None:
-        self.start, self.speed = start, speed
-        self._origin = time.monotonic()
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.monotonic() - self._origin) * self.speed)
 
 
 def create_app(province: Province, clock: Clock, token: str | None = None, push_to: str | None = None) -> FastAPI:
@@ -110,23 +99,33 @@ class Options:
     port: int
     seed: int
     rate: float
-    speed: float
-    start: datetime
-    backlog: int
+    start: datetime | None  # None: now
+    demo: bool
     push_to: str | None
     token: str | None
 
 
+def build_province(options: Options, now: datetime) -> Province:
+    """The province from ``options.start``, its history up to ``now`` already generated: what it
+    holds when serving starts. From then on it follows the real clock, never ahead of it."""
+    if options.demo:
+        workload = demo_workload(options.seed, options.rate)
+    else:
+        workload = ProvincialWorkload(options.seed, WorkingCalendar(), rate=options.rate)
+    province = Province(workload, options.start or now)
+    province.advance(now)
+    return province
+
+
 def serve(options: Options) -> None:
-    """Build the province, fill its backlog, then serve the pull API (and push, if asked) until stopped."""
-    workload = ProvincialWorkload(options.seed, WorkingCalendar(), rate=options.rate)
-    province = Province(workload, options.start)
-    province.admit(options.backlog)
-    clock = SimulatedClock(province.now, options.speed)
+    """Build the province and its history, then serve the pull API (and push, if asked) in real time until stopped."""
+    clock = SystemClock()
+    province = build_province(options, clock.now())
     app = create_app(province, clock, options.token, options.push_to)
     print(
         f"cchc: simulated province on http://{options.host}:{options.port}/dvcqg/hoso, "
-        f"{province.arrived} dossiers at {province.now:%Y-%m-%d %H:%M} (simulated), x{options.speed:g}",
+        f"{province.arrived} dossiers up to {province.now.astimezone(VN_TZ):%Y-%m-%d %H:%M} (Vietnam time), then in real time"
+        + (" (demo: open around the clock, procedures of 15 and 30 minutes)" if options.demo else ""),
         file=sys.stderr,
     )
     uvicorn.run(app, host=options.host, port=options.port, log_config=None)

@@ -1,4 +1,4 @@
-"""A deterministic generator of provincial dossiers in the national sync format (DOMAIN.md §2).
+"""A deterministic generator of provincial dossiers in the national sync format (docs/domain.md §2).
 
 Dossiers arrive day by day: in person, by post and online during office hours on working days,
 and online at any hour. Each one is planned in full when it arrives (a :class:`Dossier`: its
@@ -18,7 +18,7 @@ from functools import cache
 from itertools import accumulate, islice
 from typing import NamedTuple
 
-from shared.calendar import WorkingCalendar
+from shared.calendar import DurationUnit, WorkingCalendar
 from shared.clock import VN_TZ
 from simulator.catalogue import (
     AGENCIES,
@@ -40,6 +40,7 @@ WITHDRAWN = 0.01  # the applicant withdraws (7)
 STOPPED = 0.01  # processing stopped (8)
 SUPPLEMENT = 0.07  # one request for more documents (5), then processing again (4)
 LATE = 0.04  # finished after the due time
+LATE_MINUTES = (60, 72 * 60)  # by how much
 RETURNED = 0.92  # of the finished, the result handed over (10)
 AFTER_HOURS = 0.12  # online submissions outside office hours, as a share of a working day's volume
 
@@ -205,7 +206,7 @@ class ProvincialWorkload:
         counted_from = stamp(counted)
         due_at = stamp(due)
         events.append(Event(received, 2, {"NgayTiepNhan": stamp(received), "NgayHenTra": due_at}, due_at))
-        working = received + MINUTE * _between(rng, 2, 30)
+        working = received + min(MINUTE * _between(rng, 2, 30), (due - received) / 4)  # a short procedure starts sooner
         events.append(Event(working, 4, {}, due_at))
 
         outcome = rng.random()
@@ -215,7 +216,8 @@ class ProvincialWorkload:
             return tuple(events), counted_from
         if rng.random() < SUPPLEMENT:
             asked = calendar.start_of_count(_between_instants(rng, working, due, 0.1, 0.5))
-            back = calendar.start_of_count(asked + HOUR * _between(rng, 20, 120))
+            waited = MINUTE if _of_minutes(procedure) else HOUR  # the applicant of a quick procedure answers quickly
+            back = calendar.start_of_count(asked + waited * _between(rng, 20, 120))
             request = {
                 "HoSoBoSungId": f"{code}-BS1",
                 "NguoiYeuCauBoSung": procedure.officer,
@@ -232,8 +234,8 @@ class ProvincialWorkload:
             answered = {**request, "NgayTiepNhanBoSung": stamp(back), "TrangThaiBoSung": 1, "NgayHenTraMoi": due_at}
             events.append(Event(back, 4, {"DanhSachHoSoBoSung": [answered], "NgayHenTra": due_at}, due_at))
             working = back
-        if rng.random() < LATE:
-            finished = calendar.start_of_count(due + MINUTE * _between(rng, 60, 72 * 60))
+        if rng.random() < (LATE if procedure.late is None else procedure.late):
+            finished = calendar.start_of_count(due + MINUTE * _between(rng, *(procedure.late_minutes or LATE_MINUTES)))
         else:
             finished = calendar.start_of_count(_between_instants(rng, working, due, 0.3, 0.95))
             if finished > due:
@@ -253,6 +255,11 @@ class ProvincialWorkload:
             returned = calendar.start_of_count(finished + MINUTE * _between(rng, 10, 2880))
             events.append(Event(returned, 10, {"NgayTra": stamp(returned)}, due_at))
         return tuple(events), counted_from
+
+
+def _of_minutes(procedure: Procedure) -> bool:
+    """A procedure whose legal time is under an hour (the live demo's)."""
+    return procedure.unit is DurationUnit.working_hours and procedure.amount < 1
 
 
 def stamp(moment: datetime) -> str:

@@ -18,6 +18,10 @@ from services.dossiers.codes import Channel, Timeliness
 from services.dossiers.dvcqg import SERVICES
 from services.dossiers.ingest import Outcome
 from services.dossiers.schemas import (
+    APOLOGY_DUE,
+    APOLOGY_DUE_BEFORE,
+    ApologyBefore,
+    ApologyDay,
     CalendarDayIn,
     CalendarDayOut,
     CalendarYear,
@@ -252,9 +256,13 @@ async def list_dossiers(
     received_to: Instant | None = None,
     due_from: Instant | None = None,
     due_to: Instant | None = None,
+    apology_due: Annotated[ApologyDay | None, Query(description=APOLOGY_DUE)] = None,
+    apology_due_before: Annotated[ApologyBefore | None, Query(description=APOLOGY_DUE_BEFORE)] = None,
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> DossierPage:
+    """`apology_due=today` answers the officer's morning question, which apologies are due today;
+    `apology_due_before=today` adds the ones already missed (docs/dossiers.md, *Late detection*)."""
     where = queries.DossierFilter(
         unit=unit,
         status=status,
@@ -265,8 +273,12 @@ async def list_dossiers(
         received_to=received_to,
         due_from=due_from,
         due_to=due_to,
+        apology_due=apology_due,
+        apology_due_before=apology_due_before,
     )
-    items, next_cursor = await queries.list_dossiers(uow.session, where, limit=limit, cursor=cursor, scope=scope)
+    items, next_cursor = await queries.list_dossiers(
+        uow.session, where, now=uow.clock.now(), limit=limit, cursor=cursor, scope=scope
+    )
     return DossierPage(items=items, next_cursor=next_cursor)
 
 

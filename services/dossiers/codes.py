@@ -1,4 +1,4 @@
-"""The national codes of a dossier (DOMAIN.md §2) and the legal moves between statuses."""
+"""The national codes of a dossier (docs/domain.md §2) and the legal moves between statuses."""
 
 from __future__ import annotations
 

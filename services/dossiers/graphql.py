@@ -122,6 +122,9 @@ class Dossier:
     apology: JSON | None = strawberry.field(
         description="The apology letter recorded with its new date, and the due time before it"
     )
+    apology_due_at: datetime | None = strawberry.field(
+        description=DossierOut.model_fields["apology_due_at"].description
+    )
     documents: list[JSON]
     fees: list[JSON]
     result_papers: list[JSON]
@@ -168,6 +171,7 @@ class Dossier:
             pauses=[Pause.from_pydantic(p) for p in d.pauses],
             due_history=[DueChange.from_pydantic(c) for c in d.due_history],
             apology=JSON(d.apology),
+            apology_due_at=d.apology_due_at,
             documents=[JSON(doc) for doc in d.documents],
             fees=[JSON(fee) for fee in d.fees],
             result_papers=[JSON(paper) for paper in d.result_papers],
@@ -194,6 +198,8 @@ class DossierFilterInput:
     received_to: datetime | None = None
     due_from: datetime | None = None
     due_to: datetime | None = None
+    apology_due: str | None = strawberry.field(default=None, description=schemas.APOLOGY_DUE)
+    apology_due_before: str | None = strawberry.field(default=None, description=schemas.APOLOGY_DUE_BEFORE)
 
 
 def _filter(where: DossierFilterInput | None) -> queries.DossierFilter:
@@ -243,7 +249,7 @@ class Query:
             info,
             "dossiers",
             lambda uow, scope: queries.list_dossiers(
-                uow.session, _filter(where), limit=limit, cursor=after, scope=scope
+                uow.session, _filter(where), now=uow.clock.now(), limit=limit, cursor=after, scope=scope
             ),
         )
         return DossierConnection(items=[Dossier.of(i) for i in items], next_cursor=cursor)

@@ -96,6 +96,9 @@ class Dossier(Base):
     content_hash: Mapped[str] = mapped_column(String(32))
     alarm_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     alarm_kind: Mapped[str | None] = mapped_column(String(32))
+    # When the apology is due (one working day before due_at) while one may be owed: open, running,
+    # no letter yet. The officer's morning query (apology_due=today) reads it through the index below.
+    apology_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -107,6 +110,12 @@ class Dossier(Base):
             "alarm_at",
             postgresql_where=alarm_at.isnot(None),
             sqlite_where=alarm_at.isnot(None),
+        ),
+        Index(
+            "ix_dossiers_apology_due_at",
+            "apology_due_at",
+            postgresql_where=apology_due_at.isnot(None),
+            sqlite_where=apology_due_at.isnot(None),
         ),
     )
 

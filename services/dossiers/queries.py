@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,7 @@ from services.dossiers import store
 from services.dossiers.codes import ON_TIME, Status, Timeliness
 from services.dossiers.models import directory
 from services.dossiers.schemas import DossierOut
+from shared.clock import VN_TZ
 from shared.paging import MAX_PAGE, decode_cursor, encode_cursor
 from shared.personal import masked
 from shared.problems import NotFound
@@ -30,6 +31,29 @@ class DossierFilter:
     received_to: datetime | None = None
     due_from: datetime | None = None
     due_to: datetime | None = None
+    apology_due: date | Literal["today"] | None = None  # the apology is due that day (Vietnam time)
+    apology_due_before: datetime | date | Literal["today"] | None = None  # due by then (a day: its end)
+
+    def apology_window(self, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """The apology filters as instants ``[low, high)``; ``today`` is the day of ``now`` in Vietnam."""
+        today = now.astimezone(VN_TZ).date()
+
+        def day_of(value: date | Literal["today"]) -> date:
+            return today if value == "today" else value
+
+        low = high = None
+        if self.apology_due is not None:
+            low = _day_start(day_of(self.apology_due))
+            high = low + timedelta(days=1)  # Vietnam keeps no daylight saving time: a day is 24 hours
+        before = self.apology_due_before
+        if before is not None:
+            end = before if isinstance(before, datetime) else _day_start(day_of(before) + timedelta(days=1))
+            high = end if high is None else min(high, end)
+        return low, high
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), VN_TZ)
 
 
 def to_out(row: dict[str, Any], scope: Scope = WHOLE_SYSTEM) -> DossierOut:
@@ -76,6 +100,7 @@ def to_out(row: dict[str, Any], scope: Scope = WHOLE_SYSTEM) -> DossierOut:
         status_history=row["status_history"],
         due_history=row["due_history"],
         apology=row["apology"],
+        apology_due_at=row["apology_due_at"],
         documents=row["documents"],
         fees=row["fees"],
         result_papers=row["result_papers"],
@@ -97,12 +122,14 @@ async def list_dossiers(
     session: AsyncSession,
     where: DossierFilter,
     *,
+    now: datetime,
     limit: int = 50,
     cursor: str | None = None,
     scope: Scope = WHOLE_SYSTEM,
 ) -> tuple[list[DossierOut], str | None]:
     """A page of dossiers of units in ``scope`` in MaHoSo order and the cursor of the next page
-    (None on the last); a unit filter names a subtree, which the scope narrows."""
+    (None on the last); a unit filter names a subtree, which the scope narrows; ``now`` says which
+    day ``today`` is."""
     D = store.DOSSIERS
     query = select(D).where(scope.where(D.c.unit_code)).order_by(D.c.ma_ho_so).limit(min(limit, MAX_PAGE) + 1)
     after = decode_cursor(cursor)
@@ -121,6 +148,7 @@ async def list_dossiers(
     for column, low, high in (
         (D.c.received_at, where.received_from, where.received_to),
         (D.c.due_at, where.due_from, where.due_to),
+        (D.c.apology_due_at, *where.apology_window(now)),
     ):
         if low is not None:
             query = query.where(column >= low)

@@ -164,20 +164,23 @@ def judged_due(row: Mapping[str, Any]) -> datetime | None:
 
 
 def settle(row: Row, now: datetime, calendar: WorkingCalendar) -> None:
-    """Set timeliness and the next alarm from the row's status, due time and apology."""
+    """Set timeliness, the next alarm and the apology deadline from the row's status, due time and apology."""
     status = Status(row["status"])
+    row["alarm_at"], row["alarm_kind"], row["apology_due_at"] = None, None, None
     if status.is_finished:
         finished = row["finished_at"] or now
         row["timeliness"] = t.judge(finished, judged_due(row), row["supplement_count"]).value
-        row["alarm_at"], row["alarm_kind"] = None, None
+        return
+    if status.is_paused:  # the clock stands: judged as it stood when the applicant was asked
+        asked = from_iso(row["pauses"][-1]["requested_at"]) if row["pauses"] else None
+        row["timeliness"] = t.open_timeliness(min(asked or now, now), row["due_at"], calendar).value
         return
     row["timeliness"] = t.open_timeliness(now, row["due_at"], calendar).value
-    if status.is_paused or status is Status.registered:
-        row["alarm_at"], row["alarm_kind"] = None, None
-        return
-    row["alarm_at"], row["alarm_kind"] = t.next_alarm(
-        now, row["due_at"], apologised=bool(row.get("apology")), calendar=calendar
-    )
+    if status is Status.registered:
+        return  # the clock has not started: nothing falls due
+    apologised = bool(row.get("apology"))
+    row["alarm_at"], row["alarm_kind"] = t.next_alarm(now, row["due_at"], apologised=apologised, calendar=calendar)
+    row["apology_due_at"] = t.apology_deadline(row["due_at"], apologised=apologised, calendar=calendar)
 
 
 # --- events -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Legal rule sets as data with effective dates (DOMAIN.md §6): a dossier keeps the one in force at receipt."""
+"""Legal rule sets as data with effective dates (docs/domain.md §6): a dossier keeps the one in force at receipt."""
 
 from __future__ import annotations
 

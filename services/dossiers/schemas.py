@@ -12,14 +12,18 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PlainValidator,
     StringConstraints,
+    TypeAdapter,
+    ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from services.dossiers.codes import Channel, Status, SubjectType, Timeliness
-from shared.bounds import MAX_MAGNITUDE, Instant, Text
+from shared.bounds import MAX_MAGNITUDE, Day, Instant, Text
 from shared.calendar import DurationUnit, OfficeHours, parse_moment, parse_window
 
 
@@ -276,6 +280,57 @@ class DueChange(BaseModel):
     )
 
 
+_DAY: TypeAdapter[date] = TypeAdapter(Day)
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
+
+
+def _today_or_day(value: object) -> date | Literal["today"]:
+    """``today`` or a day YYYY-MM-DD in the bounds of every filter; anything else is one error."""
+    return _read(value, (_DAY,), "`today` or a date YYYY-MM-DD")
+
+
+def _today_day_or_instant(value: object) -> datetime | date | Literal["today"]:
+    """``today``, a day YYYY-MM-DD (a text of ten characters) or an instant with its offset."""
+    adapters = (_DAY,) if isinstance(value, str) and len(value) == 10 else (_INSTANT,)
+    return _read(value, adapters, "`today`, a date YYYY-MM-DD or an instant with its offset")
+
+
+def _read(value: object, adapters: tuple[TypeAdapter[Any], ...], takes: str) -> Any:
+    if value == "today":
+        return "today"
+    for adapter in adapters:
+        try:
+            return adapter.validate_python(value)
+        except ValidationError:
+            continue
+    raise PydanticCustomError("today_or_day", "expected {takes}, in 2000 to 2099", {"takes": takes})
+
+
+ApologyDay = Annotated[
+    date | Literal["today"],
+    PlainValidator(_today_or_day),
+    WithJsonSchema({"anyOf": [{"type": "string", "enum": ["today"]}, {"type": "string", "format": "date"}]}),
+]
+ApologyBefore = Annotated[
+    datetime | date | Literal["today"],
+    PlainValidator(_today_day_or_instant),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": ["today"]},
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+            ]
+        }
+    ),
+]
+APOLOGY_DUE = "`today` or YYYY-MM-DD: the open dossiers whose apology letter is due that day (Vietnam time)"
+APOLOGY_DUE_BEFORE = (
+    "`today`, YYYY-MM-DD (up to the end of that day, Vietnam time) or an instant (before it): the open dossiers "
+    "whose apology letter is due by then, the missed ones included"
+)
+
+
 class DossierOut(BaseModel):
     ma_ho_so: str
     origin: str
@@ -303,6 +358,10 @@ class DossierOut(BaseModel):
     status_history: list[StatusStep]
     due_history: list[DueChange]
     apology: dict[str, Any] | None
+    apology_due_at: datetime | None = Field(
+        description="When the apology letter is due (one working day before due_at) while one may be owed: "
+        "open, not waiting for the applicant, no letter issued yet; null otherwise"
+    )
     documents: list[dict[str, Any]]
     fees: list[dict[str, Any]]
     result_papers: list[dict[str, Any]]
@@ -328,6 +387,8 @@ class DossierFilterIn(BaseModel):
     received_to: Instant | None = None
     due_from: Instant | None = None
     due_to: Instant | None = None
+    apology_due: ApologyDay | None = Field(default=None, description=APOLOGY_DUE)
+    apology_due_before: ApologyBefore | None = Field(default=None, description=APOLOGY_DUE_BEFORE)
 
 
 class DossierPage(BaseModel):
@@ -354,7 +415,7 @@ class SyncReport(BaseModel):
 
 
 class LetterIssuedIn(BaseModel):
-    """What this service reads of notifications' ``vn.cchc.letter.issued.v1`` (DESIGN.md)."""
+    """What this service reads of notifications' ``vn.cchc.letter.issued.v1`` (its schema: docs/asyncapi.json)."""
 
     ma_ho_so: str
     letter_id: str

@@ -1,4 +1,4 @@
-"""On time, late, early (QĐ 766, DOMAIN.md §4) and when the next late-detection alarm rings."""
+"""On time, late, early (QĐ 766, docs/domain.md §4) and when the next late-detection alarm rings."""
 
 from __future__ import annotations
 
@@ -28,6 +28,15 @@ def open_timeliness(now: datetime, due_at: datetime | None, calendar: WorkingCal
     return Timeliness.open_on_track
 
 
+def apology_deadline(due_at: datetime | None, *, apologised: bool, calendar: WorkingCalendar) -> datetime | None:
+    """When the apology for a dossier that may miss ``due_at`` is due: one working day before it
+    (NĐ 61/2018 Art. 19; docs/domain.md), or None when no apology can be owed (no due time, or the
+    once-only letter already issued). A past deadline is owed at once."""
+    if due_at is None or apologised:
+        return None
+    return calendar.one_working_day_before(due_at)
+
+
 def next_alarm(
     now: datetime, due_at: datetime | None, *, apologised: bool, calendar: WorkingCalendar
 ) -> tuple[datetime | None, str | None]:
@@ -44,4 +53,4 @@ def next_alarm(
         return due_at, OVERDUE_AFTER_APOLOGY
     if now >= due_at:
         return due_at, OVERDUE
-    return calendar.one_working_day_before(due_at), DUE_SOON
+    return apology_deadline(due_at, apologised=False, calendar=calendar), DUE_SOON

@@ -3,7 +3,7 @@
 Suggestions, not facts: an officer confirms them. Conventions:
 
 - "tối thiểu", "ít nhất", "từ", "không dưới", "… trở lên" → ``>=``; "trên", "hơn", "vượt" → ``>``
-  (strict, DOMAIN.md §1); "dưới" → ``<``; "tối đa", "không quá", "… trở xuống" → ``<=``.
+  (strict, docs/domain.md §1); "dưới" → ``<``; "tối đa", "không quá", "… trở xuống" → ``<=``.
 - A percentage with no qualifier is a floor (``>=``: "Phấn đấu 50% …"), except 100%, which is
   ``=`` (nothing can exceed it).
 - Counts are suggested only with a qualifier ("ít nhất 01 sáng kiến" → ``count >= 1``); bare

@@ -1,4 +1,4 @@
-"""The known QĐ 766 formulas (DOMAIN.md §4), by the name the catalogue gives them.
+"""The known QĐ 766 formulas (docs/domain.md §4), by the name the catalogue gives them.
 
 Edge rules observed on the national portal: an online-payment ratio with an empty denominator
 counts as 0; reuse of digitised data reaches its 2 points at 80 %; progress with no dossier

@@ -25,7 +25,7 @@ def _values(facts: DossierFactsIn, now: datetime) -> dict[str, Any]:
         "unit_code": facts.unit,
         "procedure_code": facts.procedure.code,
         "procedure_name": facts.procedure.name,
-        "channel": facts.channel or 1,  # an empty channel counts as in person (DOMAIN.md §2)
+        "channel": facts.channel or 1,  # an empty channel counts as in person (docs/domain.md §2)
         "received_at": facts.received_at,
         "due_at": facts.due_at,
         "rule_set": facts.rule_set,

@@ -1,4 +1,4 @@
-"""An issued letter reaches its applicant (DOMAIN.md §5): on paper at the desk for in-person and
+"""An issued letter reaches its applicant (docs/domain.md §5): on paper at the desk for in-person and
 postal dossiers (the print queue), by e-mail with the PDF attached and by SMS or Zalo (the unit's
 ``phone_channel``) in its short form for online ones. The PDF is rendered when the e-mail is
 sent, from the letter's frozen content and template version: issuing stays cheap, and the

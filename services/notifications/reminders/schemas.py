@@ -52,7 +52,7 @@ class LetterEscalatedIn(BaseModel):
 
 
 class TargetAtRiskIn(BaseModel):
-    """``target.at_risk`` of scoring (DESIGN.md: unit, period, code, value, target); alternative
+    """``target.at_risk`` of scoring (docs/asyncapi.json: unit, period, code, value, target); alternative
     names a first version of the payload may use are read too."""
 
     unit: str = Field(validation_alias=AliasChoices("unit", "unit_code"))

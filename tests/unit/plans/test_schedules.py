@@ -1,4 +1,4 @@
-"""Schedules parsed from the "Tiến độ" cells of the seed plans (and the forms DOMAIN.md §1 lists)."""
+"""Schedules parsed from the "Tiến độ" cells of the seed plans (and the forms docs/domain.md §1 lists)."""
 
 from __future__ import annotations
 

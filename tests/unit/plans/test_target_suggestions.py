@@ -12,7 +12,7 @@ from services.plans.target_suggestions import TargetSuggestion, suggest_targets
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "plans"
 
-# Where the extraction and DOMAIN.md disagree, DOMAIN.md wins: "trên X%" is strictly more than X.
+# Where the extraction and docs/domain.md §1 disagree, the rule wins: "trên X%" is strictly more than X.
 # The others: "trên 100%" is a typo of the plan, kept as written; "đạt 100%" is "= 100".
 ORACLE_DISAGREES = {
     "Bảo đảm tỷ lệ hồ sơ giải quyết đúng hạn trên 99%": (">", Decimal(99)),

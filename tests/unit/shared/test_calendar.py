@@ -1,4 +1,4 @@
-"""Working-time arithmetic, checked against DOMAIN.md §3 and its worked example."""
+"""Working-time arithmetic, checked against docs/domain.md §3 and its worked example."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ UNIT_HOURS = OfficeHours.from_text(["07:30-11:30", "13:00-17:00"], "15:00")
 
 
 def test_the_worked_example_of_a_unit_with_its_own_hours():
-    """07:30–11:30 / 13:00–17:00, 8 working hours from Friday 10/05/2024 16:30, by hand (DOMAIN §3):
+    """07:30–11:30 / 13:00–17:00, 8 working hours from Friday 10/05/2024 16:30, by hand (docs/domain.md §3):
     16:30 is inside the afternoon window, so the clock starts then; Friday gives 0.5 h (16:30–17:00),
     Monday 13/05 morning 4 h (07:30–11:30), the remaining 3.5 h run from 13:00 → due Monday 16:30.
     (Monday 16:00 would need a full hour on Friday.)"""

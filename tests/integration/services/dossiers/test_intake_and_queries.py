@@ -155,7 +155,7 @@ DOSSIER_FIELDS = """maHoSo origin status statusLabel unit agency procedureCode p
     statusHistory { status label at source actor title department note }
     pauses { requestedAt resumedAt workingSeconds dueBefore dueAfter }
     dueHistory { dueAt previousDueAt at reason legalTime { amount unit sameDay } }
-    apology documents fees resultPapers extra version updatedAt"""
+    apology apologyDueAt documents fees resultPapers extra version updatedAt"""
 TYPED_LISTS = ("status_history", "pauses", "due_history")  # their items are GraphQL objects: camelCase as well
 
 

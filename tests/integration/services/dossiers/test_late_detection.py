@@ -120,3 +120,17 @@ async def test_an_apology_moves_the_due_date_once_and_a_second_miss_escalates(do
     finished = {**RECORD, "TrangThaiHoSo": 9, "NgayKetThucXuLy": "20240417100000"}
     await dossiers.push([finished])
     assert (await dossiers.get(KEY))["timeliness"] == "late"  # judged against the due time before the apology
+
+
+async def test_a_dossier_waiting_for_the_applicant_is_judged_as_it_stood_when_asked(start_dossiers):
+    """Its due time moves by the wait when the applicant answers: past the old one it is not overdue."""
+    d = await start_dossiers(now=DUE + timedelta(days=2))
+
+    def waiting(seq: int, asked: str) -> dict:
+        supplement = {"HoSoBoSungId": f"BS{seq}", "NgayBoSung": asked, "NgayHenTraTruoc": RECORD["NgayHenTra"]}
+        return {**RECORD, "MaHoSo": f"{KEY[:-4]}{seq:04d}", "TrangThaiHoSo": 5, "DanhSachHoSoBoSung": [supplement]}
+
+    on_track, asked_late = waiting(1, "20240415100000"), waiting(2, "20240416100000")  # before / after the due time
+    await d.push([on_track, asked_late])
+    assert (await d.get(on_track["MaHoSo"]))["timeliness"] == "open_due_soon"  # 10:00 on 15/04: past the deadline
+    assert (await d.get(asked_late["MaHoSo"]))["timeliness"] == "open_overdue"  # asked once already late

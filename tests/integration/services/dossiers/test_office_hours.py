@@ -1,7 +1,7 @@
 """Office hours per unit: the API, inheritance, and where working time follows them.
 
 The unit of the worked example works 07:30–11:30 / 13:00–17:00 (8 h a day, as by default) instead
-of 07:00–11:30 / 13:30–17:00: the due times below are computed by hand from DOMAIN.md §3.
+of 07:00–11:30 / 13:30–17:00: the due times below are computed by hand from docs/domain.md §3.
 """
 
 from __future__ import annotations
