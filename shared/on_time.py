@@ -1,4 +1,4 @@
-"""The QĐ 766 on-time rule for one finished dossier (DOMAIN.md §4): the dossiers service stores
+"""The QĐ 766 on-time rule for one finished dossier (docs/domain.md §4): the dossiers service stores
 its verdict as the dossier's timeliness, and scoring counts by it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The QĐ 766 on-time rule of a finished dossier, one case per clause (DOMAIN.md §4)."""
+"""The QĐ 766 on-time rule of a finished dossier, one case per clause (docs/domain.md §4)."""
 
 from __future__ import annotations
 
