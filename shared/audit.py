@@ -20,10 +20,11 @@ from typing import Any
 
 from pydantic_core import to_jsonable_python
 
-from shared.auth import Principal, principal_var
+from shared.auth import ADMIN, Principal, principal_var
 from shared.logs import event_id_var, request_id_var
 
 SYSTEM = "system"  # the actor of what consumers and schedulers do
+CLI = Principal(subject="cli", roles=frozenset({ADMIN}))  # who works through the ``cchc`` command
 HIDDEN = "changed"  # what the log keeps of a personal value that changed
 
 client_address_var: ContextVar[str | None] = ContextVar("client_address", default=None)

@@ -288,6 +288,7 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: Cu
         results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance)
     else:
         results = await ingest.ingest_progress(uow, data, tolerance=tolerance)
+    ingest.audit_batch(uow, "dossier.sync", envelope["service"], results)
     await uow.commit()
     counts = {o.value: 0 for o in Outcome}
     for result in results:

@@ -197,6 +197,7 @@ async def import_plan(uow: UnitOfWork, source: IO[bytes], filename: str, form: P
                 delete(PlanNode).where(PlanNode.plan_id == plan.id)
             )  # its nodes' obligations and targets go with them
             plan.source_name, plan.source_sha256 = filename, key.digest
+            uow.audit("plan.imported", "plan", plan.id, {"source_name": filename, "revised": True})
             plan.version += 1
             plan.updated_at = uow.clock.now()
         plan.source_rows = key.rows

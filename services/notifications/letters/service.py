@@ -92,6 +92,13 @@ async def ensure_letter(
     assert letter is not None
     if created:
         log.info("letter %s created (%s) for a dossier of unit %s", letter.id, origin, dossier.unit_code)
+        facts = {
+            "dossier": dossier.ma_ho_so,
+            "origin": origin,
+            "missed_due_at": missed_due_at,
+            "new_due_at": letter.new_due_at,
+        }
+        uow.audit("letter.created", "letter", letter.id, facts)
     return letter, created
 
 
@@ -166,6 +173,7 @@ async def create_by_officer(
 
 async def approve(uow: UnitOfWork, letter: Letter, *, by: str) -> None:
     check_transition(letter.status, Status.approved)
+    uow.audit("letter.approved", "letter", letter.id, {"status": [letter.status, Status.approved.value]})
     letter.status = Status.approved.value
     letter.approved_at = uow.clock.now()
     letter.approved_by = by
@@ -227,6 +235,8 @@ def number_and_freeze(
 async def announce(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, *, by: str) -> None:
     """``letter.issued`` for a letter just issued (and flushed), and its messages queued."""
     assert letter.number is not None and letter.issued_at is not None
+    facts = {"status": Status.issued.value, "number": letter.number, "new_due_at": letter.new_due_at}
+    uow.audit("letter.issued", "letter", letter.id, facts)
     uow.emit(
         LetterIssued(
             ma_ho_so=letter.ma_ho_so,

@@ -11,6 +11,8 @@ import base64
 import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import select, update
@@ -20,6 +22,7 @@ from standardwebhooks import Webhook
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from services.notifications.webhooks.schemas import ANY, PING_TYPE, WebhookIn, WebhookPatch
 from services.notifications.webhooks.urls import unsafe_reason
+from shared.audit import HIDDEN, changed
 from shared.db import get_or_404
 from shared.events import CloudEvent, new_event_id
 from shared.problems import Conflict, DomainError, NotFound
@@ -64,6 +67,7 @@ async def create_endpoint(uow: UnitOfWork, body: WebhookIn, settings: Settings) 
         updated_at=now,
     )
     uow.session.add(endpoint)
+    uow.audit("webhook_endpoint.created", "webhook_endpoint", endpoint.id, changed({}, _state(endpoint)))
     return endpoint
 
 
@@ -79,6 +83,7 @@ async def update_endpoint(
     uow: UnitOfWork, endpoint_id: str, patch: WebhookPatch, settings: Settings
 ) -> WebhookEndpoint:
     endpoint = await get_endpoint(uow.session, endpoint_id)
+    before = _state(endpoint)
     if patch.url is not None:
         await check_url(patch.url, settings)
         endpoint.url = patch.url
@@ -92,11 +97,24 @@ async def update_endpoint(
     elif patch.enabled is False:
         endpoint.enabled, endpoint.disabled_reason = False, "disabled by a user"
     endpoint.updated_at = uow.clock.now()
+    uow.audit("webhook_endpoint.changed", "webhook_endpoint", endpoint_id, changed(before, _state(endpoint)))
     return endpoint
 
 
 async def delete_endpoint(uow: UnitOfWork, endpoint_id: str) -> None:
-    await uow.session.delete(await get_endpoint(uow.session, endpoint_id))
+    endpoint = await get_endpoint(uow.session, endpoint_id)
+    await uow.session.delete(endpoint)
+    uow.audit("webhook_endpoint.deleted", "webhook_endpoint", endpoint_id, changed(_state(endpoint), {}))
+
+
+def _state(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """What the audit log keeps of an endpoint: where it points (the host: a URL may carry a token)
+    and what it receives."""
+    return {
+        "url_host": urlsplit(endpoint.url).hostname,
+        "event_types": endpoint.event_types,
+        "enabled": endpoint.enabled,
+    }
 
 
 async def rotate_secret(uow: UnitOfWork, endpoint_id: str, settings: Settings) -> WebhookEndpoint:
@@ -108,6 +126,7 @@ async def rotate_secret(uow: UnitOfWork, endpoint_id: str, settings: Settings) -
     endpoint.previous_secret_until = now + overlap if overlap else None
     endpoint.secret = new_secret()
     endpoint.updated_at = now
+    uow.audit("webhook_endpoint.secret_rotated", "webhook_endpoint", endpoint_id, {"secret": HIDDEN})
     return endpoint
 
 
