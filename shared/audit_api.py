@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainValidator, TypeAdapter, ValidationError, WithJsonSchema
+from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, select
 
 from shared.auth import ADMIN, CurrentPrincipal
@@ -23,6 +24,26 @@ ROLES_EXTENSION = "x-cchc-roles"  # the roles a route admits, in its OpenAPI ope
 AUDIT_ROLES = [ADMIN]
 
 router = APIRouter(prefix="/v1", tags=["audit"])
+_DAY, _INSTANT = TypeAdapter(Day), TypeAdapter(Instant)
+
+
+def _day_or_instant(value: object) -> date | datetime:
+    """A day (``2026-03-02``) or an instant with its offset (``2026-03-02T08:00:00+07:00``)."""
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            return _DAY.validate_python(value)
+        return _INSTANT.validate_python(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "day_or_instant", "expected a day (2026-03-02) or an instant with its offset, between 2000 and 2099"
+        ) from None
+
+
+DayOrInstant = Annotated[
+    date | datetime,
+    PlainValidator(_day_or_instant),
+    WithJsonSchema({"type": "string", "examples": ["2026-03-02", "2026-03-02T08:00:00+07:00"]}),
+]
 
 
 class AuditEntryOut(BaseModel):
@@ -65,11 +86,11 @@ async def audit_log(
         Text | None, Query(max_length=64, description="An action (`dossier.transition`) or a family (`dossier.*`)")
     ] = None,
     start: Annotated[
-        Instant | Day | None,
+        DayOrInstant | None,
         Query(alias="from", description="From this instant, or the start of this day (Vietnam time)"),
     ] = None,
     end: Annotated[
-        Instant | Day | None,
+        DayOrInstant | None,
         Query(alias="to", description="Before this instant, or up to the end of this day (Vietnam time)"),
     ] = None,
     cursor: Cursor = None,
