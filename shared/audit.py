@@ -7,7 +7,7 @@ its row commit or roll back together. The database refuses to change or delete a
 Who: the principal the unit of work was opened for (a request's, from ``get_principal``), else the
 principal of the request being served (``principal_var``), else the system (consumers and
 schedulers, with the id of the event being handled). From where: the client's address and the
-request id. What changed: a small JSON, before and after where cheap, never personal data (a
+request id. What changed: a small JSON (instants in Vietnam time), before and after where cheap, never personal data (a
 person's name, number, phone, e-mail or address is recorded as ``"changed"``, not its value).
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 
 from shared.auth import ADMIN, Principal, principal_var
+from shared.clock import VN_TZ
 from shared.logs import event_id_var, request_id_var
 
 SYSTEM = "system"  # the actor of what consumers and schedulers do
@@ -53,8 +54,19 @@ def audit_row(
         "client_address": client_address_var.get(),
         "request_id": request_id_var.get(),
         "event_id": event_id_var.get(),
-        "changes": to_jsonable_python(dict(changes or {})),  # a snapshot, as JSON the database takes
+        "changes": to_jsonable_python(_in_vietnam_time(dict(changes or {}))),  # a snapshot, as JSON
     }
+
+
+def _in_vietnam_time(value: Any) -> Any:
+    """Instants as the API shows them (Vietnam time), whichever offset they were read with."""
+    if isinstance(value, datetime):
+        return value.astimezone(VN_TZ)
+    if isinstance(value, Mapping):
+        return {key: _in_vietnam_time(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_in_vietnam_time(item) for item in value]
+    return value
 
 
 def changed(before: Mapping[str, Any], after: Mapping[str, Any], *, hidden: Iterable[str] = ()) -> dict[str, Any]:
