@@ -91,15 +91,15 @@ async def ensure_letter(
     letter = await uow.session.scalar(query.with_for_update())  # concurrent issuers of one letter queue
     assert letter is not None
     if created:
-        log.info("letter %s created (%s) for a dossier of unit %s", letter.id, origin, dossier.unit_code)
-        facts = {
-            "dossier": dossier.ma_ho_so,
-            "origin": origin,
-            "missed_due_at": missed_due_at,
-            "new_due_at": letter.new_due_at,
-        }
-        uow.audit("letter.created", "letter", letter.id, facts)
+        record_created(uow, letter)
     return letter, created
+
+
+def record_created(uow: UnitOfWork, letter: Letter) -> None:
+    """Log and audit (``letter.created``) a letter just written."""
+    log.info("letter %s created (%s) for a dossier of unit %s", letter.id, letter.origin, letter.unit_code)
+    facts = {"dossier": letter.ma_ho_so, "origin": letter.origin, "new_due_at": letter.new_due_at}
+    uow.audit("letter.created", "letter", letter.id, {**facts, "missed_due_at": letter.missed_due_at})
 
 
 def draft_values(
