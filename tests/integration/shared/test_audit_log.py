@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from services.catalog import definitions
 from shared.audit import SYSTEM
+from shared.auth import principal_var
 from shared.clock import VN_TZ, ManualClock
 from shared.logs import event_id_var
 from shared.migrations import alembic_config
@@ -72,6 +73,21 @@ async def test_without_a_principal_the_actor_is_the_system_with_the_event_it_han
     [row] = await audit_rows(context)
     assert (row["actor"], row["actor_roles"], row["event_id"]) == (SYSTEM, [], "0b9a6c1e-4f43-4c1a-9d6b-7d3e2f1a0c55")
     assert row["client_address"] is None and row["request_id"] is None
+
+
+async def test_a_unit_of_work_opened_in_a_request_without_a_principal_takes_the_requests(probe_runtime):
+    """``principal_var`` (set for the request being served) is the actor when the unit of work was
+    opened without one; an explicit principal wins."""
+    context = (await probe_runtime(clock=ManualClock(START)))["probe"]
+    token = principal_var.set(READER)
+    try:
+        for principal in (None, OFFICER):
+            async with context.uow(principal) as uow:
+                uow.audit("thing.set", "thing", "T1")
+                await uow.commit()
+    finally:
+        principal_var.reset(token)
+    assert [r["actor"] for r in await audit_rows(context)] == ["viewer-chi", "officer-an"]
 
 
 @pytest.mark.parametrize("service", ["scoring", "notifications"])
