@@ -32,7 +32,8 @@ async def replace_contact(uow: UnitOfWork, unit_code: str, contact_id: int, body
     contact = await get_contact(uow.session, unit_code, contact_id)
     values = body.model_dump()
     before = {name: getattr(contact, name) for name in values}
-    uow.audit("contact.changed", "contact", contact_id, {"unit": unit_code, **_changes(before, values)})
+    if differences := _changes(before, values):
+        uow.audit("contact.changed", "contact", contact_id, {"unit": unit_code, **differences})
     for name, value in values.items():
         setattr(contact, name, value)
     contact.updated_at = uow.clock.now()

@@ -91,12 +91,9 @@ async def put_settings(uow: UnitOfWork, unit_code: str, values: dict[str, Any]) 
     values = {**values, "default_reason": values.get("default_reason") or DEFAULT_REASON}
     row = await uow.session.get(LetterSettings, unit_code)
     before = {} if row is None else {name: getattr(row, name) for name in SETTING_FIELDS}
-    uow.audit(
-        "letter_settings.set",
-        "letter_settings",
-        unit_code,
-        changed(before, {name: values[name] for name in SETTING_FIELDS}, hidden=["signer_name"]),
-    )
+    after = {name: values[name] for name in SETTING_FIELDS}
+    if differences := changed(before, after, hidden=["signer_name"]):
+        uow.audit("letter_settings.set", "letter_settings", unit_code, differences)
     if row is None:
         row = LetterSettings(unit_code=unit_code)
         uow.session.add(row)

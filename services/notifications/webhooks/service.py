@@ -67,7 +67,7 @@ async def create_endpoint(uow: UnitOfWork, body: WebhookIn, settings: Settings) 
         updated_at=now,
     )
     uow.session.add(endpoint)
-    uow.audit("webhook_endpoint.created", "webhook_endpoint", endpoint.id, changed({}, _state(endpoint)))
+    uow.audit("webhook_endpoint.created", "webhook_endpoint", endpoint.id, _changes({}, _state(endpoint)))
     return endpoint
 
 
@@ -97,24 +97,32 @@ async def update_endpoint(
     elif patch.enabled is False:
         endpoint.enabled, endpoint.disabled_reason = False, "disabled by a user"
     endpoint.updated_at = uow.clock.now()
-    uow.audit("webhook_endpoint.changed", "webhook_endpoint", endpoint_id, changed(before, _state(endpoint)))
+    if differences := _changes(before, _state(endpoint)):
+        uow.audit("webhook_endpoint.changed", "webhook_endpoint", endpoint_id, differences)
     return endpoint
 
 
 async def delete_endpoint(uow: UnitOfWork, endpoint_id: str) -> None:
     endpoint = await get_endpoint(uow.session, endpoint_id)
     await uow.session.delete(endpoint)
-    uow.audit("webhook_endpoint.deleted", "webhook_endpoint", endpoint_id, changed(_state(endpoint), {}))
+    uow.audit("webhook_endpoint.deleted", "webhook_endpoint", endpoint_id, _changes(_state(endpoint), {}))
 
 
 def _state(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    """What the audit log keeps of an endpoint: where it points (the host: a URL may carry a token)
-    and what it receives."""
+    """What the audit log compares of an endpoint: where it points (the URL, which may carry a
+    token, only as changed, and its host), what it receives, whether it is enabled, and its
+    description (free text: only as changed)."""
     return {
+        "url": endpoint.url,
         "url_host": urlsplit(endpoint.url).hostname,
         "event_types": endpoint.event_types,
         "enabled": endpoint.enabled,
+        "description": endpoint.description,
     }
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return changed(before, after, hidden=["url", "description"])
 
 
 async def rotate_secret(uow: UnitOfWork, endpoint_id: str, settings: Settings) -> WebhookEndpoint:

@@ -21,15 +21,19 @@ async def test_every_change_leaves_one_row_by_its_author_and_no_personal_data(st
     async with client_as(service.runtime, OFFICER) as http:
         settings = await http.put(f"/notifications/v1/letter-settings/{LETTER_UNIT}", json=SETTINGS)
         assert settings.status_code == 200, settings.text
+        again = await http.put(f"/notifications/v1/letter-settings/{LETTER_UNIT}", json=SETTINGS)
+        assert again.status_code == 200  # the same: no row
         person = (await http.post(CONTACTS, json=PERSON)).json()
         changed = {**PERSON, "phone": "0987654321", "role": "Chủ tịch"}
         assert (await http.put(f"{CONTACTS}/{person['id']}", json=changed)).status_code == 200
+        assert (await http.put(f"{CONTACTS}/{person['id']}", json=changed)).status_code == 200  # the same: no row
         assert (await http.delete(f"{CONTACTS}/{person['id']}")).status_code == 204
 
         hook = {"url": "http://127.0.0.1:9/hook?token=s3cret", "event_types": ["vn.cchc.dossier.overdue.v1"]}
         endpoint = (await http.post("/notifications/v1/webhooks", json=hook)).json()
         url = f"/notifications/v1/webhooks/{endpoint['id']}"
         assert (await http.patch(url, json={"enabled": False})).status_code == 200
+        assert (await http.patch(url, json={"enabled": False})).status_code == 200  # the same: no row
         assert (await http.post(f"{url}/secret:rotate")).status_code == 200
         assert (await http.delete(url)).status_code == 204
 
@@ -62,6 +66,7 @@ async def test_every_change_leaves_one_row_by_its_author_and_no_personal_data(st
     assert changes[0]["signer_name"] == "changed" and changes[0]["issuing_body"] == [None, SETTINGS["issuing_body"]]
     assert changes[2] == {"unit": UNIT, "phone": "changed", "role": ["Văn phòng", "Chủ tịch"]}
     assert changes[4] == {
+        "url": "changed",
         "url_host": [None, "127.0.0.1"],
         "event_types": [None, ["vn.cchc.dossier.overdue.v1"]],
         "enabled": [None, True],
