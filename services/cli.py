@@ -17,6 +17,7 @@ import uvicorn
 from services.catalog import definitions
 from services.scoring import recount
 from shared.asyncapi import asyncapi_document
+from shared.audit import CLI
 from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
 from shared.clock import VN_TZ
@@ -222,7 +223,7 @@ async def _scoring_recount(args: argparse.Namespace, settings: Settings) -> int:
         await runtime.migrate()
         async with (
             httpx.AsyncClient(base_url=args.url, headers=headers, timeout=120) as client,
-            runtime["scoring"].uow() as uow,
+            runtime["scoring"].uow(CLI) as uow,
         ):
             if args.action == "rebuild":
                 counted = await recount.rebuild(uow, client)

@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.audit import client_address_var
+from shared.audit_api import router as audit_router
 from shared.docs_assets import install_swagger_ui, mount_assets
 from shared.graphql import graphql_router
 from shared.logs import request_id_var
@@ -24,7 +26,8 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 class RequestContext:
     """Pure ASGI middleware on the outermost app: request id (``X-Request-ID``) in logs and
-    response, and request metrics labelled by service (the first path segment) and route."""
+    response, the client's address for the audit log (``scope["client"]``: behind a proxy, run
+    uvicorn with ``--proxy-headers`` and ``--forwarded-allow-ips``), and request metrics labelled by service (the first path segment) and route."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,6 +39,8 @@ class RequestContext:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:100]
         request_id = incoming or uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        client = scope.get("client")
+        client_token = client_address_var.set(client[0][:64] if client else None)
         status = 500
         started = time.perf_counter()
 
@@ -56,6 +61,7 @@ class RequestContext:
             HTTP_REQUESTS.labels(service, scope["method"], path, str(status)).inc()
             HTTP_LATENCY.labels(service, scope["method"], path).observe(time.perf_counter() - started)
             request_id_var.reset(token)
+            client_address_var.reset(client_token)
 
 
 def operations_router() -> APIRouter:
@@ -95,6 +101,7 @@ def create_service_app(context: ServiceContext) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(operations_router())
     app.include_router(d.router)
+    app.include_router(audit_router)
     if d.graphql_query is not None:
         app.include_router(graphql_router([context]), prefix="/graphql", include_in_schema=False)
     return app

@@ -6,6 +6,7 @@ authorization is then added in this one place.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -20,7 +21,7 @@ class Principal:
     :mod:`shared.scope`); ``key_id`` the API key they came with, if any."""
 
     subject: str
-    unit: str | None = None
+    unit: str | None = None  # None: not unit-scoped (the whole system)
     roles: frozenset[str] = field(default_factory=frozenset)
     key_id: str | None = None
 
@@ -32,9 +33,13 @@ class Principal:
 
 ANONYMOUS_ADMIN = Principal(subject="anonymous", roles=frozenset({ADMIN}))
 
+principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
+"""The principal of the request being served; None outside requests (consumers, schedulers: the system)."""
+
 
 async def get_principal(request: Request) -> Principal:
     """Who is calling. Permissive for now: see the module docstring."""
+    principal_var.set(ANONYMOUS_ADMIN)
     return ANONYMOUS_ADMIN
 
 

@@ -212,7 +212,7 @@ async def in_transaction(
     """``action`` in one transaction of ``service``, as its REST route runs it: a refusal of the
     domain becomes a GraphQL error."""
     context = info.context.service(service)
-    async with context.uow() as uow:
+    async with context.uow(info.context.principal) as uow:
         try:
             result = await action(uow)
         except DomainError as exc:

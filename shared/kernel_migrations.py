@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from shared.db import BigIntPK, UTCDateTime
-from shared.kernel_tables import OUTBOX_LZ4
+from shared.kernel_tables import AUDIT_LOG_APPEND_ONLY_POSTGRESQL, AUDIT_LOG_APPEND_ONLY_SQLITE, OUTBOX_LZ4
 from shared.outbox import unpack
 
 
@@ -211,3 +211,37 @@ def create_calendar_tables_v1() -> None:
 def drop_calendar_tables_v1() -> None:
     op.drop_table("unit_office_hours")
     op.drop_table("calendar_days")
+
+
+def create_audit_log_v1() -> None:
+    """The audit log (``shared.uow.UnitOfWork.audit``), with the triggers that refuse to change or
+    delete its rows (and, on PostgreSQL, to truncate it)."""
+    op.create_table(
+        "audit_log",
+        sa.Column("id", BigIntPK, primary_key=True, autoincrement=True),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("actor_roles", sa.JSON(), nullable=False),
+        sa.Column("actor_unit", sa.String(64), nullable=True),
+        sa.Column("key_id", sa.String(64), nullable=True),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("object_type", sa.String(40), nullable=False),
+        sa.Column("object_id", sa.String(200), nullable=False),
+        sa.Column("client_address", sa.String(64), nullable=True),
+        sa.Column("request_id", sa.String(100), nullable=True),
+        sa.Column("event_id", sa.String(36), nullable=True),
+        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
+    )
+    op.create_index("ix_audit_log_actor", "audit_log", ["actor", "id"])
+    op.create_index("ix_audit_log_object", "audit_log", ["object_type", "object_id", "id"])
+    op.create_index("ix_audit_log_at", "audit_log", ["at"])
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for statement in AUDIT_LOG_APPEND_ONLY_POSTGRESQL if postgres else AUDIT_LOG_APPEND_ONLY_SQLITE:
+        op.execute(statement)
+
+
+def drop_audit_log_v1() -> None:
+    op.drop_table("audit_log")  # its indexes and triggers go with it
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION audit_log_append_only()")

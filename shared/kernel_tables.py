@@ -1,10 +1,10 @@
-"""Tables the kernel adds to every service's database: outbox, processed events, dead letters."""
+"""Tables the kernel adds to every service's database: outbox, processed events, dead letters, audit log."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import DDL, Column, Index, Integer, MetaData, String, Table, Text, event
+from sqlalchemy import DDL, JSON, Column, Index, Integer, MetaData, String, Table, Text, event
 
 from shared.db import BigIntPK, UTCDateTime
 
@@ -15,16 +15,37 @@ OUTBOX_LZ4 = (
     " EXCEPTION WHEN feature_not_supported THEN NULL; END $$"
 )
 
+# The audit log is append-only in the database itself, whatever the client: a row can be
+# inserted, never changed or removed (nor the table emptied, on PostgreSQL).
+AUDIT_LOG_APPEND_ONLY_POSTGRESQL = (
+    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',"
+    " MESSAGE = 'the audit log is append-only, ' || TG_OP || ' refused'; END $$",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log"
+    " FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log"
+    " FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+)
+AUDIT_LOG_APPEND_ONLY_SQLITE = tuple(
+    f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log"
+    f" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only, {verb} refused'); END"
+    for verb in ("UPDATE", "DELETE")
+)
+
 
 @dataclass(frozen=True)
 class KernelTables:
     outbox: Table
     processed_events: Table
     dead_letters: Table
+    audit_log: Table
 
 
 def kernel_tables(metadata: MetaData) -> KernelTables:
     """Declare the kernel's tables on a service's metadata (its migrations create them).
+
+    ``audit_log`` holds one row per audited change (:meth:`shared.uow.UnitOfWork.audit`), and the
+    database refuses to change or delete its rows (triggers).
 
     An ``outbox`` row holds the events of one unit of work, in the order they were emitted:
     ``event_keys`` and ``payload`` are their keys and CloudEvents JSON envelopes, one per line
@@ -69,4 +90,30 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("failed_at", UTCDateTime, nullable=False),
         Column("replayed_at", UTCDateTime, nullable=True),
     )
-    return KernelTables(outbox=outbox, processed_events=processed, dead_letters=dead)
+    audit = Table(
+        "audit_log",
+        metadata,
+        Column("id", BigIntPK, primary_key=True, autoincrement=True),
+        Column("at", UTCDateTime, nullable=False),
+        Column("actor", String(200), nullable=False),
+        Column("actor_roles", JSON, nullable=False),
+        Column("actor_unit", String(64), nullable=True),
+        Column("key_id", String(64), nullable=True),
+        Column("action", String(64), nullable=False),
+        Column("object_type", String(40), nullable=False),
+        Column("object_id", String(200), nullable=False),
+        Column("client_address", String(64), nullable=True),
+        Column("request_id", String(100), nullable=True),
+        Column("event_id", String(36), nullable=True),
+        Column("changes", JSON, nullable=False),
+    )
+    Index("ix_audit_log_actor", audit.c.actor, audit.c.id)
+    Index("ix_audit_log_object", audit.c.object_type, audit.c.object_id, audit.c.id)
+    Index("ix_audit_log_at", audit.c.at)
+    for dialect, statements in (
+        ("postgresql", AUDIT_LOG_APPEND_ONLY_POSTGRESQL),
+        ("sqlite", AUDIT_LOG_APPEND_ONLY_SQLITE),
+    ):
+        for statement in statements:
+            event.listen(audit, "after_create", DDL(statement).execute_if(dialect=dialect))
+    return KernelTables(outbox=outbox, processed_events=processed, dead_letters=dead, audit_log=audit)

@@ -34,14 +34,16 @@ class NotFound(DomainError):
     code = "not_found"
 
 
-class Forbidden(DomainError):
-    status = 403
-    code = "forbidden"
-
-
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class Forbidden(DomainError):
+    """The caller is known but its roles do not allow this."""
+
+    status = 403
+    code = "forbidden"
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> JSONResponse:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import MetaData
 
 from shared import migrations
+from shared.auth import CurrentPrincipal, Principal
 from shared.bus.base import EventBus
 from shared.clock import Clock
 from shared.consumer import EventConsumer, Subscription
@@ -132,11 +133,19 @@ class ServiceContext:
     def name(self) -> str:
         return self.definition.name
 
-    def uow(self) -> UnitOfWork:
-        """A new unit of work on a new session; commits with events wake the relay and the schedulers."""
+    def uow(self, principal: Principal | None = None) -> UnitOfWork:
+        """A new unit of work on a new session, done for ``principal`` (the audit log's actor; None:
+        the request being served, if any, else the system); commits with events wake the relay and
+        the schedulers."""
         d = self.definition
         return UnitOfWork(
-            self.db.sessions(), d.tables, source=d.source, topic=d.topic, clock=self.clock, on_commit=self._committed
+            self.db.sessions(),
+            d.tables,
+            source=d.source,
+            topic=d.topic,
+            clock=self.clock,
+            on_commit=self._committed,
+            principal=principal,
         )
 
     def consumer(self) -> EventConsumer | None:
@@ -167,8 +176,8 @@ def get_context(request: Request) -> ServiceContext:
 Context = Annotated[ServiceContext, Depends(get_context)]
 
 
-async def get_uow(context: Context) -> AsyncIterator[UnitOfWork]:
-    async with context.uow() as uow:
+async def get_uow(context: Context, principal: CurrentPrincipal) -> AsyncIterator[UnitOfWork]:
+    async with context.uow(principal) as uow:
         yield uow
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.audit import audit_row
+from shared.auth import Principal
 from shared.clock import Clock
 from shared.events import CloudEvent, DomainEvent
 from shared.kernel_tables import KernelTables
@@ -18,9 +20,10 @@ from shared.outbox import pack
 class UnitOfWork:
     """One transaction of one service.
 
-    Domain code adds rows to ``session`` and calls :meth:`emit`; only the caller (a request or
-    a consumer) calls :meth:`commit`. Leaving the block without committing rolls back, and the
-    events emitted inside are never published.
+    Domain code adds rows to ``session`` and calls :meth:`emit` (and :meth:`audit`); only the
+    caller (a request or a consumer) calls :meth:`commit`. Leaving the block without committing
+    rolls back, and the events emitted and changes audited inside are never published nor logged.
+    ``principal`` is who the work is done for (a request's caller; None: the system).
     """
 
     def __init__(
@@ -32,14 +35,17 @@ class UnitOfWork:
         topic: str,
         clock: Clock,
         on_commit: Callable[[], None] = lambda: None,
+        principal: Principal | None = None,
     ) -> None:
         self.session = session
+        self.principal = principal
         self.clock = clock
         self._tables = tables
         self._source = source
         self._topic = topic
         self._on_commit = on_commit
         self._pending: list[tuple[str, str]] = []  # (key, envelope) of each event emitted
+        self._audited: list[dict[str, Any]] = []  # audit_log rows of the changes made
         self._deadlines_moved = False
         self._before_commit: list[Callable[[], Awaitable[None]]] = []
         self.gathered: dict[str, Any] = {}  # what handlers gather over a batch, written by a before-commit hook
@@ -59,6 +65,14 @@ class UnitOfWork:
         self._pending.append((event.subject(), envelope))
         return event_id
 
+    def audit(
+        self, action: str, object_type: str, object_id: str | int, changes: Mapping[str, Any] | None = None
+    ) -> None:
+        """Record in the audit log that ``action`` (``dossier.transition``...) was done to the object,
+        if, and only if, this unit of work commits; ``changes`` is a small JSON of what changed
+        (``shared.audit.changed``), never personal data. See ``shared.audit``."""
+        self._audited.append(audit_row(self.principal, action, object_type, object_id, changes, self.clock.now()))
+
     def deadlines_moved(self) -> None:
         """Say that this unit of work brought a deadline closer without emitting an event (events
         alone already do), so the service's deadline schedulers look again once it commits."""
@@ -71,14 +85,18 @@ class UnitOfWork:
 
     def _forget(self) -> None:
         self._pending.clear()
+        self._audited.clear()
         self._deadlines_moved = False
         self._before_commit.clear()
         self.gathered.clear()
 
     async def commit(self) -> None:
-        """Commit the domain rows and, in the same transaction, one outbox row holding every event emitted."""
+        """Commit the domain rows and, in the same transaction, one outbox row holding every event
+        emitted and the audit rows of the changes made."""
         while self._before_commit:
             await self._before_commit.pop(0)()
+        if self._audited:
+            await self.session.execute(insert(self._tables.audit_log), self._audited)
         if self._pending:
             row = pack(self._topic, self._pending, created_at=self.clock.now())
             await self.session.execute(insert(self._tables.outbox).values(row))

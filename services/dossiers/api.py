@@ -307,6 +307,7 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, scope: Curren
         results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance, scope=scope)
     else:
         results = await ingest.ingest_progress(uow, data, tolerance=tolerance, scope=scope)
+    ingest.audit_batch(uow, "dossier.sync", envelope["service"], results)
     await uow.commit()
     counts = {o.value: 0 for o in Outcome}
     for result in results:

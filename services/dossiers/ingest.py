@@ -7,6 +7,7 @@ and one stored beyond that (before the bound existed) never makes a true update 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -61,6 +62,14 @@ class Plan:
 
 
 DEFAULT_TOLERANCE = timedelta(days=1)
+
+
+def audit_batch(uow: UnitOfWork, action: str, source: str, results: Sequence[RecordResult]) -> None:
+    """One audit row for a pushed or pulled batch that stored something: how many records it
+    created, updated, left unchanged or rejected (each dossier keeps the history of its changes)."""
+    counts = Counter(result.result for result in results)
+    if counts[Outcome.created] or counts[Outcome.updated]:
+        uow.audit(action, "sync", source, {outcome.value: counts[outcome] for outcome in Outcome})
 
 
 def rejected(items: list[Rejected]) -> list[RecordResult]:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from services.dossiers import lifecycle, store
+from services.dossiers import auditing, lifecycle, store
 from services.dossiers import rows as r
 from services.dossiers import timeliness as t
 from services.dossiers.models import DossierAlarm
@@ -77,3 +77,4 @@ async def record_apology_letter(uow: UnitOfWork, issued: LetterIssuedIn) -> None
         for e in events:
             uow.emit(e)
         await store.update_rows(uow.session, [row])
+        auditing.audit_due_changes(uow, events)

@@ -13,12 +13,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dossiers import lifecycle, store
+from services.dossiers import auditing, lifecycle, store
 from services.dossiers import rows as r
 from services.dossiers.codes import Origin, Status
 from services.dossiers.events import CalendarChanged, OfficeHoursRef
 from services.dossiers.models import Procedure, UnitOfficeHours, calendars
 from services.dossiers.schemas import LegalTime, OfficeHoursIn, OfficeHoursOut
+from shared.audit import changed
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.db import on_postgres
@@ -47,16 +48,17 @@ async def set_office_hours(uow: UnitOfWork, unit: str, data: OfficeHoursIn) -> O
     session, now = uow.session, uow.clock.now()
     before = await load_calendars(session)
     stored = await session.get(UnitOfficeHours, unit)
+    new = {"windows": data.windows, "same_day_cutoff": data.same_day_cutoff}
     if stored is None:
-        stored = UnitOfficeHours(
-            unit_code=unit, windows=data.windows, same_day_cutoff=data.same_day_cutoff, updated_at=now
-        )
+        old = {}
+        stored = UnitOfficeHours(unit_code=unit, updated_at=now, **new)
         session.add(stored)
-    elif (stored.windows, stored.same_day_cutoff) == (data.windows, data.same_day_cutoff):
+    elif (old := {"windows": stored.windows, "same_day_cutoff": stored.same_day_cutoff}) == new:
         return _out(unit, before, stored.updated_at)
     else:
         stored.windows, stored.same_day_cutoff, stored.updated_at = data.windows, data.same_day_cutoff, now
     await session.flush()
+    uow.audit("office_hours.set", "unit", unit, changed(old, new))
     after = before.with_hours(unit, data.to_hours())
     await _follow(uow, unit, before, after, f"Đặt giờ làm việc riêng của đơn vị {unit}")
     return _out(unit, after, now)
@@ -70,6 +72,7 @@ async def remove_office_hours(uow: UnitOfWork, unit: str) -> None:
         message = f"Đơn vị {unit} không có giờ làm việc riêng."
         raise NotFound(message, errors=[{"field": "unit", "message": message}])
     await uow.session.delete(stored)
+    uow.audit("office_hours.removed", "unit", unit, {"windows": [stored.windows, None]})
     await _follow(uow, unit, before, before.with_hours(unit, None), f"Bỏ giờ làm việc riêng của đơn vị {unit}")
 
 
@@ -116,6 +119,7 @@ async def _redate(uow: UnitOfWork, rows: list[r.Row], calendars: UnitCalendars, 
             changed.append(row)
             for event in events:
                 uow.emit(event)
+            auditing.audit_due_changes(uow, events)
     await store.update_rows(session, changed)
 
 

@@ -37,6 +37,7 @@ class DatabaseSink:
                 return False
             tolerance = timedelta(hours=self.context.settings.dossiers_future_tolerance_hours)
             results = await ingest.ingest_dossiers(uow, records, tolerance=tolerance)
+            ingest.audit_batch(uow, "dossier.pull", source, results)
             await uow.commit()
         rejected = [r for r in results if r.result is Outcome.rejected]
         if rejected:  # reported by position and field only: record content is personal data

@@ -17,6 +17,7 @@ from services.dossiers.schemas import (
     CalendarYear,
     ProcedureIn,
 )
+from shared.audit import changed
 from shared.db import get_or_404
 from shared.uow import UnitOfWork
 
@@ -24,14 +25,17 @@ from shared.uow import UnitOfWork
 async def upsert_procedure(uow: UnitOfWork, ma_tthc: str, data: ProcedureIn) -> Procedure:
     values = data.model_dump(mode="json")
     procedure = await uow.session.get(Procedure, ma_tthc)
+    old = {} if procedure is None else {k: getattr(procedure, k) for k in values}
     if procedure is None:
         procedure = Procedure(ma_tthc=ma_tthc, version=1, updated_at=uow.clock.now(), **values)
         uow.session.add(procedure)
-    elif any(getattr(procedure, k) != v for k, v in values.items()):
+    elif old != values:
         for key, value in values.items():
             setattr(procedure, key, value)
         procedure.version += 1
         procedure.updated_at = uow.clock.now()
+    if old != values:
+        uow.audit("procedure.set", "procedure", ma_tthc, changed(old, values))
     await uow.session.flush()
     return procedure
 
@@ -57,12 +61,14 @@ async def set_calendar_day(uow: UnitOfWork, day: date, data: CalendarDayIn) -> C
     override = await uow.session.get(CalendarDay, day)
     if override is not None and (override.working, override.reason) == (data.working, data.reason):
         return override
+    old = {} if override is None else {"working": override.working, "reason": override.reason}
     if override is None:
         override = CalendarDay(day=day, working=data.working, reason=data.reason, updated_at=uow.clock.now())
         uow.session.add(override)
     else:
         override.working, override.reason, override.updated_at = data.working, data.reason, uow.clock.now()
     await uow.session.flush()
+    uow.audit("calendar.day_set", "calendar_day", day.isoformat(), changed(old, data.model_dump()))
     uow.emit(CalendarChanged(date=day, working=data.working, reason=data.reason))
     await follow_day(uow, day)
     return override
@@ -72,6 +78,7 @@ async def remove_calendar_day(uow: UnitOfWork, day: date) -> None:
     override = await get_or_404(uow.session, CalendarDay, day, f"No override for {day.isoformat()}.")
     await uow.session.delete(override)
     await uow.session.flush()
+    uow.audit("calendar.day_removed", "calendar_day", day.isoformat(), {"working": [override.working, None]})
     uow.emit(CalendarChanged(date=day, working=override.working, reason=override.reason, removed=True))
     await follow_day(uow, day)
 

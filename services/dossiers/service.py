@@ -14,6 +14,7 @@ from services.dossiers.office_hours import load_calendars
 from services.dossiers.reference_data import get_procedure
 from services.dossiers.rules import rule_set_at
 from services.dossiers.schemas import IntakeIn, LegalTime, TransitionIn
+from shared.audit import changed
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.db import upsert
@@ -107,6 +108,12 @@ async def receive(uow: UnitOfWork, data: IntakeIn, scope: Scope = WHOLE_SYSTEM) 
         uow.emit(event)
     if not await store.insert_new(uow.session, [row]):
         raise Conflict(f"Dossier {ma_ho_so} already exists (synced from the provincial system).")
+    uow.audit(
+        "dossier.intake",
+        "dossier",
+        ma_ho_so,
+        {"unit": unit, "procedure": procedure.ma_tthc, "channel": row["channel"], "due_at": row["due_at"]},
+    )
     return row
 
 
@@ -135,7 +142,11 @@ async def transition(uow: UnitOfWork, ma_ho_so: str, data: TransitionIn, scope: 
         )
     calendar = (await load_calendars(uow.session)).of(row["unit_code"])
     details = {"actor": data.actor, "note": data.note}
+    before = {"status": int(current), "due_at": row["due_at"]}
     for event in lifecycle.change_status(row, data.to, at, now, calendar, source="intake", details=details):
         uow.emit(event)
     await store.update_rows(uow.session, [row])
+    uow.audit(
+        "dossier.transition", "dossier", ma_ho_so, changed(before, {"status": int(data.to), "due_at": row["due_at"]})
+    )
     return row

@@ -32,6 +32,7 @@ from services.plans.planning import find_node, get_plan, plan_tree, roll_up
 from services.plans.reminders import drop_stale_reminders, plan_reminders
 from services.plans.schedules import due_dates, parse_schedule
 from services.plans.schemas import NodeOut, NodeUpdate, PlanStatus, Role
+from shared import audit
 from shared.db import get_or_404
 from shared.problems import Conflict
 from shared.uow import UnitOfWork
@@ -64,6 +65,9 @@ async def change_node(uow: UnitOfWork, node_id: int, data: NodeUpdate) -> NodeOu
     deadline = deadline_of(implements) if implements is not None else None
     own = due_dates(parsed, plan.year)
     check_within(own, deadline, field="schedule" if "schedule" in changed else "implements_id")
+    before = {"schedule": node.schedule_raw, "implements_id": node.implements_id}
+    after = {"schedule": text, "implements_id": implements_id}
+    uow.audit("plan.node_changed", "plan_node", node.id, {"plan_id": plan.id, **audit.changed(before, after)})
     node.schedule_raw = text
     node.schedule_kind = parsed.kind.value if parsed else None
     node.schedule = parsed.to_json() if parsed else None

@@ -227,6 +227,9 @@ async def import_plan(
                 )  # its nodes' obligations and targets go with them
             plan.source_name, plan.source_sha256 = filename, key.digest
             plan.revision += 1
+            uow.audit(
+                "plan.imported", "plan", plan.id, {"source_name": filename, "revised": True, "revision": plan.revision}
+            )
             plan.version += 1
             plan.updated_at = uow.clock.now()
         plan.source_rows = key.rows

@@ -93,6 +93,8 @@ async def create_plan(
     )
     session.add(plan)
     await session.flush()
+    facts = {"issuer_code": plan.issuer_code, "year": plan.year, "number": plan.number, "source_name": source_name}
+    uow.audit("plan.imported" if source_name else "plan.created", "plan", plan.id, facts)
     return plan
 
 
@@ -131,6 +133,7 @@ async def publish_plan(uow: UnitOfWork, plan_id: int, *, policy: ReminderPolicy)
     if plan.status != PlanStatus.draft:
         raise Conflict(f"Plan {plan_id} is {plan.status}; only a draft can be published.")
     plan.status = PlanStatus.published
+    uow.audit("plan.published", "plan", plan_id, {"status": [PlanStatus.draft, PlanStatus.published]})
     plan.reminder_policy = str(policy)
     plan.version += 1
     plan.updated_at = uow.clock.now()
@@ -156,6 +159,7 @@ async def close_plan(uow: UnitOfWork, plan_id: int) -> Plan:
     if plan.status != PlanStatus.published:
         raise Conflict(f"Plan {plan_id} is {plan.status}; only a published plan can be closed.")
     plan.status = PlanStatus.closed
+    uow.audit("plan.closed", "plan", plan_id, {"status": [PlanStatus.published, PlanStatus.closed]})
     plan.version += 1
     plan.updated_at = uow.clock.now()
     await cancel_reminders(uow, plan_id=plan_id)
@@ -436,6 +440,8 @@ async def add_node(uow: UnitOfWork, plan_id: int, data: NodeIn) -> NodeOut:
     )
     await writer.flush()
     assert draft.id is not None
+    facts = {"plan_id": plan_id, "kind": data.kind, "label": data.label, "schedule": data.schedule}
+    uow.audit("plan.node_added", "plan_node", draft.id, facts)
     await plan_reminders(uow, plan, [Obligation.node_id == draft.id])
     await roll_up(session, plan_id, uow.clock.now())
     tree = await plan_tree(session, plan_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from services.plans.planning import roll_up
 from services.plans.reminders import cancel_reminders
 from services.plans.schemas import PlanStatus, ProgressIn, ProgressStatus
 from services.plans.visibility import check_obligation
+from shared.audit import HIDDEN, changed
 from shared.clock import VN_TZ
 from shared.db import get_or_404, rowcount
 from shared.problems import Conflict, DomainError
@@ -108,6 +110,8 @@ async def report_progress(uow: UnitOfWork, obligation_id: int, data: ProgressIn)
     )
     if rowcount(written) != 1:  # another writer won between our read and this write
         raise _stale(f"Obligation {obligation_id}")
+    before = (obligation.status, obligation.percent, obligation.completed_on)
+    _audit_report(uow, "obligation", obligation_id, before, outcome if len(occurrences) <= 1 else None, data)
     occurrence = occurrences[0] if len(occurrences) == 1 else None
     if occurrence is not None:
         await _write_occurrence(uow, occurrence, outcome, data)
@@ -133,7 +137,9 @@ async def report_occurrence(uow: UnitOfWork, occurrence_id: int, data: ProgressI
     # Reports on several occurrences of one obligation queue on the obligation's row (same order
     # as report_progress: obligation, then occurrence), so each roll-up reads the others' results.
     await session.execute(select(Obligation.id).where(Obligation.id == obligation.id).with_for_update())
+    before = (occurrence.status, occurrence.percent, occurrence.done_on)
     await _write_occurrence(uow, occurrence, outcome, data, version=data.version)
+    _audit_report(uow, "occurrence", occurrence_id, before, outcome, data)
     await refresh_obligations(session, [obligation.id], uow.clock.now())
     await session.refresh(obligation)
     await session.refresh(occurrence)
@@ -211,6 +217,23 @@ def _assess(
     completed_on = data.completed_on or completed_now or today
     on_time = None if due is None else completed_on <= due
     return _Outcome(status, 100.0, completed_on, on_time, completing=current != ProgressStatus.done)
+
+
+def _audit_report(
+    uow: UnitOfWork,
+    kind: str,
+    key: int,
+    before: tuple[str, float, date | None],
+    outcome: _Outcome | None,
+    data: ProgressIn,
+) -> None:
+    """``<kind>.progress_reported``: the progress that changed (none for a note on a recurring duty)
+    and whether a note or evidence came (their text is the reporter's: not copied)."""
+    names = ("status", "percent", "completed_on")
+    after = before if outcome is None else (outcome.status.value, outcome.percent, outcome.completed_on)
+    changes: dict[str, Any] = changed(dict(zip(names, before, strict=True)), dict(zip(names, after, strict=True)))
+    changes.update({name: HIDDEN for name in _notes(data)})
+    uow.audit(f"{kind}.progress_reported", kind, key, changes)
 
 
 def _implied_status(current: ProgressStatus, percent: float | None) -> ProgressStatus:

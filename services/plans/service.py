@@ -36,6 +36,7 @@ from services.plans.schemas import (
     UnitPatch,
     UnitRecord,
 )
+from shared.audit import changed
 from shared.db import get_or_404
 from shared.problems import Conflict, DomainError, NotFound
 from shared.scope import WHOLE_SYSTEM, Scope
@@ -105,6 +106,7 @@ async def _upsert_unit(uow: UnitOfWork, code: str, data: UnitIn) -> tuple[Unit, 
     unit = await session.get(Unit, code)
     values = data.model_dump()
     before = _membership_of(unit) if unit is not None else None
+    old = {} if unit is None else {k: getattr(unit, k) for k in values}
     if unit is None:
         unit = Unit(code=code, version=1, updated_at=uow.clock.now(), **values)
         session.add(unit)
@@ -119,6 +121,7 @@ async def _upsert_unit(uow: UnitOfWork, code: str, data: UnitIn) -> tuple[Unit, 
         outcome = ImportOutcome.updated
     await session.flush()
     uow.emit(UnitUpserted(code=code, version=unit.version, **values))
+    uow.audit("unit.set", "unit", code, changed(old, values))
     if before != _membership_of(unit):
         await _unit_moved(uow, unit, before)
     return unit, outcome
@@ -219,6 +222,7 @@ async def delete_unit(uow: UnitOfWork, code: str) -> None:
     await session.execute(delete(UnitGroupMember).where(UnitGroupMember.unit_code == code))
     await session.execute(delete(Unit).where(Unit.code == code))
     uow.emit(UnitDeleted(code=code, version=unit.version + 1))
+    uow.audit("unit.deleted", "unit", code, {"name": [unit.name, None]})
 
 
 async def upsert_group(uow: UnitOfWork, code: str, data: UnitGroupIn) -> UnitGroupOut:
@@ -237,10 +241,12 @@ async def upsert_group(uow: UnitOfWork, code: str, data: UnitGroupIn) -> UnitGro
     values = data.model_dump(exclude={"members"})
     members = list(dict.fromkeys(data.members))
     now = uow.clock.now()
+    old: dict[str, Any] = {}
     if group is not None:
         current = (await get_group(session, code)).members
         if all(getattr(group, k) == v for k, v in values.items()) and sorted(current) == sorted(members):
             return await get_group(session, code)
+        old = {**{k: getattr(group, k) for k in values}, "members": sorted(current)}
     if group is None:
         group = UnitGroup(code=code, version=1, updated_at=now, **values)
         session.add(group)
@@ -255,6 +261,7 @@ async def upsert_group(uow: UnitOfWork, code: str, data: UnitGroupIn) -> UnitGro
         session.add(UnitGroupMember(group_code=code, unit_code=member))
     await session.flush()
     resolved = await _announce_group(uow, group)
+    uow.audit("unit_group.set", "unit_group", code, changed(old, {**values, "members": sorted(members)}))
     await follow_groups(uow, [code])
     return resolved
 
@@ -301,3 +308,4 @@ async def delete_group(uow: UnitOfWork, code: str) -> None:
     await uow.session.execute(delete(UnitGroupMember).where(UnitGroupMember.group_code == code))
     await uow.session.execute(delete(UnitGroup).where(UnitGroup.code == code))
     uow.emit(UnitGroupDeleted(code=code, version=group.version))
+    uow.audit("unit_group.deleted", "unit_group", code, {"name": [group.name, None]})

@@ -11,6 +11,7 @@ from services.plans.events import TargetSet
 from services.plans.models import Plan, PlanNode, Target
 from services.plans.planning import get_plan
 from services.plans.schemas import NodeKind, TargetIn, TargetStatus, TargetUpdate
+from shared.audit import changed
 from shared.db import get_or_404
 from shared.problems import Conflict, DomainError
 from shared.uow import UnitOfWork
@@ -40,6 +41,7 @@ async def set_target(uow: UnitOfWork, plan_id: int, data: TargetIn) -> Target:
     )
     uow.session.add(target)
     await uow.session.flush()
+    uow.audit("target.set", "target", target.id, {"plan_id": plan_id, **data.model_dump()})
     _announce(uow, plan, target)
     return target
 
@@ -49,7 +51,9 @@ async def update_target(uow: UnitOfWork, target_id: int, data: TargetUpdate) -> 
     target = await get_target(uow.session, target_id)
     _check_version(target, data.version)
     await _check_node(uow.session, target.plan_id, data.node_id)
-    for key, value in data.model_dump(exclude={"version"}).items():
+    values = data.model_dump(exclude={"version"})
+    uow.audit("target.changed", "target", target_id, changed({k: getattr(target, k) for k in values}, values))
+    for key, value in values.items():
         setattr(target, key, value)
     target.version += 1
     target.updated_at = uow.clock.now()
@@ -70,6 +74,7 @@ async def confirm_target(uow: UnitOfWork, target_id: int, version: int) -> Targe
             "The suggestion names no metric: set its metric_code (PUT) before confirming it.",
             errors=[{"field": "metric_code", "message": "required to confirm"}],
         )
+    uow.audit("target.confirmed", "target", target_id, {"status": [target.status, TargetStatus.confirmed]})
     target.status = TargetStatus.confirmed
     target.version += 1
     target.updated_at = uow.clock.now()
@@ -80,8 +85,9 @@ async def confirm_target(uow: UnitOfWork, target_id: int, version: int) -> Targe
 
 async def delete_target(uow: UnitOfWork, target_id: int) -> None:
     """Discard a suggestion, or withdraw a target."""
-    await get_target(uow.session, target_id)
+    target = await get_target(uow.session, target_id)
     await uow.session.execute(delete(Target).where(Target.id == target_id))
+    uow.audit("target.deleted", "target", target_id, {"status": [target.status, None], "plan_id": target.plan_id})
 
 
 def _check_version(target: Target, version: int) -> None:

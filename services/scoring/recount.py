@@ -211,4 +211,5 @@ async def rebuild(uow: UnitOfWork, client: httpx.AsyncClient) -> int:
     """Recount and swap in (the caller commits); returns how many dossiers were counted."""
     counted = await recount(client)
     await swap_in(uow, counted, await plan_units(client))
+    uow.audit("read_model.rebuilt", "read_model", "scoring", {"dossiers": len(counted.states)})
     return len(counted.states)

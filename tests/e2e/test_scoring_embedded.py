@@ -1,6 +1,6 @@
 """Scoring end to end in embedded mode (``cchc run``): dossiers pushed to the provincial sync move
 the indicators of their unit and its parent; a re-sent batch changes nothing; ``cchc scoring
-verify`` agrees with the live model, catches a tampered row, and ``rebuild`` repairs it."""
+verify`` agrees with the live model, catches a tampered row, and ``rebuild`` repairs it (audited)."""
 
 from __future__ import annotations
 
@@ -99,3 +99,6 @@ def test_pushed_dossiers_move_the_unit_and_its_parent_and_a_resend_changes_nothi
     rebuilt = scoring_cli("rebuild", base, data_dir)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert scoring_cli("verify", base, data_dir).returncode == 0
+    with sqlite3.connect(data_dir / "scoring.db") as db:  # the rebuild is in the audit log, by the command
+        logged = db.execute("SELECT action, object_id, actor FROM audit_log").fetchall()
+    assert logged == [("read_model.rebuilt", "scoring", "cli")]

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import strawberry
 from fastapi import APIRouter
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.exc import OperationalError
 
 from shared.consumer import Subscription
 from shared.events import CloudEvent, DomainEvent, event_type
+from shared.graphql import service_status_field
 from shared.kernel_tables import kernel_tables
 from shared.service import ServiceContext, ServiceDefinition
 from shared.uow import UnitOfWork
@@ -64,6 +66,11 @@ async def on_noted(uow: UnitOfWork, event: CloudEvent) -> None:
     await uow.session.execute(insert(effects).values(event_id=event.id, note=note))
 
 
+@strawberry.type
+class Query:
+    probe_status = service_status_field("probe")  # so the root app's /graphql has a schema
+
+
 def definition(*, consumes: bool = True) -> ServiceDefinition:
     return ServiceDefinition(
         name="probe",
@@ -71,6 +78,7 @@ def definition(*, consumes: bool = True) -> ServiceDefinition:
         tables=kernel,
         migrations=Path("unused"),
         router=APIRouter(),
+        graphql_query=Query,
         subscriptions=[Subscription(topic="cchc.probe", handlers={Noted.type: on_noted})] if consumes else [],
     )
 

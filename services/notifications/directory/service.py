@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,9 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications import service as recipients
 from services.notifications.directory.models import Contact
 from services.notifications.directory.schemas import ContactIn
+from shared.audit import changed
 from shared.problems import NotFound
 from shared.scope import WHOLE_SYSTEM, Scope
 from shared.uow import UnitOfWork
+
+PERSONAL_FIELDS = ("name", "email", "phone", "zalo_phone")
 
 
 async def add_contact(uow: UnitOfWork, unit_code: str, body: ContactIn, scope: Scope = WHOLE_SYSTEM) -> Contact:
@@ -21,6 +25,7 @@ async def add_contact(uow: UnitOfWork, unit_code: str, body: ContactIn, scope: S
     contact = Contact(unit_code=unit_code, active=True, created_at=now, updated_at=now, **body.model_dump())
     uow.session.add(contact)
     await uow.session.flush()
+    uow.audit("contact.added", "contact", contact.id, {"unit": unit_code, **_changes({}, body.model_dump())})
     return contact
 
 
@@ -28,7 +33,11 @@ async def replace_contact(
     uow: UnitOfWork, unit_code: str, contact_id: int, body: ContactIn, scope: Scope = WHOLE_SYSTEM
 ) -> Contact:
     contact = await get_contact(uow.session, unit_code, contact_id, scope)
-    for name, value in body.model_dump().items():
+    values = body.model_dump()
+    before = {name: getattr(contact, name) for name in values}
+    if differences := _changes(before, values):
+        uow.audit("contact.changed", "contact", contact_id, {"unit": unit_code, **differences})
+    for name, value in values.items():
         setattr(contact, name, value)
     contact.updated_at = uow.clock.now()
     return contact
@@ -36,6 +45,12 @@ async def replace_contact(
 
 async def remove_contact(uow: UnitOfWork, unit_code: str, contact_id: int, scope: Scope = WHOLE_SYSTEM) -> None:
     await uow.session.delete(await get_contact(uow.session, unit_code, contact_id, scope))
+    uow.audit("contact.removed", "contact", contact_id, {"unit": unit_code})
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """What changed of a person: their name, addresses and numbers only as ``"changed"``."""
+    return changed(before, after, hidden=PERSONAL_FIELDS)
 
 
 async def get_contact(session: AsyncSession, unit_code: str, contact_id: int, scope: Scope = WHOLE_SYSTEM) -> Contact:

@@ -114,7 +114,7 @@ async def _create_and_issue(uow: UnitOfWork, wanted: list[tuple[Lateness, Letter
     for item, dossier, policy in wanted:
         letter = letters[(dossier.ma_ho_so, item.facts.due_at)]  # aware instants: equal across zones
         if letter.id in created:
-            log.info("letter %s created (%s) for a dossier of unit %s", letter.id, letter.origin, dossier.unit_code)
+            service.record_created(uow, letter)
         if item.overdue and policy.auto_issue and letter.status in (Status.draft, Status.approved):
             to_issue.append((letter, dossier, policy))
     if to_issue:

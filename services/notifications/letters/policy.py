@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.letters.models import LetterSettings
 from services.notifications.models import directory
+from shared.audit import changed
 from shared.calendar import DurationUnit, WorkingCalendar
 from shared.uow import UnitOfWork
 
@@ -90,6 +91,10 @@ async def put_settings(uow: UnitOfWork, unit_code: str, values: dict[str, Any]) 
     """Set a unit's settings (every field; ``values`` as :class:`LetterSettingsIn` checked them)."""
     values = {**values, "default_reason": values.get("default_reason") or DEFAULT_REASON}
     row = await uow.session.get(LetterSettings, unit_code)
+    before = {} if row is None else {name: getattr(row, name) for name in SETTING_FIELDS}
+    after = {name: values[name] for name in SETTING_FIELDS}
+    if differences := changed(before, after, hidden=["signer_name"]):
+        uow.audit("letter_settings.set", "letter_settings", unit_code, differences)
     if row is None:
         row = LetterSettings(unit_code=unit_code)
         uow.session.add(row)

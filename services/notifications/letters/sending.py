@@ -23,6 +23,7 @@ from services.notifications.letters.models import Letter, LetterDossier
 from services.notifications.letters.policy import unit_policy
 from services.notifications.letters.regimes import TemplateRef, regime
 from services.notifications.letters.rendering import render_pdf_async, short_text
+from shared.audit import HIDDEN
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -104,10 +105,14 @@ async def delivery_settled(uow: UnitOfWork, delivery: Delivery) -> None:
 
 async def mark_delivered(uow: UnitOfWork, letter: Letter) -> None:
     check_transition(letter.status, Status.delivered)
+    uow.audit("letter.delivered", "letter", letter.id, {"status": [letter.status, Status.delivered.value]})
     letter.status, letter.delivered_at = Status.delivered.value, uow.clock.now()
 
 
 async def mark_failed(uow: UnitOfWork, letter: Letter, reason: str) -> None:
     check_transition(letter.status, Status.failed)
+    # the reason may hold an address: the log keeps that there is one, not its text
+    changes = {"status": [letter.status, Status.failed.value], "failure_reason": HIDDEN}
+    uow.audit("letter.failed", "letter", letter.id, changes)
     letter.status, letter.failed_at, letter.failure_reason = Status.failed.value, uow.clock.now(), reason[:2000]
     log.info("letter %s could not be delivered", letter.id)  # the reason may hold an address: not logged

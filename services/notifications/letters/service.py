@@ -92,8 +92,15 @@ async def ensure_letter(
     letter = await uow.session.scalar(query.with_for_update())  # concurrent issuers of one letter queue
     assert letter is not None
     if created:
-        log.info("letter %s created (%s) for a dossier of unit %s", letter.id, origin, dossier.unit_code)
+        record_created(uow, letter)
     return letter, created
+
+
+def record_created(uow: UnitOfWork, letter: Letter) -> None:
+    """Log and audit (``letter.created``) a letter just written."""
+    log.info("letter %s created (%s) for a dossier of unit %s", letter.id, letter.origin, letter.unit_code)
+    facts = {"dossier": letter.ma_ho_so, "origin": letter.origin, "new_due_at": letter.new_due_at}
+    uow.audit("letter.created", "letter", letter.id, {**facts, "missed_due_at": letter.missed_due_at})
 
 
 def draft_values(
@@ -167,6 +174,7 @@ async def create_by_officer(
 
 async def approve(uow: UnitOfWork, letter: Letter, *, by: str) -> None:
     check_transition(letter.status, Status.approved)
+    uow.audit("letter.approved", "letter", letter.id, {"status": [letter.status, Status.approved.value]})
     letter.status = Status.approved.value
     letter.approved_at = uow.clock.now()
     letter.approved_by = by
@@ -228,6 +236,8 @@ def number_and_freeze(
 async def announce(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, *, by: str) -> None:
     """``letter.issued`` for a letter just issued (and flushed), and its messages queued."""
     assert letter.number is not None and letter.issued_at is not None
+    facts = {"status": Status.issued.value, "number": letter.number, "new_due_at": letter.new_due_at}
+    uow.audit("letter.issued", "letter", letter.id, facts)
     uow.emit(
         LetterIssued(
             ma_ho_so=letter.ma_ho_so,

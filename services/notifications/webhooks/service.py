@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import select, update
@@ -23,6 +24,7 @@ from services.notifications.models import directory
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from services.notifications.webhooks.schemas import ANY, PING_TYPE, WebhookIn, WebhookPatch
 from services.notifications.webhooks.urls import unsafe_reason
+from shared.audit import HIDDEN, changed
 from shared.events import CloudEvent, EventSpec, new_event_id, registry
 from shared.personal import masked_paths
 from shared.problems import Conflict, DomainError, Forbidden, NotFound
@@ -91,6 +93,7 @@ async def create_endpoint(
         updated_at=now,
     )
     uow.session.add(endpoint)
+    uow.audit("webhook_endpoint.created", "webhook_endpoint", endpoint.id, _changes({}, _state(endpoint)))
     return endpoint
 
 
@@ -119,6 +122,7 @@ async def update_endpoint(
     may_allow_personal: bool = True,
 ) -> WebhookEndpoint:
     endpoint = await get_endpoint(uow.session, endpoint_id, scope)
+    before = _state(endpoint)
     check_personal_data(patch.personal_data, may_allow_personal)
     if patch.personal_data is not None:
         endpoint.personal_data = patch.personal_data
@@ -135,11 +139,33 @@ async def update_endpoint(
     elif patch.enabled is False:
         endpoint.enabled, endpoint.disabled_reason = False, "disabled by a user"
     endpoint.updated_at = uow.clock.now()
+    if differences := _changes(before, _state(endpoint)):
+        uow.audit("webhook_endpoint.changed", "webhook_endpoint", endpoint_id, differences)
     return endpoint
 
 
 async def delete_endpoint(uow: UnitOfWork, endpoint_id: str, scope: Scope = WHOLE_SYSTEM) -> None:
-    await uow.session.delete(await get_endpoint(uow.session, endpoint_id, scope))
+    endpoint = await get_endpoint(uow.session, endpoint_id, scope)
+    await uow.session.delete(endpoint)
+    uow.audit("webhook_endpoint.deleted", "webhook_endpoint", endpoint_id, _changes(_state(endpoint), {}))
+
+
+def _state(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """What the audit log compares of an endpoint: where it points (the URL, which may carry a
+    token, only as changed, and its host), what it receives, whether it is enabled, and its
+    description (free text: only as changed)."""
+    return {
+        "url": endpoint.url,
+        "url_host": urlsplit(endpoint.url).hostname,
+        "event_types": endpoint.event_types,
+        "enabled": endpoint.enabled,
+        "personal_data": endpoint.personal_data,
+        "description": endpoint.description,
+    }
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return changed(before, after, hidden=["url", "description"])
 
 
 async def rotate_secret(
@@ -153,6 +179,7 @@ async def rotate_secret(
     endpoint.previous_secret_until = now + overlap if overlap else None
     endpoint.secret = new_secret()
     endpoint.updated_at = now
+    uow.audit("webhook_endpoint.secret_rotated", "webhook_endpoint", endpoint_id, {"secret": HIDDEN})
     return endpoint
 
 

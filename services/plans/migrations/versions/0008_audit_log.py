@@ -1,0 +1,23 @@
+"""audit log of the kernel: who changed what, append-only
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-06 07:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+from shared.kernel_migrations import create_audit_log_v1, drop_audit_log_v1
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    create_audit_log_v1()
+
+
+def downgrade() -> None:
+    drop_audit_log_v1()
