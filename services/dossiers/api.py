@@ -36,9 +36,10 @@ from services.dossiers.schemas import (
     in_vietnamese,
 )
 from shared.auth import CurrentPrincipal
-from shared.bounds import Day, Instant
+from shared.bounds import Day, FromInstant, Instant, ToInstant
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
+from shared.instants import Several
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.problems import DomainError
 from shared.service import Context, Uow
@@ -237,14 +238,19 @@ async def list_dossiers(
     uow: Uow,
     principal: CurrentPrincipal,
     unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
-    status: Annotated[list[Annotated[int, Field(ge=1, le=10)]] | None, Query(description="TrangThaiHoSo codes")] = None,
-    timeliness: Annotated[list[Timeliness] | None, Query()] = None,
+    status: Annotated[
+        Several[Annotated[int, Field(ge=1, le=10)]] | None,
+        Query(description="TrangThaiHoSo codes, repeated or separated by commas (status=4,5)"),
+    ] = None,
+    timeliness: Annotated[
+        Several[Timeliness] | None, Query(description="Timeliness values, repeated or separated by commas")
+    ] = None,
     procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
     channel: Channel | None = None,
-    received_from: Instant | None = None,
-    received_to: Instant | None = None,
-    due_from: Instant | None = None,
-    due_to: Instant | None = None,
+    received_from: Annotated[FromInstant | None, Query(description="Received at or after")] = None,
+    received_to: Annotated[ToInstant | None, Query(description="Received before")] = None,
+    due_from: Annotated[FromInstant | None, Query(description="Due at or after")] = None,
+    due_to: Annotated[ToInstant | None, Query(description="Due before")] = None,
     limit: Limit = 50,
     cursor: str | None = None,
 ) -> DossierPage:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,8 +19,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from services.dossiers.codes import Channel, Status, SubjectType, Timeliness
-from shared.bounds import MAX_MAGNITUDE, Instant, Text
+from shared.bounds import MAX_MAGNITUDE, FromInstant, Instant, Text, ToInstant
 from shared.calendar import DurationUnit, OfficeHours, parse_moment, parse_window
+from shared.instants import VnInstant
 
 
 class Strict(BaseModel):
@@ -49,7 +50,7 @@ class ProcedureOut(ProcedureIn):
 
     ma_tthc: str
     version: int
-    updated_at: datetime
+    updated_at: VnInstant
 
 
 class ProcedurePage(BaseModel):
@@ -67,7 +68,7 @@ class CalendarDayOut(BaseModel):
     working: bool
     reason: str
     holiday: str | None = None
-    updated_at: datetime | None = None
+    updated_at: VnInstant | None = None
 
 
 class CalendarYear(BaseModel):
@@ -192,13 +193,13 @@ class OfficeHoursOut(BaseModel):
     set_on: str | None = Field(
         description="The unit whose hours these are (this unit or the nearest ancestor with hours); null: the default hours"
     )
-    updated_at: datetime | None = None
+    updated_at: VnInstant | None = None
 
 
 class DueOut(BaseModel):
-    start: datetime
-    counted_from: datetime
-    due: datetime
+    start: VnInstant
+    counted_from: VnInstant
+    due: VnInstant
     hours_set_on: str | None = Field(
         default=None, description="The unit whose office hours counted (with `unit_code`); null: the default hours"
     )
@@ -243,7 +244,7 @@ class TransitionIn(Strict):
 class StatusStep(BaseModel):
     status: int
     label: str
-    at: datetime | None
+    at: VnInstant | None
     source: str
     actor: str | None = None
     title: str | None = None
@@ -252,11 +253,11 @@ class StatusStep(BaseModel):
 
 
 class Pause(BaseModel):
-    requested_at: datetime | None
-    resumed_at: datetime | None
+    requested_at: VnInstant | None
+    resumed_at: VnInstant | None
     working_seconds: int | None
-    due_before: datetime | None = None
-    due_after: datetime | None = None
+    due_before: VnInstant | None = None
+    due_after: VnInstant | None = None
 
 
 class LegalTime(BaseModel):
@@ -266,14 +267,23 @@ class LegalTime(BaseModel):
 
 
 class DueChange(BaseModel):
-    due_at: datetime | None
-    previous_due_at: datetime | None = None
-    at: datetime | None
+    due_at: VnInstant | None
+    previous_due_at: VnInstant | None = None
+    at: VnInstant | None
     reason: str
     legal_time: LegalTime | None = Field(
         default=None,
         description="On the initial due time of a dossier received here: the catalogue's legal time it was computed from",
     )
+
+
+class Apology(BaseModel):
+    """The apology letter notifications issued for the dossier, recorded once with the due time it replaced."""
+
+    letter_id: str = Field(description="The letter's id in the notifications service")
+    number: str = Field(description="The letter's number, e.g. 12/PXL")
+    issued_at: VnInstant = Field(description="When the letter was issued")
+    old_due_at: VnInstant | None = Field(default=None, description="The due time before the letter's new date")
 
 
 class DossierOut(BaseModel):
@@ -287,12 +297,12 @@ class DossierOut(BaseModel):
     channel: int
     applicant: dict[str, Any]
     summary: str | None
-    submitted_at: datetime | None
-    received_at: datetime | None
-    due_at: datetime | None
-    original_due_at: datetime | None
-    finished_at: datetime | None
-    returned_at: datetime | None
+    submitted_at: VnInstant | None
+    received_at: VnInstant | None
+    due_at: VnInstant | None
+    original_due_at: VnInstant | None
+    finished_at: VnInstant | None
+    returned_at: VnInstant | None
     timeliness: Timeliness | None
     on_time: bool | None = Field(description="Finished early or on time (null while open)")
     rule_set: str
@@ -302,13 +312,13 @@ class DossierOut(BaseModel):
     pauses: list[Pause]
     status_history: list[StatusStep]
     due_history: list[DueChange]
-    apology: dict[str, Any] | None
+    apology: Apology | None
     documents: list[dict[str, Any]]
     fees: list[dict[str, Any]]
     result_papers: list[dict[str, Any]]
     extra: dict[str, Any]
     version: int
-    updated_at: datetime
+    updated_at: VnInstant
 
     @field_validator("status_history", mode="before")
     @classmethod
@@ -324,10 +334,10 @@ class DossierFilterIn(BaseModel):
     timeliness: list[Timeliness] | None = None
     procedure: Text | None = Field(default=None, max_length=64)
     channel: Channel | None = None
-    received_from: Instant | None = None
-    received_to: Instant | None = None
-    due_from: Instant | None = None
-    due_to: Instant | None = None
+    received_from: FromInstant | None = None
+    received_to: ToInstant | None = None
+    due_from: FromInstant | None = None
+    due_to: ToInstant | None = None
 
 
 class DossierPage(BaseModel):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
 
+from shared.instants import VnInstant
 from shared.units import UnitRecord
 
 
@@ -17,7 +16,7 @@ class RecipientOut(BaseModel):
     level: str
     parent_code: str | None
     source_version: int
-    updated_at: datetime | None
+    updated_at: VnInstant | None
 
     @classmethod
     def of(cls, unit: UnitRecord) -> RecipientOut:

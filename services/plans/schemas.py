@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from shared.bounds import AgencyId, Amount, Id, Measure, Text
+from shared.instants import VnInstant
 
 
 class UnitLevel(StrEnum):
@@ -72,7 +73,7 @@ class UnitOut(UnitIn):
 
     code: str
     version: int
-    updated_at: datetime
+    updated_at: VnInstant
 
 
 class UnitPage(BaseModel):
@@ -184,8 +185,8 @@ class PlanOut(BaseModel):
         description='working-day offsets and hour its reminders are planned with ("5,1@7"); null until published'
     )
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: VnInstant
+    updated_at: VnInstant
 
 
 class PlanPage(BaseModel):
@@ -209,9 +210,9 @@ class ObligationOut(BaseModel):
     due: date | None
     completed_on: date | None
     on_time: bool | None
-    withdrawn_at: datetime | None = Field(description="when its unit left the group it owed this through")
+    withdrawn_at: VnInstant | None = Field(description="when its unit left the group it owed this through")
     version: int
-    updated_at: datetime
+    updated_at: VnInstant
 
 
 class OccurrenceOut(BaseModel):

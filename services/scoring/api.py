@@ -11,6 +11,7 @@ from services.scoring.catalogue import catalogue
 from services.scoring.schemas import CatalogueOut, IndicatorsOut, RankingsOut, ScorecardOut, SeriesOut, TargetsOut
 from services.scoring.targets import TargetStatus
 from shared.auth import CurrentPrincipal
+from shared.instants import Several
 from shared.service import Uow
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -31,7 +32,10 @@ async def get_indicators(
     principal: CurrentPrincipal,
     unit: Unit,
     period: PeriodText,
-    code: Annotated[list[str] | None, Query()] = None,
+    code: Annotated[
+        Several[str] | None,
+        Query(description="Indicator codes to keep, repeated or separated by commas; all without it"),
+    ] = None,
 ) -> dict:
     return await service.indicators(uow.session, unit, period, code or [], uow.clock.now())
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
 from services.scoring.catalogue import Catalogue
 from services.scoring.targets import TargetStatus
+from shared.instants import VnInstant
 
 
 class IndicatorItem(BaseModel):
@@ -28,7 +27,7 @@ class IndicatorItem(BaseModel):
 class IndicatorsOut(BaseModel):
     unit: str
     period: str
-    as_of: datetime
+    as_of: VnInstant
     items: list[IndicatorItem]
 
 
@@ -72,7 +71,7 @@ class ScoreTotal(BaseModel):
 class ScorecardOut(BaseModel):
     unit: str
     period: str
-    as_of: datetime
+    as_of: VnInstant
     groups: list[ScoreGroup]
     total: ScoreTotal
 
@@ -108,7 +107,7 @@ class TargetItem(BaseModel):
 
 class TargetsOut(BaseModel):
     unit: str
-    as_of: datetime
+    as_of: VnInstant
     items: list[TargetItem]
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.instants import VnInstant
 
 
 class DeliveryOut(BaseModel):
@@ -17,20 +17,20 @@ class DeliveryOut(BaseModel):
     subject: str
     status: str = Field(description="queued, sending, retrying, sent or failed")
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: VnInstant | None
     last_error: str | None
     ref_kind: str | None
     ref_id: str | None
     provider_id: str | None
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: VnInstant
+    finished_at: VnInstant | None
 
 
 class DeliveryAttemptOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     number: int
-    started_at: datetime
+    started_at: VnInstant
     duration_ms: int
     outcome: str
     status_code: int | None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from services.notifications.channels.addresses import email_address, vn_mobile
+from shared.instants import VnInstant
 
 ChannelName = Literal["email", "sms", "zalo"]
 Phone = Annotated[str, Field(max_length=30), AfterValidator(vn_mobile)]
@@ -51,8 +51,8 @@ class ContactOut(BaseModel):
     channels: list[str]
     digest: bool
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: VnInstant
+    updated_at: VnInstant
 
 
 def address_for(contact: ContactOut | object, channel: str) -> str | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.instants import VnInstant
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
@@ -31,8 +33,8 @@ class DossierFactsIn(BaseModel):
     procedure: ProcedureIn
     channel: int
     applicant: ApplicantIn | None = None
-    received_at: datetime | None = None
-    due_at: datetime | None = None
+    received_at: VnInstant | None = None
+    due_at: VnInstant | None = None
     rule_set: str
     apology_letter_id: str | None = None  # overdue_after_apology
 
@@ -40,7 +42,7 @@ class DossierFactsIn(BaseModel):
 class LatenessIn(DossierFactsIn):
     """``due_soon``, ``overdue`` and ``overdue_after_apology`` always carry the due time missed."""
 
-    due_at: datetime
+    due_at: VnInstant
 
 
 class CalendarChangedIn(BaseModel):
@@ -52,7 +54,7 @@ class CalendarChangedIn(BaseModel):
 
 class DossierRescheduledIn(BaseModel):
     ma_ho_so: str
-    new_due_at: datetime | None = None
+    new_due_at: VnInstant | None = None
 
 
 class DossierResolvedIn(BaseModel):
@@ -92,15 +94,15 @@ class LetterOut(BaseModel):
     channel: int
     origin: str
     reason: str
-    missed_due_at: datetime
-    new_due_at: datetime
-    created_at: datetime
-    approved_at: datetime | None
-    issued_at: datetime | None
-    delivered_at: datetime | None
-    failed_at: datetime | None
+    missed_due_at: VnInstant
+    new_due_at: VnInstant
+    created_at: VnInstant
+    approved_at: VnInstant | None
+    issued_at: VnInstant | None
+    delivered_at: VnInstant | None
+    failed_at: VnInstant | None
     failure_reason: str | None
-    escalated_at: datetime | None
+    escalated_at: VnInstant | None
 
 
 class LetterList(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from services.notifications.reminders import texts
 from services.notifications.reminders.schemas import DossierDueSoonIn, LetterEscalatedIn, TargetAtRiskIn, TaskReminderIn
 from services.notifications.reminders.service import remind
@@ -37,7 +39,7 @@ async def on_dossier_due_soon(uow: UnitOfWork, event: CloudEvent) -> None:
         uow,
         subject=f"dossier:{dossier.ma_ho_so}",
         kind="dossier.due_soon",
-        due_key=dossier.due_at.isoformat(),
+        due_key=_key(dossier.due_at),
         unit_code=dossier.unit,
         title=title,
         text=text,
@@ -52,7 +54,7 @@ async def on_letter_escalated(uow: UnitOfWork, event: CloudEvent) -> None:
         uow,
         subject=f"dossier:{escalation.ma_ho_so}",
         kind="letter.escalated",
-        due_key=escalation.missed_due_at.isoformat(),
+        due_key=_key(escalation.missed_due_at),
         unit_code=escalation.unit,
         title=title,
         text=text,
@@ -83,3 +85,8 @@ SUBSCRIPTIONS = [
     Subscription(topic="cchc.scoring", handlers={"vn.cchc.target.at_risk.v1": on_target_at_risk}),
     Subscription(topic="cchc.notifications", handlers={"vn.cchc.letter.escalated.v1": on_letter_escalated}),
 ]
+
+
+def _key(instant: datetime) -> str:
+    """An instant as a natural key: in UTC, so the key stays the same whatever offset the event wrote it with."""
+    return instant.astimezone(UTC).isoformat()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.events import registry
+from shared.instants import VnInstant
 
 ANY = "*"
 PING_TYPE = "vn.cchc.webhook.test.v1"
@@ -63,9 +62,9 @@ class WebhookOut(BaseModel):
     enabled: bool
     disabled_reason: str | None
     exhausted_in_a_row: int = Field(description="messages in a row whose retries ran out")
-    previous_secret_until: datetime | None = Field(description="until when the secret rotated out still signs")
-    created_at: datetime
-    updated_at: datetime
+    previous_secret_until: VnInstant | None = Field(description="until when the secret rotated out still signs")
+    created_at: VnInstant
+    updated_at: VnInstant
 
 
 class WebhookCreated(WebhookOut):
@@ -75,14 +74,14 @@ class WebhookCreated(WebhookOut):
 class SecretRotated(BaseModel):
     id: str
     secret: str
-    previous_secret_until: datetime | None
+    previous_secret_until: VnInstant | None
 
 
 class AttemptOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     number: int
-    attempted_at: datetime
+    attempted_at: VnInstant
     duration_ms: int
     status_code: int | None
     response: str | None = Field(description="the first 2 KB of the answer")
@@ -99,10 +98,10 @@ class WebhookDeliveryOut(BaseModel):
     event_type: str
     status: str
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: VnInstant | None
     last_status_code: int | None
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: VnInstant
+    finished_at: VnInstant | None
 
 
 class WebhookDeliveryDetail(WebhookDeliveryOut):

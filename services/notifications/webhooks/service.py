@@ -22,6 +22,7 @@ from services.notifications.webhooks.schemas import ANY, PING_TYPE, WebhookIn, W
 from services.notifications.webhooks.urls import unsafe_reason
 from shared.db import get_or_404
 from shared.events import CloudEvent, new_event_id
+from shared.instants import vn_iso
 from shared.problems import Conflict, DomainError, NotFound
 from shared.settings import Settings
 from shared.uow import UnitOfWork
@@ -117,13 +118,12 @@ def message_body(event: CloudEvent) -> str:
     return orjson.dumps(
         {
             "type": event.type,
-            "timestamp": event.time,
+            "timestamp": vn_iso(event.time),
             "id": event.id,
             "source": event.source,
             "subject": event.subject,
             "data": event.data,
-        },
-        option=orjson.OPT_UTC_Z,
+        }
     ).decode()
 
 
@@ -169,8 +169,7 @@ async def send_test(uow: UnitOfWork, endpoint_id: str) -> WebhookDelivery:
     endpoint = await _enabled(uow.session, endpoint_id)
     event_id = new_event_id()
     body = orjson.dumps(
-        {"type": PING_TYPE, "timestamp": uow.clock.now(), "id": event_id, "data": {"endpoint_id": endpoint.id}},
-        option=orjson.OPT_UTC_Z,
+        {"type": PING_TYPE, "timestamp": vn_iso(uow.clock.now()), "id": event_id, "data": {"endpoint_id": endpoint.id}}
     ).decode()
     return (await _queue(uow, f"msg_{event_id}", PING_TYPE, body, [endpoint.id]))[0]
 
