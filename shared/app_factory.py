@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.graphql import graphql_router
 from shared.logs import request_id_var
 from shared.metrics import CONSUMER_LAG, HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_BACKLOG
+from shared.openapi import install_openapi
 from shared.problems import install_problem_handlers, problem
 from shared.service import Context, ServiceContext
 
@@ -64,7 +65,12 @@ def operations_router() -> APIRouter:
     async def healthz(context: Context) -> dict[str, str]:
         return {"status": "ok", "service": context.name}
 
-    @router.get("/readyz", summary="Database and bus reachable", response_model=None)
+    @router.get(
+        "/readyz",
+        summary="Database and bus reachable",
+        response_model=None,
+        responses={503: {"description": "Not ready: `checks` says what is unreachable"}},
+    )
     async def readyz(context: Context) -> JSONResponse:
         checks = {"database": await context.db.ping(), "bus": await context.bus.ping()}
         if all(checks.values()):
@@ -91,6 +97,7 @@ def create_service_app(context: ServiceContext) -> FastAPI:
     app = FastAPI(title=f"cchc {d.name}", description=d.description, version="1")
     app.state.context = context
     install_problem_handlers(app)
+    install_openapi(app)
     app.include_router(operations_router())
     app.include_router(d.router)
     if d.graphql_query is not None:

@@ -15,9 +15,9 @@ from pydantic_core import ErrorDetails
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.scalar import ScalarDefinition
 from strawberry.tools import merge_types
 from strawberry.types import Info
+from strawberry.types.scalar import ScalarDefinition
 
 from shared.auth import Principal, get_principal
 from shared.instants import vn_iso

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from services.dossiers import ingest, office_hours, queries, reference_data, service
 from services.dossiers.codes import Channel, Timeliness
-from services.dossiers.dvcqg import SERVICES
+from services.dossiers.dvcqg import EXAMPLES, SERVICES, CapNhatTienDoHoSoMC, DongBoHoSoMC
 from services.dossiers.ingest import Outcome
 from services.dossiers.schemas import (
     CalendarDayIn,
@@ -40,11 +40,13 @@ from shared.bounds import Day, FromInstant, Instant, ToInstant
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.instants import Several
+from shared.openapi import read_body
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.problems import DomainError
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
+
 UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
 
 
@@ -277,11 +279,16 @@ async def list_dossiers(
     response_model=SyncReport,
     tags=["sync"],
     summary="Push DongBoHoSoMC or CapNhatTienDoHoSoMC records",
-    description="Answers per record: `created`, `updated`, `unchanged` (a resend or an older copy) or `rejected` "
-    "with field errors. Valid records are stored even when others in the batch are rejected.",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}},
+    responses={413: {"description": "The body or the batch is larger than the configured limits: split it"}},
+    openapi_extra=read_body([DongBoHoSoMC, CapNhatTienDoHoSoMC], EXAMPLES),
 )
 async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: CurrentPrincipal) -> Response:
+    """The provincial one-stop system's push, in the national sync format: a batch of dossiers
+    (`DongBoHoSoMC`: created or updated by MaHoSo) or of processing steps (`CapNhatTienDoHoSoMC`).
+    Timestamps are `yyyyMMddHHmmss` in Vietnam time. Answers per record, in the batch's order:
+    `created`, `updated`, `unchanged` (a resend, or a copy older than what is stored) or `rejected`
+    with field errors; the valid records are stored even when others are rejected. A body that is
+    not such a batch is refused as a whole (400); one over the size or record limits gets 413."""
     envelope = await _read_envelope(request, context.settings.dossiers_sync_max_bytes)
     data = envelope["data"]
     if len(data) > context.settings.dossiers_sync_max_records:
