@@ -63,6 +63,7 @@ def operations_router() -> APIRouter:
 
     @router.get("/healthz", summary="Alive")
     async def healthz(context: Context) -> dict[str, str]:
+        """The process answers (a liveness probe); says nothing of the database or the bus."""
         return {"status": "ok", "service": context.name}
 
     @router.get(
@@ -72,6 +73,7 @@ def operations_router() -> APIRouter:
         responses={503: {"description": "Not ready: `checks` says what is unreachable"}},
     )
     async def readyz(context: Context) -> JSONResponse:
+        """The service's database and the event bus both answer (a readiness probe); 503 naming what does not."""
         checks = {"database": await context.db.ping(), "bus": await context.bus.ping()}
         if all(checks.values()):
             return JSONResponse({"status": "ready", "service": context.name, "checks": checks})

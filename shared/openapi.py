@@ -5,8 +5,8 @@ answers with (FastAPI's own ``{detail: [...]}`` 422 schema is not what answers, 
 The statuses an operation declares follow from its shape, so no route repeats them:
 
 - 401 and 403 on every operation but the operational ones (health, readiness), which stay open;
-- 400 (a refusal of the domain) and 422 (invalid fields) on every operation that reads input;
-- 404 on every operation with a path parameter (the thing it names may not exist);
+- 400 (a refusal of the domain), 404 (a thing its path, query or body names does not exist) and
+  422 (invalid fields) on every operation that reads input;
 - 409 on every write (a version changed, a duplicate, a move the status machine forbids);
 - anything else a route declares in its own ``responses`` (413 for a body over a limit, 503 for
   readiness) gets the problem body too.
@@ -32,7 +32,7 @@ STATUS_TEXT = {
     400: "Refused by a rule of the domain (`code` says which; `errors` names the fields)",
     401: "No valid API key: send `Authorization: Bearer <key>`",
     403: "The key's role or unit may not do this",
-    404: "Not found (`detail` names what)",
+    404: "Something the request names does not exist (`detail` says what)",
     409: "Conflicts with the current state: a version that changed, a duplicate, a move the rules forbid",
     413: "The body is larger than this route accepts",
     415: "The body's media type is not one this route reads",
@@ -115,11 +115,8 @@ def statuses(method: str, operation: dict[str, Any]) -> set[int]:
     found.discard(422)  # FastAPI adds it to every operation with parameters; decided below
     if OPEN_TAGS.isdisjoint(operation.get("tags", [])):
         found |= {401, 403}
-    parameters = operation.get("parameters", [])
-    if parameters or "requestBody" in operation:
-        found |= {400, 422}
-    if any(p.get("in") == "path" for p in parameters):
-        found.add(404)
+    if operation.get("parameters") or "requestBody" in operation:
+        found |= {400, 404, 422}
     if method in WRITES:
         found.add(409)
     return found

@@ -48,6 +48,9 @@ from shared.service import Context, Uow
 router = APIRouter(prefix="/v1")
 
 UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
+DayPath = Annotated[Day, Path(description="The day, YYYY-MM-DD")]
+MaTTHC = Annotated[str, Path(description="Mã TTHC: the procedure's code in the national catalogue, e.g. 1.001612")]
+MaHoSo = Annotated[str, Path(description="Mã hồ sơ: the dossier's national id, e.g. 000.00.12.H42-240415-0007")]
 
 
 class VietnameseErrors(APIRoute):
@@ -82,9 +85,9 @@ class PayloadTooLarge(DomainError):
 async def calendar_due(
     uow: Uow,
     principal: CurrentPrincipal,
-    start: Instant,
-    amount: Annotated[float, Query(ge=0, le=3650)],
-    unit: DurationUnit,
+    start: Annotated[Instant, Query(description="When the count starts (ISO 8601 with offset)")],
+    amount: Annotated[float, Query(ge=0, le=3650, description="How much time (0 days: the same day)")],
+    unit: Annotated[DurationUnit, Query(description="working_days, working_hours or days (calendar days)")],
     same_day: Annotated[
         bool, Query(description="Apply the same-day cut-off (15:00 unless the unit's hours say otherwise)")
     ] = False,
@@ -96,6 +99,7 @@ async def calendar_due(
         ),
     ] = None,
 ) -> DueOut:
+    """When a legal duration that starts at `start` ends in working time: working days of 8 working hours inside the office windows, working hours, or calendar days (an end on a day off moves to the next working day). A start outside office hours counts from the next opening (`counted_from`)."""
     calendars = await office_hours.load_calendars(uow.session)
     calendar = calendars.of(unit_code)
     try:
@@ -117,15 +121,17 @@ async def calendar_due(
     summary="Days off and working weekend days of a year",
 )
 async def calendar_days(
-    uow: Uow, principal: CurrentPrincipal, year: Annotated[int, Query(ge=2000, le=2100)]
+    uow: Uow, principal: CurrentPrincipal, year: Annotated[int, Query(ge=2000, le=2100, description="The year")]
 ) -> CalendarYear:
+    """The weekdays off (holidays, observed and declared days off) and the weekend days worked of a year, and the administrator's overrides among them."""
     return await reference_data.calendar_year(uow.session, year)
 
 
 @router.put(
     "/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off"
 )
-async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
+async def put_calendar_day(day: DayPath, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
+    """Declare a day worked (a make-up Saturday) or off (an extra holiday), overriding the VN holiday calendar. Publishes `calendar.changed`; open dossiers received here get their due time derived again."""
     override = await reference_data.set_calendar_day(uow, day, body)
     await uow.commit()
     return CalendarDayOut(
@@ -134,7 +140,8 @@ async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, principal: C
 
 
 @router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
-async def delete_calendar_day(day: Day, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_calendar_day(day: DayPath, uow: Uow, principal: CurrentPrincipal) -> Response:
+    """Withdraw an administrator's override: the day follows the VN holiday calendar again (404 when there is none)."""
     await reference_data.remove_calendar_day(uow, day)
     await uow.commit()
     return Response(status_code=204)
@@ -163,6 +170,7 @@ async def put_office_hours(
     "/calendar/units/{unit}/hours", status_code=204, summary="Withdraw a unit's own office hours"
 )
 async def delete_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> Response:
+    """Withdraw a unit's own office hours (404 when it has none): it works its nearest ancestor's, or the default ones, again. Publishes and re-dates as setting them does."""
     await office_hours.remove_office_hours(uow, unit)
     await uow.commit()
     return Response(status_code=204)
@@ -177,14 +185,16 @@ router.include_router(office_hours_router)
 @router.put(
     "/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="Register or change a procedure"
 )
-async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+async def put_procedure(ma_tthc: MaTTHC, body: ProcedureIn, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+    """Register a procedure of the catalogue, or change it: its legal processing time (from which a dossier received here gets its due time), same-day cut-off, fees and level."""
     procedure = await reference_data.upsert_procedure(uow, ma_tthc, body)
     await uow.commit()
     return ProcedureOut.model_validate(procedure)
 
 
 @router.get("/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="One procedure")
-async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+async def get_procedure(ma_tthc: MaTTHC, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+    """One procedure of the catalogue by its MaTTHC (404 when unknown)."""
     return ProcedureOut.model_validate(await reference_data.get_procedure(uow.session, ma_tthc))
 
 
@@ -194,6 +204,7 @@ async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> 
 async def list_procedures(
     uow: Uow, principal: CurrentPrincipal, limit: Limit = 100, cursor: Cursor = None
 ) -> ProcedurePage:
+    """The procedure catalogue in MaTTHC order, paged by cursor."""
     after = decode_cursor(cursor)
     found = await reference_data.list_procedures(uow.session, after=str(after[0]) if after else None, limit=limit + 1)
     page = found[:limit]
@@ -209,6 +220,7 @@ async def list_procedures(
     "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
 )
 async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+    """Receive a dossier at this desk: it gets its MaHoSo (the agency, the day, the next sequence), its due time from the procedure's legal time in the unit's office hours, and publishes `dossier.received`."""
     row = await service.receive(uow, body)
     await uow.commit()
     return queries.to_out(row)
@@ -220,7 +232,8 @@ async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal)
     tags=["dossiers"],
     summary="Move a dossier to another status",
 )
-async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+async def transition(ma_ho_so: MaHoSo, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+    """Move a dossier to another status (TrangThaiHoSo) along the legal moves; a move the status machine forbids is a 409. Supplement requests pause the clock; an end of processing decides its timeliness and publishes `dossier.resolved`."""
     row = await service.transition(uow, ma_ho_so, body)
     await uow.commit()
     return queries.to_out(row)
@@ -229,7 +242,8 @@ async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: Cur
 @router.get(
     "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
 )
-async def get_dossier(ma_ho_so: str, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+async def get_dossier(ma_ho_so: MaHoSo, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+    """One dossier by MaHoSo, with its status history, pauses, due-time history and apology letter (404 when unknown)."""
     return await queries.get_dossier(uow.session, ma_ho_so)
 
 
@@ -248,14 +262,15 @@ async def list_dossiers(
         Several[Timeliness] | None, Query(description="Timeliness values, repeated or separated by commas")
     ] = None,
     procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
-    channel: Channel | None = None,
+    channel: Annotated[Channel | None, Query(description="KenhThucHien: 1 in person, 2 online, 3 by post")] = None,
     received_from: Annotated[FromInstant | None, Query(description="Received at or after")] = None,
     received_to: Annotated[ToInstant | None, Query(description="Received before")] = None,
     due_from: Annotated[FromInstant | None, Query(description="Due at or after")] = None,
     due_to: Annotated[ToInstant | None, Query(description="Due before")] = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> DossierPage:
+    """Dossiers in MaHoSo order, paged by cursor, filtered by unit (sub-units included), status, timeliness, procedure, channel, and receipt or due time (an instant, or a date alone for that day in Vietnam time)."""
     where = queries.DossierFilter(
         unit=unit,
         status=status,
