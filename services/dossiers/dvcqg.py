@@ -233,7 +233,7 @@ class HoSo(BaseModel):
     9 Đã xử lý xong, 10 Đã trả kết quả (a JSON integer)."""
     NgayTra: Happened = None
     """Ngày trả kết quả: when the result was handed back (yyyyMMddHHmmss, Vietnam time; empty: not set)."""
-    HinhThuc: Annotated[int | None, BeforeValidator(_optional_integer), Field(ge=0, le=99)] = None
+    HinhThuc: Annotated[Annotated[int, Field(ge=0, le=99)] | None, BeforeValidator(_optional_integer)] = None
     """Hình thức trả kết quả: how the result is handed back, the provincial system's code (0 to 99), kept as sent."""
     NgayKetThucXuLy: Happened = None
     """Ngày kết thúc xử lý: when processing ended (yyyyMMddHHmmss, Vietnam time; empty: not set); required once TrangThaiHoSo is 3, 7, 8, 9 or
