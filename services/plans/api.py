@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Body, File, Form, Path, Query, Response, UploadFile
 
 from services.plans import (
     cascade,
@@ -54,6 +54,15 @@ from shared.paging import Cursor, Limit
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
+PlanId = Annotated[Id, Path(description="The plan's id")]
+NodeId = Annotated[Id, Path(description="The node's id (an area, objective, task or activity)")]
+ObligationId = Annotated[Id, Path(description="The obligation's id")]
+OccurrenceId = Annotated[Id, Path(description="The occurrence's id")]
+TargetId = Annotated[Id, Path(description="The target's id")]
+UnitCodePath = Annotated[str, Path(description="The unit's code (electronic agency id), e.g. 000.00.12.H42")]
+UnitCodeIn = Annotated[AgencyId, Path(description="The unit's code (electronic agency id), e.g. 000.00.12.H42")]
+GroupCodePath = Annotated[str, Path(description="The group's code, e.g. TCT")]
+GroupCodeIn = Annotated[Slug, Path(description="The group's code: letters and digits joined by . _ or -")]
 
 
 # --------------------------------------------------------------------------- units
@@ -70,6 +79,7 @@ async def import_units(
     uow: Uow,
     principal: CurrentPrincipal,
 ) -> list[UnitImportResult]:
+    """Register or change many units at once (a province's registry): each record is answered on its own (created, updated, unchanged or rejected with field errors), so one bad record never sinks the others. Publishes `unit.upserted` for each change."""
     results = await service.import_units(uow, records)
     await uow.commit()
     return results
@@ -83,7 +93,7 @@ async def import_units(
     description="Replaces the unit: a field left out takes its default (no parent, no aliases, no validity dates), "
     "which may move the unit out of its groups and withdraw its obligations. To change some fields, use PATCH.",
 )
-async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+async def put_unit(code: UnitCodeIn, body: UnitIn, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
     unit = await service.upsert_unit(uow, code, body)
     await uow.commit()
     return UnitOut.model_validate(unit)
@@ -96,19 +106,21 @@ async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, principal: CurrentPri
     summary="Change some fields of a unit",
     description="The fields sent change (`null` clears `parent_code`, `valid_from` or `valid_to`); the others stay.",
 )
-async def patch_unit(code: AgencyId, body: UnitPatch, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+async def patch_unit(code: UnitCodeIn, body: UnitPatch, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
     unit = await service.patch_unit(uow, code, body)
     await uow.commit()
     return UnitOut.model_validate(unit)
 
 
 @router.get("/units/{code}", response_model=UnitOut, tags=["units"], summary="One unit")
-async def get_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+async def get_unit(code: UnitCodePath, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+    """One unit of the registry by its code (404 when unknown)."""
     return UnitOut.model_validate(await service.get_unit(uow.session, code))
 
 
 @router.delete("/units/{code}", status_code=204, tags=["units"], summary="Remove a unit nothing refers to")
-async def delete_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_unit(code: UnitCodePath, uow: Uow, principal: CurrentPrincipal) -> Response:
+    """Remove a unit no plan, obligation, group or sub-unit refers to (409 naming what still does); publishes `unit.deleted`."""
     await service.delete_unit(uow, code)
     await uow.commit()
     return Response(status_code=204)
@@ -118,11 +130,13 @@ async def delete_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> Respo
 async def list_units(
     uow: Uow,
     principal: CurrentPrincipal,
-    level: UnitLevel | None = None,
-    parent_code: str | None = None,
+    level: Annotated[UnitLevel | None, Query(description="Only units of this level")] = None,
+    parent_code: Annotated[str | None, Query(description="Only the direct sub-units of this unit")] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> UnitPage:
+    """The units of the registry in code order, paged by cursor, optionally of one level or under one parent."""
+
     def fetch(after: str | None, size: int) -> Any:
         return service.list_units(uow.session, level=level, parent_code=parent_code, after=after, limit=size)
 
@@ -131,7 +145,8 @@ async def list_units(
 
 
 @router.put("/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="Define a unit group")
-async def put_group(code: Slug, body: UnitGroupIn, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
+async def put_group(code: GroupCodeIn, body: UnitGroupIn, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
+    """Define (or redefine) a named group plans write in their cells (UBND các xã, thị trấn): its members are the units of a level under the owner and the units listed. Obligations owed through it follow its members."""
     group = await service.upsert_group(uow, code, body)
     await uow.commit()
     return group
@@ -140,7 +155,8 @@ async def put_group(code: Slug, body: UnitGroupIn, uow: Uow, principal: CurrentP
 @router.get(
     "/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="One unit group with its members"
 )
-async def get_group(code: str, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
+async def get_group(code: GroupCodePath, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
+    """One unit group with its listed and resolved members (404 when unknown)."""
     return await service.get_group(uow.session, code)
 
 
@@ -148,8 +164,14 @@ async def get_group(code: str, uow: Uow, principal: CurrentPrincipal) -> UnitGro
     "/unit-groups", response_model=UnitGroupPage, tags=["units"], summary="Unit groups by code, optionally of one owner"
 )
 async def list_groups(
-    uow: Uow, principal: CurrentPrincipal, owner_code: str | None = None, cursor: Cursor = None, limit: Limit = 100
+    uow: Uow,
+    principal: CurrentPrincipal,
+    owner_code: Annotated[str | None, Query(description="Only groups this unit's plans use")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> UnitGroupPage:
+    """The unit groups in code order, paged by cursor, optionally of one owner."""
+
     def fetch(after: str | None, size: int) -> Any:
         return service.list_groups(uow.session, owner_code=owner_code, after=after, limit=size)
 
@@ -158,7 +180,8 @@ async def list_groups(
 
 
 @router.delete("/unit-groups/{code}", status_code=204, tags=["units"], summary="Remove a unit group")
-async def delete_group(code: str, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_group(code: GroupCodePath, uow: Uow, principal: CurrentPrincipal) -> Response:
+    """Remove a unit group no obligation is owed through (409 otherwise)."""
     await service.delete_group(uow, code)
     await uow.commit()
     return Response(status_code=204)
@@ -168,22 +191,29 @@ async def delete_group(code: str, uow: Uow, principal: CurrentPrincipal) -> Resp
     "/units/{code}/obligations", response_model=OwedPage, tags=["queries"], summary="What a unit owes between two dates"
 )
 async def unit_obligations(
-    code: str,
+    code: UnitCodePath,
     context: Context,
     uow: Uow,
     principal: CurrentPrincipal,
-    start: Annotated[Day, Query(alias="from")],
-    end: Annotated[Day, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from", description="The first day (YYYY-MM-DD)")],
+    end: Annotated[Day, Query(alias="to", description="The last day, included (YYYY-MM-DD)")],
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> OwedPage:
+    """What a unit owes from `from` to `to`: every due occurrence of its obligations (a monthly duty owes once a month), by due date, paged by cursor, with what each is about."""
     return await queries.owed(uow.session, code, start, end, _today(context), cursor=cursor, limit=limit)
 
 
 @router.get("/units/{code}/overdue", response_model=OwedPage, tags=["queries"], summary="A unit's overdue obligations")
 async def unit_overdue(
-    code: str, context: Context, uow: Uow, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 100
+    code: UnitCodePath,
+    context: Context,
+    uow: Uow,
+    principal: CurrentPrincipal,
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> OwedPage:
+    """A unit's occurrences past their due date and not done, by due date, paged by cursor."""
     return await queries.overdue(uow.session, code, _today(context), cursor=cursor, limit=limit)
 
 
@@ -191,7 +221,11 @@ async def unit_overdue(
 
 
 @router.post(
-    "/plans:import", response_model=ImportReport, tags=["plans"], summary="Import a plan's appendix table (CSV or XLSX)"
+    "/plans:import",
+    response_model=ImportReport,
+    tags=["plans"],
+    summary="Import a plan's appendix table (CSV or XLSX)",
+    responses={413: {"description": "The file is larger than the configured limit"}},
 )
 async def import_plan(
     context: Context,
@@ -202,6 +236,7 @@ async def import_plan(
     ],
     form: Annotated[PlanImportIn, Form()],
 ) -> ImportReport:
+    """Import a plan's appendix table as officers have it (CSV in UTF-8 or Windows-1258, or XLSX) as a draft plan: its areas, objectives, tasks and activities, schedules parsed from the Tiến độ cells, one obligation per unit named (groups expanded) and suggested targets. The same table again changes nothing (`unchanged`); a revised one updates the draft in place."""
     importing.check_size(file.size, context.settings.plans_import_max_bytes)
     report = await importing.import_plan(uow, file.file, file.filename or "table.csv", form)
     await uow.commit()
@@ -210,6 +245,7 @@ async def import_plan(
 
 @router.post("/plans", response_model=PlanOut, status_code=201, tags=["plans"], summary="Create a draft plan")
 async def create_plan(body: PlanIn, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+    """Create an empty draft plan, to fill node by node."""
     plan = await planning.create_plan(uow, body)
     await uow.commit()
     return PlanOut.model_validate(plan)
@@ -219,20 +255,22 @@ async def create_plan(body: PlanIn, uow: Uow, principal: CurrentPrincipal) -> Pl
 async def list_plans(
     uow: Uow,
     principal: CurrentPrincipal,
-    issuer_code: str | None = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    status: PlanStatus | None = None,
-    parent_id: Id | None = None,
+    issuer_code: Annotated[str | None, Query(description="Only plans this unit issued")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="Only plans of this year")] = None,
+    status: Annotated[PlanStatus | None, Query(description="Only plans in this status")] = None,
+    parent_id: Annotated[Id | None, Query(description="Only plans that implement this plan")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> PlanPage:
+    """Plans, newest first, paged by cursor: of an issuer, a year, a status, or implementing a parent plan."""
     return await queries.list_plans(
         uow.session, issuer_code=issuer_code, year=year, status=status, parent_id=parent_id, cursor=cursor, limit=limit
     )
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut, tags=["plans"], summary="One plan")
-async def get_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def get_plan(plan_id: PlanId, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+    """One plan with its rolled-up progress (404 when unknown)."""
     return PlanOut.model_validate(await planning.get_plan(uow.session, plan_id))
 
 
@@ -242,14 +280,16 @@ async def get_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOu
     tags=["plans"],
     summary="A plan's tree with obligations and progress",
 )
-async def plan_tree(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanTree:
+async def plan_tree(plan_id: PlanId, uow: Uow, principal: CurrentPrincipal) -> PlanTree:
+    """A plan's whole tree: areas, objectives, tasks and activities with their schedules, obligations and progress."""
     return await planning.plan_tree(uow.session, plan_id)
 
 
 @router.post(
     "/plans/{plan_id}/nodes", response_model=NodeOut, status_code=201, tags=["plans"], summary="Add a node by hand"
 )
-async def add_node(plan_id: Id, body: NodeIn, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+async def add_node(plan_id: PlanId, body: NodeIn, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+    """Add an area, objective, task or activity to a draft plan by hand; its cells are read as an imported row's would be (schedule parsed, units matched)."""
     node = await planning.add_node(uow, plan_id, body)
     await uow.commit()
     return node
@@ -261,21 +301,24 @@ async def add_node(plan_id: Id, body: NodeIn, uow: Uow, principal: CurrentPrinci
     tags=["plans"],
     summary="Change a node's schedule or the parent plan's task it implements (child plans follow)",
 )
-async def change_node(node_id: Id, body: NodeUpdate, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+async def change_node(node_id: NodeId, body: NodeUpdate, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+    """Change a node's schedule, or the parent plan's task it implements; its obligations' due dates follow, and so do the child plans' tasks that implement it (the cascade)."""
     node = await cascade.change_node(uow, node_id, body)
     await uow.commit()
     return node
 
 
 @router.post("/plans/{plan_id}:publish", response_model=PlanOut, tags=["plans"], summary="Publish a draft plan")
-async def publish_plan(plan_id: Id, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def publish_plan(plan_id: PlanId, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+    """Publish a draft plan: its obligations start to count and their reminders are planned; publishes `plan.published` and each target's `target.set`."""
     plan = await planning.publish_plan(uow, plan_id, policy=ReminderPolicy.of(context.settings))
     await uow.commit()
     return PlanOut.model_validate(plan)
 
 
 @router.post("/plans/{plan_id}:close", response_model=PlanOut, tags=["plans"], summary="Close a published plan")
-async def close_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def close_plan(plan_id: PlanId, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+    """Close a published plan: no more reminders; progress stays as reported."""
     plan = await planning.close_plan(uow, plan_id)
     await uow.commit()
     return PlanOut.model_validate(plan)
@@ -286,10 +329,11 @@ async def search_tasks(
     uow: Uow,
     principal: CurrentPrincipal,
     q: Annotated[str, Query(min_length=1, description="words to find, diacritics optional")],
-    plan_id: Id | None = None,
+    plan_id: Annotated[Id | None, Query(description="Only in this plan")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> TaskPage:
+    """Tasks and activities whose title holds the words asked (diacritics and case aside), optionally in one plan, paged by cursor."""
     return await queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=cursor, limit=limit)
 
 
@@ -297,7 +341,8 @@ async def search_tasks(
 
 
 @router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["progress"], summary="One obligation")
-async def get_obligation(obligation_id: Id, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
+async def get_obligation(obligation_id: ObligationId, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
+    """One obligation: what one unit owes for one task, with its progress (404 when unknown)."""
     return ObligationOut.model_validate(await progress.get_obligation(uow.session, obligation_id))
 
 
@@ -307,7 +352,10 @@ async def get_obligation(obligation_id: Id, uow: Uow, principal: CurrentPrincipa
     tags=["progress"],
     summary="Report progress (version required)",
 )
-async def report_progress(obligation_id: Id, body: ProgressIn, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
+async def report_progress(
+    obligation_id: ObligationId, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
+) -> ObligationOut:
+    """Report progress on an obligation with the version read (409 when someone changed it since). Done by the due date counts as on time; publishes `task.completed` when done."""
     obligation = await progress.report_progress(uow, obligation_id, body)
     await uow.commit()
     return ObligationOut.model_validate(obligation)
@@ -319,12 +367,14 @@ async def report_progress(obligation_id: Id, body: ProgressIn, uow: Uow, princip
     tags=["progress"],
     summary="An obligation's due dates, each with its progress",
 )
-async def list_occurrences(obligation_id: Id, uow: Uow, principal: CurrentPrincipal) -> list[OccurrenceOut]:
+async def list_occurrences(obligation_id: ObligationId, uow: Uow, principal: CurrentPrincipal) -> list[OccurrenceOut]:
+    """The due dates of a recurring obligation (a monthly report owes twelve), each with its own progress."""
     return [OccurrenceOut.model_validate(o) for o in await progress.list_occurrences(uow.session, obligation_id)]
 
 
 @router.get("/occurrences/{occurrence_id}", response_model=OccurrenceOut, tags=["progress"], summary="One occurrence")
-async def get_occurrence(occurrence_id: Id, uow: Uow, principal: CurrentPrincipal) -> OccurrenceOut:
+async def get_occurrence(occurrence_id: OccurrenceId, uow: Uow, principal: CurrentPrincipal) -> OccurrenceOut:
+    """One due date of an obligation with its progress (404 when unknown)."""
     return OccurrenceOut.model_validate(await progress.get_occurrence(uow.session, occurrence_id))
 
 
@@ -335,8 +385,9 @@ async def get_occurrence(occurrence_id: Id, uow: Uow, principal: CurrentPrincipa
     summary="Report progress on one due date of an obligation (version required)",
 )
 async def report_occurrence(
-    occurrence_id: Id, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
+    occurrence_id: OccurrenceId, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
 ) -> OccurrenceOut:
+    """Report progress on one due date of a recurring obligation, with the version read (409 when it changed since)."""
     occurrence = await progress.report_occurrence(uow, occurrence_id, body)
     await uow.commit()
     return OccurrenceOut.model_validate(occurrence)
@@ -352,15 +403,20 @@ async def report_occurrence(
     summary="A plan's targets and suggestions",
 )
 async def list_targets(
-    plan_id: Id, uow: Uow, principal: CurrentPrincipal, status: TargetStatus | None = None
+    plan_id: PlanId,
+    uow: Uow,
+    principal: CurrentPrincipal,
+    status: Annotated[TargetStatus | None, Query(description="Only suggested or only confirmed targets")] = None,
 ) -> list[TargetOut]:
+    """A plan's targets (chỉ tiêu): the ones suggested from its text, to confirm, and the confirmed ones."""
     return [TargetOut.model_validate(t) for t in await targets.list_targets(uow.session, plan_id, status=status)]
 
 
 @router.post(
     "/plans/{plan_id}/targets", response_model=TargetOut, status_code=201, tags=["targets"], summary="Set a target"
 )
-async def set_target(plan_id: Id, body: TargetIn, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+async def set_target(plan_id: PlanId, body: TargetIn, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+    """Set a target of a plan or of one of its nodes: a metric, an operator and a value for a period, optionally for one level of units."""
     target = await targets.set_target(uow, plan_id, body)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -369,7 +425,8 @@ async def set_target(plan_id: Id, body: TargetIn, uow: Uow, principal: CurrentPr
 @router.put(
     "/targets/{target_id}", response_model=TargetOut, tags=["targets"], summary="Change a target (version required)"
 )
-async def update_target(target_id: Id, body: TargetUpdate, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+async def update_target(target_id: TargetId, body: TargetUpdate, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+    """Change a target with the version read (409 when it changed since); a confirmed target publishes `target.set` again."""
     target = await targets.update_target(uow, target_id, body)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -379,8 +436,12 @@ async def update_target(target_id: Id, body: TargetUpdate, uow: Uow, principal: 
     "/targets/{target_id}:confirm", response_model=TargetOut, tags=["targets"], summary="Confirm a suggested target"
 )
 async def confirm_target(
-    target_id: Id, uow: Uow, principal: CurrentPrincipal, version: Annotated[Id, Body(embed=True)]
+    target_id: TargetId,
+    uow: Uow,
+    principal: CurrentPrincipal,
+    version: Annotated[Id, Body(embed=True, description="The version the confirmer read (409 when it changed since)")],
 ) -> TargetOut:
+    """Confirm a suggested target with the version read: it binds from now on and publishes `target.set`."""
     target = await targets.confirm_target(uow, target_id, version)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -389,7 +450,8 @@ async def confirm_target(
 @router.delete(
     "/targets/{target_id}", status_code=204, tags=["targets"], summary="Discard a suggestion or withdraw a target"
 )
-async def delete_target(target_id: Id, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_target(target_id: TargetId, uow: Uow, principal: CurrentPrincipal) -> Response:
+    """Remove a target."""
     await targets.delete_target(uow, target_id)
     await uow.commit()
     return Response(status_code=204)
