@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from services.notifications import service
 from services.notifications.channels.api import router as deliveries_router
@@ -14,6 +16,7 @@ from shared.auth import CurrentPrincipal
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.service import Uow
 
+UnitCodePath = Annotated[str, Path(description="A unit code, e.g. 000.00.12.H42")]
 router = APIRouter(prefix="/v1", tags=["recipients"])
 
 
@@ -21,6 +24,7 @@ router = APIRouter(prefix="/v1", tags=["recipients"])
 async def list_recipients(
     uow: Uow, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 100
 ) -> RecipientPage:
+    """The units reminders and notices go to (a copy of the plans service's registry, kept by its events), in code order, paged by cursor."""
     after = decode_cursor(cursor)
     found = await service.list_recipients(uow.session, after=after[0] if after else None, limit=limit + 1)
     return RecipientPage(
@@ -30,7 +34,8 @@ async def list_recipients(
 
 
 @router.get("/recipients/{unit_code}", response_model=RecipientOut, summary="One recipient")
-async def get_recipient(unit_code: str, uow: Uow, principal: CurrentPrincipal) -> RecipientOut:
+async def get_recipient(unit_code: UnitCodePath, uow: Uow, principal: CurrentPrincipal) -> RecipientOut:
+    """One unit of the recipient directory (404 when unknown)."""
     return RecipientOut.of(await service.get_recipient(uow.session, unit_code))
 
 

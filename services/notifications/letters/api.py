@@ -74,6 +74,7 @@ async def list_letters(
     principal: CurrentPrincipal,
     dossier: Annotated[str, Query(min_length=1, max_length=64, description="MaHoSo")],
 ) -> LetterList:
+    """The apology letters of a dossier (normally one; another only after a new due date was missed)."""
     return LetterList(items=[letter_out(x) for x in await service.letters_of(uow.session, dossier)])
 
 
@@ -84,6 +85,7 @@ async def list_letters(
     summary="Write a dossier's letter now (an officer, early or not)",
 )
 async def create_letter(body: LetterCreate, uow: Uow, principal: CurrentPrincipal, response: Response) -> LetterOut:
+    """An officer writes a dossier's apology letter by hand, with a reason and optionally the new return date (computed from the unit's settings without it); 409 when the dossier already has one for this due date."""
     letter, created = await service.create_by_officer(uow, body.dossier, body.reason, body.new_due_at)
     await uow.commit()
     if not created:
@@ -97,6 +99,7 @@ async def print_queue(
     principal: CurrentPrincipal,
     unit: Annotated[str | None, Query(max_length=64, description="Only this unit's")] = None,
 ) -> LetterList:
+    """Issued letters of dossiers received in person or by post, to print and hand over at the desk."""
     return LetterList(items=[letter_out(x) for x in await service.print_queue(uow.session, unit)])
 
 
@@ -107,6 +110,7 @@ async def print_queue(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def letter_pdf(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> Response:
+    """The letter as an A4 PDF in the official NĐ 30/2020 layout, in the legal form of the dossier's receipt date."""
     letter = await service.get_letter(uow.session, letter_id)
     pdf = await service.pdf_of(letter)
     name = (letter.number or f"du-thao-{letter.id}").replace("/", "-")
@@ -117,14 +121,19 @@ async def letter_pdf(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal)
 
 @router.get("/letters/{letter_id}/text", response_model=ShortTextOut, summary="The letter as one SMS or Zalo message")
 async def letter_text(
-    letter_id: LetterId, uow: Uow, principal: CurrentPrincipal, channel: Literal["sms", "zalo"]
+    letter_id: LetterId,
+    uow: Uow,
+    principal: CurrentPrincipal,
+    channel: Annotated[Literal["sms", "zalo"], Query(description="The channel to fit")],
 ) -> ShortTextOut:
+    """The letter as one SMS or Zalo message, within the channel's length limit."""
     letter = await service.get_letter(uow.session, letter_id)
     return ShortTextOut(channel=channel, text=service.short_text_of(letter, channel), limit=SHORT_LIMITS[channel])
 
 
 @router.get("/letters/{letter_id}", response_model=LetterOut, summary="One letter")
 async def get_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+    """One letter with its status and dates (404 when unknown)."""
     return letter_out(await service.get_letter(uow.session, letter_id))
 
 
@@ -137,6 +146,7 @@ async def _act(uow: UnitOfWork, letter_id: str, action: Callable[[Letter], Await
 
 @router.post("/letters/{letter_id}:approve", response_model=LetterOut, summary="Approve a draft")
 async def approve_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+    """Approve a draft (409 from any other status)."""
     return await _act(uow, letter_id, lambda letter: service.approve(uow, letter, by=principal.subject))
 
 
@@ -144,6 +154,7 @@ async def approve_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrinci
     "/letters/{letter_id}:issue", response_model=LetterOut, summary="Issue an approved letter (numbered; letter.issued)"
 )
 async def issue_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+    """Issue an approved letter: it gets its number (per unit and year, no gaps), is sent to online applicants, and publishes `letter.issued` (the dossier's new due date)."""
     return await _act(uow, letter_id, lambda letter: service.issue(uow, letter, by=principal.subject))
 
 
@@ -153,11 +164,13 @@ async def issue_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipa
     summary="Mark delivered (handed over at the desk, or received)",
 )
 async def deliver_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+    """Record that the letter reached the applicant."""
     return await _act(uow, letter_id, lambda letter: sending.mark_delivered(uow, letter))
 
 
 @router.post("/letters/{letter_id}:fail", response_model=LetterOut, summary="Mark its delivery failed, with the reason")
 async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+    """Record that the letter could not be delivered, with the reason."""
     return await _act(uow, letter_id, lambda letter: sending.mark_failed(uow, letter, body.reason))
 
 
@@ -167,6 +180,7 @@ async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, princi
     summary="The letter settings units without their own follow",
 )
 async def get_default_settings(uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+    """The settings every unit without its own issues letters under."""
     return settings_out(await policy.unit_policy(uow.session, policy.DEFAULT))
 
 
@@ -189,6 +203,7 @@ async def put_default_settings(body: LetterSettingsIn, uow: Uow, principal: Curr
     summary="A unit's letterhead, signer and letter policy",
 )
 async def get_settings(unit_code: UnitCode, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+    """A unit's letter settings: its own, else the default ones, else the built-in ones (`configured` says which)."""
     return settings_out(await policy.unit_policy(uow.session, unit_code))
 
 
@@ -200,6 +215,7 @@ async def get_settings(unit_code: UnitCode, uow: Uow, principal: CurrentPrincipa
 async def put_settings(
     unit_code: UnitCode, body: LetterSettingsIn, uow: Uow, principal: CurrentPrincipal
 ) -> LetterSettingsOut:
+    """Set a unit's letterhead, signer, numbering and policy (issue on its own or leave drafts, extension days)."""
     saved = await policy.put_settings(uow, unit_code, body.model_dump())
     await uow.commit()
     return settings_out(saved)

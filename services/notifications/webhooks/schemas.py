@@ -24,13 +24,14 @@ def check_event_types(types: list[str]) -> list[str]:
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
     url: str = Field(max_length=2000, description="http(s) URL receiving the signed POSTs")
     event_types: list[str] = Field(
         min_length=1, max_length=200, description='["*"] or types such as vn.cchc.dossier.overdue.v1'
     )
     description: str | None = Field(default=None, max_length=300)
+    """What it is for"""
 
     @field_validator("event_types")
     @classmethod
@@ -39,11 +40,14 @@ class WebhookIn(BaseModel):
 
 
 class WebhookPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
     url: str | None = Field(default=None, max_length=2000)
+    """The new URL"""
     event_types: list[str] | None = Field(default=None, min_length=1, max_length=200)
+    """The new event types"""
     description: str | None = Field(default=None, max_length=300)
+    """The new description"""
     enabled: bool | None = Field(default=None, description="true re-enables an endpoint disabled after failures")
 
     @field_validator("event_types")
@@ -53,18 +57,26 @@ class WebhookPatch(BaseModel):
 
 
 class WebhookOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, from_attributes=True)
 
     id: str
+    """The endpoint's id"""
     url: str
+    """The URL the signed POSTs go to"""
     description: str | None
+    """What it is for"""
     event_types: list[str]
+    """The event types it receives (* for all)"""
     enabled: bool
+    """false when disabled (by hand, or after too many failed messages in a row)"""
     disabled_reason: str | None
+    """Why it was disabled"""
     exhausted_in_a_row: int = Field(description="messages in a row whose retries ran out")
     previous_secret_until: VnInstant | None = Field(description="until when the secret rotated out still signs")
     created_at: VnInstant
+    """When it was created"""
     updated_at: VnInstant
+    """When it last changed"""
 
 
 class WebhookCreated(WebhookOut):
@@ -72,41 +84,66 @@ class WebhookCreated(WebhookOut):
 
 
 class SecretRotated(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     id: str
+    """The endpoint's id"""
     secret: str
+    """The new whsec_… secret: shown once"""
     previous_secret_until: VnInstant | None
+    """Until when the old secret still signs too"""
 
 
 class AttemptOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, from_attributes=True)
 
     number: int
+    """The attempt's number, from 1"""
     attempted_at: VnInstant
+    """When"""
     duration_ms: int
+    """How long it took, in milliseconds"""
     status_code: int | None
+    """The endpoint's HTTP status; null when it did not answer"""
     response: str | None = Field(description="the first 2 KB of the answer")
     error: str | None
+    """What went wrong, if anything"""
     outcome: str
+    """succeeded, retry or failed"""
 
 
 class WebhookDeliveryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, from_attributes=True)
 
     id: int
+    """The delivery's id"""
     endpoint_id: str
+    """The endpoint"""
     message_id: str
+    """The message (one per event, msg_<event id>; the webhook-id header)"""
     event_type: str
+    """The event's type"""
     status: str
+    """queued, retrying, succeeded or failed"""
     attempts: int
+    """Attempts made so far"""
     next_attempt_at: VnInstant | None
+    """When it is tried again; null when finished"""
     last_status_code: int | None
+    """The endpoint's last HTTP status"""
     created_at: VnInstant
+    """When it was queued"""
     finished_at: VnInstant | None
+    """When it succeeded or was given up"""
 
 
 class WebhookDeliveryDetail(WebhookDeliveryOut):
     attempt_log: list[AttemptOut]
+    """Every attempt, in order"""
 
 
 class WebhookDeliveryPage(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     items: list[WebhookDeliveryOut]
+    """The deliveries, newest first"""
