@@ -63,9 +63,7 @@ def _local(instant: datetime | None) -> datetime | None:
 
 
 def settings_out(unit_policy: policy.UnitPolicy) -> LetterSettingsOut:
-    """Settings as stored or derived, not checked again as an officer's input: a unit the directory
-    does not know has its code as issuing body, which may be shorter than an officer may type."""
-    return LetterSettingsOut.model_construct(**unit_policy.__dict__)
+    return LetterSettingsOut.model_validate(unit_policy.__dict__)
 
 
 @router.get("/letters", response_model=LetterList, summary="The apology letters of a dossier")

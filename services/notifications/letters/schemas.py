@@ -198,6 +198,12 @@ class LetterSettingsOut(LetterSettingsIn):
 
     unit_code: str
     """The unit"""
+    # As stored or derived, not held to an officer's input rules: a unit the directory does not
+    # know has its code as issuing body, and the built-in settings name no signer.
+    issuing_body: str
+    """The issuing body, printed upper case and bold; a unit the directory does not know: its code"""
+    signer_name: str
+    """The signer's full name; empty in the built-in settings"""
     default_reason: str
     """The reason written when none is given"""
     configured: bool
