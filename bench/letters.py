@@ -37,16 +37,16 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bench.outbox_relay import Backend, PostgresBackend, SqliteBackend
 from services.catalog import definitions
 from services.notifications.letters import service
 from services.notifications.letters.models import Letter
 from services.notifications.letters.policy import put_settings
+from services.notifications.letters.schemas import LetterSettingsIn
 from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
-from shared.db import Database
 from shared.events import CloudEvent, new_event_id
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -54,21 +54,15 @@ from shared.settings import Settings
 RESULTS = Path(__file__).with_name("results")
 NOW = datetime(2024, 4, 17, 10, 0, tzinfo=VN_TZ)
 UNITS = [f"000.00.{n:02d}.H42" for n in range(100)]
-SETTINGS = {
-    "issuing_body": "Ủy ban nhân dân xã Cẩm Quang",
-    "superior_body": "UBND huyện Cẩm Xuyên",
-    "place_name": "Cẩm Quang",
-    "signer_authority": "KT. Chủ tịch",
-    "signer_title": "Phó Chủ tịch",
-    "signer_name": "Trần Văn Đức",
-    "number_suffix": "PXL",
-    "one_stop_name": "Bộ phận Một cửa",
-    "default_reason": None,
-    "auto_issue": True,
-    "draft_on_due_soon": True,
-    "extension_working_days": 5,
-    "procedure_extensions": {},
-}
+SETTINGS = LetterSettingsIn(
+    issuing_body="Ủy ban nhân dân xã Cẩm Quang",
+    superior_body="UBND huyện Cẩm Xuyên",
+    place_name="Cẩm Quang",
+    signer_authority="KT. Chủ tịch",
+    signer_title="Phó Chủ tịch",
+    signer_name="Trần Văn Đức",
+    auto_issue=True,
+).model_dump()  # every field, as the API hands them over
 
 
 def overdue_event(n: int, email: bool = False) -> CloudEvent:
@@ -103,19 +97,6 @@ def rss_mb() -> float:
     return 0.0
 
 
-async def durable(url: str) -> None:
-    """fsync, synchronous_commit and full_page_writes on (the test server runs with them off)."""
-    db = Database(url)
-    try:
-        async with db.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            for name in ("fsync", "synchronous_commit", "full_page_writes"):
-                await conn.execute(text(f"ALTER SYSTEM SET {name} = on"))
-            await conn.execute(text("SELECT pg_reload_conf()"))
-    finally:
-        await db.dispose()
-
-
 async def start(url: str, workdir: Path) -> Runtime:
     settings = Settings(data_dir=workdir, notifications_database_url=SecretStr(url), bus="inprocess")
     runtime = Runtime(definitions(["notifications"]), settings, clock=ManualClock(NOW))
@@ -133,9 +114,9 @@ async def count_letters(runtime: Runtime) -> int:
 
 
 async def run(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
-    url = await backend.fresh_url()
     if isinstance(backend, PostgresBackend):
-        await durable(url)
+        await backend.make_durable()
+    url = await backend.fresh_url()
     workdir = Path(tempfile.mkdtemp(prefix="cchc-bench-letters-"))
     runtime = await start(url, workdir)
     try:

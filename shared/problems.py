@@ -34,6 +34,11 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"

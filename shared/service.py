@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import MetaData
@@ -25,6 +25,11 @@ from shared.kernel_tables import KernelTables
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
 from shared.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.units import UnitSnapshot
 
 Worker = Callable[["ServiceContext"], Coroutine[Any, Any, None]]  # a coroutine: each runs as a task
 
@@ -61,6 +66,9 @@ class ServiceDefinition:
     deadlines: Sequence[Deadlines] = ()
     load_demo: Worker | None = None
     description: str = ""
+    # the unit tree as this service knows it (its units replica, or the registry): principals'
+    # unit scopes are read in it (shared/scope.py); without it a scoped principal sees its own unit only
+    unit_tree: Callable[[AsyncSession], Awaitable[UnitSnapshot]] | None = None
 
     @property
     def topic(self) -> str:

@@ -43,14 +43,14 @@ from shared.instants import Several
 from shared.openapi import read_body
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.problems import DomainError
+from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
-
-UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
 DayPath = Annotated[Day, Path(description="The day, YYYY-MM-DD")]
 MaTTHC = Annotated[str, Path(description="Mã TTHC: the procedure's code in the national catalogue, e.g. 1.001612")]
 MaHoSo = Annotated[str, Path(description="Mã hồ sơ: the dossier's national id, e.g. 000.00.12.H42-240415-0007")]
+UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
 
 
 class VietnameseErrors(APIRoute):
@@ -84,7 +84,7 @@ class PayloadTooLarge(DomainError):
 @router.get("/calendar/due", response_model=DueOut, tags=["calendar"], summary="When a legal duration ends")
 async def calendar_due(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     start: Annotated[Instant, Query(description="When the count starts (ISO 8601 with offset)")],
     amount: Annotated[float, Query(ge=0, le=3650, description="How much time (0 days: the same day)")],
     unit: Annotated[DurationUnit, Query(description="working_days, working_hours or days (calendar days)")],
@@ -100,6 +100,8 @@ async def calendar_due(
     ] = None,
 ) -> DueOut:
     """When a legal duration that starts at `start` ends in working time: working days of 8 working hours inside the office windows, working hours, or calendar days (an end on a day off moves to the next working day). A start outside office hours counts from the next opening (`counted_from`)."""
+    if unit_code is not None:
+        scope.check(unit_code, f"No unit {unit_code} in your scope.", field="unit_code")
     calendars = await office_hours.load_calendars(uow.session)
     calendar = calendars.of(unit_code)
     try:
@@ -130,8 +132,9 @@ async def calendar_days(
 @router.put(
     "/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off"
 )
-async def put_calendar_day(day: DayPath, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
+async def put_calendar_day(day: DayPath, body: CalendarDayIn, uow: Uow, scope: CurrentScope) -> CalendarDayOut:
     """Declare a day worked (a make-up Saturday) or off (an extra holiday), overriding the VN holiday calendar. Publishes `calendar.changed`; open dossiers received here get their due time derived again."""
+    scope.require_whole_system("The working-time calendar")
     override = await reference_data.set_calendar_day(uow, day, body)
     await uow.commit()
     return CalendarDayOut(
@@ -140,27 +143,28 @@ async def put_calendar_day(day: DayPath, body: CalendarDayIn, uow: Uow, principa
 
 
 @router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
-async def delete_calendar_day(day: DayPath, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_calendar_day(day: DayPath, uow: Uow, scope: CurrentScope) -> Response:
     """Withdraw an administrator's override: the day follows the VN holiday calendar again (404 when there is none)."""
+    scope.require_whole_system("The working-time calendar")
     await reference_data.remove_calendar_day(uow, day)
     await uow.commit()
     return Response(status_code=204)
 
 
 @office_hours_router.get("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="A unit's office hours")
-async def get_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> OfficeHoursOut:
+async def get_office_hours(unit: UnitPath, uow: Uow, scope: CurrentScope) -> OfficeHoursOut:
     """The hours the unit works: its own, else its nearest ancestor's (`set_on`), else the default ones."""
+    scope.check(unit, f"No unit {unit} in your scope.")
     return await office_hours.office_hours_of(uow.session, unit)
 
 
 @office_hours_router.put(
     "/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="Set a unit's office hours"
 )
-async def put_office_hours(
-    unit: UnitPath, body: OfficeHoursIn, uow: Uow, principal: CurrentPrincipal
-) -> OfficeHoursOut:
+async def put_office_hours(unit: UnitPath, body: OfficeHoursIn, uow: Uow, scope: CurrentScope) -> OfficeHoursOut:
     """Its sub-units without hours of their own follow. Publishes `calendar.changed`; the open dossiers
     received here by the units concerned get their due time derived again (`dossier.rescheduled`)."""
+    scope.check(unit, f"No unit {unit} in your scope.")
     hours = await office_hours.set_office_hours(uow, unit, body)
     await uow.commit()
     return hours
@@ -169,8 +173,9 @@ async def put_office_hours(
 @office_hours_router.delete(
     "/calendar/units/{unit}/hours", status_code=204, summary="Withdraw a unit's own office hours"
 )
-async def delete_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_office_hours(unit: UnitPath, uow: Uow, scope: CurrentScope) -> Response:
     """Withdraw a unit's own office hours (404 when it has none): it works its nearest ancestor's, or the default ones, again. Publishes and re-dates as setting them does."""
+    scope.check(unit, f"No unit {unit} in your scope.")
     await office_hours.remove_office_hours(uow, unit)
     await uow.commit()
     return Response(status_code=204)
@@ -185,8 +190,9 @@ router.include_router(office_hours_router)
 @router.put(
     "/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="Register or change a procedure"
 )
-async def put_procedure(ma_tthc: MaTTHC, body: ProcedureIn, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+async def put_procedure(ma_tthc: MaTTHC, body: ProcedureIn, uow: Uow, scope: CurrentScope) -> ProcedureOut:
     """Register a procedure of the catalogue, or change it: its legal processing time (from which a dossier received here gets its due time), same-day cut-off, fees and level."""
+    scope.require_whole_system("The procedure catalogue")
     procedure = await reference_data.upsert_procedure(uow, ma_tthc, body)
     await uow.commit()
     return ProcedureOut.model_validate(procedure)
@@ -219,11 +225,11 @@ async def list_procedures(
 @router.post(
     "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
 )
-async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+async def receive_dossier(body: IntakeIn, uow: Uow, scope: CurrentScope) -> DossierOut:
     """Receive a dossier at this desk: it gets its MaHoSo (the agency, the day, the next sequence), its due time from the procedure's legal time in the unit's office hours, and publishes `dossier.received`."""
-    row = await service.receive(uow, body)
+    row = await service.receive(uow, body, scope)
     await uow.commit()
-    return queries.to_out(row)
+    return queries.to_out(row, scope)
 
 
 @router.post(
@@ -232,19 +238,19 @@ async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal)
     tags=["dossiers"],
     summary="Move a dossier to another status",
 )
-async def transition(ma_ho_so: MaHoSo, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+async def transition(ma_ho_so: MaHoSo, body: TransitionIn, uow: Uow, scope: CurrentScope) -> DossierOut:
     """Move a dossier to another status (TrangThaiHoSo) along the legal moves; a move the status machine forbids is a 409. Supplement requests pause the clock; an end of processing decides its timeliness and publishes `dossier.resolved`."""
-    row = await service.transition(uow, ma_ho_so, body)
+    row = await service.transition(uow, ma_ho_so, body, scope)
     await uow.commit()
-    return queries.to_out(row)
+    return queries.to_out(row, scope)
 
 
 @router.get(
     "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
 )
-async def get_dossier(ma_ho_so: MaHoSo, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+async def get_dossier(ma_ho_so: MaHoSo, uow: Uow, scope: CurrentScope) -> DossierOut:
     """One dossier by MaHoSo, with its status history, pauses, due-time history and apology letter (404 when unknown)."""
-    return await queries.get_dossier(uow.session, ma_ho_so)
+    return await queries.get_dossier(uow.session, ma_ho_so, scope)
 
 
 @router.get(
@@ -252,7 +258,7 @@ async def get_dossier(ma_ho_so: MaHoSo, uow: Uow, principal: CurrentPrincipal) -
 )
 async def list_dossiers(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
     status: Annotated[
         Several[Annotated[int, Field(ge=1, le=10)]] | None,
@@ -282,7 +288,7 @@ async def list_dossiers(
         due_from=due_from,
         due_to=due_to,
     )
-    items, next_cursor = await queries.list_dossiers(uow.session, where, limit=limit, cursor=cursor)
+    items, next_cursor = await queries.list_dossiers(uow.session, where, limit=limit, cursor=cursor, scope=scope)
     return DossierPage(items=items, next_cursor=next_cursor)
 
 
@@ -297,7 +303,7 @@ async def list_dossiers(
     responses={413: {"description": "The body or the batch is larger than the configured limits: split it"}},
     openapi_extra=read_body([DongBoHoSoMC, CapNhatTienDoHoSoMC], EXAMPLES),
 )
-async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: CurrentPrincipal) -> Response:
+async def sync_dvcqg(request: Request, uow: Uow, context: Context, scope: CurrentScope) -> Response:
     """The provincial one-stop system's push, in the national sync format: a batch of dossiers
     (`DongBoHoSoMC`: created or updated by MaHoSo) or of processing steps (`CapNhatTienDoHoSoMC`).
     Timestamps are `yyyyMMddHHmmss` in Vietnam time. Answers per record, in the batch's order:
@@ -313,9 +319,9 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: Cu
         )
     tolerance = timedelta(hours=context.settings.dossiers_future_tolerance_hours)
     if envelope["service"] == "DongBoHoSoMC":
-        results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance)
+        results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance, scope=scope)
     else:
-        results = await ingest.ingest_progress(uow, data, tolerance=tolerance)
+        results = await ingest.ingest_progress(uow, data, tolerance=tolerance, scope=scope)
     await uow.commit()
     counts = {o.value: 0 for o in Outcome}
     for result in results:

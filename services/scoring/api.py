@@ -12,6 +12,7 @@ from services.scoring.schemas import CatalogueOut, IndicatorsOut, RankingsOut, S
 from services.scoring.targets import TargetStatus
 from shared.auth import CurrentPrincipal
 from shared.instants import Several
+from shared.scope import CurrentScope
 from shared.service import Uow
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -30,7 +31,7 @@ async def get_catalogue(principal: CurrentPrincipal) -> CatalogueOut:
 @router.get("/indicators", response_model=IndicatorsOut, summary="A unit's indicators for a period")
 async def get_indicators(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Unit,
     period: PeriodText,
     code: Annotated[
@@ -39,14 +40,14 @@ async def get_indicators(
     ] = None,
 ) -> dict:
     """A unit's indicators for a period (its sub-units rolled up): numerator, denominator, value, the bound plan target with its status, and QĐ 766 points. Open dossiers are judged at the period's end or now, whichever comes first."""
-    return await service.indicators(uow.session, unit, period, code or [], uow.clock.now())
+    return await service.indicators(uow.session, unit, period, code or [], uow.clock.now(), scope)
 
 
 @router.get("/indicators/{code}/series", response_model=SeriesOut, summary="One indicator period by period, for charts")
 async def get_series(
     code: Annotated[str, Path(description="The indicator's code, e.g. dossiers.on_time_rate")],
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Unit,
     start: Annotated[
         str, Query(alias="from", min_length=1, max_length=20, description="The first period (as `period`)")
@@ -55,13 +56,13 @@ async def get_series(
     grain: Annotated[Grain, Query(description="One point per month, quarter, half or year")] = "month",
 ) -> dict:
     """One indicator of a unit period by period (month, quarter, half or year) from `from` to `to`, for charts."""
-    return await service.series(uow.session, unit, code, start, end, grain)
+    return await service.series(uow.session, unit, code, start, end, grain, scope)
 
 
 @router.get("/scorecard", response_model=ScorecardOut, summary="The QĐ 766 scorecard of a unit for a period")
-async def get_scorecard(uow: Uow, principal: CurrentPrincipal, unit: Unit, period: PeriodText) -> dict:
+async def get_scorecard(uow: Uow, scope: CurrentScope, unit: Unit, period: PeriodText) -> dict:
     """The QĐ 766 scorecard of a unit for a period: the six groups and their items; an item whose formula is not public is shown as unknown, never as 0."""
-    return await service.scorecard(uow.session, unit, period, uow.clock.now())
+    return await service.scorecard(uow.session, unit, period, uow.clock.now(), scope)
 
 
 @router.get(
@@ -69,7 +70,7 @@ async def get_scorecard(uow: Uow, principal: CurrentPrincipal, unit: Unit, perio
 )
 async def get_rankings(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     level: Annotated[str, Query(min_length=1, max_length=20, description="The level ranked: province, commune...")],
     period: PeriodText,
     code: Annotated[
@@ -80,7 +81,7 @@ async def get_rankings(
     ] = None,
 ) -> dict:
     """The units of a level (under `parent` when given) ranked by an indicator or by the QĐ 766 total, best first; ties share a rank."""
-    return await service.rankings(uow.session, level, parent, code, period)
+    return await service.rankings(uow.session, level, parent, code, period, scope)
 
 
 @router.get(
@@ -88,7 +89,7 @@ async def get_rankings(
 )
 async def get_targets(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Unit,
     period: Annotated[
         str | None,
@@ -97,4 +98,4 @@ async def get_targets(
     status: Annotated[TargetStatus | None, Query(description="Only targets in this status")] = None,
 ) -> dict:
     """The plan targets binding a unit, with the indicator's value so far, its projection to the period's end and a status."""
-    return await service.target_list(uow.session, unit, period, status, uow.clock.now())
+    return await service.target_list(uow.session, unit, period, status, uow.clock.now(), scope)

@@ -130,10 +130,8 @@ class RankedUnit(BaseModel):
     model_config = ConfigDict(use_attribute_docstrings=True)
 
     rank: int | None = Field(description="ties share a rank; null without a value")
-    unit: str
-    """The unit's code"""
-    name: str
-    """The unit's name"""
+    unit: str | None = Field(description="null for a unit outside the caller's scope (its rank and value are shown)")
+    name: str | None = Field(description="null for a unit outside the caller's scope")
     value: float | None
     """Its value of the indicator (or total) in the period"""
 

@@ -8,17 +8,17 @@ from fastapi import APIRouter, Path, Query
 
 from services.notifications.channels import service
 from services.notifications.channels.schemas import DeliveryAttemptOut, DeliveryDetail, DeliveryOut, DeliveryPage
-from shared.auth import CurrentPrincipal
+from shared.scope import CurrentScope
 from shared.service import Uow
 
-DeliveryId = Annotated[int, Path(description="The delivery's id")]
 router = APIRouter(tags=["notifications log"])
+DeliveryId = Annotated[int, Path(description="The delivery's id")]
 
 
 @router.get("/deliveries", response_model=DeliveryPage, summary="The notifications log, newest first")
 async def list_deliveries(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     status: Annotated[
         Literal["queued", "sending", "retrying", "sent", "failed"] | None, Query(description="Only in this status")
     ] = None,
@@ -41,13 +41,14 @@ async def list_deliveries(
         unit_code=unit,
         limit=limit,
         before=before,
+        scope=scope,
     )
-    return DeliveryPage(items=[DeliveryOut.model_validate(r) for r in rows])
+    return DeliveryPage(items=[DeliveryOut.shown(r, scope) for r in rows])
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail, summary="One delivery with every attempt")
-async def get_delivery(delivery_id: DeliveryId, uow: Uow, principal: CurrentPrincipal) -> DeliveryDetail:
+async def get_delivery(delivery_id: DeliveryId, uow: Uow, scope: CurrentScope) -> DeliveryDetail:
     """One delivery with every attempt made (404 when unknown)."""
-    delivery = await service.get_delivery(uow.session, delivery_id)
-    attempts = [DeliveryAttemptOut.model_validate(a) for a in await service.attempts_of(uow.session, delivery_id)]
-    return DeliveryDetail(**DeliveryOut.model_validate(delivery).model_dump(), attempt_log=attempts)
+    delivery = await service.get_delivery(uow.session, delivery_id, scope)
+    attempts = [DeliveryAttemptOut.shown(a, scope) for a in await service.attempts_of(uow.session, delivery_id)]
+    return DeliveryDetail(**DeliveryOut.shown(delivery, scope).model_dump(), attempt_log=attempts)

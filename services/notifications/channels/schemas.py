@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.instants import VnInstant
+from shared.personal import masked
+from shared.scope import Scope
 
 
 class DeliveryOut(BaseModel):
@@ -38,6 +40,15 @@ class DeliveryOut(BaseModel):
     finished_at: VnInstant | None
     """When it was sent or given up"""
 
+    @classmethod
+    def shown(cls, delivery: object, scope: Scope) -> DeliveryOut:
+        """The delivery as ``scope`` may see it: a viewer's with its address masked (and no
+        provider error, which may quote it)."""
+        out = cls.model_validate(delivery)
+        if scope.personal_data:
+            return out
+        return cls.model_validate({**masked(out.model_dump(), ["to"]), "last_error": None})
+
 
 class DeliveryAttemptOut(BaseModel):
     model_config = ConfigDict(use_attribute_docstrings=True, from_attributes=True)
@@ -54,6 +65,12 @@ class DeliveryAttemptOut(BaseModel):
     """The provider's HTTP status, if any"""
     error: str | None
     """What went wrong, if anything"""
+
+    @classmethod
+    def shown(cls, attempt: object, scope: Scope) -> DeliveryAttemptOut:
+        """The attempt as ``scope`` may see it: a viewer's without the error (it may quote the address)."""
+        out = cls.model_validate(attempt)
+        return out if scope.personal_data else out.model_copy(update={"error": None})
 
 
 class DeliveryDetail(DeliveryOut):

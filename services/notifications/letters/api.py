@@ -24,6 +24,7 @@ from services.notifications.letters.schemas import (
 )
 from shared.auth import CurrentPrincipal
 from shared.clock import VN_TZ
+from shared.scope import CurrentScope, Scope
 from shared.service import Uow
 from shared.uow import UnitOfWork
 
@@ -69,11 +70,11 @@ def settings_out(unit_policy: policy.UnitPolicy) -> LetterSettingsOut:
 @router.get("/letters", response_model=LetterList, summary="The apology letters of a dossier")
 async def list_letters(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     dossier: Annotated[str, Query(min_length=1, max_length=64, description="MaHoSo")],
 ) -> LetterList:
     """The apology letters of a dossier (normally one; another only after a new due date was missed)."""
-    return LetterList(items=[letter_out(x) for x in await service.letters_of(uow.session, dossier)])
+    return LetterList(items=[letter_out(x) for x in await service.letters_of(uow.session, dossier, scope)])
 
 
 @router.post(
@@ -82,23 +83,27 @@ async def list_letters(
     status_code=201,
     summary="Write a dossier's letter now (an officer, early or not)",
 )
-async def create_letter(body: LetterCreate, uow: Uow, principal: CurrentPrincipal, response: Response) -> LetterOut:
+async def create_letter(body: LetterCreate, uow: Uow, scope: CurrentScope, response: Response) -> LetterOut:
     """An officer writes a dossier's apology letter by hand, with a reason and optionally the new return date (computed from the unit's settings without it); 409 when the dossier already has one for this due date."""
-    letter, created = await service.create_by_officer(uow, body.dossier, body.reason, body.new_due_at)
+    letter, created = await service.create_by_officer(uow, body.dossier, body.reason, body.new_due_at, scope)
     await uow.commit()
     if not created:
         response.status_code = 200  # the dossier's letter for that due date already exists
     return letter_out(letter)
 
 
-@router.get("/letters/print-queue", response_model=LetterList, summary="Issued paper letters to print and hand over")
+@router.get(
+    "/letters/print-queue",
+    response_model=LetterList,
+    summary="Letters to print and hand over: paper ones, and those no electronic message reached",
+)
 async def print_queue(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Annotated[str | None, Query(max_length=64, description="Only this unit's")] = None,
 ) -> LetterList:
     """Issued letters of dossiers received in person or by post, to print and hand over at the desk."""
-    return LetterList(items=[letter_out(x) for x in await service.print_queue(uow.session, unit)])
+    return LetterList(items=[letter_out(x) for x in await service.print_queue(uow.session, unit, scope)])
 
 
 @router.get(
@@ -107,10 +112,10 @@ async def print_queue(
     summary="The letter as PDF",
     responses={200: {"content": {"application/pdf": {}}}},
 )
-async def letter_pdf(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def letter_pdf(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> Response:
     """The letter as an A4 PDF in the official NĐ 30/2020 layout, in the legal form of the dossier's receipt date."""
-    letter = await service.get_letter(uow.session, letter_id)
-    pdf = await service.pdf_of(letter)
+    letter = await service.get_letter(uow.session, letter_id, scope=scope)
+    pdf = await service.pdf_of(letter, scope)
     name = (letter.number or f"du-thao-{letter.id}").replace("/", "-")
     return Response(
         pdf, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{name}.pdf"'}
@@ -121,39 +126,40 @@ async def letter_pdf(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal)
 async def letter_text(
     letter_id: LetterId,
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     channel: Annotated[Literal["sms", "zalo"], Query(description="The channel to fit")],
 ) -> ShortTextOut:
     """The letter as one SMS or Zalo message, within the channel's length limit."""
-    letter = await service.get_letter(uow.session, letter_id)
-    return ShortTextOut(channel=channel, text=service.short_text_of(letter, channel), limit=SHORT_LIMITS[channel])
+    letter = await service.get_letter(uow.session, letter_id, scope=scope)
+    text = service.short_text_of(letter, channel, scope)
+    return ShortTextOut(channel=channel, text=text, limit=SHORT_LIMITS[channel])
 
 
 @router.get("/letters/{letter_id}", response_model=LetterOut, summary="One letter")
-async def get_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+async def get_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> LetterOut:
     """One letter with its status and dates (404 when unknown)."""
-    return letter_out(await service.get_letter(uow.session, letter_id))
+    return letter_out(await service.get_letter(uow.session, letter_id, scope=scope))
 
 
-async def _act(uow: UnitOfWork, letter_id: str, action: Callable[[Letter], Awaitable[None]]) -> LetterOut:
-    letter = await service.get_letter(uow.session, letter_id, for_update=True)
+async def _act(uow: UnitOfWork, scope: Scope, letter_id: str, action: Callable[[Letter], Awaitable[None]]) -> LetterOut:
+    letter = await service.get_letter(uow.session, letter_id, for_update=True, scope=scope)
     await action(letter)
     await uow.commit()
     return letter_out(letter)
 
 
 @router.post("/letters/{letter_id}:approve", response_model=LetterOut, summary="Approve a draft")
-async def approve_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+async def approve_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope, principal: CurrentPrincipal) -> LetterOut:
     """Approve a draft (409 from any other status)."""
-    return await _act(uow, letter_id, lambda letter: service.approve(uow, letter, by=principal.subject))
+    return await _act(uow, scope, letter_id, lambda letter: service.approve(uow, letter, by=principal.subject))
 
 
 @router.post(
     "/letters/{letter_id}:issue", response_model=LetterOut, summary="Issue an approved letter (numbered; letter.issued)"
 )
-async def issue_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+async def issue_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope, principal: CurrentPrincipal) -> LetterOut:
     """Issue an approved letter: it gets its number (per unit and year, no gaps), is sent to online applicants, and publishes `letter.issued` (the dossier's new due date)."""
-    return await _act(uow, letter_id, lambda letter: service.issue(uow, letter, by=principal.subject))
+    return await _act(uow, scope, letter_id, lambda letter: service.issue(uow, letter, by=principal.subject))
 
 
 @router.post(
@@ -161,15 +167,15 @@ async def issue_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipa
     response_model=LetterOut,
     summary="Mark delivered (handed over at the desk, or received)",
 )
-async def deliver_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+async def deliver_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> LetterOut:
     """Record that the letter reached the applicant."""
-    return await _act(uow, letter_id, lambda letter: sending.mark_delivered(uow, letter))
+    return await _act(uow, scope, letter_id, lambda letter: sending.mark_delivered(uow, letter))
 
 
 @router.post("/letters/{letter_id}:fail", response_model=LetterOut, summary="Mark its delivery failed, with the reason")
-async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
+async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, scope: CurrentScope) -> LetterOut:
     """Record that the letter could not be delivered, with the reason."""
-    return await _act(uow, letter_id, lambda letter: sending.mark_failed(uow, letter, body.reason))
+    return await _act(uow, scope, letter_id, lambda letter: sending.mark_failed(uow, letter, body.reason))
 
 
 @router.get(
@@ -187,9 +193,10 @@ async def get_default_settings(uow: Uow, principal: CurrentPrincipal) -> LetterS
     response_model=LetterSettingsOut,
     summary="Set the letter settings units without their own follow",
 )
-async def put_default_settings(body: LetterSettingsIn, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+async def put_default_settings(body: LetterSettingsIn, uow: Uow, scope: CurrentScope) -> LetterSettingsOut:
     """Every unit without settings of its own issues its letters under these, its own name (from
     the recipient directory) as the issuing body."""
+    scope.require_whole_system("The default letter settings")
     saved = await policy.put_settings(uow, policy.DEFAULT, body.model_dump())
     await uow.commit()
     return settings_out(saved)
@@ -200,8 +207,9 @@ async def put_default_settings(body: LetterSettingsIn, uow: Uow, principal: Curr
     response_model=LetterSettingsOut,
     summary="A unit's letterhead, signer and letter policy",
 )
-async def get_settings(unit_code: UnitCode, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+async def get_settings(unit_code: UnitCode, uow: Uow, scope: CurrentScope) -> LetterSettingsOut:
     """A unit's letter settings: its own, else the default ones, else the built-in ones (`configured` says which)."""
+    scope.check(unit_code, f"No unit {unit_code} in your scope.")
     return settings_out(await policy.unit_policy(uow.session, unit_code))
 
 
@@ -210,10 +218,9 @@ async def get_settings(unit_code: UnitCode, uow: Uow, principal: CurrentPrincipa
     response_model=LetterSettingsOut,
     summary="Set a unit's letterhead, signer and letter policy",
 )
-async def put_settings(
-    unit_code: UnitCode, body: LetterSettingsIn, uow: Uow, principal: CurrentPrincipal
-) -> LetterSettingsOut:
+async def put_settings(unit_code: UnitCode, body: LetterSettingsIn, uow: Uow, scope: CurrentScope) -> LetterSettingsOut:
     """Set a unit's letterhead, signer, numbering and policy (issue on its own or leave drafts, extension days)."""
+    scope.check(unit_code, f"No unit {unit_code} in your scope.")
     saved = await policy.put_settings(uow, unit_code, body.model_dump())
     await uow.commit()
     return settings_out(saved)

@@ -32,6 +32,15 @@ class WebhookIn(BaseModel):
     )
     description: str | None = Field(default=None, max_length=300)
     """What it is for"""
+    unit_code: str | None = Field(
+        default=None,
+        max_length=64,
+        description="only events about this unit and the units under it (default: the caller's own unit; "
+        "none for a caller of the whole system: every event)",
+    )
+    personal_data: bool = Field(
+        default=False, description="receive citizens' personal data unmasked (administrators only)"
+    )
 
     @field_validator("event_types")
     @classmethod
@@ -49,6 +58,9 @@ class WebhookPatch(BaseModel):
     description: str | None = Field(default=None, max_length=300)
     """The new description"""
     enabled: bool | None = Field(default=None, description="true re-enables an endpoint disabled after failures")
+    personal_data: bool | None = Field(
+        default=None, description="receive citizens' personal data unmasked (administrators only)"
+    )
 
     @field_validator("event_types")
     @classmethod
@@ -71,6 +83,8 @@ class WebhookOut(BaseModel):
     """false when disabled (by hand, or after too many failed messages in a row)"""
     disabled_reason: str | None
     """Why it was disabled"""
+    unit_code: str | None = Field(description="only events about this unit and those under it; null: every event")
+    personal_data: bool = Field(description="whether it receives citizens' personal data unmasked")
     exhausted_in_a_row: int = Field(description="messages in a row whose retries ran out")
     previous_secret_until: VnInstant | None = Field(description="until when the secret rotated out still signs")
     created_at: VnInstant
