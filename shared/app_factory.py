@@ -18,6 +18,7 @@ from shared.docs_assets import install_swagger_ui, mount_assets
 from shared.graphql import graphql_router
 from shared.logs import request_id_var
 from shared.metrics import CONSUMER_LAG, HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_BACKLOG
+from shared.openapi import install_openapi
 from shared.problems import install_problem_handlers, problem
 from shared.service import Context, ServiceContext
 
@@ -69,10 +70,17 @@ def operations_router() -> APIRouter:
 
     @router.get("/healthz", summary="Alive")
     async def healthz(context: Context) -> dict[str, str]:
+        """The process answers (a liveness probe); says nothing of the database or the bus."""
         return {"status": "ok", "service": context.name}
 
-    @router.get("/readyz", summary="Database and bus reachable", response_model=None)
+    @router.get(
+        "/readyz",
+        summary="Database and bus reachable",
+        response_model=None,
+        responses={503: {"description": "Not ready: `checks` says what is unreachable"}},
+    )
     async def readyz(context: Context) -> JSONResponse:
+        """The service's database and the event bus both answer (a readiness probe); 503 naming what does not."""
         checks = {"database": await context.db.ping(), "bus": await context.bus.ping()}
         if all(checks.values()):
             return JSONResponse({"status": "ready", "service": context.name, "checks": checks})
@@ -99,6 +107,7 @@ def create_service_app(context: ServiceContext) -> FastAPI:
     app.state.context = context
     install_swagger_ui(app)  # at /docs, on assets served by the service (no CDN)
     install_problem_handlers(app)
+    install_openapi(app)
     app.include_router(operations_router())
     app.include_router(d.router)
     app.include_router(audit_router)

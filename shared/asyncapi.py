@@ -18,7 +18,7 @@ def asyncapi_document(services: Collection[str]) -> dict[str, Any]:
     by_topic: dict[str, list[str]] = defaultdict(list)
     for spec in (s for s in registry.all() if s.service in services):
         name = spec.model.__name__
-        data_schema = spec.model.model_json_schema(ref_template="#/components/schemas/{model}")
+        data_schema = spec.model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
         schemas.update(data_schema.pop("$defs", {}))
         schemas[name] = data_schema
         messages[name] = {
@@ -43,7 +43,7 @@ def asyncapi_document(services: Collection[str]) -> dict[str, Any]:
             },
         }
         by_topic[spec.topic].append(name)
-    envelope = CloudEvent.model_json_schema(ref_template="#/components/schemas/{model}")
+    envelope = CloudEvent.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
     schemas["CloudEvent"] = envelope
     for topic, names in sorted(by_topic.items()):
         channels[topic] = {

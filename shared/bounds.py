@@ -18,9 +18,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from shared.clock import VN_TZ
+from shared.instants import WRITTEN, WRITTEN_SCHEMA, day_end, day_start, filter_schema
 
 MAX_ID = 2**63 - 1
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
@@ -36,7 +37,10 @@ SLUG = r"^[0-9A-Za-z]+(?:[._-][0-9A-Za-z]+)*$"
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
-Instant = Annotated[AwareDatetime, Field(ge=EARLIEST, lt=LATEST)]
+Instant = Annotated[AwareDatetime, Field(ge=EARLIEST, lt=LATEST), WRITTEN, WRITTEN_SCHEMA]
+# Filter bounds: an instant, or a date alone meaning that day in Vietnam (shared.instants).
+FromInstant = Annotated[Instant, BeforeValidator(day_start), filter_schema("from 00:00 of that day, Vietnam time")]
+ToInstant = Annotated[Instant, BeforeValidator(day_end), filter_schema("up to the end of that day, Vietnam time")]
 Amount = Annotated[Decimal, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 Measure = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 Text = Annotated[str, StringConstraints(pattern=NO_CONTROL)]

@@ -12,6 +12,8 @@ import orjson
 import uuid_utils
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.instants import VnInstant, vn_iso
+
 EVENT_TYPE_PREFIX = "vn.cchc."
 SPEC_VERSION, CONTENT_TYPE = "1.0", "application/json"
 
@@ -30,7 +32,7 @@ class CloudEvent(BaseModel):
     id: str = Field(default_factory=new_event_id)
     source: str
     type: str
-    time: datetime
+    time: VnInstant
     subject: str
     datacontenttype: str = CONTENT_TYPE
     data: dict[str, Any]
@@ -48,12 +50,12 @@ class CloudEvent(BaseModel):
             "id": event_id,
             "source": source,
             "type": event.type,
-            "time": time,
+            "time": vn_iso(time),
             "subject": event.subject(),
             "datacontenttype": CONTENT_TYPE,
             "data": orjson.Fragment(event.__pydantic_serializer__.to_json(event)),
         }
-        return event_id, orjson.dumps(envelope, option=orjson.OPT_UTC_Z).decode()
+        return event_id, orjson.dumps(envelope).decode()
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> CloudEvent:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Annotated, Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, NewType, TypeVar
 
 import strawberry
 from fastapi import Depends, HTTPException, Request
@@ -15,11 +16,14 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import Info
+from strawberry.types.scalar import ScalarDefinition
 
 from shared.auth import Principal, get_principal
 from shared.docs_assets import graphiql_page
+from shared.instants import vn_iso
 from shared.problems import DomainError
 from shared.scope import Scope, scope_of
 from shared.service import ServiceContext
@@ -106,6 +110,34 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     )
 
 
+def _parse_instant(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 instant, e.g. 2024-04-15T09:15:00+07:00")
+    return datetime.fromisoformat(value)
+
+
+DayOrInstant = NewType("DayOrInstant", str)
+"""A filter bound as given (an instant, or a date alone for that day in Vietnam): the filter's
+pydantic model (``shared.bounds.FromInstant`` / ``ToInstant``) reads it as the REST query does."""
+
+SCALARS: dict[object, ScalarDefinition] = {
+    # every instant GraphQL writes is ISO 8601 in Vietnam time, as REST and the events write it
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="An instant, ISO 8601 with its offset; written in Vietnam time, e.g. 2024-04-15T09:15:00+07:00",
+        serialize=vn_iso,
+        parse_value=_parse_instant,
+    ),
+    DayOrInstant: strawberry.scalar(
+        name="DayOrInstant",
+        description="A filter bound: an instant with its offset (2024-04-15T09:15:00+07:00), or a date alone "
+        "(2024-04-15) meaning that day in Vietnam time (from its start, to its end)",
+        serialize=str,
+        parse_value=str,
+    ),
+}
+
+
 def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
     queries = tuple(c.definition.graphql_query for c in contexts if c.definition.graphql_query)
     mutations = tuple(c.definition.graphql_mutation for c in contexts if c.definition.graphql_mutation)
@@ -113,7 +145,9 @@ def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
     mutation = None
     if mutations:
         mutation = mutations[0] if len(mutations) == 1 else merge_types("Mutation", mutations)
-    return strawberry.Schema(query=query, mutation=mutation, extensions=[ErrorCodes])
+    return strawberry.Schema(
+        query=query, mutation=mutation, extensions=[ErrorCodes], config=StrawberryConfig(scalar_map=SCALARS)
+    )
 
 
 class _Router(GraphQLRouter[GraphQLContext, None]):

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from services.dossiers import ingest, office_hours, queries, reference_data, service
 from services.dossiers.codes import Channel, Timeliness
-from services.dossiers.dvcqg import SERVICES
+from services.dossiers.dvcqg import EXAMPLES, SERVICES, CapNhatTienDoHoSoMC, DongBoHoSoMC
 from services.dossiers.ingest import Outcome
 from services.dossiers.schemas import (
     APOLOGY_DUE,
@@ -40,15 +40,20 @@ from services.dossiers.schemas import (
     in_vietnamese,
 )
 from shared.auth import CurrentPrincipal
-from shared.bounds import Day, Instant
+from shared.bounds import Day, FromInstant, Instant, ToInstant
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
+from shared.instants import Several
+from shared.openapi import read_body
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.problems import DomainError
 from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
+DayPath = Annotated[Day, Path(description="The day, YYYY-MM-DD")]
+MaTTHC = Annotated[str, Path(description="Mã TTHC: the procedure's code in the national catalogue, e.g. 1.001612")]
+MaHoSo = Annotated[str, Path(description="Mã hồ sơ: the dossier's national id, e.g. 000.00.12.H42-240415-0007")]
 UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
 
 
@@ -84,9 +89,9 @@ class PayloadTooLarge(DomainError):
 async def calendar_due(
     uow: Uow,
     scope: CurrentScope,
-    start: Instant,
-    amount: Annotated[float, Query(ge=0, le=3650)],
-    unit: DurationUnit,
+    start: Annotated[Instant, Query(description="When the count starts (ISO 8601 with offset)")],
+    amount: Annotated[float, Query(ge=0, le=3650, description="How much time (0 days: the same day)")],
+    unit: Annotated[DurationUnit, Query(description="working_days, working_hours or days (calendar days)")],
     same_day: Annotated[
         bool, Query(description="Apply the same-day cut-off (15:00 unless the unit's hours say otherwise)")
     ] = False,
@@ -98,6 +103,7 @@ async def calendar_due(
         ),
     ] = None,
 ) -> DueOut:
+    """When a legal duration that starts at `start` ends in working time: working days of 8 working hours inside the office windows, working hours, or calendar days (an end on a day off moves to the next working day). A start outside office hours counts from the next opening (`counted_from`)."""
     if unit_code is not None:
         scope.check(unit_code, f"No unit {unit_code} in your scope.", field="unit_code")
     calendars = await office_hours.load_calendars(uow.session)
@@ -121,15 +127,17 @@ async def calendar_due(
     summary="Days off and working weekend days of a year",
 )
 async def calendar_days(
-    uow: Uow, principal: CurrentPrincipal, year: Annotated[int, Query(ge=2000, le=2100)]
+    uow: Uow, principal: CurrentPrincipal, year: Annotated[int, Query(ge=2000, le=2100, description="The year")]
 ) -> CalendarYear:
+    """The weekdays off (holidays, observed and declared days off) and the weekend days worked of a year, and the administrator's overrides among them."""
     return await reference_data.calendar_year(uow.session, year)
 
 
 @router.put(
     "/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off"
 )
-async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, scope: CurrentScope) -> CalendarDayOut:
+async def put_calendar_day(day: DayPath, body: CalendarDayIn, uow: Uow, scope: CurrentScope) -> CalendarDayOut:
+    """Declare a day worked (a make-up Saturday) or off (an extra holiday), overriding the VN holiday calendar. Publishes `calendar.changed`; open dossiers received here get their due time derived again."""
     scope.require_whole_system("The working-time calendar")
     override = await reference_data.set_calendar_day(uow, day, body)
     await uow.commit()
@@ -139,7 +147,8 @@ async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, scope: Curre
 
 
 @router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
-async def delete_calendar_day(day: Day, uow: Uow, scope: CurrentScope) -> Response:
+async def delete_calendar_day(day: DayPath, uow: Uow, scope: CurrentScope) -> Response:
+    """Withdraw an administrator's override: the day follows the VN holiday calendar again (404 when there is none)."""
     scope.require_whole_system("The working-time calendar")
     await reference_data.remove_calendar_day(uow, day)
     await uow.commit()
@@ -169,6 +178,7 @@ async def put_office_hours(unit: UnitPath, body: OfficeHoursIn, uow: Uow, scope:
     "/calendar/units/{unit}/hours", status_code=204, summary="Withdraw a unit's own office hours"
 )
 async def delete_office_hours(unit: UnitPath, uow: Uow, scope: CurrentScope) -> Response:
+    """Withdraw a unit's own office hours (404 when it has none): it works its nearest ancestor's, or the default ones, again. Publishes and re-dates as setting them does."""
     scope.check(unit, f"No unit {unit} in your scope.")
     await office_hours.remove_office_hours(uow, unit)
     await uow.commit()
@@ -184,7 +194,8 @@ router.include_router(office_hours_router)
 @router.put(
     "/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="Register or change a procedure"
 )
-async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, scope: CurrentScope) -> ProcedureOut:
+async def put_procedure(ma_tthc: MaTTHC, body: ProcedureIn, uow: Uow, scope: CurrentScope) -> ProcedureOut:
+    """Register a procedure of the catalogue, or change it: its legal processing time (from which a dossier received here gets its due time), same-day cut-off, fees and level."""
     scope.require_whole_system("The procedure catalogue")
     procedure = await reference_data.upsert_procedure(uow, ma_tthc, body)
     await uow.commit()
@@ -192,7 +203,8 @@ async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, scope: Curren
 
 
 @router.get("/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="One procedure")
-async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+async def get_procedure(ma_tthc: MaTTHC, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+    """One procedure of the catalogue by its MaTTHC (404 when unknown)."""
     return ProcedureOut.model_validate(await reference_data.get_procedure(uow.session, ma_tthc))
 
 
@@ -202,6 +214,7 @@ async def get_procedure(ma_tthc: str, uow: Uow, principal: CurrentPrincipal) -> 
 async def list_procedures(
     uow: Uow, principal: CurrentPrincipal, limit: Limit = 100, cursor: Cursor = None
 ) -> ProcedurePage:
+    """The procedure catalogue in MaTTHC order, paged by cursor."""
     after = decode_cursor(cursor)
     found = await reference_data.list_procedures(uow.session, after=str(after[0]) if after else None, limit=limit + 1)
     page = found[:limit]
@@ -217,6 +230,7 @@ async def list_procedures(
     "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
 )
 async def receive_dossier(body: IntakeIn, uow: Uow, scope: CurrentScope) -> DossierOut:
+    """Receive a dossier at this desk: it gets its MaHoSo (the agency, the day, the next sequence), its due time from the procedure's legal time in the unit's office hours, and publishes `dossier.received`."""
     row = await service.receive(uow, body, scope)
     await uow.commit()
     return queries.to_out(row, scope)
@@ -228,7 +242,8 @@ async def receive_dossier(body: IntakeIn, uow: Uow, scope: CurrentScope) -> Doss
     tags=["dossiers"],
     summary="Move a dossier to another status",
 )
-async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, scope: CurrentScope) -> DossierOut:
+async def transition(ma_ho_so: MaHoSo, body: TransitionIn, uow: Uow, scope: CurrentScope) -> DossierOut:
+    """Move a dossier to another status (TrangThaiHoSo) along the legal moves; a move the status machine forbids is a 409. Supplement requests pause the clock; an end of processing decides its timeliness and publishes `dossier.resolved`."""
     row = await service.transition(uow, ma_ho_so, body, scope)
     await uow.commit()
     return queries.to_out(row, scope)
@@ -237,7 +252,8 @@ async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, scope: Current
 @router.get(
     "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
 )
-async def get_dossier(ma_ho_so: str, uow: Uow, scope: CurrentScope) -> DossierOut:
+async def get_dossier(ma_ho_so: MaHoSo, uow: Uow, scope: CurrentScope) -> DossierOut:
+    """One dossier by MaHoSo, with its status history, pauses, due-time history and apology letter (404 when unknown)."""
     return await queries.get_dossier(uow.session, ma_ho_so, scope)
 
 
@@ -248,20 +264,27 @@ async def list_dossiers(
     uow: Uow,
     scope: CurrentScope,
     unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
-    status: Annotated[list[Annotated[int, Field(ge=1, le=10)]] | None, Query(description="TrangThaiHoSo codes")] = None,
-    timeliness: Annotated[list[Timeliness] | None, Query()] = None,
+    status: Annotated[
+        Several[Annotated[int, Field(ge=1, le=10)]] | None,
+        Query(description="TrangThaiHoSo codes, repeated or separated by commas (status=4,5)"),
+    ] = None,
+    timeliness: Annotated[
+        Several[Timeliness] | None, Query(description="Timeliness values, repeated or separated by commas")
+    ] = None,
     procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
-    channel: Channel | None = None,
-    received_from: Instant | None = None,
-    received_to: Instant | None = None,
-    due_from: Instant | None = None,
-    due_to: Instant | None = None,
+    channel: Annotated[Channel | None, Query(description="KenhThucHien: 1 in person, 2 online, 3 by post")] = None,
+    received_from: Annotated[FromInstant | None, Query(description="Received at or after")] = None,
+    received_to: Annotated[ToInstant | None, Query(description="Received before")] = None,
+    due_from: Annotated[FromInstant | None, Query(description="Due at or after")] = None,
+    due_to: Annotated[ToInstant | None, Query(description="Due before")] = None,
     apology_due: Annotated[ApologyDay | None, Query(description=APOLOGY_DUE)] = None,
     apology_due_before: Annotated[ApologyBefore | None, Query(description=APOLOGY_DUE_BEFORE)] = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> DossierPage:
-    """`apology_due=today` answers the officer's morning question, which apologies are due today;
+    """Dossiers in MaHoSo order, paged by cursor, filtered by unit (sub-units included), status, timeliness,
+    procedure, channel, receipt or due time (an instant, or a date alone for that day in Vietnam time) and the
+    apology deadline: `apology_due=today` answers the officer's morning question, which apologies are due today;
     `apology_due_before=today` adds the ones already missed (docs/dossiers.md, *Late detection*)."""
     where = queries.DossierFilter(
         unit=unit,
@@ -290,11 +313,16 @@ async def list_dossiers(
     response_model=SyncReport,
     tags=["sync"],
     summary="Push DongBoHoSoMC or CapNhatTienDoHoSoMC records",
-    description="Answers per record: `created`, `updated`, `unchanged` (a resend or an older copy) or `rejected` "
-    "with field errors. Valid records are stored even when others in the batch are rejected.",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}},
+    responses={413: {"description": "The body or the batch is larger than the configured limits: split it"}},
+    openapi_extra=read_body([DongBoHoSoMC, CapNhatTienDoHoSoMC], EXAMPLES),
 )
 async def sync_dvcqg(request: Request, uow: Uow, context: Context, scope: CurrentScope) -> Response:
+    """The provincial one-stop system's push, in the national sync format: a batch of dossiers
+    (`DongBoHoSoMC`: created or updated by MaHoSo) or of processing steps (`CapNhatTienDoHoSoMC`).
+    Timestamps are `yyyyMMddHHmmss` in Vietnam time. Answers per record, in the batch's order:
+    `created`, `updated`, `unchanged` (a resend, or a copy older than what is stored) or `rejected`
+    with field errors; the valid records are stored even when others are rejected. A body that is
+    not such a batch is refused as a whole (400); one over the size or record limits gets 413."""
     envelope = await _read_envelope(request, context.settings.dossiers_sync_max_bytes)
     data = envelope["data"]
     if len(data) > context.settings.dossiers_sync_max_records:

@@ -18,8 +18,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+import orjson
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -27,6 +29,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -39,6 +42,8 @@ VN_OFFSET = timezone(timedelta(hours=7), "+07")  # Vietnam keeps no daylight sav
 MAX_SEQUENCE_DIGITS = 8  # a daily sequence per agency: 4 digits at least, 8 (10^8 a day) at most
 MA_HO_SO = re.compile(r"^(?P<agency>[0-9A-Za-z.]{1,40})-(?P<day>\d{6})-(?P<seq>\d{4,%d})$" % MAX_SEQUENCE_DIGITS)
 SERVICES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")
+# One batch of each service, as a partner sends it (the OpenAPI's examples).
+EXAMPLES = {s: orjson.loads((Path(__file__).parent / "examples" / f"{s.lower()}.json").read_bytes()) for s in SERVICES}
 EARLIEST_TEXT, LATEST_TEXT = "20000101000000", "21000101000000"  # shared.bounds' range, as the format writes it
 
 
@@ -98,89 +103,163 @@ def _number(value: object) -> object:
     return value
 
 
+# What the OpenAPI says of a timestamp: the format's text, not the instant it is read into.
+TIMESTAMP_TEXT = {"type": "string", "pattern": r"^(\d{14})?$", "examples": ["20240415091500"]}
+TIMESTAMP_SCHEMA = WithJsonSchema({"anyOf": [TIMESTAMP_TEXT, {"type": "null"}]})
+
 Price = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE)]
-Timestamp = Annotated[datetime | None, BeforeValidator(parse_timestamp)]  # a due date: may lie years ahead
-Happened = Annotated[datetime | None, BeforeValidator(parse_past_timestamp)]
+Timestamp = Annotated[datetime | None, BeforeValidator(parse_timestamp), TIMESTAMP_SCHEMA]  # may lie years ahead
+Happened = Annotated[datetime | None, BeforeValidator(parse_past_timestamp), TIMESTAMP_SCHEMA]
 Flag = Annotated[Literal[0, 1] | None, BeforeValidator(_optional_integer)]
 Text = Annotated[str | None, Field(max_length=2000, pattern=NO_CONTROL)]
 Code = Annotated[str | None, Field(max_length=64, pattern=NO_CONTROL)]
 
 
 # The items of a dossier's lists are validated as dicts and stored as validated (unknown fields
-# kept); only supplements, which the deadlines depend on, become models.
-ITEM_CONFIG = ConfigDict(extra="allow")
+# kept); only supplements, which the deadlines depend on, become models. Every model of the format
+# documents its fields with attribute docstrings (they become the OpenAPI's descriptions).
+ITEM_CONFIG = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
 
 class Document(TypedDict, total=False):
+    """TaiLieuNop: one document the applicant submitted (other fields, e.g. MaThanhPhanHoSo, are kept as sent)."""
+
     __pydantic_config__ = ITEM_CONFIG  # type: ignore[misc]
     TepDinhKemId: Code
+    """Mã tệp đính kèm: the file's id in the provincial system."""
     TenTepDinhKem: Text
+    """Tên tệp đính kèm: the file's name."""
     DuocSoHoa: Flag
+    """Được số hóa: 1 when the paper was digitised at the desk, 0 otherwise (QĐ 766 digitisation)."""
     DuocTaiSuDung: Flag
+    """Được tái sử dụng: 1 when digitised data was reused instead of asking the applicant again."""
     DuocLayTuKhoDMQG: Flag
+    """Được lấy từ kho DMQG: 1 when taken from the national data store (Kho dữ liệu)."""
 
 
 class Fee(TypedDict, total=False):
+    """DanhSachLePhi: one fee or charge of the dossier (other fields, e.g. HinhThucThu, are kept as sent)."""
+
     __pydantic_config__ = ITEM_CONFIG  # type: ignore[misc]
     TenPhiLePhi: Text
+    """Tên phí, lệ phí: the fee's name."""
     MaPhiLePhi: Code
+    """Mã phí, lệ phí: the fee's code."""
     Gia: Annotated[Price | None, BeforeValidator(_number), BeforeValidator(_empty_to_none)]  # the last runs first
+    """Giá: the amount in đồng (a number ≥ 0)."""
 
 
 class ResultPaper(TypedDict, total=False):
+    """DanhSachGiayToKetQua: one paper the dossier resulted in (other fields, e.g. MaGiayToKetQua, are kept as sent)."""
+
     __pydantic_config__ = ITEM_CONFIG  # type: ignore[misc]
     TenGiayTo: Text
+    """Tên giấy tờ: the paper's name, e.g. Giấy phép xây dựng."""
     DuongDanTepTinKetQua: Text
+    """Đường dẫn tệp tin kết quả: where the result file can be fetched."""
 
 
 class Supplement(BaseModel):
+    """DanhSachHoSoBoSung: one request for more documents (yêu cầu bổ sung). The clock of the dossier
+    stops from NgayBoSung to NgayTiepNhanBoSung; more than one request makes the dossier late (QĐ 766).
+    Other fields (NguoiYeuCauBoSung, NoiDungBoSung, TrangThaiBoSung...) are kept as sent."""
+
     model_config = ITEM_CONFIG
 
     HoSoBoSungId: Code = None
+    """Mã yêu cầu bổ sung: the request's id in the provincial system."""
     NgayBoSung: Happened = None
+    """Ngày yêu cầu bổ sung: when the documents were asked for (yyyyMMddHHmmss, Vietnam time; empty: not set); the clock pauses here."""
     NgayTiepNhanBoSung: Happened = None
+    """Ngày tiếp nhận bổ sung: when the documents came back (yyyyMMddHHmmss, Vietnam time; empty: still
+    waiting); the clock resumes here."""
     NgayHenTraTruoc: Timestamp = None
+    """Ngày hẹn trả trước: the due time before this request moved it (yyyyMMddHHmmss, Vietnam time)."""
     NgayHenTraMoi: Timestamp = None
+    """Ngày hẹn trả mới: the due time this request moved it to (yyyyMMddHHmmss, Vietnam time); the latest
+    one is the due time in force."""
 
 
 class HoSo(BaseModel):
-    """One dossier as the provincial system sends it."""
+    """HoSo: one dossier (hồ sơ TTHC) as the provincial one-stop system sends it. Fields outside
+    this list are kept as sent (returned in the dossier's ``extra``), never dropped."""
 
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True, use_attribute_docstrings=True)
 
     MaHoSo: str = Field(min_length=1, max_length=64)
+    """Mã hồ sơ: the dossier's national id, ``<agency electronic id>-YYMMDD-<daily sequence of 4 to 8
+    digits>``, e.g. 000.00.12.H42-240415-0007; the key a resend updates."""
     MaTTHC: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
+    """Mã thủ tục hành chính: the procedure's code in the national catalogue, e.g. 1.001612."""
     TenTTHC: Text = None
+    """Tên thủ tục hành chính: the procedure's name, e.g. Đăng ký khai sinh."""
     MaLinhVuc: Code = None
+    """Mã lĩnh vực: the code of the procedure's field, e.g. G09."""
     TenLinhVuc: Text = None
+    """Tên lĩnh vực: the field's name, e.g. Hộ tịch."""
     KenhThucHien: Annotated[
         Channel, BeforeValidator(lambda v: Channel.in_person if v in ("", None) else _integer(v))
     ] = Channel.in_person
+    """Kênh thực hiện: 1 in person (trực tiếp), 2 online (trực tuyến), 3 by public post (bưu chính
+    công ích); empty counts as 1."""
     ChuHoSo: Text = None
+    """Chủ hồ sơ: the applicant's full name (personal data)."""
     SoGiayToChuHoSo: Code = None
+    """Số giấy tờ chủ hồ sơ: the applicant's identity number (personal data)."""
     LoaiDoiTuong: Annotated[SubjectType | None, BeforeValidator(_optional_integer)] = None
+    """Loại đối tượng: 1 citizen, 2 business, 3 state body, 4 other organisation."""
     MaDoiTuong: Code = None
+    """Mã đối tượng: the applicant's code in the provincial system."""
     Email: str | None = Field(default=None, max_length=320, pattern=NO_CONTROL)
+    """Thư điện tử: the applicant's e-mail address (personal data), where an apology letter goes."""
     SoDienThoai: str | None = Field(default=None, max_length=32, pattern=NO_CONTROL)
-    DiaChiChuHoSo: Text = None  # not in the national list; read when a partner sends it
+    """Số điện thoại: the applicant's phone number (personal data)."""
+    DiaChiChuHoSo: Text = None
+    """Địa chỉ chủ hồ sơ: the applicant's address (personal data); not in the national list, read when
+    a partner sends it."""
     TrichYeuHoSo: Text = None
+    """Trích yếu hồ sơ: what the dossier asks for, in a sentence."""
     NgayNopHoSo: Happened = None
+    """Ngày nộp hồ sơ: when the applicant submitted it (yyyyMMddHHmmss, Vietnam time; empty: not set); at most the tolerance past now."""
     NgayTiepNhan: Happened = None
+    """Ngày tiếp nhận: when the desk received it (yyyyMMddHHmmss, Vietnam time; empty: not set); required from TrangThaiHoSo 2 on. It decides
+    the rule set (NĐ 61/2018 before 1 July 2025, NĐ 118/2025 from then)."""
     NgayHenTra: Timestamp = None
+    """Ngày hẹn trả: the due time promised to the applicant (yyyyMMddHHmmss, Vietnam time; empty: not set); required from TrangThaiHoSo 2 on,
+    not before NgayTiepNhan. A supplement's NgayHenTraMoi may move it later."""
     TrangThaiHoSo: Annotated[Status, BeforeValidator(_integer)]
+    """Trạng thái hồ sơ: 1 Mới đăng ký, 2 Được tiếp nhận, 3 Không được tiếp nhận, 4 Đang xử lý, 5 Yêu cầu
+    bổ sung giấy tờ, 6 Yêu cầu thực hiện nghĩa vụ tài chính, 7 Công dân yêu cầu rút hồ sơ, 8 Dừng xử lý,
+    9 Đã xử lý xong, 10 Đã trả kết quả (a JSON integer)."""
     NgayTra: Happened = None
-    HinhThuc: Annotated[int | None, BeforeValidator(_optional_integer), Field(ge=0, le=99)] = None
+    """Ngày trả kết quả: when the result was handed back (yyyyMMddHHmmss, Vietnam time; empty: not set)."""
+    HinhThuc: Annotated[Annotated[int, Field(ge=0, le=99)] | None, BeforeValidator(_optional_integer)] = None
+    """Hình thức trả kết quả: how the result is handed back, the provincial system's code (0 to 99), kept as sent."""
     NgayKetThucXuLy: Happened = None
+    """Ngày kết thúc xử lý: when processing ended (yyyyMMddHHmmss, Vietnam time; empty: not set); required once TrangThaiHoSo is 3, 7, 8, 9 or
+    10 (unless NgayTuChoi or NgayTra says it). It decides on time or late: on time ⇔ ≤ the due time."""
     NgayTuChoi: Happened = None
+    """Ngày từ chối: when the dossier was refused (TrangThaiHoSo 3) (yyyyMMddHHmmss, Vietnam time; empty: not set)."""
     DonViXuLy: Text = None
+    """Đơn vị xử lý: the handling unit's name, matched to a registered unit (diacritics, case and "UBND"
+    aside); when none or several fit, the agency in MaHoSo handles it."""
     NoiNopHoSo: Text = None
+    """Nơi nộp hồ sơ: where it was submitted, e.g. Bộ phận một cửa UBND xã Cẩm Quang."""
     HoSoCoThanhPhanSoHoa: Flag = None
+    """Hồ sơ có thành phần số hóa: 1 when the dossier has digitised components, 0 otherwise (QĐ 766)."""
     TaiKhoanDuocXacThucVoiVNeID: Flag = None
+    """Tài khoản được xác thực với VNeID: 1 when the applicant's account was verified with VNeID, 0 otherwise."""
     DuocThanhToanTrucTuyen: Annotated[Literal[0, 1, 2] | None, BeforeValidator(_optional_integer)] = None
+    """Được thanh toán trực tuyến: 0 not paid online, 1 paid online on the national portal (DVCQG), 2 paid
+    through a local payment portal."""
     TaiLieuNop: list[Document] = Field(default_factory=list, max_length=500)
+    """Tài liệu nộp: the documents submitted (at most 500)."""
     DanhSachLePhi: list[Fee] = Field(default_factory=list, max_length=100)
+    """Danh sách lệ phí: the fees and charges (at most 100)."""
     DanhSachHoSoBoSung: list[Supplement] = Field(default_factory=list, max_length=100)
+    """Danh sách hồ sơ bổ sung: the requests for more documents, in order (at most 100)."""
     DanhSachGiayToKetQua: list[ResultPaper] = Field(default_factory=list, max_length=100)
+    """Danh sách giấy tờ kết quả: the papers the dossier resulted in (at most 100)."""
 
     @field_validator("MaHoSo")
     @classmethod
@@ -251,19 +330,53 @@ class HoSo(BaseModel):
 
 
 class TienDo(BaseModel):
-    """One progress step (CapNhatTienDoHoSoMC)."""
+    """TienDo: one processing step of a dossier (CapNhatTienDoHoSoMC), added to its status history;
+    a step older than what the dossier already knows changes nothing. Other fields are kept as sent."""
 
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True, use_attribute_docstrings=True)
 
     MaHoSo: str = Field(min_length=1, max_length=64, pattern=NO_CONTROL)
+    """Mã hồ sơ: the dossier the step belongs to (already synced with DongBoHoSoMC)."""
     NguoiXuLy: Text = None
+    """Người xử lý: the official who acted (personal data)."""
     ChucDanh: Text = None
-    ThoiDiemXuLy: Annotated[datetime, BeforeValidator(parse_past_timestamp)]
+    """Chức danh: the official's title."""
+    ThoiDiemXuLy: Annotated[datetime, BeforeValidator(parse_past_timestamp), WithJsonSchema(TIMESTAMP_TEXT)]
+    """Thời điểm xử lý: when the step happened (yyyyMMddHHmmss, Vietnam time; required)."""
     PhongBanXuLy: Text = None
+    """Phòng ban xử lý: the department that acted."""
     NoiDungXuLy: Text = None
+    """Nội dung xử lý: what was done."""
     TrangThai: Annotated[Status, BeforeValidator(_integer)]
+    """Trạng thái: the dossier's status after the step, a TrangThaiHoSo code (1 to 10)."""
     NgayBatDau: Happened = None
+    """Ngày bắt đầu: when the step started (yyyyMMddHHmmss, Vietnam time; empty: not set)."""
     NgayKetThucTheoQuyDinh: Timestamp = None
+    """Ngày kết thúc theo quy định: when the step must end by the rules (yyyyMMddHHmmss, Vietnam time; empty: not set)."""
+
+
+class DongBoHoSoMC(BaseModel):
+    """The DongBoHoSoMC batch: dossiers to create or update, each answered on its own."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    service: Literal["DongBoHoSoMC"]
+    """The national service name."""
+    isUpdating: bool = False
+    """true when the batch updates dossiers sent before (every record is an upsert by MaHoSo either way)."""
+    data: list[HoSo]
+    """The dossiers (at most ``CCHC_DOSSIERS_SYNC_MAX_RECORDS``)."""
+
+
+class CapNhatTienDoHoSoMC(BaseModel):
+    """The CapNhatTienDoHoSoMC batch: processing steps of dossiers already synced."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    service: Literal["CapNhatTienDoHoSoMC"]
+    """The national service name."""
+    data: list[TienDo]
+    """The steps (at most ``CCHC_DOSSIERS_SYNC_MAX_RECORDS``)."""
 
 
 class _FieldError(ValueError):

@@ -7,11 +7,12 @@ They carry the state their consumers need (notifications writes apology letters 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
 from shared.events import DomainEvent, event_type
+from shared.instants import VnInstant
 
 
 class ProcedureRef(BaseModel):
@@ -61,8 +62,8 @@ class DossierReceived(DomainEvent):
     unit: str
     procedure: ProcedureRef
     channel: int
-    received_at: datetime | None
-    due_at: datetime | None
+    received_at: VnInstant | None
+    due_at: VnInstant | None
     rule_set: str
     origin: str
 
@@ -73,7 +74,7 @@ class DossierStatusChanged(DomainEvent):
     unit: str
     from_status: int | None
     to_status: int
-    at: datetime | None
+    at: VnInstant | None
 
 
 class _Lateness(DomainEvent):
@@ -84,8 +85,8 @@ class _Lateness(DomainEvent):
     procedure: ProcedureRef
     channel: int
     applicant: Applicant
-    received_at: datetime | None
-    due_at: datetime
+    received_at: VnInstant | None
+    due_at: VnInstant
     rule_set: str
 
 
@@ -93,7 +94,7 @@ class _Lateness(DomainEvent):
 class DossierDueSoon(_Lateness):
     """One working day before the due time and still unfinished: the apology is due now."""
 
-    apology_deadline: datetime
+    apology_deadline: VnInstant
 
 
 @event_type("dossier.overdue", service="dossiers", subject="ma_ho_so", units=("unit",), personal=("applicant",))
@@ -108,7 +109,7 @@ class DossierOverdueAfterApology(_Lateness):
     """The new date promised in the apology passed too: escalate, no second letter (once-only rule)."""
 
     apology_letter_id: str | None
-    original_due_at: datetime | None
+    original_due_at: VnInstant | None
 
 
 @event_type("dossier.resolved", service="dossiers", subject="ma_ho_so", units=("unit",))
@@ -117,9 +118,9 @@ class DossierResolved(DomainEvent):
     unit: str
     procedure: ProcedureRef
     status: int
-    received_at: datetime | None
-    finished_at: datetime
-    due_at: datetime | None
+    received_at: VnInstant | None
+    finished_at: VnInstant
+    due_at: VnInstant | None
     timeliness: str
     on_time: bool  # early or on time: finished by the due time with at most one supplement request
     supplement_count: int
@@ -136,6 +137,6 @@ class DossierResolved(DomainEvent):
 class DossierRescheduled(DomainEvent):
     ma_ho_so: str
     unit: str
-    old_due_at: datetime | None
-    new_due_at: datetime | None
+    old_due_at: VnInstant | None
+    new_due_at: VnInstant | None
     reason: str  # supplement | apology | partner_update | office_hours | calendar_day

@@ -27,6 +27,7 @@ from services.dossiers.schemas import (
     in_vietnamese,
 )
 from shared.graphql import (
+    DayOrInstant,
     GraphQLContext,
     checked_input,
     in_scoped_transaction,
@@ -170,7 +171,7 @@ class Dossier:
             status_history=[StatusStep.from_pydantic(s) for s in d.status_history],
             pauses=[Pause.from_pydantic(p) for p in d.pauses],
             due_history=[DueChange.from_pydantic(c) for c in d.due_history],
-            apology=JSON(d.apology),
+            apology=JSON(d.apology.model_dump(mode="json")) if d.apology else None,
             apology_due_at=d.apology_due_at,
             documents=[JSON(doc) for doc in d.documents],
             fees=[JSON(fee) for fee in d.fees],
@@ -194,10 +195,10 @@ class DossierFilterInput:
     timeliness: list[TimelinessEnum] | None = None  # type: ignore[valid-type]
     procedure: str | None = None
     channel: int | None = None
-    received_from: datetime | None = None
-    received_to: datetime | None = None
-    due_from: datetime | None = None
-    due_to: datetime | None = None
+    received_from: DayOrInstant | None = None
+    received_to: DayOrInstant | None = None
+    due_from: DayOrInstant | None = None
+    due_to: DayOrInstant | None = None
     apology_due: str | None = strawberry.field(default=None, description=schemas.APOLOGY_DUE)
     apology_due_before: str | None = strawberry.field(default=None, description=schemas.APOLOGY_DUE_BEFORE)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from services.notifications import service
 from services.notifications.channels.api import router as deliveries_router
@@ -15,10 +17,12 @@ from shared.scope import CurrentScope
 from shared.service import Uow
 
 router = APIRouter(prefix="/v1", tags=["recipients"])
+UnitCodePath = Annotated[str, Path(description="A unit code, e.g. 000.00.12.H42")]
 
 
 @router.get("/recipients", response_model=RecipientPage, summary="The recipient directory, by unit code")
 async def list_recipients(uow: Uow, scope: CurrentScope, cursor: Cursor = None, limit: Limit = 100) -> RecipientPage:
+    """The units reminders and notices go to (a copy of the plans service's registry, kept by its events), in code order, paged by cursor."""
     after = decode_cursor(cursor)
     found = await service.list_recipients(uow.session, after=after[0] if after else None, limit=limit + 1, scope=scope)
     return RecipientPage(
@@ -28,7 +32,8 @@ async def list_recipients(uow: Uow, scope: CurrentScope, cursor: Cursor = None, 
 
 
 @router.get("/recipients/{unit_code}", response_model=RecipientOut, summary="One recipient")
-async def get_recipient(unit_code: str, uow: Uow, scope: CurrentScope) -> RecipientOut:
+async def get_recipient(unit_code: UnitCodePath, uow: Uow, scope: CurrentScope) -> RecipientOut:
+    """One unit of the recipient directory (404 when unknown)."""
     return RecipientOut.of(await service.get_recipient(uow.session, unit_code, scope))
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from shared.events import DomainEvent, event_type
+from shared.instants import VnInstant
 
 
 @event_type("letter.issued", service="notifications", subject="ma_ho_so", units=("unit",))
@@ -14,11 +13,11 @@ class LetterIssued(DomainEvent):
     ma_ho_so: str
     letter_id: str
     number: str
-    issued_at: datetime
-    new_due_at: datetime
+    issued_at: VnInstant
+    new_due_at: VnInstant
     unit: str
     regime: str
-    missed_due_at: datetime
+    missed_due_at: VnInstant
 
 
 @event_type("letter.escalated", service="notifications", subject="ma_ho_so", units=("unit",))
@@ -30,6 +29,6 @@ class LetterEscalated(DomainEvent):
     unit: str
     letter_id: str | None
     number: str | None
-    promised_due_at: datetime | None  # the apology's new date
-    missed_due_at: datetime
-    escalated_at: datetime
+    promised_due_at: VnInstant | None  # the apology's new date
+    missed_due_at: VnInstant
+    escalated_at: VnInstant

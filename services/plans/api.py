@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Body, File, Form, Path, Query, Response, UploadFile
 
 from services.plans import (
     cascade,
@@ -57,6 +57,15 @@ from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
+PlanId = Annotated[Id, Path(description="The plan's id")]
+NodeId = Annotated[Id, Path(description="The node's id (an area, objective, task or activity)")]
+ObligationId = Annotated[Id, Path(description="The obligation's id")]
+OccurrenceId = Annotated[Id, Path(description="The occurrence's id")]
+TargetId = Annotated[Id, Path(description="The target's id")]
+UnitCodePath = Annotated[str, Path(description="The unit's code (electronic agency id), e.g. 000.00.12.H42")]
+UnitCodeIn = Annotated[AgencyId, Path(description="The unit's code (electronic agency id), e.g. 000.00.12.H42")]
+GroupCodePath = Annotated[str, Path(description="The group's code, e.g. TCT")]
+GroupCodeIn = Annotated[Slug, Path(description="The group's code: letters and digits joined by . _ or -")]
 
 
 # --------------------------------------------------------------------------- units
@@ -73,6 +82,7 @@ async def import_units(
     uow: Uow,
     scope: CurrentScope,
 ) -> list[UnitImportResult]:
+    """Register or change many units at once (a province's registry): each record is answered on its own (created, updated, unchanged or rejected with field errors), so one bad record never sinks the others. Publishes `unit.upserted` for each change."""
     scope.require_whole_system("The units registry")
     results = await service.import_units(uow, records)
     await uow.commit()
@@ -87,7 +97,7 @@ async def import_units(
     description="Replaces the unit: a field left out takes its default (no parent, no aliases, no validity dates), "
     "which may move the unit out of its groups and withdraw its obligations. To change some fields, use PATCH.",
 )
-async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, scope: CurrentScope) -> UnitOut:
+async def put_unit(code: UnitCodeIn, body: UnitIn, uow: Uow, scope: CurrentScope) -> UnitOut:
     scope.require_whole_system("The units registry")
     unit = await service.upsert_unit(uow, code, body)
     await uow.commit()
@@ -101,7 +111,7 @@ async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, scope: CurrentScope) 
     summary="Change some fields of a unit",
     description="The fields sent change (`null` clears `parent_code`, `valid_from` or `valid_to`); the others stay.",
 )
-async def patch_unit(code: AgencyId, body: UnitPatch, uow: Uow, scope: CurrentScope) -> UnitOut:
+async def patch_unit(code: UnitCodeIn, body: UnitPatch, uow: Uow, scope: CurrentScope) -> UnitOut:
     scope.require_whole_system("The units registry")
     unit = await service.patch_unit(uow, code, body)
     await uow.commit()
@@ -109,12 +119,14 @@ async def patch_unit(code: AgencyId, body: UnitPatch, uow: Uow, scope: CurrentSc
 
 
 @router.get("/units/{code}", response_model=UnitOut, tags=["units"], summary="One unit")
-async def get_unit(code: str, uow: Uow, scope: CurrentScope) -> UnitOut:
+async def get_unit(code: UnitCodePath, uow: Uow, scope: CurrentScope) -> UnitOut:
+    """One unit of the registry by its code (404 when unknown)."""
     return UnitOut.model_validate(await service.get_unit(uow.session, code, scope))
 
 
 @router.delete("/units/{code}", status_code=204, tags=["units"], summary="Remove a unit nothing refers to")
-async def delete_unit(code: str, uow: Uow, scope: CurrentScope) -> Response:
+async def delete_unit(code: UnitCodePath, uow: Uow, scope: CurrentScope) -> Response:
+    """Remove a unit no plan, obligation, group or sub-unit refers to (409 naming what still does); publishes `unit.deleted`."""
     scope.require_whole_system("The units registry")
     await service.delete_unit(uow, code)
     await uow.commit()
@@ -125,11 +137,13 @@ async def delete_unit(code: str, uow: Uow, scope: CurrentScope) -> Response:
 async def list_units(
     uow: Uow,
     scope: CurrentScope,
-    level: UnitLevel | None = None,
-    parent_code: str | None = None,
+    level: Annotated[UnitLevel | None, Query(description="Only units of this level")] = None,
+    parent_code: Annotated[str | None, Query(description="Only the direct sub-units of this unit")] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> UnitPage:
+    """The units of the registry in code order, paged by cursor, optionally of one level or under one parent."""
+
     def fetch(after: str | None, size: int) -> Any:
         return service.list_units(
             uow.session, level=level, parent_code=parent_code, after=after, limit=size, scope=scope
@@ -140,7 +154,8 @@ async def list_units(
 
 
 @router.put("/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="Define a unit group")
-async def put_group(code: Slug, body: UnitGroupIn, uow: Uow, scope: CurrentScope) -> UnitGroupOut:
+async def put_group(code: GroupCodeIn, body: UnitGroupIn, uow: Uow, scope: CurrentScope) -> UnitGroupOut:
+    """Define (or redefine) a named group plans write in their cells (UBND các xã, thị trấn): its members are the units of a level under the owner and the units listed. Obligations owed through it follow its members."""
     scope.require_whole_system("The units registry")
     group = await service.upsert_group(uow, code, body)
     await uow.commit()
@@ -150,7 +165,8 @@ async def put_group(code: Slug, body: UnitGroupIn, uow: Uow, scope: CurrentScope
 @router.get(
     "/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="One unit group with its members"
 )
-async def get_group(code: str, uow: Uow, scope: CurrentScope) -> UnitGroupOut:
+async def get_group(code: GroupCodePath, uow: Uow, scope: CurrentScope) -> UnitGroupOut:
+    """One unit group with its listed and resolved members (404 when unknown)."""
     return await service.get_group(uow.session, code, scope)
 
 
@@ -158,8 +174,14 @@ async def get_group(code: str, uow: Uow, scope: CurrentScope) -> UnitGroupOut:
     "/unit-groups", response_model=UnitGroupPage, tags=["units"], summary="Unit groups by code, optionally of one owner"
 )
 async def list_groups(
-    uow: Uow, scope: CurrentScope, owner_code: str | None = None, cursor: Cursor = None, limit: Limit = 100
+    uow: Uow,
+    scope: CurrentScope,
+    owner_code: Annotated[str | None, Query(description="Only groups this unit's plans use")] = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> UnitGroupPage:
+    """The unit groups in code order, paged by cursor, optionally of one owner."""
+
     def fetch(after: str | None, size: int) -> Any:
         return service.list_groups(uow.session, owner_code=owner_code, after=after, limit=size, scope=scope)
 
@@ -168,7 +190,8 @@ async def list_groups(
 
 
 @router.delete("/unit-groups/{code}", status_code=204, tags=["units"], summary="Remove a unit group")
-async def delete_group(code: str, uow: Uow, scope: CurrentScope) -> Response:
+async def delete_group(code: GroupCodePath, uow: Uow, scope: CurrentScope) -> Response:
+    """Remove a unit group no obligation is owed through (409 otherwise)."""
     scope.require_whole_system("The units registry")
     await service.delete_group(uow, code)
     await uow.commit()
@@ -179,23 +202,25 @@ async def delete_group(code: str, uow: Uow, scope: CurrentScope) -> Response:
     "/units/{code}/obligations", response_model=OwedPage, tags=["queries"], summary="What a unit owes between two dates"
 )
 async def unit_obligations(
-    code: str,
+    code: UnitCodePath,
     context: Context,
     uow: Uow,
     scope: CurrentScope,
-    start: Annotated[Day, Query(alias="from")],
-    end: Annotated[Day, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from", description="The first day (YYYY-MM-DD)")],
+    end: Annotated[Day, Query(alias="to", description="The last day, included (YYYY-MM-DD)")],
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> OwedPage:
+    """What a unit owes from `from` to `to`: every due occurrence of its obligations (a monthly duty owes once a month), by due date, paged by cursor, with what each is about."""
     scope.check(code, f"No unit with code {code!r}.")
     return await queries.owed(uow.session, code, start, end, _today(context), cursor=cursor, limit=limit)
 
 
 @router.get("/units/{code}/overdue", response_model=OwedPage, tags=["queries"], summary="A unit's overdue obligations")
 async def unit_overdue(
-    code: str, context: Context, uow: Uow, scope: CurrentScope, cursor: Cursor = None, limit: Limit = 100
+    code: UnitCodePath, context: Context, uow: Uow, scope: CurrentScope, cursor: Cursor = None, limit: Limit = 100
 ) -> OwedPage:
+    """A unit's occurrences past their due date and not done, by due date, paged by cursor."""
     scope.check(code, f"No unit with code {code!r}.")
     return await queries.overdue(uow.session, code, _today(context), cursor=cursor, limit=limit)
 
@@ -204,7 +229,11 @@ async def unit_overdue(
 
 
 @router.post(
-    "/plans:import", response_model=ImportReport, tags=["plans"], summary="Import a plan's appendix table (CSV or XLSX)"
+    "/plans:import",
+    response_model=ImportReport,
+    tags=["plans"],
+    summary="Import a plan's appendix table (CSV or XLSX)",
+    responses={413: {"description": "The file is larger than the configured limit"}},
 )
 async def import_plan(
     context: Context,
@@ -215,6 +244,7 @@ async def import_plan(
     ],
     form: Annotated[PlanImportIn, Form()],
 ) -> ImportReport:
+    """Import a plan's appendix table as officers have it (CSV in UTF-8 or Windows-1258, or XLSX) as a draft plan: its areas, objectives, tasks and activities, schedules parsed from the Tiến độ cells, one obligation per unit named (groups expanded) and suggested targets. The same table again changes nothing (`unchanged`); a revised one updates the draft in place."""
     importing.check_size(file.size, context.settings.plans_import_max_bytes)
     report = await importing.import_plan(uow, file.file, file.filename or "table.csv", form, scope)
     await uow.commit()
@@ -223,6 +253,7 @@ async def import_plan(
 
 @router.post("/plans", response_model=PlanOut, status_code=201, tags=["plans"], summary="Create a draft plan")
 async def create_plan(body: PlanIn, uow: Uow, scope: CurrentScope) -> PlanOut:
+    """Create an empty draft plan, to fill node by node."""
     scope.check(body.issuer_code, f"No unit {body.issuer_code!r} in your scope.", field="issuer_code")
     plan = await planning.create_plan(uow, body)
     await uow.commit()
@@ -233,13 +264,14 @@ async def create_plan(body: PlanIn, uow: Uow, scope: CurrentScope) -> PlanOut:
 async def list_plans(
     uow: Uow,
     scope: CurrentScope,
-    issuer_code: str | None = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    status: PlanStatus | None = None,
-    parent_id: Id | None = None,
+    issuer_code: Annotated[str | None, Query(description="Only plans this unit issued")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="Only plans of this year")] = None,
+    status: Annotated[PlanStatus | None, Query(description="Only plans in this status")] = None,
+    parent_id: Annotated[Id | None, Query(description="Only plans that implement this plan")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> PlanPage:
+    """Plans, newest first, paged by cursor: of an issuer, a year, a status, or implementing a parent plan."""
     return await queries.list_plans(
         uow.session,
         issuer_code=issuer_code,
@@ -253,7 +285,8 @@ async def list_plans(
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut, tags=["plans"], summary="One plan")
-async def get_plan(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanOut:
+async def get_plan(plan_id: PlanId, uow: Uow, scope: CurrentScope) -> PlanOut:
+    """One plan with its rolled-up progress (404 when unknown)."""
     await check_plan(uow.session, plan_id, scope)
     return PlanOut.model_validate(await planning.get_plan(uow.session, plan_id))
 
@@ -275,14 +308,16 @@ async def plan_revisions(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanRevi
     tags=["plans"],
     summary="A plan's tree with obligations and progress",
 )
-async def plan_tree(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanTree:
+async def plan_tree(plan_id: PlanId, uow: Uow, scope: CurrentScope) -> PlanTree:
+    """A plan's whole tree: areas, objectives, tasks and activities with their schedules, obligations and progress."""
     return await planning.plan_tree(uow.session, plan_id, scope)
 
 
 @router.post(
     "/plans/{plan_id}/nodes", response_model=NodeOut, status_code=201, tags=["plans"], summary="Add a node by hand"
 )
-async def add_node(plan_id: Id, body: NodeIn, uow: Uow, scope: CurrentScope) -> NodeOut:
+async def add_node(plan_id: PlanId, body: NodeIn, uow: Uow, scope: CurrentScope) -> NodeOut:
+    """Add an area, objective, task or activity to a draft plan by hand; its cells are read as an imported row's would be (schedule parsed, units matched)."""
     await check_plan(uow.session, plan_id, scope, change=True)
     node = await planning.add_node(uow, plan_id, body)
     await uow.commit()
@@ -295,7 +330,8 @@ async def add_node(plan_id: Id, body: NodeIn, uow: Uow, scope: CurrentScope) -> 
     tags=["plans"],
     summary="Change a node's schedule or the parent plan's task it implements (child plans follow)",
 )
-async def change_node(node_id: Id, body: NodeUpdate, uow: Uow, scope: CurrentScope) -> NodeOut:
+async def change_node(node_id: NodeId, body: NodeUpdate, uow: Uow, scope: CurrentScope) -> NodeOut:
+    """Change a node's schedule, or the parent plan's task it implements; its obligations' due dates follow, and so do the child plans' tasks that implement it (the cascade)."""
     await check_node(uow.session, node_id, scope)
     node = await cascade.change_node(uow, node_id, body)
     await uow.commit()
@@ -303,7 +339,8 @@ async def change_node(node_id: Id, body: NodeUpdate, uow: Uow, scope: CurrentSco
 
 
 @router.post("/plans/{plan_id}:publish", response_model=PlanOut, tags=["plans"], summary="Publish a draft plan")
-async def publish_plan(plan_id: Id, context: Context, uow: Uow, scope: CurrentScope) -> PlanOut:
+async def publish_plan(plan_id: PlanId, context: Context, uow: Uow, scope: CurrentScope) -> PlanOut:
+    """Publish a draft plan: its obligations start to count and their reminders are planned; publishes `plan.published` and each target's `target.set`."""
     await check_plan(uow.session, plan_id, scope, change=True)
     plan = await planning.publish_plan(uow, plan_id, policy=ReminderPolicy.of(context.settings))
     await uow.commit()
@@ -311,7 +348,8 @@ async def publish_plan(plan_id: Id, context: Context, uow: Uow, scope: CurrentSc
 
 
 @router.post("/plans/{plan_id}:close", response_model=PlanOut, tags=["plans"], summary="Close a published plan")
-async def close_plan(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanOut:
+async def close_plan(plan_id: PlanId, uow: Uow, scope: CurrentScope) -> PlanOut:
+    """Close a published plan: no more reminders; progress stays as reported."""
     await check_plan(uow.session, plan_id, scope, change=True)
     plan = await planning.close_plan(uow, plan_id)
     await uow.commit()
@@ -323,10 +361,11 @@ async def search_tasks(
     uow: Uow,
     scope: CurrentScope,
     q: Annotated[str, Query(min_length=1, description="words to find, diacritics optional")],
-    plan_id: Id | None = None,
+    plan_id: Annotated[Id | None, Query(description="Only in this plan")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> TaskPage:
+    """Tasks and activities whose title holds the words asked (diacritics and case aside), optionally in one plan, paged by cursor."""
     return await queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=cursor, limit=limit, scope=scope)
 
 
@@ -334,7 +373,8 @@ async def search_tasks(
 
 
 @router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["progress"], summary="One obligation")
-async def get_obligation(obligation_id: Id, uow: Uow, scope: CurrentScope) -> ObligationOut:
+async def get_obligation(obligation_id: ObligationId, uow: Uow, scope: CurrentScope) -> ObligationOut:
+    """One obligation: what one unit owes for one task, with its progress (404 when unknown)."""
     await check_obligation(uow.session, obligation_id, scope)
     return ObligationOut.model_validate(await progress.get_obligation(uow.session, obligation_id))
 
@@ -345,7 +385,10 @@ async def get_obligation(obligation_id: Id, uow: Uow, scope: CurrentScope) -> Ob
     tags=["progress"],
     summary="Report progress (version required)",
 )
-async def report_progress(obligation_id: Id, body: ProgressIn, uow: Uow, scope: CurrentScope) -> ObligationOut:
+async def report_progress(
+    obligation_id: ObligationId, body: ProgressIn, uow: Uow, scope: CurrentScope
+) -> ObligationOut:
+    """Report progress on an obligation with the version read (409 when someone changed it since). Done by the due date counts as on time; publishes `task.completed` when done."""
     await check_obligation(uow.session, obligation_id, scope)
     obligation = await progress.report_progress(uow, obligation_id, body)
     await uow.commit()
@@ -358,13 +401,15 @@ async def report_progress(obligation_id: Id, body: ProgressIn, uow: Uow, scope: 
     tags=["progress"],
     summary="An obligation's due dates, each with its progress",
 )
-async def list_occurrences(obligation_id: Id, uow: Uow, scope: CurrentScope) -> list[OccurrenceOut]:
+async def list_occurrences(obligation_id: ObligationId, uow: Uow, scope: CurrentScope) -> list[OccurrenceOut]:
+    """The due dates of a recurring obligation (a monthly report owes twelve), each with its own progress."""
     found = await progress.list_occurrences(uow.session, obligation_id, scope)
     return [OccurrenceOut.model_validate(o) for o in found]
 
 
 @router.get("/occurrences/{occurrence_id}", response_model=OccurrenceOut, tags=["progress"], summary="One occurrence")
-async def get_occurrence(occurrence_id: Id, uow: Uow, scope: CurrentScope) -> OccurrenceOut:
+async def get_occurrence(occurrence_id: OccurrenceId, uow: Uow, scope: CurrentScope) -> OccurrenceOut:
+    """One due date of an obligation with its progress (404 when unknown)."""
     await check_occurrence(uow.session, occurrence_id, scope)
     return OccurrenceOut.model_validate(await progress.get_occurrence(uow.session, occurrence_id))
 
@@ -375,7 +420,10 @@ async def get_occurrence(occurrence_id: Id, uow: Uow, scope: CurrentScope) -> Oc
     tags=["progress"],
     summary="Report progress on one due date of an obligation (version required)",
 )
-async def report_occurrence(occurrence_id: Id, body: ProgressIn, uow: Uow, scope: CurrentScope) -> OccurrenceOut:
+async def report_occurrence(
+    occurrence_id: OccurrenceId, body: ProgressIn, uow: Uow, scope: CurrentScope
+) -> OccurrenceOut:
+    """Report progress on one due date of a recurring obligation, with the version read (409 when it changed since)."""
     await check_occurrence(uow.session, occurrence_id, scope)
     occurrence = await progress.report_occurrence(uow, occurrence_id, body)
     await uow.commit()
@@ -392,8 +440,12 @@ async def report_occurrence(occurrence_id: Id, body: ProgressIn, uow: Uow, scope
     summary="A plan's targets and suggestions",
 )
 async def list_targets(
-    plan_id: Id, uow: Uow, scope: CurrentScope, status: TargetStatus | None = None
+    plan_id: PlanId,
+    uow: Uow,
+    scope: CurrentScope,
+    status: Annotated[TargetStatus | None, Query(description="Only suggested or only confirmed targets")] = None,
 ) -> list[TargetOut]:
+    """A plan's targets (chỉ tiêu): the ones suggested from its text, to confirm, and the confirmed ones."""
     await check_plan(uow.session, plan_id, scope)
     return [TargetOut.model_validate(t) for t in await targets.list_targets(uow.session, plan_id, status=status)]
 
@@ -401,7 +453,8 @@ async def list_targets(
 @router.post(
     "/plans/{plan_id}/targets", response_model=TargetOut, status_code=201, tags=["targets"], summary="Set a target"
 )
-async def set_target(plan_id: Id, body: TargetIn, uow: Uow, scope: CurrentScope) -> TargetOut:
+async def set_target(plan_id: PlanId, body: TargetIn, uow: Uow, scope: CurrentScope) -> TargetOut:
+    """Set a target of a plan or of one of its nodes: a metric, an operator and a value for a period, optionally for one level of units."""
     await check_plan(uow.session, plan_id, scope, change=True)
     target = await targets.set_target(uow, plan_id, body)
     await uow.commit()
@@ -411,7 +464,8 @@ async def set_target(plan_id: Id, body: TargetIn, uow: Uow, scope: CurrentScope)
 @router.put(
     "/targets/{target_id}", response_model=TargetOut, tags=["targets"], summary="Change a target (version required)"
 )
-async def update_target(target_id: Id, body: TargetUpdate, uow: Uow, scope: CurrentScope) -> TargetOut:
+async def update_target(target_id: TargetId, body: TargetUpdate, uow: Uow, scope: CurrentScope) -> TargetOut:
+    """Change a target with the version read (409 when it changed since); a confirmed target publishes `target.set` again."""
     await check_target(uow.session, target_id, scope, change=True)
     target = await targets.update_target(uow, target_id, body)
     await uow.commit()
@@ -422,8 +476,12 @@ async def update_target(target_id: Id, body: TargetUpdate, uow: Uow, scope: Curr
     "/targets/{target_id}:confirm", response_model=TargetOut, tags=["targets"], summary="Confirm a suggested target"
 )
 async def confirm_target(
-    target_id: Id, uow: Uow, scope: CurrentScope, version: Annotated[Id, Body(embed=True)]
+    target_id: TargetId,
+    uow: Uow,
+    scope: CurrentScope,
+    version: Annotated[Id, Body(embed=True, description="The version the confirmer read (409 when it changed since)")],
 ) -> TargetOut:
+    """Confirm a suggested target with the version read: it binds from now on and publishes `target.set`."""
     await check_target(uow.session, target_id, scope, change=True)
     target = await targets.confirm_target(uow, target_id, version)
     await uow.commit()
@@ -433,7 +491,8 @@ async def confirm_target(
 @router.delete(
     "/targets/{target_id}", status_code=204, tags=["targets"], summary="Discard a suggestion or withdraw a target"
 )
-async def delete_target(target_id: Id, uow: Uow, scope: CurrentScope) -> Response:
+async def delete_target(target_id: TargetId, uow: Uow, scope: CurrentScope) -> Response:
+    """Remove a target."""
     await check_target(uow.session, target_id, scope, change=True)
     await targets.delete_target(uow, target_id)
     await uow.commit()

@@ -26,6 +26,8 @@ OPERATORS = {
 
 
 class TargetStatus(StrEnum):
+    """A target against its indicator: met, on track, at risk (the projection misses it) or missed."""
+
     met = "met"
     on_track = "on_track"
     at_risk = "at_risk"

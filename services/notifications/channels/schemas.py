@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.instants import VnInstant
 from shared.personal import masked
 from shared.scope import Scope
 
 
 class DeliveryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, from_attributes=True)
 
     id: int
+    """The delivery's id"""
     channel: str
+    """email, sms or zalo"""
     unit_code: str | None
+    """The unit whose people it went to"""
     to: str
+    """The address it went to (personal data)"""
     subject: str
+    """Its subject (e-mail) or first words"""
     status: str = Field(description="queued, sending, retrying, sent or failed")
     attempts: int
-    next_attempt_at: datetime | None
+    """Attempts made so far"""
+    next_attempt_at: VnInstant | None
+    """When it is tried again; null when finished"""
     last_error: str | None
+    """The last attempt's error, if any"""
     ref_kind: str | None
+    """What it is about: reminder, digest or letter"""
     ref_id: str | None
+    """The id of what it is about"""
     provider_id: str | None
-    created_at: datetime
-    finished_at: datetime | None
+    """The id the provider gave the message"""
+    created_at: VnInstant
+    """When it was queued"""
+    finished_at: VnInstant | None
+    """When it was sent or given up"""
 
     @classmethod
     def shown(cls, delivery: object, scope: Scope) -> DeliveryOut:
@@ -39,14 +51,20 @@ class DeliveryOut(BaseModel):
 
 
 class DeliveryAttemptOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, from_attributes=True)
 
     number: int
-    started_at: datetime
+    """The attempt's number, from 1"""
+    started_at: VnInstant
+    """When it started"""
     duration_ms: int
+    """How long it took, in milliseconds"""
     outcome: str
+    """sent, retry (a retryable failure) or failed"""
     status_code: int | None
+    """The provider's HTTP status, if any"""
     error: str | None
+    """What went wrong, if anything"""
 
     @classmethod
     def shown(cls, attempt: object, scope: Scope) -> DeliveryAttemptOut:
@@ -57,7 +75,11 @@ class DeliveryAttemptOut(BaseModel):
 
 class DeliveryDetail(DeliveryOut):
     attempt_log: list[DeliveryAttemptOut]
+    """Every attempt, in order"""
 
 
 class DeliveryPage(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     items: list[DeliveryOut]
+    """The deliveries, newest first"""

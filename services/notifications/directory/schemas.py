@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from services.notifications.channels.addresses import email_address, vn_mobile
+from shared.instants import VnInstant
 from shared.personal import masked
 from shared.scope import Scope
 
@@ -17,11 +17,13 @@ Email = Annotated[str, Field(max_length=320), AfterValidator(email_address)]
 
 
 class ContactIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
+    """The person's name (personal data)"""
     role: str | None = Field(default=None, max_length=100, description="e.g. Chủ tịch, Văn phòng")
     email: Email | None = None
+    """The person's e-mail address (personal data)"""
     phone: Phone | None = Field(default=None, description="Vietnamese mobile: 0912345678 or +84912345678")
     zalo_phone: Phone | None = Field(default=None, description="the number the person uses Zalo with (default: phone)")
     channels: list[ChannelName] | None = Field(
@@ -41,20 +43,32 @@ class ContactIn(BaseModel):
 
 
 class ContactOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(use_attribute_docstrings=True, from_attributes=True)
 
     id: int
+    """The contact's id"""
     unit_code: str
+    """The unit the person works for"""
     name: str
+    """The person's name (personal data)"""
     role: str | None
+    """The person's role, e.g. Chủ tịch, Văn phòng"""
     email: str | None
+    """E-mail address (personal data)"""
     phone: str | None
+    """Mobile phone (personal data)"""
     zalo_phone: str | None
+    """The number the person uses Zalo with"""
     channels: list[str]
+    """The channels reminders go to the person by"""
     digest: bool
+    """Reminders once a day in one message"""
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    """false once removed (kept for the delivery log)"""
+    created_at: VnInstant
+    """When it was added"""
+    updated_at: VnInstant
+    """When it last changed"""
 
     @classmethod
     def shown(cls, contact: object, scope: Scope) -> ContactOut:

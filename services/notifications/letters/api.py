@@ -73,6 +73,7 @@ async def list_letters(
     scope: CurrentScope,
     dossier: Annotated[str, Query(min_length=1, max_length=64, description="MaHoSo")],
 ) -> LetterList:
+    """The apology letters of a dossier (normally one; another only after a new due date was missed)."""
     return LetterList(items=[letter_out(x) for x in await service.letters_of(uow.session, dossier, scope)])
 
 
@@ -83,6 +84,7 @@ async def list_letters(
     summary="Write a dossier's letter now (an officer, early or not)",
 )
 async def create_letter(body: LetterCreate, uow: Uow, scope: CurrentScope, response: Response) -> LetterOut:
+    """An officer writes a dossier's apology letter by hand, with a reason and optionally the new return date (computed from the unit's settings without it); 409 when the dossier already has one for this due date."""
     letter, created = await service.create_by_officer(uow, body.dossier, body.reason, body.new_due_at, scope)
     await uow.commit()
     if not created:
@@ -100,6 +102,7 @@ async def print_queue(
     scope: CurrentScope,
     unit: Annotated[str | None, Query(max_length=64, description="Only this unit's")] = None,
 ) -> LetterList:
+    """Issued letters of dossiers received in person or by post, to print and hand over at the desk."""
     return LetterList(items=[letter_out(x) for x in await service.print_queue(uow.session, unit, scope)])
 
 
@@ -110,6 +113,7 @@ async def print_queue(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def letter_pdf(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> Response:
+    """The letter as an A4 PDF in the official NĐ 30/2020 layout, in the legal form of the dossier's receipt date."""
     letter = await service.get_letter(uow.session, letter_id, scope=scope)
     pdf = await service.pdf_of(letter, scope)
     name = (letter.number or f"du-thao-{letter.id}").replace("/", "-")
@@ -120,8 +124,12 @@ async def letter_pdf(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> Resp
 
 @router.get("/letters/{letter_id}/text", response_model=ShortTextOut, summary="The letter as one SMS or Zalo message")
 async def letter_text(
-    letter_id: LetterId, uow: Uow, scope: CurrentScope, channel: Literal["sms", "zalo"]
+    letter_id: LetterId,
+    uow: Uow,
+    scope: CurrentScope,
+    channel: Annotated[Literal["sms", "zalo"], Query(description="The channel to fit")],
 ) -> ShortTextOut:
+    """The letter as one SMS or Zalo message, within the channel's length limit."""
     letter = await service.get_letter(uow.session, letter_id, scope=scope)
     text = service.short_text_of(letter, channel, scope)
     return ShortTextOut(channel=channel, text=text, limit=SHORT_LIMITS[channel])
@@ -129,6 +137,7 @@ async def letter_text(
 
 @router.get("/letters/{letter_id}", response_model=LetterOut, summary="One letter")
 async def get_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> LetterOut:
+    """One letter with its status and dates (404 when unknown)."""
     return letter_out(await service.get_letter(uow.session, letter_id, scope=scope))
 
 
@@ -141,6 +150,7 @@ async def _act(uow: UnitOfWork, scope: Scope, letter_id: str, action: Callable[[
 
 @router.post("/letters/{letter_id}:approve", response_model=LetterOut, summary="Approve a draft")
 async def approve_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope, principal: CurrentPrincipal) -> LetterOut:
+    """Approve a draft (409 from any other status)."""
     return await _act(uow, scope, letter_id, lambda letter: service.approve(uow, letter, by=principal.subject))
 
 
@@ -148,6 +158,7 @@ async def approve_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope, pri
     "/letters/{letter_id}:issue", response_model=LetterOut, summary="Issue an approved letter (numbered; letter.issued)"
 )
 async def issue_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope, principal: CurrentPrincipal) -> LetterOut:
+    """Issue an approved letter: it gets its number (per unit and year, no gaps), is sent to online applicants, and publishes `letter.issued` (the dossier's new due date)."""
     return await _act(uow, scope, letter_id, lambda letter: service.issue(uow, letter, by=principal.subject))
 
 
@@ -157,11 +168,13 @@ async def issue_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope, princ
     summary="Mark delivered (handed over at the desk, or received)",
 )
 async def deliver_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> LetterOut:
+    """Record that the letter reached the applicant."""
     return await _act(uow, scope, letter_id, lambda letter: sending.mark_delivered(uow, letter))
 
 
 @router.post("/letters/{letter_id}:fail", response_model=LetterOut, summary="Mark its delivery failed, with the reason")
 async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, scope: CurrentScope) -> LetterOut:
+    """Record that the letter could not be delivered, with the reason."""
     return await _act(uow, scope, letter_id, lambda letter: sending.mark_failed(uow, letter, body.reason))
 
 
@@ -171,6 +184,7 @@ async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, scope:
     summary="The letter settings units without their own follow",
 )
 async def get_default_settings(uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+    """The settings every unit without its own issues letters under."""
     return settings_out(await policy.unit_policy(uow.session, policy.DEFAULT))
 
 
@@ -194,6 +208,7 @@ async def put_default_settings(body: LetterSettingsIn, uow: Uow, scope: CurrentS
     summary="A unit's letterhead, signer and letter policy",
 )
 async def get_settings(unit_code: UnitCode, uow: Uow, scope: CurrentScope) -> LetterSettingsOut:
+    """A unit's letter settings: its own, else the default ones, else the built-in ones (`configured` says which)."""
     scope.check(unit_code, f"No unit {unit_code} in your scope.")
     return settings_out(await policy.unit_policy(uow.session, unit_code))
 
@@ -204,6 +219,7 @@ async def get_settings(unit_code: UnitCode, uow: Uow, scope: CurrentScope) -> Le
     summary="Set a unit's letterhead, signer and letter policy",
 )
 async def put_settings(unit_code: UnitCode, body: LetterSettingsIn, uow: Uow, scope: CurrentScope) -> LetterSettingsOut:
+    """Set a unit's letterhead, signer, numbering and policy (issue on its own or leave drafts, extension days)."""
     scope.check(unit_code, f"No unit {unit_code} in your scope.")
     saved = await policy.put_settings(uow, unit_code, body.model_dump())
     await uow.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -37,15 +38,13 @@ def _task(overdue: bool) -> Callable[[TaskReminderIn], Reminding | None]:
 def _dossier_due_soon(dossier: DossierDueSoonIn) -> Reminding:
     """To the handling unit: the apology is due today."""
     title, text = texts.dossier_due_soon(dossier)
-    return Reminding(
-        f"dossier:{dossier.ma_ho_so}", "dossier.due_soon", dossier.due_at.isoformat(), dossier.unit, title, text
-    )
+    return Reminding(f"dossier:{dossier.ma_ho_so}", "dossier.due_soon", _key(dossier.due_at), dossier.unit, title, text)
 
 
 def _letter_escalated(escalation: LetterEscalatedIn) -> Reminding:
     """To the handling unit's people, for its head: the date an apology promised passed too."""
     title, text = texts.letter_escalated(escalation)
-    due = escalation.missed_due_at.isoformat()
+    due = _key(escalation.missed_due_at)
     return Reminding(f"dossier:{escalation.ma_ho_so}", "letter.escalated", due, escalation.unit, title, text)
 
 
@@ -95,3 +94,8 @@ SUBSCRIPTIONS = [
         handlers={"vn.cchc.letter.escalated.v1": reminder_from(LetterEscalatedIn, _letter_escalated)},
     ),
 ]
+
+
+def _key(instant: datetime) -> str:
+    """An instant as a natural key: in UTC, so the key stays the same whatever offset the event wrote it with."""
+    return instant.astimezone(UTC).isoformat()

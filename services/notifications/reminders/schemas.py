@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import AliasChoices, BaseModel, Field
+
+from shared.instants import VnInstant
 
 
 class TaskReminderIn(BaseModel):
@@ -37,8 +39,8 @@ class DossierDueSoonIn(BaseModel):
     ma_ho_so: str
     unit: str
     procedure: ProcedureIn | None = None
-    due_at: datetime
-    apology_deadline: datetime | None = None
+    due_at: VnInstant
+    apology_deadline: VnInstant | None = None
 
 
 class LetterEscalatedIn(BaseModel):
@@ -47,8 +49,8 @@ class LetterEscalatedIn(BaseModel):
     ma_ho_so: str
     unit: str
     number: str | None = None
-    promised_due_at: datetime | None = None
-    missed_due_at: datetime
+    promised_due_at: VnInstant | None = None
+    missed_due_at: VnInstant
 
 
 class TargetAtRiskIn(BaseModel):

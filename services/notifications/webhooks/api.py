@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.notifications.webhooks import service
 from services.notifications.webhooks.schemas import (
@@ -23,6 +23,8 @@ from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
 router = APIRouter(tags=["webhooks"])
+EndpointId = Annotated[str, Path(description="The endpoint's id")]
+DeliveryId = Annotated[int, Path(description="The delivery's id")]
 Status = Literal["queued", "sending", "retrying", "succeeded", "failed"]
 
 
@@ -35,6 +37,7 @@ Status = Literal["queued", "sending", "retrying", "succeeded", "failed"]
 async def create_webhook(
     body: WebhookIn, uow: Uow, context: Context, scope: CurrentScope, principal: CurrentPrincipal
 ) -> WebhookCreated:
+    """Subscribe a partner's URL to event types: every matching event is POSTed to it, signed per Standard Webhooks with the returned `whsec_…` secret (shown once), and retried on a schedule until it succeeds."""
     admin = ADMIN in principal.roles
     endpoint = await service.create_endpoint(uow, body, context.settings, scope, may_allow_personal=admin)
     await uow.commit()
@@ -43,18 +46,26 @@ async def create_webhook(
 
 @router.get("/webhooks", response_model=dict[str, list[WebhookOut]], summary="Webhook endpoints")
 async def list_webhooks(uow: Uow, scope: CurrentScope) -> dict[str, list[WebhookOut]]:
+    """Every webhook endpoint (secrets are never shown again)."""
     return {"items": [WebhookOut.model_validate(e) for e in await service.list_endpoints(uow.session, scope)]}
 
 
 @router.get("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="One webhook endpoint")
-async def get_webhook(endpoint_id: str, uow: Uow, scope: CurrentScope) -> WebhookOut:
+async def get_webhook(endpoint_id: EndpointId, uow: Uow, scope: CurrentScope) -> WebhookOut:
+    """One webhook endpoint (404 when unknown)."""
     return WebhookOut.model_validate(await service.get_endpoint(uow.session, endpoint_id, scope))
 
 
 @router.patch("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="Change, disable or re-enable an endpoint")
 async def update_webhook(
-    endpoint_id: str, body: WebhookPatch, uow: Uow, context: Context, scope: CurrentScope, principal: CurrentPrincipal
+    endpoint_id: EndpointId,
+    body: WebhookPatch,
+    uow: Uow,
+    context: Context,
+    scope: CurrentScope,
+    principal: CurrentPrincipal,
 ) -> WebhookOut:
+    """Change an endpoint's URL, event types or description, disable it, or re-enable it after it was disabled for failures."""
     admin = ADMIN in principal.roles
     endpoint = await service.update_endpoint(uow, endpoint_id, body, context.settings, scope, may_allow_personal=admin)
     await uow.commit()
@@ -62,7 +73,8 @@ async def update_webhook(
 
 
 @router.delete("/webhooks/{endpoint_id}", status_code=204, summary="Remove an endpoint and its deliveries")
-async def delete_webhook(endpoint_id: str, uow: Uow, scope: CurrentScope) -> Response:
+async def delete_webhook(endpoint_id: EndpointId, uow: Uow, scope: CurrentScope) -> Response:
+    """Remove an endpoint with its deliveries."""
     await service.delete_endpoint(uow, endpoint_id, scope)
     await uow.commit()
     return Response(status_code=204)
@@ -73,7 +85,8 @@ async def delete_webhook(endpoint_id: str, uow: Uow, scope: CurrentScope) -> Res
     response_model=SecretRotated,
     summary="A new secret; the old one signs too for the overlap",
 )
-async def rotate_secret(endpoint_id: str, uow: Uow, context: Context, scope: CurrentScope) -> SecretRotated:
+async def rotate_secret(endpoint_id: EndpointId, uow: Uow, context: Context, scope: CurrentScope) -> SecretRotated:
+    """Give an endpoint a new secret (shown once); the old one keeps signing too for a while, so the partner can switch."""
     endpoint = await service.rotate_secret(uow, endpoint_id, context.settings, scope)
     await uow.commit()
     return SecretRotated(id=endpoint.id, secret=endpoint.secret, previous_secret_until=endpoint.previous_secret_until)
@@ -82,7 +95,8 @@ async def rotate_secret(endpoint_id: str, uow: Uow, context: Context, scope: Cur
 @router.post(
     "/webhooks/{endpoint_id}:test", response_model=WebhookDeliveryOut, status_code=202, summary="Send a test ping"
 )
-async def test_webhook(endpoint_id: str, uow: Uow, scope: CurrentScope) -> WebhookDeliveryOut:
+async def test_webhook(endpoint_id: EndpointId, uow: Uow, scope: CurrentScope) -> WebhookDeliveryOut:
+    """Send a ping (`vn.cchc.webhook.test.v1`) to an endpoint, whatever its event types."""
     delivery = await service.send_test(uow, endpoint_id, scope)
     await uow.commit()
     return _out(delivery, service.PING_TYPE)
@@ -94,13 +108,14 @@ async def test_webhook(endpoint_id: str, uow: Uow, scope: CurrentScope) -> Webho
     summary="An endpoint's deliveries, newest first",
 )
 async def list_webhook_deliveries(
-    endpoint_id: str,
+    endpoint_id: EndpointId,
     uow: Uow,
     scope: CurrentScope,
-    status: Status | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: int | None = None,
+    status: Annotated[Status | None, Query(description="Only in this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many (500)")] = 100,
+    before: Annotated[int | None, Query(description="A delivery id: only older ones")] = None,
 ) -> WebhookDeliveryPage:
+    """An endpoint's deliveries, newest first, optionally in one status; paged by `before`."""
     rows = await service.list_deliveries(
         uow.session, endpoint_id, status=status, limit=limit, before=before, scope=scope
     )
@@ -113,8 +128,9 @@ async def list_webhook_deliveries(
     summary="One delivery and its attempt log",
 )
 async def get_webhook_delivery(
-    endpoint_id: str, delivery_id: int, uow: Uow, scope: CurrentScope
+    endpoint_id: EndpointId, delivery_id: DeliveryId, uow: Uow, scope: CurrentScope
 ) -> WebhookDeliveryDetail:
+    """One delivery with every attempt (status, duration, the first 2 KB of the answer)."""
     delivery = await service.get_delivery(uow.session, endpoint_id, delivery_id, scope)
     event_type = await service.event_type_of(uow.session, delivery)
     attempts = [AttemptOut.model_validate(a) for a in await service.attempts_of(uow.session, delivery_id)]
@@ -127,7 +143,10 @@ async def get_webhook_delivery(
     status_code=202,
     summary="Send the message again with a fresh retry schedule",
 )
-async def redeliver(endpoint_id: str, delivery_id: int, uow: Uow, scope: CurrentScope) -> WebhookDeliveryOut:
+async def redeliver(
+    endpoint_id: EndpointId, delivery_id: DeliveryId, uow: Uow, scope: CurrentScope
+) -> WebhookDeliveryOut:
+    """Send a message to the endpoint again, with a fresh retry schedule; the attempt log is kept."""
     delivery = await service.redeliver(uow, endpoint_id, delivery_id, scope)
     event_type = await service.event_type_of(uow.session, delivery)
     await uow.commit()

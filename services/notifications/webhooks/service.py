@@ -26,6 +26,7 @@ from services.notifications.webhooks.schemas import ANY, PING_TYPE, WebhookIn, W
 from services.notifications.webhooks.urls import unsafe_reason
 from shared.audit import HIDDEN, changed
 from shared.events import CloudEvent, EventSpec, new_event_id, registry
+from shared.instants import vn_iso
 from shared.personal import masked_paths
 from shared.problems import Conflict, DomainError, Forbidden, NotFound
 from shared.scope import WHOLE_SYSTEM, Scope
@@ -189,13 +190,12 @@ def message_body(event: CloudEvent, data: dict[str, Any] | None = None) -> str:
     return orjson.dumps(
         {
             "type": event.type,
-            "timestamp": event.time,
+            "timestamp": vn_iso(event.time),
             "id": event.id,
             "source": event.source,
             "subject": event.subject,
             "data": event.data if data is None else data,
-        },
-        option=orjson.OPT_UTC_Z,
+        }
     ).decode()
 
 
@@ -285,8 +285,7 @@ async def send_test(uow: UnitOfWork, endpoint_id: str, scope: Scope = WHOLE_SYST
     endpoint = await _enabled(uow.session, endpoint_id, scope)
     event_id = new_event_id()
     body = orjson.dumps(
-        {"type": PING_TYPE, "timestamp": uow.clock.now(), "id": event_id, "data": {"endpoint_id": endpoint.id}},
-        option=orjson.OPT_UTC_Z,
+        {"type": PING_TYPE, "timestamp": vn_iso(uow.clock.now()), "id": event_id, "data": {"endpoint_id": endpoint.id}}
     ).decode()
     return (await _queue(uow, f"msg_{event_id}", PING_TYPE, body, [endpoint.id]))[0]
 

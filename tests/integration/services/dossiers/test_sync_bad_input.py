@@ -85,3 +85,9 @@ async def test_oversized_bodies_and_batches_are_refused_whole(start_dossiers):
     many = await d.client.post(url, json={"service": "DongBoHoSoMC", "data": [variant(i) for i in range(4)]})
     assert many.status_code == 413
     assert await d.events() == []
+
+
+async def test_a_null_result_form_is_read_as_not_set(dossiers: Dossiers):
+    report = await dossiers.push([{**variant(200), "HinhThuc": None}, variant(201, HinhThuc=100)])
+    assert [r["result"] for r in report["results"]] == ["created", "rejected"]
+    assert report["results"][1]["errors"][0]["field"] == "HinhThuc"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -144,6 +145,8 @@ async def test_filters_send_only_the_types_an_endpoint_asked_for(start_notificat
     await overdue_only.wait_for(1)
     assert sorted(json.loads(r.body)["type"] for r in everything.requests) == [OVERDUE, "vn.cchc.unit.upserted.v1"]
     assert [json.loads(r.body)["type"] for r in overdue_only.requests] == [OVERDUE]
+    body = json.loads(overdue_only.requests[0].body)  # instants in Vietnam time, as every API writes them
+    assert re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+07:00$", body["timestamp"]), body["timestamp"]
 
 
 async def test_an_endpoint_is_disabled_once_the_schedule_ran_out_for_enough_messages_then_redelivered(

@@ -117,6 +117,10 @@ async def test_an_unreadable_event_is_dead_lettered_and_the_rest_of_the_batch_co
     )
     body = (await scoring.get("indicators", unit="P1", period="2024-03", code="dossiers.received")).json()
     assert item(body, "dossiers.received")["value"] == 1
+    codes = ["dossiers.received", "dossiers.on_time_rate"]  # several codes: repeated, or separated by commas
+    for asked in (codes, ",".join(codes)):
+        several = (await scoring.get("indicators", unit="P1", period="2024-03", code=asked)).json()
+        assert sorted(i["code"] for i in several["items"]) == sorted(codes), asked
     letters = await scoring.context.dead_letters.pending()
     assert [letter.message.key for letter in letters] == ["B1"]
     assert "finished_at" in letters[0].error

@@ -380,3 +380,17 @@ async def test_default_settings_issue_the_letters_of_units_without_their_own_und
     await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0008"))
     [draft] = await notifications.letters("000.00.15.H10-240415-0008")
     assert draft["status"] == "draft"
+
+
+async def test_the_settings_of_a_unit_the_directory_does_not_know_are_shown_even_with_a_one_character_code(
+    notifications: Notifications,
+):
+    # the built-in settings name the unit by its code as issuing body, shorter than an officer may
+    # type, and no signer: shown as they are (they used to answer 500)
+    answer = await notifications.client.get("/notifications/v1/letter-settings/0")
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["issuing_body"], answer.json()["signer_name"], answer.json()["configured"]) == (
+        "0",
+        "",
+        False,
+    )
