@@ -297,7 +297,9 @@ async def get_plan(plan_id: PlanId, uow: Uow, scope: CurrentScope) -> PlanOut:
     tags=["plans"],
     summary="A plan's imports: its first table and each revised one, oldest first",
 )
-async def plan_revisions(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanRevisionList:
+async def plan_revisions(plan_id: PlanId, uow: Uow, scope: CurrentScope) -> PlanRevisionList:
+    """Each table imported into the plan, with what it changed: the first import, then every revised table
+    (a draft revised in place, or a new revision of the published plan)."""
     await check_plan(uow.session, plan_id, scope)
     return PlanRevisionList(items=await revisions.revisions_of(uow, plan_id))
 
