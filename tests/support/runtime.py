@@ -30,7 +30,7 @@ async def serving(
     else:
         await runtime.start(migrate=True, schedulers=schedulers)
     try:
-        app = create_root_app(list(runtime.contexts.values()), _no_lifespan)
+        app = create_root_app(list(runtime.contexts.values()), no_lifespan)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=timeout) as client:
             yield client
@@ -39,5 +39,5 @@ async def serving(
 
 
 @asynccontextmanager
-async def _no_lifespan(_: Any) -> AsyncIterator[None]:
+async def no_lifespan(_: Any) -> AsyncIterator[None]:
     yield  # the runtime, not the app, starts and stops the services

@@ -21,9 +21,10 @@ from shared.app_factory import create_root_app
 from shared.auth import Principal
 from shared.clock import VN_TZ, ManualClock
 from shared.runtime import Runtime
-from tests.integration.services.dossiers.conftest import _noop, example
+from tests.integration.services.dossiers.conftest import example
 from tests.integration.services.notifications.letters.conftest import SETTINGS
 from tests.support import principals
+from tests.support.runtime import no_lifespan
 
 PROVINCE, A, B = "000.00.00.H42", "000.00.12.H42", "000.00.13.H42"
 NAMES = {PROVINCE: "UBND tỉnh Hà Tĩnh", A: "UBND xã Cẩm Quang", B: "UBND xã Cẩm Bình"}
@@ -89,7 +90,7 @@ async def start_province(make_settings: Callable[..., Any], **overrides: Any) ->
     clock = ManualClock(NOW)
     runtime = Runtime(definitions(), settings, clock=clock)
     await runtime.start(migrate=True)
-    app = create_root_app(list(runtime.contexts.values()), _noop)
+    app = create_root_app(list(runtime.contexts.values()), no_lifespan)
     principals.install(app)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
     province = Province(runtime, client, clock)
