@@ -17,6 +17,7 @@ class Principal:
     subject: str
     unit: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
+    key_id: str | None = None  # the API key's id when authenticated by key
 
 
 ANONYMOUS_ADMIN = Principal(subject="anonymous", roles=frozenset({"admin"}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Annotated, Any, TypeVar
@@ -17,9 +18,10 @@ from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from shared.auth import Principal, get_principal
+from shared.graphql_limits import limit_extensions
 from shared.problems import DomainError
 from shared.service import ServiceContext
-from shared.uow import UnitOfWork
+from shared.uow import UnitOfWork, session_slots
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -102,16 +104,20 @@ def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
     mutation = None
     if mutations:
         mutation = mutations[0] if len(mutations) == 1 else merge_types("Mutation", mutations)
-    return strawberry.Schema(query=query, mutation=mutation, extensions=[ErrorCodes])
+    extensions: list[Callable[[], SchemaExtension]] = [*limit_extensions(contexts[0].settings), ErrorCodes]
+    return strawberry.Schema(query=query, mutation=mutation, extensions=extensions)
 
 
 def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLContext, None]:
     services = {c.name: c for c in contexts}
+    limit = contexts[0].settings.limits_graphql_connections
 
     async def context_getter(
         request: Request, principal: Annotated[Principal, Depends(get_principal)]
     ) -> GraphQLContext:
         _refuse_multipart_without_preflight(request)
+        # this request's resolvers (run concurrently) share so many database sessions
+        session_slots.set(asyncio.Semaphore(limit))
         return GraphQLContext(services, principal)
 
     return GraphQLRouter(build_schema(contexts), context_getter=context_getter, multipart_uploads_enabled=True)

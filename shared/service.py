@@ -23,6 +23,7 @@ from shared.deadline_scheduler import DeadlineScheduler
 from shared.events import topic_of
 from shared.kernel_tables import KernelTables
 from shared.outbox import OutboxRelay
+from shared.request_limits import BodyRule
 from shared.settings import Settings
 from shared.uow import UnitOfWork
 
@@ -61,6 +62,7 @@ class ServiceDefinition:
     deadlines: Sequence[Deadlines] = ()
     load_demo: Worker | None = None
     description: str = ""
+    body_rules: Sequence[BodyRule] = ()  # routes whose bodies may exceed limits_body_max_bytes or not be JSON
 
     @property
     def topic(self) -> str:

@@ -361,3 +361,12 @@ class LetterIssuedIn(BaseModel):
     number: str
     issued_at: AwareDatetime
     new_due_at: AwareDatetime
+
+
+class PushSecretOut(BaseModel):
+    key_id: str
+    secret: str = Field(description="whsec_…: shown this once; sign pushes with it (Standard Webhooks)")
+    updated_at: datetime
+    previous_until: datetime | None = Field(
+        default=None, description="Until when the secret it replaced still verifies; null: there was none"
+    )
