@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from services.notifications.channels import service
 from services.notifications.channels.schemas import DeliveryAttemptOut, DeliveryDetail, DeliveryOut, DeliveryPage
 from shared.auth import CurrentPrincipal
+from shared.bounds import Id
 from shared.service import Uow
 
 router = APIRouter(tags=["notifications log"])
@@ -40,7 +41,7 @@ async def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail, summary="One delivery with every attempt")
-async def get_delivery(delivery_id: int, uow: Uow, principal: CurrentPrincipal) -> DeliveryDetail:
+async def get_delivery(delivery_id: Id, uow: Uow, principal: CurrentPrincipal) -> DeliveryDetail:
     delivery = await service.get_delivery(uow.session, delivery_id)
     attempts = [DeliveryAttemptOut.model_validate(a) for a in await service.attempts_of(uow.session, delivery_id)]
     return DeliveryDetail(**DeliveryOut.model_validate(delivery).model_dump(), attempt_log=attempts)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from services.notifications.directory import service
 from services.notifications.directory.schemas import ContactIn, ContactOut
 from shared.auth import CurrentPrincipal
+from shared.bounds import Id
 from shared.service import Uow
 
 router = APIRouter(tags=["recipients"])
@@ -32,7 +33,7 @@ async def add_contact(unit_code: str, body: ContactIn, uow: Uow, principal: Curr
     "/recipients/{unit_code}/contacts/{contact_id}", response_model=ContactOut, summary="Replace a person's details"
 )
 async def replace_contact(
-    unit_code: str, contact_id: int, body: ContactIn, uow: Uow, principal: CurrentPrincipal
+    unit_code: str, contact_id: Id, body: ContactIn, uow: Uow, principal: CurrentPrincipal
 ) -> ContactOut:
     contact = await service.replace_contact(uow, unit_code, contact_id, body)
     await uow.commit()
@@ -40,7 +41,7 @@ async def replace_contact(
 
 
 @router.delete("/recipients/{unit_code}/contacts/{contact_id}", status_code=204, summary="Remove a person")
-async def remove_contact(unit_code: str, contact_id: int, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def remove_contact(unit_code: str, contact_id: Id, uow: Uow, principal: CurrentPrincipal) -> Response:
     await service.remove_contact(uow, unit_code, contact_id)
     await uow.commit()
     return Response(status_code=204)

@@ -143,6 +143,11 @@ class LetterSettingsIn(BaseModel):
 class LetterSettingsOut(LetterSettingsIn):
     model_config = ConfigDict(extra="ignore")
 
+    # what a unit that set nothing answers (its code as issuing body, no signer yet): the input's
+    # minimum lengths are for what is set, not for what is read
+    issuing_body: str
+    signer_title: str
+    signer_name: str
     unit_code: str
     default_reason: str
     configured: bool

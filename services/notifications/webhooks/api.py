@@ -19,6 +19,7 @@ from services.notifications.webhooks.schemas import (
     WebhookPatch,
 )
 from shared.auth import CurrentPrincipal
+from shared.bounds import Id
 from shared.service import Context, Uow
 
 router = APIRouter(tags=["webhooks"])
@@ -106,7 +107,7 @@ async def list_webhook_deliveries(
     summary="One delivery and its attempt log",
 )
 async def get_webhook_delivery(
-    endpoint_id: str, delivery_id: int, uow: Uow, principal: CurrentPrincipal
+    endpoint_id: str, delivery_id: Id, uow: Uow, principal: CurrentPrincipal
 ) -> WebhookDeliveryDetail:
     delivery = await service.get_delivery(uow.session, endpoint_id, delivery_id)
     event_type = await service.event_type_of(uow.session, delivery)
@@ -120,7 +121,7 @@ async def get_webhook_delivery(
     status_code=202,
     summary="Send the message again with a fresh retry schedule",
 )
-async def redeliver(endpoint_id: str, delivery_id: int, uow: Uow, principal: CurrentPrincipal) -> WebhookDeliveryOut:
+async def redeliver(endpoint_id: str, delivery_id: Id, uow: Uow, principal: CurrentPrincipal) -> WebhookDeliveryOut:
     delivery = await service.redeliver(uow, endpoint_id, delivery_id)
     event_type = await service.event_type_of(uow.session, delivery)
     await uow.commit()
