@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, strategies
 from schemathesis.checks import not_a_server_error
+from schemathesis.graphql import nodes
 
 from shared.settings import SERVICE_NAMES
 from tests.e2e.conftest import cchc_processes
@@ -22,6 +23,8 @@ BOUNDED = settings(
     suppress_health_check=list(HealthCheck),
     database=None,
 )
+
+UPLOADS = {"Mutation.importPlan"}  # a multipart file upload, not a generated document
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +57,28 @@ def server_errors(base: str, service: str) -> list[str]:
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_no_request_gets_a_server_error(demo: str, service: str) -> None:
     assert server_errors(demo, service) == []
+
+
+def test_no_generated_graphql_query_gets_a_server_error(demo: str) -> None:
+    """Queries and mutations generated from the merged schema (hypothesis-graphql): each answers
+    with data or GraphQL errors, never a 5xx nor an ``INTERNAL_SERVER_ERROR``."""
+    schemathesis.graphql.scalar("Decimal", strategies.decimals(allow_nan=False).map(lambda d: nodes.String(str(d))))
+    schema = schemathesis.graphql.from_url(f"{demo}/graphql")
+    failures = []
+    operations = [result.ok() for result in schema.get_all_operations() if result.ok().label not in UPLOADS]
+    assert len(operations) > 50
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @BOUNDED
+        def probe(case: schemathesis.Case) -> None:
+            response = case.call(base_url=demo, timeout=30)
+            assert response.status_code < 500, response.text[:500]
+            codes = {e.get("extensions", {}).get("code") for e in response.json().get("errors") or []}
+            assert "INTERNAL_SERVER_ERROR" not in codes, response.text[:1500]
+
+        try:
+            probe()
+        except Exception as failure:  # noqa: BLE001 - reported with the operation it came from
+            failures.append(f"{operation.label}: {str(failure)[:1500]}")
+    assert failures == []
