@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bench.outbox_relay import Backend, PostgresBackend, SqliteBackend
 from services.catalog import definitions
@@ -46,7 +46,6 @@ from services.notifications.letters.models import Letter
 from services.notifications.letters.policy import put_settings
 from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
-from shared.db import Database
 from shared.events import CloudEvent, new_event_id
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -103,19 +102,6 @@ def rss_mb() -> float:
     return 0.0
 
 
-async def durable(url: str) -> None:
-    """fsync, synchronous_commit and full_page_writes on (the test server runs with them off)."""
-    db = Database(url)
-    try:
-        async with db.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            for name in ("fsync", "synchronous_commit", "full_page_writes"):
-                await conn.execute(text(f"ALTER SYSTEM SET {name} = on"))
-            await conn.execute(text("SELECT pg_reload_conf()"))
-    finally:
-        await db.dispose()
-
-
 async def start(url: str, workdir: Path) -> Runtime:
     settings = Settings(data_dir=workdir, notifications_database_url=SecretStr(url), bus="inprocess")
     runtime = Runtime(definitions(["notifications"]), settings, clock=ManualClock(NOW))
@@ -133,9 +119,9 @@ async def count_letters(runtime: Runtime) -> int:
 
 
 async def run(backend: Backend, args: argparse.Namespace) -> dict[str, Any]:
-    url = await backend.fresh_url()
     if isinstance(backend, PostgresBackend):
-        await durable(url)
+        await backend.make_durable()
+    url = await backend.fresh_url()
     workdir = Path(tempfile.mkdtemp(prefix="cchc-bench-letters-"))
     runtime = await start(url, workdir)
     try:

@@ -173,6 +173,22 @@ class PostgresBackend(Backend):
         finally:
             await db.dispose()
 
+    async def make_durable(self) -> dict[str, str]:
+        """Switch the server to production's durability (the test server runs with fsync,
+        synchronous_commit and full_page_writes off) and return the settings as the server shows them."""
+        db = Database(self.server.url("postgres"))
+        try:
+            async with db.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                for name in ("fsync", "synchronous_commit", "full_page_writes"):
+                    await conn.execute(text(f"ALTER SYSTEM SET {name} = on"))
+                await conn.execute(text("SELECT pg_reload_conf()"))
+            async with db.engine.connect() as conn:
+                names = ("fsync", "synchronous_commit", "full_page_writes", "server_version")
+                return {name: str(await conn.scalar(text(f"show {name}"))) for name in names}
+        finally:
+            await db.dispose()
+
     def close(self) -> None:
         self._process.stop()
 

@@ -36,7 +36,6 @@ from services.catalog import definitions
 from services.scoring import service
 from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
-from shared.db import Database
 from shared.events import CloudEvent
 from shared.runtime import Runtime, freeze_startup_heap
 from shared.settings import Settings
@@ -129,23 +128,6 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def durable(url: str) -> dict[str, str]:
-    db = Database(url)
-    try:
-        async with db.engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("ALTER SYSTEM SET fsync = on"))
-            await conn.execute(text("ALTER SYSTEM SET synchronous_commit = on"))
-            await conn.execute(text("SELECT pg_reload_conf()"))
-        async with db.engine.connect() as conn:
-            return {
-                name: str(await conn.scalar(text(f"show {name}")))
-                for name in ("fsync", "synchronous_commit", "server_version")
-            }
-    finally:
-        await db.dispose()
-
-
 RAW_SQL = text(
     """SELECT count(*) FILTER (WHERE received_at >= :start AND received_at < :end),
               count(*) FILTER (WHERE finished_at >= :start AND finished_at < :end),
@@ -165,8 +147,8 @@ async def main() -> None:
 
     pg = PostgresBackend()
     try:
+        server = await pg.make_durable()
         url = await pg.fresh_url()
-        server = await durable(url)
         runtime = Runtime(
             definitions(["scoring"]), Settings(scoring_database_url=SecretStr(url)), clock=ManualClock(NOW)
         )

@@ -89,7 +89,11 @@ async def create_letter(body: LetterCreate, uow: Uow, principal: CurrentPrincipa
     return letter_out(letter)
 
 
-@router.get("/letters/print-queue", response_model=LetterList, summary="Issued paper letters to print and hand over")
+@router.get(
+    "/letters/print-queue",
+    response_model=LetterList,
+    summary="Letters to print and hand over: paper ones, and those no electronic message reached",
+)
 async def print_queue(
     uow: Uow,
     principal: CurrentPrincipal,

@@ -66,7 +66,7 @@ class LettersQuery:
             letter = await uow.session.get(Letter, str(id))
             return LetterType.of(letter) if letter else None
 
-    @strawberry.field(description="Issued paper letters to print and hand over")
+    @strawberry.field(description="Letters to print and hand over: paper ones, and those no electronic message reached")
     async def letter_print_queue(self, info: Info[GraphQLContext, None], unit: str | None = None) -> list[LetterType]:
         async with info.context.service("notifications").uow() as uow:
             return [LetterType.of(x) for x in await service.print_queue(uow.session, unit)]

@@ -107,4 +107,5 @@ class LetterSettings(Base):
     draft_on_due_soon: Mapped[bool] = mapped_column(Boolean)
     extension_working_days: Mapped[int] = mapped_column(Integer)
     procedure_extensions: Mapped[dict[str, int]] = mapped_column(JSON)  # MaTTHC -> working days
+    phone_channel: Mapped[str] = mapped_column(String(8), server_default="sms")  # "sms" or "zalo"
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

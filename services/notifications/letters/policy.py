@@ -39,6 +39,7 @@ class UnitPolicy:
     draft_on_due_soon: bool = True
     extension_working_days: int = DEFAULT_EXTENSION_WORKING_DAYS
     procedure_extensions: dict[str, int] = field(default_factory=dict)
+    phone_channel: str = "sms"  # the channel of the short form to a mobile number: "sms" or "zalo"
     configured: bool = False  # False: nobody set this unit's settings yet
 
     def extension_for(self, procedure_code: str) -> int:

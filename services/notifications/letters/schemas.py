@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -138,6 +138,11 @@ class LetterSettingsIn(BaseModel):
     procedure_extensions: dict[
         Annotated[str, StringConstraints(min_length=1, max_length=64)], Annotated[int, Field(ge=1, le=60)]
     ] = {}
+    phone_channel: Literal["sms", "zalo"] = Field(
+        default="sms",
+        description="how a letter's short form reaches the applicant's mobile number: by SMS, or through the "
+        "province's Zalo Official Account (Zalo ZNS)",
+    )
 
 
 class LetterSettingsOut(LetterSettingsIn):

@@ -1,7 +1,8 @@
 """An issued letter reaches its applicant (DOMAIN.md §5): on paper at the desk for in-person and
-postal dossiers (the print queue), by e-mail with the PDF attached and by SMS in its short form for
-online ones. The letter is ``delivered`` once one of its messages is sent, ``failed`` once every
-one failed (or when the applicant left neither an e-mail address nor a mobile number)."""
+postal dossiers (the print queue), by e-mail with the PDF attached and by SMS or Zalo (the unit's
+``phone_channel``) in its short form for online ones. The letter is ``delivered`` once one of its
+messages is sent, ``failed`` once every one failed (or when the applicant left neither an e-mail
+address nor a mobile number); a failed letter joins the print queue, to be handed over on paper."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from services.notifications.channels.models import Delivery
 from services.notifications.channels.service import Undeliverable, request_delivery
 from services.notifications.letters.lifecycle import Status, check_transition
 from services.notifications.letters.models import Letter, LetterDossier
+from services.notifications.letters.policy import unit_policy
 from services.notifications.letters.regimes import TemplateRef, regime
 from services.notifications.letters.rendering import render_pdf_async, short_text
 from shared.uow import UnitOfWork
@@ -38,7 +40,8 @@ async def send(uow: UnitOfWork, letter: Letter, dossier: LetterDossier) -> None:
         text = short_text(letter.content, form, "zalo", letter.number) + "\nVăn bản kèm theo thư này."
         messages.append(("email", dossier.applicant_email, text, [(filename, pdf, "application/pdf")]))
     if dossier.applicant_phone:
-        messages.append(("sms", dossier.applicant_phone, short_text(letter.content, form, "sms", letter.number), []))
+        phone = (await unit_policy(uow.session, letter.unit_code)).phone_channel
+        messages.append((phone, dossier.applicant_phone, short_text(letter.content, form, phone, letter.number), []))
     queued, refused = 0, []
     for channel, to, text, files in messages:
         try:

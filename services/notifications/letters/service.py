@@ -284,8 +284,10 @@ async def letters_of(session: AsyncSession, ma_ho_so: str) -> Sequence[Letter]:
 
 
 async def print_queue(session: AsyncSession, unit_code: str | None = None) -> Sequence[Letter]:
-    """Issued paper letters (in-person and postal dossiers) not yet handed over, oldest first."""
-    query = select(Letter).where(Letter.status == Status.issued.value, Letter.channel.in_(PAPER_CHANNELS))
+    """Letters to print and hand over, oldest first: issued paper letters (in-person and postal
+    dossiers), and letters whose every electronic message failed."""
+    paper = (Letter.status == Status.issued.value) & Letter.channel.in_(PAPER_CHANNELS)
+    query = select(Letter).where(paper | (Letter.status == Status.failed.value))
     if unit_code is not None:
         query = query.where(Letter.unit_code == unit_code)
     return (await session.scalars(query.order_by(Letter.issued_at, Letter.id))).all()

@@ -1,5 +1,11 @@
 """The webhook scheduler: sleeps until a delivery is due (first try or a retry), then sends the due
-ones concurrently, each signed at the instant it is sent, and logs every attempt."""
+ones concurrently, each signed at the instant it is sent, and logs every attempt.
+
+The HTTP client is aiohttp's: on loopback it sends small POSTs an order of magnitude faster than
+httpx (measured 4,000–6,500/s against 280–370/s at ten in flight; see docs/performance.md), and
+webhooks are the product's one high-volume outbound HTTP path. Redirects are not followed: a
+receiver answers for itself (and a redirect could point at an address the URL check refused).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import asyncio
 import time
 from datetime import datetime
 
-import httpx
+import aiohttp
 from sqlalchemy import select
 
 from services.notifications import queue
@@ -30,24 +36,30 @@ class Attempt:
         self.seconds, self.status_code, self.response, self.error = seconds, status_code, response, error
 
 
-async def post(client: httpx.AsyncClient, url: str, body: str, headers: dict[str, str], timeout: float) -> Attempt:
+async def post(client: aiohttp.ClientSession, url: str, body: str, headers: dict[str, str], timeout: float) -> Attempt:
     """POST the body; keep the status and the first 2 KB of the answer (read no further)."""
     started = time.perf_counter()
     try:
-        async with client.stream("POST", url, content=body.encode(), headers=headers, timeout=timeout) as response:
+        async with client.post(
+            url,
+            data=body.encode(),
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+            allow_redirects=False,
+        ) as response:
             kept = b""
-            async for chunk in response.aiter_bytes():
+            while len(kept) < service.RESPONSE_KEPT and (chunk := await response.content.read(service.RESPONSE_KEPT)):
                 kept += chunk
-                if len(kept) >= service.RESPONSE_KEPT:
-                    break
-            return Attempt(time.perf_counter() - started, response.status_code, service.response_excerpt(kept))
-    except httpx.HTTPError as exc:
+            return Attempt(time.perf_counter() - started, response.status, service.response_excerpt(kept))
+    except TimeoutError:
+        return Attempt(time.perf_counter() - started, error=f"Timeout: no answer within {timeout:g} s")
+    except aiohttp.ClientError as exc:
         return Attempt(time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}"[:500])
 
 
 async def attempt_all(
     context: ServiceContext,
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     limit: asyncio.Semaphore,
     work: list[tuple[WebhookEndpoint, WebhookMessage]],
 ) -> list[tuple[datetime, Attempt]]:
@@ -71,7 +83,7 @@ async def attempt_all(
     return await asyncio.gather(*(attempt(e, m) for e, m in work))
 
 
-async def send_due(context: ServiceContext, client: httpx.AsyncClient, now: datetime) -> int:
+async def send_due(context: ServiceContext, client: aiohttp.ClientSession, now: datetime) -> int:
     """Claim, send and record the deliveries due at ``now``, a batch at a time; how many were tried."""
     settings: Settings = context.settings
     limit = asyncio.Semaphore(settings.notifications_webhook_concurrency)
@@ -121,9 +133,14 @@ async def earliest(context: ServiceContext) -> datetime | None:
 
 
 async def sweep(context: ServiceContext, now: datetime) -> None:
-    limits = httpx.Limits(max_connections=context.settings.notifications_webhook_concurrency)
-    async with httpx.AsyncClient(limits=limits) as client:
+    async with client_session(context.settings) as client:
         await send_due(context, client, now)
+
+
+def client_session(settings: Settings) -> aiohttp.ClientSession:
+    """The sender's HTTP client: as many connections as requests in flight, no cookies kept."""
+    connector = aiohttp.TCPConnector(limit=settings.notifications_webhook_concurrency)
+    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
 
 WEBHOOKS = Deadlines(

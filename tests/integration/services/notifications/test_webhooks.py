@@ -219,7 +219,7 @@ async def test_a_receiver_that_is_gone_is_logged_with_the_error(start_notificati
     ping = (await service.http.post(f"/notifications/v1/webhooks/{hook['id']}:test")).json()
     done = await eventually(lambda: _status(service, hook["id"], ping["id"], "failed"))
     [attempt] = done["attempt_log"]
-    assert attempt["status_code"] is None and "ConnectError" in attempt["error"]
+    assert attempt["status_code"] is None and "Cannot connect to host 127.0.0.1:9" in attempt["error"]
 
 
 async def test_unknown_endpoints_and_deliveries_are_404(start_notifications):
@@ -266,3 +266,28 @@ async def test_a_url_that_now_resolves_to_a_metadata_address_is_not_called(start
     ping = (await service.http.post(f"/notifications/v1/webhooks/{hook['id']}:test")).json()
     done = await eventually(lambda: _status(service, hook["id"], ping["id"], "failed"))
     assert "link-local or metadata" in done["attempt_log"][0]["error"] and receiver.requests == []
+
+
+async def test_a_redirect_is_logged_as_the_answer_and_not_followed(start_notifications, serve):
+    elsewhere = Receiver()
+    service = await start_notifications(schedulers=True, notifications_webhook_retry_schedule=[])
+    moved = Receiver((307, {"location": f"{await serve(elsewhere)}/other"}, b""))
+    hook = await subscribe(service, f"{await serve(moved)}/cchc")
+    ping = (await service.http.post(f"/notifications/v1/webhooks/{hook['id']}:test")).json()
+    done = await eventually(lambda: _status(service, hook["id"], ping["id"], "failed"))
+    assert [a["status_code"] for a in done["attempt_log"]] == [307]
+    assert len(moved.requests) == 1 and elsewhere.requests == []
+
+
+async def test_a_receiver_slower_than_the_timeout_is_logged_as_a_timeout(start_notifications, serve):
+    slow = Receiver()
+    slow.delay = 2.0
+    service = await start_notifications(
+        schedulers=True, notifications_webhook_retry_schedule=[], notifications_webhook_timeout=0.3
+    )
+    hook = await subscribe(service, f"{await serve(slow)}/cchc")
+    ping = (await service.http.post(f"/notifications/v1/webhooks/{hook['id']}:test")).json()
+    done = await eventually(lambda: _status(service, hook["id"], ping["id"], "failed"))
+    [attempt] = done["attempt_log"]
+    assert attempt["status_code"] is None and attempt["error"] == "Timeout: no answer within 0.3 s"
+    assert len(slow.requests) == 1  # it was called: the timeout, not a refusal, ended it

@@ -184,7 +184,6 @@ async def test_the_status_machine_and_its_refusals(notifications: Notifications)
 async def test_the_print_queue_lists_paper_letters_until_handed_over(notifications: Notifications):
     await notifications.configure(auto_issue=True)
     await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0002", channel=1))
-    await notifications.deliver("overdue", lateness("000.00.15.H10-240415-0003", channel=2))  # online: not printed
     queue = (await notifications.client.get("/notifications/v1/letters/print-queue", params={"unit": UNIT})).json()[
         "items"
     ]

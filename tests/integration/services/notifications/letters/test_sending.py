@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from tests.integration.services.notifications.letters.conftest import (
     Notifications,
     lateness,
 )
-from tests.support.notifications import SmtpSink, eventually
+from tests.support.notifications import Receiver, SmtpSink, eventually
 
 
 async def letter_of(n: Notifications) -> dict[str, Any]:
@@ -41,6 +42,7 @@ async def test_an_online_dossiers_letter_goes_by_email_with_its_pdf_and_by_sms_a
     async with n.runtime["notifications"].db.session() as session:
         channels = sorted(d.channel for d in (await session.scalars(select(Delivery))).all())
     assert channels == ["email", "sms"]  # the SMS is queued too (no provider configured here: it fails alone)
+    assert (await n.client.get("/notifications/v1/letters/print-queue")).json()["items"] == []  # not on paper
 
 
 async def test_a_letter_whose_every_message_fails_is_failed_with_the_reason(start_notifications):
@@ -56,6 +58,34 @@ async def test_a_letter_whose_every_message_fails_is_failed_with_the_reason(star
         await n.deliver("overdue", data)
         letter = await eventually(lambda: _with_status(n, "failed"))
     assert "550" in (await n.client.get(f"/notifications/v1/letters/{letter['id']}")).json()["failure_reason"]
+
+    queue = (await n.client.get("/notifications/v1/letters/print-queue")).json()["items"]
+    assert [item["id"] for item in queue] == [letter["id"]]  # to be handed over on paper instead
+    handed = await n.client.post(f"/notifications/v1/letters/{letter['id']}:deliver")
+    assert handed.json()["status"] == "delivered"
+    assert (await n.client.get("/notifications/v1/letters/print-queue")).json()["items"] == []
+
+
+async def test_a_unit_that_chose_zalo_sends_the_short_form_through_its_official_account(start_notifications, serve):
+    zalo = Receiver((200, {"content-type": "application/json"}, b'{"error": 0, "data": {"msg_id": "zns-1"}}'))
+    n = await start_notifications(
+        notifications_zalo_url=f"{await serve(zalo)}/send",
+        notifications_zalo_token="t0ken",
+        notifications_zalo_template_id="241107",
+    )
+    await n.configure(auto_issue=True, phone_channel="zalo")
+    data = lateness(channel=2)
+    data["applicant"] = {**data["applicant"], "email": None}  # a mobile number only
+    await n.deliver("overdue", data)
+    letter = await eventually(lambda: _with_status(n, "delivered"))
+
+    [request] = zalo.requests
+    sent = json.loads(request.body)
+    assert sent["phone"] == "84912345678" and sent["template_id"] == "241107"
+    text = sent["template_data"]["text"]
+    assert KEY in text and letter["number"] in text and "xin lỗi" in text.lower()  # Zalo keeps the diacritics
+    async with n.runtime["notifications"].db.session() as session:
+        assert [d.channel for d in (await session.scalars(select(Delivery))).all()] == ["zalo"]
 
 
 async def test_a_paper_dossiers_letter_waits_at_the_desk(start_notifications):
