@@ -29,6 +29,11 @@ service = ServiceDefinition(
     load_demo=load_demo,
     # the table's own limit is checked by the route; the form's other fields and framing take a little more
     body_rules=[
-        BodyRule(r"/v1/plans:import", lambda settings: settings.plans_import_max_bytes + 64 * 1024, multipart=True)
+        BodyRule(
+            r"/v1/plans:import",
+            lambda settings: settings.plans_import_max_bytes + 64 * 1024,
+            multipart=True,
+            timeout=lambda settings: settings.plans_import_timeout,
+        )
     ],
 )
