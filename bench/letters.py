@@ -44,6 +44,7 @@ from services.catalog import definitions
 from services.notifications.letters import service
 from services.notifications.letters.models import Letter
 from services.notifications.letters.policy import put_settings
+from services.notifications.letters.schemas import LetterSettingsIn
 from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent, new_event_id
@@ -53,21 +54,15 @@ from shared.settings import Settings
 RESULTS = Path(__file__).with_name("results")
 NOW = datetime(2024, 4, 17, 10, 0, tzinfo=VN_TZ)
 UNITS = [f"000.00.{n:02d}.H42" for n in range(100)]
-SETTINGS = {
-    "issuing_body": "Ủy ban nhân dân xã Cẩm Quang",
-    "superior_body": "UBND huyện Cẩm Xuyên",
-    "place_name": "Cẩm Quang",
-    "signer_authority": "KT. Chủ tịch",
-    "signer_title": "Phó Chủ tịch",
-    "signer_name": "Trần Văn Đức",
-    "number_suffix": "PXL",
-    "one_stop_name": "Bộ phận Một cửa",
-    "default_reason": None,
-    "auto_issue": True,
-    "draft_on_due_soon": True,
-    "extension_working_days": 5,
-    "procedure_extensions": {},
-}
+SETTINGS = LetterSettingsIn(
+    issuing_body="Ủy ban nhân dân xã Cẩm Quang",
+    superior_body="UBND huyện Cẩm Xuyên",
+    place_name="Cẩm Quang",
+    signer_authority="KT. Chủ tịch",
+    signer_title="Phó Chủ tịch",
+    signer_name="Trần Văn Đức",
+    auto_issue=True,
+).model_dump()  # every field, as the API hands them over
 
 
 def overdue_event(n: int, email: bool = False) -> CloudEvent:

@@ -11,16 +11,26 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+ADMIN, UNIT_OFFICER, VIEWER, INTEGRATION = "admin", "unit_officer", "viewer", "integration"
+
 
 @dataclass(frozen=True)
 class Principal:
+    """Who calls: ``unit`` is the unit whose subtree they see (None: the whole system, see
+    :mod:`shared.scope`); ``key_id`` the API key they came with, if any."""
+
     subject: str
     unit: str | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
-    key_id: str | None = None  # the API key's id when authenticated by key
+    key_id: str | None = None
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """False for a viewer (and only a viewer): citizens' names, numbers and addresses come masked."""
+        return self.roles != {VIEWER}
 
 
-ANONYMOUS_ADMIN = Principal(subject="anonymous", roles=frozenset({"admin"}))
+ANONYMOUS_ADMIN = Principal(subject="anonymous", roles=frozenset({ADMIN}))
 
 
 async def get_principal(request: Request) -> Principal:

@@ -93,6 +93,16 @@ class EventSpec:
     service: str
     topic: str
     model: builtins.type[DomainEvent]
+    units: tuple[str, ...] = ()  # the fields naming the unit(s) the event is about (a code or a list of codes)
+    personal: tuple[str, ...] = ()  # dotted paths of citizens' personal data (shared/personal.py masks them)
+
+    def units_of(self, data: dict[str, Any]) -> set[str]:
+        """The units an event of this type is about, read from its payload."""
+        found: set[str] = set()
+        for name in self.units:
+            value = data.get(name)
+            found.update(value if isinstance(value, list) else [value] if value else [])
+        return {str(v) for v in found}
 
 
 class EventRegistry:
@@ -126,15 +136,30 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlt"
 
 
-def event_type(name: str, *, service: str, subject: str, version: int = 1) -> Callable[[type[E]], type[E]]:
-    """Declare a published event: ``@event_type("unit.upserted", service="plans", subject="code")``."""
+def event_type(
+    name: str,
+    *,
+    service: str,
+    subject: str,
+    version: int = 1,
+    units: tuple[str, ...] = (),
+    personal: tuple[str, ...] = (),
+) -> Callable[[type[E]], type[E]]:
+    """Declare a published event: ``@event_type("unit.upserted", service="plans", subject="code")``.
+
+    ``units`` names the fields holding the unit(s) the event is about (a unit-scoped webhook endpoint
+    receives it only when one lies in its scope; an event naming none goes to whole-system endpoints
+    only); ``personal`` the dotted paths of citizens' personal data in it (masked for the endpoints
+    not allowed to see it)."""
 
     def declare(cls: type[E]) -> type[E]:
         cls.type = f"{EVENT_TYPE_PREFIX}{name}.v{version}"
         cls.subject_field = subject
-        if subject not in cls.model_fields:
-            raise TypeError(f"{cls.__name__} has no field {subject!r} to use as subject")
-        registry.add(EventSpec(type=cls.type, service=service, topic=topic_of(service), model=cls))
+        for field in (subject, *units, *(p.split(".")[0] for p in personal)):
+            if field not in cls.model_fields:
+                raise TypeError(f"{cls.__name__} has no field {field!r}")
+        spec = EventSpec(cls.type, service, topic_of(service), cls, units=units, personal=personal)
+        registry.add(spec)
         return cls
 
     return declare

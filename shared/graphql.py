@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from graphql import GraphQLError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.tools import merge_types
@@ -20,6 +21,7 @@ from strawberry.types import Info
 from shared.auth import Principal, get_principal
 from shared.graphql_limits import limit_extensions
 from shared.problems import DomainError
+from shared.scope import Scope, scope_of
 from shared.service import ServiceContext
 from shared.uow import UnitOfWork, session_slots
 
@@ -39,9 +41,16 @@ class GraphQLContext(BaseContext):
         super().__init__()
         self.services = services
         self.principal = principal
+        self._scopes: dict[str, Scope] = {}
 
     def service(self, name: str) -> ServiceContext:
         return self.services[name]
+
+    async def scope(self, name: str, session: AsyncSession) -> Scope:
+        """The principal's scope in service ``name``'s unit tree, computed once per request."""
+        if name not in self._scopes:
+            self._scopes[name] = await scope_of(self.principal, self.services[name].definition, session)
+        return self._scopes[name]
 
 
 def domain_error(exc: DomainError) -> GraphQLError:
@@ -167,6 +176,28 @@ async def read(info: Info[GraphQLContext, None], service: str, action: Callable[
             return await action(uow)
         except DomainError as exc:
             raise domain_error(exc) from exc
+
+
+async def read_scoped(
+    info: Info[GraphQLContext, None], service: str, action: Callable[[UnitOfWork, Scope], Awaitable[T]]
+) -> T:
+    """:func:`read` with the principal's scope in ``service`` (see :mod:`shared.scope`)."""
+
+    async def run(uow: UnitOfWork) -> T:
+        return await action(uow, await info.context.scope(service, uow.session))
+
+    return await read(info, service, run)
+
+
+async def in_scoped_transaction(
+    info: Info[GraphQLContext, None], service: str, action: Callable[[UnitOfWork, Scope], Awaitable[T]]
+) -> T:
+    """:func:`in_transaction` with the principal's scope in ``service``."""
+
+    async def run(uow: UnitOfWork) -> T:
+        return await action(uow, await info.context.scope(service, uow.session))
+
+    return await in_transaction(info, service, run)
 
 
 async def in_transaction(

@@ -31,6 +31,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+PRINT_DATA = ("sqlalchemy.engine", "aiosqlite", "asyncpg", "httpcore")
+"""Libraries whose debug lines carry the data they handle: held at WARNING whatever the level."""
+
+
 def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -41,5 +45,8 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     root.setLevel(level.upper())
     for noisy in ("aiokafka", "kafka"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # their INFO and DEBUG lines print statements' parameters or bodies: citizens' personal data
+    for talkative in PRINT_DATA:
+        logging.getLogger(talkative).setLevel(max(logging.WARNING, root.level))
     # uvicorn's access log would print every request line without ids; ours is in the middleware
     logging.getLogger("uvicorn.access").disabled = True

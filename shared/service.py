@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import MetaData
@@ -26,6 +26,11 @@ from shared.outbox import OutboxRelay
 from shared.request_limits import BodyRule
 from shared.settings import Settings
 from shared.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from shared.units import UnitSnapshot
 
 Worker = Callable[["ServiceContext"], Coroutine[Any, Any, None]]  # a coroutine: each runs as a task
 
@@ -63,6 +68,9 @@ class ServiceDefinition:
     load_demo: Worker | None = None
     description: str = ""
     body_rules: Sequence[BodyRule] = ()  # routes whose bodies may exceed limits_body_max_bytes or not be JSON
+    # the unit tree as this service knows it (its units replica, or the registry): principals'
+    # unit scopes are read in it (shared/scope.py); without it a scoped principal sees its own unit only
+    unit_tree: Callable[[AsyncSession], Awaitable[UnitSnapshot]] | None = None
 
     @property
     def topic(self) -> str:

@@ -89,6 +89,7 @@ class UnitSnapshot:
 
     units: Mapping[str, UnitRecord]
     _children: dict[str | None, list[str]] = field(init=False, repr=False, default_factory=dict)
+    _subtrees: dict[str, frozenset[str]] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         for unit in self.units.values():
@@ -106,6 +107,14 @@ class UnitSnapshot:
             yield current
             seen.add(current)
             current = self.units[current].parent_code if current in self.units else None
+
+    def subtree(self, code: str) -> frozenset[str]:
+        """:meth:`descendants` as a set, computed once per snapshot (every request of a unit-scoped
+        principal asks for its unit's)."""
+        found = self._subtrees.get(code)
+        if found is None:
+            found = self._subtrees[code] = frozenset(self.descendants(code))
+        return found
 
     def descendants(self, code: str) -> list[str]:
         """``code`` first, then every unit below it (breadth first; a cycle ends it)."""
@@ -215,26 +224,21 @@ class UnitDirectory:
         row = (await session.execute(select(self.units).where(self.units.c.code == code))).mappings().first()
         return _record(row) if row is not None else None
 
-    async def page(self, session: AsyncSession, *, after: str | None = None, limit: int = 100) -> list[UnitRecord]:
-        """Units in code order: ``limit`` of them after the code ``after``."""
+    async def page(
+        self, session: AsyncSession, *, after: str | None = None, limit: int = 100, where: Any = None
+    ) -> list[UnitRecord]:
+        """Units in code order (those ``where`` takes, a condition on the table): ``limit`` of them
+        after the code ``after``."""
         query = select(self.units).order_by(self.units.c.code).limit(limit)
+        if where is not None:
+            query = query.where(where)
         if after is not None:
             query = query.where(self.units.c.code > after)
         return [_record(row) for row in (await session.execute(query)).mappings()]
 
     async def snapshot(self, session: AsyncSession) -> UnitSnapshot:
         """The whole replica: one small aggregate query, and a full read only after a change."""
-        U = self.units
-        count, versions = (await session.execute(select(func.count(), func.coalesce(func.sum(U.c.version), 0)))).one()
-        fingerprint = (int(count), int(versions))
-        per_engine = _SNAPSHOTS.setdefault(session.get_bind(), {})
-        cached = per_engine.get(U.name)
-        if cached is not None and cached[0] == fingerprint:
-            return cached[1]
-        rows = (await session.execute(select(U))).mappings()
-        snapshot = UnitSnapshot({row["code"]: _record(row) for row in rows})
-        per_engine[U.name] = (fingerprint, snapshot)
-        return snapshot
+        return await tree_snapshot(session, self.units)
 
     async def parents(self, session: AsyncSession) -> dict[str, str | None]:
         return (await self.snapshot(session)).parents
@@ -249,6 +253,21 @@ class UnitDirectory:
         table = self.unit_groups
         members = await session.scalar(select(table.c.members).where(table.c.code == group_code))
         return list(members or [])
+
+
+async def tree_snapshot(session: AsyncSession, table: Table) -> UnitSnapshot:
+    """The units of ``table`` (a replica, or the registry ``plans`` owns: the same columns) as a
+    tree: one small aggregate query, and a full read only after a change."""
+    count, versions = (await session.execute(select(func.count(), func.coalesce(func.sum(table.c.version), 0)))).one()
+    fingerprint = (int(count), int(versions))
+    per_engine = _SNAPSHOTS.setdefault(session.get_bind(), {})
+    cached = per_engine.get(table.name)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    rows = (await session.execute(select(table))).mappings()
+    snapshot = UnitSnapshot({row["code"]: _record(row) for row in rows})
+    per_engine[table.name] = (fingerprint, snapshot)
+    return snapshot
 
 
 def _record(row: Mapping[str, Any] | RowMapping) -> UnitRecord:

@@ -36,12 +36,13 @@ from services.dossiers.schemas import (
     UnitCode,
     in_vietnamese,
 )
-from shared.auth import CurrentPrincipal, Principal
+from shared.auth import ADMIN, CurrentPrincipal, Principal
 from shared.bounds import Day, Instant, Slug
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.problems import DomainError, Forbidden
+from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
@@ -80,7 +81,7 @@ class BatchTooLarge(DomainError):
 @router.get("/calendar/due", response_model=DueOut, tags=["calendar"], summary="When a legal duration ends")
 async def calendar_due(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     start: Instant,
     amount: Annotated[float, Query(ge=0, le=3650)],
     unit: DurationUnit,
@@ -95,6 +96,8 @@ async def calendar_due(
         ),
     ] = None,
 ) -> DueOut:
+    if unit_code is not None:
+        scope.check(unit_code, f"No unit {unit_code} in your scope.", field="unit_code")
     calendars = await office_hours.load_calendars(uow.session)
     calendar = calendars.of(unit_code)
     try:
@@ -124,7 +127,8 @@ async def calendar_days(
 @router.put(
     "/calendar/days/{day}", response_model=CalendarDayOut, tags=["calendar"], summary="Declare a day worked or off"
 )
-async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, principal: CurrentPrincipal) -> CalendarDayOut:
+async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, scope: CurrentScope) -> CalendarDayOut:
+    scope.require_whole_system("The working-time calendar")
     override = await reference_data.set_calendar_day(uow, day, body)
     await uow.commit()
     return CalendarDayOut(
@@ -133,26 +137,27 @@ async def put_calendar_day(day: Day, body: CalendarDayIn, uow: Uow, principal: C
 
 
 @router.delete("/calendar/days/{day}", status_code=204, tags=["calendar"], summary="Withdraw an override")
-async def delete_calendar_day(day: Day, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_calendar_day(day: Day, uow: Uow, scope: CurrentScope) -> Response:
+    scope.require_whole_system("The working-time calendar")
     await reference_data.remove_calendar_day(uow, day)
     await uow.commit()
     return Response(status_code=204)
 
 
 @office_hours_router.get("/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="A unit's office hours")
-async def get_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> OfficeHoursOut:
+async def get_office_hours(unit: UnitPath, uow: Uow, scope: CurrentScope) -> OfficeHoursOut:
     """The hours the unit works: its own, else its nearest ancestor's (`set_on`), else the default ones."""
+    scope.check(unit, f"No unit {unit} in your scope.")
     return await office_hours.office_hours_of(uow.session, unit)
 
 
 @office_hours_router.put(
     "/calendar/units/{unit}/hours", response_model=OfficeHoursOut, summary="Set a unit's office hours"
 )
-async def put_office_hours(
-    unit: UnitPath, body: OfficeHoursIn, uow: Uow, principal: CurrentPrincipal
-) -> OfficeHoursOut:
+async def put_office_hours(unit: UnitPath, body: OfficeHoursIn, uow: Uow, scope: CurrentScope) -> OfficeHoursOut:
     """Its sub-units without hours of their own follow. Publishes `calendar.changed`; the open dossiers
     received here by the units concerned get their due time derived again (`dossier.rescheduled`)."""
+    scope.check(unit, f"No unit {unit} in your scope.")
     hours = await office_hours.set_office_hours(uow, unit, body)
     await uow.commit()
     return hours
@@ -161,7 +166,8 @@ async def put_office_hours(
 @office_hours_router.delete(
     "/calendar/units/{unit}/hours", status_code=204, summary="Withdraw a unit's own office hours"
 )
-async def delete_office_hours(unit: UnitPath, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_office_hours(unit: UnitPath, uow: Uow, scope: CurrentScope) -> Response:
+    scope.check(unit, f"No unit {unit} in your scope.")
     await office_hours.remove_office_hours(uow, unit)
     await uow.commit()
     return Response(status_code=204)
@@ -176,7 +182,8 @@ router.include_router(office_hours_router)
 @router.put(
     "/procedures/{ma_tthc}", response_model=ProcedureOut, tags=["procedures"], summary="Register or change a procedure"
 )
-async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, principal: CurrentPrincipal) -> ProcedureOut:
+async def put_procedure(ma_tthc: str, body: ProcedureIn, uow: Uow, scope: CurrentScope) -> ProcedureOut:
+    scope.require_whole_system("The procedure catalogue")
     procedure = await reference_data.upsert_procedure(uow, ma_tthc, body)
     await uow.commit()
     return ProcedureOut.model_validate(procedure)
@@ -207,10 +214,10 @@ async def list_procedures(
 @router.post(
     "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
 )
-async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    row = await service.receive(uow, body)
+async def receive_dossier(body: IntakeIn, uow: Uow, scope: CurrentScope) -> DossierOut:
+    row = await service.receive(uow, body, scope)
     await uow.commit()
-    return queries.to_out(row)
+    return queries.to_out(row, scope)
 
 
 @router.post(
@@ -219,17 +226,17 @@ async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal)
     tags=["dossiers"],
     summary="Move a dossier to another status",
 )
-async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    row = await service.transition(uow, ma_ho_so, body)
+async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, scope: CurrentScope) -> DossierOut:
+    row = await service.transition(uow, ma_ho_so, body, scope)
     await uow.commit()
-    return queries.to_out(row)
+    return queries.to_out(row, scope)
 
 
 @router.get(
     "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
 )
-async def get_dossier(ma_ho_so: str, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    return await queries.get_dossier(uow.session, ma_ho_so)
+async def get_dossier(ma_ho_so: str, uow: Uow, scope: CurrentScope) -> DossierOut:
+    return await queries.get_dossier(uow.session, ma_ho_so, scope)
 
 
 @router.get(
@@ -237,7 +244,7 @@ async def get_dossier(ma_ho_so: str, uow: Uow, principal: CurrentPrincipal) -> D
 )
 async def list_dossiers(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
     status: Annotated[list[Annotated[int, Field(ge=1, le=10)]] | None, Query(description="TrangThaiHoSo codes")] = None,
     timeliness: Annotated[list[Timeliness] | None, Query()] = None,
@@ -261,7 +268,7 @@ async def list_dossiers(
         due_from=due_from,
         due_to=due_to,
     )
-    items, next_cursor = await queries.list_dossiers(uow.session, where, limit=limit, cursor=cursor)
+    items, next_cursor = await queries.list_dossiers(uow.session, where, limit=limit, cursor=cursor, scope=scope)
     return DossierPage(items=items, next_cursor=next_cursor)
 
 
@@ -277,7 +284,9 @@ async def list_dossiers(
     "with field errors. Valid records are stored even when others in the batch are rejected.",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}},
 )
-async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: CurrentPrincipal) -> Response:
+async def sync_dvcqg(
+    request: Request, uow: Uow, context: Context, scope: CurrentScope, principal: CurrentPrincipal
+) -> Response:
     body = await request.body()  # its size is bounded by CCHC_DOSSIERS_SYNC_MAX_BYTES (a 413 before it is read)
     await push_signing.check_push(uow, principal, body, dict(request.headers), context.settings)
     envelope = _read_envelope(body)
@@ -289,9 +298,9 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: Cu
         )
     tolerance = timedelta(hours=context.settings.dossiers_future_tolerance_hours)
     if envelope["service"] == "DongBoHoSoMC":
-        results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance)
+        results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance, scope=scope)
     else:
-        results = await ingest.ingest_progress(uow, data, tolerance=tolerance)
+        results = await ingest.ingest_progress(uow, data, tolerance=tolerance, scope=scope)
     await uow.commit()
     counts = {o.value: 0 for o in Outcome}
     for result in results:
@@ -359,5 +368,5 @@ async def delete_push_secret(key_id: KeyIdPath, uow: Uow, principal: CurrentPrin
 
 
 def _admin_only(principal: Principal) -> None:
-    if "admin" not in principal.roles:
+    if ADMIN not in principal.roles:
         raise Forbidden("Only an administrator manages push secrets.")

@@ -8,7 +8,7 @@ from services.dossiers.api import router
 from services.dossiers.demo import load_demo
 from services.dossiers.graphql import Mutation, Query
 from services.dossiers.handlers import SUBSCRIPTIONS
-from services.dossiers.models import Base, kernel
+from services.dossiers.models import Base, directory, kernel
 from services.dossiers.pulling import run_pull
 from services.dossiers.scheduler import LATE_DETECTION
 from shared.request_limits import BodyRule
@@ -20,6 +20,7 @@ service = ServiceDefinition(
     metadata=Base.metadata,
     tables=kernel,
     migrations=Path(__file__).parent / "migrations",
+    unit_tree=directory.snapshot,
     router=router,
     graphql_query=Query,
     graphql_mutation=Mutation,

@@ -36,7 +36,7 @@ class OfficeHoursRef(BaseModel):
     set_on: str | None  # the unit that set them (the changed unit or an ancestor); None: the default hours
 
 
-@event_type("calendar.changed", service="dossiers", subject="date")
+@event_type("calendar.changed", service="dossiers", subject="date", units=("unit",))
 class CalendarChanged(DomainEvent):
     """An administrator changed the working-time calendar; every service's calendar follows.
 
@@ -55,7 +55,7 @@ class CalendarChanged(DomainEvent):
     office_hours: OfficeHoursRef | None = None
 
 
-@event_type("dossier.received", service="dossiers", subject="ma_ho_so")
+@event_type("dossier.received", service="dossiers", subject="ma_ho_so", units=("unit",))
 class DossierReceived(DomainEvent):
     ma_ho_so: str
     unit: str
@@ -67,7 +67,7 @@ class DossierReceived(DomainEvent):
     origin: str
 
 
-@event_type("dossier.status_changed", service="dossiers", subject="ma_ho_so")
+@event_type("dossier.status_changed", service="dossiers", subject="ma_ho_so", units=("unit",))
 class DossierStatusChanged(DomainEvent):
     ma_ho_so: str
     unit: str
@@ -89,19 +89,21 @@ class _Lateness(DomainEvent):
     rule_set: str
 
 
-@event_type("dossier.due_soon", service="dossiers", subject="ma_ho_so")
+@event_type("dossier.due_soon", service="dossiers", subject="ma_ho_so", units=("unit",), personal=("applicant",))
 class DossierDueSoon(_Lateness):
     """One working day before the due time and still unfinished: the apology is due now."""
 
     apology_deadline: datetime
 
 
-@event_type("dossier.overdue", service="dossiers", subject="ma_ho_so")
+@event_type("dossier.overdue", service="dossiers", subject="ma_ho_so", units=("unit",), personal=("applicant",))
 class DossierOverdue(_Lateness):
     """The due time passed with the dossier unfinished."""
 
 
-@event_type("dossier.overdue_after_apology", service="dossiers", subject="ma_ho_so")
+@event_type(
+    "dossier.overdue_after_apology", service="dossiers", subject="ma_ho_so", units=("unit",), personal=("applicant",)
+)
 class DossierOverdueAfterApology(_Lateness):
     """The new date promised in the apology passed too: escalate, no second letter (once-only rule)."""
 
@@ -109,7 +111,7 @@ class DossierOverdueAfterApology(_Lateness):
     original_due_at: datetime | None
 
 
-@event_type("dossier.resolved", service="dossiers", subject="ma_ho_so")
+@event_type("dossier.resolved", service="dossiers", subject="ma_ho_so", units=("unit",))
 class DossierResolved(DomainEvent):
     ma_ho_so: str
     unit: str
@@ -130,7 +132,7 @@ class DossierResolved(DomainEvent):
     rule_set: str
 
 
-@event_type("dossier.rescheduled", service="dossiers", subject="ma_ho_so")
+@event_type("dossier.rescheduled", service="dossiers", subject="ma_ho_so", units=("unit",))
 class DossierRescheduled(DomainEvent):
     ma_ho_so: str
     unit: str

@@ -29,14 +29,14 @@ from services.dossiers.schemas import (
 from shared.graphql import (
     GraphQLContext,
     checked_input,
-    domain_error,
-    in_transaction,
+    in_scoped_transaction,
     page_size,
-    read,
+    read_scoped,
     service_status_field,
 )
 from shared.paging import MAX_PAGE
 from shared.problems import DomainError
+from shared.scope import Scope
 from shared.uow import UnitOfWork
 
 TimelinessEnum = strawberry.enum(Timeliness, name="Timeliness")
@@ -220,13 +220,15 @@ class Query:
 
     @strawberry.field(description="One dossier by MaHoSo, with its status history and pauses")
     async def dossier(self, info: strawberry.Info[GraphQLContext, None], ma_ho_so: str) -> Dossier | None:
-        async with info.context.service("dossiers").uow() as uow:
+        async def one(uow: UnitOfWork, scope: Scope) -> Dossier | None:
             try:
-                return Dossier.of(await queries.get_dossier(uow.session, ma_ho_so))
+                return Dossier.of(await queries.get_dossier(uow.session, ma_ho_so, scope))
             except DomainError as exc:
                 if exc.status == 404:
                     return None
-                raise domain_error(exc) from None
+                raise
+
+        return await read_scoped(info, "dossiers", one)
 
     @strawberry.field(description="Dossiers by unit (sub-units included), status, timeliness...; paged by cursor")
     async def dossiers(
@@ -237,8 +239,12 @@ class Query:
         after: str | None = None,
     ) -> DossierConnection:
         limit = page_size(first, MAX_PAGE)
-        items, cursor = await read(
-            info, "dossiers", lambda uow: queries.list_dossiers(uow.session, _filter(where), limit=limit, cursor=after)
+        items, cursor = await read_scoped(
+            info,
+            "dossiers",
+            lambda uow, scope: queries.list_dossiers(
+                uow.session, _filter(where), limit=limit, cursor=after, scope=scope
+            ),
         )
         return DossierConnection(items=[Dossier.of(i) for i in items], next_cursor=cursor)
 
@@ -247,8 +253,12 @@ class Query:
     )
     async def office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str) -> OfficeHours:
         checked = checked_input(_UnitArgument, {"unit": unit}, in_vietnamese)
-        hours = await read(info, "dossiers", lambda uow: office_hours.office_hours_of(uow.session, checked.unit))
-        return OfficeHours.from_pydantic(hours)
+
+        async def hours(uow: UnitOfWork, scope: Scope) -> OfficeHoursOut:
+            scope.check(checked.unit, f"No unit {checked.unit} in your scope.")
+            return await office_hours.office_hours_of(uow.session, checked.unit)
+
+        return OfficeHours.from_pydantic(await read_scoped(info, "dossiers", hours))
 
 
 @strawberry.type
@@ -261,8 +271,12 @@ class Mutation:
         self, info: strawberry.Info[GraphQLContext, None], unit: str, input: OfficeHoursInput
     ) -> OfficeHours:
         data = checked_input(_UnitHoursArguments, {"unit": unit, **strawberry.asdict(input)}, in_vietnamese)
-        hours = await in_transaction(info, "dossiers", lambda uow: office_hours.set_office_hours(uow, data.unit, data))
-        return OfficeHours.from_pydantic(hours)
+
+        async def set_hours(uow: UnitOfWork, scope: Scope) -> OfficeHoursOut:
+            scope.check(data.unit, f"No unit {data.unit} in your scope.")
+            return await office_hours.set_office_hours(uow, data.unit, data)
+
+        return OfficeHours.from_pydantic(await in_scoped_transaction(info, "dossiers", set_hours))
 
     @strawberry.mutation(
         description="Withdraw a unit's own office hours (NOT_FOUND when it has none): it works its nearest ancestor's or the "
@@ -271,8 +285,9 @@ class Mutation:
     async def clear_office_hours(self, info: strawberry.Info[GraphQLContext, None], unit: str) -> OfficeHours:
         checked = checked_input(_UnitArgument, {"unit": unit}, in_vietnamese)
 
-        async def clear(uow: UnitOfWork) -> OfficeHoursOut:
+        async def clear(uow: UnitOfWork, scope: Scope) -> OfficeHoursOut:
+            scope.check(checked.unit, f"No unit {checked.unit} in your scope.")
             await office_hours.remove_office_hours(uow, checked.unit)
             return await office_hours.office_hours_of(uow.session, checked.unit)
 
-        return OfficeHours.from_pydantic(await in_transaction(info, "dossiers", clear))
+        return OfficeHours.from_pydantic(await in_scoped_transaction(info, "dossiers", clear))

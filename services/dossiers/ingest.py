@@ -21,6 +21,7 @@ from services.dossiers.office_hours import load_calendars
 from services.dossiers.units import UnitRegistry, registry_of
 from shared.calendar import WorkingCalendar
 from shared.events import DomainEvent
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.unit_calendars import UnitCalendars
 from shared.uow import UnitOfWork
 
@@ -73,10 +74,18 @@ def unprocessable(index: int, key: str | None, error: Exception) -> RecordResult
     return RecordResult(index, key, Outcome.rejected, [{"field": "", "message": message}])
 
 
+def out_of_scope(index: int, key: str | None, field: str) -> RecordResult:
+    """A record about a unit outside the pushing principal's scope: rejected alone, as if the unit
+    (or the dossier) did not exist."""
+    message = "no such unit in this key's scope" if field == "DonViXuLy" else "unknown dossier"
+    return RecordResult(index, key, Outcome.rejected, [{"field": field, "message": message}])
+
+
 async def ingest_dossiers(
-    uow: UnitOfWork, data: Sequence[Any], *, tolerance: timedelta = DEFAULT_TOLERANCE
+    uow: UnitOfWork, data: Sequence[Any], *, tolerance: timedelta = DEFAULT_TOLERANCE, scope: Scope = WHOLE_SYSTEM
 ) -> list[RecordResult]:
-    """Upsert a DongBoHoSoMC batch; valid records are stored, invalid ones reported, in one transaction."""
+    """Upsert a DongBoHoSoMC batch; valid records are stored, invalid ones reported, in one transaction.
+    A record handled by a unit outside ``scope``, or naming a dossier stored under one, is rejected."""
     session, now = uow.session, uow.clock.now()
     batch: ReadBatch[HoSo] = read_records(data, HoSo, latest=now + tolerance)
     calendars = await load_calendars(session)
@@ -85,14 +94,22 @@ async def ingest_dossiers(
     fresh: dict[str, tuple[int, r.Row]] = {}
     for index, record in batch.accepted:
         try:
-            fresh[record.MaHoSo] = (index, _row(record, data[index], calendars, registry))
+            row = _row(record, data[index], calendars, registry)
         except Exception as error:  # one record's fault never sinks the batch
             results.append(unprocessable(index, record.MaHoSo, error))
+            continue
+        if scope.allows(row["unit_code"]):
+            fresh[record.MaHoSo] = (index, row)
+        else:
+            results.append(out_of_scope(index, record.MaHoSo, "DonViXuLy"))
     pending = fresh
     while pending:  # a second pass only for keys a concurrent writer inserted meanwhile
         stored = await store.load_rows(session, pending.keys())
         plan = Plan()
         for key, (index, new) in pending.items():
+            if key in stored and not scope.allows(stored[key]["unit_code"]):
+                plan.results[index] = out_of_scope(index, key, "MaHoSo")
+                continue
             try:
                 _decide(plan, index, new, stored.get(key), now + tolerance, now, calendars.of(new["unit_code"]))
             except Exception as error:
@@ -137,13 +154,14 @@ def _decide(
 
 
 async def ingest_progress(
-    uow: UnitOfWork, data: Sequence[Any], *, tolerance: timedelta = DEFAULT_TOLERANCE
+    uow: UnitOfWork, data: Sequence[Any], *, tolerance: timedelta = DEFAULT_TOLERANCE, scope: Scope = WHOLE_SYSTEM
 ) -> list[RecordResult]:
-    """Apply CapNhatTienDoHoSoMC steps in time order; a step older than the stored state changes nothing."""
+    """Apply CapNhatTienDoHoSoMC steps in time order; a step older than the stored state changes
+    nothing; a dossier outside ``scope`` is unknown."""
     session, now = uow.session, uow.clock.now()
     batch: ReadBatch[TienDo] = read_records(data, TienDo, unique=False, latest=now + tolerance)
     calendars = await load_calendars(session)
-    stored = await store.load_rows(session, {s.MaHoSo for _, s in batch.accepted})
+    stored = await store.load_rows(session, {s.MaHoSo for _, s in batch.accepted}, scope=scope)
     results = rejected(batch.rejected)
     changed: dict[str, r.Row] = {}
     for index, step in sorted(batch.accepted, key=lambda item: item[1].ThoiDiemXuLy):

@@ -14,7 +14,9 @@ from services.dossiers.codes import ON_TIME, Status, Timeliness
 from services.dossiers.models import directory
 from services.dossiers.schemas import DossierOut
 from shared.paging import MAX_PAGE, decode_cursor, encode_cursor
+from shared.personal import masked
 from shared.problems import NotFound
+from shared.scope import WHOLE_SYSTEM, Scope
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,18 @@ class DossierFilter:
     due_to: datetime | None = None
 
 
-def to_out(row: dict[str, Any]) -> DossierOut:
+def to_out(row: dict[str, Any], scope: Scope = WHOLE_SYSTEM) -> DossierOut:
+    """The dossier as the API shows it. When ``scope`` hides personal data, the applicant comes
+    masked and ``extra`` empty (the provincial fields this service does not read, such as
+    ``DinhDanhCHS``, the applicant's identity papers, may hold anything)."""
+    applicant = {
+        "name": row["applicant_name"],
+        "id_number": row["applicant_id_number"],
+        "type": row["applicant_type"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "address": row["address"],
+    }
     return DossierOut(
         ma_ho_so=row["ma_ho_so"],
         origin=row["origin"],
@@ -45,14 +58,7 @@ def to_out(row: dict[str, Any]) -> DossierOut:
             "field_name": row["field_name"],
         },
         channel=row["channel"],
-        applicant={
-            "name": row["applicant_name"],
-            "id_number": row["applicant_id_number"],
-            "type": row["applicant_type"],
-            "email": row["email"],
-            "phone": row["phone"],
-            "address": row["address"],
-        },
+        applicant=applicant if scope.personal_data else masked(applicant),
         summary=row["summary"],
         submitted_at=row["submitted_at"],
         received_at=row["received_at"],
@@ -73,25 +79,32 @@ def to_out(row: dict[str, Any]) -> DossierOut:
         documents=row["documents"],
         fees=row["fees"],
         result_papers=row["result_papers"],
-        extra=row["extra"],
+        extra=row["extra"] if scope.personal_data else {},
         version=row["version"],
         updated_at=row["updated_at"],
     )
 
 
-async def get_dossier(session: AsyncSession, ma_ho_so: str) -> DossierOut:
-    row = (await store.load_rows(session, [ma_ho_so], lock=False)).get(ma_ho_so)
+async def get_dossier(session: AsyncSession, ma_ho_so: str, scope: Scope = WHOLE_SYSTEM) -> DossierOut:
+    """The dossier, if its unit lies in ``scope`` (else it is absent)."""
+    row = (await store.load_rows(session, [ma_ho_so], lock=False, scope=scope)).get(ma_ho_so)
     if row is None:
         raise NotFound(f"No dossier {ma_ho_so}.")
-    return to_out(row)
+    return to_out(row, scope)
 
 
 async def list_dossiers(
-    session: AsyncSession, where: DossierFilter, *, limit: int = 50, cursor: str | None = None
+    session: AsyncSession,
+    where: DossierFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    scope: Scope = WHOLE_SYSTEM,
 ) -> tuple[list[DossierOut], str | None]:
-    """A page of dossiers in MaHoSo order and the cursor of the next page (None on the last)."""
+    """A page of dossiers of units in ``scope`` in MaHoSo order and the cursor of the next page
+    (None on the last); a unit filter names a subtree, which the scope narrows."""
     D = store.DOSSIERS
-    query = select(D).order_by(D.c.ma_ho_so).limit(min(limit, MAX_PAGE) + 1)
+    query = select(D).where(scope.where(D.c.unit_code)).order_by(D.c.ma_ho_so).limit(min(limit, MAX_PAGE) + 1)
     after = decode_cursor(cursor)
     if after is not None:
         query = query.where(D.c.ma_ho_so > str(after[0]))
@@ -116,4 +129,4 @@ async def list_dossiers(
     rows = [dict(m) for m in (await session.execute(query)).mappings()]
     page = rows[: min(limit, MAX_PAGE)]
     next_cursor = encode_cursor(page[-1]["ma_ho_so"]) if len(rows) > len(page) else None
-    return [to_out(row) for row in page], next_cursor
+    return [to_out(row, scope) for row in page], next_cursor

@@ -18,6 +18,7 @@ from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.db import upsert
 from shared.problems import Conflict, DomainError, NotFound
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.uow import UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)  # an instant this far ahead of the server's clock is still "now"
@@ -38,7 +39,10 @@ async def next_ma_ho_so(uow: UnitOfWork, agency: str, received: datetime) -> str
     return f"{agency}-{day:%y%m%d}-{number:04d}"
 
 
-async def receive(uow: UnitOfWork, data: IntakeIn) -> r.Row:
+async def receive(uow: UnitOfWork, data: IntakeIn, scope: Scope = WHOLE_SYSTEM) -> r.Row:
+    """A dossier received at the desk of a unit in ``scope``."""
+    unit = data.unit or data.agency
+    scope.check(unit, f"No unit {unit} in your scope.", field="unit" if data.unit else "agency")
     now = uow.clock.now()
     received = data.received_at or now
     if received > now + CLOCK_SKEW:
@@ -46,7 +50,6 @@ async def receive(uow: UnitOfWork, data: IntakeIn) -> r.Row:
             "A dossier cannot be received in the future.", errors=[{"field": "received_at", "message": "is after now"}]
         )
     procedure = await get_procedure(uow.session, data.ma_tthc)
-    unit = data.unit or data.agency
     calendar = (await load_calendars(uow.session)).of(unit)
     legal_time = LegalTime(
         amount=procedure.amount, unit=DurationUnit(procedure.unit), same_day=procedure.same_day_cutoff
@@ -107,9 +110,9 @@ async def receive(uow: UnitOfWork, data: IntakeIn) -> r.Row:
     return row
 
 
-async def transition(uow: UnitOfWork, ma_ho_so: str, data: TransitionIn) -> r.Row:
+async def transition(uow: UnitOfWork, ma_ho_so: str, data: TransitionIn, scope: Scope = WHOLE_SYSTEM) -> r.Row:
     now = uow.clock.now()
-    row = (await store.load_rows(uow.session, [ma_ho_so])).get(ma_ho_so)
+    row = (await store.load_rows(uow.session, [ma_ho_so], scope=scope)).get(ma_ho_so)
     if row is None:
         raise NotFound(f"No dossier {ma_ho_so}.")
     if row["origin"] != Origin.intake:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.dossiers.models import Dossier
 from services.dossiers.rows import Row
 from shared.db import insert_rows, on_postgres, one_of, upsert
+from shared.scope import WHOLE_SYSTEM, Scope
 
 DOSSIERS = Dossier.__table__
 COLUMNS = [c.name for c in DOSSIERS.columns]
@@ -21,11 +22,14 @@ _UPDATE = (
 )
 
 
-async def load_rows(session: AsyncSession, keys: Collection[str], *, lock: bool = True) -> dict[str, Row]:
-    """The stored rows of ``keys``, locked for the rest of the transaction on PostgreSQL."""
+async def load_rows(
+    session: AsyncSession, keys: Collection[str], *, lock: bool = True, scope: Scope = WHOLE_SYSTEM
+) -> dict[str, Row]:
+    """The stored rows of ``keys`` (those of units in ``scope``), locked for the rest of the
+    transaction on PostgreSQL."""
     if not keys:
         return {}
-    query = select(DOSSIERS).where(one_of(session, DOSSIERS.c.ma_ho_so, keys))
+    query = select(DOSSIERS).where(one_of(session, DOSSIERS.c.ma_ho_so, keys), scope.where(DOSSIERS.c.unit_code))
     if lock and on_postgres(session):
         query = query.with_for_update()
     result = await session.execute(query)

@@ -9,7 +9,7 @@ from services.notifications.channels.worker import DELIVERIES
 from services.notifications.demo import load_demo
 from services.notifications.graphql import Mutation, Query
 from services.notifications.handlers import SUBSCRIPTIONS
-from services.notifications.models import Base, kernel
+from services.notifications.models import Base, directory, kernel
 from services.notifications.reminders.worker import REMINDERS
 from services.notifications.webhooks.worker import WEBHOOKS
 from shared.service import ServiceDefinition
@@ -20,6 +20,7 @@ service = ServiceDefinition(
     metadata=Base.metadata,
     tables=kernel,
     migrations=Path(__file__).parent / "migrations",
+    unit_tree=directory.snapshot,
     router=router,
     graphql_query=Query,
     graphql_mutation=Mutation,

@@ -7,7 +7,7 @@ from datetime import datetime
 from shared.events import DomainEvent, event_type
 
 
-@event_type("letter.issued", service="notifications", subject="ma_ho_so")
+@event_type("letter.issued", service="notifications", subject="ma_ho_so", units=("unit",))
 class LetterIssued(DomainEvent):
     """An apology letter was issued: the dossier's new return date (moved once, by the first one)."""
 
@@ -21,7 +21,7 @@ class LetterIssued(DomainEvent):
     missed_due_at: datetime
 
 
-@event_type("letter.escalated", service="notifications", subject="ma_ho_so")
+@event_type("letter.escalated", service="notifications", subject="ma_ho_so", units=("unit",))
 class LetterEscalated(DomainEvent):
     """A dossier missed the date its apology promised (or went late again after one): no second
     letter (once-only rule); the unit's head is to be told."""

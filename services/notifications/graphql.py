@@ -11,7 +11,7 @@ from services.notifications.channels.graphql import DeliveryQuery
 from services.notifications.directory.graphql import ContactMutation, ContactQuery
 from services.notifications.letters.graphql import LettersMutation, LettersQuery
 from services.notifications.webhooks.graphql import WebhookMutation, WebhookQuery
-from shared.graphql import GraphQLContext, page_size, service_status_field
+from shared.graphql import GraphQLContext, page_size, read_scoped, service_status_field
 from shared.paging import MAX_PAGE
 from shared.units import UnitRecord
 
@@ -37,8 +37,12 @@ class Query(LettersQuery, DeliveryQuery, WebhookQuery, ContactQuery):
         self, info: Info[GraphQLContext, None], first: int = 100, after: str | None = None
     ) -> list[RecipientType]:
         limit = page_size(first, MAX_PAGE)
-        async with info.context.service("notifications").uow() as uow:
-            return [RecipientType.of(u) for u in await service.list_recipients(uow.session, after=after, limit=limit)]
+        found = await read_scoped(
+            info,
+            "notifications",
+            lambda uow, scope: service.list_recipients(uow.session, after=after, limit=limit, scope=scope),
+        )
+        return [RecipientType.of(u) for u in found]
 
 
 Mutation = merge_types("NotificationsMutation", (LettersMutation, WebhookMutation, ContactMutation))

@@ -47,10 +47,11 @@ from services.plans.schemas import (
     UnitPage,
     UnitPatch,
 )
-from shared.auth import CurrentPrincipal
+from services.plans.visibility import check_node, check_obligation, check_occurrence, check_plan, check_target
 from shared.bounds import AgencyId, Day, Id, Slug
 from shared.clock import VN_TZ
 from shared.paging import Cursor, Limit
+from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
@@ -68,8 +69,9 @@ async def import_units(
         Body(examples=[[{"code": "000.00.12.H42", "name": "UBND xã Cẩm Quang", "level": "commune"}]]),
     ],
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
 ) -> list[UnitImportResult]:
+    scope.require_whole_system("The units registry")
     results = await service.import_units(uow, records)
     await uow.commit()
     return results
@@ -83,7 +85,8 @@ async def import_units(
     description="Replaces the unit: a field left out takes its default (no parent, no aliases, no validity dates), "
     "which may move the unit out of its groups and withdraw its obligations. To change some fields, use PATCH.",
 )
-async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, scope: CurrentScope) -> UnitOut:
+    scope.require_whole_system("The units registry")
     unit = await service.upsert_unit(uow, code, body)
     await uow.commit()
     return UnitOut.model_validate(unit)
@@ -96,19 +99,21 @@ async def put_unit(code: AgencyId, body: UnitIn, uow: Uow, principal: CurrentPri
     summary="Change some fields of a unit",
     description="The fields sent change (`null` clears `parent_code`, `valid_from` or `valid_to`); the others stay.",
 )
-async def patch_unit(code: AgencyId, body: UnitPatch, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
+async def patch_unit(code: AgencyId, body: UnitPatch, uow: Uow, scope: CurrentScope) -> UnitOut:
+    scope.require_whole_system("The units registry")
     unit = await service.patch_unit(uow, code, body)
     await uow.commit()
     return UnitOut.model_validate(unit)
 
 
 @router.get("/units/{code}", response_model=UnitOut, tags=["units"], summary="One unit")
-async def get_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> UnitOut:
-    return UnitOut.model_validate(await service.get_unit(uow.session, code))
+async def get_unit(code: str, uow: Uow, scope: CurrentScope) -> UnitOut:
+    return UnitOut.model_validate(await service.get_unit(uow.session, code, scope))
 
 
 @router.delete("/units/{code}", status_code=204, tags=["units"], summary="Remove a unit nothing refers to")
-async def delete_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_unit(code: str, uow: Uow, scope: CurrentScope) -> Response:
+    scope.require_whole_system("The units registry")
     await service.delete_unit(uow, code)
     await uow.commit()
     return Response(status_code=204)
@@ -117,21 +122,24 @@ async def delete_unit(code: str, uow: Uow, principal: CurrentPrincipal) -> Respo
 @router.get("/units", response_model=UnitPage, tags=["units"], summary="Units by code, optionally by level or parent")
 async def list_units(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     level: UnitLevel | None = None,
     parent_code: str | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> UnitPage:
     def fetch(after: str | None, size: int) -> Any:
-        return service.list_units(uow.session, level=level, parent_code=parent_code, after=after, limit=size)
+        return service.list_units(
+            uow.session, level=level, parent_code=parent_code, after=after, limit=size, scope=scope
+        )
 
     units, next_cursor = await queries.by_code(fetch, lambda u: u.code, cursor, limit)
     return UnitPage(items=[UnitOut.model_validate(u) for u in units], next_cursor=next_cursor)
 
 
 @router.put("/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="Define a unit group")
-async def put_group(code: Slug, body: UnitGroupIn, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
+async def put_group(code: Slug, body: UnitGroupIn, uow: Uow, scope: CurrentScope) -> UnitGroupOut:
+    scope.require_whole_system("The units registry")
     group = await service.upsert_group(uow, code, body)
     await uow.commit()
     return group
@@ -140,25 +148,26 @@ async def put_group(code: Slug, body: UnitGroupIn, uow: Uow, principal: CurrentP
 @router.get(
     "/unit-groups/{code}", response_model=UnitGroupOut, tags=["units"], summary="One unit group with its members"
 )
-async def get_group(code: str, uow: Uow, principal: CurrentPrincipal) -> UnitGroupOut:
-    return await service.get_group(uow.session, code)
+async def get_group(code: str, uow: Uow, scope: CurrentScope) -> UnitGroupOut:
+    return await service.get_group(uow.session, code, scope)
 
 
 @router.get(
     "/unit-groups", response_model=UnitGroupPage, tags=["units"], summary="Unit groups by code, optionally of one owner"
 )
 async def list_groups(
-    uow: Uow, principal: CurrentPrincipal, owner_code: str | None = None, cursor: Cursor = None, limit: Limit = 100
+    uow: Uow, scope: CurrentScope, owner_code: str | None = None, cursor: Cursor = None, limit: Limit = 100
 ) -> UnitGroupPage:
     def fetch(after: str | None, size: int) -> Any:
-        return service.list_groups(uow.session, owner_code=owner_code, after=after, limit=size)
+        return service.list_groups(uow.session, owner_code=owner_code, after=after, limit=size, scope=scope)
 
     groups, next_cursor = await queries.by_code(fetch, lambda g: g.code, cursor, limit)
     return UnitGroupPage(items=groups, next_cursor=next_cursor)
 
 
 @router.delete("/unit-groups/{code}", status_code=204, tags=["units"], summary="Remove a unit group")
-async def delete_group(code: str, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_group(code: str, uow: Uow, scope: CurrentScope) -> Response:
+    scope.require_whole_system("The units registry")
     await service.delete_group(uow, code)
     await uow.commit()
     return Response(status_code=204)
@@ -171,19 +180,21 @@ async def unit_obligations(
     code: str,
     context: Context,
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     start: Annotated[Day, Query(alias="from")],
     end: Annotated[Day, Query(alias="to")],
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> OwedPage:
+    scope.check(code, f"No unit with code {code!r}.")
     return await queries.owed(uow.session, code, start, end, _today(context), cursor=cursor, limit=limit)
 
 
 @router.get("/units/{code}/overdue", response_model=OwedPage, tags=["queries"], summary="A unit's overdue obligations")
 async def unit_overdue(
-    code: str, context: Context, uow: Uow, principal: CurrentPrincipal, cursor: Cursor = None, limit: Limit = 100
+    code: str, context: Context, uow: Uow, scope: CurrentScope, cursor: Cursor = None, limit: Limit = 100
 ) -> OwedPage:
+    scope.check(code, f"No unit with code {code!r}.")
     return await queries.overdue(uow.session, code, _today(context), cursor=cursor, limit=limit)
 
 
@@ -196,20 +207,21 @@ async def unit_overdue(
 async def import_plan(
     context: Context,
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     file: Annotated[
         UploadFile, File(description="the appendix table: .csv (UTF-8, UTF-8 with BOM, Windows-1258) or .xlsx")
     ],
     form: Annotated[PlanImportIn, Form()],
 ) -> ImportReport:
     importing.check_size(file.size, context.settings.plans_import_max_bytes)
-    report = await importing.import_plan(uow, file.file, file.filename or "table.csv", form)
+    report = await importing.import_plan(uow, file.file, file.filename or "table.csv", form, scope)
     await uow.commit()
     return report
 
 
 @router.post("/plans", response_model=PlanOut, status_code=201, tags=["plans"], summary="Create a draft plan")
-async def create_plan(body: PlanIn, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def create_plan(body: PlanIn, uow: Uow, scope: CurrentScope) -> PlanOut:
+    scope.check(body.issuer_code, f"No unit {body.issuer_code!r} in your scope.", field="issuer_code")
     plan = await planning.create_plan(uow, body)
     await uow.commit()
     return PlanOut.model_validate(plan)
@@ -218,7 +230,7 @@ async def create_plan(body: PlanIn, uow: Uow, principal: CurrentPrincipal) -> Pl
 @router.get("/plans", response_model=PlanPage, tags=["plans"], summary="Plans, newest first")
 async def list_plans(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     issuer_code: str | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     status: PlanStatus | None = None,
@@ -227,12 +239,20 @@ async def list_plans(
     limit: Limit = 50,
 ) -> PlanPage:
     return await queries.list_plans(
-        uow.session, issuer_code=issuer_code, year=year, status=status, parent_id=parent_id, cursor=cursor, limit=limit
+        uow.session,
+        issuer_code=issuer_code,
+        year=year,
+        status=status,
+        parent_id=parent_id,
+        cursor=cursor,
+        limit=limit,
+        scope=scope,
     )
 
 
 @router.get("/plans/{plan_id}", response_model=PlanOut, tags=["plans"], summary="One plan")
-async def get_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def get_plan(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanOut:
+    await check_plan(uow.session, plan_id, scope)
     return PlanOut.model_validate(await planning.get_plan(uow.session, plan_id))
 
 
@@ -242,14 +262,15 @@ async def get_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOu
     tags=["plans"],
     summary="A plan's tree with obligations and progress",
 )
-async def plan_tree(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanTree:
-    return await planning.plan_tree(uow.session, plan_id)
+async def plan_tree(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanTree:
+    return await planning.plan_tree(uow.session, plan_id, scope)
 
 
 @router.post(
     "/plans/{plan_id}/nodes", response_model=NodeOut, status_code=201, tags=["plans"], summary="Add a node by hand"
 )
-async def add_node(plan_id: Id, body: NodeIn, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+async def add_node(plan_id: Id, body: NodeIn, uow: Uow, scope: CurrentScope) -> NodeOut:
+    await check_plan(uow.session, plan_id, scope, change=True)
     node = await planning.add_node(uow, plan_id, body)
     await uow.commit()
     return node
@@ -261,21 +282,24 @@ async def add_node(plan_id: Id, body: NodeIn, uow: Uow, principal: CurrentPrinci
     tags=["plans"],
     summary="Change a node's schedule or the parent plan's task it implements (child plans follow)",
 )
-async def change_node(node_id: Id, body: NodeUpdate, uow: Uow, principal: CurrentPrincipal) -> NodeOut:
+async def change_node(node_id: Id, body: NodeUpdate, uow: Uow, scope: CurrentScope) -> NodeOut:
+    await check_node(uow.session, node_id, scope)
     node = await cascade.change_node(uow, node_id, body)
     await uow.commit()
     return node
 
 
 @router.post("/plans/{plan_id}:publish", response_model=PlanOut, tags=["plans"], summary="Publish a draft plan")
-async def publish_plan(plan_id: Id, context: Context, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def publish_plan(plan_id: Id, context: Context, uow: Uow, scope: CurrentScope) -> PlanOut:
+    await check_plan(uow.session, plan_id, scope, change=True)
     plan = await planning.publish_plan(uow, plan_id, policy=ReminderPolicy.of(context.settings))
     await uow.commit()
     return PlanOut.model_validate(plan)
 
 
 @router.post("/plans/{plan_id}:close", response_model=PlanOut, tags=["plans"], summary="Close a published plan")
-async def close_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> PlanOut:
+async def close_plan(plan_id: Id, uow: Uow, scope: CurrentScope) -> PlanOut:
+    await check_plan(uow.session, plan_id, scope, change=True)
     plan = await planning.close_plan(uow, plan_id)
     await uow.commit()
     return PlanOut.model_validate(plan)
@@ -284,20 +308,21 @@ async def close_plan(plan_id: Id, uow: Uow, principal: CurrentPrincipal) -> Plan
 @router.get("/tasks", response_model=TaskPage, tags=["queries"], summary="Search tasks and activities by text")
 async def search_tasks(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     q: Annotated[str, Query(min_length=1, description="words to find, diacritics optional")],
     plan_id: Id | None = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> TaskPage:
-    return await queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=cursor, limit=limit)
+    return await queries.search_tasks(uow.session, q, plan_id=plan_id, cursor=cursor, limit=limit, scope=scope)
 
 
 # --------------------------------------------------------------------------- progress
 
 
 @router.get("/obligations/{obligation_id}", response_model=ObligationOut, tags=["progress"], summary="One obligation")
-async def get_obligation(obligation_id: Id, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
+async def get_obligation(obligation_id: Id, uow: Uow, scope: CurrentScope) -> ObligationOut:
+    await check_obligation(uow.session, obligation_id, scope)
     return ObligationOut.model_validate(await progress.get_obligation(uow.session, obligation_id))
 
 
@@ -307,7 +332,8 @@ async def get_obligation(obligation_id: Id, uow: Uow, principal: CurrentPrincipa
     tags=["progress"],
     summary="Report progress (version required)",
 )
-async def report_progress(obligation_id: Id, body: ProgressIn, uow: Uow, principal: CurrentPrincipal) -> ObligationOut:
+async def report_progress(obligation_id: Id, body: ProgressIn, uow: Uow, scope: CurrentScope) -> ObligationOut:
+    await check_obligation(uow.session, obligation_id, scope)
     obligation = await progress.report_progress(uow, obligation_id, body)
     await uow.commit()
     return ObligationOut.model_validate(obligation)
@@ -319,12 +345,14 @@ async def report_progress(obligation_id: Id, body: ProgressIn, uow: Uow, princip
     tags=["progress"],
     summary="An obligation's due dates, each with its progress",
 )
-async def list_occurrences(obligation_id: Id, uow: Uow, principal: CurrentPrincipal) -> list[OccurrenceOut]:
-    return [OccurrenceOut.model_validate(o) for o in await progress.list_occurrences(uow.session, obligation_id)]
+async def list_occurrences(obligation_id: Id, uow: Uow, scope: CurrentScope) -> list[OccurrenceOut]:
+    found = await progress.list_occurrences(uow.session, obligation_id, scope)
+    return [OccurrenceOut.model_validate(o) for o in found]
 
 
 @router.get("/occurrences/{occurrence_id}", response_model=OccurrenceOut, tags=["progress"], summary="One occurrence")
-async def get_occurrence(occurrence_id: Id, uow: Uow, principal: CurrentPrincipal) -> OccurrenceOut:
+async def get_occurrence(occurrence_id: Id, uow: Uow, scope: CurrentScope) -> OccurrenceOut:
+    await check_occurrence(uow.session, occurrence_id, scope)
     return OccurrenceOut.model_validate(await progress.get_occurrence(uow.session, occurrence_id))
 
 
@@ -334,9 +362,8 @@ async def get_occurrence(occurrence_id: Id, uow: Uow, principal: CurrentPrincipa
     tags=["progress"],
     summary="Report progress on one due date of an obligation (version required)",
 )
-async def report_occurrence(
-    occurrence_id: Id, body: ProgressIn, uow: Uow, principal: CurrentPrincipal
-) -> OccurrenceOut:
+async def report_occurrence(occurrence_id: Id, body: ProgressIn, uow: Uow, scope: CurrentScope) -> OccurrenceOut:
+    await check_occurrence(uow.session, occurrence_id, scope)
     occurrence = await progress.report_occurrence(uow, occurrence_id, body)
     await uow.commit()
     return OccurrenceOut.model_validate(occurrence)
@@ -352,15 +379,17 @@ async def report_occurrence(
     summary="A plan's targets and suggestions",
 )
 async def list_targets(
-    plan_id: Id, uow: Uow, principal: CurrentPrincipal, status: TargetStatus | None = None
+    plan_id: Id, uow: Uow, scope: CurrentScope, status: TargetStatus | None = None
 ) -> list[TargetOut]:
+    await check_plan(uow.session, plan_id, scope)
     return [TargetOut.model_validate(t) for t in await targets.list_targets(uow.session, plan_id, status=status)]
 
 
 @router.post(
     "/plans/{plan_id}/targets", response_model=TargetOut, status_code=201, tags=["targets"], summary="Set a target"
 )
-async def set_target(plan_id: Id, body: TargetIn, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+async def set_target(plan_id: Id, body: TargetIn, uow: Uow, scope: CurrentScope) -> TargetOut:
+    await check_plan(uow.session, plan_id, scope, change=True)
     target = await targets.set_target(uow, plan_id, body)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -369,7 +398,8 @@ async def set_target(plan_id: Id, body: TargetIn, uow: Uow, principal: CurrentPr
 @router.put(
     "/targets/{target_id}", response_model=TargetOut, tags=["targets"], summary="Change a target (version required)"
 )
-async def update_target(target_id: Id, body: TargetUpdate, uow: Uow, principal: CurrentPrincipal) -> TargetOut:
+async def update_target(target_id: Id, body: TargetUpdate, uow: Uow, scope: CurrentScope) -> TargetOut:
+    await check_target(uow.session, target_id, scope, change=True)
     target = await targets.update_target(uow, target_id, body)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -379,8 +409,9 @@ async def update_target(target_id: Id, body: TargetUpdate, uow: Uow, principal: 
     "/targets/{target_id}:confirm", response_model=TargetOut, tags=["targets"], summary="Confirm a suggested target"
 )
 async def confirm_target(
-    target_id: Id, uow: Uow, principal: CurrentPrincipal, version: Annotated[Id, Body(embed=True)]
+    target_id: Id, uow: Uow, scope: CurrentScope, version: Annotated[Id, Body(embed=True)]
 ) -> TargetOut:
+    await check_target(uow.session, target_id, scope, change=True)
     target = await targets.confirm_target(uow, target_id, version)
     await uow.commit()
     return TargetOut.model_validate(target)
@@ -389,7 +420,8 @@ async def confirm_target(
 @router.delete(
     "/targets/{target_id}", status_code=204, tags=["targets"], summary="Discard a suggestion or withdraw a target"
 )
-async def delete_target(target_id: Id, uow: Uow, principal: CurrentPrincipal) -> Response:
+async def delete_target(target_id: Id, uow: Uow, scope: CurrentScope) -> Response:
+    await check_target(uow.session, target_id, scope, change=True)
     await targets.delete_target(uow, target_id)
     await uow.commit()
     return Response(status_code=204)

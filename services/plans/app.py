@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.plans.api import router
 from services.plans.demo import load_demo
 from services.plans.graphql import Query
 from services.plans.graphql_mutations import Mutation
 from services.plans.handlers import SUBSCRIPTIONS
-from services.plans.models import Base, kernel
+from services.plans.models import Base, Unit, kernel
 from services.plans.reminders import REMINDERS, replan_on_start
 from shared.request_limits import BodyRule
 from shared.service import ServiceDefinition
+from shared.units import UnitSnapshot, tree_snapshot
+
+
+async def unit_tree(session: AsyncSession) -> UnitSnapshot:
+    """The registry as a tree (principals' unit scopes are read in it)."""
+    return await tree_snapshot(session, Unit.__table__)
+
 
 service = ServiceDefinition(
     name="plans",
@@ -20,6 +29,7 @@ service = ServiceDefinition(
     metadata=Base.metadata,
     tables=kernel,
     migrations=Path(__file__).parent / "migrations",
+    unit_tree=unit_tree,
     router=router,
     graphql_query=Query,
     graphql_mutation=Mutation,

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from shared.events import DomainEvent, event_type
 
 
-@event_type("unit.upserted", service="plans", subject="code")
+@event_type("unit.upserted", service="plans", subject="code", units=("code",))
 class UnitUpserted(DomainEvent):
     """A unit was registered or changed; other services keep their replica from it."""
 
@@ -24,7 +24,7 @@ class UnitUpserted(DomainEvent):
     version: int
 
 
-@event_type("unit.deleted", service="plans", subject="code")
+@event_type("unit.deleted", service="plans", subject="code", units=("code",))
 class UnitDeleted(DomainEvent):
     """A unit nothing referred to was removed; replicas drop it. ``version`` is one past the
     removed unit's last, so a replica never lets an older ``unit.upserted`` bring it back."""
@@ -33,7 +33,7 @@ class UnitDeleted(DomainEvent):
     version: int
 
 
-@event_type("unit_group.upserted", service="plans", subject="code")
+@event_type("unit_group.upserted", service="plans", subject="code", units=("owner_code",))
 class UnitGroupUpserted(DomainEvent):
     """A unit group was defined or changed, or a unit joined or left it by its level rule."""
 
@@ -65,7 +65,7 @@ class PlanCounts(BaseModel):
     targets: int
 
 
-@event_type("plan.published", service="plans", subject="plan_id")
+@event_type("plan.published", service="plans", subject="plan_id", units=("issuer_code",))
 class PlanPublished(DomainEvent):
     """A plan was published: its obligations now bind the units and reminders run."""
 
@@ -95,17 +95,17 @@ class TaskReminder(DomainEvent):
     occurrence_id: int
 
 
-@event_type("task.due_soon", service="plans", subject="obligation_id")
+@event_type("task.due_soon", service="plans", subject="obligation_id", units=("unit_code",))
 class TaskDueSoon(TaskReminder):
     """An obligation falls due in ``offset_days`` working days."""
 
 
-@event_type("task.overdue", service="plans", subject="obligation_id")
+@event_type("task.overdue", service="plans", subject="obligation_id", units=("unit_code",))
 class TaskOverdue(TaskReminder):
     """An obligation passed its due date unfinished (``offset_days``: working days late, ≥ 1)."""
 
 
-@event_type("task.completed", service="plans", subject="obligation_id")
+@event_type("task.completed", service="plans", subject="obligation_id", units=("unit_code",))
 class TaskCompleted(DomainEvent):
     """A unit reported an occurrence of an obligation done (or an obligation without due date).
 
@@ -125,7 +125,7 @@ class TaskCompleted(DomainEvent):
     obligation_done: bool
 
 
-@event_type("task.rescheduled", service="plans", subject="task_id")
+@event_type("task.rescheduled", service="plans", subject="task_id", units=("unit_codes",))
 class TaskRescheduled(DomainEvent):
     """A task's or activity's due dates moved: its schedule was edited (``reason`` ``edited``) or
     the parent plan's task it implements moved (``parent_changed``). ``old_due``/``new_due`` are
@@ -141,7 +141,7 @@ class TaskRescheduled(DomainEvent):
     unit_codes: list[str]
 
 
-@event_type("target.set", service="plans", subject="target_id")
+@event_type("target.set", service="plans", subject="target_id", units=("issuer_code",))
 class TargetSet(DomainEvent):
     """A confirmed target of a plan (or one of its nodes), for scoring."""
 

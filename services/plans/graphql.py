@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 from pydantic import BaseModel
+from sqlalchemy import select
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -28,10 +29,12 @@ from services.plans.schemas import (
     TargetStatus,
     UnitLevel,
 )
+from services.plans.visibility import check_plan, plan_visible
 from shared.clock import VN_TZ
-from shared.graphql import GraphQLContext, in_transaction, page_size, service_status_field
-from shared.graphql import read as shared_read
+from shared.graphql import GraphQLContext, in_scoped_transaction, page_size, read_scoped, service_status_field
 from shared.paging import MAX_PAGE
+from shared.scope import Scope
+from shared.uow import UnitOfWork
 
 for _enum in (UnitLevel, PlanStatus, NodeKind, Role, ProgressStatus, TargetOperator, TargetStatus):
     strawberry.enum(_enum)
@@ -102,7 +105,7 @@ class ObligationType:
 
     @strawberry.field(description="Its due dates, each with its progress (a recurring duty is reported per occurrence)")
     async def occurrences(self, info: Info[GraphQLContext, None]) -> list[OccurrenceType]:
-        found = await read(info, lambda uow: progress.list_occurrences(uow.session, self.id))
+        found = await read(info, lambda uow, scope: progress.list_occurrences(uow.session, self.id, scope))
         return [build(OccurrenceType, OccurrenceOut.model_validate(o)) for o in found]
 
 
@@ -190,15 +193,16 @@ class PlanType:
 
     @strawberry.field(description="The tree under the plan: its areas, each with its descendants")
     async def areas(self, info: Info[GraphQLContext, None]) -> list[NodeType]:
-        async with info.context.service("plans").uow() as uow:
-            tree = await planning.plan_tree(uow.session, self.id)
+        tree = await read(info, lambda uow, scope: planning.plan_tree(uow.session, self.id, scope))
         return [NodeType.of(a) for a in tree.areas]
 
     @strawberry.field(description="The plan's targets, optionally of one status")
     async def targets(self, info: Info[GraphQLContext, None], status: TargetStatus | None = None) -> list[TargetType]:
-        async with info.context.service("plans").uow() as uow:
-            found = await targets.list_targets(uow.session, self.id, status=status)
-        return [build(TargetType, TargetOut.model_validate(t)) for t in found]
+        async def visible(uow: UnitOfWork, scope: Scope) -> Any:
+            await check_plan(uow.session, self.id, scope)
+            return await targets.list_targets(uow.session, self.id, status=status)
+
+        return [build(TargetType, TargetOut.model_validate(t)) for t in await read(info, visible)]
 
 
 @strawberry.type
@@ -270,11 +274,13 @@ def _today(info: Info[GraphQLContext, None]) -> date:
 
 
 async def read(info: Info[GraphQLContext, None], action: Any) -> Any:
-    return await shared_read(info, "plans", action)
+    """``action(uow, scope)`` in the caller's scope (shared/scope.py, services/plans/visibility.py)."""
+    return await read_scoped(info, "plans", action)
 
 
 async def write(info: Info[GraphQLContext, None], action: Any) -> Any:
-    return await in_transaction(info, "plans", action)
+    """``action(uow, scope)`` in one transaction, in the caller's scope."""
+    return await in_scoped_transaction(info, "plans", action)
 
 
 @strawberry.type
@@ -285,17 +291,24 @@ class Query:
     async def units(
         self, info: Info[GraphQLContext, None], level: UnitLevel | None = None, parent_code: str | None = None
     ) -> list[UnitType]:
-        units = await read(info, lambda uow: service.list_units(uow.session, level=level, parent_code=parent_code))
+        units = await read(
+            info, lambda uow, scope: service.list_units(uow.session, level=level, parent_code=parent_code, scope=scope)
+        )
         return [UnitType.of(u) for u in units]
 
     @strawberry.field(description="One unit by its code, or null")
     async def unit(self, info: Info[GraphQLContext, None], code: str) -> UnitType | None:
-        found = await read(info, lambda uow: uow.session.get(Unit, code))
+        async def one(uow: UnitOfWork, scope: Scope) -> Unit | None:
+            return await uow.session.get(Unit, code) if scope.allows(code) else None
+
+        found = await read(info, one)
         return UnitType.of(found) if found else None
 
     @strawberry.field(description="Unit groups with their resolved members")
     async def unit_groups(self, info: Info[GraphQLContext, None], owner_code: str | None = None) -> list[UnitGroupType]:
-        groups = await read(info, lambda uow: service.list_groups(uow.session, owner_code=owner_code))
+        groups = await read(
+            info, lambda uow, scope: service.list_groups(uow.session, owner_code=owner_code, scope=scope)
+        )
         return [build(UnitGroupType, g) for g in groups]
 
     @strawberry.field(description="Plans, newest first; pass nextCursor as after for the next page")
@@ -310,20 +323,23 @@ class Query:
     ) -> PlanPageType:
         page = await read(
             info,
-            lambda uow: queries.list_plans(
+            lambda uow, scope: queries.list_plans(
                 uow.session,
                 issuer_code=issuer_code,
                 year=year,
                 status=status,
                 cursor=after,
                 limit=page_size(first, MAX_PAGE),
+                scope=scope,
             ),
         )
         return PlanPageType(items=[build(PlanType, p) for p in page.items], next_cursor=page.next_cursor)
 
     @strawberry.field(description="One plan by id, or null")
     async def plan(self, info: Info[GraphQLContext, None], id: int) -> PlanType | None:
-        found = await read(info, lambda uow: uow.session.get(Plan, id))
+        found = await read(
+            info, lambda uow, scope: uow.session.scalar(select(Plan).where(Plan.id == id, plan_visible(scope)))
+        )
         return plan_type(found) if found else None
 
     @strawberry.field(description="What a unit owes (due dates in [from, to]) in published plans")
@@ -337,12 +353,13 @@ class Query:
         first: int = 100,
     ) -> OwedPageType:
         today = _today(info)
-        page = await read(
-            info,
-            lambda uow: queries.owed(
-                uow.session, unit_code, start, end, today, cursor=after, limit=page_size(first, MAX_PAGE)
-            ),
-        )
+        limit = page_size(first, MAX_PAGE)
+
+        async def owed(uow: UnitOfWork, scope: Scope) -> OwedPage:
+            scope.check(unit_code, f"No unit with code {unit_code!r}.")
+            return await queries.owed(uow.session, unit_code, start, end, today, cursor=after, limit=limit)
+
+        page = await read(info, owed)
         return OwedPageType.of(page)
 
     @strawberry.field(description="A unit's occurrences past due and not done, oldest first")
@@ -350,10 +367,13 @@ class Query:
         self, info: Info[GraphQLContext, None], unit_code: str, after: str | None = None, first: int = 100
     ) -> OwedPageType:
         today = _today(info)
-        page = await read(
-            info,
-            lambda uow: queries.overdue(uow.session, unit_code, today, cursor=after, limit=page_size(first, MAX_PAGE)),
-        )
+        limit = page_size(first, MAX_PAGE)
+
+        async def overdue(uow: UnitOfWork, scope: Scope) -> OwedPage:
+            scope.check(unit_code, f"No unit with code {unit_code!r}.")
+            return await queries.overdue(uow.session, unit_code, today, cursor=after, limit=limit)
+
+        page = await read(info, overdue)
         return OwedPageType.of(page)
 
     @strawberry.field(description="Tasks and activities containing every word of q (diacritics optional)")
@@ -367,8 +387,8 @@ class Query:
     ) -> TaskPageType:
         page = await read(
             info,
-            lambda uow: queries.search_tasks(
-                uow.session, q, plan_id=plan_id, cursor=after, limit=page_size(first, MAX_PAGE)
+            lambda uow, scope: queries.search_tasks(
+                uow.session, q, plan_id=plan_id, cursor=after, limit=page_size(first, MAX_PAGE), scope=scope
             ),
         )
         return TaskPageType(items=[build(TaskHitType, h) for h in page.items], next_cursor=page.next_cursor)

@@ -49,8 +49,10 @@ from services.plans.schemas import (
     UnitPatch,
     UnitRecord,
 )
+from services.plans.visibility import check_node, check_obligation, check_occurrence, check_plan, check_target
 from shared.bounds import AgencyId
 from shared.graphql import GraphQLContext, checked_input
+from shared.scope import Scope
 from shared.uow import UnitOfWork
 
 
@@ -181,13 +183,23 @@ class Mutation:
     async def upsert_unit(self, info: Info[GraphQLContext, None], code: str, input: UnitInput) -> UnitType:
         data = checked_input(UnitRecord, {"code": code, **strawberry.asdict(input)})
         unit = UnitIn.model_validate(data.model_dump(exclude={"code"}))
-        return UnitType.of(await write(info, lambda uow: service.upsert_unit(uow, data.code, unit)))
+
+        async def upsert(uow: UnitOfWork, scope: Scope) -> Any:
+            scope.require_whole_system("The units registry")
+            return await service.upsert_unit(uow, data.code, unit)
+
+        return UnitType.of(await write(info, upsert))
 
     @strawberry.mutation(description="Change some fields of a registered unit; the others stay as they are")
     async def patch_unit(self, info: Info[GraphQLContext, None], code: str, input: UnitPatchInput) -> UnitType:
         data = checked_input(_UnitPatchArguments, {"code": code, **strawberry.asdict(input)})
         patch = UnitPatch.model_validate(data.model_dump(exclude_unset=True, exclude={"code"}))
-        return UnitType.of(await write(info, lambda uow: service.patch_unit(uow, data.code, patch)))
+
+        async def change(uow: UnitOfWork, scope: Scope) -> Any:
+            scope.require_whole_system("The units registry")
+            return await service.patch_unit(uow, data.code, patch)
+
+        return UnitType.of(await write(info, change))
 
     @strawberry.mutation(
         description="Import a plan's appendix table (CSV or XLSX) as a draft: a multipart request (GraphQL "
@@ -208,10 +220,10 @@ class Mutation:
         )
         limit = info.context.service("plans").settings.plans_import_max_bytes
 
-        async def read_table(uow: UnitOfWork) -> ImportReport:
+        async def read_table(uow: UnitOfWork, scope: Scope) -> ImportReport:
             upload = cast(UploadFile, file)  # strawberry declares Upload as bytes; over ASGI it is an UploadFile
             importing.check_size(upload.size, limit)
-            return await importing.import_plan(uow, upload.file, upload.filename or "table.csv", form)
+            return await importing.import_plan(uow, upload.file, upload.filename or "table.csv", form, scope)
 
         return ImportReportType.of(await write(info, read_table))
 
@@ -219,7 +231,8 @@ class Mutation:
     async def publish_plan(self, info: Info[GraphQLContext, None], plan_id: int) -> PlanType:
         policy = ReminderPolicy.of(info.context.service("plans").settings)
 
-        async def publish(uow: UnitOfWork) -> Any:
+        async def publish(uow: UnitOfWork, scope: Scope) -> Any:
+            await check_plan(uow.session, plan_id, scope, change=True)
             return await planning.publish_plan(uow, plan_id, policy=policy)
 
         return plan_type(await write(info, publish))
@@ -227,21 +240,36 @@ class Mutation:
     @strawberry.mutation(description="Add an area, objective, task or activity to a plan's tree")
     async def add_node(self, info: Info[GraphQLContext, None], plan_id: int, input: NodeInput) -> NodeType:
         data = checked_input(NodeIn, strawberry.asdict(input))
-        return NodeType.of(await write(info, lambda uow: planning.add_node(uow, plan_id, data)))
+
+        async def add(uow: UnitOfWork, scope: Scope) -> Any:
+            await check_plan(uow.session, plan_id, scope, change=True)
+            return await planning.add_node(uow, plan_id, data)
+
+        return NodeType.of(await write(info, add))
 
     @strawberry.mutation(
         description="Change a node's schedule or the parent plan's task it implements; child plans' tasks follow"
     )
     async def change_node(self, info: Info[GraphQLContext, None], node_id: int, input: NodeUpdateInput) -> NodeType:
         data = checked_input(NodeUpdate, strawberry.asdict(input))
-        return NodeType.of(await write(info, lambda uow: cascade.change_node(uow, node_id, data)))
+
+        async def change(uow: UnitOfWork, scope: Scope) -> Any:
+            await check_node(uow.session, node_id, scope)
+            return await cascade.change_node(uow, node_id, data)
+
+        return NodeType.of(await write(info, change))
 
     @strawberry.mutation(description="Report progress on an obligation; a stale version is refused (CONFLICT)")
     async def report_progress(
         self, info: Info[GraphQLContext, None], obligation_id: int, input: ProgressInput
     ) -> ObligationType:
         data = checked_input(ProgressIn, strawberry.asdict(input))
-        obligation = await write(info, lambda uow: progress.report_progress(uow, obligation_id, data))
+
+        async def report(uow: UnitOfWork, scope: Scope) -> Any:
+            await check_obligation(uow.session, obligation_id, scope)
+            return await progress.report_progress(uow, obligation_id, data)
+
+        obligation = await write(info, report)
         return build(ObligationType, ObligationOut.model_validate(obligation))
 
     @strawberry.mutation(description="Report progress on one due date of an obligation (one month of a monthly duty)")
@@ -249,21 +277,40 @@ class Mutation:
         self, info: Info[GraphQLContext, None], occurrence_id: int, input: ProgressInput
     ) -> OccurrenceType:
         data = checked_input(ProgressIn, strawberry.asdict(input))
-        occurrence = await write(info, lambda uow: progress.report_occurrence(uow, occurrence_id, data))
+
+        async def report(uow: UnitOfWork, scope: Scope) -> Any:
+            await check_occurrence(uow.session, occurrence_id, scope)
+            return await progress.report_occurrence(uow, occurrence_id, data)
+
+        occurrence = await write(info, report)
         return build(OccurrenceType, OccurrenceOut.model_validate(occurrence))
 
     @strawberry.mutation(description="Set a confirmed target of a plan: it is published to scoring")
     async def set_target(self, info: Info[GraphQLContext, None], plan_id: int, input: TargetInput) -> TargetType:
         data = checked_input(TargetIn, strawberry.asdict(input))
-        return _target(await write(info, lambda uow: targets.set_target(uow, plan_id, data)))
+
+        async def set_one(uow: UnitOfWork, scope: Scope) -> Any:
+            await check_plan(uow.session, plan_id, scope, change=True)
+            return await targets.set_target(uow, plan_id, data)
+
+        return _target(await write(info, set_one))
 
     @strawberry.mutation(description="Change a target or a suggestion; a stale version is refused (CONFLICT)")
     async def update_target(
         self, info: Info[GraphQLContext, None], target_id: int, version: int, input: TargetInput
     ) -> TargetType:
         data = checked_input(TargetUpdate, {**strawberry.asdict(input), "version": version})
-        return _target(await write(info, lambda uow: targets.update_target(uow, target_id, data)))
+
+        async def update(uow: UnitOfWork, scope: Scope) -> Any:
+            await check_target(uow.session, target_id, scope, change=True)
+            return await targets.update_target(uow, target_id, data)
+
+        return _target(await write(info, update))
 
     @strawberry.mutation(description="Confirm a suggested target: it is published to scoring")
     async def confirm_target(self, info: Info[GraphQLContext, None], target_id: int, version: int) -> TargetType:
-        return _target(await write(info, lambda uow: targets.confirm_target(uow, target_id, version)))
+        async def confirm(uow: UnitOfWork, scope: Scope) -> Any:
+            await check_target(uow.session, target_id, scope, change=True)
+            return await targets.confirm_target(uow, target_id, version)
+
+        return _target(await write(info, confirm))

@@ -42,6 +42,7 @@ from services.plans.table_reader import (
 )
 from services.plans.textnorm import fold
 from shared.problems import DomainError
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.uow import UnitOfWork
 
 _AREA_LABEL = re.compile(r"^((?:[IVXLC]+|\d+)(?:\.[\w\d]+)*)\.?\s+(.+)$")
@@ -161,11 +162,15 @@ def row_changes(before: dict[str, str], after: dict[str, str]) -> dict[str, int]
 _NO_CHANGE = {"rows_added": 0, "rows_changed": 0, "rows_removed": 0}
 
 
-async def import_plan(uow: UnitOfWork, source: IO[bytes], filename: str, form: PlanImportIn) -> ImportReport:
+async def import_plan(
+    uow: UnitOfWork, source: IO[bytes], filename: str, form: PlanImportIn, scope: Scope = WHOLE_SYSTEM
+) -> ImportReport:
     """Read a table into a draft plan and report what was read, typed, matched and changed: a new
-    draft, or the issuer's imported draft of that year and title revised in place."""
+    draft, or the issuer's imported draft of that year and title revised in place. The issuer
+    must lie in ``scope``."""
     session = uow.session
     unit = await resolve_issuer(session, form.issuer)
+    scope.check(unit.code, f"No unit {form.issuer!r} in your scope.", field="issuer")
     year = form.year
     title = form.title or f"Kế hoạch CCHC năm {year} ({unit.name})"
     try:

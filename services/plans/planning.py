@@ -42,8 +42,10 @@ from services.plans.schemas import (
 from services.plans.target_suggestions import suggest_targets
 from services.plans.textnorm import fold
 from services.plans.unit_matching import UnitMatcher
+from services.plans.visibility import check_plan, obligations_shown
 from shared.db import get_or_404
 from shared.problems import Conflict, DomainError
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.uow import UnitOfWork
 
 WRITE_BATCH = 500
@@ -444,8 +446,10 @@ def _walk(nodes: Sequence[NodeOut]) -> list[NodeOut]:
 # --------------------------------------------------------------------------- reading the tree
 
 
-async def plan_tree(session: AsyncSession, plan_id: int) -> PlanTree:
-    """The whole tree of a plan, each node with its obligations and progress."""
+async def plan_tree(session: AsyncSession, plan_id: int, scope: Scope = WHOLE_SYSTEM) -> PlanTree:
+    """The whole tree of a plan ``scope`` sees, each node with its obligations (those ``scope`` sees)
+    and progress."""
+    await check_plan(session, plan_id, scope)
     plan = await get_plan(session, plan_id)
     nodes = (
         await session.scalars(select(PlanNode).where(PlanNode.plan_id == plan_id).order_by(PlanNode.position))
@@ -453,7 +457,7 @@ async def plan_tree(session: AsyncSession, plan_id: int) -> PlanTree:
     obligations: dict[int, list[ObligationOut]] = defaultdict(list)
     for obligation in await session.scalars(
         select(Obligation)
-        .where(Obligation.plan_id == plan_id)
+        .where(Obligation.plan_id == plan_id, await obligations_shown(session, plan_id, scope))
         .order_by(Obligation.node_id, Obligation.role, Obligation.unit_code)
     ):
         obligations[obligation.node_id].append(ObligationOut.model_validate(obligation))

@@ -21,9 +21,11 @@ from services.plans.occurrences import refresh_obligations
 from services.plans.planning import roll_up
 from services.plans.reminders import cancel_reminders
 from services.plans.schemas import PlanStatus, ProgressIn, ProgressStatus
+from services.plans.visibility import check_obligation
 from shared.clock import VN_TZ
 from shared.db import get_or_404, rowcount
 from shared.problems import Conflict, DomainError
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.uow import UnitOfWork
 
 _PROGRESS_FIELDS = ("status", "percent", "completed_on")
@@ -55,7 +57,10 @@ async def get_occurrence(session: AsyncSession, occurrence_id: int) -> Occurrenc
     return await get_or_404(session, Occurrence, occurrence_id, f"Không có lần đến hạn nào mang mã {occurrence_id}.")
 
 
-async def list_occurrences(session: AsyncSession, obligation_id: int) -> Sequence[Occurrence]:
+async def list_occurrences(
+    session: AsyncSession, obligation_id: int, scope: Scope = WHOLE_SYSTEM
+) -> Sequence[Occurrence]:
+    await check_obligation(session, obligation_id, scope)
     await get_obligation(session, obligation_id)
     query = select(Occurrence).where(Occurrence.obligation_id == obligation_id).order_by(Occurrence.due)
     return (await session.scalars(query)).all()

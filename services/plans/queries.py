@@ -28,8 +28,10 @@ from services.plans.schemas import (
     TaskPage,
 )
 from services.plans.textnorm import fold
+from services.plans.visibility import plan_visible
 from shared.paging import MAX_PAGE, decode_cursor, encode_cursor
 from shared.problems import DomainError
+from shared.scope import WHOLE_SYSTEM, Scope
 
 T = TypeVar("T")
 
@@ -116,10 +118,16 @@ async def _owed_page(session: AsyncSession, query: _OwedQuery, today: date, curs
 
 
 async def search_tasks(
-    session: AsyncSession, text: str, *, plan_id: int | None = None, cursor: str | None = None, limit: int = 50
+    session: AsyncSession,
+    text: str,
+    *,
+    plan_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    scope: Scope = WHOLE_SYSTEM,
 ) -> TaskPage:
-    """Tasks and activities whose label, title or product contain every word of ``text``
-    (ignoring case and diacritics), in plan order."""
+    """Tasks and activities of the plans ``scope`` sees whose label, title or product contain every
+    word of ``text`` (ignoring case and diacritics), in plan order."""
     words = fold(text).split()
     if not words:
         raise DomainError("Say what to look for.", errors=[{"field": "q", "message": "empty search"}])
@@ -129,6 +137,8 @@ async def search_tasks(
     )
     if plan_id is not None:
         query = query.where(PlanNode.plan_id == plan_id)
+    if not scope.whole_system:
+        query = query.where(PlanNode.plan_id.in_(select(Plan.id).where(plan_visible(scope))))
     after = decode_cursor(cursor, 1)
     if after is not None:
         query = query.where(PlanNode.id > int(after[0]))
@@ -158,8 +168,9 @@ async def list_plans(
     parent_id: int | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    scope: Scope = WHOLE_SYSTEM,
 ) -> PlanPage:
-    """Plans, newest id first, optionally of one issuer, year, status, or parent plan."""
+    """Plans ``scope`` sees, newest id first, optionally of one issuer, year, status, or parent plan."""
     filters = [
         condition
         for condition in (
@@ -170,6 +181,7 @@ async def list_plans(
         )
         if condition is not None
     ]
+    filters.append(plan_visible(scope))
     after = decode_cursor(cursor, 1)
     if after is not None:
         filters.append(Plan.id < int(after[0]))

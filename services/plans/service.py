@@ -37,12 +37,16 @@ from services.plans.schemas import (
     UnitRecord,
 )
 from shared.db import get_or_404
-from shared.problems import Conflict, DomainError
+from shared.problems import Conflict, DomainError, NotFound
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.uow import UnitOfWork
 
 
-async def get_unit(session: AsyncSession, code: str) -> Unit:
-    return await get_or_404(session, Unit, code, f"No unit with code {code!r}.")
+async def get_unit(session: AsyncSession, code: str, scope: Scope = WHOLE_SYSTEM) -> Unit:
+    unit = await get_or_404(session, Unit, code, f"No unit with code {code!r}.")
+    if not scope.allows(code):
+        raise NotFound(f"No unit with code {code!r}.")
+    return unit
 
 
 async def list_units(
@@ -52,9 +56,10 @@ async def list_units(
     parent_code: str | None = None,
     after: str | None = None,
     limit: int | None = None,
+    scope: Scope = WHOLE_SYSTEM,
 ) -> Sequence[Unit]:
-    """Units by code, optionally of one level or parent; ``after`` a code, at most ``limit``."""
-    query = select(Unit).order_by(Unit.code).limit(limit)
+    """Units in ``scope`` by code, optionally of one level or parent; ``after`` a code, at most ``limit``."""
+    query = select(Unit).where(scope.where(Unit.code)).order_by(Unit.code).limit(limit)
     if level is not None:
         query = query.where(Unit.level == level)
     if parent_code is not None:
@@ -260,16 +265,24 @@ async def _announce_group(uow: UnitOfWork, group: UnitGroup) -> UnitGroupOut:
     return resolved
 
 
-async def get_group(session: AsyncSession, code: str) -> UnitGroupOut:
-    group = await get_or_404(session, UnitGroup, code, f"No unit group with code {code!r}.")
+async def get_group(session: AsyncSession, code: str, scope: Scope = WHOLE_SYSTEM) -> UnitGroupOut:
+    """The group, if its owner lies in ``scope`` (a group without owner: the whole system's)."""
+    group = await session.scalar(select(UnitGroup).where(UnitGroup.code == code, scope.where(UnitGroup.owner_code)))
+    if group is None:
+        raise NotFound(f"No unit group with code {code!r}.")
     return (await resolve_groups(session, [group]))[0]
 
 
 async def list_groups(
-    session: AsyncSession, *, owner_code: str | None = None, after: str | None = None, limit: int | None = None
+    session: AsyncSession,
+    *,
+    owner_code: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+    scope: Scope = WHOLE_SYSTEM,
 ) -> list[UnitGroupOut]:
-    """Groups by code with their resolved members; ``after`` a code, at most ``limit``."""
-    query = select(UnitGroup).order_by(UnitGroup.code).limit(limit)
+    """Groups owned in ``scope`` by code with their resolved members; ``after`` a code, at most ``limit``."""
+    query = select(UnitGroup).where(scope.where(UnitGroup.owner_code)).order_by(UnitGroup.code).limit(limit)
     if owner_code is not None:
         query = query.where(UnitGroup.owner_code == owner_code)
     if after is not None:

@@ -11,6 +11,7 @@ from services.scoring.catalogue import catalogue
 from services.scoring.schemas import CatalogueOut, IndicatorsOut, RankingsOut, ScorecardOut, SeriesOut, TargetsOut
 from services.scoring.targets import TargetStatus
 from shared.auth import CurrentPrincipal
+from shared.scope import CurrentScope
 from shared.service import Uow
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
@@ -28,30 +29,30 @@ async def get_catalogue(principal: CurrentPrincipal) -> CatalogueOut:
 @router.get("/indicators", response_model=IndicatorsOut, summary="A unit's indicators for a period")
 async def get_indicators(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Unit,
     period: PeriodText,
     code: Annotated[list[str] | None, Query()] = None,
 ) -> dict:
-    return await service.indicators(uow.session, unit, period, code or [], uow.clock.now())
+    return await service.indicators(uow.session, unit, period, code or [], uow.clock.now(), scope)
 
 
 @router.get("/indicators/{code}/series", response_model=SeriesOut, summary="One indicator period by period, for charts")
 async def get_series(
     code: str,
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Unit,
     start: Annotated[str, Query(alias="from", min_length=1, max_length=20)],
     end: Annotated[str, Query(alias="to", min_length=1, max_length=20)],
     grain: Grain = "month",
 ) -> dict:
-    return await service.series(uow.session, unit, code, start, end, grain)
+    return await service.series(uow.session, unit, code, start, end, grain, scope)
 
 
 @router.get("/scorecard", response_model=ScorecardOut, summary="The QĐ 766 scorecard of a unit for a period")
-async def get_scorecard(uow: Uow, principal: CurrentPrincipal, unit: Unit, period: PeriodText) -> dict:
-    return await service.scorecard(uow.session, unit, period, uow.clock.now())
+async def get_scorecard(uow: Uow, scope: CurrentScope, unit: Unit, period: PeriodText) -> dict:
+    return await service.scorecard(uow.session, unit, period, uow.clock.now(), scope)
 
 
 @router.get(
@@ -59,13 +60,13 @@ async def get_scorecard(uow: Uow, principal: CurrentPrincipal, unit: Unit, perio
 )
 async def get_rankings(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     level: Annotated[str, Query(min_length=1, max_length=20)],
     period: PeriodText,
     code: Annotated[str, Query(min_length=1, max_length=64)] = "qd766.total_points",
     parent: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> dict:
-    return await service.rankings(uow.session, level, parent, code, period)
+    return await service.rankings(uow.session, level, parent, code, period, scope)
 
 
 @router.get(
@@ -73,9 +74,9 @@ async def get_rankings(
 )
 async def get_targets(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Unit,
     period: Annotated[str | None, Query(min_length=1, max_length=20)] = None,
     status: TargetStatus | None = None,
 ) -> dict:
-    return await service.target_list(uow.session, unit, period, status, uow.clock.now())
+    return await service.target_list(uow.session, unit, period, status, uow.clock.now(), scope)

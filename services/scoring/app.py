@@ -7,7 +7,7 @@ from pathlib import Path
 from services.scoring.api import router
 from services.scoring.graphql import Query
 from services.scoring.handlers import SUBSCRIPTIONS
-from services.scoring.models import Base, kernel
+from services.scoring.models import Base, directory, kernel
 from services.scoring.publisher import run_publisher
 from shared.service import ServiceDefinition
 
@@ -17,6 +17,7 @@ service = ServiceDefinition(
     metadata=Base.metadata,
     tables=kernel,
     migrations=Path(__file__).parent / "migrations",
+    unit_tree=directory.snapshot,
     router=router,
     graphql_query=Query,
     subscriptions=SUBSCRIPTIONS,

@@ -14,7 +14,7 @@ class TargetRef(BaseModel):
     value: float  # in the indicator's unit (a percentage as a 0–1 ratio)
 
 
-@event_type("indicator.changed", service="scoring", subject="unit")
+@event_type("indicator.changed", service="scoring", subject="unit", units=("unit",))
 class IndicatorChanged(DomainEvent):
     """An indicator of a unit (its subtree rolled up) for a period moved; at most one per unit,
     period and code per second (the publisher runs once a second over what changed)."""
@@ -41,11 +41,11 @@ class _TargetStatusChanged(DomainEvent):
     status: str
 
 
-@event_type("target.at_risk", service="scoring", subject="unit")
+@event_type("target.at_risk", service="scoring", subject="unit", units=("unit",))
 class TargetAtRisk(_TargetStatusChanged):
     """A plan target's projection to its period's end no longer meets it (once per status change)."""
 
 
-@event_type("target.missed", service="scoring", subject="unit")
+@event_type("target.missed", service="scoring", subject="unit", units=("unit",))
 class TargetMissed(_TargetStatusChanged):
     """A plan target's period ended without meeting it (once)."""

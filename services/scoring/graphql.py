@@ -15,6 +15,7 @@ from services.scoring.catalogue import catalogue
 from services.scoring.targets import TargetStatus
 from shared.graphql import GraphQLContext, domain_error, service_status_field
 from shared.problems import DomainError
+from shared.scope import Scope
 
 strawberry.enum(TargetStatus, name="ScoringTargetStatus")  # plans has its own TargetStatus
 
@@ -80,13 +81,14 @@ class Targets:
 
 
 async def _read(
-    info: Info[GraphQLContext, None], kind: Any, model: Any, action: Callable[[Any, Any], Awaitable[dict]]
+    info: Info[GraphQLContext, None], kind: Any, model: Any, action: Callable[[Any, Any, Scope], Awaitable[dict]]
 ) -> Any:
-    """Run a read of :mod:`services.scoring.service`; a refusal becomes a GraphQL error with its code."""
+    """Run a read of :mod:`services.scoring.service` in the caller's scope; a refusal becomes a
+    GraphQL error with its code."""
     context = info.context.service("scoring")
     async with context.uow() as uow:
         try:
-            body = await action(uow.session, uow.clock.now())
+            body = await action(uow.session, uow.clock.now(), await info.context.scope("scoring", uow.session))
         except DomainError as exc:
             raise domain_error(exc) from exc
     return kind.from_pydantic(model.model_validate(body))
@@ -106,7 +108,7 @@ class Query:
             info,
             Indicators,
             schemas.IndicatorsOut,
-            lambda s, now: service.indicators(s, unit, period, codes or [], now),
+            lambda s, now, scope: service.indicators(s, unit, period, codes or [], now, scope),
         )
 
     @strawberry.field(description="One indicator period by period (grain: month, quarter, half or year)")
@@ -120,13 +122,16 @@ class Query:
                 )
             )
         return await _read(
-            info, Series, schemas.SeriesOut, lambda s, now: service.series(s, unit, code, start, end, grain)
+            info,
+            Series,
+            schemas.SeriesOut,
+            lambda s, now, scope: service.series(s, unit, code, start, end, grain, scope),
         )
 
     @strawberry.field(description="The QĐ 766 scorecard of a unit for a period")
     async def scorecard(self, info: Info[GraphQLContext, None], unit: str, period: str) -> Scorecard:
         return await _read(
-            info, Scorecard, schemas.ScorecardOut, lambda s, now: service.scorecard(s, unit, period, now)
+            info, Scorecard, schemas.ScorecardOut, lambda s, now, scope: service.scorecard(s, unit, period, now, scope)
         )
 
     @strawberry.field(description="The units of a level (under a parent) ranked by an indicator or the QĐ 766 total")
@@ -139,7 +144,10 @@ class Query:
         parent: str | None = None,
     ) -> Rankings:
         return await _read(
-            info, Rankings, schemas.RankingsOut, lambda s, now: service.rankings(s, level, parent, code, period)
+            info,
+            Rankings,
+            schemas.RankingsOut,
+            lambda s, now, scope: service.rankings(s, level, parent, code, period, scope),
         )
 
     @strawberry.field(description="The plan targets binding a unit, with status and projection")
@@ -147,7 +155,10 @@ class Query:
         self, info: Info[GraphQLContext, None], unit: str, period: str | None = None, status: TargetStatus | None = None
     ) -> Targets:
         return await _read(
-            info, Targets, schemas.TargetsOut, lambda s, now: service.target_list(s, unit, period, status, now)
+            info,
+            Targets,
+            schemas.TargetsOut,
+            lambda s, now, scope: service.target_list(s, unit, period, status, now, scope),
         )
 
     @strawberry.field(description="The indicator catalogue (the data file served at /scoring/v1/catalogue)")

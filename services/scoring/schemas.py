@@ -79,8 +79,8 @@ class ScorecardOut(BaseModel):
 
 class RankedUnit(BaseModel):
     rank: int | None = Field(description="ties share a rank; null without a value")
-    unit: str
-    name: str
+    unit: str | None = Field(description="null for a unit outside the caller's scope (its rank and value are shown)")
+    name: str | None = Field(description="null for a unit outside the caller's scope")
     value: float | None
 
 

@@ -19,6 +19,7 @@ from services.scoring.figures import Figure, figures
 from services.scoring.models import Target, directory
 from services.scoring.periods import Period, PeriodError, parse_period
 from shared.problems import DomainError, NotFound
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.units import UnitSnapshot
 
 MAX_SERIES = 120
@@ -43,16 +44,22 @@ def check_codes(codes: Sequence[str], field: str = "code") -> None:
         raise InvalidField(message, errors=[{"field": field, "message": message}])
 
 
-async def scope(session: AsyncSession, unit: str) -> list[str]:
-    """The unit and every unit below it; 404 for a unit neither plans nor any dossier named."""
+async def scope(session: AsyncSession, unit: str, visible: Scope = WHOLE_SYSTEM) -> list[str]:
+    """The unit and every unit below it; 404 for a unit neither plans nor any dossier named, or
+    outside the caller's scope ``visible`` (as if unknown)."""
     tree = await directory.snapshot(session)
+    unknown = NotFound(f"Unit {unit} is unknown.", errors=[{"field": "unit", "message": f"no unit {unit}"}], unit=unit)
+    if not visible.allows(unit):
+        raise unknown
     if unit not in tree.units and not await queries.units_with_counters(session, [unit]):
-        raise NotFound(f"Unit {unit} is unknown.", errors=[{"field": "unit", "message": f"no unit {unit}"}], unit=unit)
+        raise unknown
     return tree.descendants(unit)
 
 
-async def unit_figures(session: AsyncSession, unit: str, period: Period) -> dict[str, Figure]:
-    return figures(await queries.unit_sums(session, await scope(session, unit), period))
+async def unit_figures(
+    session: AsyncSession, unit: str, period: Period, visible: Scope = WHOLE_SYSTEM
+) -> dict[str, Figure]:
+    return figures(await queries.unit_sums(session, await scope(session, unit, visible), period))
 
 
 @dataclass(frozen=True)
@@ -105,11 +112,16 @@ def evaluate(target: Target, figure: Figure | None, period: Period, now: datetim
 
 
 async def indicators(
-    session: AsyncSession, unit: str, period_text: str, codes: Sequence[str], now: datetime
+    session: AsyncSession,
+    unit: str,
+    period_text: str,
+    codes: Sequence[str],
+    now: datetime,
+    visible: Scope = WHOLE_SYSTEM,
 ) -> dict[str, Any]:
     period = period_of(period_text)
     check_codes(codes)
-    result = await unit_figures(session, unit, period)
+    result = await unit_figures(session, unit, period, visible)
     evaluations: dict[str, Evaluation] = {}
     for target in await targets_for(session, unit, period.text):
         evaluations.setdefault(target.metric_code, evaluate(target, result.get(target.metric_code), period, now))
@@ -155,7 +167,9 @@ def grain_periods(start: Period, end: Period, grain: str) -> list[Period]:
     return found
 
 
-async def series(session: AsyncSession, unit: str, code: str, start: str, end: str, grain: str) -> dict[str, Any]:
+async def series(
+    session: AsyncSession, unit: str, code: str, start: str, end: str, grain: str, visible: Scope = WHOLE_SYSTEM
+) -> dict[str, Any]:
     check_codes([code], "code")
     first, last = period_of(start, "from"), period_of(end, "to")
     if last.last < first.first:
@@ -165,7 +179,7 @@ async def series(session: AsyncSession, unit: str, code: str, start: str, end: s
         raise InvalidField(
             f"at most {MAX_SERIES} points", errors=[{"field": "from", "message": f"{len(periods)} points asked"}]
         )
-    units = await scope(session, unit)
+    units = await scope(session, unit, visible)
     points = []
     for period in periods:
         figure = figures(await queries.unit_sums(session, units, period))[code]
@@ -180,9 +194,11 @@ async def series(session: AsyncSession, unit: str, code: str, start: str, end: s
     return {"unit": unit, "code": code, "grain": grain, "points": points}
 
 
-async def scorecard(session: AsyncSession, unit: str, period_text: str, now: datetime) -> dict[str, Any]:
+async def scorecard(
+    session: AsyncSession, unit: str, period_text: str, now: datetime, visible: Scope = WHOLE_SYSTEM
+) -> dict[str, Any]:
     period = period_of(period_text)
-    result = await unit_figures(session, unit, period)
+    result = await unit_figures(session, unit, period, visible)
     groups = []
     for group in catalogue().groups:
         parts = [i for i in catalogue().indicators if i.group == group.code]
@@ -225,12 +241,15 @@ def _rank_value(figure: Figure) -> float | None:
 
 
 async def rankings(
-    session: AsyncSession, level: str, parent: str | None, code: str, period_text: str
+    session: AsyncSession, level: str, parent: str | None, code: str, period_text: str, visible: Scope = WHOLE_SYSTEM
 ) -> dict[str, Any]:
+    """The units of ``level`` (under ``parent``) ranked by ``code``. A caller scoped to a unit sees
+    every rank and value (its position among its peers) but the code and name of the units in its
+    scope only: the others' are null (docs/security.md)."""
     period = period_of(period_text)
     check_codes([code])
     if parent is not None:
-        await scope(session, parent)
+        await scope(session, parent, visible)
     tree = await directory.snapshot(session)
     under = set(tree.descendants(parent)) if parent is not None else set(tree.units)
     scored = []
@@ -243,16 +262,29 @@ async def rankings(
     for position, (unit_code, name, value) in enumerate(scored, start=1):
         if value != previous:
             rank, previous = position, value
-        items.append({"rank": rank if value is not None else None, "unit": unit_code, "name": name, "value": value})
+        shown = visible.allows(unit_code)
+        items.append(
+            {
+                "rank": rank if value is not None else None,
+                "unit": unit_code if shown else None,
+                "name": name if shown else None,
+                "value": value,
+            }
+        )
     return {"level": level, "parent": parent, "code": code, "period": period.text, "count": len(items), "items": items}
 
 
 async def target_list(
-    session: AsyncSession, unit: str, period_text: str | None, status: str | None, now: datetime
+    session: AsyncSession,
+    unit: str,
+    period_text: str | None,
+    status: str | None,
+    now: datetime,
+    visible: Scope = WHOLE_SYSTEM,
 ) -> dict[str, Any]:
     if period_text is not None:
         period_text = period_of(period_text).text
-    units = await scope(session, unit)
+    units = await scope(session, unit, visible)
     items = []
     cache: dict[str, dict[str, Figure]] = {}
     for target in await targets_for(session, unit, period_text):

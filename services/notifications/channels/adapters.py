@@ -242,6 +242,9 @@ class Channels:
         )
         return cls({EMAIL: email, SMS: sms, ZALO: zalo})
 
+    def configured(self, channel: str) -> bool:
+        return not isinstance(self.by_name[channel], NotConfigured)
+
     async def send(self, channel: str, message: Outgoing) -> tuple[Sent | SendFailure, float]:
         """Send through ``channel``: the outcome and the seconds it took."""
         started = time.perf_counter()

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from services.notifications.channels import service
 from services.notifications.channels.schemas import DeliveryAttemptOut, DeliveryDetail, DeliveryOut, DeliveryPage
-from shared.auth import CurrentPrincipal
 from shared.bounds import Id
+from shared.scope import CurrentScope
 from shared.service import Uow
 
 router = APIRouter(tags=["notifications log"])
@@ -18,7 +18,7 @@ router = APIRouter(tags=["notifications log"])
 @router.get("/deliveries", response_model=DeliveryPage, summary="The notifications log, newest first")
 async def list_deliveries(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     status: Literal["queued", "sending", "retrying", "sent", "failed"] | None = None,
     channel: Literal["email", "sms", "zalo"] | None = None,
     ref_kind: Annotated[str | None, Query(max_length=40)] = None,
@@ -36,12 +36,13 @@ async def list_deliveries(
         unit_code=unit,
         limit=limit,
         before=before,
+        scope=scope,
     )
-    return DeliveryPage(items=[DeliveryOut.model_validate(r) for r in rows])
+    return DeliveryPage(items=[DeliveryOut.shown(r, scope) for r in rows])
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail, summary="One delivery with every attempt")
-async def get_delivery(delivery_id: Id, uow: Uow, principal: CurrentPrincipal) -> DeliveryDetail:
-    delivery = await service.get_delivery(uow.session, delivery_id)
-    attempts = [DeliveryAttemptOut.model_validate(a) for a in await service.attempts_of(uow.session, delivery_id)]
-    return DeliveryDetail(**DeliveryOut.model_validate(delivery).model_dump(), attempt_log=attempts)
+async def get_delivery(delivery_id: Id, uow: Uow, scope: CurrentScope) -> DeliveryDetail:
+    delivery = await service.get_delivery(uow.session, delivery_id, scope)
+    attempts = [DeliveryAttemptOut.shown(a, scope) for a in await service.attempts_of(uow.session, delivery_id)]
+    return DeliveryDetail(**DeliveryOut.shown(delivery, scope).model_dump(), attempt_log=attempts)

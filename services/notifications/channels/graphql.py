@@ -8,7 +8,9 @@ from strawberry.types import Info
 
 from services.notifications.channels import service
 from services.notifications.channels.schemas import DeliveryAttemptOut, DeliveryOut
-from shared.graphql import GraphQLContext
+from shared.graphql import GraphQLContext, read_scoped
+from shared.scope import Scope
+from shared.uow import UnitOfWork
 
 
 @from_model.type(model=DeliveryOut, all_fields=True, description="A message to one address over e-mail, SMS or Zalo")
@@ -35,7 +37,7 @@ class DeliveryQuery:
         limit: int = 100,
         before: int | None = None,
     ) -> list[DeliveryType]:
-        async with info.context.service("notifications").uow() as uow:
+        async def run(uow: UnitOfWork, scope: Scope) -> list[DeliveryType]:
             rows = await service.list_deliveries(
                 uow.session,
                 status=status,
@@ -45,11 +47,16 @@ class DeliveryQuery:
                 unit_code=unit,
                 limit=min(max(limit, 1), 500),
                 before=before,
+                scope=scope,
             )
-        return [DeliveryType.from_pydantic(DeliveryOut.model_validate(r)) for r in rows]
+            return [DeliveryType.from_pydantic(DeliveryOut.shown(r, scope)) for r in rows]
+
+        return await read_scoped(info, "notifications", run)
 
     @strawberry.field(description="Every attempt of one delivery")
     async def delivery_attempts(self, info: Info[GraphQLContext, None], delivery_id: int) -> list[DeliveryAttemptType]:
-        async with info.context.service("notifications").uow() as uow:
-            rows = await service.attempts_of(uow.session, delivery_id)
-        return [DeliveryAttemptType.from_pydantic(DeliveryAttemptOut.model_validate(a)) for a in rows]
+        async def run(uow: UnitOfWork, scope: Scope) -> list[DeliveryAttemptType]:
+            rows = await service.attempts_of(uow.session, delivery_id, scope)
+            return [DeliveryAttemptType.from_pydantic(DeliveryAttemptOut.shown(a, scope)) for a in rows]
+
+        return await read_scoped(info, "notifications", run)

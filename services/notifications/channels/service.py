@@ -13,7 +13,8 @@ from services.notifications.channels.adapters import CHANNELS, EMAIL, MAX_TEXT, 
 from services.notifications.channels.addresses import email_address, vn_mobile
 from services.notifications.channels.models import Delivery, DeliveryAttachment, DeliveryAttempt
 from shared.db import get_or_404
-from shared.problems import DomainError
+from shared.problems import DomainError, NotFound
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.settings import Settings
 from shared.uow import UnitOfWork
 
@@ -158,9 +159,10 @@ async def list_deliveries(
     unit_code: str | None = None,
     limit: int = 100,
     before: int | None = None,
+    scope: Scope = WHOLE_SYSTEM,
 ) -> Sequence[Delivery]:
-    """The notifications log, newest first (``before``: an id to page from)."""
-    query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+    """The notifications log of the units in ``scope``, newest first (``before``: an id to page from)."""
+    query = select(Delivery).where(scope.where(Delivery.unit_code)).order_by(Delivery.id.desc()).limit(limit)
     for column, value in (
         (Delivery.status, status),
         (Delivery.channel, channel),
@@ -175,11 +177,20 @@ async def list_deliveries(
     return (await session.scalars(query)).all()
 
 
-async def get_delivery(session: AsyncSession, delivery_id: int) -> Delivery:
-    return await get_or_404(session, Delivery, delivery_id, f"No delivery {delivery_id}.")
+async def get_delivery(session: AsyncSession, delivery_id: int, scope: Scope = WHOLE_SYSTEM) -> Delivery:
+    """The delivery, if it is about a unit in ``scope`` (else it is absent)."""
+    delivery = await get_or_404(session, Delivery, delivery_id, f"No delivery {delivery_id}.")
+    if not scope.allows(delivery.unit_code):
+        raise NotFound(f"No delivery {delivery_id}.")
+    return delivery
 
 
-async def attempts_of(session: AsyncSession, delivery_id: int) -> Sequence[DeliveryAttempt]:
+async def attempts_of(
+    session: AsyncSession, delivery_id: int, scope: Scope = WHOLE_SYSTEM
+) -> Sequence[DeliveryAttempt]:
+    """The attempts of a delivery in ``scope`` (404 for one outside)."""
+    if not scope.whole_system:
+        await get_delivery(session, delivery_id, scope)
     return (
         await session.scalars(
             select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.id)

@@ -30,9 +30,16 @@ async def send_due(context: ServiceContext, channels: Channels, now: datetime) -
             return total
         async with context.uow() as uow:  # read, then let go: SQLite must not stay locked while we send
             work = await service.load_outgoing(uow.session, ids)
+            unattached = [d for d, files in work if not files and channels.configured(d.channel)]
+            pdfs = await sending.attachments(uow.session, unattached)  # rendered only if they can go
         started = context.clock.now()
         outcomes = await asyncio.gather(
-            *(channels.send(d.channel, Outgoing(d.id, d.to, d.subject, d.text, files)) for d, files in work)
+            *(
+                channels.send(d.channel, Outgoing(d.id, d.to, d.subject, d.text, [*files, *pdfs.get(d.id, [])]))
+                if files or d.id in pdfs or not sending.needs_pdf(d) or not channels.configured(d.channel)
+                else _unrenderable()
+                for d, files in work
+            )
         )
         async with context.uow() as uow:
             for (claimed, _), (outcome, seconds) in zip(work, outcomes, strict=True):
@@ -56,6 +63,10 @@ async def send_due(context: ServiceContext, channels: Channels, now: datetime) -
         total += len(ids)
         if len(ids) < BATCH:
             return total
+
+
+async def _unrenderable() -> tuple[SendFailure, float]:
+    return SendFailure("the letter's PDF could not be rendered (see the service log)", retryable=False), 0.0
 
 
 async def earliest(context: ServiceContext) -> datetime | None:

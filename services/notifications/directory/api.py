@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response
 
 from services.notifications.directory import service
 from services.notifications.directory.schemas import ContactIn, ContactOut
-from shared.auth import CurrentPrincipal
 from shared.bounds import Id
+from shared.scope import CurrentScope
 from shared.service import Uow
 
 router = APIRouter(tags=["recipients"])
@@ -16,32 +16,32 @@ router = APIRouter(tags=["recipients"])
 @router.get(
     "/recipients/{unit_code}/contacts", response_model=dict[str, list[ContactOut]], summary="The people of a unit"
 )
-async def list_contacts(unit_code: str, uow: Uow, principal: CurrentPrincipal) -> dict[str, list[ContactOut]]:
-    return {"items": [ContactOut.model_validate(c) for c in await service.contacts_of(uow.session, unit_code)]}
+async def list_contacts(unit_code: str, uow: Uow, scope: CurrentScope) -> dict[str, list[ContactOut]]:
+    return {
+        "items": [ContactOut.shown(c, scope) for c in await service.contacts_of(uow.session, unit_code, scope=scope)]
+    }
 
 
 @router.post(
     "/recipients/{unit_code}/contacts", response_model=ContactOut, status_code=201, summary="Add a person to a unit"
 )
-async def add_contact(unit_code: str, body: ContactIn, uow: Uow, principal: CurrentPrincipal) -> ContactOut:
-    contact = await service.add_contact(uow, unit_code, body)
+async def add_contact(unit_code: str, body: ContactIn, uow: Uow, scope: CurrentScope) -> ContactOut:
+    contact = await service.add_contact(uow, unit_code, body, scope)
     await uow.commit()
-    return ContactOut.model_validate(contact)
+    return ContactOut.shown(contact, scope)
 
 
 @router.put(
     "/recipients/{unit_code}/contacts/{contact_id}", response_model=ContactOut, summary="Replace a person's details"
 )
-async def replace_contact(
-    unit_code: str, contact_id: Id, body: ContactIn, uow: Uow, principal: CurrentPrincipal
-) -> ContactOut:
-    contact = await service.replace_contact(uow, unit_code, contact_id, body)
+async def replace_contact(unit_code: str, contact_id: Id, body: ContactIn, uow: Uow, scope: CurrentScope) -> ContactOut:
+    contact = await service.replace_contact(uow, unit_code, contact_id, body, scope)
     await uow.commit()
-    return ContactOut.model_validate(contact)
+    return ContactOut.shown(contact, scope)
 
 
 @router.delete("/recipients/{unit_code}/contacts/{contact_id}", status_code=204, summary="Remove a person")
-async def remove_contact(unit_code: str, contact_id: Id, uow: Uow, principal: CurrentPrincipal) -> Response:
-    await service.remove_contact(uow, unit_code, contact_id)
+async def remove_contact(unit_code: str, contact_id: Id, uow: Uow, scope: CurrentScope) -> Response:
+    await service.remove_contact(uow, unit_code, contact_id, scope)
     await uow.commit()
     return Response(status_code=204)

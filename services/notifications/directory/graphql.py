@@ -8,7 +8,9 @@ from strawberry.types import Info
 
 from services.notifications.directory import service
 from services.notifications.directory.schemas import ContactIn, ContactOut
-from shared.graphql import GraphQLContext, checked_input, in_transaction
+from shared.graphql import GraphQLContext, checked_input, in_scoped_transaction, read_scoped
+from shared.scope import Scope
+from shared.uow import UnitOfWork
 
 
 @from_model.type(model=ContactOut, all_fields=True, description="A person of a unit and their addresses")
@@ -31,9 +33,11 @@ class ContactInput:
 class ContactQuery:
     @strawberry.field(description="The people of a unit")
     async def contacts(self, info: Info[GraphQLContext, None], unit_code: str) -> list[ContactType]:
-        async with info.context.service("notifications").uow() as uow:
-            rows = await service.contacts_of(uow.session, unit_code)
-        return [ContactType.from_pydantic(ContactOut.model_validate(c)) for c in rows]
+        async def run(uow: UnitOfWork, scope: Scope) -> list[ContactType]:
+            rows = await service.contacts_of(uow.session, unit_code, scope=scope)
+            return [ContactType.from_pydantic(ContactOut.shown(c, scope)) for c in rows]
+
+        return await read_scoped(info, "notifications", run)
 
 
 @strawberry.type
@@ -41,20 +45,28 @@ class ContactMutation:
     @strawberry.mutation(description="Add a person to a unit")
     async def add_contact(self, info: Info[GraphQLContext, None], unit_code: str, input: ContactInput) -> ContactType:
         body = checked_input(ContactIn, {k: v for k, v in strawberry.asdict(input).items() if v is not None})
-        contact = await in_transaction(info, "notifications", lambda uow: service.add_contact(uow, unit_code, body))
-        return ContactType.from_pydantic(ContactOut.model_validate(contact))
+
+        async def run(uow: UnitOfWork, scope: Scope) -> ContactType:
+            contact = await service.add_contact(uow, unit_code, body, scope)
+            return ContactType.from_pydantic(ContactOut.shown(contact, scope))
+
+        return await in_scoped_transaction(info, "notifications", run)
 
     @strawberry.mutation(description="Replace a person's details")
     async def replace_contact(
         self, info: Info[GraphQLContext, None], unit_code: str, contact_id: int, input: ContactInput
     ) -> ContactType:
         body = checked_input(ContactIn, {k: v for k, v in strawberry.asdict(input).items() if v is not None})
-        contact = await in_transaction(
-            info, "notifications", lambda uow: service.replace_contact(uow, unit_code, contact_id, body)
-        )
-        return ContactType.from_pydantic(ContactOut.model_validate(contact))
+
+        async def run(uow: UnitOfWork, scope: Scope) -> ContactType:
+            contact = await service.replace_contact(uow, unit_code, contact_id, body, scope)
+            return ContactType.from_pydantic(ContactOut.shown(contact, scope))
+
+        return await in_scoped_transaction(info, "notifications", run)
 
     @strawberry.mutation(description="Remove a person from a unit")
     async def remove_contact(self, info: Info[GraphQLContext, None], unit_code: str, contact_id: int) -> bool:
-        await in_transaction(info, "notifications", lambda uow: service.remove_contact(uow, unit_code, contact_id))
+        await in_scoped_transaction(
+            info, "notifications", lambda uow, scope: service.remove_contact(uow, unit_code, contact_id, scope)
+        )
         return True

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from services.notifications.channels.addresses import email_address, vn_mobile
+from shared.personal import masked
+from shared.scope import Scope
 
 ChannelName = Literal["email", "sms", "zalo"]
 Phone = Annotated[str, Field(max_length=30), AfterValidator(vn_mobile)]
@@ -53,6 +55,12 @@ class ContactOut(BaseModel):
     active: bool
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def shown(cls, contact: object, scope: Scope) -> ContactOut:
+        """The contact as ``scope`` may see it: a viewer's with its name and addresses masked."""
+        out = cls.model_validate(contact)
+        return out if scope.personal_data else cls.model_validate(masked(out.model_dump()))
 
 
 def address_for(contact: ContactOut | object, channel: str) -> str | None:

@@ -24,6 +24,7 @@ from services.notifications.letters.schemas import (
 )
 from shared.auth import CurrentPrincipal
 from shared.clock import VN_TZ
+from shared.scope import CurrentScope, Scope
 from shared.service import Uow
 from shared.uow import UnitOfWork
 
@@ -69,10 +70,10 @@ def settings_out(unit_policy: policy.UnitPolicy) -> LetterSettingsOut:
 @router.get("/letters", response_model=LetterList, summary="The apology letters of a dossier")
 async def list_letters(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     dossier: Annotated[str, Query(min_length=1, max_length=64, description="MaHoSo")],
 ) -> LetterList:
-    return LetterList(items=[letter_out(x) for x in await service.letters_of(uow.session, dossier)])
+    return LetterList(items=[letter_out(x) for x in await service.letters_of(uow.session, dossier, scope)])
 
 
 @router.post(
@@ -81,8 +82,8 @@ async def list_letters(
     status_code=201,
     summary="Write a dossier's letter now (an officer, early or not)",
 )
-async def create_letter(body: LetterCreate, uow: Uow, principal: CurrentPrincipal, response: Response) -> LetterOut:
-    letter, created = await service.create_by_officer(uow, body.dossier, body.reason, body.new_due_at)
+async def create_letter(body: LetterCreate, uow: Uow, scope: CurrentScope, response: Response) -> LetterOut:
+    letter, created = await service.create_by_officer(uow, body.dossier, body.reason, body.new_due_at, scope)
     await uow.commit()
     if not created:
         response.status_code = 200  # the dossier's letter for that due date already exists
@@ -96,10 +97,10 @@ async def create_letter(body: LetterCreate, uow: Uow, principal: CurrentPrincipa
 )
 async def print_queue(
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     unit: Annotated[str | None, Query(max_length=64, description="Only this unit's")] = None,
 ) -> LetterList:
-    return LetterList(items=[letter_out(x) for x in await service.print_queue(uow.session, unit)])
+    return LetterList(items=[letter_out(x) for x in await service.print_queue(uow.session, unit, scope)])
 
 
 @router.get(
@@ -108,9 +109,9 @@ async def print_queue(
     summary="The letter as PDF",
     responses={200: {"content": {"application/pdf": {}}}},
 )
-async def letter_pdf(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> Response:
-    letter = await service.get_letter(uow.session, letter_id)
-    pdf = await service.pdf_of(letter)
+async def letter_pdf(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> Response:
+    letter = await service.get_letter(uow.session, letter_id, scope=scope)
+    pdf = await service.pdf_of(letter, scope)
     name = (letter.number or f"du-thao-{letter.id}").replace("/", "-")
     return Response(
         pdf, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{name}.pdf"'}
@@ -119,34 +120,35 @@ async def letter_pdf(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal)
 
 @router.get("/letters/{letter_id}/text", response_model=ShortTextOut, summary="The letter as one SMS or Zalo message")
 async def letter_text(
-    letter_id: LetterId, uow: Uow, principal: CurrentPrincipal, channel: Literal["sms", "zalo"]
+    letter_id: LetterId, uow: Uow, scope: CurrentScope, channel: Literal["sms", "zalo"]
 ) -> ShortTextOut:
-    letter = await service.get_letter(uow.session, letter_id)
-    return ShortTextOut(channel=channel, text=service.short_text_of(letter, channel), limit=SHORT_LIMITS[channel])
+    letter = await service.get_letter(uow.session, letter_id, scope=scope)
+    text = service.short_text_of(letter, channel, scope)
+    return ShortTextOut(channel=channel, text=text, limit=SHORT_LIMITS[channel])
 
 
 @router.get("/letters/{letter_id}", response_model=LetterOut, summary="One letter")
-async def get_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
-    return letter_out(await service.get_letter(uow.session, letter_id))
+async def get_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> LetterOut:
+    return letter_out(await service.get_letter(uow.session, letter_id, scope=scope))
 
 
-async def _act(uow: UnitOfWork, letter_id: str, action: Callable[[Letter], Awaitable[None]]) -> LetterOut:
-    letter = await service.get_letter(uow.session, letter_id, for_update=True)
+async def _act(uow: UnitOfWork, scope: Scope, letter_id: str, action: Callable[[Letter], Awaitable[None]]) -> LetterOut:
+    letter = await service.get_letter(uow.session, letter_id, for_update=True, scope=scope)
     await action(letter)
     await uow.commit()
     return letter_out(letter)
 
 
 @router.post("/letters/{letter_id}:approve", response_model=LetterOut, summary="Approve a draft")
-async def approve_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
-    return await _act(uow, letter_id, lambda letter: service.approve(uow, letter, by=principal.subject))
+async def approve_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope, principal: CurrentPrincipal) -> LetterOut:
+    return await _act(uow, scope, letter_id, lambda letter: service.approve(uow, letter, by=principal.subject))
 
 
 @router.post(
     "/letters/{letter_id}:issue", response_model=LetterOut, summary="Issue an approved letter (numbered; letter.issued)"
 )
-async def issue_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
-    return await _act(uow, letter_id, lambda letter: service.issue(uow, letter, by=principal.subject))
+async def issue_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope, principal: CurrentPrincipal) -> LetterOut:
+    return await _act(uow, scope, letter_id, lambda letter: service.issue(uow, letter, by=principal.subject))
 
 
 @router.post(
@@ -154,13 +156,13 @@ async def issue_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipa
     response_model=LetterOut,
     summary="Mark delivered (handed over at the desk, or received)",
 )
-async def deliver_letter(letter_id: LetterId, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
-    return await _act(uow, letter_id, lambda letter: sending.mark_delivered(uow, letter))
+async def deliver_letter(letter_id: LetterId, uow: Uow, scope: CurrentScope) -> LetterOut:
+    return await _act(uow, scope, letter_id, lambda letter: sending.mark_delivered(uow, letter))
 
 
 @router.post("/letters/{letter_id}:fail", response_model=LetterOut, summary="Mark its delivery failed, with the reason")
-async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, principal: CurrentPrincipal) -> LetterOut:
-    return await _act(uow, letter_id, lambda letter: sending.mark_failed(uow, letter, body.reason))
+async def fail_letter(letter_id: LetterId, body: LetterFailure, uow: Uow, scope: CurrentScope) -> LetterOut:
+    return await _act(uow, scope, letter_id, lambda letter: sending.mark_failed(uow, letter, body.reason))
 
 
 @router.get(
@@ -177,9 +179,10 @@ async def get_default_settings(uow: Uow, principal: CurrentPrincipal) -> LetterS
     response_model=LetterSettingsOut,
     summary="Set the letter settings units without their own follow",
 )
-async def put_default_settings(body: LetterSettingsIn, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+async def put_default_settings(body: LetterSettingsIn, uow: Uow, scope: CurrentScope) -> LetterSettingsOut:
     """Every unit without settings of its own issues its letters under these, its own name (from
     the recipient directory) as the issuing body."""
+    scope.require_whole_system("The default letter settings")
     saved = await policy.put_settings(uow, policy.DEFAULT, body.model_dump())
     await uow.commit()
     return settings_out(saved)
@@ -190,7 +193,8 @@ async def put_default_settings(body: LetterSettingsIn, uow: Uow, principal: Curr
     response_model=LetterSettingsOut,
     summary="A unit's letterhead, signer and letter policy",
 )
-async def get_settings(unit_code: UnitCode, uow: Uow, principal: CurrentPrincipal) -> LetterSettingsOut:
+async def get_settings(unit_code: UnitCode, uow: Uow, scope: CurrentScope) -> LetterSettingsOut:
+    scope.check(unit_code, f"No unit {unit_code} in your scope.")
     return settings_out(await policy.unit_policy(uow.session, unit_code))
 
 
@@ -199,9 +203,8 @@ async def get_settings(unit_code: UnitCode, uow: Uow, principal: CurrentPrincipa
     response_model=LetterSettingsOut,
     summary="Set a unit's letterhead, signer and letter policy",
 )
-async def put_settings(
-    unit_code: UnitCode, body: LetterSettingsIn, uow: Uow, principal: CurrentPrincipal
-) -> LetterSettingsOut:
+async def put_settings(unit_code: UnitCode, body: LetterSettingsIn, uow: Uow, scope: CurrentScope) -> LetterSettingsOut:
+    scope.check(unit_code, f"No unit {unit_code} in your scope.")
     saved = await policy.put_settings(uow, unit_code, body.model_dump())
     await uow.commit()
     return settings_out(saved)

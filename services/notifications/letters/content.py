@@ -9,6 +9,7 @@ from typing import Any
 from services.notifications.letters.models import LetterDossier
 from services.notifications.letters.policy import UnitPolicy
 from shared.clock import VN_TZ
+from shared.personal import mask_name
 
 NUMBER_PLACEHOLDER = "      "  # a draft's number is left blank, as on paper
 
@@ -77,4 +78,16 @@ def build_content(
             "applicant_name": dossier.applicant_name or "",
             "applicant_details": details,
         },
+    }
+
+
+def masked_content(content: dict[str, Any]) -> dict[str, Any]:
+    """What a letter says with the applicant's name masked and their address and phone left out:
+    how a viewer, who may not see personal data, reads it."""
+    dossier = content["dossier"]
+    name = mask_name(dossier.get("applicant_name") or None)
+    return {
+        **content,
+        "addressee": f"Ông/Bà {name}" if name else content["addressee"],
+        "dossier": {**dossier, "applicant_name": name or "", "applicant_details": []},
     }

@@ -13,6 +13,7 @@ from services.notifications.letters.models import LetterDossier
 from services.notifications.letters.schemas import DossierFactsIn
 from shared.db import upsert
 from shared.problems import NotFound
+from shared.scope import WHOLE_SYSTEM, Scope
 
 DOSSIERS = LetterDossier.__table__
 
@@ -79,9 +80,14 @@ async def recorded_many(
     return {d.ma_ho_so: d for d in await session.scalars(query, execution_options={"populate_existing": True})}
 
 
-async def get(session: AsyncSession, ma_ho_so: str) -> LetterDossier:
-    """The dossier as the database has it (fresh, even after an upsert in this transaction)."""
-    query = select(LetterDossier).where(LetterDossier.ma_ho_so == ma_ho_so).execution_options(populate_existing=True)
+async def get(session: AsyncSession, ma_ho_so: str, scope: Scope = WHOLE_SYSTEM) -> LetterDossier:
+    """The dossier as the database has it (fresh, even after an upsert in this transaction), if its
+    unit lies in ``scope``."""
+    query = (
+        select(LetterDossier)
+        .where(LetterDossier.ma_ho_so == ma_ho_so, scope.where(LetterDossier.unit_code))
+        .execution_options(populate_existing=True)
+    )
     row = (await session.execute(query)).scalar_one_or_none()
     if row is None:
         raise NotFound(

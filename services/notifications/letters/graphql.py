@@ -12,7 +12,9 @@ from services.notifications.letters import sending, service
 from services.notifications.letters.api import letter_out
 from services.notifications.letters.models import Letter
 from services.notifications.letters.schemas import LetterCreate, LetterFailure
-from shared.graphql import GraphQLContext, checked_input, in_transaction
+from shared.graphql import GraphQLContext, checked_input, in_scoped_transaction, read_scoped
+from shared.problems import NotFound
+from shared.scope import Scope
 from shared.uow import UnitOfWork
 
 
@@ -57,28 +59,36 @@ class LetterType:
 class LettersQuery:
     @strawberry.field(description="The apology letters of a dossier (by MaHoSo)")
     async def letters(self, info: Info[GraphQLContext, None], dossier: str) -> list[LetterType]:
-        async with info.context.service("notifications").uow() as uow:
-            return [LetterType.of(x) for x in await service.letters_of(uow.session, dossier)]
+        async def run(uow: UnitOfWork, scope: Scope) -> list[LetterType]:
+            return [LetterType.of(x) for x in await service.letters_of(uow.session, dossier, scope)]
+
+        return await read_scoped(info, "notifications", run)
 
     @strawberry.field(description="One apology letter")
     async def letter(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> LetterType | None:
-        async with info.context.service("notifications").uow() as uow:
-            letter = await uow.session.get(Letter, str(id))
-            return LetterType.of(letter) if letter else None
+        async def run(uow: UnitOfWork, scope: Scope) -> LetterType | None:
+            try:
+                return LetterType.of(await service.get_letter(uow.session, str(id), scope=scope))
+            except NotFound:
+                return None
+
+        return await read_scoped(info, "notifications", run)
 
     @strawberry.field(description="Letters to print and hand over: paper ones, and those no electronic message reached")
     async def letter_print_queue(self, info: Info[GraphQLContext, None], unit: str | None = None) -> list[LetterType]:
-        async with info.context.service("notifications").uow() as uow:
-            return [LetterType.of(x) for x in await service.print_queue(uow.session, unit)]
+        async def run(uow: UnitOfWork, scope: Scope) -> list[LetterType]:
+            return [LetterType.of(x) for x in await service.print_queue(uow.session, unit, scope)]
+
+        return await read_scoped(info, "notifications", run)
 
 
 async def _on_letter(info: Info[GraphQLContext, None], letter_id: str, action: Any) -> LetterType:
-    async def run(uow: UnitOfWork) -> LetterType:
-        letter = await service.get_letter(uow.session, letter_id, for_update=True)
+    async def run(uow: UnitOfWork, scope: Scope) -> LetterType:
+        letter = await service.get_letter(uow.session, letter_id, for_update=True, scope=scope)
         await action(uow, letter)
         return LetterType.of(letter)
 
-    return await in_transaction(info, "notifications", run)
+    return await in_scoped_transaction(info, "notifications", run)
 
 
 @strawberry.type
@@ -93,11 +103,11 @@ class LettersMutation:
     ) -> LetterType:
         body = checked_input(LetterCreate, {"dossier": dossier, "reason": reason, "new_due_at": new_due_at})
 
-        async def run(uow: UnitOfWork) -> LetterType:
-            letter, _ = await service.create_by_officer(uow, body.dossier, body.reason, body.new_due_at)
+        async def run(uow: UnitOfWork, scope: Scope) -> LetterType:
+            letter, _ = await service.create_by_officer(uow, body.dossier, body.reason, body.new_due_at, scope)
             return LetterType.of(letter)
 
-        return await in_transaction(info, "notifications", run)
+        return await in_scoped_transaction(info, "notifications", run)
 
     @strawberry.mutation(description="Approve a draft letter")
     async def approve_letter(self, info: Info[GraphQLContext, None], id: strawberry.ID) -> LetterType:

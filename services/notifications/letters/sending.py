@@ -1,15 +1,21 @@
 """An issued letter reaches its applicant (DOMAIN.md §5): on paper at the desk for in-person and
 postal dossiers (the print queue), by e-mail with the PDF attached and by SMS or Zalo (the unit's
-``phone_channel``) in its short form for online ones. The letter is ``delivered`` once one of its
-messages is sent, ``failed`` once every one failed (or when the applicant left neither an e-mail
-address nor a mobile number); a failed letter joins the print queue, to be handed over on paper."""
+``phone_channel``) in its short form for online ones. The PDF is rendered when the e-mail is
+sent, from the letter's frozen content and template version: issuing stays cheap, and the
+attachment is the document issued without being stored twice. The letter is ``delivered`` once one
+of its messages is sent, ``failed`` once every one failed (or when the applicant left neither an
+e-mail address nor a mobile number); a failed letter joins the print queue, to be handed over on
+paper."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifications.channels.adapters import EMAIL, Attachment
 from services.notifications.channels.models import Delivery
 from services.notifications.channels.service import Undeliverable, request_delivery
 from services.notifications.letters.lifecycle import Status, check_transition
@@ -31,23 +37,19 @@ async def send(uow: UnitOfWork, letter: Letter, dossier: LetterDossier) -> None:
     assert letter.issued_at is not None and letter.number is not None
     form = regime(letter.regime)
     subject = f"{form.title.capitalize()} số {letter.number} (hồ sơ {letter.ma_ho_so})"
-    messages: list[tuple[str, str, str, list[tuple[str, bytes, str]]]] = []
+    messages: list[tuple[str, str, str]] = []
     if dossier.applicant_email:
-        pdf = await render_pdf_async(
-            letter.content, TemplateRef(letter.template_id, letter.template_version), letter.issued_at
-        )
-        filename = f"xin-loi-{letter.number.replace('/', '-')}.pdf"
         text = short_text(letter.content, form, "zalo", letter.number) + "\nVăn bản kèm theo thư này."
-        messages.append(("email", dossier.applicant_email, text, [(filename, pdf, "application/pdf")]))
+        messages.append(("email", dossier.applicant_email, text))  # the PDF is attached when it is sent
     if dossier.applicant_phone:
         phone = (await unit_policy(uow.session, letter.unit_code)).phone_channel
-        messages.append((phone, dossier.applicant_phone, short_text(letter.content, form, phone, letter.number), []))
+        messages.append((phone, dossier.applicant_phone, short_text(letter.content, form, phone, letter.number)))
     queued, refused = 0, []
-    for channel, to, text, files in messages:
+    for channel, to, text in messages:
         try:
             await request_delivery(
                 uow, unit_code=letter.unit_code, channel=channel, to=to, subject=subject, text=text,
-                attachments=files, ref_kind=REF_KIND, ref_id=letter.id,
+                ref_kind=REF_KIND, ref_id=letter.id,
             )  # fmt: skip
             queued += 1
         except Undeliverable as exc:  # a malformed address: the other channel may still reach them
@@ -56,6 +58,35 @@ async def send(uow: UnitOfWork, letter: Letter, dossier: LetterDossier) -> None:
         await mark_failed(
             uow, letter, "; ".join(refused) or "Người nộp không để lại địa chỉ thư điện tử hay số điện thoại di động."
         )
+
+
+async def attachments(session: AsyncSession, deliveries: Sequence[Delivery]) -> dict[int, list[Attachment]]:
+    """The PDF of each letter e-mailed among ``deliveries``, rendered now from what the letter froze
+    (by delivery id). A letter that cannot be rendered gets no entry: see :func:`needs_pdf`."""
+    wanted = {d.id: d.ref_id for d in deliveries if d.ref_kind == REF_KIND and d.channel == EMAIL and d.ref_id}
+    if not wanted:
+        return {}
+    letters = {x.id: x for x in await session.scalars(select(Letter).where(Letter.id.in_(set(wanted.values()))))}
+    found: dict[int, list[Attachment]] = {}
+    for delivery_id, letter_id in wanted.items():
+        letter = letters.get(letter_id)
+        if letter is None or letter.number is None or letter.issued_at is None:
+            continue
+        try:
+            pdf = await render_pdf_async(
+                letter.content, TemplateRef(letter.template_id, letter.template_version), letter.issued_at
+            )
+        except Exception:
+            log.exception("letter %s could not be rendered for its e-mail", letter.id)
+            continue
+        found[delivery_id] = [Attachment(f"xin-loi-{letter.number.replace('/', '-')}.pdf", pdf, "application/pdf")]
+    return found
+
+
+def needs_pdf(delivery: Delivery) -> bool:
+    """An e-mail of a letter: it must not go without the letter attached (stored with the
+    delivery, or rendered by :func:`attachments`)."""
+    return delivery.ref_kind == REF_KIND and delivery.channel == EMAIL
 
 
 async def delivery_settled(uow: UnitOfWork, delivery: Delivery) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications.events import LetterEscalated, LetterIssued
 from services.notifications.letters import dossiers
 from services.notifications.letters.calendar import working_calendar
-from services.notifications.letters.content import build_content, letter_number
+from services.notifications.letters.content import build_content, letter_number, masked_content
 from services.notifications.letters.lifecycle import ISSUED, Status, check_transition
 from services.notifications.letters.models import Letter, LetterDossier
 from services.notifications.letters.numbering import next_number
@@ -29,6 +29,7 @@ from shared.clock import VN_TZ
 from shared.db import upsert
 from shared.events import new_event_id
 from shared.problems import Conflict, DomainError, NotFound
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -133,10 +134,10 @@ def draft_values(
 
 
 async def create_by_officer(
-    uow: UnitOfWork, ma_ho_so: str, reason: str | None, new_due_at: datetime | None
+    uow: UnitOfWork, ma_ho_so: str, reason: str | None, new_due_at: datetime | None, scope: Scope = WHOLE_SYSTEM
 ) -> tuple[Letter, bool]:
-    """An officer's letter, early or not, for the dossier's current due date."""
-    dossier = await dossiers.get(uow.session, ma_ho_so)
+    """An officer's letter, early or not, for the dossier's current due date (of a unit in ``scope``)."""
+    dossier = await dossiers.get(uow.session, ma_ho_so, scope)
     if dossier.resolved:
         raise Conflict(
             "The dossier is resolved: it needs no apology.",
@@ -270,38 +271,55 @@ async def escalate(
 # --- queries ----------------------------------------------------------------------------------
 
 
-async def get_letter(session: AsyncSession, letter_id: str, *, for_update: bool = False) -> Letter:
-    """The letter, locked against concurrent transitions when ``for_update`` (PostgreSQL)."""
-    letter = await session.get(Letter, letter_id, with_for_update=for_update)
+async def get_letter(
+    session: AsyncSession, letter_id: str, *, for_update: bool = False, scope: Scope = WHOLE_SYSTEM
+) -> Letter:
+    """The letter of a unit in ``scope``, locked against concurrent transitions when ``for_update``
+    (PostgreSQL); one of another unit is absent."""
+    query = select(Letter).where(Letter.id == letter_id, scope.where(Letter.unit_code))
+    letter = await session.scalar(query.with_for_update() if for_update else query)
     if letter is None:
         raise NotFound(f"No letter {letter_id!r}.")
     return letter
 
 
-async def letters_of(session: AsyncSession, ma_ho_so: str) -> Sequence[Letter]:
-    query = select(Letter).where(Letter.ma_ho_so == ma_ho_so).order_by(Letter.created_at, Letter.id)
+async def letters_of(session: AsyncSession, ma_ho_so: str, scope: Scope = WHOLE_SYSTEM) -> Sequence[Letter]:
+    query = (
+        select(Letter)
+        .where(Letter.ma_ho_so == ma_ho_so, scope.where(Letter.unit_code))
+        .order_by(Letter.created_at, Letter.id)
+    )
     return (await session.scalars(query)).all()
 
 
-async def print_queue(session: AsyncSession, unit_code: str | None = None) -> Sequence[Letter]:
-    """Letters to print and hand over, oldest first: issued paper letters (in-person and postal
-    dossiers), and letters whose every electronic message failed."""
+async def print_queue(
+    session: AsyncSession, unit_code: str | None = None, scope: Scope = WHOLE_SYSTEM
+) -> Sequence[Letter]:
+    """Letters of the units in ``scope`` to print and hand over, oldest first: issued paper letters
+    (in-person and postal dossiers), and letters whose every electronic message failed."""
     paper = (Letter.status == Status.issued.value) & Letter.channel.in_(PAPER_CHANNELS)
-    query = select(Letter).where(paper | (Letter.status == Status.failed.value))
+    query = select(Letter).where(paper | (Letter.status == Status.failed.value), scope.where(Letter.unit_code))
     if unit_code is not None:
         query = query.where(Letter.unit_code == unit_code)
     return (await session.scalars(query.order_by(Letter.issued_at, Letter.id))).all()
 
 
-async def pdf_of(letter: Letter) -> bytes:
-    """The letter as PDF, from what it froze: an issued letter renders as it was issued."""
+def _content(letter: Letter, scope: Scope) -> dict[str, Any]:
+    return letter.content if scope.personal_data else masked_content(letter.content)
+
+
+async def pdf_of(letter: Letter, scope: Scope = WHOLE_SYSTEM) -> bytes:
+    """The letter as PDF, from what it froze: an issued letter renders as it was issued (for a
+    viewer, without the applicant's personal data)."""
     return await render_pdf_async(
-        letter.content, TemplateRef(letter.template_id, letter.template_version), letter.issued_at or letter.created_at
+        _content(letter, scope),
+        TemplateRef(letter.template_id, letter.template_version),
+        letter.issued_at or letter.created_at,
     )
 
 
-def short_text_of(letter: Letter, channel: str) -> str:
-    return short_text(letter.content, regime(letter.regime), channel, letter.number or "")
+def short_text_of(letter: Letter, channel: str, scope: Scope = WHOLE_SYSTEM) -> str:
+    return short_text(_content(letter, scope), regime(letter.regime), channel, letter.number or "")
 
 
 async def _issued_letter(session: AsyncSession, ma_ho_so: str) -> Letter | None:

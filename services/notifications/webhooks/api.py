@@ -18,8 +18,9 @@ from services.notifications.webhooks.schemas import (
     WebhookOut,
     WebhookPatch,
 )
-from shared.auth import CurrentPrincipal
+from shared.auth import ADMIN, CurrentPrincipal
 from shared.bounds import Id
+from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
 router = APIRouter(tags=["webhooks"])
@@ -32,34 +33,38 @@ Status = Literal["queued", "sending", "retrying", "succeeded", "failed"]
     status_code=201,
     summary="Subscribe an endpoint (the secret is shown once)",
 )
-async def create_webhook(body: WebhookIn, uow: Uow, context: Context, principal: CurrentPrincipal) -> WebhookCreated:
-    endpoint = await service.create_endpoint(uow, body, context.settings)
+async def create_webhook(
+    body: WebhookIn, uow: Uow, context: Context, scope: CurrentScope, principal: CurrentPrincipal
+) -> WebhookCreated:
+    admin = ADMIN in principal.roles
+    endpoint = await service.create_endpoint(uow, body, context.settings, scope, may_allow_personal=admin)
     await uow.commit()
     return WebhookCreated(**WebhookOut.model_validate(endpoint).model_dump(), secret=endpoint.secret)
 
 
 @router.get("/webhooks", response_model=dict[str, list[WebhookOut]], summary="Webhook endpoints")
-async def list_webhooks(uow: Uow, principal: CurrentPrincipal) -> dict[str, list[WebhookOut]]:
-    return {"items": [WebhookOut.model_validate(e) for e in await service.list_endpoints(uow.session)]}
+async def list_webhooks(uow: Uow, scope: CurrentScope) -> dict[str, list[WebhookOut]]:
+    return {"items": [WebhookOut.model_validate(e) for e in await service.list_endpoints(uow.session, scope)]}
 
 
 @router.get("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="One webhook endpoint")
-async def get_webhook(endpoint_id: str, uow: Uow, principal: CurrentPrincipal) -> WebhookOut:
-    return WebhookOut.model_validate(await service.get_endpoint(uow.session, endpoint_id))
+async def get_webhook(endpoint_id: str, uow: Uow, scope: CurrentScope) -> WebhookOut:
+    return WebhookOut.model_validate(await service.get_endpoint(uow.session, endpoint_id, scope))
 
 
 @router.patch("/webhooks/{endpoint_id}", response_model=WebhookOut, summary="Change, disable or re-enable an endpoint")
 async def update_webhook(
-    endpoint_id: str, body: WebhookPatch, uow: Uow, context: Context, principal: CurrentPrincipal
+    endpoint_id: str, body: WebhookPatch, uow: Uow, context: Context, scope: CurrentScope, principal: CurrentPrincipal
 ) -> WebhookOut:
-    endpoint = await service.update_endpoint(uow, endpoint_id, body, context.settings)
+    admin = ADMIN in principal.roles
+    endpoint = await service.update_endpoint(uow, endpoint_id, body, context.settings, scope, may_allow_personal=admin)
     await uow.commit()
     return WebhookOut.model_validate(endpoint)
 
 
 @router.delete("/webhooks/{endpoint_id}", status_code=204, summary="Remove an endpoint and its deliveries")
-async def delete_webhook(endpoint_id: str, uow: Uow, principal: CurrentPrincipal) -> Response:
-    await service.delete_endpoint(uow, endpoint_id)
+async def delete_webhook(endpoint_id: str, uow: Uow, scope: CurrentScope) -> Response:
+    await service.delete_endpoint(uow, endpoint_id, scope)
     await uow.commit()
     return Response(status_code=204)
 
@@ -69,8 +74,8 @@ async def delete_webhook(endpoint_id: str, uow: Uow, principal: CurrentPrincipal
     response_model=SecretRotated,
     summary="A new secret; the old one signs too for the overlap",
 )
-async def rotate_secret(endpoint_id: str, uow: Uow, context: Context, principal: CurrentPrincipal) -> SecretRotated:
-    endpoint = await service.rotate_secret(uow, endpoint_id, context.settings)
+async def rotate_secret(endpoint_id: str, uow: Uow, context: Context, scope: CurrentScope) -> SecretRotated:
+    endpoint = await service.rotate_secret(uow, endpoint_id, context.settings, scope)
     await uow.commit()
     return SecretRotated(id=endpoint.id, secret=endpoint.secret, previous_secret_until=endpoint.previous_secret_until)
 
@@ -78,8 +83,8 @@ async def rotate_secret(endpoint_id: str, uow: Uow, context: Context, principal:
 @router.post(
     "/webhooks/{endpoint_id}:test", response_model=WebhookDeliveryOut, status_code=202, summary="Send a test ping"
 )
-async def test_webhook(endpoint_id: str, uow: Uow, principal: CurrentPrincipal) -> WebhookDeliveryOut:
-    delivery = await service.send_test(uow, endpoint_id)
+async def test_webhook(endpoint_id: str, uow: Uow, scope: CurrentScope) -> WebhookDeliveryOut:
+    delivery = await service.send_test(uow, endpoint_id, scope)
     await uow.commit()
     return _out(delivery, service.PING_TYPE)
 
@@ -92,12 +97,14 @@ async def test_webhook(endpoint_id: str, uow: Uow, principal: CurrentPrincipal) 
 async def list_webhook_deliveries(
     endpoint_id: str,
     uow: Uow,
-    principal: CurrentPrincipal,
+    scope: CurrentScope,
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: int | None = None,
 ) -> WebhookDeliveryPage:
-    rows = await service.list_deliveries(uow.session, endpoint_id, status=status, limit=limit, before=before)
+    rows = await service.list_deliveries(
+        uow.session, endpoint_id, status=status, limit=limit, before=before, scope=scope
+    )
     return WebhookDeliveryPage(items=[_out(d, t) for d, t in rows])
 
 
@@ -107,9 +114,9 @@ async def list_webhook_deliveries(
     summary="One delivery and its attempt log",
 )
 async def get_webhook_delivery(
-    endpoint_id: str, delivery_id: Id, uow: Uow, principal: CurrentPrincipal
+    endpoint_id: str, delivery_id: Id, uow: Uow, scope: CurrentScope
 ) -> WebhookDeliveryDetail:
-    delivery = await service.get_delivery(uow.session, endpoint_id, delivery_id)
+    delivery = await service.get_delivery(uow.session, endpoint_id, delivery_id, scope)
     event_type = await service.event_type_of(uow.session, delivery)
     attempts = [AttemptOut.model_validate(a) for a in await service.attempts_of(uow.session, delivery_id)]
     return WebhookDeliveryDetail(**_out(delivery, event_type).model_dump(), attempt_log=attempts)
@@ -121,8 +128,8 @@ async def get_webhook_delivery(
     status_code=202,
     summary="Send the message again with a fresh retry schedule",
 )
-async def redeliver(endpoint_id: str, delivery_id: Id, uow: Uow, principal: CurrentPrincipal) -> WebhookDeliveryOut:
-    delivery = await service.redeliver(uow, endpoint_id, delivery_id)
+async def redeliver(endpoint_id: str, delivery_id: Id, uow: Uow, scope: CurrentScope) -> WebhookDeliveryOut:
+    delivery = await service.redeliver(uow, endpoint_id, delivery_id, scope)
     event_type = await service.event_type_of(uow.session, delivery)
     await uow.commit()
     return _out(delivery, event_type)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notifications.models import Base
@@ -25,18 +25,24 @@ class WebhookEndpoint(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
     exhausted_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
+    # the unit whose subtree's events it receives (None: every event); whether it may receive
+    # citizens' personal data unmasked (set by an administrator)
+    unit_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    personal_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WebhookMessage(Base):
-    """What is sent: the body (signed as is) and its ``webhook-id`` (the same on every retry)."""
+    """What is sent: the body (signed as is) and its ``webhook-id`` (the same on every retry);
+    ``masked_body``, when the event carries personal data, is what endpoints not allowed to see it get."""
 
     __tablename__ = "webhook_messages"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_<event id>
     event_type: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    masked_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -67,3 +73,8 @@ class WebhookAttempt(Base):
     response: Mapped[str | None] = mapped_column(Text)  # the first 2 KB
     error: Mapped[str | None] = mapped_column(String(500))
     outcome: Mapped[str] = mapped_column(String(10))  # succeeded | retry | failed
+
+
+def body_for(endpoint: WebhookEndpoint, message: WebhookMessage) -> str:
+    """The body ``endpoint`` gets: with personal data only if it may see it."""
+    return message.body if endpoint.personal_data or message.masked_body is None else message.masked_body

@@ -32,6 +32,15 @@ class WebhookIn(BaseModel):
         min_length=1, max_length=200, description='["*"] or types such as vn.cchc.dossier.overdue.v1'
     )
     description: str | None = Field(default=None, max_length=300)
+    unit_code: str | None = Field(
+        default=None,
+        max_length=64,
+        description="only events about this unit and the units under it (default: the caller's own unit; "
+        "none for a caller of the whole system: every event)",
+    )
+    personal_data: bool = Field(
+        default=False, description="receive citizens' personal data unmasked (administrators only)"
+    )
 
     @field_validator("event_types")
     @classmethod
@@ -46,6 +55,9 @@ class WebhookPatch(BaseModel):
     event_types: list[str] | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=300)
     enabled: bool | None = Field(default=None, description="true re-enables an endpoint disabled after failures")
+    personal_data: bool | None = Field(
+        default=None, description="receive citizens' personal data unmasked (administrators only)"
+    )
 
     @field_validator("event_types")
     @classmethod
@@ -62,6 +74,8 @@ class WebhookOut(BaseModel):
     event_types: list[str]
     enabled: bool
     disabled_reason: str | None
+    unit_code: str | None = Field(description="only events about this unit and those under it; null: every event")
+    personal_data: bool = Field(description="whether it receives citizens' personal data unmasked")
     exhausted_in_a_row: int = Field(description="messages in a row whose retries ran out")
     previous_secret_until: datetime | None = Field(description="until when the secret rotated out still signs")
     created_at: datetime

@@ -8,21 +8,26 @@ endpoint whose filter takes the event's type. The worker (``worker.py``) sends t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
+from services.notifications.models import directory
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from services.notifications.webhooks.schemas import ANY, PING_TYPE, WebhookIn, WebhookPatch
 from services.notifications.webhooks.urls import unsafe_reason
-from shared.db import get_or_404
-from shared.events import CloudEvent, new_event_id
-from shared.problems import Conflict, DomainError, NotFound
+from shared.events import CloudEvent, EventSpec, new_event_id, registry
+from shared.personal import masked_paths
+from shared.problems import Conflict, DomainError, Forbidden, NotFound
+from shared.scope import WHOLE_SYSTEM, Scope
 from shared.settings import Settings
 from shared.signatures import new_secret
+from shared.units import UnitSnapshot
 from shared.uow import UnitOfWork
 
 RESPONSE_KEPT = 2048
@@ -43,7 +48,27 @@ async def check_url(url: str, settings: Settings) -> None:
         )
 
 
-async def create_endpoint(uow: UnitOfWork, body: WebhookIn, settings: Settings) -> WebhookEndpoint:
+def check_personal_data(asked: bool | None, may_allow: bool) -> None:
+    """Only an administrator lets an endpoint receive personal data unmasked."""
+    if asked and not may_allow:
+        raise Forbidden(
+            "Only an administrator may let an endpoint receive personal data.",
+            errors=[{"field": "body.personal_data", "message": "administrators only"}],
+        )
+
+
+async def create_endpoint(
+    uow: UnitOfWork,
+    body: WebhookIn,
+    settings: Settings,
+    scope: Scope = WHOLE_SYSTEM,
+    *,
+    may_allow_personal: bool = True,
+) -> WebhookEndpoint:
+    """A new endpoint, for the unit ``body`` names (in ``scope``) or else the scope's own unit."""
+    unit = body.unit_code or scope.root
+    scope.check(unit, f"No unit {unit} in your scope.", field="body.unit_code")
+    check_personal_data(body.personal_data, may_allow_personal)
     await check_url(body.url, settings)
     now = uow.clock.now()
     endpoint = WebhookEndpoint(
@@ -54,6 +79,8 @@ async def create_endpoint(uow: UnitOfWork, body: WebhookIn, settings: Settings) 
         secret=new_secret(),
         enabled=True,
         exhausted_in_a_row=0,
+        unit_code=unit,
+        personal_data=body.personal_data,
         created_at=now,
         updated_at=now,
     )
@@ -61,18 +88,34 @@ async def create_endpoint(uow: UnitOfWork, body: WebhookIn, settings: Settings) 
     return endpoint
 
 
-async def get_endpoint(session: AsyncSession, endpoint_id: str) -> WebhookEndpoint:
-    return await get_or_404(session, WebhookEndpoint, endpoint_id, f"No webhook endpoint {endpoint_id!r}.")
+async def get_endpoint(session: AsyncSession, endpoint_id: str, scope: Scope = WHOLE_SYSTEM) -> WebhookEndpoint:
+    """The endpoint, if it is one of a unit in ``scope`` (a whole-system endpoint is in the whole
+    system's scope only)."""
+    query = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, scope.where(WebhookEndpoint.unit_code))
+    endpoint = await session.scalar(query)
+    if endpoint is None:
+        raise NotFound(f"No webhook endpoint {endpoint_id!r}.")
+    return endpoint
 
 
-async def list_endpoints(session: AsyncSession) -> Sequence[WebhookEndpoint]:
-    return (await session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at))).all()
+async def list_endpoints(session: AsyncSession, scope: Scope = WHOLE_SYSTEM) -> Sequence[WebhookEndpoint]:
+    query = select(WebhookEndpoint).where(scope.where(WebhookEndpoint.unit_code))
+    return (await session.scalars(query.order_by(WebhookEndpoint.created_at))).all()
 
 
 async def update_endpoint(
-    uow: UnitOfWork, endpoint_id: str, patch: WebhookPatch, settings: Settings
+    uow: UnitOfWork,
+    endpoint_id: str,
+    patch: WebhookPatch,
+    settings: Settings,
+    scope: Scope = WHOLE_SYSTEM,
+    *,
+    may_allow_personal: bool = True,
 ) -> WebhookEndpoint:
-    endpoint = await get_endpoint(uow.session, endpoint_id)
+    endpoint = await get_endpoint(uow.session, endpoint_id, scope)
+    check_personal_data(patch.personal_data, may_allow_personal)
+    if patch.personal_data is not None:
+        endpoint.personal_data = patch.personal_data
     if patch.url is not None:
         await check_url(patch.url, settings)
         endpoint.url = patch.url
@@ -89,13 +132,15 @@ async def update_endpoint(
     return endpoint
 
 
-async def delete_endpoint(uow: UnitOfWork, endpoint_id: str) -> None:
-    await uow.session.delete(await get_endpoint(uow.session, endpoint_id))
+async def delete_endpoint(uow: UnitOfWork, endpoint_id: str, scope: Scope = WHOLE_SYSTEM) -> None:
+    await uow.session.delete(await get_endpoint(uow.session, endpoint_id, scope))
 
 
-async def rotate_secret(uow: UnitOfWork, endpoint_id: str, settings: Settings) -> WebhookEndpoint:
+async def rotate_secret(
+    uow: UnitOfWork, endpoint_id: str, settings: Settings, scope: Scope = WHOLE_SYSTEM
+) -> WebhookEndpoint:
     """A new secret; the old one goes on signing next to it for the overlap, so receivers can switch."""
-    endpoint = await get_endpoint(uow.session, endpoint_id)
+    endpoint = await get_endpoint(uow.session, endpoint_id, scope)
     now = uow.clock.now()
     overlap = timedelta(hours=settings.notifications_webhook_secret_overlap_hours)
     endpoint.previous_secret = endpoint.secret if overlap else None
@@ -105,9 +150,9 @@ async def rotate_secret(uow: UnitOfWork, endpoint_id: str, settings: Settings) -
     return endpoint
 
 
-def message_body(event: CloudEvent) -> str:
-    """The JSON posted for an event: Standard Webhooks' ``type``, ``timestamp`` and ``data``, plus
-    the CloudEvent's ``id``, ``source`` and ``subject``."""
+def message_body(event: CloudEvent, data: dict[str, Any] | None = None) -> str:
+    """The JSON posted for an event: Standard Webhooks' ``type``, ``timestamp`` and ``data`` (the
+    event's, or ``data``), plus the CloudEvent's ``id``, ``source`` and ``subject``."""
     return orjson.dumps(
         {
             "type": event.type,
@@ -115,36 +160,80 @@ def message_body(event: CloudEvent) -> str:
             "id": event.id,
             "source": event.source,
             "subject": event.subject,
-            "data": event.data,
+            "data": event.data if data is None else data,
         },
         option=orjson.OPT_UTC_Z,
     ).decode()
 
 
-async def _enabled_endpoints(session: AsyncSession) -> list[tuple[str, list[str]]]:
-    """(id, filter) of the enabled endpoints, read once per transaction (a consumer batch)."""
+@dataclass(frozen=True)
+class _Target:
+    """What the fan-out reads of an enabled endpoint."""
+
+    id: str
+    event_types: list[str]
+    unit_code: str | None
+    personal_data: bool
+
+    def wants(self, event_type: str) -> bool:
+        return ANY in self.event_types or event_type in self.event_types
+
+
+async def _enabled_endpoints(session: AsyncSession) -> list[_Target]:
+    """The enabled endpoints, read once per transaction (a consumer batch)."""
     cached = session.info.get(_ENDPOINTS_CACHE)
     if cached is None:
+        E = WebhookEndpoint
         rows = await session.execute(
-            select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.enabled)
+            select(E.id, E.event_types, E.unit_code, E.personal_data).where(E.enabled).order_by(E.id)
         )
-        cached = session.info[_ENDPOINTS_CACHE] = [(i, list(t)) for i, t in rows]
+        cached = session.info[_ENDPOINTS_CACHE] = [_Target(i, list(t), u, bool(p)) for i, t, u, p in rows]
     return cached
 
 
+def _about(spec: EventSpec | None, event: CloudEvent, unit: str | None, tree: UnitSnapshot | None) -> bool:
+    """Whether ``event`` is about a unit under ``unit`` (every event is, for a whole-system endpoint).
+    An event naming no unit, or of a type this process does not know, is for whole-system endpoints."""
+    if unit is None:
+        return True
+    if spec is None or tree is None:
+        return False
+    return not spec.units_of(event.data).isdisjoint(tree.subtree(unit))
+
+
 async def fan_out(uow: UnitOfWork, event: CloudEvent) -> None:
-    """The consumer's handler of every event: one message, one delivery per endpoint that wants it."""
-    targets = [i for i, types in await _enabled_endpoints(uow.session) if ANY in types or event.type in types]
+    """The consumer's handler of every event: one message, one delivery per endpoint that wants it
+    (its filter takes the type, and a unit's endpoint only events about its units); the body with
+    personal data masked is kept beside the full one for the endpoints not allowed to see it."""
+    wanted = [t for t in await _enabled_endpoints(uow.session) if t.wants(event.type)]
+    if not wanted:
+        return
+    spec = registry.get(event.type)
+    tree = await directory.snapshot(uow.session) if any(t.unit_code for t in wanted) else None
+    targets = [t for t in wanted if _about(spec, event, t.unit_code, tree)]
+    if spec is None:  # what it may carry is unknown: only to the endpoints that may see everything
+        targets = [t for t in targets if t.personal_data]
     if not targets:
         return
-    await _queue(uow, f"msg_{event.id}", event.type, message_body(event), targets)
+    masked = None
+    if spec is not None and spec.personal and not all(t.personal_data for t in targets):
+        masked = message_body(event, masked_paths(event.data, spec.personal))
+    ids = [t.id for t in targets]
+    await _queue(uow, f"msg_{event.id}", event.type, message_body(event), ids, masked_body=masked)
 
 
 async def _queue(
-    uow: UnitOfWork, message_id: str, event_type: str, body: str, endpoint_ids: Sequence[str]
+    uow: UnitOfWork,
+    message_id: str,
+    event_type: str,
+    body: str,
+    endpoint_ids: Sequence[str],
+    *,
+    masked_body: str | None = None,
 ) -> list[WebhookDelivery]:
     now = uow.clock.now()
-    uow.session.add(WebhookMessage(id=message_id, event_type=event_type, body=body, created_at=now))
+    message = WebhookMessage(id=message_id, event_type=event_type, body=body, masked_body=masked_body, created_at=now)
+    uow.session.add(message)
     await uow.session.flush()  # before its deliveries (no ORM relationship orders the inserts)
     deliveries = [
         WebhookDelivery(
@@ -158,9 +247,9 @@ async def _queue(
     return deliveries
 
 
-async def send_test(uow: UnitOfWork, endpoint_id: str) -> WebhookDelivery:
+async def send_test(uow: UnitOfWork, endpoint_id: str, scope: Scope = WHOLE_SYSTEM) -> WebhookDelivery:
     """A ping (type ``vn.cchc.webhook.test.v1``) to one endpoint, whatever its filter."""
-    endpoint = await _enabled(uow.session, endpoint_id)
+    endpoint = await _enabled(uow.session, endpoint_id, scope)
     event_id = new_event_id()
     body = orjson.dumps(
         {"type": PING_TYPE, "timestamp": uow.clock.now(), "id": event_id, "data": {"endpoint_id": endpoint.id}},
@@ -169,9 +258,11 @@ async def send_test(uow: UnitOfWork, endpoint_id: str) -> WebhookDelivery:
     return (await _queue(uow, f"msg_{event_id}", PING_TYPE, body, [endpoint.id]))[0]
 
 
-async def redeliver(uow: UnitOfWork, endpoint_id: str, delivery_id: int) -> WebhookDelivery:
+async def redeliver(
+    uow: UnitOfWork, endpoint_id: str, delivery_id: int, scope: Scope = WHOLE_SYSTEM
+) -> WebhookDelivery:
     """Send a message again to an endpoint, with a fresh retry schedule; the attempt log is kept."""
-    await _enabled(uow.session, endpoint_id)
+    await _enabled(uow.session, endpoint_id, scope)
     delivery = await get_delivery(uow.session, endpoint_id, delivery_id)
     if delivery.status == "sending":
         raise Conflict("The delivery is being sent right now.", allowed=["succeeded", "failed", "queued", "retrying"])
@@ -185,14 +276,17 @@ async def redeliver(uow: UnitOfWork, endpoint_id: str, delivery_id: int) -> Webh
     return delivery
 
 
-async def _enabled(session: AsyncSession, endpoint_id: str) -> WebhookEndpoint:
-    endpoint = await get_endpoint(session, endpoint_id)
+async def _enabled(session: AsyncSession, endpoint_id: str, scope: Scope) -> WebhookEndpoint:
+    endpoint = await get_endpoint(session, endpoint_id, scope)
     if not endpoint.enabled:
         raise Conflict(f"The endpoint is disabled ({endpoint.disabled_reason}); enable it first (PATCH enabled=true).")
     return endpoint
 
 
-async def get_delivery(session: AsyncSession, endpoint_id: str, delivery_id: int) -> WebhookDelivery:
+async def get_delivery(
+    session: AsyncSession, endpoint_id: str, delivery_id: int, scope: Scope = WHOLE_SYSTEM
+) -> WebhookDelivery:
+    await get_endpoint(session, endpoint_id, scope)
     delivery = await session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint_id:
         raise NotFound(f"No delivery {delivery_id} of webhook endpoint {endpoint_id!r}.")
@@ -200,10 +294,16 @@ async def get_delivery(session: AsyncSession, endpoint_id: str, delivery_id: int
 
 
 async def list_deliveries(
-    session: AsyncSession, endpoint_id: str, *, status: str | None = None, limit: int = 100, before: int | None = None
+    session: AsyncSession,
+    endpoint_id: str,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+    before: int | None = None,
+    scope: Scope = WHOLE_SYSTEM,
 ) -> list[tuple[WebhookDelivery, str]]:
     """An endpoint's deliveries with their event types, newest first."""
-    await get_endpoint(session, endpoint_id)
+    await get_endpoint(session, endpoint_id, scope)
     query = (
         select(WebhookDelivery, WebhookMessage.event_type)
         .join(WebhookMessage, WebhookMessage.id == WebhookDelivery.message_id)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from services.notifications import queue
 from services.notifications.webhooks import service
-from services.notifications.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from services.notifications.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage, body_for
 from services.notifications.webhooks.urls import unsafe_reason
 from shared.service import Deadlines, ServiceContext
 from shared.settings import Settings
@@ -77,8 +77,9 @@ async def attempt_all(
             at = context.clock.now()
             if endpoint.url in refused:
                 return at, Attempt(0.0, error=f"refused: the URL {refused[endpoint.url]}")
-            headers = service.headers(endpoint, message.id, at, message.body)
-            return at, await post(client, endpoint.url, message.body, headers, settings.notifications_webhook_timeout)
+            body = body_for(endpoint, message)
+            headers = service.headers(endpoint, message.id, at, body)
+            return at, await post(client, endpoint.url, body, headers, settings.notifications_webhook_timeout)
 
     return await asyncio.gather(*(attempt(e, m) for e, m in work))
 

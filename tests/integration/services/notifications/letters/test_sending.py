@@ -102,3 +102,25 @@ async def test_a_paper_dossiers_letter_waits_at_the_desk(start_notifications):
 async def _with_status(n: Notifications, status: str) -> dict[str, Any] | None:
     letter = await letter_of(n)
     return letter if letter["status"] == status else None
+
+
+async def test_an_email_is_never_sent_without_its_letter(start_notifications, monkeypatch):
+    async def broken(*args: Any) -> bytes:
+        raise RuntimeError("renderer down")
+
+    monkeypatch.setattr("services.notifications.letters.sending.render_pdf_async", broken)
+    sink = SmtpSink()
+    with sink.serving() as port:
+        n = await start_notifications(
+            notifications_smtp_host="127.0.0.1", notifications_smtp_port=port, notifications_smtp_security="none"
+        )
+        await n.configure(auto_issue=True)
+        data = lateness(channel=2)
+        data["applicant"] = {**data["applicant"], "phone": None}  # e-mail only
+        await n.deliver("overdue", data)
+        letter = await eventually(lambda: _with_status(n, "failed"))
+    assert sink.messages == []  # the e-mail went nowhere without its PDF (the first test shows one that did)
+    reason = (await n.client.get(f"/notifications/v1/letters/{letter['id']}")).json()["failure_reason"]
+    assert "PDF could not be rendered" in reason
+    queue = (await n.client.get("/notifications/v1/letters/print-queue")).json()["items"]
+    assert [item["id"] for item in queue] == [letter["id"]]

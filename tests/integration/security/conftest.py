@@ -1,0 +1,147 @@
+"""The four services in one process (as ``cchc run``), on SQLite and PostgreSQL, with a province
+and two of its communes, and a dossier of each commune pushed already past due (so each has an
+overdue event, an issued apology letter and counters in scoring). Requests name their principal
+through tests/support/principals.py."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from services.catalog import definitions
+from shared.app_factory import create_root_app
+from shared.auth import Principal
+from shared.clock import VN_TZ, ManualClock
+from shared.runtime import Runtime
+from tests.integration.services.dossiers.conftest import _noop, example
+from tests.integration.services.notifications.letters.conftest import SETTINGS
+from tests.support import principals
+
+PROVINCE, A, B = "000.00.00.H42", "000.00.12.H42", "000.00.13.H42"
+NAMES = {PROVINCE: "UBND tỉnh Hà Tĩnh", A: "UBND xã Cẩm Quang", B: "UBND xã Cẩm Bình"}
+NOW = datetime(2024, 4, 17, 10, 0, tzinfo=VN_TZ)  # the pushed dossiers were due on 16/04: already late
+RECORD_A = example("dongbohosomc.json")["data"][0]
+RECORD_B = {
+    **json.loads(json.dumps(RECORD_A).replace(A, B)),
+    "DonViXuLy": NAMES[B],
+    "ChuHoSo": "Phạm Thị Duyên",
+    "SoGiayToChuHoSo": "042190000777",
+    "SoDienThoai": "0912555666",
+    "Email": "duyen@example.vn",
+    "DiaChiChuHoSo": "Thôn Tân Hòa, xã Cẩm Bình",
+}
+RECORD_A = {**copy.deepcopy(RECORD_A), "Email": "binh@example.vn", "DiaChiChuHoSo": "Thôn Trung, xã Cẩm Quang"}
+KEY_A, KEY_B = RECORD_A["MaHoSo"], RECORD_B["MaHoSo"]
+PERSONAL_A = ("Trần Văn Bình", "040089000321", "0987000111", "binh@example.vn", "Thôn Trung")
+PERSONAL_B = ("Phạm Thị Duyên", "042190000777", "0912555666", "duyen@example.vn", "Thôn Tân Hòa")
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
+    async with asyncio.timeout(timeout):
+        while not (result := await check()):
+            await asyncio.sleep(0.05)
+        return result
+
+
+@dataclass
+class Province:
+    runtime: Runtime
+    client: httpx.AsyncClient
+    clock: ManualClock
+
+    async def call(self, method: str, path: str, who: Principal | None = None, **kwargs: Any) -> httpx.Response:
+        headers = principals.as_principal(who) if who is not None else {}
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def get(self, path: str, who: Principal | None = None, **params: Any) -> httpx.Response:
+        return await self.call("GET", path, who, params=params)
+
+    async def ok(self, method: str, path: str, who: Principal | None = None, **kwargs: Any) -> Any:
+        response = await self.call(method, path, who, **kwargs)
+        assert response.status_code in (200, 201, 204), response.text
+        return response.json() if response.content else None
+
+    async def graphql(self, query: str, who: Principal | None = None, **variables: Any) -> dict[str, Any]:
+        response = await self.call("POST", "/graphql", who, json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def push(self, records: list[dict[str, Any]], who: Principal | None = None) -> dict[str, Any]:
+        body = {"service": "DongBoHoSoMC", "isUpdating": False, "data": records}
+        return dict(await self.ok("POST", "/dossiers/v1/sync/dvcqg", who, json=body))
+
+    async def letters(self, key: str) -> list[dict[str, Any]]:
+        return list((await self.ok("GET", "/notifications/v1/letters", params={"dossier": key}))["items"])
+
+
+async def start_province(make_settings: Callable[..., Any], **overrides: Any) -> tuple[Province, Callable[[], Any]]:
+    settings = await make_settings(
+        "plans", "dossiers", "scoring", "notifications", **{"outbox_retention_hours": 24 * 365, **overrides}
+    )
+    clock = ManualClock(NOW)
+    runtime = Runtime(definitions(), settings, clock=clock)
+    await runtime.start(migrate=True)
+    app = create_root_app(list(runtime.contexts.values()), _noop)
+    principals.install(app)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
+    province = Province(runtime, client, clock)
+    await province.ok("PUT", f"/plans/v1/units/{PROVINCE}", json={"name": NAMES[PROVINCE], "level": "province"})
+    for unit in (A, B):
+        body = {"name": NAMES[unit], "level": "commune", "parent_code": PROVINCE}
+        await province.ok("PUT", f"/plans/v1/units/{unit}", json=body)
+
+    async def replicated() -> bool:
+        ready = [await province.get(f"/notifications/v1/recipients/{u}") for u in (A, B)]
+        return all(r.status_code == 200 for r in ready)
+
+    await eventually(replicated)
+    for unit in (A, B):
+        await province.ok("PUT", f"/notifications/v1/letter-settings/{unit}", json={**SETTINGS, "auto_issue": True})
+
+    async def stop() -> None:
+        await client.aclose()
+        await runtime.stop()
+
+    return province, stop
+
+
+async def push_late_dossiers(province: Province) -> None:
+    """A dossier of each commune, already late: each gets its overdue event and its issued letter."""
+    pushed = await province.push([RECORD_A, RECORD_B])
+    assert pushed["created"] == 2, pushed
+
+    async def issued() -> bool:
+        letters = [await province.letters(k) for k in (KEY_A, KEY_B)]
+        return all(any(x["number"] for x in found) for found in letters)
+
+    await eventually(issued)
+
+
+@pytest.fixture
+async def start(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..., Awaitable[Province]]]:
+    stops: list[Callable[[], Any]] = []
+
+    async def start(**overrides: Any) -> Province:
+        province, stop = await start_province(make_settings, **overrides)
+        stops.append(stop)
+        return province
+
+    yield start
+    for stop in stops:
+        await stop()
+
+
+@pytest.fixture
+async def province(start: Callable[..., Awaitable[Province]]) -> Province:
+    """The province with its two late dossiers pushed."""
+    started = await start()
+    await push_late_dossiers(started)
+    return started

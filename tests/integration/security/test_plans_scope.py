@@ -1,0 +1,102 @@
+"""Plans in a unit's scope: a commune sees the plans it issued or owes tasks of, in them only its own
+obligations (and their progress), never another commune's; the province that issued a plan sees
+all of it; a plan one only owes is read, not changed."""
+
+from __future__ import annotations
+
+from tests.integration.security.conftest import NAMES, PROVINCE, A, B, Province
+from tests.support.principals import officer
+
+OFFICER_A, OFFICER_B, PROVINCIAL = officer(A), officer(B), officer(PROVINCE)
+
+
+async def provincial_plan(province: Province) -> tuple[int, dict[str, int]]:
+    """A plan of the province with one task led by commune A and coordinated by commune B; the
+    obligation ids by unit."""
+    plan = await province.ok(
+        "POST",
+        "/plans/v1/plans",
+        PROVINCIAL,
+        json={"issuer_code": PROVINCE, "year": 2024, "title": "Kế hoạch CCHC năm 2024"},
+    )
+    area = await province.ok(
+        "POST",
+        f"/plans/v1/plans/{plan['id']}/nodes",
+        PROVINCIAL,
+        json={"kind": "area", "label": "I", "title": "Cải cách thủ tục hành chính"},
+    )
+    task = {
+        "kind": "task",
+        "parent_id": area["id"],
+        "label": "1",
+        "title": "Rà soát thủ tục",
+        "schedule": "Trước 15/05/2024",
+        "lead": NAMES[A],
+        "coordinating": NAMES[B],
+    }
+    await province.ok("POST", f"/plans/v1/plans/{plan['id']}/nodes", PROVINCIAL, json=task)
+    await province.ok("POST", f"/plans/v1/plans/{plan['id']}:publish", PROVINCIAL)
+    tree = await province.ok("GET", f"/plans/v1/plans/{plan['id']}/tree", PROVINCIAL)
+    obligations = {o["unit_code"]: o["id"] for o in tree["areas"][0]["children"][0]["obligations"]}
+    assert set(obligations) == {A, B}
+    return plan["id"], obligations
+
+
+async def test_a_commune_sees_the_plans_it_owes_and_only_its_obligations_in_them(start):
+    province = await start()
+    plan_id, obligations = await provincial_plan(province)
+    own = await province.ok(
+        "POST", "/plans/v1/plans", OFFICER_B, json={"issuer_code": B, "year": 2024, "title": "Kế hoạch của xã"}
+    )
+    assert (
+        await province.call("POST", "/plans/v1/plans", OFFICER_A, json={"issuer_code": B, "year": 2024, "title": "x"})
+    ).status_code == 404
+
+    listed = [p["id"] for p in (await province.ok("GET", "/plans/v1/plans", OFFICER_A))["items"]]
+    assert listed == [plan_id]  # the province's plan it owes a task of; not B's own plan
+    assert sorted(p["id"] for p in (await province.ok("GET", "/plans/v1/plans", OFFICER_B))["items"]) == sorted(
+        [plan_id, own["id"]]
+    )
+    assert (await province.get(f"/plans/v1/plans/{own['id']}", OFFICER_A)).status_code == 404
+    assert (await province.get(f"/plans/v1/plans/{own['id']}/tree", OFFICER_A)).status_code == 404
+
+    tree = await province.ok("GET", f"/plans/v1/plans/{plan_id}/tree", OFFICER_A)
+    assert [o["unit_code"] for o in tree["areas"][0]["children"][0]["obligations"]] == [A]
+    assert (await province.get(f"/plans/v1/obligations/{obligations[B]}", OFFICER_A)).status_code == 404
+    assert (await province.get(f"/plans/v1/obligations/{obligations[A]}", OFFICER_A)).status_code == 200
+    assert (await province.get(f"/plans/v1/obligations/{obligations[B]}/occurrences", OFFICER_A)).status_code == 404
+    report = {"version": 1, "status": "in_progress", "percent": 50}
+    assert (
+        await province.call("PATCH", f"/plans/v1/obligations/{obligations[B]}", OFFICER_A, json=report)
+    ).status_code == 404
+    assert (
+        await province.call("PATCH", f"/plans/v1/obligations/{obligations[A]}", OFFICER_A, json=report)
+    ).status_code == 200
+    assert (
+        await province.get(f"/plans/v1/units/{B}/obligations", OFFICER_A, **{"from": "2024-01-01", "to": "2024-12-31"})
+    ).status_code == 404
+    owed = await province.ok(
+        "GET", f"/plans/v1/units/{A}/obligations", OFFICER_A, params={"from": "2024-01-01", "to": "2024-12-31"}
+    )
+    assert [i["obligation"]["unit_code"] for i in owed["items"]] == [A]
+
+    node = {"kind": "task", "title": "Nhiệm vụ thêm"}
+    changed = await province.call("POST", f"/plans/v1/plans/{plan_id}/nodes", OFFICER_A, json=node)
+    assert changed.status_code == 403 and changed.json()["code"] == "forbidden"  # seen, not the commune's to change
+    assert (await province.call("POST", f"/plans/v1/plans/{own['id']}:publish", OFFICER_A)).status_code == 404
+    hits = (await province.ok("GET", "/plans/v1/tasks", OFFICER_A, params={"q": "rà soát"}))["items"]
+    assert [h["plan_id"] for h in hits] == [plan_id]
+
+    query = """query($id: Int!) { plan(id: $id) { id areas { children { obligations { unitCode
+               occurrences { unitCode } } } } } plans { items { id } } }"""
+    seen = await province.graphql(query, OFFICER_A, id=plan_id)
+    [task] = seen["data"]["plan"]["areas"][0]["children"]
+    assert [o["unitCode"] for o in task["obligations"]] == [A]
+    assert [o["unitCode"] for o in task["obligations"][0]["occurrences"]] == [A]
+    assert seen["data"]["plans"]["items"] == [{"id": plan_id}]
+    assert (await province.graphql(query, OFFICER_A, id=own["id"]))["data"]["plan"] is None
+    whole = await province.graphql(query, PROVINCIAL, id=plan_id)
+    assert sorted(o["unitCode"] for o in whole["data"]["plan"]["areas"][0]["children"][0]["obligations"]) == [A, B]
+    mutation = "mutation($id: Int!) { reportProgress(obligationId: $id, input: {version: 2, percent: 60}) { percent } }"
+    refused = await province.graphql(mutation, OFFICER_A, id=obligations[B])
+    assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"
