@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -130,13 +131,22 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         f"REST docs at /<service>/docs); data in {settings.data_dir.resolve()}",
         file=sys.stderr,
     )
-    uvicorn.run(runtime.app(migrate=True, demo=args.demo), host=args.host, port=args.port, log_config=None)
+    uvicorn.run(runtime.app(migrate=True, demo=args.demo), host=args.host, port=args.port, **_server_options(settings))
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     definitions()  # every service's events in the registry (webhook filters name them), one served
     runtime = Runtime(definitions([args.service]), settings)
-    uvicorn.run(runtime.app(migrate=args.migrate), host=args.host, port=args.port, log_config=None)
+    uvicorn.run(runtime.app(migrate=args.migrate), host=args.host, port=args.port, **_server_options(settings))
+
+
+def _server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own limits (docs/operations.md); the others are the app's middlewares."""
+    return {
+        "log_config": None,
+        "timeout_keep_alive": settings.limits_keep_alive_timeout,
+        "limit_concurrency": settings.limits_max_concurrency,
+    }
 
 
 def _simulate_provincial(args: argparse.Namespace, settings: Settings) -> None:

@@ -20,6 +20,8 @@ from shared.logs import request_id_var
 from shared.metrics import CONSUMER_LAG, HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_BACKLOG
 from shared.openapi import install_openapi
 from shared.problems import install_problem_handlers, problem
+from shared.rate_limits import RateLimits
+from shared.request_limits import RequestLimits
 from shared.service import Context, ServiceContext
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -120,6 +122,12 @@ def create_root_app(contexts: Sequence[ServiceContext], lifespan: Lifespan) -> F
     """Every given service under its prefix, plus ``/graphql`` merging their schemas."""
     app = FastAPI(title="cchc", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     install_problem_handlers(app)
+    settings = contexts[0].settings
+    rules = {f"/{c.name}": c.definition.body_rules for c in contexts}
+    # The last added runs first: request id and metrics, then (once authentication sets the
+    # principal in the scope's state, its middleware added between these) rates, then bodies.
+    app.add_middleware(RequestLimits, settings=settings, rules=rules)
+    app.add_middleware(RateLimits, settings=settings)
     app.add_middleware(RequestContext)
     for context in contexts:
         app.mount(f"/{context.name}", create_service_app(context))

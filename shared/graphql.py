@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
@@ -23,11 +24,12 @@ from strawberry.types.scalar import ScalarDefinition
 
 from shared.auth import Principal, get_principal
 from shared.docs_assets import graphiql_page
+from shared.graphql_limits import limit_extensions
 from shared.instants import vn_iso
 from shared.problems import DomainError
 from shared.scope import Scope, scope_of
 from shared.service import ServiceContext
-from shared.uow import UnitOfWork
+from shared.uow import UnitOfWork, session_slots
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -145,8 +147,9 @@ def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
     mutation = None
     if mutations:
         mutation = mutations[0] if len(mutations) == 1 else merge_types("Mutation", mutations)
+    extensions: list[Callable[[], SchemaExtension]] = [*limit_extensions(contexts[0].settings), ErrorCodes]
     return strawberry.Schema(
-        query=query, mutation=mutation, extensions=[ErrorCodes], config=StrawberryConfig(scalar_map=SCALARS)
+        query=query, mutation=mutation, extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS)
     )
 
 
@@ -160,11 +163,14 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
 
 def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLContext, None]:
     services = {c.name: c for c in contexts}
+    limit = contexts[0].settings.limits_graphql_connections
 
     async def context_getter(
         request: Request, principal: Annotated[Principal, Depends(get_principal)]
     ) -> GraphQLContext:
         _refuse_multipart_without_preflight(request)
+        # this request's resolvers (run concurrently) share so many database sessions
+        session_slots.set(asyncio.Semaphore(limit))
         return GraphQLContext(services, principal)
 
     return _Router(build_schema(contexts), context_getter=context_getter, multipart_uploads_enabled=True)

@@ -8,6 +8,8 @@ The statuses an operation declares follow from its shape, so no route repeats th
 - 400 (a refusal of the domain), 404 (a thing its path, query or body names does not exist) and
   422 (invalid fields) on every operation that reads input;
 - 409 on every write (a version changed, a duplicate, a move the status machine forbids);
+- the limits of ``shared.request_limits`` and ``shared.rate_limits``: 429 and 503 (no answer in
+  time) on every operation but the operational ones, 408, 413 and 415 on every one with a body;
 - anything else a route declares in its own ``responses`` (413 for a body over a limit, 503 for
   readiness) gets the problem body too.
 
@@ -36,9 +38,10 @@ STATUS_TEXT = {
     409: "Conflicts with the current state: a version that changed, a duplicate, a move the rules forbid",
     413: "The body is larger than this route accepts",
     415: "The body's media type is not one this route reads",
+    408: "The body did not arrive in time",
     422: "Some fields are invalid: one entry per field in `errors`",
     429: "Too many requests: wait as `Retry-After` says",
-    503: "Not ready: `checks` says what is unreachable",
+    503: "Not answered in time (readiness: `checks` says what is unreachable)",
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -114,9 +117,11 @@ def statuses(method: str, operation: dict[str, Any]) -> set[int]:
     found = {int(code) for code in operation.get("responses", {}) if code.startswith(("4", "5"))}
     found.discard(422)  # FastAPI adds it to every operation with parameters; decided below
     if OPEN_TAGS.isdisjoint(operation.get("tags", [])):
-        found |= {401, 403}
+        found |= {401, 403, 429, 503}
     if operation.get("parameters") or "requestBody" in operation:
         found |= {400, 404, 422}
+    if "requestBody" in operation:
+        found |= {408, 413, 415}
     if method in WRITES:
         found.add(409)
     return found

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import Send
 
 from shared.bounds import control_message
 
@@ -54,6 +58,16 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+async def send_problem(
+    send: Send, status: int, code: str, detail: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
+    """A problem+json answer sent by a pure ASGI middleware, before any route runs."""
+    body = orjson.dumps({"type": "about:blank", "title": code, "status": status, "detail": detail, "code": code})
+    start = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body})
+
+
 def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """One entry per invalid field, with a dotted path a person can find."""
     return [
@@ -76,6 +90,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(
             422, "invalid_request", "Some fields are invalid.", code="invalid_request", errors=field_errors(exc)
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def on_disconnect(_: Request, exc: ClientDisconnect) -> JSONResponse:
+        # the client left, or shared.request_limits cut its body off and answers for it
+        return problem(400, "client_disconnected", "The request body ended early.", code="client_disconnected")
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

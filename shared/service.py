@@ -24,6 +24,7 @@ from shared.deadline_scheduler import DeadlineScheduler
 from shared.events import topic_of
 from shared.kernel_tables import KernelTables
 from shared.outbox import OutboxRelay
+from shared.request_limits import BodyRule
 from shared.settings import Settings
 from shared.uow import UnitOfWork
 
@@ -67,6 +68,7 @@ class ServiceDefinition:
     deadlines: Sequence[Deadlines] = ()
     load_demo: Worker | None = None
     description: str = ""
+    body_rules: Sequence[BodyRule] = ()  # routes whose bodies may exceed limits_body_max_bytes or not be JSON
     # the unit tree as this service knows it (its units replica, or the registry): principals'
     # unit scopes are read in it (shared/scope.py); without it a scoped principal sees its own unit only
     unit_tree: Callable[[AsyncSession], Awaitable[UnitSnapshot]] | None = None

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
 
     dossiers_sync_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="largest sync request body")
     dossiers_sync_max_records: int = Field(default=5_000, ge=1, description="most records in one sync batch")
+    dossiers_push_signature_tolerance: float = Field(
+        default=300.0, gt=0, description="seconds a signed push's webhook-timestamp may lie from now"
+    )
+    dossiers_push_secret_overlap_hours: float = Field(
+        default=24.0, ge=0, description="how long a rotated-out push secret still verifies, next to the new one"
+    )
     dossiers_late_max_sleep: float = Field(
         default=60.0,
         gt=0,
@@ -85,6 +91,9 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="longest nap of the reminder scheduler, seconds"
     )
     plans_import_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, description="largest plan table accepted")
+    plans_import_timeout: float = Field(
+        default=600.0, gt=0, description="seconds a plan import has to upload its table and be answered"
+    )
 
     notifications_smtp_host: str | None = Field(
         default=None, description="SMTP server of e-mail deliveries; none sent when unset"
@@ -134,6 +143,35 @@ class Settings(BaseSettings):
     notifications_digest_hour: int = Field(default=7, ge=0, le=23, description="local hour the daily digests go out")
     notifications_worker_max_sleep: float = Field(
         default=60.0, gt=0, description="longest nap of the delivery, webhook and digest workers, seconds"
+    )
+
+    limits_body_max_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="largest JSON body of a route that declares no limit of its own"
+    )
+    limits_graphql_max_bytes: int = Field(default=256 * 1024, ge=1024, description="largest GraphQL JSON request")
+    limits_upload_max_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="largest multipart GraphQL request (a file upload)"
+    )
+    limits_body_timeout: float = Field(
+        default=30.0, gt=0, description="seconds a client has, from the start of a request, to send its whole body"
+    )
+    limits_request_timeout: float = Field(default=60.0, gt=0, description="seconds a request has to be answered")
+    limits_keep_alive_timeout: float = Field(
+        default=5.0, gt=0, description="seconds an idle keep-alive connection stays open"
+    )
+    limits_max_concurrency: int = Field(
+        default=1000, ge=1, description="connections and requests served at once; beyond, 503"
+    )
+    limits_rate_per_second: float = Field(default=50.0, gt=0, description="requests per second one caller gains")
+    limits_rate_burst: int = Field(default=500, ge=1, description="requests one caller may make in a burst")
+    limits_graphql_max_depth: int = Field(default=12, ge=1, description="deepest nesting of a GraphQL query")
+    limits_graphql_max_aliases: int = Field(default=30, ge=0, description="aliases in one GraphQL document")
+    limits_graphql_max_tokens: int = Field(default=5000, ge=100, description="tokens in one GraphQL document")
+    limits_graphql_max_cost: int = Field(
+        default=25_000, ge=1, description="estimated fields a GraphQL query may resolve (page sizes multiply)"
+    )
+    limits_graphql_connections: int = Field(
+        default=4, ge=1, description="database sessions one GraphQL request may hold at once"
     )
 
     log_level: str = "INFO"

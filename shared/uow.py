@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -15,6 +17,10 @@ from shared.clock import Clock
 from shared.events import CloudEvent, DomainEvent
 from shared.kernel_tables import KernelTables
 from shared.outbox import pack
+
+session_slots: ContextVar[asyncio.Semaphore | None] = ContextVar("session_slots", default=None)
+"""Set for a request that may hold only so many sessions at once (a GraphQL request: its resolvers
+run concurrently); a unit of work opened within it waits for a slot. None: unbounded."""
 
 
 class UnitOfWork:
@@ -49,15 +55,24 @@ class UnitOfWork:
         self._deadlines_moved = False
         self._before_commit: list[Callable[[], Awaitable[None]]] = []
         self.gathered: dict[str, Any] = {}  # what handlers gather over a batch, written by a before-commit hook
+        self._slot: asyncio.Semaphore | None = None
 
     async def __aenter__(self) -> UnitOfWork:
+        self._slot = session_slots.get()
+        if self._slot is not None:
+            await self._slot.acquire()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._forget()
-        await self.session.close()  # rolls back whatever was not committed
+        try:
+            await self.session.close()  # rolls back whatever was not committed
+        finally:
+            if self._slot is not None:
+                self._slot.release()
+                self._slot = None
 
     def emit(self, event: DomainEvent) -> str:
         """Record an event to publish if, and only if, this unit of work commits; returns its id."""

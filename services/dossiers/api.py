@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from services.dossiers import ingest, office_hours, queries, reference_data, service
+from services.dossiers import ingest, office_hours, push_signing, queries, reference_data, service
 from services.dossiers.codes import Channel, Timeliness
 from services.dossiers.dvcqg import EXAMPLES, SERVICES, CapNhatTienDoHoSoMC, DongBoHoSoMC
 from services.dossiers.ingest import Outcome
@@ -34,19 +34,20 @@ from services.dossiers.schemas import (
     ProcedureIn,
     ProcedureOut,
     ProcedurePage,
+    PushSecretOut,
     SyncReport,
     TransitionIn,
     UnitCode,
     in_vietnamese,
 )
-from shared.auth import CurrentPrincipal
-from shared.bounds import Day, FromInstant, Instant, ToInstant
+from shared.auth import ADMIN, CurrentPrincipal, Principal
+from shared.bounds import Day, FromInstant, Instant, Slug, ToInstant
 from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.instants import Several
 from shared.openapi import read_body
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
-from shared.problems import DomainError
+from shared.problems import DomainError, Forbidden
 from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
@@ -55,6 +56,7 @@ DayPath = Annotated[Day, Path(description="The day, YYYY-MM-DD")]
 MaTTHC = Annotated[str, Path(description="Mã TTHC: the procedure's code in the national catalogue, e.g. 1.001612")]
 MaHoSo = Annotated[str, Path(description="Mã hồ sơ: the dossier's national id, e.g. 000.00.12.H42-240415-0007")]
 UnitPath = Annotated[UnitCode, Path(description="A unit code, e.g. 000.00.12.H42")]
+KeyIdPath = Annotated[Slug, Path(description="The integration API key's id")]
 
 
 class VietnameseErrors(APIRoute):
@@ -77,9 +79,9 @@ class VietnameseErrors(APIRoute):
 office_hours_router = APIRouter(route_class=VietnameseErrors, tags=["calendar"])
 
 
-class PayloadTooLarge(DomainError):
+class BatchTooLarge(DomainError):
     status = 413
-    code = "payload_too_large"
+    code = "batch_too_large"
 
 
 # --- working-time calendar --------------------------------------------------------------------
@@ -316,17 +318,21 @@ async def list_dossiers(
     responses={413: {"description": "The body or the batch is larger than the configured limits: split it"}},
     openapi_extra=read_body([DongBoHoSoMC, CapNhatTienDoHoSoMC], EXAMPLES),
 )
-async def sync_dvcqg(request: Request, uow: Uow, context: Context, scope: CurrentScope) -> Response:
+async def sync_dvcqg(
+    request: Request, uow: Uow, context: Context, scope: CurrentScope, principal: CurrentPrincipal
+) -> Response:
     """The provincial one-stop system's push, in the national sync format: a batch of dossiers
     (`DongBoHoSoMC`: created or updated by MaHoSo) or of processing steps (`CapNhatTienDoHoSoMC`).
     Timestamps are `yyyyMMddHHmmss` in Vietnam time. Answers per record, in the batch's order:
     `created`, `updated`, `unchanged` (a resend, or a copy older than what is stored) or `rejected`
     with field errors; the valid records are stored even when others are rejected. A body that is
     not such a batch is refused as a whole (400); one over the size or record limits gets 413."""
-    envelope = await _read_envelope(request, context.settings.dossiers_sync_max_bytes)
+    body = await request.body()  # its size is bounded by CCHC_DOSSIERS_SYNC_MAX_BYTES (a 413 before it is read)
+    await push_signing.check_push(uow, principal, body, dict(request.headers), context.settings)
+    envelope = _read_envelope(body)
     data = envelope["data"]
     if len(data) > context.settings.dossiers_sync_max_records:
-        raise PayloadTooLarge(
+        raise BatchTooLarge(
             f"A batch holds at most {context.settings.dossiers_sync_max_records} records; split it.",
             errors=[{"field": "data", "message": f"{len(data)} records"}],
         )
@@ -340,21 +346,16 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, scope: Curren
     counts = {o.value: 0 for o in Outcome}
     for result in results:
         counts[result.result.value] += 1
-    body = {"service": envelope["service"], "received": len(data), **counts, "results": [x.as_json() for x in results]}
-    return Response(orjson.dumps(body), media_type="application/json")
+    report = {
+        "service": envelope["service"],
+        "received": len(data),
+        **counts,
+        "results": [x.as_json() for x in results],
+    }
+    return Response(orjson.dumps(report), media_type="application/json")
 
 
-async def _read_envelope(request: Request, max_bytes: int) -> dict[str, Any]:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(f"The body is larger than {max_bytes} bytes.")
-        chunks.append(chunk)
-    body = b"".join(chunks)
+def _read_envelope(body: bytes) -> dict[str, Any]:
     try:
         envelope = orjson.loads(body)
     except ValueError:
@@ -376,3 +377,38 @@ async def _read_envelope(request: Request, max_bytes: int) -> dict[str, Any]:
     if errors:
         raise DomainError("The envelope is not a DongBoHoSoMC/CapNhatTienDoHoSoMC batch.", errors=errors)
     return envelope
+
+
+@router.put(
+    "/sync/keys/{key_id}/secret",
+    response_model=PushSecretOut,
+    tags=["sync"],
+    summary="Set or rotate the secret an integration key signs its pushes with",
+    description="Returns the new secret once. From now on the key's pushes must carry Standard Webhooks "
+    "signature headers; the previous secret still verifies for `CCHC_DOSSIERS_PUSH_SECRET_OVERLAP_HOURS`. "
+    "Administrators only.",
+)
+async def put_push_secret(key_id: KeyIdPath, uow: Uow, context: Context, principal: CurrentPrincipal) -> PushSecretOut:
+    _admin_only(principal)
+    row, secret = await push_signing.rotate_secret(uow, key_id, context.settings)
+    await uow.commit()
+    return PushSecretOut(key_id=key_id, secret=secret, updated_at=row.updated_at, previous_until=row.previous_until)
+
+
+@router.delete(
+    "/sync/keys/{key_id}/secret",
+    status_code=204,
+    tags=["sync"],
+    summary="Withdraw a key's push secret: its pushes need no signature again. Administrators only.",
+)
+async def delete_push_secret(key_id: KeyIdPath, uow: Uow, principal: CurrentPrincipal) -> Response:
+    """The key's pushes need no signature again (404 when it has no secret)."""
+    _admin_only(principal)
+    await push_signing.remove_secret(uow, key_id)
+    await uow.commit()
+    return Response(status_code=204)
+
+
+def _admin_only(principal: Principal) -> None:
+    if ADMIN not in principal.roles:
+        raise Forbidden("Only an administrator manages push secrets.")

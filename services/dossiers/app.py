@@ -11,6 +11,7 @@ from services.dossiers.handlers import SUBSCRIPTIONS
 from services.dossiers.models import Base, directory, kernel
 from services.dossiers.pulling import run_pull
 from services.dossiers.scheduler import LATE_DETECTION
+from shared.request_limits import BodyRule
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
@@ -27,4 +28,5 @@ service = ServiceDefinition(
     workers=[run_pull],
     deadlines=[LATE_DETECTION],
     load_demo=load_demo,
+    body_rules=[BodyRule(r"/v1/sync/dvcqg", lambda settings: settings.dossiers_sync_max_bytes)],
 )

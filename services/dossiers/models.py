@@ -190,3 +190,27 @@ class PullCursor(Base):
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     cursor: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PushSecret(Base):
+    """The Standard Webhooks secret an integration key signs its pushes with. While one is set, the
+    key's unsigned pushes are refused; ``previous`` still verifies until ``previous_until`` (a rotation)."""
+
+    __tablename__ = "push_secrets"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    previous: Mapped[str | None] = mapped_column(String(64))
+    previous_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SeenPushMessage(Base):
+    """A signed push's ``webhook-id``, kept while its timestamp could still verify: a replay is refused."""
+
+    __tablename__ = "seen_push_messages"
+    __table_args__ = (Index("ix_seen_push_messages_seen_at", "seen_at"),)
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -576,3 +576,12 @@ class LetterIssuedIn(BaseModel):
     number: str
     issued_at: AwareDatetime
     new_due_at: AwareDatetime
+
+
+class PushSecretOut(BaseModel):
+    key_id: str = Field(description="The integration API key's id")
+    secret: str = Field(description="whsec_…: shown this once; sign pushes with it (Standard Webhooks)")
+    updated_at: VnInstant = Field(description="When the secret was set")
+    previous_until: VnInstant | None = Field(
+        default=None, description="Until when the secret it replaced still verifies; null: there was none"
+    )

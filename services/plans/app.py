@@ -13,6 +13,7 @@ from services.plans.graphql_mutations import Mutation
 from services.plans.handlers import SUBSCRIPTIONS
 from services.plans.models import Base, Unit, kernel
 from services.plans.reminders import REMINDERS, replan_on_start
+from shared.request_limits import BodyRule
 from shared.service import ServiceDefinition
 from shared.units import UnitSnapshot, tree_snapshot
 
@@ -36,4 +37,13 @@ service = ServiceDefinition(
     workers=[replan_on_start],
     deadlines=[REMINDERS],
     load_demo=load_demo,
+    # the table's own limit is checked by the route; the form's other fields and framing take a little more
+    body_rules=[
+        BodyRule(
+            r"/v1/plans:import",
+            lambda settings: settings.plans_import_max_bytes + 64 * 1024,
+            multipart=True,
+            timeout=lambda settings: settings.plans_import_timeout,
+        )
+    ],
 )

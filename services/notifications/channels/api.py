@@ -8,11 +8,12 @@ from fastapi import APIRouter, Path, Query
 
 from services.notifications.channels import service
 from services.notifications.channels.schemas import DeliveryAttemptOut, DeliveryDetail, DeliveryOut, DeliveryPage
+from shared.bounds import Id
 from shared.scope import CurrentScope
 from shared.service import Uow
 
 router = APIRouter(tags=["notifications log"])
-DeliveryId = Annotated[int, Path(description="The delivery's id")]
+DeliveryId = Annotated[Id, Path(description="The delivery's id")]
 
 
 @router.get("/deliveries", response_model=DeliveryPage, summary="The notifications log, newest first")

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path, Response
 
 from services.notifications.directory import service
 from services.notifications.directory.schemas import ContactIn, ContactOut
+from shared.bounds import Id
 from shared.scope import CurrentScope
 from shared.service import Uow
 
 router = APIRouter(tags=["recipients"])
 UnitCodePath = Annotated[str, Path(description="A unit code, e.g. 000.00.12.H42")]
-ContactId = Annotated[int, Path(description="The person's id")]
+ContactId = Annotated[Id, Path(description="The person's id")]
 
 
 @router.get(

@@ -19,12 +19,13 @@ from services.notifications.webhooks.schemas import (
     WebhookPatch,
 )
 from shared.auth import ADMIN, CurrentPrincipal
+from shared.bounds import Id
 from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
 router = APIRouter(tags=["webhooks"])
 EndpointId = Annotated[str, Path(description="The endpoint's id")]
-DeliveryId = Annotated[int, Path(description="The delivery's id")]
+DeliveryId = Annotated[Id, Path(description="The delivery's id")]
 Status = Literal["queued", "sending", "retrying", "succeeded", "failed"]
 
 

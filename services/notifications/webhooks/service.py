@@ -7,8 +7,6 @@ endpoint whose filter takes the event's type. The worker (``worker.py``) sends t
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +29,7 @@ from shared.personal import masked_paths
 from shared.problems import Conflict, DomainError, Forbidden, NotFound
 from shared.scope import WHOLE_SYSTEM, Scope
 from shared.settings import Settings
+from shared.signatures import new_secret
 from shared.units import UnitSnapshot
 from shared.uow import UnitOfWork
 
@@ -41,11 +40,6 @@ _ENDPOINTS_CACHE = "webhooks.enabled_endpoints"
 class UnsafeUrl(DomainError):
     status = 422
     code = "invalid_request"
-
-
-def new_secret() -> str:
-    """A ``whsec_`` secret: 32 random bytes, base64 (what the ``standardwebhooks`` package reads)."""
-    return "whsec_" + base64.b64encode(os.urandom(32)).decode()
 
 
 async def check_url(url: str, settings: Settings) -> None:

@@ -81,9 +81,9 @@ async def test_oversized_bodies_and_batches_are_refused_whole(start_dossiers):
     d = await start_dossiers(dossiers_sync_max_bytes=20_000, dossiers_sync_max_records=3)
     url = "/dossiers/v1/sync/dvcqg"
     big = await d.client.post(url, json={"service": "DongBoHoSoMC", "data": [variant(i) for i in range(40)]})
-    assert big.status_code == 413 and big.json()["code"] == "payload_too_large"
+    assert big.status_code == 413 and big.json()["code"] == "body_too_large"
     many = await d.client.post(url, json={"service": "DongBoHoSoMC", "data": [variant(i) for i in range(4)]})
-    assert many.status_code == 413
+    assert many.status_code == 413 and many.json()["code"] == "batch_too_large"
     assert await d.events() == []
 
 
