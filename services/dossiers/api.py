@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from services.dossiers import ingest, office_hours, queries, reference_data, service
+from services.dossiers import ingest, office_hours, queries, reference_data, service, views
 from services.dossiers.codes import Channel, Timeliness
 from services.dossiers.dvcqg import SERVICES
 from services.dossiers.ingest import Outcome
@@ -41,6 +41,7 @@ from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.problems import DomainError
+from shared.responses import JSONBytes
 from shared.service import Context, Uow
 
 router = APIRouter(prefix="/v1")
@@ -70,6 +71,73 @@ office_hours_router = APIRouter(route_class=VietnameseErrors, tags=["calendar"])
 class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"
+
+
+# --- dossiers -----------------------------------------------------------------------------------
+# A request is matched against the routes in order, a few microseconds each (FastAPI's included
+# routers): the reads citizens and dashboards make most come first (docs/performance.md, "Reads").
+
+
+@router.get(
+    "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
+)
+async def get_dossier(ma_ho_so: str, context: Context, principal: CurrentPrincipal) -> Response:
+    """The JSON is written once from the row (``views``), not validated into ``DossierOut`` and out again."""
+    return JSONBytes(views.dossier_json(await queries.get_row(context.db, ma_ho_so)))
+
+
+@router.get(
+    "/dossiers", response_model=DossierPage, tags=["dossiers"], summary="Dossiers by unit, status, timeliness..."
+)
+async def list_dossiers(
+    uow: Uow,
+    principal: CurrentPrincipal,
+    unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
+    status: Annotated[list[Annotated[int, Field(ge=1, le=10)]] | None, Query(description="TrangThaiHoSo codes")] = None,
+    timeliness: Annotated[list[Timeliness] | None, Query()] = None,
+    procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
+    channel: Channel | None = None,
+    received_from: Instant | None = None,
+    received_to: Instant | None = None,
+    due_from: Instant | None = None,
+    due_to: Instant | None = None,
+    limit: Limit = 50,
+    cursor: str | None = None,
+) -> Response:
+    where = queries.DossierFilter(
+        unit=unit,
+        status=status,
+        timeliness=timeliness,
+        procedure=procedure,
+        channel=channel,
+        received_from=received_from,
+        received_to=received_to,
+        due_from=due_from,
+        due_to=due_to,
+    )
+    rows, next_cursor = await queries.list_rows(uow.session, where, limit=limit, cursor=cursor)
+    return JSONBytes(views.page_json(rows, next_cursor))
+
+
+@router.post(
+    "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
+)
+async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+    row = await service.receive(uow, body)
+    await uow.commit()
+    return views.to_out(row)
+
+
+@router.post(
+    "/dossiers/{ma_ho_so}/transitions",
+    response_model=DossierOut,
+    tags=["dossiers"],
+    summary="Move a dossier to another status",
+)
+async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
+    row = await service.transition(uow, ma_ho_so, body)
+    await uow.commit()
+    return views.to_out(row)
 
 
 # --- working-time calendar --------------------------------------------------------------------
@@ -199,70 +267,6 @@ async def list_procedures(
     )
 
 
-# --- dossiers -----------------------------------------------------------------------------------
-
-
-@router.post(
-    "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
-)
-async def receive_dossier(body: IntakeIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    row = await service.receive(uow, body)
-    await uow.commit()
-    return queries.to_out(row)
-
-
-@router.post(
-    "/dossiers/{ma_ho_so}/transitions",
-    response_model=DossierOut,
-    tags=["dossiers"],
-    summary="Move a dossier to another status",
-)
-async def transition(ma_ho_so: str, body: TransitionIn, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    row = await service.transition(uow, ma_ho_so, body)
-    await uow.commit()
-    return queries.to_out(row)
-
-
-@router.get(
-    "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
-)
-async def get_dossier(ma_ho_so: str, uow: Uow, principal: CurrentPrincipal) -> DossierOut:
-    return await queries.get_dossier(uow.session, ma_ho_so)
-
-
-@router.get(
-    "/dossiers", response_model=DossierPage, tags=["dossiers"], summary="Dossiers by unit, status, timeliness..."
-)
-async def list_dossiers(
-    uow: Uow,
-    principal: CurrentPrincipal,
-    unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
-    status: Annotated[list[Annotated[int, Field(ge=1, le=10)]] | None, Query(description="TrangThaiHoSo codes")] = None,
-    timeliness: Annotated[list[Timeliness] | None, Query()] = None,
-    procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
-    channel: Channel | None = None,
-    received_from: Instant | None = None,
-    received_to: Instant | None = None,
-    due_from: Instant | None = None,
-    due_to: Instant | None = None,
-    limit: Limit = 50,
-    cursor: str | None = None,
-) -> DossierPage:
-    where = queries.DossierFilter(
-        unit=unit,
-        status=status,
-        timeliness=timeliness,
-        procedure=procedure,
-        channel=channel,
-        received_from=received_from,
-        received_to=received_to,
-        due_from=due_from,
-        due_to=due_to,
-    )
-    items, next_cursor = await queries.list_dossiers(uow.session, where, limit=limit, cursor=cursor)
-    return DossierPage(items=items, next_cursor=next_cursor)
-
-
 # --- provincial push ----------------------------------------------------------------------------
 
 
@@ -293,7 +297,7 @@ async def sync_dvcqg(request: Request, uow: Uow, context: Context, principal: Cu
     for result in results:
         counts[result.result.value] += 1
     body = {"service": envelope["service"], "received": len(data), **counts, "results": [x.as_json() for x in results]}
-    return Response(orjson.dumps(body), media_type="application/json")
+    return JSONBytes(orjson.dumps(body))
 
 
 async def _read_envelope(request: Request, max_bytes: int) -> dict[str, Any]:

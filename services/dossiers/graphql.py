@@ -220,13 +220,12 @@ class Query:
 
     @strawberry.field(description="One dossier by MaHoSo, with its status history and pauses")
     async def dossier(self, info: strawberry.Info[GraphQLContext, None], ma_ho_so: str) -> Dossier | None:
-        async with info.context.service("dossiers").uow() as uow:
-            try:
-                return Dossier.of(await queries.get_dossier(uow.session, ma_ho_so))
-            except DomainError as exc:
-                if exc.status == 404:
-                    return None
-                raise domain_error(exc) from None
+        try:
+            return Dossier.of(await queries.get_dossier(info.context.service("dossiers").db, ma_ho_so))
+        except DomainError as exc:
+            if exc.status == 404:
+                return None
+            raise domain_error(exc) from None
 
     @strawberry.field(description="Dossiers by unit (sub-units included), status, timeliness...; paged by cursor")
     async def dossiers(

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dossiers import store
-from services.dossiers.codes import ON_TIME, Status, Timeliness
+from services.dossiers import store, views
+from services.dossiers.codes import Timeliness
 from services.dossiers.models import directory
 from services.dossiers.schemas import DossierOut
+from shared.db import Database
 from shared.paging import MAX_PAGE, decode_cursor, encode_cursor
 from shared.problems import NotFound
+from shared.reads import Row
 
 
 @dataclass(frozen=True)
@@ -30,68 +31,27 @@ class DossierFilter:
     due_to: datetime | None = None
 
 
-def to_out(row: dict[str, Any]) -> DossierOut:
-    return DossierOut(
-        ma_ho_so=row["ma_ho_so"],
-        origin=row["origin"],
-        status=row["status"],
-        status_label=Status(row["status"]).label,
-        unit=row["unit_code"],
-        agency=row["agency"],
-        procedure={
-            "code": row["ma_tthc"],
-            "name": row["procedure_name"],
-            "field_code": row["field_code"],
-            "field_name": row["field_name"],
-        },
-        channel=row["channel"],
-        applicant={
-            "name": row["applicant_name"],
-            "id_number": row["applicant_id_number"],
-            "type": row["applicant_type"],
-            "email": row["email"],
-            "phone": row["phone"],
-            "address": row["address"],
-        },
-        summary=row["summary"],
-        submitted_at=row["submitted_at"],
-        received_at=row["received_at"],
-        due_at=row["due_at"],
-        original_due_at=row["original_due_at"],
-        finished_at=row["finished_at"],
-        returned_at=row["returned_at"],
-        timeliness=row["timeliness"],
-        on_time=row["timeliness"] in ON_TIME if Status(row["status"]).is_finished else None,
-        rule_set=row["rule_set"],
-        supplement_count=row["supplement_count"],
-        paid_online=row["paid_online"],
-        digitised=row["digitised"],
-        pauses=row["pauses"],
-        status_history=row["status_history"],
-        due_history=row["due_history"],
-        apology=row["apology"],
-        documents=row["documents"],
-        fees=row["fees"],
-        result_papers=row["result_papers"],
-        extra=row["extra"],
-        version=row["version"],
-        updated_at=row["updated_at"],
-    )
+D = store.DOSSIERS
+_ONE = select(*(D.c[name] for name in views.COLUMNS)).where(D.c.ma_ho_so == bindparam("ma_ho_so"))
 
 
-async def get_dossier(session: AsyncSession, ma_ho_so: str) -> DossierOut:
-    row = (await store.load_rows(session, [ma_ho_so], lock=False)).get(ma_ho_so)
-    if row is None:
+async def get_row(db: Database, ma_ho_so: str) -> Row:
+    """The stored dossier (the columns a view shows): one statement, no session (``Database.read``)."""
+    rows = await db.read(_ONE, {"ma_ho_so": ma_ho_so})
+    if not rows:
         raise NotFound(f"No dossier {ma_ho_so}.")
-    return to_out(row)
+    return rows[0]
 
 
-async def list_dossiers(
+async def get_dossier(db: Database, ma_ho_so: str) -> DossierOut:
+    return views.to_out(await get_row(db, ma_ho_so))
+
+
+async def list_rows(
     session: AsyncSession, where: DossierFilter, *, limit: int = 50, cursor: str | None = None
-) -> tuple[list[DossierOut], str | None]:
+) -> tuple[list[Row], str | None]:
     """A page of dossiers in MaHoSo order and the cursor of the next page (None on the last)."""
-    D = store.DOSSIERS
-    query = select(D).order_by(D.c.ma_ho_so).limit(min(limit, MAX_PAGE) + 1)
+    query = select(*(D.c[name] for name in views.COLUMNS)).order_by(D.c.ma_ho_so).limit(min(limit, MAX_PAGE) + 1)
     after = decode_cursor(cursor)
     if after is not None:
         query = query.where(D.c.ma_ho_so > str(after[0]))
@@ -116,4 +76,11 @@ async def list_dossiers(
     rows = [dict(m) for m in (await session.execute(query)).mappings()]
     page = rows[: min(limit, MAX_PAGE)]
     next_cursor = encode_cursor(page[-1]["ma_ho_so"]) if len(rows) > len(page) else None
-    return [to_out(row) for row in page], next_cursor
+    return page, next_cursor
+
+
+async def list_dossiers(
+    session: AsyncSession, where: DossierFilter, *, limit: int = 50, cursor: str | None = None
+) -> tuple[list[DossierOut], str | None]:
+    rows, next_cursor = await list_rows(session, where, limit=limit, cursor=cursor)
+    return [views.to_out(row) for row in rows], next_cursor
