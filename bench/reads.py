@@ -103,12 +103,7 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS[unit]
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -133,14 +128,22 @@ async def wrk(
         )  # fmt: skip
         out = (await process.communicate())[0].decode()
         cpu = cpu_seconds(server.process.pid) - cpu
-    if process.returncode != 0 or "Non-2xx" in out or "Socket errors" in out:
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    connect, read, write, timeouts = (int(n) for n in errors.groups()) if errors else (0, 0, 0, 0)
+    if process.returncode != 0 or "Non-2xx" in out or connect or read or write:
         raise RuntimeError(f"wrk reported failures:\n{out}")
-    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.MULTILINE))
+    percentiles = {
+        share: float(number) * _UNITS[unit]
+        for share, number, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.MULTILINE)
+    }
+    if len(percentiles) != 4:
+        raise RuntimeError(f"wrk's latency distribution not read:\n{out}")
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     return {
         "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         "cpu_us_per_request": round(cpu / requests * 1e6),
-        **{f"p{k}_ms": round(_ms(v), 2) for k, v in percentiles.items()},
+        "timeouts_over_2s": timeouts,
+        **{f"p{k}_ms": round(v, 2) for k, v in percentiles.items()},
         "load_before": before,
         "load_after": load_average(),
     }
