@@ -113,62 +113,57 @@ def create_service_app(context: ServiceContext) -> FastAPI:
     return app
 
 
-class RootApp(FastAPI):
-    """Every given service under its prefix, plus ``/graphql`` merging their schemas.
+class ServiceDispatch:
+    """Pure ASGI middleware, the innermost of the root app: a request under a service's prefix
+    goes straight to that service's app, with the scope the mount would give it. The root's
+    exception handling, exit stack and router before the service's own took about a tenth of a
+    small read's time (docs/performance.md, "Reads"). The middleware around it (request id,
+    metrics, and whatever else is added to the root app) applies to every request. Everything
+    else (the index, ``/graphql``, a prefix without its slash, a request behind a ``root_path``)
+    takes the mount."""
 
-    Each service's app is mounted at ``/<service>``, and a request under that prefix goes to it
-    directly, with the scope the mount would give it: the root's own middleware and routing
-    (a second error handler, exit stack and router before the service's own) took about a
-    tenth of a small read's time (docs/performance.md, "Reads"). Everything else (the index,
-    ``/graphql``, a prefix without its slash, a request behind a ``root_path``) takes the mount.
-    """
-
-    def __init__(self, contexts: Sequence[ServiceContext], lifespan: Lifespan) -> None:
-        super().__init__(
-            title="cchc", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None, telemetry=NO_TELEMETRY
-        )
-        install_problem_handlers(self)
-        self.services: dict[str, ASGIApp] = {}
-        for context in contexts:
-            self.services[context.name] = create_service_app(context)
-            self.mount(f"/{context.name}", self.services[context.name])
-        self.include_router(graphql_router(contexts), prefix="/graphql")
-        self._entry = RequestContext(self._dispatch)
-
-        @self.get("/", include_in_schema=False)
-        @self.get("/docs", include_in_schema=False)
-        async def index() -> HTMLResponse:
-            links = "".join(
-                f'<li><b>{c.name}</b>: <a href="/{c.name}/docs">REST docs</a> · '
-                f'<a href="/{c.name}/openapi.json">OpenAPI</a> · <a href="/{c.name}/graphql">GraphQL</a> · '
-                f'<a href="/{c.name}/readyz">readiness</a></li>'
-                for c in contexts
-            )
-            return HTMLResponse(
-                f"<!doctype html><meta charset=utf-8><title>cchc</title><h1>cchc</h1><ul>{links}</ul>"
-                '<p>All services in one GraphQL endpoint: <a href="/graphql">/graphql</a></p>'
-            )
+    def __init__(self, app: ASGIApp, services: dict[str, ASGIApp], router: ASGIApp) -> None:
+        self.app, self.services, self.router = app, services, router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._entry(scope, receive, send)
-
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
             name, slash, _ = scope["path"][1:].partition("/")
             service = self.services.get(name) if slash else None
             if service is not None:
                 scope.update(
-                    app=self,
-                    router=self.router,
-                    path_params={},
-                    app_root_path="",
-                    root_path=f"/{name}",
-                    endpoint=service,
+                    router=self.router, path_params={}, app_root_path="", root_path=f"/{name}", endpoint=service
                 )
                 await service(scope, receive, send)
                 return
-        await super().__call__(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def create_root_app(contexts: Sequence[ServiceContext], lifespan: Lifespan) -> FastAPI:
-    return RootApp(contexts, lifespan)
+    """Every given service under its prefix, plus ``/graphql`` merging their schemas."""
+    app = FastAPI(
+        title="cchc", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None, telemetry=NO_TELEMETRY
+    )
+    install_problem_handlers(app)
+    services: dict[str, ASGIApp] = {}
+    for context in contexts:
+        services[context.name] = create_service_app(context)
+        app.mount(f"/{context.name}", services[context.name])
+    app.include_router(graphql_router(contexts), prefix="/graphql")
+    app.add_middleware(ServiceDispatch, services=services, router=app.router)  # added first: innermost
+    app.add_middleware(RequestContext)
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/docs", include_in_schema=False)
+    async def index() -> HTMLResponse:
+        links = "".join(
+            f'<li><b>{c.name}</b>: <a href="/{c.name}/docs">REST docs</a> · '
+            f'<a href="/{c.name}/openapi.json">OpenAPI</a> · <a href="/{c.name}/graphql">GraphQL</a> · '
+            f'<a href="/{c.name}/readyz">readiness</a></li>'
+            for c in contexts
+        )
+        return HTMLResponse(
+            f"<!doctype html><meta charset=utf-8><title>cchc</title><h1>cchc</h1><ul>{links}</ul>"
+            '<p>All services in one GraphQL endpoint: <a href="/graphql">/graphql</a></p>'
+        )
+
+    return app
