@@ -12,15 +12,29 @@ from typing import cast as typing_cast
 
 import orjson
 from asyncpg import exceptions as driver_errors
-from sqlalchemy import JSON, BigInteger, ColumnElement, DateTime, Integer, Table, any_, cast, event, insert, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    Table,
+    any_,
+    cast,
+    event,
+    insert,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from shared.problems import NotFound
+from shared.reads import PostgresReads, Reads, SqliteReads, sqlite_reader_pragmas
 
 M = TypeVar("M")
 
@@ -58,29 +72,46 @@ def json_dumps(value: Any) -> str:
 
 
 class Database:
-    """Engine and session factory of one service, built from its URL."""
+    """Engines and session factories of one service, built from its URL.
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    Two engines: ``engine`` for units of work, which may write (on SQLite each of its transactions
+    takes the write lock when it begins), and ``reader`` for reads, whose connections run outside
+    transactions (autocommit) and cannot write: read-only sessions on PostgreSQL, ``query_only``
+    connections on SQLite, where WAL lets them read while a writer holds the lock. :meth:`read`
+    runs one statement on the reader's connections without a session (``shared/reads.py``).
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10, read_connections: int = 4, echo: bool = False) -> None:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {
             "echo": echo,
-            "pool_pre_ping": self.dialect != "sqlite",
             "json_serializer": json_dumps,
             "json_deserializer": orjson.loads,
         }
         if self.dialect == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            if not parsed.database or parsed.database == ":memory:":
+                raise ValueError("SQLite databases are files here: readers and the writer open the file each")
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
-        else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        if self.dialect == "sqlite":
+            self.engine: AsyncEngine = create_async_engine(url, **kwargs)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
+            self.reader = create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=read_connections, **kwargs)
+            event.listen(self.reader.sync_engine, "connect", _sqlite_reader_connect)
+            self._reads: Reads = SqliteReads(self.reader, parsed.database, read_connections)
+        else:
+            pools = {"pool_size": pool_size, "max_overflow": pool_size}
+            self.engine = create_async_engine(url, pool_pre_ping=True, **pools, **kwargs)
+            read_only = {"server_settings": {"default_transaction_read_only": "on"}}
+            self.reader = create_async_engine(
+                url, isolation_level="AUTOCOMMIT", connect_args=read_only, **pools, **kwargs
+            )
+            event.listen(self.reader.sync_engine, "checkout", _closed_by_server)
+            self._reads = PostgresReads(self.reader, read_connections)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -90,6 +121,12 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session:
             yield session
+
+    async def read(self, statement: Select[Any], params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The rows of one ``SELECT`` (as dicts, values as a session reads them), outside any
+        transaction: it sees what was committed when it runs. Keep ``statement`` at module level
+        with ``bindparam`` placeholders: it is compiled once and then run as a prepared statement."""
+        return await self._reads.read(statement, params or {})
 
     async def ping(self) -> bool:
         """True when a round trip to the database succeeds."""
@@ -101,6 +138,8 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        await self._reads.close()
+        await self.reader.dispose()
         await self.engine.dispose()
 
 
@@ -114,13 +153,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_reader_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    sqlite_reader_pragmas(dbapi_connection)
+
+
+def _closed_by_server(_dbapi_connection: Any, _record: Any, proxy: Any) -> None:
+    """A pooled reader connection the server has closed (a restart) is replaced at checkout. The
+    reader pool has no ping: a ping on asyncpg is three round trips, more than the read."""
+    if proxy.driver_connection.is_closed():
+        raise DisconnectionError("closed by the server")
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
-    """Every SQLite transaction takes the write lock when it begins.
+    """Every transaction of the writing engine takes the write lock when it begins.
 
     The driver would begin a transaction only at the first write, so what a transaction read
     before it could be changed by another one in between, and writing it back lost that change
     (PostgreSQL locks such rows ``FOR UPDATE``). Embedded mode runs one process with short
-    transactions, so serialising them costs little; ``busy_timeout`` makes the others wait.
+    transactions, so serialising the writing ones costs little; ``busy_timeout`` makes the others
+    wait. Reads do not take part: they go through the reader engine (see :class:`Database`).
     """
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 

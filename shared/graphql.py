@@ -213,9 +213,9 @@ def checked_input(model: type[M], values: dict[str, Any], translate: Translation
 
 
 async def read(info: Info[GraphQLContext, None], service: str, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-    """``action`` on a unit of work of ``service`` that commits nothing (a query's resolver): a
-    refusal of the domain becomes a GraphQL error with its code."""
-    async with info.context.service(service).uow() as uow:
+    """``action`` on a reading unit of work of ``service`` (a query's resolver; see
+    :meth:`ServiceContext.reader`): a refusal of the domain becomes a GraphQL error with its code."""
+    async with info.context.service(service).reader() as uow:
         try:
             return await action(uow)
         except DomainError as exc:

@@ -102,7 +102,11 @@ class ServiceContext:
 
     def __post_init__(self) -> None:
         d = self.definition
-        self.db = Database(self.settings.database_url(d.name), pool_size=self.settings.database_pool_size)
+        self.db = Database(
+            self.settings.database_url(d.name),
+            pool_size=self.settings.database_pool_size,
+            read_connections=self.settings.database_read_connections,
+        )
         self.relay = OutboxRelay(
             d.name,
             self.db,
@@ -150,6 +154,12 @@ class ServiceContext:
             principal=principal,
         )
 
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads: its session is on the reader engine (no write lock on
+        SQLite, no transaction, read-only connections); committing it writes nothing."""
+        d = self.definition
+        return UnitOfWork(self.db.read_sessions(), d.tables, source=d.source, topic=d.topic, clock=self.clock)
+
     def consumer(self) -> EventConsumer | None:
         d = self.definition
         if not d.subscriptions:
@@ -170,16 +180,21 @@ class ServiceContext:
         await asyncio.to_thread(migrations.upgrade, d.name, d.migrations, self.db.url)
 
 
-def get_context(request: Request) -> ServiceContext:
+async def get_context(request: Request) -> ServiceContext:
+    """The service the request is for (a coroutine: FastAPI runs a plain function in a thread)."""
     context: ServiceContext = request.app.state.context
     return context
 
 
 Context = Annotated[ServiceContext, Depends(get_context)]
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
-async def get_uow(context: Context, principal: CurrentPrincipal) -> AsyncIterator[UnitOfWork]:
-    async with context.uow(principal) as uow:
+async def get_uow(request: Request, context: Context, principal: CurrentPrincipal) -> AsyncIterator[UnitOfWork]:
+    """The request's unit of work, done for its principal (the audit log's actor). A GET or HEAD only
+    reads (safe methods, RFC 9110): its unit of work is a :meth:`ServiceContext.reader`, which never
+    waits for a writer."""
+    async with context.reader() if request.method in SAFE_METHODS else context.uow(principal) as uow:
         yield uow
 
 

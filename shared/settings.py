@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     scoring_database_url: SecretStr | None = None
     notifications_database_url: SecretStr | None = None
     database_pool_size: int = Field(default=10, ge=1)
+    database_read_connections: int = Field(
+        default=4, ge=1, le=64, description="connections (SQLite: threads) that one-statement reads share, per service"
+    )
 
     bus: Literal["inprocess", "kafka"] = "inprocess"
     kafka_bootstrap_servers: str = "localhost:9092"

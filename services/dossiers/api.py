@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from services.dossiers import ingest, office_hours, push_signing, queries, reference_data, service
+from services.dossiers import ingest, office_hours, push_signing, queries, reference_data, service, views
 from services.dossiers.codes import Channel, Timeliness
 from services.dossiers.dvcqg import EXAMPLES, SERVICES, CapNhatTienDoHoSoMC, DongBoHoSoMC
 from services.dossiers.ingest import Outcome
@@ -48,6 +48,7 @@ from shared.instants import Several
 from shared.openapi import read_body
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
 from shared.problems import DomainError, Forbidden
+from shared.responses import JSONBytes
 from shared.scope import CurrentScope
 from shared.service import Context, Uow
 
@@ -82,6 +83,91 @@ office_hours_router = APIRouter(route_class=VietnameseErrors, tags=["calendar"])
 class BatchTooLarge(DomainError):
     status = 413
     code = "batch_too_large"
+
+
+# --- dossiers -----------------------------------------------------------------------------------
+# A request is matched against the routes in order, a few microseconds each (FastAPI's included
+# routers): the reads citizens and dashboards make most come first (docs/performance.md, "Reads").
+
+
+@router.get(
+    "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
+)
+async def get_dossier(ma_ho_so: MaHoSo, context: Context, scope: CurrentScope) -> Response:
+    """One dossier by MaHoSo, with its status history, pauses, due-time history and apology letter (404 when unknown)."""
+    # written once from the row (``views``), not validated into DossierOut and out again
+    return JSONBytes(views.dossier_json(await queries.get_row(context.db, ma_ho_so, scope), scope))
+
+
+@router.get(
+    "/dossiers", response_model=DossierPage, tags=["dossiers"], summary="Dossiers by unit, status, timeliness..."
+)
+async def list_dossiers(
+    uow: Uow,
+    scope: CurrentScope,
+    unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
+    status: Annotated[
+        Several[Annotated[int, Field(ge=1, le=10)]] | None,
+        Query(description="TrangThaiHoSo codes, repeated or separated by commas (status=4,5)"),
+    ] = None,
+    timeliness: Annotated[
+        Several[Timeliness] | None, Query(description="Timeliness values, repeated or separated by commas")
+    ] = None,
+    procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
+    channel: Annotated[Channel | None, Query(description="KenhThucHien: 1 in person, 2 online, 3 by post")] = None,
+    received_from: Annotated[FromInstant | None, Query(description="Received at or after")] = None,
+    received_to: Annotated[ToInstant | None, Query(description="Received before")] = None,
+    due_from: Annotated[FromInstant | None, Query(description="Due at or after")] = None,
+    due_to: Annotated[ToInstant | None, Query(description="Due before")] = None,
+    apology_due: Annotated[ApologyDay | None, Query(description=APOLOGY_DUE)] = None,
+    apology_due_before: Annotated[ApologyBefore | None, Query(description=APOLOGY_DUE_BEFORE)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Response:
+    """Dossiers in MaHoSo order, paged by cursor, filtered by unit (sub-units included), status, timeliness,
+    procedure, channel, receipt or due time (an instant, or a date alone for that day in Vietnam time) and the
+    apology deadline: `apology_due=today` answers the officer's morning question, which apologies are due today;
+    `apology_due_before=today` adds the ones already missed (docs/dossiers.md, *Late detection*)."""
+    where = queries.DossierFilter(
+        unit=unit,
+        status=status,
+        timeliness=timeliness,
+        procedure=procedure,
+        channel=channel,
+        received_from=received_from,
+        received_to=received_to,
+        due_from=due_from,
+        due_to=due_to,
+        apology_due=apology_due,
+        apology_due_before=apology_due_before,
+    )
+    rows, next_cursor = await queries.list_rows(
+        uow.session, where, now=uow.clock.now(), limit=limit, cursor=cursor, scope=scope
+    )
+    return JSONBytes(views.page_json(rows, next_cursor, scope))
+
+
+@router.post(
+    "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
+)
+async def receive_dossier(body: IntakeIn, uow: Uow, scope: CurrentScope) -> DossierOut:
+    """Receive a dossier at this desk: it gets its MaHoSo (the agency, the day, the next sequence), its due time from the procedure's legal time in the unit's office hours, and publishes `dossier.received`."""
+    row = await service.receive(uow, body, scope)
+    await uow.commit()
+    return queries.to_out(row, scope)
+
+
+@router.post(
+    "/dossiers/{ma_ho_so}/transitions",
+    response_model=DossierOut,
+    tags=["dossiers"],
+    summary="Move a dossier to another status",
+)
+async def transition(ma_ho_so: MaHoSo, body: TransitionIn, uow: Uow, scope: CurrentScope) -> DossierOut:
+    """Move a dossier to another status (TrangThaiHoSo) along the legal moves; a move the status machine forbids is a 409. Supplement requests pause the clock; an end of processing decides its timeliness and publishes `dossier.resolved`."""
+    row = await service.transition(uow, ma_ho_so, body, scope)
+    await uow.commit()
+    return queries.to_out(row, scope)
 
 
 # --- working-time calendar --------------------------------------------------------------------
@@ -225,88 +311,6 @@ async def list_procedures(
     )
 
 
-# --- dossiers -----------------------------------------------------------------------------------
-
-
-@router.post(
-    "/dossiers", response_model=DossierOut, status_code=201, tags=["dossiers"], summary="Receive a dossier at the desk"
-)
-async def receive_dossier(body: IntakeIn, uow: Uow, scope: CurrentScope) -> DossierOut:
-    """Receive a dossier at this desk: it gets its MaHoSo (the agency, the day, the next sequence), its due time from the procedure's legal time in the unit's office hours, and publishes `dossier.received`."""
-    row = await service.receive(uow, body, scope)
-    await uow.commit()
-    return queries.to_out(row, scope)
-
-
-@router.post(
-    "/dossiers/{ma_ho_so}/transitions",
-    response_model=DossierOut,
-    tags=["dossiers"],
-    summary="Move a dossier to another status",
-)
-async def transition(ma_ho_so: MaHoSo, body: TransitionIn, uow: Uow, scope: CurrentScope) -> DossierOut:
-    """Move a dossier to another status (TrangThaiHoSo) along the legal moves; a move the status machine forbids is a 409. Supplement requests pause the clock; an end of processing decides its timeliness and publishes `dossier.resolved`."""
-    row = await service.transition(uow, ma_ho_so, body, scope)
-    await uow.commit()
-    return queries.to_out(row, scope)
-
-
-@router.get(
-    "/dossiers/{ma_ho_so}", response_model=DossierOut, tags=["dossiers"], summary="One dossier with its history"
-)
-async def get_dossier(ma_ho_so: MaHoSo, uow: Uow, scope: CurrentScope) -> DossierOut:
-    """One dossier by MaHoSo, with its status history, pauses, due-time history and apology letter (404 when unknown)."""
-    return await queries.get_dossier(uow.session, ma_ho_so, scope)
-
-
-@router.get(
-    "/dossiers", response_model=DossierPage, tags=["dossiers"], summary="Dossiers by unit, status, timeliness..."
-)
-async def list_dossiers(
-    uow: Uow,
-    scope: CurrentScope,
-    unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
-    status: Annotated[
-        Several[Annotated[int, Field(ge=1, le=10)]] | None,
-        Query(description="TrangThaiHoSo codes, repeated or separated by commas (status=4,5)"),
-    ] = None,
-    timeliness: Annotated[
-        Several[Timeliness] | None, Query(description="Timeliness values, repeated or separated by commas")
-    ] = None,
-    procedure: Annotated[str | None, Query(description="MaTTHC")] = None,
-    channel: Annotated[Channel | None, Query(description="KenhThucHien: 1 in person, 2 online, 3 by post")] = None,
-    received_from: Annotated[FromInstant | None, Query(description="Received at or after")] = None,
-    received_to: Annotated[ToInstant | None, Query(description="Received before")] = None,
-    due_from: Annotated[FromInstant | None, Query(description="Due at or after")] = None,
-    due_to: Annotated[ToInstant | None, Query(description="Due before")] = None,
-    apology_due: Annotated[ApologyDay | None, Query(description=APOLOGY_DUE)] = None,
-    apology_due_before: Annotated[ApologyBefore | None, Query(description=APOLOGY_DUE_BEFORE)] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> DossierPage:
-    """Dossiers in MaHoSo order, paged by cursor, filtered by unit (sub-units included), status, timeliness,
-    procedure, channel, receipt or due time (an instant, or a date alone for that day in Vietnam time) and the
-    apology deadline: `apology_due=today` answers the officer's morning question, which apologies are due today;
-    `apology_due_before=today` adds the ones already missed (docs/dossiers.md, *Late detection*)."""
-    where = queries.DossierFilter(
-        unit=unit,
-        status=status,
-        timeliness=timeliness,
-        procedure=procedure,
-        channel=channel,
-        received_from=received_from,
-        received_to=received_to,
-        due_from=due_from,
-        due_to=due_to,
-        apology_due=apology_due,
-        apology_due_before=apology_due_before,
-    )
-    items, next_cursor = await queries.list_dossiers(
-        uow.session, where, now=uow.clock.now(), limit=limit, cursor=cursor, scope=scope
-    )
-    return DossierPage(items=items, next_cursor=next_cursor)
-
-
 # --- provincial push ----------------------------------------------------------------------------
 
 
@@ -352,7 +356,7 @@ async def sync_dvcqg(
         **counts,
         "results": [x.as_json() for x in results],
     }
-    return Response(orjson.dumps(report), media_type="application/json")
+    return JSONBytes(orjson.dumps(report))
 
 
 def _read_envelope(body: bytes) -> dict[str, Any]:

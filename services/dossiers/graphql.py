@@ -229,7 +229,7 @@ class Query:
     async def dossier(self, info: strawberry.Info[GraphQLContext, None], ma_ho_so: str) -> Dossier | None:
         async def one(uow: UnitOfWork, scope: Scope) -> Dossier | None:
             try:
-                return Dossier.of(await queries.get_dossier(uow.session, ma_ho_so, scope))
+                return Dossier.of(await queries.get_dossier(info.context.service("dossiers").db, ma_ho_so, scope))
             except DomainError as exc:
                 if exc.status == 404:
                     return None

@@ -51,13 +51,13 @@ class Dossier(Base):
     ma_ho_so: Mapped[str] = mapped_column(String(64), primary_key=True)
     origin: Mapped[str] = mapped_column(String(10))
     agency: Mapped[str] = mapped_column(String(40))
-    unit_code: Mapped[str] = mapped_column(String(64), index=True)
-    ma_tthc: Mapped[str] = mapped_column(String(64), index=True)
+    unit_code: Mapped[str] = mapped_column(String(64))
+    ma_tthc: Mapped[str] = mapped_column(String(64))
     procedure_name: Mapped[str | None] = mapped_column(Text)
     field_code: Mapped[str | None] = mapped_column(String(64))
     field_name: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[int] = mapped_column(SmallInteger)
-    status: Mapped[int] = mapped_column(SmallInteger, index=True)
+    status: Mapped[int] = mapped_column(SmallInteger)
     applicant_name: Mapped[str | None] = mapped_column(Text)
     applicant_id_number: Mapped[str | None] = mapped_column(String(64))
     applicant_type: Mapped[int | None] = mapped_column(SmallInteger)
@@ -77,7 +77,7 @@ class Dossier(Base):
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rule_set: Mapped[str] = mapped_column(String(20))
-    timeliness: Mapped[str | None] = mapped_column(String(16), index=True)
+    timeliness: Mapped[str | None] = mapped_column(String(16))
     supplement_count: Mapped[int] = mapped_column(Integer, default=0)
     digitised: Mapped[int | None] = mapped_column(SmallInteger)
     vneid_verified: Mapped[int | None] = mapped_column(SmallInteger)
@@ -104,6 +104,12 @@ class Dossier(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (
+        # Lists are pages in MaHoSo order: each filter's index ends with the key, so a page is read
+        # in order and the scan stops after it (migration 0007).
+        *(
+            Index(f"ix_dossiers_{column}", column, "ma_ho_so")
+            for column in ("unit_code", "ma_tthc", "status", "timeliness")
+        ),
         # The scheduler reads only the dossiers falling due: a sweep costs what is due, not what is open.
         Index(
             "ix_dossiers_alarm_at",

@@ -1,4 +1,5 @@
-"""Reading dossiers: one by MaHoSo, or a filtered list paged by an opaque keyset cursor."""
+"""Reading dossiers: one by MaHoSo, or a filtered list paged by an opaque keyset cursor, within the
+caller's unit scope."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, bindparam, cast, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dossiers import store
-from services.dossiers.codes import ON_TIME, Status, Timeliness
+from services.dossiers import store, views
+from services.dossiers.codes import Timeliness
 from services.dossiers.models import directory
 from services.dossiers.schemas import DossierOut
 from shared.clock import VN_TZ
+from shared.db import Database, on_postgres
 from shared.paging import MAX_PAGE, decode_cursor, encode_cursor
-from shared.personal import masked
 from shared.problems import NotFound
+from shared.reads import Row
 from shared.scope import WHOLE_SYSTEM, Scope
 
 
@@ -56,66 +59,97 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), VN_TZ)
 
 
+D = store.DOSSIERS
+_ONE = select(*(D.c[name] for name in views.COLUMNS)).where(D.c.ma_ho_so == bindparam("ma_ho_so"))
+
+
 def to_out(row: dict[str, Any], scope: Scope = WHOLE_SYSTEM) -> DossierOut:
-    """The dossier as the API shows it. When ``scope`` hides personal data, the applicant comes
-    masked and ``extra`` empty (the provincial fields this service does not read, such as
-    ``DinhDanhCHS``, the applicant's identity papers, may hold anything)."""
-    applicant = {
-        "name": row["applicant_name"],
-        "id_number": row["applicant_id_number"],
-        "type": row["applicant_type"],
-        "email": row["email"],
-        "phone": row["phone"],
-        "address": row["address"],
-    }
-    return DossierOut(
-        ma_ho_so=row["ma_ho_so"],
-        origin=row["origin"],
-        status=row["status"],
-        status_label=Status(row["status"]).label,
-        unit=row["unit_code"],
-        agency=row["agency"],
-        procedure={
-            "code": row["ma_tthc"],
-            "name": row["procedure_name"],
-            "field_code": row["field_code"],
-            "field_name": row["field_name"],
-        },
-        channel=row["channel"],
-        applicant=applicant if scope.personal_data else masked(applicant),
-        summary=row["summary"],
-        submitted_at=row["submitted_at"],
-        received_at=row["received_at"],
-        due_at=row["due_at"],
-        original_due_at=row["original_due_at"],
-        finished_at=row["finished_at"],
-        returned_at=row["returned_at"],
-        timeliness=row["timeliness"],
-        on_time=row["timeliness"] in ON_TIME if Status(row["status"]).is_finished else None,
-        rule_set=row["rule_set"],
-        supplement_count=row["supplement_count"],
-        paid_online=row["paid_online"],
-        digitised=row["digitised"],
-        pauses=row["pauses"],
-        status_history=row["status_history"],
-        due_history=row["due_history"],
-        apology=row["apology"],
-        apology_due_at=row["apology_due_at"],
-        documents=row["documents"],
-        fees=row["fees"],
-        result_papers=row["result_papers"],
-        extra=row["extra"] if scope.personal_data else {},
-        version=row["version"],
-        updated_at=row["updated_at"],
-    )
+    """The dossier as the API shows it (personal data masked when ``scope`` hides it)."""
+    return views.to_out(row, scope)
 
 
-async def get_dossier(session: AsyncSession, ma_ho_so: str, scope: Scope = WHOLE_SYSTEM) -> DossierOut:
-    """The dossier, if its unit lies in ``scope`` (else it is absent)."""
-    row = (await store.load_rows(session, [ma_ho_so], lock=False, scope=scope)).get(ma_ho_so)
-    if row is None:
+async def get_row(db: Database, ma_ho_so: str, scope: Scope = WHOLE_SYSTEM) -> Row:
+    """The stored dossier (the columns a view shows), if its unit lies in ``scope`` (else it is
+    absent): one statement, no session (``Database.read``)."""
+    rows = await db.read(_ONE, {"ma_ho_so": ma_ho_so})
+    if not rows or not scope.allows(rows[0]["unit_code"]):
         raise NotFound(f"No dossier {ma_ho_so}.")
-    return to_out(row, scope)
+    return rows[0]
+
+
+async def get_dossier(db: Database, ma_ho_so: str, scope: Scope = WHOLE_SYSTEM) -> DossierOut:
+    return views.to_out(await get_row(db, ma_ho_so, scope), scope)
+
+
+async def list_rows(
+    session: AsyncSession,
+    where: DossierFilter,
+    *,
+    now: datetime,
+    limit: int = 50,
+    cursor: str | None = None,
+    scope: Scope = WHOLE_SYSTEM,
+) -> tuple[list[Row], str | None]:
+    """A page of dossiers of units in ``scope`` in MaHoSo order and the cursor of the next page
+    (None on the last); a unit filter names a subtree, which the scope narrows; ``now`` says which
+    day ``today`` is."""
+    size = min(limit, MAX_PAGE) + 1
+    conditions = _conditions(where, now)
+    after = decode_cursor(cursor)
+    if after is not None:
+        conditions.append(D.c.ma_ho_so > str(after[0]))
+    units = await directory.descendants(session, where.unit) if where.unit else None
+    if not scope.whole_system:
+        units = scope.within(units) if units is not None else sorted(scope.units)
+    query = _page(conditions, units, size, postgres=on_postgres(session))
+    rows = [dict(m) for m in (await session.execute(query)).mappings()]
+    page = rows[: size - 1]
+    next_cursor = encode_cursor(page[-1]["ma_ho_so"]) if len(rows) > len(page) else None
+    return page, next_cursor
+
+
+def _conditions(where: DossierFilter, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.status:
+        conditions.append(D.c.status.in_(where.status))
+    if where.timeliness:
+        conditions.append(D.c.timeliness.in_([t.value for t in where.timeliness]))
+    if where.procedure:
+        conditions.append(D.c.ma_tthc == where.procedure)
+    if where.channel:
+        conditions.append(D.c.channel == where.channel)
+    for column, low, high in (
+        (D.c.received_at, where.received_from, where.received_to),
+        (D.c.due_at, where.due_from, where.due_to),
+        (D.c.apology_due_at, *where.apology_window(now)),
+    ):
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column < high)
+    return conditions
+
+
+def _page(conditions: list[ColumnElement[bool]], units: list[str] | None, size: int, *, postgres: bool) -> Select[Any]:
+    """The statement of a page. A unit with sub-units on PostgreSQL: the first ``size`` keys of
+    each unit, read in order from ``ix_dossiers_unit_code`` (unit, MaHoSo), then the first
+    ``size`` of those; an ``IN`` over the units would read every dossier of the province and sort
+    them (docs/performance.md, "Lists")."""
+    columns = [D.c[name] for name in views.COLUMNS]
+    if units is None or len(units) == 1 or not postgres:
+        if units is not None:
+            conditions = [*conditions, D.c.unit_code.in_(units)]
+        return select(*columns).where(*conditions).order_by(D.c.ma_ho_so).limit(size)
+    each = func.unnest(cast(units, ARRAY(D.c.unit_code.type))).table_valued("code").render_derived()
+    first = (
+        select(D.c.ma_ho_so)
+        .where(D.c.unit_code == each.c.code, *conditions)
+        .order_by(D.c.ma_ho_so)
+        .limit(size)
+        .lateral()
+    )
+    keys = select(first.c.ma_ho_so).select_from(each).join(first, true()).order_by(first.c.ma_ho_so).limit(size)
+    return select(*columns).where(D.c.ma_ho_so.in_(keys.scalar_subquery())).order_by(D.c.ma_ho_so)
 
 
 async def list_dossiers(
@@ -127,34 +161,5 @@ async def list_dossiers(
     cursor: str | None = None,
     scope: Scope = WHOLE_SYSTEM,
 ) -> tuple[list[DossierOut], str | None]:
-    """A page of dossiers of units in ``scope`` in MaHoSo order and the cursor of the next page
-    (None on the last); a unit filter names a subtree, which the scope narrows; ``now`` says which
-    day ``today`` is."""
-    D = store.DOSSIERS
-    query = select(D).where(scope.where(D.c.unit_code)).order_by(D.c.ma_ho_so).limit(min(limit, MAX_PAGE) + 1)
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(D.c.ma_ho_so > str(after[0]))
-    if where.unit:
-        query = query.where(D.c.unit_code.in_(await directory.descendants(session, where.unit)))
-    if where.status:
-        query = query.where(D.c.status.in_(where.status))
-    if where.timeliness:
-        query = query.where(D.c.timeliness.in_([t.value for t in where.timeliness]))
-    if where.procedure:
-        query = query.where(D.c.ma_tthc == where.procedure)
-    if where.channel:
-        query = query.where(D.c.channel == where.channel)
-    for column, low, high in (
-        (D.c.received_at, where.received_from, where.received_to),
-        (D.c.due_at, where.due_from, where.due_to),
-        (D.c.apology_due_at, *where.apology_window(now)),
-    ):
-        if low is not None:
-            query = query.where(column >= low)
-        if high is not None:
-            query = query.where(column < high)
-    rows = [dict(m) for m in (await session.execute(query)).mappings()]
-    page = rows[: min(limit, MAX_PAGE)]
-    next_cursor = encode_cursor(page[-1]["ma_ho_so"]) if len(rows) > len(page) else None
-    return [to_out(row, scope) for row in page], next_cursor
+    rows, next_cursor = await list_rows(session, where, now=now, limit=limit, cursor=cursor, scope=scope)
+    return [views.to_out(row, scope) for row in rows], next_cursor

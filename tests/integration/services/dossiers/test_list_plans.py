@@ -1,0 +1,116 @@
+"""The dossier list reads a page through the index meant for its filter (PostgreSQL), so a later
+change cannot fall back to reading the table.
+
+120,000 dossiers over a province and its 29 communes (and 30 other units), spread over a year,
+are loaded by SQL and analysed; each list request goes through the real route, and the statement
+it ran is explained (``EXPLAIN ANALYZE``) with its parameters: no sequential scan of ``dossiers``,
+the intended index in the plan, and at most a few thousand index entries read for a page of 50
+(the table is 40 times larger), on the first page and on a deep one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from tests.integration.services.dossiers.conftest import Dossiers
+
+pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("backend", ["postgres"], indirect=True)]
+PROVINCE = "000.00.10.H42"
+COMMUNES = [f"000.00.{i:02d}.H42" for i in range(11, 40)]
+OTHERS = [f"000.01.{i:02d}.H42" for i in range(10, 40)]
+UNITS = [PROVINCE, *COMMUNES, *OTHERS]
+
+FILL = """
+INSERT INTO dossiers (ma_ho_so, origin, agency, unit_code, ma_tthc, procedure_name, channel, status,
+    received_at, due_at, original_due_at, rule_set, timeliness, supplement_count,
+    documents, fees, supplements, result_papers, extra, status_history, pauses, due_history,
+    state_at, state_rank, content_hash, version, created_at, updated_at)
+SELECT u.code || '-' || to_char(day, 'YYMMDD') || '-' || lpad(seq::text, 4, '0'), 'sync', u.code, u.code,
+    '1.00' || ((extract(doy FROM day)::int + seq) % 40), 'Thủ tục', 1 + (seq % 3),
+    CASE WHEN seq = 5 THEN 4 WHEN seq = 1 AND extract(doy FROM day)::int % 7 = 0 THEN 5 ELSE 10 END,
+    day + interval '8 hours', day + interval '10 days', day + interval '10 days', 'nd61_2018',
+    CASE WHEN seq = 5 THEN 'open_overdue' ELSE 'on_time' END, 0,
+    '[]', '[]', '[]', '[]', '{}', '[]', '[]', '[]', day, 2, '', 1, now(), now()
+FROM unnest(CAST(:units AS text[])) AS u(code),
+     generate_series(timestamptz '2024-01-01 00:00+07', timestamptz '2024-12-31 00:00+07', interval '1 day') AS day,
+     generate_series(1, 5) AS seq
+"""
+
+
+@pytest.fixture
+async def loaded(dossiers: Dossiers) -> Dossiers:
+    await dossiers.register_unit(PROVINCE, "Tỉnh", level="province")
+    for code in COMMUNES:
+        await dossiers.register_unit(code, f"Xã {code}", parent=PROVINCE)
+    async with dossiers.runtime["dossiers"].db.engine.begin() as connection:
+        await connection.execute(text(FILL), {"units": UNITS})
+        await connection.execute(text("ANALYZE dossiers"))
+    return dossiers
+
+
+@pytest.fixture
+def statements(loaded: Dossiers) -> Iterator[list[tuple[str, Any]]]:
+    """The statements the list route runs on the reader engine, with their parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM dossiers" in statement:
+            seen.append((statement, parameters))
+
+    engine = loaded.runtime["dossiers"].db.reader.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    yield seen
+    event.remove(engine, "before_cursor_execute", note)
+
+
+def scans(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from scans(child)
+
+
+CASES = {
+    "unit with its communes": ({"unit": PROVINCE}, "ix_dossiers_unit_code"),
+    "one commune": ({"unit": COMMUNES[3]}, "ix_dossiers_unit_code"),
+    "a rare status": ({"status": 5}, "ix_dossiers_status"),
+    "timeliness": ({"timeliness": "open_overdue"}, "ix_dossiers_timeliness"),
+    "procedure": ({"procedure": "1.0017"}, "ix_dossiers_ma_tthc"),
+    "received in a week": (
+        {"received_from": "2024-06-03T00:00:00+07:00", "received_to": "2024-06-10T00:00:00+07:00"},
+        "ix_dossiers_received_at",
+    ),
+    "due in a week": (
+        {"due_from": "2024-06-03T00:00:00+07:00", "due_to": "2024-06-10T00:00:00+07:00"},
+        "ix_dossiers_due_at",
+    ),
+}
+
+
+async def test_each_filter_reads_its_page_through_its_index(loaded: Dossiers, statements: list[tuple[str, Any]]):
+    for case, (params, index) in CASES.items():  # one load for all: it takes most of the time
+        statements.clear()
+        first = await loaded.client.get("/dossiers/v1/dossiers", params=params)
+        assert first.status_code == 200 and len(first.json()["items"]) == 50, (case, first.text)
+        deep = {**params, "cursor": first.json()["next_cursor"]}
+        for _ in range(20):  # a page twenty pages in
+            deep["cursor"] = (await loaded.client.get("/dossiers/v1/dossiers", params=deep)).json()["next_cursor"]
+        page = await loaded.client.get("/dossiers/v1/dossiers", params=deep)
+        assert len(page.json()["items"]) == 50, case
+        for statement, parameters in (statements[0], statements[-1]):
+            async with loaded.runtime["dossiers"].db.engine.connect() as connection:
+                explained = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters)
+                plan = explained.scalar_one()[0]["Plan"]  # json, decoded by the driver
+            nodes = list(scans(plan))
+            on_dossiers = [n for n in nodes if n.get("Relation Name") == "dossiers"]
+            shown = json.dumps(plan, indent=1)
+            assert not [n for n in on_dossiers if n["Node Type"] == "Seq Scan"], (case, shown)
+            assert index in {n.get("Index Name") for n in nodes}, (case, shown)
+            read = sum(
+                n["Actual Rows"] * n.get("Actual Loops", 1) + n.get("Rows Removed by Filter", 0) for n in on_dossiers
+            )
+            assert read <= 5_000, (case, read, shown)

@@ -1,0 +1,83 @@
+"""``Database.read``: one statement outside any transaction, values as a session gives them, never a write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, insert, select, text
+
+from shared.db import Database, UTCDateTime
+
+metadata = MetaData()
+things = Table(
+    "things",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(10)),
+    Column("at", UTCDateTime),
+    Column("data", JSON),
+)
+BY_ID = select(things).where(things.c.id == bindparam("id"))
+SINCE = select(things.c.id, things.c.at).where(things.c.at >= bindparam("since")).order_by(things.c.id).limit(2)
+VN = timezone(timedelta(hours=7))
+
+
+@pytest.fixture
+async def db(make_settings: Callable[..., Any]):
+    database = Database((await make_settings("probe")).database_url("probe"))
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+        await connection.execute(
+            insert(things),
+            [
+                {"id": i, "code": f"c{i}", "at": datetime(2024, 4, i, 7, tzinfo=VN), "data": {"n": i, "l": [i]}}
+                for i in range(1, 6)
+            ],
+        )
+    yield database
+    await database.dispose()
+
+
+async def test_a_read_gives_what_a_session_gives(db: Database):
+    async with db.session() as session:
+        expected = [dict(row) for row in (await session.execute(BY_ID, {"id": 3})).mappings()]
+    assert await db.read(BY_ID, {"id": 3}) == expected
+    row = expected[0]
+    assert row["data"] == {"n": 3, "l": [3]} and row["at"] == datetime(2024, 4, 3, tzinfo=UTC)
+    assert await db.read(BY_ID, {"id": 99}) == []
+    # an instant bound through the column's type, and a LIMIT the statement carries itself
+    since = await db.read(SINCE, {"since": datetime(2024, 4, 2, 7, tzinfo=VN)})
+    assert [r["id"] for r in since] == [2, 3]
+    # an IN whose list expands at execution takes the engine's path, with the same answer
+    listed = select(things.c.id).where(things.c.code.in_(["c1", "c4"])).order_by(things.c.id)
+    assert await db.read(listed) == [{"id": 1}, {"id": 4}]
+    with pytest.raises(ValueError, match="'id'"):
+        await db.read(BY_ID)
+
+
+async def test_a_read_sees_only_what_is_committed_and_cannot_write(db: Database):
+    async with db.session() as session, session.begin():
+        await session.execute(text("UPDATE things SET code = 'changed' WHERE id = 1"))
+        assert (await db.read(BY_ID, {"id": 1}))[0]["code"] == "c1"  # not waiting for the writer either
+    assert (await db.read(BY_ID, {"id": 1}))[0]["code"] == "changed"
+    async with db.read_sessions() as reader:
+        with pytest.raises(Exception, match="(?i)read-only|readonly"):
+            await reader.execute(text("UPDATE things SET code = 'no' WHERE id = 2"))
+    assert (await db.read(BY_ID, {"id": 2}))[0]["code"] == "c2"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_read_survives_its_connection_closed_by_the_server(db: Database):
+    assert (await db.read(BY_ID, {"id": 1}))[0]["id"] == 1
+    async with db.engine.begin() as connection:
+        killed = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    assert killed >= 1
+    assert (await db.read(BY_ID, {"id": 4}))[0]["id"] == 4
