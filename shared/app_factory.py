@@ -7,14 +7,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.access import authorize, install_route_rules
+from shared.authentication import Authentication
 from shared.graphql import graphql_router
 from shared.logs import request_id_var
 from shared.metrics import CONSUMER_LAG, HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_BACKLOG
+from shared.oidc import OidcVerifier
 from shared.problems import install_problem_handlers, problem
 from shared.service import Context, ServiceContext
 
@@ -92,16 +95,27 @@ def create_service_app(context: ServiceContext) -> FastAPI:
     app.state.context = context
     install_problem_handlers(app)
     app.include_router(operations_router())
-    app.include_router(d.router)
+    app.include_router(d.router, dependencies=[Depends(authorize)])
     if d.graphql_query is not None:
         app.include_router(graphql_router([context]), prefix="/graphql", include_in_schema=False)
+    install_route_rules(app, d.access)
     return app
 
 
 def create_root_app(contexts: Sequence[ServiceContext], lifespan: Lifespan) -> FastAPI:
-    """Every given service under its prefix, plus ``/graphql`` merging their schemas."""
+    """Every given service under its prefix, plus ``/graphql`` merging their schemas; every
+    request authenticated from the first service's key ring (in embedded mode plans: the owner)."""
     app = FastAPI(title="cchc", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     install_problem_handlers(app)
+    settings = contexts[0].settings
+    metrics_token = settings.auth_metrics_token
+    app.add_middleware(
+        Authentication,
+        keys=contexts[0].keys,
+        oidc=OidcVerifier(settings) if settings.jwt_enabled else None,
+        metrics_token=metrics_token.get_secret_value() if metrics_token else None,
+        services=[c.name for c in contexts],
+    )
     app.add_middleware(RequestContext)
     for context in contexts:
         app.mount(f"/{context.name}", create_service_app(context))

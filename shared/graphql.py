@@ -16,6 +16,7 @@ from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
+from shared.access import AccessTable, RootFieldAccess
 from shared.auth import Principal, get_principal
 from shared.problems import DomainError
 from shared.service import ServiceContext
@@ -33,10 +34,11 @@ PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 
 
 class GraphQLContext(BaseContext):
-    def __init__(self, services: dict[str, ServiceContext], principal: Principal) -> None:
+    def __init__(self, services: dict[str, ServiceContext], principal: Principal, access: AccessTable) -> None:
         super().__init__()
         self.services = services
         self.principal = principal
+        self.access = access  # the root fields' rules of these services (shared.access)
 
     def service(self, name: str) -> ServiceContext:
         return self.services[name]
@@ -102,17 +104,21 @@ def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
     mutation = None
     if mutations:
         mutation = mutations[0] if len(mutations) == 1 else merge_types("Mutation", mutations)
-    return strawberry.Schema(query=query, mutation=mutation, extensions=[ErrorCodes])
+    return strawberry.Schema(query=query, mutation=mutation, extensions=[ErrorCodes, RootFieldAccess])
 
 
 def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLContext, None]:
     services = {c.name: c for c in contexts}
+    access = AccessTable(
+        queries={k: v for c in contexts for k, v in c.definition.access.queries.items()},
+        mutations={k: v for c in contexts for k, v in c.definition.access.mutations.items()},
+    )
 
     async def context_getter(
         request: Request, principal: Annotated[Principal, Depends(get_principal)]
     ) -> GraphQLContext:
         _refuse_multipart_without_preflight(request)
-        return GraphQLContext(services, principal)
+        return GraphQLContext(services, principal, access)
 
     return GraphQLRouter(build_schema(contexts), context_getter=context_getter, multipart_uploads_enabled=True)
 

@@ -1,4 +1,4 @@
-"""Tables the kernel adds to every service's database: outbox, processed events, dead letters."""
+"""Tables the kernel adds to every service's database: outbox, processed events, dead letters, API keys."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ class KernelTables:
     outbox: Table
     processed_events: Table
     dead_letters: Table
+    api_keys: Table  # the owner's keys (plans) or a replica of them: shared.api_keys
 
 
 def kernel_tables(metadata: MetaData) -> KernelTables:
@@ -69,4 +70,17 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
         Column("failed_at", UTCDateTime, nullable=False),
         Column("replayed_at", UTCDateTime, nullable=True),
     )
-    return KernelTables(outbox=outbox, processed_events=processed, dead_letters=dead)
+    api_keys = Table(
+        "api_keys",
+        metadata,
+        Column("id", String(24), primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("unit", String(64)),
+        Column("key_hash", String(64), nullable=False, unique=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("expires_at", UTCDateTime),
+        Column("revoked_at", UTCDateTime),
+        Column("version", Integer, nullable=False),
+    )
+    return KernelTables(outbox=outbox, processed_events=processed, dead_letters=dead, api_keys=api_keys)

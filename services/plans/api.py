@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Body, File, Form, Path, Query, Response, UploadFile
 
 from services.plans import (
     cascade,
     importing,
+    keys,
     planning,
     progress,
     queries,
@@ -397,3 +398,37 @@ async def delete_target(target_id: Id, uow: Uow, principal: CurrentPrincipal) ->
 
 def _today(context: Context) -> date:
     return context.clock.now().astimezone(VN_TZ).date()
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+@router.post("/api-keys", response_model=keys.ApiKeyMade, status_code=201, tags=["api keys"], summary="Make an API key")
+async def create_api_key(body: keys.ApiKeyIn, uow: Uow, principal: CurrentPrincipal) -> keys.ApiKeyMade:
+    """The answer holds the key itself, this once; only its hash is kept. Every service accepts
+    it within seconds (docs/security.md)."""
+    made = await keys.create(uow, body)
+    await uow.commit()
+    return made
+
+
+@router.get("/api-keys", response_model=list[keys.ApiKeyOut], tags=["api keys"], summary="Every API key")
+async def list_api_keys(uow: Uow, principal: CurrentPrincipal) -> list[keys.ApiKeyOut]:
+    return await keys.listed(uow)
+
+
+@router.get("/api-keys/{key_id}", response_model=keys.ApiKeyOut, tags=["api keys"], summary="One API key")
+async def get_api_key(
+    key_id: Annotated[str, Path(max_length=40)], uow: Uow, principal: CurrentPrincipal
+) -> keys.ApiKeyOut:
+    return keys.to_out(await keys.get(uow, key_id))
+
+
+@router.post("/api-keys/{key_id}:revoke", response_model=keys.ApiKeyOut, tags=["api keys"], summary="Revoke an API key")
+async def revoke_api_key(
+    key_id: Annotated[str, Path(max_length=40)], uow: Uow, principal: CurrentPrincipal
+) -> keys.ApiKeyOut:
+    """Every service refuses the key within seconds; revoking it again changes nothing."""
+    revoked = await keys.revoke(uow, key_id)
+    await uow.commit()
+    return revoked

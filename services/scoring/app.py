@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.scoring.access import ACCESS
 from services.scoring.api import router
 from services.scoring.graphql import Query
 from services.scoring.handlers import SUBSCRIPTIONS
@@ -18,6 +19,7 @@ service = ServiceDefinition(
     tables=kernel,
     migrations=Path(__file__).parent / "migrations",
     router=router,
+    access=ACCESS,
     graphql_query=Query,
     subscriptions=SUBSCRIPTIONS,
     workers=[run_publisher],
