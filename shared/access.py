@@ -27,7 +27,6 @@ from graphql import (
     SelectionSetNode,
     get_operation_ast,
 )
-from starlette.routing import BaseRoute
 from strawberry.extensions import SchemaExtension
 
 from shared.auth import ADMIN, INTEGRATION, UNIT_OFFICER, VIEWER, CurrentPrincipal, Forbidden, Principal
@@ -75,20 +74,20 @@ def allows(principal: Principal, access: Access | None) -> bool:
 def install_route_rules(app: FastAPI, table: AccessTable) -> None:
     """Resolve ``table`` against the routes ``app`` serves, for :func:`authorize` to look up by
     the route the request matched (call once every router is included)."""
-    rules: dict[tuple[BaseRoute, str], Access] = {}
+    rules: dict[tuple[int, str], Access] = {}  # by the route object's id: routes are not hashable
     for route in iter_route_contexts(app.routes):
         for method in route.methods or ():
             access = table.routes.get((method, route.path or ""))
             if access is not None:
-                rules[(route.original_route, method)] = access
+                rules[(id(route.original_route), method)] = access
     app.state.route_rules = rules
 
 
 async def authorize(request: Request, principal: CurrentPrincipal) -> None:
     """The router-level dependency of every service route: 403 unless the principal's roles
     allow the route's access level."""
-    rules: Mapping[tuple[BaseRoute, str], Access] = request.app.state.route_rules
-    access = rules.get((request.scope["route"], request.method))
+    rules: Mapping[tuple[int, str], Access] = request.app.state.route_rules
+    access = rules.get((id(request.scope["route"]), request.method))
     if access is None:
         log.warning("route without an access rule refused: %s %s", request.method, request.scope["route"].path)
     if not allows(principal, access):

@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.e2e.conftest import cchc_processes
+from tests.e2e.conftest import admin_headers, cchc_processes
 
 EXAMPLES_PER_OPERATION = 10  # about 45 operations in all: the two tests stay well under 90 s
 BOUNDED = settings(
@@ -24,12 +24,13 @@ BOUNDED = settings(
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with cchc_processes(Path(tmp_path_factory.mktemp("schemathesis"))) as start:
-        yield start("run", "--demo", probe="/dossiers/readyz")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    workdir = Path(tmp_path_factory.mktemp("schemathesis"))
+    with cchc_processes(workdir) as start:
+        yield start("run", "--demo", probe="/dossiers/readyz"), admin_headers(workdir)
 
 
-def server_errors(base: str, service: str) -> list[str]:
+def server_errors(base: str, service: str, headers: dict[str, str]) -> list[str]:
     """Every operation of ``service`` fed generated requests; the failures found, one per operation."""
     schema = schemathesis.openapi.from_url(f"{base}/{service}/openapi.json")
     failures = []
@@ -40,7 +41,9 @@ def server_errors(base: str, service: str) -> list[str]:
         @given(case=operation.as_strategy())
         @BOUNDED
         def probe(case: schemathesis.Case) -> None:
-            case.call_and_validate(base_url=f"{base}/{service}", checks=[not_a_server_error], timeout=30)
+            case.call_and_validate(
+                base_url=f"{base}/{service}", headers=headers, checks=[not_a_server_error], timeout=30
+            )
 
         try:
             probe()
@@ -50,5 +53,6 @@ def server_errors(base: str, service: str) -> list[str]:
 
 
 @pytest.mark.parametrize("service", ["plans", "dossiers"])
-def test_no_request_gets_a_server_error(demo: str, service: str) -> None:
-    assert server_errors(demo, service) == []
+def test_no_request_gets_a_server_error(demo: tuple[str, dict[str, str]], service: str) -> None:
+    base, headers = demo
+    assert server_errors(base, service, headers) == []

@@ -28,6 +28,7 @@ from shared.events import CloudEvent
 from shared.runtime import Runtime
 from shared.service import ServiceContext
 from shared.settings import Settings
+from tests.support.auth import admin_headers
 
 UNIT = "000.00.12.H42"
 
@@ -83,7 +84,9 @@ async def running_notifications(
     runtime = Runtime([definition], settings, clock=clock)
     await runtime.start(migrate=True, schedulers=schedulers)
     app = create_root_app(list(runtime.contexts.values()), _no_lifespan)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://cchc.test", headers=await admin_headers(runtime)
+    )
     try:
         yield Notifications(runtime, client)
     finally:

@@ -21,6 +21,7 @@ from shared.app_factory import create_root_app
 from shared.clock import VN_TZ, ManualClock
 from shared.runtime import Runtime
 from shared.settings import Settings
+from tests.support.auth import admin_headers
 from tests.support.outbox import committed_events
 
 SEEDS = Path(__file__).parents[2] / "services" / "plans" / "seeds"
@@ -85,7 +86,10 @@ async def running_plans(
     try:
         app = create_root_app(list(runtime.contexts.values()), _no_lifespan)
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://test",
+            timeout=60,
+            headers=await admin_headers(runtime),
         ) as http:
             yield Plans(runtime, http, clock)
     finally:

@@ -19,6 +19,7 @@ from shared.app_factory import create_root_app
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime
+from tests.support.auth import admin_headers
 from tests.support.outbox import committed_events
 
 EXAMPLES = Path(__file__).parents[3] / "fixtures" / "dvcqg"
@@ -82,7 +83,9 @@ async def start_dossiers(make_settings: Callable[..., Any]) -> AsyncIterator[Cal
         runtime = Runtime(definitions(["dossiers"]), settings, clock=clock)
         await runtime.start(migrate=True)
         app = create_root_app(list(runtime.contexts.values()), _noop)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://cchc.test", headers=await admin_headers(runtime)
+        )
         started.append((runtime, client))
         return Dossiers(runtime, client, clock)
 

@@ -18,6 +18,7 @@ from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime
 from shared.service import ServiceContext
+from tests.support.auth import admin_headers
 
 
 def envelope(type_: str, subject: str, data: dict[str, Any], time: datetime, topic: str) -> Message:
@@ -67,7 +68,9 @@ async def start_scoring(make_settings: Callable[..., Any]) -> AsyncIterator[Call
         await runtime.migrate()
         runtime.subscribe()  # dead letters go to the service's table, as in embedded mode
         app = create_root_app(list(runtime.contexts.values()), _noop)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://cchc.test", headers=await admin_headers(runtime)
+        )
         started.append((runtime, client))
         return Scoring(runtime, clock, client)
 

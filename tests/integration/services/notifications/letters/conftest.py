@@ -21,6 +21,7 @@ from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime
 from tests.integration.services.dossiers.conftest import _noop
+from tests.support.auth import admin_headers
 from tests.support.outbox import committed_events
 
 UNIT = "000.00.15.H10"
@@ -119,7 +120,9 @@ async def start_notifications(make_settings: Callable[..., Any]) -> AsyncIterato
         runtime = Runtime(definitions(list(services)), settings, clock=clock)
         await runtime.start(migrate=True)
         app = create_root_app(list(runtime.contexts.values()), _noop)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://cchc.test", headers=await admin_headers(runtime)
+        )
         started.append((runtime, client))
         return Notifications(runtime, client, clock)
 
