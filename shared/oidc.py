@@ -1,6 +1,7 @@
 """OpenID Connect bearer tokens (JWTs) for people, checked with pyjwt against the identity
 provider's JWKS (fetched once, cached ``auth_jwt_jwks_lifespan`` seconds, fetched again when a
-token names a key id not in the cache: the provider rotated its keys)."""
+token names a key id not in the cache, the provider having rotated its keys, but not more often
+than every ``auth_jwt_jwks_cooldown`` seconds: tokens with made-up key ids cannot flood it)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ class OidcVerifier:
         assert settings.auth_jwt_jwks_url is not None
         self._settings = settings
         self._jwks = jwt.PyJWKClient(
-            settings.auth_jwt_jwks_url, cache_jwk_set=True, lifespan=settings.auth_jwt_jwks_lifespan, timeout=10
+            settings.auth_jwt_jwks_url,
+            cache_jwk_set=True,
+            lifespan=settings.auth_jwt_jwks_lifespan,
+            cooldown_duration=settings.auth_jwt_jwks_cooldown,
+            timeout=10,
         )
 
     async def authenticate(self, token: str) -> Principal | None:

@@ -156,6 +156,9 @@ class Settings(BaseSettings):
         default={}, description="identity provider role -> cchc role; empty: the claim names cchc roles"
     )
     auth_jwt_jwks_lifespan: float = Field(default=300.0, gt=0, description="seconds the JWKS is cached")
+    auth_jwt_jwks_cooldown: float = Field(
+        default=30.0, ge=0, description="shortest time between two JWKS fetches caused by unknown key ids"
+    )
     auth_jwt_leeway: float = Field(default=30.0, ge=0, description="seconds of clock skew tolerated on exp/nbf/iat")
 
     log_level: str = "INFO"

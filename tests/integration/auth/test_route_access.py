@@ -12,7 +12,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from graphql import (
-    GraphQLEnumType,
     GraphQLField,
     GraphQLInputType,
     GraphQLList,
