@@ -1,0 +1,187 @@
+"""Authentication's cost on the two hot paths, with and without it, in the same run.
+
+Run ``python -m bench.auth [--records 20000] [--batch 500] [--reads 4000] [--runs 3]``.
+
+The dossiers service runs as its own uvicorn process on durable PostgreSQL (as in
+bench/dossiers.py), on a fresh database each run, in one of two builds:
+
+* **with**: the app ``cchc serve dossiers`` serves, every request carrying an API key (the key
+  ring looked up by the key's SHA-256; the route's access rule checked);
+* **without**: the same app with the authentication middleware taken out and the principal and
+  the access check replaced by constants (a build only this benchmark makes).
+
+Each run pushes ``--records`` DongBoHoSoMC records in batches of ``--batch`` to
+``/dossiers/v1/sync/dvcqg`` (one warm-up batch first), then reads ``--reads`` of them one by one
+with ``GET /dossiers/v1/dossiers/{id}`` (four in flight). The two builds alternate, ``--runs``
+times each; medians are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.routing import Mount
+
+from bench.dossiers import START, WARM_UP_START, batches
+from bench.outbox_relay import PostgresBackend
+from services.catalog import definitions
+from shared.access import authorize
+from shared.api_keys import KeyRecord, new_key, store
+from shared.auth import ADMIN, Principal, get_principal
+from shared.authentication import Authentication
+from shared.calendar import WorkingCalendar
+from shared.runtime import Runtime
+from shared.settings import Settings
+from simulator.workload import ProvincialWorkload
+
+RESULTS = Path(__file__).parent / "results"
+BENCH_PRINCIPAL = Principal(subject="bench", roles=frozenset({ADMIN}))
+
+
+def serve(port: int, authenticated: bool) -> None:
+    """The server process of one run (``python -m bench.auth --serve PORT [--without]``)."""
+    runtime = Runtime(definitions(["dossiers"]), Settings())
+    app = runtime.app(migrate=True)
+    if not authenticated:
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not Authentication]
+        for mounted in (r.app for r in app.routes if isinstance(r, Mount)):
+            mounted.dependency_overrides[authorize] = _nothing  # type: ignore[attr-defined]
+            mounted.dependency_overrides[get_principal] = lambda: BENCH_PRINCIPAL  # type: ignore[attr-defined]
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None)
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def make_key(url: str) -> str:
+    """An admin key written into the dossiers database before the server starts (it loads it)."""
+    runtime = Runtime(definitions(["dossiers"]), Settings(dossiers_database_url=url))
+    context = runtime["dossiers"]
+    try:
+        await context.migrate()
+        key = new_key()
+        record = KeyRecord(
+            id=key.id, name="bench", role=ADMIN, key_hash=key.hash, created_at=context.clock.now(), version=1
+        )
+        async with context.uow() as uow:
+            await store(uow, context.definition.tables.api_keys, record)
+            await uow.commit()
+        return key.text
+    finally:
+        await runtime.stop()
+
+
+async def one_run(
+    pg: PostgresBackend, authenticated: bool, bodies: list[bytes], warm: bytes, ids: list[str], port: int
+) -> tuple[float, float]:
+    """(records pushed per second, reads per second) of one run on a fresh database."""
+    url = await pg.fresh_url()
+    key = await make_key(url)
+    env = {
+        **os.environ,
+        "CCHC_DOSSIERS_DATABASE_URL": url,
+        "CCHC_LOG_LEVEL": "WARNING",
+        "CCHC_DATA_DIR": "/tmp/cchc-bench",
+    }
+    command = [sys.executable, "-m", "bench.auth", "--serve", str(port)] + ([] if authenticated else ["--without"])
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers) as client:
+            await _ready(client)
+            (await client.post("/dossiers/v1/sync/dvcqg", content=warm)).raise_for_status()
+            started = time.perf_counter()
+            for body in bodies:
+                (await client.post("/dossiers/v1/sync/dvcqg", content=body)).raise_for_status()
+            pushed = time.perf_counter() - started
+            queue = list(ids)
+
+            async def reader() -> None:
+                while queue:
+                    (await client.get(f"/dossiers/v1/dossiers/{queue.pop()}")).raise_for_status()
+
+            started = time.perf_counter()
+            await asyncio.gather(*(reader() for _ in range(4)))
+            read = time.perf_counter() - started
+        records = sum(len(json.loads(b)["data"]) for b in bodies)
+        return records / pushed, len(ids) / read
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def _ready(client: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await client.get("/dossiers/readyz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the service did not become ready")
+
+
+async def main(args: argparse.Namespace) -> None:
+    calendar = WorkingCalendar()
+    records = list(ProvincialWorkload(1, calendar).dossiers(args.records, START))
+    warm = batches(list(ProvincialWorkload(2, calendar).dossiers(args.batch, WARM_UP_START)), args.batch)[0]
+    bodies = batches(records, args.batch)
+    ids = random.Random(1).sample([r["MaHoSo"] for r in records], min(args.reads, len(records)))
+    pg = PostgresBackend()
+    results: dict[str, list[tuple[float, float]]] = {"with": [], "without": []}
+    try:
+        for run in range(args.runs):
+            for mode in ("without", "with") if run % 2 == 0 else ("with", "without"):
+                results[mode].append(await one_run(pg, mode == "with", bodies, warm, ids, 8700))
+                print(
+                    f"run {run + 1} {mode}: {results[mode][-1][0]:,.0f} records/s, {results[mode][-1][1]:,.0f} reads/s"
+                )
+    finally:
+        pg.close()
+    summary: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "records": args.records,
+        "batch": args.batch,
+        "reads": len(ids),
+        "runs": args.runs,
+    }
+    for mode, rows in results.items():
+        summary[mode] = {
+            "push_records_per_s": round(statistics.median(r[0] for r in rows)),
+            "reads_per_s": round(statistics.median(r[1] for r in rows)),
+        }
+    for metric in ("push_records_per_s", "reads_per_s"):
+        summary[f"{metric}_cost_percent"] = round(100 * (1 - summary["with"][metric] / summary["without"][metric]), 1)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "auth.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--reads", type=int, default=4_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--without", action="store_true", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.serve:
+        serve(arguments.serve, authenticated=not arguments.without)
+    else:
+        asyncio.run(main(arguments))
