@@ -5,6 +5,7 @@ exactly as the service's access table says. A route or root field without a rule
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from graphql import (
 )
 from starlette.routing import Mount
 
+from services.catalog import definitions
 from shared.access import ALLOWED, Access, AccessTable
 from shared.auth import ROLES
 from shared.graphql import build_schema
@@ -184,3 +186,12 @@ async def test_a_role_allowed_gets_data_and_introspection_is_open_to_every_role(
     refused = (await client.post("/graphql", json={"query": sneaky}, headers=keys["unit_officer"])).json()
     assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "webhookEndpoints" in refused["errors"][0]["message"]
+
+
+def test_the_documented_tables_are_those_of_the_code() -> None:
+    text = (Path(__file__).parents[3] / "docs" / "security.md").read_text(encoding="utf-8")
+    for d in definitions():
+        for (method, path), access in d.access.routes.items():
+            assert f"| {method} | `/{d.name}{path}` | {access.value} |" in text
+        for name, access in {**d.access.queries, **d.access.mutations}.items():
+            assert f"`{name}` {access.value}" in text
