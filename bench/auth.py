@@ -14,6 +14,10 @@ Each run pushes ``--records`` DongBoHoSoMC records in batches of ``--batch`` to
 ``/dossiers/v1/sync/dvcqg`` (one warm-up batch first), then reads ``--reads`` of them one by one
 with ``GET /dossiers/v1/dossiers/{id}`` (four in flight). The two builds alternate, ``--runs``
 times each; medians are reported.
+
+**middleware**: the CPU time (this process's, so other load on the machine barely counts) of one
+request through the authentication middleware and the access check in front of a trivial app,
+against the trivial app alone: what authentication adds to every request, in microseconds.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from starlette.routing import Mount
 from bench.dossiers import START, WARM_UP_START, batches
 from bench.outbox_relay import PostgresBackend
 from services.catalog import definitions
-from shared.access import authorize
+from shared.access import Access, allows, authorize
 from shared.api_keys import KeyRecord, new_key, store
 from shared.auth import ADMIN, Principal, get_principal
 from shared.authentication import Authentication
@@ -136,6 +140,37 @@ async def _ready(client: httpx.AsyncClient) -> None:
     raise RuntimeError("the service did not become ready")
 
 
+async def middleware_cost(url: str, requests: int = 50_000) -> dict[str, float]:
+    """Microseconds of CPU per request: the trivial app alone, and behind authentication."""
+    runtime = Runtime(definitions(["dossiers"]), Settings(dossiers_database_url=url))
+    key = await make_key(url)
+    context = runtime["dossiers"]
+    await context.keys.refresh()
+    route = object()  # what the router would have matched
+    rules = {(id(route), "GET"): Access.DOSSIER_READ}
+
+    async def trivial(scope: Any, receive: Any, send: Any) -> None:
+        if not allows(scope["state"]["principal"], rules.get((id(route), "GET"))):
+            raise AssertionError("refused")
+
+    async def bare(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    guarded = Authentication(trivial, keys=context.keys, oidc=None, metrics_token=None, services=["dossiers"])
+    headers = [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json")]
+    costs: dict[str, float] = {}
+    try:
+        for name, app in (("bare", bare), ("authenticated", guarded), ("bare", bare), ("authenticated", guarded)):
+            started = time.process_time()
+            for _ in range(requests):
+                scope = {"type": "http", "path": "/dossiers/v1/dossiers/X", "headers": headers, "method": "GET"}
+                await app(scope, _nothing, _nothing)
+            costs[name] = min(costs.get(name, 1e9), (time.process_time() - started) / requests * 1e6)
+    finally:
+        await runtime.stop()
+    return {f"{k}_us": round(v, 2) for k, v in costs.items()}
+
+
 async def main(args: argparse.Namespace) -> None:
     calendar = WorkingCalendar()
     records = list(ProvincialWorkload(1, calendar).dossiers(args.records, START))
@@ -145,6 +180,8 @@ async def main(args: argparse.Namespace) -> None:
     pg = PostgresBackend()
     results: dict[str, list[tuple[float, float]]] = {"with": [], "without": []}
     try:
+        middleware = await middleware_cost(await pg.fresh_url())
+        print(f"middleware: {middleware}")
         for run in range(args.runs):
             for mode in ("without", "with") if run % 2 == 0 else ("with", "without"):
                 results[mode].append(await one_run(pg, mode == "with", bodies, warm, ids, 8700))
@@ -159,6 +196,8 @@ async def main(args: argparse.Namespace) -> None:
         "batch": args.batch,
         "reads": len(ids),
         "runs": args.runs,
+        "load_average_1min": round(os.getloadavg()[0], 1),
+        "middleware": middleware,
     }
     for mode, rows in results.items():
         summary[mode] = {
