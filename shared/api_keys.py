@@ -43,6 +43,7 @@ KEYS_OWNER = "plans"
 KEY_CREATED = "vn.cchc.api_key.created.v1"
 KEY_REVOKED = "vn.cchc.api_key.revoked.v1"
 KEY_SCHEME = "cchc_"
+INTERNAL_EVENT_TYPES = frozenset({KEY_CREATED, KEY_REVOKED})  # for the services' replicas only: never to webhooks
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from standardwebhooks import Webhook
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from services.notifications.webhooks.schemas import ANY, PING_TYPE, WebhookIn, WebhookPatch
 from services.notifications.webhooks.urls import unsafe_reason
+from shared.api_keys import INTERNAL_EVENT_TYPES
 from shared.db import get_or_404
 from shared.events import CloudEvent, new_event_id
 from shared.problems import Conflict, DomainError, NotFound
@@ -139,7 +140,10 @@ async def _enabled_endpoints(session: AsyncSession) -> list[tuple[str, list[str]
 
 
 async def fan_out(uow: UnitOfWork, event: CloudEvent) -> None:
-    """The consumer's handler of every event: one message, one delivery per endpoint that wants it."""
+    """The consumer's handler of every event: one message, one delivery per endpoint that wants it
+    (the API keys' events, internal, to none)."""
+    if event.type in INTERNAL_EVENT_TYPES:
+        return
     targets = [i for i, types in await _enabled_endpoints(uow.session) if ANY in types or event.type in types]
     if not targets:
         return
