@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import httpx
 import uvicorn
+from pydantic import ValidationError
 
 from services.catalog import definitions
 from services.plans import keys
@@ -25,6 +26,7 @@ from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
 from shared.clock import VN_TZ
 from shared.logs import configure_logging
+from shared.problems import DomainError
 from shared.runtime import Runtime
 from shared.service import ServiceDefinition
 from shared.settings import SERVICE_NAMES, Settings
@@ -182,12 +184,16 @@ async def _with_keys(settings: Settings, action: Callable[[UnitOfWork], Awaitabl
         await runtime.stop()
 
 
-def _keys_create(args: argparse.Namespace, settings: Settings) -> None:
-    request = keys.ApiKeyIn(role=args.role, unit=args.unit, expires_at=args.expires, name=args.name)
-    made = asyncio.run(_with_keys(settings, lambda uow: keys.create(uow, request)))
+def _keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        request = keys.ApiKeyIn(role=args.role, unit=args.unit, expires_at=args.expires, name=args.name)
+        made = asyncio.run(_with_keys(settings, lambda uow: keys.create(uow, request)))
+    except (ValidationError, DomainError) as exc:
+        return _refused(exc)
     details = made.model_dump(mode="json", exclude={"key"})
     print(json.dumps(details, ensure_ascii=False), file=sys.stderr)
     print(made.key)
+    return 0
 
 
 def _keys_list(args: argparse.Namespace, settings: Settings) -> None:
@@ -195,9 +201,24 @@ def _keys_list(args: argparse.Namespace, settings: Settings) -> None:
         print(json.dumps(key.model_dump(mode="json"), ensure_ascii=False))
 
 
-def _keys_revoke(args: argparse.Namespace, settings: Settings) -> None:
-    revoked = asyncio.run(_with_keys(settings, lambda uow: keys.revoke(uow, args.id)))
+def _keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        revoked = asyncio.run(_with_keys(settings, lambda uow: keys.revoke(uow, args.id)))
+    except DomainError as exc:
+        return _refused(exc)
     print(json.dumps(revoked.model_dump(mode="json"), ensure_ascii=False))
+    return 0
+
+
+def _refused(exc: ValidationError | DomainError) -> int:
+    """A refused key command: what is wrong, field by field, and exit status 2."""
+    if isinstance(exc, ValidationError):
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    else:
+        problems = [f"{e['field']}: {e['message']}" for e in exc.errors] or [exc.detail]
+    for line in problems:
+        print(f"cchc keys: {line}", file=sys.stderr)
+    return 2
 
 
 def _expiry(text: str) -> datetime:
