@@ -12,8 +12,10 @@ bench/dossiers.py), on a fresh database each run, in one of two builds:
 
 Each run pushes ``--records`` DongBoHoSoMC records in batches of ``--batch`` to
 ``/dossiers/v1/sync/dvcqg`` (one warm-up batch first), then reads ``--reads`` of them one by one
-with ``GET /dossiers/v1/dossiers/{id}`` (four in flight). The two builds alternate, ``--runs``
-times each; medians are reported.
+with ``GET /dossiers/v1/dossiers/{id}``. Both builds run at once, each on its own fresh database,
+and get the same requests in turn (which one goes first alternates), one request in flight: the
+rates are of the time spent waiting for each build's answers, so load from elsewhere on the
+machine weighs on both alike. ``--runs`` such runs; medians are reported.
 
 **middleware**: the CPU time (this process's, so other load on the machine barely counts) of one
 request through the authentication middleware and the access check in front of a trivial app,
@@ -89,44 +91,64 @@ async def make_key(url: str) -> str:
         await runtime.stop()
 
 
-async def one_run(
-    pg: PostgresBackend, authenticated: bool, bodies: list[bytes], warm: bytes, ids: list[str], port: int
-) -> tuple[float, float]:
-    """(records pushed per second, reads per second) of one run on a fresh database."""
-    url = await pg.fresh_url()
-    key = await make_key(url)
-    env = {
-        **os.environ,
-        "CCHC_DOSSIERS_DATABASE_URL": url,
-        "CCHC_LOG_LEVEL": "WARNING",
-        "CCHC_DATA_DIR": "/tmp/cchc-bench",
-    }
-    command = [sys.executable, "-m", "bench.auth", "--serve", str(port)] + ([] if authenticated else ["--without"])
-    process = subprocess.Popen(command, env=env)
-    base = f"http://127.0.0.1:{port}"
-    headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
+class Server:
+    """One build of the dossiers service as its own process, on its own fresh database."""
+
+    def __init__(self, url: str, key: str, port: int, authenticated: bool) -> None:
+        env = {
+            **os.environ,
+            "CCHC_DOSSIERS_DATABASE_URL": url,
+            "CCHC_LOG_LEVEL": "WARNING",
+            "CCHC_DATA_DIR": "/tmp/cchc-bench",
+        }
+        command = [sys.executable, "-m", "bench.auth", "--serve", str(port)] + ([] if authenticated else ["--without"])
+        self.process = subprocess.Popen(command, env=env)
+        headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
+        self.client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=headers)
+        self.busy = 0.0  # seconds spent waiting for this server's answers
+
+    async def timed(self, method: str, url: str, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        (await self.client.request(method, url, **kwargs)).raise_for_status()
+        self.busy += time.perf_counter() - started
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+async def paired_run(
+    pg: PostgresBackend, bodies: list[bytes], warm: bytes, ids: list[str], port: int
+) -> dict[str, tuple[float, float]]:
+    """Both builds at once, each on a fresh database, fed the same requests in turn (which goes
+    first alternates), so what else runs on the machine weighs on both alike. Per build:
+    (records pushed per second, reads per second) of the time spent waiting for its answers."""
+    servers: dict[str, Server] = {}
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=120, headers=headers) as client:
-            await _ready(client)
-            (await client.post("/dossiers/v1/sync/dvcqg", content=warm)).raise_for_status()
-            started = time.perf_counter()
-            for body in bodies:
-                (await client.post("/dossiers/v1/sync/dvcqg", content=body)).raise_for_status()
-            pushed = time.perf_counter() - started
-            queue = list(ids)
-
-            async def reader() -> None:
-                while queue:
-                    (await client.get(f"/dossiers/v1/dossiers/{queue.pop()}")).raise_for_status()
-
-            started = time.perf_counter()
-            await asyncio.gather(*(reader() for _ in range(4)))
-            read = time.perf_counter() - started
-        records = sum(len(json.loads(b)["data"]) for b in bodies)
-        return records / pushed, len(ids) / read
+        for i, mode in enumerate(("without", "with")):
+            url = await pg.fresh_url()
+            servers[mode] = Server(url, await make_key(url), port + i, authenticated=mode == "with")
+        for server in servers.values():
+            await _ready(server.client)
+            await server.timed("POST", "/dossiers/v1/sync/dvcqg", content=warm)
+        for server in servers.values():
+            server.busy = 0.0
+        for i, body in enumerate(bodies):
+            for server in list(servers.values())[:: 1 if i % 2 else -1]:
+                await server.timed("POST", "/dossiers/v1/sync/dvcqg", content=body)
+        pushed = {mode: server.busy for mode, server in servers.items()}
+        for server in servers.values():
+            server.busy = 0.0
+        for i, ma_ho_so in enumerate(ids):
+            for server in list(servers.values())[:: 1 if i % 2 else -1]:
+                await server.timed("GET", f"/dossiers/v1/dossiers/{ma_ho_so}")
+        read = {mode: server.busy for mode, server in servers.items()}
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for server in servers.values():
+            await server.close()
+    records = sum(len(json.loads(b)["data"]) for b in bodies)
+    return {mode: (records / pushed[mode], len(ids) / read[mode]) for mode in servers}
 
 
 async def _ready(client: httpx.AsyncClient) -> None:
@@ -183,11 +205,9 @@ async def main(args: argparse.Namespace) -> None:
         middleware = await middleware_cost(await pg.fresh_url())
         print(f"middleware: {middleware}")
         for run in range(args.runs):
-            for mode in ("without", "with") if run % 2 == 0 else ("with", "without"):
-                results[mode].append(await one_run(pg, mode == "with", bodies, warm, ids, 8700))
-                print(
-                    f"run {run + 1} {mode}: {results[mode][-1][0]:,.0f} records/s, {results[mode][-1][1]:,.0f} reads/s"
-                )
+            for mode, (push, reads) in (await paired_run(pg, bodies, warm, ids, 8700)).items():
+                results[mode].append((push, reads))
+                print(f"run {run + 1} {mode}: {push:,.0f} records/s, {reads:,.0f} reads/s")
     finally:
         pg.close()
     summary: dict[str, Any] = {
