@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.access import authorize, install_route_rules
+from shared.auth import get_principal
 from shared.authentication import Authentication
 from shared.graphql import graphql_router
 from shared.logs import request_id_var
@@ -109,16 +110,23 @@ def create_root_app(contexts: Sequence[ServiceContext], lifespan: Lifespan) -> F
     install_problem_handlers(app)
     settings = contexts[0].settings
     metrics_token = settings.auth_metrics_token
+    service_apps = {c.name: create_service_app(c) for c in contexts}
+
+    def principal_overridden() -> bool:
+        """A test replaced ``get_principal`` (FastAPI's dependency overrides): it supplies the principal."""
+        return any(get_principal in a.dependency_overrides for a in (app, *service_apps.values()))
+
     app.add_middleware(
         Authentication,
         keys=contexts[0].keys,
         oidc=OidcVerifier(settings) if settings.jwt_enabled else None,
         metrics_token=metrics_token.get_secret_value() if metrics_token else None,
-        services=[c.name for c in contexts],
+        services=list(service_apps),
+        principal_overridden=principal_overridden,
     )
     app.add_middleware(RequestContext)
-    for context in contexts:
-        app.mount(f"/{context.name}", create_service_app(context))
+    for name, service_app in service_apps.items():
+        app.mount(f"/{name}", service_app)
     app.include_router(graphql_router(contexts), prefix="/graphql")
 
     @app.get("/", include_in_schema=False)

@@ -5,12 +5,17 @@ and puts it in ``scope["state"]["principal"]`` and :data:`~shared.auth.principal
 Open without a principal: ``/healthz`` and ``/readyz`` (probes), ``/metrics`` (unless
 ``auth_metrics_token`` is set: then that token) and the API documentation (the schemas, no
 data). Everything else, REST and GraphQL, answers 401 problem+json without a valid principal.
+
+Tests of other parts may replace :func:`shared.auth.get_principal` with FastAPI's
+``dependency_overrides`` (on the root app or a service app): a request without a token then goes
+on, and the override gives the principal. Overrides are a testing device of FastAPI, not a
+setting: nothing a deployment configures reaches it.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,12 +37,14 @@ class Authentication:
         oidc: OidcVerifier | None,
         metrics_token: str | None,
         services: Collection[str],
+        principal_overridden: Callable[[], bool] = lambda: False,
     ) -> None:
         self.app = app
         self.keys = keys
         self.oidc = oidc
         self.metrics_token = metrics_token
         self.services = frozenset(services)
+        self.principal_overridden = principal_overridden
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -55,6 +62,9 @@ class Authentication:
             return
         principal = await self._principal(token) if token and endpoint != "metrics" else None
         if principal is None:
+            if token is None and self.principal_overridden():
+                await self.app(scope, receive, send)  # the test's override of get_principal answers
+                return
             await _refuse(scope, receive, send, presented=token is not None)
             return
         scope.setdefault("state", {})["principal"] = principal

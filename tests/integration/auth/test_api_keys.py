@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from shared.api_keys import key_hash
+from shared.auth import Principal, get_principal
 from shared.runtime import Runtime
 from tests.support.auth import bearer, issue_key
 
@@ -139,3 +140,16 @@ async def test_keys_through_graphql_are_for_admins(everything: tuple[Runtime, ht
 
 async def _status(client: httpx.AsyncClient, url: str, key: str, status: int) -> bool:
     return (await client.get(url, headers=bearer(key))).status_code == status
+
+
+async def test_a_test_overriding_get_principal_supplies_the_principal(
+    everything: tuple[Runtime, httpx.AsyncClient],
+) -> None:
+    _, client = everything
+    root = client._transport.app  # type: ignore[attr-defined]
+    assert (await client.get("/plans/v1/units")).status_code == 401  # the positive control
+    plans = next(r.app for r in root.routes if getattr(r, "path", "") == "/plans")
+    plans.dependency_overrides[get_principal] = lambda: Principal(subject="t", roles=frozenset({"viewer"}))
+    assert (await client.get("/plans/v1/units")).status_code == 200
+    assert (await client.put("/plans/v1/units/000.00.12.H42", json={})).status_code == 403  # the roles still count
+    assert (await client.get("/plans/v1/units", headers=bearer("cchc_wrong"))).status_code == 401
