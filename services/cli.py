@@ -5,28 +5,37 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
+from pydantic import ValidationError
 
 from services.catalog import definitions
+from services.plans import keys
 from services.scoring import recount
 from shared.asyncapi import asyncapi_document
 from shared.audit import CLI
+from shared.auth import ROLES
 from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
 from shared.clock import VN_TZ
 from shared.logs import configure_logging
+from shared.problems import DomainError
 from shared.runtime import Runtime
 from shared.service import ServiceDefinition
 from shared.settings import SERVICE_NAMES, Settings
+from shared.uow import UnitOfWork
 from simulator.server import Options, serve
+
+T = TypeVar("T")
+ADMIN_KEY_FILE = "admin.key"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,6 +127,22 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--data-dir", type=Path)
         sub.set_defaults(command=_scoring, action=action)
 
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke (in the plans database)")
+    key_commands = keys.add_subparsers(required=True, metavar="ACTION")
+    create = key_commands.add_parser("create", help="make a key; it is printed alone on the last line, this once")
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--unit", help="limit the key to this unit code and its sub-units")
+    create.add_argument("--expires", type=_expiry, help="ISO date (valid through that day, Vietnam time) or instant")
+    create.add_argument("--name", default="", help="what the key is for, who holds it")
+    create.set_defaults(command=_keys_create)
+    listing = key_commands.add_parser("list", help="every key, one JSON line each (never the keys themselves)")
+    listing.set_defaults(command=_keys_list)
+    revoke = key_commands.add_parser("revoke", help="revoke a key: every service refuses it within seconds")
+    revoke.add_argument("id", help="the key's id or prefix (cchc_...)")
+    revoke.set_defaults(command=_keys_revoke)
+    for sub in (create, listing, revoke):
+        sub.add_argument("--data-dir", type=Path)
+
     catalogue = commands.add_parser("catalogue", help="write the AsyncAPI events catalogue")
     catalogue.add_argument("--output", type=Path, default=Path("docs/asyncapi.json"))
     catalogue.set_defaults(command=_catalogue)
@@ -125,6 +150,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> None:
+    admin_key = asyncio.run(_first_admin_key(settings))
+    if admin_key is not None:
+        print(f"cchc: made an admin API key (shown this once, kept in {settings.data_dir / ADMIN_KEY_FILE}):")
+        print(admin_key, flush=True)
     runtime = Runtime(definitions(), settings)
     print(
         f"cchc: all services on http://{args.host}:{args.port}/ (GraphQL at /graphql, "
@@ -132,6 +161,78 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         file=sys.stderr,
     )
     uvicorn.run(runtime.app(migrate=True, demo=args.demo), host=args.host, port=args.port, **_server_options(settings))
+
+
+async def _first_admin_key(settings: Settings) -> str | None:
+    """On the first embedded run (no ``<data-dir>/admin.key`` yet): an admin key, written there
+    readable by its owner only."""
+    path = settings.data_dir / ADMIN_KEY_FILE
+    if path.exists():
+        return None
+    made = await _with_keys(settings, lambda uow: keys.create(uow, keys.ApiKeyIn(role="admin", name="first run")))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(made.key + "\n")
+    return made.key
+
+
+async def _with_keys(settings: Settings, action: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """``action`` in one committed transaction of the plans database (the keys' owner): its
+    outbox row is published by the running plans relay."""
+    runtime = Runtime(definitions(["plans"]), settings)
+    try:
+        await runtime.migrate()
+        async with runtime["plans"].uow(CLI) as uow:
+            result = await action(uow)
+            await uow.commit()
+            return result
+    finally:
+        await runtime.stop()
+
+
+def _keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        request = keys.ApiKeyIn(role=args.role, unit=args.unit, expires_at=args.expires, name=args.name)
+        made = asyncio.run(_with_keys(settings, lambda uow: keys.create(uow, request)))
+    except (ValidationError, DomainError) as exc:
+        return _refused(exc)
+    details = made.model_dump(mode="json", exclude={"key"})
+    print(json.dumps(details, ensure_ascii=False), file=sys.stderr)
+    print(made.key)
+    return 0
+
+
+def _keys_list(args: argparse.Namespace, settings: Settings) -> None:
+    for key in asyncio.run(_with_keys(settings, keys.listed)):
+        print(json.dumps(key.model_dump(mode="json"), ensure_ascii=False))
+
+
+def _keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        revoked = asyncio.run(_with_keys(settings, lambda uow: keys.revoke(uow, args.id)))
+    except DomainError as exc:
+        return _refused(exc)
+    print(json.dumps(revoked.model_dump(mode="json"), ensure_ascii=False))
+    return 0
+
+
+def _refused(exc: ValidationError | DomainError) -> int:
+    """A refused key command: what is wrong, field by field, and exit status 2."""
+    if isinstance(exc, ValidationError):
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    else:
+        problems = [f"{e['field']}: {e['message']}" for e in exc.errors] or [exc.detail]
+    for line in problems:
+        print(f"cchc keys: {line}", file=sys.stderr)
+    return 2
+
+
+def _expiry(text: str) -> datetime:
+    """A date means through that day (to the next midnight, Vietnam time); a naive instant is Vietnam time."""
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text) + timedelta(days=1), time(), VN_TZ)
+    return _instant(text)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:

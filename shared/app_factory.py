@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import lru_cache
 
 import uuid_utils
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.access import authorize, install_route_rules
 from shared.audit import client_address_var
 from shared.audit_api import router as audit_router
+from shared.auth import get_principal
+from shared.authentication import Authentication
 from shared.docs_assets import install_swagger_ui, mount_assets
 from shared.graphql import graphql_router
 from shared.logs import request_id_var
 from shared.metrics import CONSUMER_LAG, HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_BACKLOG
+from shared.oidc import OidcVerifier
 from shared.openapi import install_openapi
 from shared.problems import install_problem_handlers, problem
 from shared.rate_limits import RateLimits
@@ -132,11 +136,13 @@ def create_service_app(context: ServiceContext) -> FastAPI:
     install_swagger_ui(app)  # at /docs, on assets served by the service (no CDN)
     install_problem_handlers(app)
     install_openapi(app)
-    app.include_router(d.router)  # first: a request tries each route in order (docs/performance.md, "Reads")
-    app.include_router(audit_router)
+    authorized = [Depends(authorize)]
+    app.include_router(d.router, dependencies=authorized)  # first: routes are tried in order (performance.md, "Reads")
+    app.include_router(audit_router, dependencies=authorized)
     app.include_router(operations_router())
     if d.graphql_query is not None:
         app.include_router(graphql_router([context]), prefix="/graphql", include_in_schema=False)
+    install_route_rules(app, d.access)
     return app
 
 
@@ -149,7 +155,7 @@ class ServiceDispatch:
     else (the index, ``/graphql``, a prefix without its slash, a request behind a ``root_path``)
     takes the mount."""
 
-    def __init__(self, app: ASGIApp, services: dict[str, ASGIApp], router: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, services: Mapping[str, ASGIApp], router: ASGIApp) -> None:
         self.app, self.services, self.router = app, services, router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -166,25 +172,38 @@ class ServiceDispatch:
 
 
 def create_root_app(contexts: Sequence[ServiceContext], lifespan: Lifespan) -> FastAPI:
-    """Every given service under its prefix, plus ``/graphql`` merging their schemas."""
+    """Every given service under its prefix, plus ``/graphql`` merging their schemas; every
+    request authenticated from the first service's key ring (in embedded mode plans: the owner)."""
     app = FastAPI(
         title="cchc", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None, telemetry=NO_TELEMETRY
     )
     install_problem_handlers(app)
-    services: dict[str, ASGIApp] = {}
-    for context in contexts:
-        services[context.name] = create_service_app(context)
-        app.mount(f"/{context.name}", services[context.name])
+    services = {c.name: create_service_app(c) for c in contexts}
+    for name, service_app in services.items():
+        app.mount(f"/{name}", service_app)
     app.include_router(graphql_router(contexts), prefix="/graphql")
     mount_assets(app)  # GraphiQL's at /assets
     settings = contexts[0].settings
     rules = {f"/{c.name}": c.definition.body_rules for c in contexts}
-    # The last added runs first: request id and metrics, then (once authentication sets the
-    # principal in the scope's state, its middleware added between these) rates, then bodies,
-    # then the dispatch to the service's app.
+    metrics_token = settings.auth_metrics_token
+
+    def principal_overridden() -> bool:
+        """A test replaced ``get_principal`` (FastAPI's dependency overrides): it supplies the principal."""
+        return any(get_principal in a.dependency_overrides for a in (app, *services.values()))
+
+    # The last added runs first: request id and metrics, authentication (the principal in the
+    # scope's state), rates per principal, bodies, then the dispatch to the service's app.
     app.add_middleware(ServiceDispatch, services=services, router=app.router)  # added first: innermost
     app.add_middleware(RequestLimits, settings=settings, rules=rules)
     app.add_middleware(RateLimits, settings=settings)
+    app.add_middleware(
+        Authentication,
+        keys=contexts[0].keys,
+        oidc=OidcVerifier(settings) if settings.jwt_enabled else None,
+        metrics_token=metrics_token.get_secret_value() if metrics_token else None,
+        services=list(services),
+        principal_overridden=principal_overridden,
+    )
     app.add_middleware(RequestContext)
 
     @app.get("/", include_in_schema=False)

@@ -1,7 +1,9 @@
 """The authentication seam: every route and resolver gets the calling principal from here.
 
-Until the security work lands this is permissive (everyone is a system administrator);
-authorization is then added in this one place.
+The :class:`~shared.authentication.Authentication` middleware finds out who calls (an API key
+or an OpenID Connect token) and puts the principal in the request's state; :func:`get_principal`
+hands it to routes and the GraphQL context. What each role may call is declared per route and
+per GraphQL root field in each service's ``access.py`` and enforced in :mod:`shared.access`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-ADMIN, UNIT_OFFICER, VIEWER, INTEGRATION = "admin", "unit_officer", "viewer", "integration"
+from shared.problems import DomainError
+
+ADMIN = "admin"
+UNIT_OFFICER = "unit_officer"
+VIEWER = "viewer"
+INTEGRATION = "integration"  # the provincial one-stop system: pushes and pulls dossiers, nothing else
+ROLES: tuple[str, ...] = (ADMIN, UNIT_OFFICER, VIEWER, INTEGRATION)
 
 
 @dataclass(frozen=True)
@@ -27,20 +35,26 @@ class Principal:
 
     @property
     def sees_personal_data(self) -> bool:
-        """False for a viewer (and only a viewer): citizens' names, numbers and addresses come masked."""
-        return self.roles != {VIEWER}
+        """False for a principal whose only role is ``viewer``."""
+        return bool(self.roles - {VIEWER})
 
-
-ANONYMOUS_ADMIN = Principal(subject="anonymous", roles=frozenset({ADMIN}))
 
 principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
-"""The principal of the request being served; None outside requests (consumers, schedulers: the system)."""
+"""The principal of the request being handled (None outside requests: consumers, schedulers)."""
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+    headers = {"WWW-Authenticate": "Bearer"}
 
 
 async def get_principal(request: Request) -> Principal:
-    """Who is calling. Permissive for now: see the module docstring."""
-    principal_var.set(ANONYMOUS_ADMIN)
-    return ANONYMOUS_ADMIN
+    """Who is calling, as the authentication middleware found out (401 when nobody)."""
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
+    if principal is None:
+        raise Unauthenticated("A valid bearer token is required.")
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -22,6 +22,7 @@ from strawberry.tools import merge_types
 from strawberry.types import Info
 from strawberry.types.scalar import ScalarDefinition
 
+from shared.access import AccessTable, RootFieldAccess
 from shared.auth import Principal, get_principal
 from shared.docs_assets import graphiql_page
 from shared.graphql_limits import limit_extensions
@@ -43,11 +44,12 @@ PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name")
 
 
 class GraphQLContext(BaseContext):
-    def __init__(self, services: dict[str, ServiceContext], principal: Principal) -> None:
+    def __init__(self, services: dict[str, ServiceContext], principal: Principal, access: AccessTable) -> None:
         super().__init__()
         self.services = services
         self.principal = principal
         self._scopes: dict[str, Scope] = {}
+        self.access = access  # the root fields' rules of these services (shared.access)
 
     def service(self, name: str) -> ServiceContext:
         return self.services[name]
@@ -147,7 +149,11 @@ def build_schema(contexts: Sequence[ServiceContext]) -> strawberry.Schema:
     mutation = None
     if mutations:
         mutation = mutations[0] if len(mutations) == 1 else merge_types("Mutation", mutations)
-    extensions: list[Callable[[], SchemaExtension]] = [*limit_extensions(contexts[0].settings), ErrorCodes]
+    extensions: list[Callable[[], SchemaExtension]] = [
+        *limit_extensions(contexts[0].settings),
+        ErrorCodes,
+        RootFieldAccess,
+    ]
     return strawberry.Schema(
         query=query, mutation=mutation, extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS)
     )
@@ -164,6 +170,10 @@ class _Router(GraphQLRouter[GraphQLContext, None]):
 def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLContext, None]:
     services = {c.name: c for c in contexts}
     limit = contexts[0].settings.limits_graphql_connections
+    access = AccessTable(
+        queries={k: v for c in contexts for k, v in c.definition.access.queries.items()},
+        mutations={k: v for c in contexts for k, v in c.definition.access.mutations.items()},
+    )
 
     async def context_getter(
         request: Request, principal: Annotated[Principal, Depends(get_principal)]
@@ -171,7 +181,7 @@ def graphql_router(contexts: Sequence[ServiceContext]) -> GraphQLRouter[GraphQLC
         _refuse_multipart_without_preflight(request)
         # this request's resolvers (run concurrently) share so many database sessions
         session_slots.set(asyncio.Semaphore(limit))
-        return GraphQLContext(services, principal)
+        return GraphQLContext(services, principal, access)
 
     return _Router(build_schema(contexts), context_getter=context_getter, multipart_uploads_enabled=True)
 

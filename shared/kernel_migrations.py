@@ -245,3 +245,25 @@ def drop_audit_log_v1() -> None:
     op.drop_table("audit_log")  # its indexes and triggers go with it
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION audit_log_append_only()")
+
+
+def create_api_keys_v1() -> None:
+    """The API keys (shared.api_keys): the original in plans, a replica everywhere else."""
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.String(24), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("unit", sa.String(64), nullable=True),
+        sa.Column("key_hash", sa.String(64), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("expires_at", UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", UTCDateTime(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_api_keys"),
+        sa.UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
+    )
+
+
+def drop_api_keys_v1() -> None:
+    op.drop_table("api_keys")

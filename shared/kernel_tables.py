@@ -1,4 +1,5 @@
-"""Tables the kernel adds to every service's database: outbox, processed events, dead letters, audit log."""
+"""Tables the kernel adds to every service's database: outbox, processed events, dead letters, audit
+log, API keys."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class KernelTables:
     processed_events: Table
     dead_letters: Table
     audit_log: Table
+    api_keys: Table  # the owner's keys (plans) or a replica of them: shared.api_keys
 
 
 def kernel_tables(metadata: MetaData) -> KernelTables:
@@ -116,4 +118,19 @@ def kernel_tables(metadata: MetaData) -> KernelTables:
     ):
         for statement in statements:
             event.listen(audit, "after_create", DDL(statement).execute_if(dialect=dialect))
-    return KernelTables(outbox=outbox, processed_events=processed, dead_letters=dead, audit_log=audit)
+    api_keys = Table(
+        "api_keys",
+        metadata,
+        Column("id", String(24), primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("unit", String(64)),
+        Column("key_hash", String(64), nullable=False, unique=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("expires_at", UTCDateTime),
+        Column("revoked_at", UTCDateTime),
+        Column("version", Integer, nullable=False),
+    )
+    return KernelTables(
+        outbox=outbox, processed_events=processed, dead_letters=dead, audit_log=audit, api_keys=api_keys
+    )

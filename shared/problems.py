@@ -25,6 +25,7 @@ class DomainError(Exception):
 
     status: int = 400
     code: str = "domain_error"
+    headers: dict[str, str] = {}  # extra response headers of this kind of refusal (read only)
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -83,7 +84,9 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def on_domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.detail, code=exc.code, errors=exc.errors, **exc.extra)
+        response = problem(exc.status, exc.code, exc.detail, code=exc.code, errors=exc.errors, **exc.extra)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

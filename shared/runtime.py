@@ -74,6 +74,7 @@ class Runtime:
             await self.migrate()
         self.subscribe()
         await self.bus.start()
+        await self._start_key_ring()
         if relays:
             for context in self.contexts.values():
                 self._spawn(context.relay.run(), f"relay:{context.name}")
@@ -86,6 +87,16 @@ class Runtime:
                 self._spawn(worker(context), f"worker:{context.name}:{worker.__name__}")
             for scheduler in context.schedulers.values() if schedulers else ():
                 self._spawn(scheduler.run(), f"scheduler:{scheduler.name}")
+
+    async def _start_key_ring(self) -> None:
+        """Load the API keys the app authenticates from (the first service's: see
+        create_root_app) and keep them fresh."""
+        keys = next(iter(self.contexts.values())).keys
+        try:
+            await keys.refresh()
+        except Exception:
+            log.exception("could not read the API keys (not migrated yet?); every key is refused until they are")
+        self._spawn(keys.run(), "api-keys")
 
     async def stop(self) -> None:
         for task in self._tasks:

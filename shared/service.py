@@ -14,6 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import MetaData
 
 from shared import migrations
+from shared.access import AccessTable
+from shared.api_keys import KeyRing
 from shared.auth import CurrentPrincipal, Principal
 from shared.bus.base import EventBus
 from shared.clock import Clock
@@ -72,6 +74,7 @@ class ServiceDefinition:
     # the unit tree as this service knows it (its units replica, or the registry): principals'
     # unit scopes are read in it (shared/scope.py); without it a scoped principal sees its own unit only
     unit_tree: Callable[[AsyncSession], Awaitable[UnitSnapshot]] | None = None
+    access: AccessTable = field(default_factory=AccessTable)  # who may call each route and root field
 
     @property
     def topic(self) -> str:
@@ -99,6 +102,7 @@ class ServiceContext:
     dead_letters: SqlDeadLetters = field(init=False)
     state: dict[str, Any] = field(default_factory=dict)  # runtime objects a service owns
     schedulers: dict[str, DeadlineScheduler] = field(init=False)
+    keys: KeyRing = field(init=False)
 
     def __post_init__(self) -> None:
         d = self.definition
@@ -119,6 +123,7 @@ class ServiceContext:
         )
         self.dead_letters = SqlDeadLetters(self.db, d.tables.dead_letters)
         self.schedulers = {spec.name: self._scheduler(spec) for spec in d.deadlines}
+        self.keys = KeyRing(self.db, d.tables.api_keys, self.clock, interval=self.settings.auth_key_refresh_interval)
 
     def _scheduler(self, spec: Deadlines) -> DeadlineScheduler:
         return DeadlineScheduler(

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.auth import ROLES
 
 SERVICE_NAMES: tuple[str, ...] = ("plans", "dossiers", "scoring", "notifications")
 
@@ -176,6 +178,28 @@ class Settings(BaseSettings):
     limits_graphql_connections: int = Field(
         default=4, ge=1, description="database sessions one GraphQL request may hold at once"
     )
+    auth_key_refresh_interval: float = Field(
+        default=1.0, gt=0, le=60, description="seconds between checks of the API keys table for created or revoked keys"
+    )
+    auth_metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token /metrics requires; open when unset"
+    )
+    auth_jwt_issuer: str | None = Field(default=None, description="issuer (iss) of accepted OIDC tokens")
+    auth_jwt_audience: str | None = Field(default=None, description="audience (aud) accepted tokens must name")
+    auth_jwt_jwks_url: str | None = Field(
+        default=None, description="the identity provider's JWKS; no OIDC tokens accepted when unset"
+    )
+    auth_jwt_algorithms: list[str] = Field(default=["RS256", "ES256"], description="signature algorithms accepted")
+    auth_jwt_role_claim: str = Field(default="roles", description="claim holding the roles; dots walk nested claims")
+    auth_jwt_unit_claim: str = Field(default="unit", description="claim holding the unit code the person works for")
+    auth_jwt_role_map: dict[str, str] = Field(
+        default={}, description="identity provider role -> cchc role; empty: the claim names cchc roles"
+    )
+    auth_jwt_jwks_lifespan: float = Field(default=300.0, gt=0, description="seconds the JWKS is cached")
+    auth_jwt_jwks_cooldown: float = Field(
+        default=30.0, ge=0, description="shortest time between two JWKS fetches caused by unknown key ids"
+    )
+    auth_jwt_leeway: float = Field(default=30.0, ge=0, description="seconds of clock skew tolerated on exp/nbf/iat")
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -193,6 +217,24 @@ class Settings(BaseSettings):
         if any(d < 0 for d in delays):
             raise ValueError("retry delays are seconds: each must be >= 0")
         return delays
+
+    @field_validator("auth_jwt_role_map")
+    @classmethod
+    def _role_map(cls, mapping: dict[str, str]) -> dict[str, str]:
+        unknown = set(mapping.values()) - set(ROLES)
+        if unknown:
+            raise ValueError(f"not cchc roles: {', '.join(sorted(unknown))} (roles: {', '.join(ROLES)})")
+        return mapping
+
+    @model_validator(mode="after")
+    def _jwt_complete(self) -> Settings:
+        if self.auth_jwt_jwks_url and not (self.auth_jwt_issuer and self.auth_jwt_audience):
+            raise ValueError("auth_jwt_jwks_url needs auth_jwt_issuer and auth_jwt_audience too")
+        return self
+
+    @property
+    def jwt_enabled(self) -> bool:
+        return self.auth_jwt_jwks_url is not None
 
     def database_url(self, service: str) -> str:
         """The SQLAlchemy URL of one service's database."""

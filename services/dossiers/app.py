@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.dossiers.access import ACCESS
 from services.dossiers.api import router
 from services.dossiers.demo import load_demo
 from services.dossiers.graphql import Mutation, Query
@@ -22,6 +23,7 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     unit_tree=directory.snapshot,
     router=router,
+    access=ACCESS,
     graphql_query=Query,
     graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from services.dossiers import late
-from services.dossiers.models import directory
+from services.dossiers.models import directory, kernel
 from services.dossiers.schemas import LetterIssuedIn
+from shared.api_keys import replica_handlers
 from shared.consumer import Subscription
 from shared.events import CloudEvent
 from shared.uow import UnitOfWork
@@ -15,6 +16,6 @@ async def on_letter_issued(uow: UnitOfWork, event: CloudEvent) -> None:
 
 
 SUBSCRIPTIONS = [
-    Subscription(topic="cchc.plans", handlers=directory.handlers()),
+    Subscription(topic="cchc.plans", handlers={**directory.handlers(), **replica_handlers(kernel.api_keys)}),
     Subscription(topic="cchc.notifications", handlers={"vn.cchc.letter.issued.v1": on_letter_issued}),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.notifications.access import ACCESS
 from services.notifications.api import router
 from services.notifications.channels.worker import DELIVERIES
 from services.notifications.demo import load_demo
@@ -22,6 +23,7 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     unit_tree=directory.snapshot,
     router=router,
+    access=ACCESS,
     graphql_query=Query,
     graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,

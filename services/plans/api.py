@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, File, Form, Path, Query, Response, UploadFi
 from services.plans import (
     cascade,
     importing,
+    keys,
     planning,
     progress,
     queries,
@@ -50,6 +51,7 @@ from services.plans.schemas import (
     UnitPatch,
 )
 from services.plans.visibility import check_node, check_obligation, check_occurrence, check_plan, check_target
+from shared.auth import CurrentPrincipal
 from shared.bounds import AgencyId, Day, Id, Slug
 from shared.clock import VN_TZ
 from shared.paging import Cursor, Limit
@@ -503,3 +505,38 @@ async def delete_target(target_id: TargetId, uow: Uow, scope: CurrentScope) -> R
 
 def _today(context: Context) -> date:
     return context.clock.now().astimezone(VN_TZ).date()
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+KeyId = Annotated[str, Path(max_length=40, description="The key's id, or its visible prefix cchc_<id>")]
+
+
+@router.post("/api-keys", response_model=keys.ApiKeyMade, status_code=201, tags=["api keys"], summary="Make an API key")
+async def create_api_key(body: keys.ApiKeyIn, uow: Uow, principal: CurrentPrincipal) -> keys.ApiKeyMade:
+    """The answer holds the key itself, this once; only its hash is kept. Every service accepts
+    it within seconds (docs/security.md)."""
+    made = await keys.create(uow, body)
+    await uow.commit()
+    return made
+
+
+@router.get("/api-keys", response_model=list[keys.ApiKeyOut], tags=["api keys"], summary="Every API key")
+async def list_api_keys(uow: Uow, principal: CurrentPrincipal) -> list[keys.ApiKeyOut]:
+    """Every key, revoked and expired ones included, by its id and visible prefix (never the key itself)."""
+    return await keys.listed(uow)
+
+
+@router.get("/api-keys/{key_id}", response_model=keys.ApiKeyOut, tags=["api keys"], summary="One API key")
+async def get_api_key(key_id: KeyId, uow: Uow, principal: CurrentPrincipal) -> keys.ApiKeyOut:
+    """One key by its id or visible prefix (404 when unknown)."""
+    return keys.to_out(await keys.get(uow, key_id))
+
+
+@router.post("/api-keys/{key_id}:revoke", response_model=keys.ApiKeyOut, tags=["api keys"], summary="Revoke an API key")
+async def revoke_api_key(key_id: KeyId, uow: Uow, principal: CurrentPrincipal) -> keys.ApiKeyOut:
+    """Every service refuses the key within seconds; revoking it again changes nothing."""
+    revoked = await keys.revoke(uow, key_id)
+    await uow.commit()
+    return revoked

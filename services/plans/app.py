@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.plans.access import ACCESS
 from services.plans.api import router
 from services.plans.demo import load_demo
 from services.plans.graphql import Query
@@ -31,6 +32,7 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     unit_tree=unit_tree,
     router=router,
+    access=ACCESS,
     graphql_query=Query,
     graphql_mutation=Mutation,
     subscriptions=SUBSCRIPTIONS,

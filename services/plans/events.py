@@ -197,3 +197,27 @@ class TargetSet(DomainEvent):
     level: str | None
     period: str
     version: int
+
+
+class ApiKeyFields(DomainEvent):
+    """A key's whole row, the hash of the key in place of the key (shared.api_keys.KeyRecord)."""
+
+    id: str
+    name: str
+    role: str
+    unit: str | None
+    key_hash: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    version: int
+
+
+@event_type("api_key.created", service="plans", subject="id")
+class ApiKeyCreated(ApiKeyFields):
+    """An API key was made; every service adds it to its replica and accepts it within seconds."""
+
+
+@event_type("api_key.revoked", service="plans", subject="id")
+class ApiKeyRevoked(ApiKeyFields):
+    """An API key was revoked; every service refuses it within seconds."""

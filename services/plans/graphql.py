@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from services.plans import planning, progress, queries, service, targets
+from services.plans.graphql_keys import API_KEYS
 from services.plans.models import Plan, Unit
 from services.plans.schemas import (
     NodeKind,
@@ -287,6 +288,7 @@ async def write(info: Info[GraphQLContext, None], action: Any) -> Any:
 @strawberry.type
 class Query:
     plans_status = service_status_field("plans")
+    api_keys = API_KEYS
 
     @strawberry.field(description="Units, optionally of one level or under one parent")
     async def units(

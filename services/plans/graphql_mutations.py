@@ -29,6 +29,7 @@ from services.plans.graphql import (
     plan_type,
     write,
 )
+from services.plans.graphql_keys import CREATE_API_KEY, REVOKE_API_KEY
 from services.plans.reminders import ReminderPolicy
 from services.plans.schemas import (
     ImportReport,
@@ -181,6 +182,9 @@ def _target(target: Any) -> TargetType:
 
 @strawberry.type
 class Mutation:
+    create_api_key = CREATE_API_KEY
+    revoke_api_key = REVOKE_API_KEY
+
     @strawberry.mutation(
         description="Register a unit or replace it whole (a field left out takes its default); patchUnit changes some fields"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.scoring.access import ACCESS
 from services.scoring.api import router
 from services.scoring.graphql import Query
 from services.scoring.handlers import SUBSCRIPTIONS
@@ -19,6 +20,7 @@ service = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     unit_tree=directory.snapshot,
     router=router,
+    access=ACCESS,
     graphql_query=Query,
     subscriptions=SUBSCRIPTIONS,
     workers=[run_publisher],

@@ -11,9 +11,10 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from services.scoring import ledger
-from services.scoring.models import Target, directory
+from services.scoring.models import Target, directory, kernel
 from services.scoring.periods import PeriodError, parse_period
 from services.scoring.rules import SUPPLEMENT_STATUS, TaskState
+from shared.api_keys import replica_handlers
 from shared.clock import VN_TZ
 from shared.consumer import Subscription
 from shared.db import upsert
@@ -309,6 +310,7 @@ SUBSCRIPTIONS = [
         topic="cchc.plans",
         handlers={
             **directory.handlers(on_change=on_unit_changed),
+            **replica_handlers(kernel.api_keys),
             "vn.cchc.target.set.v1": on_target_set,
             "vn.cchc.task.completed.v1": on_task_completed,
             "vn.cchc.task.overdue.v1": on_task_overdue,

@@ -76,6 +76,36 @@ def cchc_processes(workdir: Path) -> Iterator[Callable[..., str]]:
                 process.kill()
 
 
+def cchc_command(workdir: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run ``cchc <args>`` to its end with the settings the started processes have; its stdout."""
+    done = subprocess.run(
+        [CCHC, *args],
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, (str(CHECKOUT), os.environ.get("PYTHONPATH")))),
+            "CCHC_DATA_DIR": str(workdir / "var"),
+            **(env or {}),
+        },
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def admin_headers(workdir: Path) -> dict[str, str]:
+    """The header of the admin key the first ``cchc run`` in ``workdir`` wrote to its data dir."""
+    return {"Authorization": f"Bearer {(workdir / 'var' / 'admin.key').read_text().strip()}"}
+
+
+@pytest.fixture
+def admin(tmp_path: Path) -> Callable[[], dict[str, str]]:
+    """The admin key header of the embedded ``cchc run`` this test started (call after starting it)."""
+    return lambda: admin_headers(tmp_path)
+
+
 @pytest.fixture
 def start_cchc(tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Start ``cchc <args>`` processes for one test."""

@@ -20,7 +20,7 @@ from schemathesis.checks import (
 )
 from schemathesis.graphql import nodes
 
-from tests.e2e.conftest import cchc_processes
+from tests.e2e.conftest import admin_headers, cchc_processes
 
 EXAMPLES_PER_OPERATION = 10  # about 95 operations in all: the four tests stay well under 3 minutes
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -36,13 +36,15 @@ UPLOADS = {"Mutation.importPlan"}  # a multipart file upload, not a generated do
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with cchc_processes(Path(tmp_path_factory.mktemp("schemathesis"))) as start:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    workdir = Path(tmp_path_factory.mktemp("schemathesis"))
+    with cchc_processes(workdir) as start:
         # the generated requests come fast from one address: a burst large enough that none is a 429
-        yield start("run", "--demo", probe="/dossiers/readyz", env={"CCHC_LIMITS_RATE_BURST": "100000"})
+        base = start("run", "--demo", probe="/dossiers/readyz", env={"CCHC_LIMITS_RATE_BURST": "100000"})
+        yield base, admin_headers(workdir)
 
 
-def failures_of(base: str, service: str) -> list[str]:
+def failures_of(base: str, service: str, headers: dict[str, str]) -> list[str]:
     """Every operation of ``service`` fed generated requests; the failures found, one per operation."""
     schema = schemathesis.openapi.from_url(f"{base}/{service}/openapi.json")
     failures = []
@@ -53,7 +55,7 @@ def failures_of(base: str, service: str) -> list[str]:
         @given(case=operation.as_strategy())
         @BOUNDED
         def probe(case: schemathesis.Case) -> None:
-            case.call_and_validate(base_url=f"{base}/{service}", checks=CHECKS, timeout=30)
+            case.call_and_validate(base_url=f"{base}/{service}", headers=headers, checks=CHECKS, timeout=30)
 
         try:
             probe()
@@ -63,15 +65,17 @@ def failures_of(base: str, service: str) -> list[str]:
 
 
 @pytest.mark.parametrize("service", ["plans", "dossiers", "scoring", "notifications"])
-def test_every_answer_is_what_the_openapi_declares(demo: str, service: str) -> None:
-    assert failures_of(demo, service) == []
+def test_every_answer_is_what_the_openapi_declares(demo: tuple[str, dict[str, str]], service: str) -> None:
+    base, headers = demo
+    assert failures_of(base, service, headers) == []
 
 
-def test_no_generated_graphql_query_gets_a_server_error(demo: str) -> None:
+def test_no_generated_graphql_query_gets_a_server_error(demo: tuple[str, dict[str, str]]) -> None:
     """Queries and mutations generated from the merged schema (hypothesis-graphql): each answers
     with data or GraphQL errors, never a 5xx nor an ``INTERNAL_SERVER_ERROR``."""
     schemathesis.graphql.scalar("Decimal", strategies.decimals(allow_nan=False).map(lambda d: nodes.String(str(d))))
-    schema = schemathesis.graphql.from_url(f"{demo}/graphql")
+    base, headers = demo
+    schema = schemathesis.graphql.from_url(f"{base}/graphql", headers=headers)
     failures = []
     operations = [result.ok() for result in schema.get_all_operations() if result.ok().label not in UPLOADS]
     assert len(operations) > 50
@@ -80,7 +84,7 @@ def test_no_generated_graphql_query_gets_a_server_error(demo: str) -> None:
         @given(case=operation.as_strategy())
         @BOUNDED
         def probe(case: schemathesis.Case) -> None:
-            response = case.call(base_url=demo, timeout=30)
+            response = case.call(base_url=base, headers=headers, timeout=30)
             assert response.status_code < 500, response.text[:500]
             codes = {e.get("extensions", {}).get("code") for e in response.json().get("errors") or []}
             assert "INTERNAL_SERVER_ERROR" not in codes, response.text[:1500]

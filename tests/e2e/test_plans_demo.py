@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from shared.clock import VN_TZ
+from tests.e2e.conftest import admin_headers
 from tests.e2e.test_cchc_run import eventually
 
 LUC_NGAN_HOME_AFFAIRS = "000.01.10.H24"  # owes duties of December of the year before the plans': overdue all year
@@ -18,7 +19,7 @@ LUC_NGAN_HOME_AFFAIRS = "000.01.10.H24"  # owes duties of December of the year b
 def test_cchc_run_demo_serves_the_imported_seed_plans(start_cchc, tmp_path: Path):
     year = datetime.now(VN_TZ).year
     base = start_cchc("run", "--demo")
-    with httpx.Client(base_url=base, timeout=10) as http:
+    with httpx.Client(base_url=base, timeout=10, headers=admin_headers(tmp_path)) as http:
         plans = http.get("/plans/v1/plans").json()["items"]
         assert sorted(p["issuer_code"] for p in plans) == [
             "000.00.00.H20",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import CCHC, CHECKOUT
+from tests.e2e.conftest import CCHC, CHECKOUT, admin_headers
 from tests.e2e.test_cchc_run import eventually
 
 EXAMPLE = CHECKOUT / "tests" / "fixtures" / "dvcqg" / "dongbohosomc.json"
@@ -41,14 +41,18 @@ def settled(http: httpx.Client) -> tuple[dict[str, float | None], dict[str, floa
 def scoring_cli(action: str, base: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CCHC_DATA_DIR": str(data_dir), "PYTHONPATH": str(CHECKOUT)}
     return subprocess.run(
-        [CCHC, "scoring", action, "--url", base], env=env, capture_output=True, text=True, timeout=120
+        [CCHC, "scoring", action, "--url", base, "--token", (data_dir / "admin.key").read_text().strip()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_pushed_dossiers_move_the_unit_and_its_parent_and_a_resend_changes_nothing(start_cchc, tmp_path: Path) -> None:
     base = start_cchc("run", probe="/scoring/healthz")
     batch = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    with httpx.Client(base_url=base, timeout=10) as http:
+    with httpx.Client(base_url=base, timeout=10, headers=admin_headers(tmp_path)) as http:
         assert (
             http.put(f"/plans/v1/units/{PROVINCE}", json={"name": "UBND tỉnh Hà Tĩnh", "level": "province"}).status_code
             == 200

@@ -10,6 +10,7 @@ import httpx
 
 from shared.app_factory import create_root_app
 from shared.runtime import Runtime
+from tests.support.auth import admin_headers
 
 
 @asynccontextmanager
@@ -23,7 +24,7 @@ async def serving(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Migrate and start ``runtime`` (its deadline schedulers only if ``schedulers``; with
     ``consume_only`` no relay, worker or scheduler: its consumers are subscribed, and tests deliver
-    to them), yield a client on its root app, and stop both at the end."""
+    to them), yield a client on its root app that sends an administrator's key, and stop both at the end."""
     if consume_only:
         await runtime.migrate()
         runtime.subscribe()
@@ -32,7 +33,10 @@ async def serving(
     try:
         app = create_root_app(list(runtime.contexts.values()), no_lifespan)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=timeout) as client:
+        headers = await admin_headers(runtime)  # every request as an administrator, unless it says otherwise
+        async with httpx.AsyncClient(
+            transport=transport, base_url=base_url, timeout=timeout, headers=headers
+        ) as client:
             yield client
     finally:
         await runtime.stop()

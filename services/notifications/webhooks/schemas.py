@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.api_keys import INTERNAL_EVENT_TYPES
 from shared.events import registry
 from shared.instants import VnInstant
 
@@ -17,7 +18,7 @@ def check_event_types(types: list[str]) -> list[str]:
         if len(types) > 1:
             raise ValueError('"*" already means every event type: give it alone')
         return types
-    unknown = [t for t in types if registry.get(t) is None]
+    unknown = [t for t in types if registry.get(t) is None or t in INTERNAL_EVENT_TYPES]
     if unknown:
         raise ValueError(f"unknown event type(s): {', '.join(unknown)} (see docs/asyncapi.json)")
     return list(dict.fromkeys(types))

@@ -22,6 +22,7 @@ from services.notifications.models import directory
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from services.notifications.webhooks.schemas import ANY, PING_TYPE, WebhookIn, WebhookPatch
 from services.notifications.webhooks.urls import unsafe_reason
+from shared.api_keys import INTERNAL_EVENT_TYPES
 from shared.audit import HIDDEN, changed
 from shared.events import CloudEvent, EventSpec, new_event_id, registry
 from shared.instants import vn_iso
@@ -231,7 +232,9 @@ def _about(spec: EventSpec | None, event: CloudEvent, unit: str | None, tree: Un
 async def fan_out(uow: UnitOfWork, event: CloudEvent) -> None:
     """The consumer's handler of every event: one message, one delivery per endpoint that wants it
     (its filter takes the type, and a unit's endpoint only events about its units); the body with
-    personal data masked is kept beside the full one for the endpoints not allowed to see it."""
+    personal data masked is kept beside the full one for the endpoints not allowed to see it; the API keys' events, internal, go to none."""
+    if event.type in INTERNAL_EVENT_TYPES:
+        return
     wanted = [t for t in await _enabled_endpoints(uow.session) if t.wants(event.type)]
     if not wanted:
         return

@@ -294,3 +294,34 @@ async def test_a_receiver_slower_than_the_timeout_is_logged_as_a_timeout(start_n
     [attempt] = done["attempt_log"]
     assert attempt["status_code"] is None and attempt["error"] == "Timeout: no answer within 0.3 s"
     assert len(slow.requests) == 1  # it was called: the timeout, not a refusal, ended it
+
+
+async def test_the_api_key_events_reach_the_replica_but_no_webhook(start_notifications, serve):
+    service = await start_notifications(schedulers=True, **FAST)
+    receiver = Receiver()
+    created = await subscribe(service, f"{await serve(receiver)}/hooks")
+    key = {
+        "id": "0123456789ab",
+        "name": "một cửa",
+        "role": "integration",
+        "unit": None,
+        "key_hash": "0" * 64,
+        "created_at": "2024-04-15T01:00:00+00:00",
+        "expires_at": None,
+        "revoked_at": None,
+        "version": 1,
+    }
+    await service.deliver("cchc.plans", "vn.cchc.api_key.created.v1", key["id"], key)
+    await service.register_unit()  # the positive control: an event a "*" endpoint gets
+    await receiver.wait_for(1)
+    assert [json.loads(r.body)["type"] for r in receiver.requests] == ["vn.cchc.unit.upserted.v1"]
+    table = service.context.definition.tables.api_keys
+    async with service.context.db.session() as session:
+        assert (
+            await session.scalar(table.select().with_only_columns(table.c.name).where(table.c.id == key["id"]))
+            == "một cửa"
+        )
+    refused = await service.http.patch(
+        f"/notifications/v1/webhooks/{created['id']}", json={"event_types": ["vn.cchc.api_key.created.v1"]}
+    )
+    assert refused.status_code == 422

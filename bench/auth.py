@@ -1,0 +1,246 @@
+"""Authentication's cost on the two hot paths, with and without it, in the same run.
+
+Run ``python -m bench.auth [--records 20000] [--batch 500] [--reads 4000] [--runs 3]``.
+
+The dossiers service runs as its own uvicorn process on durable PostgreSQL (as in
+bench/dossiers.py), on a fresh database each run, in one of two builds:
+
+* **with**: the app ``cchc serve dossiers`` serves, every request carrying an API key (the key
+  ring looked up by the key's SHA-256; the route's access rule checked);
+* **without**: the same app with the authentication middleware taken out and the principal and
+  the access check replaced by constants (a build only this benchmark makes).
+
+Each run pushes ``--records`` DongBoHoSoMC records in batches of ``--batch`` to
+``/dossiers/v1/sync/dvcqg`` (one warm-up batch first), then reads ``--reads`` of them one by one
+with ``GET /dossiers/v1/dossiers/{id}``. Both builds run at once, each on its own fresh database,
+and get the same requests in turn (which one goes first alternates), one request in flight: the
+rates are of the time spent waiting for each build's answers, so load from elsewhere on the
+machine weighs on both alike. ``--runs`` such runs; medians are reported.
+
+**middleware**: the CPU time (this process's, so other load on the machine barely counts) of one
+request through the authentication middleware and the access check in front of a trivial app,
+against the trivial app alone: what authentication adds to every request, in microseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.routing import Mount
+
+from bench.dossiers import START, WARM_UP_START, batches
+from bench.outbox_relay import PostgresBackend
+from services.catalog import definitions
+from shared.access import Access, allows, authorize
+from shared.api_keys import KeyRecord, new_key, store
+from shared.auth import ADMIN, Principal, get_principal
+from shared.authentication import Authentication
+from shared.calendar import WorkingCalendar
+from shared.runtime import Runtime
+from shared.settings import Settings
+from simulator.workload import ProvincialWorkload
+
+RESULTS = Path(__file__).parent / "results"
+BENCH_PRINCIPAL = Principal(subject="bench", roles=frozenset({ADMIN}))
+
+
+def serve(port: int, authenticated: bool) -> None:
+    """The server process of one run (``python -m bench.auth --serve PORT [--without]``)."""
+    runtime = Runtime(definitions(["dossiers"]), Settings())
+    app = runtime.app(migrate=True)
+    if not authenticated:
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not Authentication]
+        for mounted in (r.app for r in app.routes if isinstance(r, Mount)):
+            mounted.dependency_overrides[authorize] = _nothing  # type: ignore[attr-defined]
+            mounted.dependency_overrides[get_principal] = lambda: BENCH_PRINCIPAL  # type: ignore[attr-defined]
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None)
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def make_key(url: str) -> str:
+    """An admin key written into the dossiers database before the server starts (it loads it)."""
+    runtime = Runtime(definitions(["dossiers"]), Settings(dossiers_database_url=url))
+    context = runtime["dossiers"]
+    try:
+        await context.migrate()
+        key = new_key()
+        record = KeyRecord(
+            id=key.id, name="bench", role=ADMIN, key_hash=key.hash, created_at=context.clock.now(), version=1
+        )
+        async with context.uow() as uow:
+            await store(uow, context.definition.tables.api_keys, record)
+            await uow.commit()
+        return key.text
+    finally:
+        await runtime.stop()
+
+
+class Server:
+    """One build of the dossiers service as its own process, on its own fresh database."""
+
+    def __init__(self, url: str, key: str, port: int, authenticated: bool) -> None:
+        env = {
+            **os.environ,
+            "CCHC_DOSSIERS_DATABASE_URL": url,
+            "CCHC_LOG_LEVEL": "WARNING",
+            "CCHC_DATA_DIR": "/tmp/cchc-bench",
+        }
+        command = [sys.executable, "-m", "bench.auth", "--serve", str(port)] + ([] if authenticated else ["--without"])
+        self.process = subprocess.Popen(command, env=env)
+        headers = {"content-type": "application/json", "authorization": f"Bearer {key}"}
+        self.client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120, headers=headers)
+        self.busy = 0.0  # seconds spent waiting for this server's answers
+
+    async def timed(self, method: str, url: str, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        (await self.client.request(method, url, **kwargs)).raise_for_status()
+        self.busy += time.perf_counter() - started
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+async def paired_run(
+    pg: PostgresBackend, bodies: list[bytes], warm: bytes, ids: list[str], port: int
+) -> dict[str, tuple[float, float]]:
+    """Both builds at once, each on a fresh database, fed the same requests in turn (which goes
+    first alternates), so what else runs on the machine weighs on both alike. Per build:
+    (records pushed per second, reads per second) of the time spent waiting for its answers."""
+    servers: dict[str, Server] = {}
+    try:
+        for i, mode in enumerate(("without", "with")):
+            url = await pg.fresh_url()
+            servers[mode] = Server(url, await make_key(url), port + i, authenticated=mode == "with")
+        for server in servers.values():
+            await _ready(server.client)
+            await server.timed("POST", "/dossiers/v1/sync/dvcqg", content=warm)
+        for server in servers.values():
+            server.busy = 0.0
+        for i, body in enumerate(bodies):
+            for server in list(servers.values())[:: 1 if i % 2 else -1]:
+                await server.timed("POST", "/dossiers/v1/sync/dvcqg", content=body)
+        pushed = {mode: server.busy for mode, server in servers.items()}
+        for server in servers.values():
+            server.busy = 0.0
+        for i, ma_ho_so in enumerate(ids):
+            for server in list(servers.values())[:: 1 if i % 2 else -1]:
+                await server.timed("GET", f"/dossiers/v1/dossiers/{ma_ho_so}")
+        read = {mode: server.busy for mode, server in servers.items()}
+    finally:
+        for server in servers.values():
+            await server.close()
+    records = sum(len(json.loads(b)["data"]) for b in bodies)
+    return {mode: (records / pushed[mode], len(ids) / read[mode]) for mode in servers}
+
+
+async def _ready(client: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await client.get("/dossiers/readyz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the service did not become ready")
+
+
+async def middleware_cost(url: str, requests: int = 50_000) -> dict[str, float]:
+    """Microseconds of CPU per request: the trivial app alone, and behind authentication."""
+    runtime = Runtime(definitions(["dossiers"]), Settings(dossiers_database_url=url))
+    key = await make_key(url)
+    context = runtime["dossiers"]
+    await context.keys.refresh()
+    route = object()  # what the router would have matched
+    rules = {(id(route), "GET"): Access.DOSSIER_READ}
+
+    async def trivial(scope: Any, receive: Any, send: Any) -> None:
+        if not allows(scope["state"]["principal"], rules.get((id(route), "GET"))):
+            raise AssertionError("refused")
+
+    async def bare(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    guarded = Authentication(trivial, keys=context.keys, oidc=None, metrics_token=None, services=["dossiers"])
+    headers = [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json")]
+    costs: dict[str, float] = {}
+    try:
+        for name, app in (("bare", bare), ("authenticated", guarded), ("bare", bare), ("authenticated", guarded)):
+            started = time.process_time()
+            for _ in range(requests):
+                scope = {"type": "http", "path": "/dossiers/v1/dossiers/X", "headers": headers, "method": "GET"}
+                await app(scope, _nothing, _nothing)
+            costs[name] = min(costs.get(name, 1e9), (time.process_time() - started) / requests * 1e6)
+    finally:
+        await runtime.stop()
+    return {f"{k}_us": round(v, 2) for k, v in costs.items()}
+
+
+async def main(args: argparse.Namespace) -> None:
+    calendar = WorkingCalendar()
+    records = list(ProvincialWorkload(1, calendar).dossiers(args.records, START))
+    warm = batches(list(ProvincialWorkload(2, calendar).dossiers(args.batch, WARM_UP_START)), args.batch)[0]
+    bodies = batches(records, args.batch)
+    ids = random.Random(1).sample([r["MaHoSo"] for r in records], min(args.reads, len(records)))
+    pg = PostgresBackend()
+    results: dict[str, list[tuple[float, float]]] = {"with": [], "without": []}
+    try:
+        middleware = await middleware_cost(await pg.fresh_url())
+        print(f"middleware: {middleware}")
+        for run in range(args.runs):
+            for mode, (push, reads) in (await paired_run(pg, bodies, warm, ids, 8700)).items():
+                results[mode].append((push, reads))
+                print(f"run {run + 1} {mode}: {push:,.0f} records/s, {reads:,.0f} reads/s")
+    finally:
+        pg.close()
+    summary: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "records": args.records,
+        "batch": args.batch,
+        "reads": len(ids),
+        "runs": args.runs,
+        "load_average_1min": round(os.getloadavg()[0], 1),
+        "middleware": middleware,
+    }
+    for mode, rows in results.items():
+        summary[mode] = {
+            "push_records_per_s": round(statistics.median(r[0] for r in rows)),
+            "reads_per_s": round(statistics.median(r[1] for r in rows)),
+        }
+    for metric in ("push_records_per_s", "reads_per_s"):
+        summary[f"{metric}_cost_percent"] = round(100 * (1 - summary["with"][metric] / summary["without"][metric]), 1)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "auth.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--reads", type=int, default=4_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--without", action="store_true", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.serve:
+        serve(arguments.serve, authenticated=not arguments.without)
+    else:
+        asyncio.run(main(arguments))

@@ -1,0 +1,52 @@
+"""``cchc keys create|list|revoke`` against an embedded data directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services import cli
+
+
+def keys(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    status = cli.main(["keys", *args, "--data-dir", str(data_dir)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_a_key_is_printed_alone_on_the_last_line_listed_without_it_and_revoked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = keys(
+        capsys, tmp_path, "create", "--role", "integration", "--name", "một cửa", "--expires", "2030-06-30"
+    )
+    key = out.splitlines()[-1]
+    assert status == 0 and key.startswith("cchc_") and len(key.split("_")[2]) == 43
+
+    _, out, _ = keys(capsys, tmp_path, "list")
+    [listed] = [json.loads(line) for line in out.splitlines()]
+    assert listed["name"] == "một cửa" and listed["role"] == "integration" and key not in out
+    assert key.startswith(listed["prefix"] + "_")
+    assert listed["expires_at"] == "2030-06-30T17:00:00Z"  # through 30 June, Vietnam time
+
+    status, out, _ = keys(capsys, tmp_path, "revoke", listed["prefix"])
+    assert status == 0 and json.loads(out)["revoked_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create", "--role", "viewer", "--unit", "000.00.99.H99"], "cchc keys: unit: no unit has this code"),
+        (["create", "--role", "viewer", "--unit", "H42"], "cchc keys: unit: String should match pattern"),
+        (["create", "--role", "viewer", "--expires", "2020-01-01"], "cchc keys: expires_at: must lie in the future"),
+        (["revoke", "0123456789ab"], "cchc keys: No API key has this id."),
+    ],
+)
+def test_a_refused_command_says_why_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    status, out, err = keys(capsys, tmp_path, *args)
+    assert status == 2 and out == "" and message in err
