@@ -1,9 +1,9 @@
-"""Acting as a principal in tests, in one place: until the real keys land, a test header read by
-an override of ``get_principal`` (the contract's seam); at the merge with authentication only
-:func:`install` and :func:`as_principal` change (to create a key for the principal and send it).
+"""Acting as any principal in the unit-scope tests, in one place: a test header read by an
+override of ``get_principal`` (the authentication middleware lets a request through to an
+override: tests only, no setting reaches it). Real keys and tokens, and what each role may call,
+are tested in tests/integration/auth.
 
-A request without the header is the permissive default principal (a whole-system admin), so the
-services' other tests keep working unchanged.
+A request without the header is a whole-system admin.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 from fastapi import FastAPI, Request
 from starlette.routing import Mount
 
-from shared.auth import ADMIN, ANONYMOUS_ADMIN, INTEGRATION, UNIT_OFFICER, VIEWER, Principal, get_principal
+from shared.auth import ADMIN, INTEGRATION, UNIT_OFFICER, VIEWER, Principal, get_principal
 
 HEADER = "x-test-principal"
 
@@ -43,7 +43,7 @@ def as_principal(principal: Principal) -> dict[str, str]:
 async def _from_header(request: Request) -> Principal:
     raw = request.headers.get(HEADER)
     if raw is None:
-        return ANONYMOUS_ADMIN
+        return admin()
     fields = json.loads(raw)
     return Principal(
         subject=fields["subject"], unit=fields["unit"], roles=frozenset(fields["roles"]), key_id=fields["key_id"]
