@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
@@ -14,6 +13,7 @@ from services.plans.models import Unit, kernel
 from shared.api_keys import KEY_SCHEME, KeyRecord, new_key, prefix_of, store
 from shared.auth import ROLES
 from shared.bounds import AgencyId, Instant, Text
+from shared.instants import VnInstant
 from shared.problems import DomainError, NotFound
 from shared.uow import UnitOfWork
 
@@ -22,21 +22,21 @@ assert set(get_args(Role)) == set(ROLES)
 
 
 class ApiKeyIn(BaseModel):
-    role: Role
+    role: Role = Field(description="admin, unit_officer, viewer or integration (docs/security.md, Roles)")
     unit: AgencyId | None = Field(default=None, description="the unit (and its sub-units) the key is limited to")
     expires_at: Instant | None = Field(default=None, description="when the key stops working; never when absent")
     name: Text = Field(default="", max_length=200, description="what the key is for, who holds it")
 
 
 class ApiKeyOut(BaseModel):
-    id: str
+    id: str = Field(description="the key's id (12 hex digits)")
     prefix: str = Field(description="the start of the key, to recognise it")
-    name: str
-    role: str
-    unit: str | None
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    name: str = Field(description="what the key is for, who holds it")
+    role: str = Field(description="admin, unit_officer, viewer or integration")
+    unit: str | None = Field(description="the unit (and its sub-units) the key is limited to; null: the whole system")
+    created_at: VnInstant = Field(description="when the key was made")
+    expires_at: VnInstant | None = Field(description="when it stops working; null: never")
+    revoked_at: VnInstant | None = Field(description="when it was revoked; null: it was not")
 
 
 class ApiKeyMade(ApiKeyOut):

@@ -39,7 +39,7 @@ async def create_webhook(
     body: WebhookIn, uow: Uow, context: Context, scope: CurrentScope, principal: CurrentPrincipal
 ) -> WebhookCreated:
     """Subscribe a partner's URL to event types: every matching event is POSTed to it, signed per Standard Webhooks with the returned `whsec_…` secret (shown once), and retried on a schedule until it succeeds."""
-    admin = ADMIN in principal.roles
+    admin = ADMIN in principal.roles and principal.unit is None  # a system administrator
     endpoint = await service.create_endpoint(uow, body, context.settings, scope, may_allow_personal=admin)
     await uow.commit()
     return WebhookCreated(**WebhookOut.model_validate(endpoint).model_dump(), secret=endpoint.secret)
@@ -67,7 +67,7 @@ async def update_webhook(
     principal: CurrentPrincipal,
 ) -> WebhookOut:
     """Change an endpoint's URL, event types or description, disable it, or re-enable it after it was disabled for failures."""
-    admin = ADMIN in principal.roles
+    admin = ADMIN in principal.roles and principal.unit is None  # a system administrator
     endpoint = await service.update_endpoint(uow, endpoint_id, body, context.settings, scope, may_allow_personal=admin)
     await uow.commit()
     return WebhookOut.model_validate(endpoint)

@@ -95,7 +95,7 @@ class WebhookMutation:
         given = {"url": url, "event_types": event_types, "description": description, "unit_code": unit_code}
         body = checked_input(WebhookIn, {**given, "personal_data": personal_data})
         settings = info.context.service(SERVICE).settings
-        admin = ADMIN in info.context.principal.roles
+        admin = ADMIN in info.context.principal.roles and info.context.principal.unit is None
         endpoint = await in_scoped_transaction(
             info,
             SERVICE,
@@ -123,7 +123,7 @@ class WebhookMutation:
         }
         patch = checked_input(WebhookPatch, {k: v for k, v in given.items() if v is not None})
         settings = info.context.service(SERVICE).settings
-        admin = ADMIN in info.context.principal.roles
+        admin = ADMIN in info.context.principal.roles and info.context.principal.unit is None
         return _endpoint(
             await in_scoped_transaction(
                 info,

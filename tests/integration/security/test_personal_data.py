@@ -89,20 +89,20 @@ async def test_a_units_webhook_gets_only_its_units_events_and_personal_data_only
         async with live_server(receivers["personal"].app()) as url_personal:
             hook = {"event_types": [OVERDUE]}
             refused = await province.call(
-                "POST", "/notifications/v1/webhooks", officer(A), json={**hook, "url": url_a, "personal_data": True}
+                "POST", "/notifications/v1/webhooks", admin(A), json={**hook, "url": url_a, "personal_data": True}
             )
-            assert refused.status_code == 403  # only an administrator lets personal data out
+            assert refused.status_code == 403  # only a system administrator lets personal data out
             other = await province.call(
-                "POST", "/notifications/v1/webhooks", officer(A), json={**hook, "url": url_a, "unit_code": B}
+                "POST", "/notifications/v1/webhooks", admin(A), json={**hook, "url": url_a, "unit_code": B}
             )
             assert other.status_code == 404
-            of_a = await province.ok("POST", "/notifications/v1/webhooks", officer(A), json={**hook, "url": url_a})
+            of_a = await province.ok("POST", "/notifications/v1/webhooks", admin(A), json={**hook, "url": url_a})
             assert (of_a["unit_code"], of_a["personal_data"]) == (A, False)
             await province.ok("POST", "/notifications/v1/webhooks", admin(), json={**hook, "url": url_all})
             await province.ok(
                 "POST", "/notifications/v1/webhooks", admin(), json={**hook, "url": url_personal, "personal_data": True}
             )
-            assert [w["id"] for w in (await province.ok("GET", "/notifications/v1/webhooks", officer(A)))["items"]] == [
+            assert [w["id"] for w in (await province.ok("GET", "/notifications/v1/webhooks", admin(A)))["items"]] == [
                 of_a["id"]
             ]
             assert len((await province.ok("GET", "/notifications/v1/webhooks", admin()))["items"]) == 3
