@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import OfflineContext, browser  # noqa: F401  (the fixture)
 
-# What every request carries; an API that requires a bearer token gets it here.
+# What every request carries: the admin key of the cchc run below (filled once it has started).
 HEADERS: dict[str, str] = {}
 TIMEOUT_MS = 30_000
 
@@ -20,10 +20,13 @@ TIMEOUT_MS = 30_000
 @pytest.fixture(scope="module")
 def cchc(tmp_path_factory: pytest.TempPathFactory):
     """``cchc run --demo``: the procedure catalogue and the units are there to be read."""
-    from tests.e2e.conftest import cchc_processes
+    from tests.e2e.conftest import admin_headers, cchc_processes
 
-    with cchc_processes(tmp_path_factory.mktemp("docs")) as start:
-        yield start("run", "--demo")
+    workdir = tmp_path_factory.mktemp("docs")
+    with cchc_processes(workdir) as start:
+        base = start("run", "--demo")
+        HEADERS.update(admin_headers(workdir))
+        yield base
 
 
 @pytest.fixture
