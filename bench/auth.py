@@ -43,9 +43,9 @@ from starlette.routing import Mount
 
 from bench.dossiers import START, WARM_UP_START, batches
 from bench.outbox_relay import PostgresBackend
+from bench.service_keys import admin_key
 from services.catalog import definitions
 from shared.access import Access, allows, authorize
-from shared.api_keys import KeyRecord, new_key, store
 from shared.auth import ADMIN, Principal, get_principal
 from shared.authentication import Authentication
 from shared.calendar import WorkingCalendar
@@ -71,24 +71,6 @@ def serve(port: int, authenticated: bool) -> None:
 
 async def _nothing() -> None:
     return None
-
-
-async def make_key(url: str) -> str:
-    """An admin key written into the dossiers database before the server starts (it loads it)."""
-    runtime = Runtime(definitions(["dossiers"]), Settings(dossiers_database_url=url))
-    context = runtime["dossiers"]
-    try:
-        await context.migrate()
-        key = new_key()
-        record = KeyRecord(
-            id=key.id, name="bench", role=ADMIN, key_hash=key.hash, created_at=context.clock.now(), version=1
-        )
-        async with context.uow() as uow:
-            await store(uow, context.definition.tables.api_keys, record)
-            await uow.commit()
-        return key.text
-    finally:
-        await runtime.stop()
 
 
 class Server:
@@ -128,7 +110,7 @@ async def paired_run(
     try:
         for i, mode in enumerate(("without", "with")):
             url = await pg.fresh_url()
-            servers[mode] = Server(url, await make_key(url), port + i, authenticated=mode == "with")
+            servers[mode] = Server(url, await admin_key(url), port + i, authenticated=mode == "with")
         for server in servers.values():
             await _ready(server.client)
             await server.timed("POST", "/dossiers/v1/sync/dvcqg", content=warm)
@@ -165,7 +147,7 @@ async def _ready(client: httpx.AsyncClient) -> None:
 async def middleware_cost(url: str, requests: int = 50_000) -> dict[str, float]:
     """Microseconds of CPU per request: the trivial app alone, and behind authentication."""
     runtime = Runtime(definitions(["dossiers"]), Settings(dossiers_database_url=url))
-    key = await make_key(url)
+    key = await admin_key(url)
     context = runtime["dossiers"]
     await context.keys.refresh()
     route = object()  # what the router would have matched

@@ -41,6 +41,7 @@ import orjson
 from sqlalchemy import MetaData, insert, select, text
 
 from bench.outbox_relay import PostgresBackend
+from bench.service_keys import UNLIMITED, admin_key, bearer
 from services.catalog import definitions
 from services.dossiers.models import Dossier
 from shared.bus.base import Message
@@ -72,6 +73,7 @@ class Service:
     def __init__(self, url: str, port: int, *, migrate: bool = True) -> None:
         env = {
             **os.environ,
+            **UNLIMITED,
             "CCHC_DOSSIERS_DATABASE_URL": url,
             "CCHC_LOG_LEVEL": "WARNING",
             "CCHC_DATA_DIR": "/tmp/cchc-bench",
@@ -103,14 +105,14 @@ class Service:
         self.process.wait(timeout=30)
 
 
-async def post_all(bases: list[str], bodies: list[bytes] | Any, senders: int = 1) -> None:
+async def post_all(bases: list[str], bodies: list[bytes] | Any, headers: dict[str, str], senders: int = 1) -> None:
     """POST every body, ``senders`` requests in flight per service replica (one shared queue)."""
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=4)
 
     async def sender(client: httpx.AsyncClient, base: str) -> None:
         while (body := await queue.get()) is not None:
             response = await client.post(
-                f"{base}/dossiers/v1/sync/dvcqg", content=body, headers={"content-type": "application/json"}
+                f"{base}/dossiers/v1/sync/dvcqg", content=body, headers={"content-type": "application/json", **headers}
             )
             response.raise_for_status()
 
@@ -129,8 +131,10 @@ class Replicas:
     def __init__(self, url: str, port: int, count: int) -> None:
         self.url, self.port, self.count = url, port, count
         self.services: list[Service] = []
+        self.headers: dict[str, str] = {}
 
     async def __aenter__(self) -> Replicas:
+        self.headers = bearer(await admin_key(self.url))  # written before the replicas load their key rings
         try:
             for i in range(self.count):
                 self.services.append(Service(self.url, self.port + i, migrate=i == 0))
@@ -163,7 +167,9 @@ async def warm_up(service: Replicas, batch: int) -> None:
     async with httpx.AsyncClient(timeout=120) as client:
         for base, body in zip(service.bases, batches(records, batch), strict=True):
             response = await client.post(
-                f"{base}/dossiers/v1/sync/dvcqg", content=body, headers={"content-type": "application/json"}
+                f"{base}/dossiers/v1/sync/dvcqg",
+                content=body,
+                headers={"content-type": "application/json", **service.headers},
             )
             response.raise_for_status()
 
@@ -172,7 +178,7 @@ async def push_run(pg: PostgresBackend, bodies: list[bytes], port: int, replicas
     async with Replicas(await pg.fresh_url(), port, replicas) as service:
         await warm_up(service, len(orjson.loads(bodies[0])["data"]))
         started = time.perf_counter()
-        await post_all(service.bases, bodies, senders)
+        await post_all(service.bases, bodies, service.headers, senders)
         return time.perf_counter() - started
 
 
@@ -194,7 +200,7 @@ async def baseline_run(pg: PostgresBackend, rows: list[dict[str, Any]], batch: i
 async def stored_rows(pg: PostgresBackend, bodies: list[bytes], port: int) -> list[dict[str, Any]]:
     url = await pg.fresh_url()
     async with Replicas(url, port, 1) as service:
-        await post_all(service.bases, bodies)
+        await post_all(service.bases, bodies, service.headers)
     db = Database(url)
     try:
         async with db.session() as session:
@@ -211,7 +217,7 @@ async def year_run(
     async with Replicas(await pg.fresh_url(), port, replicas) as service:
         await warm_up(service, batch)
         started = time.perf_counter()
-        await post_all(service.bases, bodies, senders)
+        await post_all(service.bases, bodies, service.headers, senders)
         elapsed = time.perf_counter() - started
         peaks = service.peak_rss_mb()
         return {

@@ -42,7 +42,7 @@ import httpx
 
 from bench.dossiers import batches
 from bench.outbox_relay import PostgresBackend
-from bench.scoring import durable
+from bench.service_keys import UNLIMITED, admin_key, bearer
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
 from simulator.workload import ProvincialWorkload
@@ -60,6 +60,7 @@ class Process:
     def __init__(self, command: Sequence[str], port: int, probe: str, env: dict[str, str] | None = None) -> None:
         self.base = f"http://127.0.0.1:{port}"
         self.probe = probe
+        self.headers: dict[str, str] = {}  # what every request to it carries (a service's admin key)
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             list(command), env={**os.environ, **(env or {})}, stdout=self.log, stderr=subprocess.STDOUT
@@ -96,7 +97,7 @@ def bare(port: int) -> Process:
 
 def cchc(args: Sequence[str], port: int, env: dict[str, str]) -> Process:
     command = [str(BIN / "cchc"), *args, "--host", "127.0.0.1", "--port", str(port)]
-    return Process(command, port, "/dossiers/readyz", {"CCHC_LOG_LEVEL": "WARNING", **env})
+    return Process(command, port, "/dossiers/readyz", {"CCHC_LOG_LEVEL": "WARNING", **UNLIMITED, **env})
 
 
 def load_average() -> str:
@@ -119,6 +120,7 @@ async def wrk(
     server process's CPU per request (µs)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write("local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n")
+        script.writelines(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n" for k, v in server.headers.items())
         script.write("request = function() return wrk.format('GET', paths[math.random(#paths)]) end\n")
         script.flush()
         before, cpu = load_average(), cpu_seconds(server.process.pid)
@@ -149,12 +151,14 @@ async def wrk(
     }
 
 
-async def push(base: str, bodies: list[bytes]) -> int:
+async def push(service: Process, bodies: list[bytes]) -> int:
     """POST every body in turn; returns the records stored."""
     stored = 0
-    async with httpx.AsyncClient(timeout=300) as client:
+    async with httpx.AsyncClient(timeout=300, headers=service.headers) as client:
         for body in bodies:
-            response = await client.post(base + SYNC, content=body, headers={"content-type": "application/json"})
+            response = await client.post(
+                service.base + SYNC, content=body, headers={"content-type": "application/json"}
+            )
             response.raise_for_status()
             stored += response.json()["created"]
     return stored
@@ -163,8 +167,8 @@ async def push(base: str, bodies: list[bytes]) -> int:
 class Pusher:
     """Pushes batches to ``base`` one after the other while a read run lasts (each batch once)."""
 
-    def __init__(self, base: str, bodies: list[bytes], size: int) -> None:
-        self.base, self.size = base, size
+    def __init__(self, service: Process, bodies: list[bytes], size: int) -> None:
+        self.base, self.headers, self.size = service.base, service.headers, size
         self._bodies = iter(bodies)
         self._stop = asyncio.Event()
 
@@ -172,7 +176,7 @@ class Pusher:
         """Push until :meth:`stop`; the records pushed and their rate."""
         self._stop.clear()
         records, started = 0, time.perf_counter()
-        async with httpx.AsyncClient(timeout=300) as client:
+        async with httpx.AsyncClient(timeout=300, headers=self.headers) as client:
             while not self._stop.is_set() and (body := next(self._bodies, None)) is not None:
                 response = await client.post(
                     self.base + SYNC, content=body, headers={"content-type": "application/json"}
@@ -237,14 +241,16 @@ def workload(count: int, start: datetime, seed: int) -> list[dict[str, Any]]:
 async def postgres_run(args: argparse.Namespace, records: list[dict[str, Any]]) -> dict[str, Any]:
     pg = PostgresBackend()
     try:
+        settings = await pg.make_durable()
         url = await pg.fresh_url()
-        settings = await durable(url)
         env = {"CCHC_DOSSIERS_DATABASE_URL": url, "CCHC_DATA_DIR": tempfile.mkdtemp(prefix="cchc-reads-")}
+        key = await admin_key(url)  # written before the service loads its key ring
         async with (
             bare(args.port) as yardstick,
             cchc(["serve", "dossiers", "--migrate"], args.port + 1, env) as service,
         ):
-            await push(service.base, batches(records, 1000))
+            service.headers = bearer(key)
+            await push(service, batches(records, 1000))
             keys = [str(r["MaHoSo"]) for r in records]
             return {
                 "server": settings,
@@ -259,9 +265,10 @@ async def sqlite_run(args: argparse.Namespace, records: list[dict[str, Any]]) ->
     try:
         pushed = batches(workload(args.push_records, PUSHED, 2), args.push_batch)
         async with bare(args.port) as yardstick, cchc(["run", "--data-dir", data], args.port + 1, {}) as service:
-            await push(service.base, batches(records, 1000))
+            service.headers = bearer((Path(data) / "admin.key").read_text().strip())  # the first run's key
+            await push(service, batches(records, 1000))
             keys = [str(r["MaHoSo"]) for r in records]
-            pusher = Pusher(service.base, pushed, args.push_batch)
+            pusher = Pusher(service, pushed, args.push_batch)
             return await rounds(yardstick, service, keys, args, "sqlite", pusher)
     finally:
         shutil.rmtree(data, ignore_errors=True)
