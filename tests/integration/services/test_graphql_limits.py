@@ -18,6 +18,7 @@ from sqlalchemy import event
 from services.catalog import definitions
 from shared.app_factory import create_root_app
 from shared.runtime import Runtime
+from tests.support.auth import admin_headers
 
 PAGE = "items { maHoSo status unit dueAt receivedAt timeliness } nextCursor"
 
@@ -53,7 +54,12 @@ async def start(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[...
         # no relays nor schedulers: only the requests use the dossiers pool (its one worker, the pull, is off)
         await runtime.start(migrate=True, relays=False, schedulers=False)
         app = create_root_app(list(runtime.contexts.values()), _noop)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test", timeout=60)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://cchc.test",
+            timeout=60,
+            headers=await admin_headers(runtime),
+        )
         started.append(Served(runtime, client))
         return started[-1]
 
@@ -68,13 +74,15 @@ def codes(answer: dict[str, Any]) -> set[str]:
 
 
 class Checkouts:
-    """Database connections checked out of a service's pool: now and at most, as SQLAlchemy reports them."""
+    """Database connections checked out of a service's pools (the writer's and the readers'): now
+    and at most, as SQLAlchemy reports them."""
 
     def __init__(self, runtime: Runtime, service: str) -> None:
         self.now = self.most = self.total = 0
-        engine = runtime[service].db.engine.sync_engine
-        event.listen(engine, "checkout", self._out)
-        event.listen(engine, "checkin", self._in)
+        db = runtime[service].db
+        for engine in (db.engine.sync_engine, db.reader.sync_engine):
+            event.listen(engine, "checkout", self._out)
+            event.listen(engine, "checkin", self._in)
 
     def _out(self, *_: Any) -> None:
         self.now += 1

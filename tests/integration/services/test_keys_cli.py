@@ -30,7 +30,7 @@ def test_a_key_is_printed_alone_on_the_last_line_listed_without_it_and_revoked(
     [listed] = [json.loads(line) for line in out.splitlines()]
     assert listed["name"] == "một cửa" and listed["role"] == "integration" and key not in out
     assert key.startswith(listed["prefix"] + "_")
-    assert listed["expires_at"] == "2030-06-30T17:00:00Z"  # through 30 June, Vietnam time
+    assert listed["expires_at"] == "2030-07-01T00:00:00+07:00"  # through 30 June, Vietnam time
 
     status, out, _ = keys(capsys, tmp_path, "revoke", listed["prefix"])
     assert status == 0 and json.loads(out)["revoked_at"] is not None

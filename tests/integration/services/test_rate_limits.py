@@ -9,12 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.catalog import definitions
 from shared.app_factory import create_root_app
-from shared.auth import Principal
+from shared.auth import ADMIN, INTEGRATION
 from shared.runtime import Runtime
+from tests.support.auth import bearer, issue_key
 
 
 @pytest.fixture
@@ -27,39 +27,30 @@ async def _noop(_: Any) -> AsyncIterator[None]:
     yield
 
 
-def with_key_header(app: ASGIApp) -> ASGIApp:
-    """What the authentication middleware does, reduced to its effect: the principal of the
-    ``x-test-key`` header in the scope's state (keys are authn's; here only their ids matter)."""
-
-    async def authenticated(scope: Scope, receive: Receive, send: Send) -> None:
-        key = dict(scope.get("headers", [])).get(b"x-test-key")
-        if key is not None:
-            principal = Principal(subject="system", roles=frozenset({"integration"}), key_id=key.decode())
-            scope.setdefault("state", {})["principal"] = principal
-        await app(scope, receive, send)
-
-    return authenticated
-
-
 @pytest.fixture
-async def client(make_settings: Callable[..., Any]) -> AsyncIterator[httpx.AsyncClient]:
+async def served(
+    make_settings: Callable[..., Any],
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str], dict[str, str]]]:
+    """The dossiers service with a small burst, and two keys: an integration system's and an admin's."""
     settings = await make_settings("dossiers", limits_rate_burst=5, limits_rate_per_second=0.5)
     runtime = Runtime(definitions(["dossiers"]), settings)
     await runtime.start(migrate=True)
-    app = with_key_header(create_root_app(list(runtime.contexts.values()), _noop))
+    key_a, key_b = bearer(await issue_key(runtime, INTEGRATION)), bearer(await issue_key(runtime, ADMIN))
+    app = create_root_app(list(runtime.contexts.values()), _noop)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cchc.test") as client:
-        yield client
+        yield client, key_a, key_b
     await runtime.stop()
 
 
-async def test_a_key_past_its_burst_gets_429_with_retry_after_and_others_still_pass(client):
+async def test_a_key_past_its_burst_gets_429_with_retry_after_and_others_still_pass(served):
+    client, key_a, key_b = served
     url = "/dossiers/v1/dossiers"
-    answers = [await client.get(url, headers={"x-test-key": "key_a"}) for _ in range(6)]
+    answers = [await client.get(url, headers=key_a) for _ in range(6)]
     assert [a.status_code for a in answers] == [200] * 5 + [429]
     refused = answers[-1]
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["code"] == "rate_limited" and int(refused.headers["retry-after"]) == 2  # 1 token at 0.5/s
-    assert (await client.get(url, headers={"x-test-key": "key_b"})).status_code == 200
-    assert (await client.get(url)).status_code == 200  # without a principal: counted by address
-    assert (await client.get("/dossiers/healthz", headers={"x-test-key": "key_a"})).status_code == 200
-    assert (await client.post("/graphql", json={"query": "{ dossiersStatus { service } }"})).status_code == 200
+    assert (await client.get(url, headers=key_b)).status_code == 200  # another key has its own bucket
+    assert (await client.get("/dossiers/healthz", headers=key_a)).status_code == 200  # probes are not counted
+    graphql = {"query": "{ dossiersStatus { service } }"}
+    assert (await client.post("/graphql", json=graphql, headers=key_b)).status_code == 200

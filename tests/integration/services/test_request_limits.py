@@ -17,6 +17,7 @@ import pytest
 from services.catalog import definitions
 from shared.app_factory import create_root_app
 from shared.runtime import Runtime
+from tests.support import principals
 from tests.support.live_server import live_server
 
 MB = 1024 * 1024
@@ -44,7 +45,9 @@ async def served(make_settings: Callable[..., Any]) -> AsyncIterator[Callable[..
         settings = await make_settings("plans", "dossiers", **overrides)
         runtime = Runtime(definitions(["plans", "dossiers"]), settings)
         await runtime.start(migrate=True)
-        server = live_server(create_root_app(list(runtime.contexts.values()), _noop))
+        app = create_root_app(list(runtime.contexts.values()), _noop)
+        principals.install(app)  # every request an administrator's: authentication is tested elsewhere
+        server = live_server(app)
         url = await server.__aenter__()
         stack.append((runtime, server))
         host, port = url.removeprefix("http://").split(":")

@@ -23,9 +23,9 @@ async def test_every_change_leaves_one_row_by_its_author(start_dossiers):
     d: Dossiers = await start_dossiers(now=datetime(2024, 4, 15, 8, tzinfo=VN_TZ))
     await d.register_unit(AGENCY, "UBND xã Cẩm Quang")
     context = d.runtime["dossiers"]
-    async with client_as(d.runtime, OFFICER) as http:
-        assert (await http.put("/dossiers/v1/procedures/1.004227", json=PERMIT)).status_code == 200
-        assert (await http.put("/dossiers/v1/procedures/1.004227", json=PERMIT)).status_code == 200  # no change
+    async with client_as(d.runtime, OFFICER) as http, client_as(d.runtime, AUDITOR) as admin_http:
+        assert (await admin_http.put("/dossiers/v1/procedures/1.004227", json=PERMIT)).status_code == 200
+        assert (await admin_http.put("/dossiers/v1/procedures/1.004227", json=PERMIT)).status_code == 200  # no change
         intake = {"agency": AGENCY, "ma_tthc": "1.004227", "channel": 2, "applicant": {"name": "Lê Thị Thu Hà"}}
         answer = await http.post("/dossiers/v1/dossiers", json=intake, headers={"x-request-id": "desk-17"})
         key = answer.json()["ma_ho_so"]
@@ -34,30 +34,30 @@ async def test_every_change_leaves_one_row_by_its_author(start_dossiers):
         refused = await http.post(f"/dossiers/v1/dossiers/{key}/transitions", json={"to": 10})
         assert refused.status_code == 409  # refused: it changes nothing and logs nothing
         day = {"working": True, "reason": "Làm bù"}
-        assert (await http.put("/dossiers/v1/calendar/days/2024-04-20", json=day)).status_code == 200
-        assert (await http.delete("/dossiers/v1/calendar/days/2024-04-20")).status_code == 204
-        graphql = await http.post(
+        assert (await admin_http.put("/dossiers/v1/calendar/days/2024-04-20", json=day)).status_code == 200
+        assert (await admin_http.delete("/dossiers/v1/calendar/days/2024-04-20")).status_code == 204
+        graphql = await admin_http.post(
             "/graphql", json={"query": SET_HOURS, "variables": {"unit": AGENCY, "input": GRAPHQL_HOURS}}
         )
         assert "errors" not in graphql.json(), graphql.text
-        assert (await http.delete(f"/dossiers/v1/calendar/units/{AGENCY}/hours")).status_code == 204
+        assert (await admin_http.delete(f"/dossiers/v1/calendar/units/{AGENCY}/hours")).status_code == 204
         batch = {"service": "DongBoHoSoMC", "isUpdating": False, "data": example("dongbohosomc.json")["data"]}
-        assert (await http.post("/dossiers/v1/sync/dvcqg", json=batch)).status_code == 200
-        assert (await http.post("/dossiers/v1/sync/dvcqg", json=batch)).status_code == 200  # all unchanged
+        assert (await admin_http.post("/dossiers/v1/sync/dvcqg", json=batch)).status_code == 200
+        assert (await admin_http.post("/dossiers/v1/sync/dvcqg", json=batch)).status_code == 200  # all unchanged
 
     rows = await audit_rows(context)
-    due = ("dossier.due_changed", "dossier", key, "officer-an")
+    due = ("dossier.due_changed", "dossier", key, "admin-binh")  # the calendar's change re-dated it
     assert actions(rows) == [
-        ("procedure.set", "procedure", "1.004227", "officer-an"),
+        ("procedure.set", "procedure", "1.004227", "admin-binh"),
         ("dossier.intake", "dossier", key, "officer-an"),
         ("dossier.transition", "dossier", key, "officer-an"),
-        ("calendar.day_set", "calendar_day", "2024-04-20", "officer-an"),
+        ("calendar.day_set", "calendar_day", "2024-04-20", "admin-binh"),
         due,
-        ("calendar.day_removed", "calendar_day", "2024-04-20", "officer-an"),
+        ("calendar.day_removed", "calendar_day", "2024-04-20", "admin-binh"),
         due,
-        ("office_hours.set", "unit", AGENCY, "officer-an"),  # the due time falls the same: not re-dated
-        ("office_hours.removed", "unit", AGENCY, "officer-an"),
-        ("dossier.sync", "sync", "DongBoHoSoMC", "officer-an"),
+        ("office_hours.set", "unit", AGENCY, "admin-binh"),  # the due time falls the same: not re-dated
+        ("office_hours.removed", "unit", AGENCY, "admin-binh"),
+        ("dossier.sync", "sync", "DongBoHoSoMC", "admin-binh"),
     ]
     by_action = {r["action"]: r for r in rows}
     intake_row = by_action["dossier.intake"]
@@ -74,8 +74,9 @@ async def test_every_change_leaves_one_row_by_its_author(start_dossiers):
 
 async def test_a_due_time_an_apology_moves_is_logged_as_the_system_with_its_event(start_dossiers):
     d: Dossiers = await start_dossiers(now=datetime(2024, 4, 15, 8, tzinfo=VN_TZ))
+    async with client_as(d.runtime, AUDITOR) as http:
+        assert (await http.put("/dossiers/v1/procedures/1.004227", json=PERMIT)).status_code == 200
     async with client_as(d.runtime, OFFICER) as http:
-        await http.put("/dossiers/v1/procedures/1.004227", json=PERMIT)
         intake = {"agency": AGENCY, "ma_tthc": "1.004227", "applicant": {"name": "Lê Thị Thu Hà"}}
         key = (await http.post("/dossiers/v1/dossiers", json=intake)).json()["ma_ho_so"]
     issued = CloudEvent(
@@ -101,8 +102,9 @@ async def test_a_due_time_an_apology_moves_is_logged_as_the_system_with_its_even
 
 async def test_admins_find_a_dossiers_history_and_others_are_refused(start_dossiers):
     d: Dossiers = await start_dossiers(now=datetime(2024, 4, 15, 8, tzinfo=VN_TZ))
+    async with client_as(d.runtime, AUDITOR) as http:
+        assert (await http.put("/dossiers/v1/procedures/1.004227", json=PERMIT)).status_code == 200
     async with client_as(d.runtime, OFFICER) as http:
-        await http.put("/dossiers/v1/procedures/1.004227", json=PERMIT)
         intake = {"agency": AGENCY, "ma_tthc": "1.004227", "applicant": {"name": "Lê Thị Thu Hà"}}
         key = (await http.post("/dossiers/v1/dossiers", json=intake)).json()["ma_ho_so"]
         await http.post(f"/dossiers/v1/dossiers/{key}/transitions", json={"to": 4})

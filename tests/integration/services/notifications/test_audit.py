@@ -18,7 +18,7 @@ PERSON = {"name": "Trần Thị Bình", "role": "Văn phòng", "phone": "0912345
 async def test_every_change_leaves_one_row_by_its_author_and_no_personal_data(start_notifications):
     service = await start_notifications(clock=ManualClock(DUE + timedelta(minutes=1)))
     await service.register_unit()
-    async with client_as(service.runtime, OFFICER) as http:
+    async with client_as(service.runtime, AUDITOR) as http:
         settings = await http.put(f"/notifications/v1/letter-settings/{LETTER_UNIT}", json=SETTINGS)
         assert settings.status_code == 200, settings.text
         again = await http.put(f"/notifications/v1/letter-settings/{LETTER_UNIT}", json=SETTINGS)
@@ -47,7 +47,7 @@ async def test_every_change_leaves_one_row_by_its_author_and_no_personal_data(st
         assert failed.status_code == 200
 
     rows = await audit_rows(service.context)
-    by, contact, ep, lt = "officer-an", str(person["id"]), endpoint["id"], letter["id"]
+    by, contact, ep, lt = "admin-binh", str(person["id"]), endpoint["id"], letter["id"]
     assert actions(rows) == [
         ("letter_settings.set", "letter_settings", LETTER_UNIT, by),
         ("contact.added", "contact", contact, by),
@@ -70,6 +70,7 @@ async def test_every_change_leaves_one_row_by_its_author_and_no_personal_data(st
         "url_host": [None, "127.0.0.1"],
         "event_types": [None, ["vn.cchc.dossier.overdue.v1"]],
         "enabled": [None, True],
+        "personal_data": [None, False],
     }
     assert changes[5] == {"enabled": [True, False]}
     assert changes[10]["number"] == "1/PXL" and changes[11]["failure_reason"] == "changed"
@@ -81,9 +82,10 @@ async def test_every_change_leaves_one_row_by_its_author_and_no_personal_data(st
 
 async def test_the_notifications_log_is_for_admins(start_notifications):
     service = await start_notifications()
-    async with client_as(service.runtime, OFFICER) as http:
+    async with client_as(service.runtime, AUDITOR) as http:
         await http.post("/notifications/v1/webhooks", json={"url": "http://127.0.0.1:9/h", "event_types": ["*"]})
+    async with client_as(service.runtime, OFFICER) as http:
         assert (await http.get("/notifications/v1/audit")).status_code == 403
     async with client_as(service.runtime, AUDITOR) as http:
-        page = (await http.get("/notifications/v1/audit", params={"actor": "officer-an"})).json()
+        page = (await http.get("/notifications/v1/audit", params={"actor": "admin-binh"})).json()
     assert [e["action"] for e in page["items"]] == ["webhook_endpoint.created"]
