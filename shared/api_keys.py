@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,9 +59,16 @@ class NewKey:
         return key_hash(self.text)
 
 
+SECRET_ALPHABET = string.ascii_letters + string.digits
+SECRET_LENGTH = 43  # 43 base-62 characters carry 256 bits
+
+
 def new_key() -> NewKey:
+    """A fresh key. The secret is alphanumeric, so ``_`` only ever separates the key's parts and a
+    double click selects the whole key."""
     key_id = secrets.token_hex(6)
-    return NewKey(key_id, f"{KEY_SCHEME}{key_id}_{secrets.token_urlsafe(32)}")
+    secret = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+    return NewKey(key_id, f"{KEY_SCHEME}{key_id}_{secret}")
 
 
 def key_hash(text: str) -> str:

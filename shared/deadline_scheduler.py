@@ -44,8 +44,13 @@ class DeadlineScheduler:
         self._poked.set()
 
     async def run_once(self) -> datetime | None:
-        """Sweep what is due now and return the next due instant."""
-        await self._sweep(self._clock.now())
+        """Sweep what is due now, if anything is, and return the next due instant. Most pokes
+        find nothing due: they cost one query, not a sweep."""
+        due = await self._next_due()
+        now = self._clock.now()
+        if due is None or due > now:
+            return due
+        await self._sweep(now)
         return await self._next_due()
 
     def delay_until(self, due: datetime | None) -> float:

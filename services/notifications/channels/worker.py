@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 
 import httpx
+from sqlalchemy import select
 
 from services.notifications import queue
 from services.notifications.channels import service
@@ -42,15 +43,15 @@ async def send_due(context: ServiceContext, channels: Channels, now: datetime) -
             )
         )
         async with context.uow() as uow:
+            claimed_ids = [claimed.id for claimed, _ in work]
+            current = {d.id: d for d in await uow.session.scalars(select(Delivery).where(Delivery.id.in_(claimed_ids)))}
             for (claimed, _), (outcome, seconds) in zip(work, outcomes, strict=True):
-                delivery = await uow.session.get(Delivery, claimed.id)
+                delivery = current.get(claimed.id)
                 if delivery is None:
                     continue
                 service.record_outcome(
                     uow.session, delivery, outcome, started_at=started, seconds=seconds, settings=context.settings
                 )
-                if delivery.ref_kind == sending.REF_KIND and delivery.status in ("sent", "failed"):
-                    await sending.delivery_settled(uow, delivery)  # the letter follows its messages
                 if isinstance(outcome, SendFailure):  # the reason may hold an address: not logged
                     log.info(
                         "delivery %s over %s: attempt %s %s",
@@ -59,6 +60,7 @@ async def send_due(context: ServiceContext, channels: Channels, now: datetime) -
                         delivery.attempts,
                         delivery.status,
                     )
+            await sending.deliveries_settled(uow, list(current.values()))  # the letters follow their messages
             await uow.commit()
         total += len(ids)
         if len(ids) < BATCH:
@@ -75,11 +77,7 @@ async def earliest(context: ServiceContext) -> datetime | None:
 
 
 async def sweep(context: ServiceContext, now: datetime) -> None:
-    """Send what is due. The scheduler sweeps on every commit that woke it; most find nothing due,
-    and an HTTP client (its TLS context alone costs about 20 ms) is built only when something is."""
-    due = await earliest(context)
-    if due is None or due > now:
-        return
+    """Send what is due (the kernel sweeps only when :func:`earliest` says something is)."""
     async with httpx.AsyncClient() as client:
         await send_due(context, Channels.of(context.settings, client), now)
 

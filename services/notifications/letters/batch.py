@@ -72,16 +72,18 @@ async def _handle(uow: UnitOfWork, chunk: list[Lateness]) -> None:
     session, now = uow.session, uow.clock.now()
     known = await dossiers.recorded_many(session, [item.facts for item in chunk], now)
     keys = sorted(known)
-    issued_query = select(Letter.ma_ho_so).where(
+    issued_query = select(Letter.ma_ho_so, Letter.missed_due_at).where(
         Letter.ma_ho_so.in_(keys), Letter.status.in_([s.value for s in ISSUED])
     )
-    apologised = set(await session.scalars(issued_query))
+    apologised = {key: missed for key, missed in await session.execute(issued_query)}
     policies = await unit_policies(session, (d.unit_code for d in known.values()))
     wanted: list[tuple[Lateness, LetterDossier, UnitPolicy]] = []
     for item in chunk:
         dossier = known[item.facts.ma_ho_so]
         if dossier.ma_ho_so in apologised:
-            if item.overdue:
+            # late again after the apology escalates; the date the letter apologised for, told
+            # again (a redelivery, a resend, a replica), is not news
+            if item.overdue and item.facts.due_at != apologised[dossier.ma_ho_so]:
                 await service.escalate(uow, dossier, item.facts.due_at)
         elif item.overdue or policies[dossier.unit_code].draft_on_due_soon:
             wanted.append((item, dossier, policies[dossier.unit_code]))
@@ -137,5 +139,5 @@ async def _issue(uow: UnitOfWork, to_issue: list[tuple[Letter, LetterDossier, Un
         await session.flush()
     except IntegrityError:  # a concurrent issue of another letter of a dossier won (the batch is retried one by one)
         raise Conflict("A dossier of the batch already had its apology: its date moves only once.") from None
-    for letter, dossier, _ in to_issue:
-        await service.announce(uow, letter, dossier, by=service.AUTO)
+    for letter, dossier, policy in to_issue:
+        await service.announce(uow, letter, dossier, policy, by=service.AUTO)

@@ -20,7 +20,7 @@ from services.notifications.channels.models import Delivery
 from services.notifications.channels.service import Undeliverable, request_delivery
 from services.notifications.letters.lifecycle import Status, check_transition
 from services.notifications.letters.models import Letter, LetterDossier
-from services.notifications.letters.policy import unit_policy
+from services.notifications.letters.policy import UnitPolicy
 from services.notifications.letters.regimes import TemplateRef, regime
 from services.notifications.letters.rendering import render_pdf_async, short_text
 from shared.audit import HIDDEN
@@ -31,7 +31,7 @@ PAPER_CHANNELS = (1, 3)  # in person and by post: printed at the desk
 REF_KIND = "letter"
 
 
-async def send(uow: UnitOfWork, letter: Letter, dossier: LetterDossier) -> None:
+async def send(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, policy: UnitPolicy) -> None:
     """Queue the messages of a letter just issued, in the issuing transaction."""
     if letter.channel in PAPER_CHANNELS:
         return
@@ -43,7 +43,7 @@ async def send(uow: UnitOfWork, letter: Letter, dossier: LetterDossier) -> None:
         text = short_text(letter.content, form, "zalo", letter.number) + "\nVăn bản kèm theo thư này."
         messages.append(("email", dossier.applicant_email, text))  # the PDF is attached when it is sent
     if dossier.applicant_phone:
-        phone = (await unit_policy(uow.session, letter.unit_code)).phone_channel
+        phone = policy.phone_channel
         messages.append((phone, dossier.applicant_phone, short_text(letter.content, form, phone, letter.number)))
     queued, refused = 0, []
     for channel, to, text in messages:
@@ -90,17 +90,29 @@ def needs_pdf(delivery: Delivery) -> bool:
     return delivery.ref_kind == REF_KIND and delivery.channel == EMAIL
 
 
-async def delivery_settled(uow: UnitOfWork, delivery: Delivery) -> None:
-    """A message of a letter was sent or failed for good: the letter follows."""
-    letter = await uow.session.get(Letter, delivery.ref_id, with_for_update=True)
-    if letter is None or letter.status != Status.issued.value:
+async def deliveries_settled(uow: UnitOfWork, deliveries: Sequence[Delivery]) -> None:
+    """Messages of letters were sent or failed for good: each letter follows (delivered once one of
+    its messages is sent, failed once every one failed). The letters are locked in id order."""
+    settled = [d for d in deliveries if d.ref_kind == REF_KIND and d.ref_id and d.status in ("sent", "failed")]
+    if not settled:
         return
-    if delivery.status == "sent":
-        await mark_delivered(uow, letter)
+    session = uow.session
+    ids = sorted({d.ref_id for d in settled if d.ref_id})
+    query = select(Letter).where(Letter.id.in_(ids), Letter.status == Status.issued.value).order_by(Letter.id)
+    letters = {letter.id: letter for letter in await session.scalars(query.with_for_update())}
+    sent = {d.ref_id for d in settled if d.status == "sent" and d.ref_id}
+    for letter_id in sent & letters.keys():
+        await mark_delivered(uow, letters.pop(letter_id))
+    if not letters:
         return
-    siblings = select(Delivery.status).where(Delivery.ref_kind == REF_KIND, Delivery.ref_id == letter.id)
-    if all(status == "failed" for status in await uow.session.scalars(siblings)):
-        await mark_failed(uow, letter, delivery.last_error or "gửi không thành công")
+    siblings = select(Delivery.ref_id, Delivery.status).where(
+        Delivery.ref_kind == REF_KIND, Delivery.ref_id.in_(letters)
+    )
+    pending = {ref_id for ref_id, status in await session.execute(siblings) if status != "failed"}
+    errors = {d.ref_id: d.last_error for d in settled if d.status == "failed"}
+    for letter_id, letter in letters.items():
+        if letter_id not in pending:
+            await mark_failed(uow, letter, errors.get(letter_id) or "gửi không thành công")
 
 
 async def mark_delivered(uow: UnitOfWork, letter: Letter) -> None:

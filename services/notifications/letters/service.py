@@ -203,7 +203,7 @@ async def issue(
         await uow.session.flush()
     except IntegrityError:  # a concurrent issue of another letter of the dossier won (the transaction is lost)
         raise Conflict("The dossier already had its apology: its date moves only once.") from None
-    await announce(uow, letter, dossier, by=by)
+    await announce(uow, letter, dossier, policy, by=by)
 
 
 def renew_due_date(
@@ -233,7 +233,7 @@ def number_and_freeze(
     letter.status, letter.issued_at = Status.issued.value, now
 
 
-async def announce(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, *, by: str) -> None:
+async def announce(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, policy: UnitPolicy, *, by: str) -> None:
     """``letter.issued`` for a letter just issued (and flushed), and its messages queued."""
     assert letter.number is not None and letter.issued_at is not None
     facts = {"status": Status.issued.value, "number": letter.number, "new_due_at": letter.new_due_at}
@@ -250,7 +250,7 @@ async def announce(uow: UnitOfWork, letter: Letter, dossier: LetterDossier, *, b
             missed_due_at=letter.missed_due_at,
         )
     )
-    await send(uow, letter, dossier)
+    await send(uow, letter, dossier, policy)
     log.info("letter %s issued as %s (by %s)", letter.id, letter.number, by)
 
 

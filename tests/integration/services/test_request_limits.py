@@ -100,7 +100,7 @@ async def test_a_declared_oversized_body_is_refused_before_a_byte_of_it_is_read(
 
 async def test_normal_bodies_still_pass_on_those_routes(served):
     host, port, url = await served()
-    async with httpx.AsyncClient(base_url=url) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:  # a loaded CI machine: not httpx's 5 s
         assert (await client.put("/dossiers/v1/procedures/1.000001", json=PROCEDURE)).status_code == 200
         assert (await client.put("/plans/v1/units/000.00.12.H42", json=UNIT)).status_code == 200
         assert (await client.post("/dossiers/v1/sync/dvcqg", json=BATCH)).status_code == 200

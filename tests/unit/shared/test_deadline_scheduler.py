@@ -72,7 +72,7 @@ async def test_a_failing_sweep_is_retried_after_the_error_backoff() -> None:
             raise RuntimeError("database went away")
 
     async def next_due() -> datetime | None:
-        return None
+        return T0 if calls < 2 else None  # due until a sweep succeeds
 
     s = DeadlineScheduler("test", next_due=next_due, sweep=sweep, clock=clock, max_sleep=3600, error_backoff=0.02)
     task = asyncio.create_task(s.run())
@@ -84,3 +84,20 @@ async def test_a_failing_sweep_is_retried_after_the_error_backoff() -> None:
         assert calls >= 2
     finally:
         task.cancel()
+
+
+async def test_a_poke_with_nothing_due_reads_the_next_instant_and_does_not_sweep() -> None:
+    clock = ManualClock(T0)
+    agenda = Agenda(clock)
+    sweeps: list[datetime] = []
+
+    async def sweep(now: datetime) -> None:
+        sweeps.append(now)
+        await agenda.sweep(now)
+
+    s = DeadlineScheduler("test", next_due=agenda.next_due, sweep=sweep, clock=clock)
+    agenda.pending = [T0 + timedelta(minutes=5)]
+    assert await s.run_once() == T0 + timedelta(minutes=5) and sweeps == []
+    clock.advance(timedelta(minutes=5))  # positive control: now it is due
+    assert await s.run_once() is None and sweeps == [T0 + timedelta(minutes=5)]
+    assert agenda.fired == [T0 + timedelta(minutes=5)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -62,19 +62,22 @@ async def test_one_batch_issues_one_letter_per_dossier_numbered_in_the_batch_ord
         )
 
 
-async def test_the_same_dossier_twice_in_a_batch_gets_one_letter_then_an_escalation(notifications: Notifications):
+async def test_the_same_lateness_twice_in_a_batch_gets_one_letter_and_no_escalation(notifications: Notifications):
     await notifications.configure(auto_issue=True)
     await publish(
         notifications, [("overdue", lateness()), ("overdue", lateness()), ("overdue", lateness(keys_of(UNIT, 2)[1]))]
     )
 
     [letter] = await notifications.letters()
-    assert letter["number"] == "1/PXL" and letter["escalated_at"] is not None
+    assert letter["number"] == "1/PXL" and letter["escalated_at"] is None
     assert len(await notifications.events("letter.issued", KEY)) == 1
-    [escalation] = await notifications.events("letter.escalated", KEY)
-    assert escalation["data"]["letter_id"] == letter["id"]
+    assert await notifications.events("letter.escalated", KEY) == []
     [other] = await notifications.letters(keys_of(UNIT, 2)[1])
     assert other["number"] == "2/PXL"
+    promised = datetime.fromisoformat(letter["new_due_at"])
+    await publish(notifications, [("overdue", lateness(due=promised)), ("overdue", lateness())])  # positive control
+    [escalation] = await notifications.events("letter.escalated", KEY)
+    assert escalation["data"]["letter_id"] == letter["id"]
 
 
 async def test_an_event_after_an_overdue_in_the_batch_sees_its_letter(notifications: Notifications):
