@@ -22,9 +22,11 @@ run: $(STAMP)
 	CCHC_DOSSIERS_PULL_URL=http://127.0.0.1:8100/dvcqg/hoso CCHC_DOSSIERS_PULL_INTERVAL=5 \
 	$(BIN)/cchc run --port 8000 --demo
 
-## test: import contracts and types, then the whole suite (PostgreSQL and Kafka tests included)
+## test: import contracts and types, then the whole suite (PostgreSQL and Kafka tests included), on
+## TEST_WORKERS processes (pytest-xdist; each starts its own PostgreSQL and Kafka mock)
+TEST_WORKERS ?= auto
 test: $(STAMP) lint lint-imports typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## lint: ruff's checks and its formatting (settings in pyproject.toml); `ruff format .` fixes the latter
 lint: $(STAMP)
