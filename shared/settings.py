@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     outbox_retention_hours: float = Field(
         default=0, ge=0, description="how long published events stay in the outbox; 0: deleted once published"
     )
+    processed_events_retention_hours: float = Field(
+        default=720,
+        gt=0,
+        description="how long a consumer remembers an event it processed (its idempotency record); "
+        "keep it longer than Kafka's topic retention",
+    )
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff: float = Field(
         default=0.2, ge=0, description="first retry delay in seconds, doubled each try"
