@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -94,7 +95,7 @@ class Database:
             if not parsed.database or parsed.database == ":memory:":
                 raise ValueError("SQLite databases are files here: readers and the writer open the file each")
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": 30, "factory": RollbackOnClose}
             self.engine: AsyncEngine = create_async_engine(url, **kwargs)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
@@ -144,6 +145,25 @@ class Database:
         await self._reads.close()
         await self.reader.dispose()
         await self.engine.dispose()
+
+
+class RollbackOnClose(sqlite3.Connection):
+    """A SQLite connection that ends its transaction before it closes.
+
+    When the task using a connection is cancelled mid-statement (``Runtime.stop``, an abandoned
+    request), SQLAlchemy invalidates the connection and closes it without a rollback. SQLite
+    does not close a connection one of whose statements still holds rows (the cancelled
+    ``SELECT`` or ``… RETURNING``, which the cancelled task's traceback keeps alive): it keeps
+    it open, with its transaction and the write lock, until that statement is freed, and every
+    other writer waits ``busy_timeout`` (30 s) meanwhile. A rollback ends the transaction
+    whatever statements are pending (tests/integration/shared/test_stopping.py)."""
+
+    def close(self) -> None:
+        try:
+            if self.in_transaction:
+                self.rollback()
+        finally:
+            super().close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
