@@ -11,13 +11,8 @@ values are those a session would give:
 * PostgreSQL: asyncpg connections taken once from the database's reader engine (read-only
   sessions: ``default_transaction_read_only``); a connection the server closed is replaced and
   the read tried once more (a read has no effect to repeat).
-* SQLite: a connection of its own (``query_only``) on the event loop's thread, so reads run
-  beside the writer in WAL mode and never take the write lock. A WAL reader waits for nobody and
-  a lookup by key costs tens of µs, less than handing it to a thread (``ThreadPoolExecutor.submit``
-  and the wake-up were half a read's cost under load); it runs with no busy timeout, and a read
-  that finds the file locked all the same (WAL recovery after a crash) goes to a few reader
-  threads, which wait for the lock, so the loop never waits for one. Keep ``Database.read`` to
-  statements an index answers.
+* SQLite: a small pool of threads, each with its own connection (``query_only``), so reads run
+  beside the writer in WAL mode and never take the write lock.
 
 A statement the cache cannot hold as one text (an ``IN`` whose list expands at execution, a
 literal rendered at execution) goes through the reader engine instead.
@@ -192,25 +187,16 @@ class PostgresReads(Reads):
 
 
 class SqliteReads(Reads):
-    """One connection read on the event loop's thread; ``size`` threads for a read that finds the
-    file locked (see the module docstring)."""
+    """``size`` threads, each reading through its own connection to the database file."""
 
     def __init__(self, reader: AsyncEngine, path: str, size: int) -> None:
         super().__init__(reader)
         self._path = path
-        self._inline: sqlite3.Connection | None = None
         self._threads = ThreadPoolExecutor(size, thread_name_prefix="sqlite-read")
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
 
     async def fetch(self, sql: str, arguments: list[Any]) -> Sequence[Sequence[Any]]:
-        if self._inline is None:
-            self._inline = open_reader(self._path, busy_timeout_ms=0)
-        try:
-            return self._inline.execute(sql, arguments).fetchall()
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                raise
         return await asyncio.get_running_loop().run_in_executor(self._threads, self._fetch, sql, arguments)
 
     def _fetch(self, sql: str, arguments: list[Any]) -> list[Any]:
@@ -222,23 +208,20 @@ class SqliteReads(Reads):
 
     async def close(self) -> None:
         self._threads.shutdown(wait=True)
-        if self._inline is not None:
-            self._connections.append(self._inline)
-            self._inline = None
         for connection in self._connections:
             connection.close()
         self._connections.clear()
 
 
-def open_reader(path: str, busy_timeout_ms: int = 30_000) -> sqlite3.Connection:
+def open_reader(path: str) -> sqlite3.Connection:
     """A connection that reads the SQLite file and can never write it (nor take its write lock)."""
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    sqlite_reader_pragmas(connection, busy_timeout_ms)
+    sqlite_reader_pragmas(connection)
     return connection
 
 
-def sqlite_reader_pragmas(connection: Any, busy_timeout_ms: int = 30_000) -> None:
+def sqlite_reader_pragmas(connection: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA query_only=ON")
-    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, insert, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.db import Database, UTCDateTime
-from shared.reads import SqliteReads
 
 metadata = MetaData()
 things = Table(
@@ -86,32 +81,3 @@ async def test_a_read_survives_its_connection_closed_by_the_server(db: Database)
         )
     assert killed >= 1
     assert (await db.read(BY_ID, {"id": 4}))[0]["id"] == 4
-
-
-async def test_a_sqlite_read_the_file_lock_holds_waits_in_a_thread_not_on_the_loop(tmp_path: Path):
-    """Reads run on the loop's thread with no busy timeout; a read that finds the file locked
-    (here a writer's exclusive lock on a file in rollback-journal mode, the one case where a
-    reader must wait) waits in a reader thread while the loop runs on, and answers once the lock goes."""
-    path = str(tmp_path / "locked.db")
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("CREATE TABLE things (id INTEGER PRIMARY KEY, code TEXT, at TEXT, data TEXT)")
-    holder.execute("INSERT INTO things VALUES (1, 'c1', NULL, NULL)")
-    engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
-    reads = SqliteReads(engine, path, 2)
-    try:
-        assert (await reads.read(BY_ID, {"id": 1}))[0]["code"] == "c1"  # the loop's own connection
-        holder.execute("BEGIN EXCLUSIVE")
-        holder.execute("UPDATE things SET code = 'held' WHERE id = 1")
-        reading = asyncio.create_task(reads.read(BY_ID, {"id": 1}))
-        ticks = 0
-        for _ in range(20):  # the loop keeps running while the read waits
-            await asyncio.sleep(0.01)
-            ticks += 1
-        assert not reading.done() and ticks == 20
-        holder.execute("COMMIT")
-        assert (await asyncio.wait_for(reading, 30))[0]["code"] == "held"
-        assert (await reads.read(BY_ID, {"id": 1}))[0]["code"] == "held"  # back on the loop's connection
-    finally:
-        holder.close()
-        await reads.close()
-        await engine.dispose()
