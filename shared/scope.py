@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.problems import Forbidden, NotFound
-from shared.service import Context, ServiceDefinition, Uow
+from shared.service import Context, ServiceDefinition
 
 
 @dataclass(frozen=True)
@@ -64,19 +64,28 @@ WHOLE_SYSTEM = Scope()
 """The scope of the system itself: consumers, schedulers, and the callers that see everything."""
 
 
-async def scope_of(principal: Principal, definition: ServiceDefinition, session: AsyncSession) -> Scope:
-    """The scope of ``principal`` in the unit tree of the service ``definition``."""
+async def scope_of(principal: Principal, definition: ServiceDefinition, session: AsyncSession | None) -> Scope:
+    """The scope of ``principal`` in the unit tree of the service ``definition`` (read through
+    ``session``, needed only for a unit-scoped principal of a service with a tree)."""
     personal = principal.sees_personal_data
     if principal.unit is None:
         return Scope(personal_data=personal)
     if definition.unit_tree is None:
         return Scope(principal.unit, frozenset({principal.unit}), personal)
+    if session is None:
+        raise ValueError("the unit tree is read through a session")
     tree = await definition.unit_tree(session)
     return Scope(principal.unit, tree.subtree(principal.unit), personal)
 
 
-async def get_scope(context: Context, uow: Uow, principal: CurrentPrincipal) -> Scope:
-    return await scope_of(principal, context.definition, uow.session)
+async def get_scope(context: Context, principal: CurrentPrincipal) -> Scope:
+    """The request's scope. Only a unit-scoped principal needs the unit tree, read on a reader
+    unit of work of its own: a route that reads by :meth:`shared.db.Database.read` (one dossier)
+    sets up no session for a principal of the whole system (docs/performance.md, "Reads")."""
+    if principal.unit is None or context.definition.unit_tree is None:
+        return await scope_of(principal, context.definition, None)
+    async with context.reader() as uow:
+        return await scope_of(principal, context.definition, uow.session)
 
 
 CurrentScope = Annotated[Scope, Depends(get_scope)]

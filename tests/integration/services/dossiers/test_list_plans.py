@@ -27,14 +27,15 @@ UNITS = [PROVINCE, *COMMUNES, *OTHERS]
 
 FILL = """
 INSERT INTO dossiers (ma_ho_so, origin, agency, unit_code, ma_tthc, procedure_name, channel, status,
-    received_at, due_at, original_due_at, rule_set, timeliness, supplement_count,
+    received_at, due_at, original_due_at, rule_set, timeliness, apology_due_at, supplement_count,
     documents, fees, supplements, result_papers, extra, status_history, pauses, due_history,
     state_at, state_rank, content_hash, version, created_at, updated_at)
 SELECT u.code || '-' || to_char(day, 'YYMMDD') || '-' || lpad(seq::text, 4, '0'), 'sync', u.code, u.code,
     '1.00' || ((extract(doy FROM day)::int + seq) % 40), 'Thủ tục', 1 + (seq % 3),
     CASE WHEN seq = 5 THEN 4 WHEN seq = 1 AND extract(doy FROM day)::int % 7 = 0 THEN 5 ELSE 10 END,
     day + interval '8 hours', day + interval '10 days', day + interval '10 days', 'nd61_2018',
-    CASE WHEN seq = 5 THEN 'open_overdue' ELSE 'on_time' END, 0,
+    CASE WHEN seq = 5 THEN 'open_overdue' ELSE 'on_time' END,
+    CASE WHEN seq IN (4, 5) THEN day + interval '9 days' END, 0,
     '[]', '[]', '[]', '[]', '{}', '[]', '[]', '[]', day, 2, '', 1, now(), now()
 FROM unnest(CAST(:units AS text[])) AS u(code),
      generate_series(timestamptz '2024-01-01 00:00+07', timestamptz '2024-12-31 00:00+07', interval '1 day') AS day,
@@ -88,7 +89,11 @@ CASES = {
         {"due_from": "2024-06-03T00:00:00+07:00", "due_to": "2024-06-10T00:00:00+07:00"},
         "ix_dossiers_due_at",
     ),
+    "channel": ({"channel": 3}, "pk_dossiers"),  # a third of the dossiers: the key walked, the channel checked
+    "apology due on a day": ({"apology_due": "2024-06-12"}, "ix_dossiers_apology_due_at"),
+    "apology due by a day": ({"apology_due_before": "2024-09-30"}, "ix_dossiers_apology_due_at"),
 }
+DEEP = {"apology due on a day": 1}  # 120 dossiers owe their apology that day: the page after the first
 
 
 async def test_each_filter_reads_its_page_through_its_index(loaded: Dossiers, statements: list[tuple[str, Any]]):
@@ -97,10 +102,11 @@ async def test_each_filter_reads_its_page_through_its_index(loaded: Dossiers, st
         first = await loaded.client.get("/dossiers/v1/dossiers", params=params)
         assert first.status_code == 200 and len(first.json()["items"]) == 50, (case, first.text)
         deep = {**params, "cursor": first.json()["next_cursor"]}
-        for _ in range(20):  # a page twenty pages in
+        for _ in range(DEEP.get(case, 20) - 1):  # a page twenty pages in
             deep["cursor"] = (await loaded.client.get("/dossiers/v1/dossiers", params=deep)).json()["next_cursor"]
         page = await loaded.client.get("/dossiers/v1/dossiers", params=deep)
         assert len(page.json()["items"]) == 50, case
+        assert page.json()["items"][0]["ma_ho_so"] > first.json()["items"][-1]["ma_ho_so"], case
         for statement, parameters in (statements[0], statements[-1]):
             async with loaded.runtime["dossiers"].db.engine.connect() as connection:
                 explained = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters)
