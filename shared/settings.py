@@ -163,6 +163,11 @@ class Settings(BaseSettings):
     limits_upload_max_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1024, description="largest multipart GraphQL request (a file upload)"
     )
+    limits_upload_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description="seconds a multipart GraphQL request (a file upload) has to send its body and be answered",
+    )
     limits_body_timeout: float = Field(
         default=30.0, gt=0, description="seconds a client has, from the start of a request, to send its whole body"
     )

@@ -43,7 +43,10 @@ async def make_settings(backend: str, tmp_path: Path, request: pytest.FixtureReq
                     created[name] = await server.create_database(f"{name}_{uuid.uuid4().hex[:12]}")
         values: dict[str, Any] = {"data_dir": tmp_path, "relay_idle_interval": 0.2, "consumer_retry_backoff": 0.01}
         values.update({f"{name}_database_url": url for name, url in created.items()})
-        return TestSettings(**{**values, **overrides})
+        settings = TestSettings(**{**values, **overrides})
+        for name in services:  # a name the settings do not know would fall back to SQLite, silently
+            assert settings.database_url(name) == created[name], f"the settings have no database for {name!r}"
+        return settings
 
     return build
 
