@@ -242,9 +242,10 @@ async def upsert_rows(
     names = list(dict.fromkeys([*rows[0], *defaults]))
     if not on_postgres(session):
         return await session.execute(on_conflict(sqlite.insert(table)), [{**defaults, **row} for row in rows])
-    base = literal_column(f"NULL::{session.get_bind().dialect.identifier_preparer.format_table(table)}")
-    if defaults:
-        base = func.json_populate_record(base, cast(dict(defaults), JSON))
+    null_row: ColumnElement[Any] = literal_column(
+        f"NULL::{session.get_bind().dialect.identifier_preparer.format_table(table)}"
+    )
+    base: ColumnElement[Any] = func.json_populate_record(null_row, cast(dict(defaults), JSON)) if defaults else null_row
     rowset = func.json_populate_recordset(base, cast(list(rows), JSON)).table_valued(*names)
     source = select(*(rowset.c[name] for name in names))
     return await session.execute(on_conflict(postgresql.insert(table).from_select(names, source)))
