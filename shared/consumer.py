@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
 from shared.bus.base import DeadLetter, EventBus, Message
 from shared.clock import Clock
+from shared.db import upsert_rows
 from shared.events import CloudEvent
 from shared.logs import event_id_var
 from shared.metrics import DEAD_LETTERS, EVENTS_CONSUMED
@@ -121,9 +122,12 @@ class EventConsumer:
     async def _apply(self, work: Sequence[tuple[Message, CloudEvent]]) -> None:
         async with self._uow_factory() as uow:
             fresh = await self._claim(uow, [event.id for _, event in work])
+            applied: list[str] = []
             for message, event in work:
                 if event.id not in fresh:
                     continue
+                fresh.discard(event.id)  # a second copy in the same batch is a duplicate too
+                applied.append(event.type)
                 token = event_id_var.set(event.id)
                 try:
                     for handler in self._handlers_of(message.topic, event.type):
@@ -131,24 +135,21 @@ class EventConsumer:
                 finally:
                     event_id_var.reset(token)
             await uow.commit()
-        for _, event in work:
-            if event.id in fresh:
-                EVENTS_CONSUMED.labels(consumer=self.name, type=event.type).inc()
+        for type_, count in Counter(applied).items():
+            EVENTS_CONSUMED.labels(consumer=self.name, type=type_).inc(count)
 
     def _handlers_of(self, topic: str, type_: str) -> list[Handler]:
         return self._handlers.get((topic, type_), []) + self._handlers.get((topic, ANY_TYPE), [])
 
     async def _claim(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
         """Record the events as processed; returns those not seen before."""
-        unique = list(dict.fromkeys(event_ids))
-        dialect = uow.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = uow.clock.now()
-        # executemany of one statement (SQLAlchemy batches it as INSERT … VALUES with RETURNING):
-        # compiled once and cached, where a multi-row .values() is compiled again for every batch
-        stmt = insert(self._processed).on_conflict_do_nothing().returning(self._processed.c.event_id)
-        rows = [{"consumer": self.name, "event_id": e, "processed_at": now} for e in unique]
-        return set((await uow.session.execute(stmt, rows)).scalars())
+        rows = [{"consumer": self.name, "event_id": e, "processed_at": now} for e in dict.fromkeys(event_ids)]
+        column = self._processed.c.event_id
+        result = await upsert_rows(
+            uow.session, self._processed, rows, lambda i: i.on_conflict_do_nothing().returning(column)
+        )
+        return set(result.scalars())
 
     async def _give_up(self, message: Message, error: str, *, attempts: int) -> None:
         log.error("consumer %s dead-letters %s/%s: %s", self.name, message.topic, message.key, error)

@@ -24,7 +24,10 @@ from sqlalchemy import (
     any_,
     cast,
     event,
+    func,
     insert,
+    literal_column,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,6 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from shared.problems import NotFound
@@ -233,6 +237,38 @@ def one_of(session: AsyncSession, column: ColumnElement[Any], values: Collection
 def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An ``INSERT`` of the session's dialect, which offers ``on_conflict_do_nothing/do_update``."""
     return (postgresql if on_postgres(session) else sqlite).insert(table)
+
+
+async def upsert_rows(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    on_conflict: Callable[[Any], Executable],
+    *,
+    defaults: Mapping[str, Any] | None = None,
+) -> Result[Any]:
+    """``INSERT`` many rows with an ``ON CONFLICT`` clause (``on_conflict`` adds it, and any
+    ``RETURNING``, to the dialect's insert): one statement, whatever the row count.
+
+    On PostgreSQL the rows travel as one JSON parameter read back into the table's row type
+    (``INSERT … SELECT … FROM json_populate_recordset(base, $1)``): one serialisation in orjson
+    and one plan execution, where an ``executemany`` processes and executes every row in Python.
+    On SQLite it is that ``executemany``. A row takes the columns it lacks from ``defaults``
+    (sparse rows of counters stay small); the columns written are the first row's and the
+    defaults'. Rows must not repeat a conflict key (PostgreSQL refuses to update a row twice in
+    one statement), and instants are aware (the JSON keeps their offset).
+    """
+    defaults = defaults or {}
+    names = list(dict.fromkeys([*rows[0], *defaults]))
+    if not on_postgres(session):
+        return await session.execute(on_conflict(sqlite.insert(table)), [{**defaults, **row} for row in rows])
+    null_row: ColumnElement[Any] = literal_column(
+        f"NULL::{session.get_bind().dialect.identifier_preparer.format_table(table)}"
+    )
+    base: ColumnElement[Any] = func.json_populate_record(null_row, cast(dict(defaults), JSON)) if defaults else null_row
+    rowset = func.json_populate_recordset(base, cast(list(rows), JSON)).table_valued(*names)
+    source = select(*(rowset.c[name] for name in names))
+    return await session.execute(on_conflict(postgresql.insert(table).from_select(names, source)))
 
 
 def rowcount(result: Result[*tuple[Any, ...]]) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +21,7 @@ from services.scoring import rules
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, DirtyMonth, directory
 from services.scoring.models import DossierState as DossierRow
 from services.scoring.models import TaskState as TaskRow
-from shared.db import upsert
+from shared.db import on_postgres, one_of, upsert, upsert_rows
 from shared.uow import UnitOfWork
 
 DOSSIERS, TASKS, DIRTY = DossierRow.__table__, TaskRow.__table__, DirtyMonth.__table__
@@ -56,25 +58,22 @@ def change_dossier(uow: UnitOfWork, ma_ho_so: str, change: Callable[[dict], None
 
 
 async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callable[[dict], None]]]) -> None:
-    keys = list(pending)
+    keys = sorted(pending)  # rows locked in one order by every consumer instance
     found: dict[str, dict] = {}
-    for start in range(0, len(keys), CHUNK):
-        query = select(DOSSIERS).where(DOSSIERS.c.ma_ho_so.in_(keys[start : start + CHUNK]))
+    chunk = len(keys) if on_postgres(session) else CHUNK  # one array parameter on PostgreSQL
+    for start in range(0, len(keys), chunk):
+        query = select(DOSSIERS).where(one_of(session, DOSSIERS.c.ma_ho_so, keys[start : start + chunk]))
         found.update((row["ma_ho_so"], dict(row)) for row in (await session.execute(query)).mappings())
     rows: list[dict] = []
     change: rules.Contribution = Counter()
-    for key, changes in pending.items():
+    for key in keys:
         row = found.get(key) or new_dossier_row(key)
         change.subtract(rules.contribution(state_of(row)))
-        for edit in changes:
+        for edit in pending[key]:
             edit(row)
         change.update(rules.contribution(state_of(row)))
         rows.append(row)
-    statement = upsert(session, DOSSIERS)
-    statement = statement.on_conflict_do_update(
-        index_elements=["ma_ho_so"], set_={k: statement.excluded[k] for k in rows[0] if k != "ma_ho_so"}
-    )
-    await session.execute(statement, rows)
+    await upsert_rows(session, DOSSIERS, rows, _replace(["ma_ho_so"], rows[0]))
     await add_to_counters(session, rules.by_row(change))
 
 
@@ -125,20 +124,30 @@ async def _add(
     columns: Sequence[str],
     rows: Iterable[tuple[tuple, Mapping[str, int]]],
 ) -> None:
-    values = [{**dict(zip(key, k, strict=True)), **{c: change.get(c, 0) for c in columns}} for k, change in rows]
-    if not values:
-        return
-    statement = upsert(session, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key), set_={c: table.c[c] + statement.excluded[c] for c in columns}
+    values = [{**dict(zip(key, k, strict=True)), **change} for k, change in sorted(rows, key=itemgetter(0))]
+    if values:
+        await upsert_rows(
+            session,
+            table,
+            values,
+            lambda i: i.on_conflict_do_update(
+                index_elements=list(key), set_={c: table.c[c] + i.excluded[c] for c in columns}
+            ),
+            defaults=dict.fromkeys(columns, 0),  # rows hold only the counters that moved
+        )
+
+
+def _replace(key: Sequence[str], row: Mapping[str, object]) -> Callable[[Any], Any]:
+    """The ``ON CONFLICT`` clause that overwrites every column of ``row`` but the key."""
+    return lambda i: i.on_conflict_do_update(
+        index_elements=list(key), set_={k: i.excluded[k] for k in row if k not in key}
     )
-    await session.execute(statement, values)  # executemany: one cached statement, however many rows
 
 
 async def mark_dirty(session: AsyncSession, pairs: Iterable[tuple[str, int]]) -> None:
-    values = [{"unit": unit, "month": month} for unit, month in sorted(pairs)]
+    values = [{"unit": unit, "month": month} for unit, month in sorted(set(pairs))]
     if values:
-        await session.execute(upsert(session, DIRTY).on_conflict_do_nothing(), values)
+        await upsert_rows(session, DIRTY, values, lambda i: i.on_conflict_do_nothing())
 
 
 async def mark_subtree_dirty(session: AsyncSession, unit: str, *also: str | None) -> None:

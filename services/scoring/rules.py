@@ -111,34 +111,30 @@ def contribution(state: DossierState) -> Contribution:
     if state.received_at is None or state.unit is None:
         return points
     unit, procedure, channel = state.unit, state.procedure, state.channel
-
-    def add(at: datetime, counter: str) -> None:
-        points[((unit, month_index(at), procedure, channel), counter)] += 1
-
-    add(state.received_at, "received")
+    points[((unit, month_index(state.received_at), procedure, channel), "received")] = 1
     finished = _finished(state)
     if finished is not None:
         verdict = finish_verdict(finished, state.due_at, state.supplements)
-        add(finished, "finished")
-        if verdict is Verdict.early:
-            add(finished, "fin_early")
-        if verdict is Verdict.late:
-            add(finished, "fin_late")
-            if state.apologised:
-                add(finished, "apology_fin_late")
-        if state.has_fees:
-            add(finished, "fin_fees")
-            if state.paid_online:
-                add(finished, "fin_paid_online")
-        if state.digitised:
-            add(finished, "fin_digitised")
-        if state.reused:
-            add(finished, "fin_reused")
+        row = (unit, month_index(finished), procedure, channel)  # every fin_* counts in the month finished
+        flags = (
+            ("finished", True),
+            ("fin_early", verdict is Verdict.early),
+            ("fin_late", verdict is Verdict.late),
+            ("apology_fin_late", verdict is Verdict.late and state.apologised),
+            ("fin_fees", state.has_fees),
+            ("fin_paid_online", state.has_fees and state.paid_online),
+            ("fin_digitised", state.digitised),
+            ("fin_reused", state.reused),
+        )
+        for counter, counts in flags:
+            if counts:
+                points[(row, counter)] += 1
     late = late_instant(state)
     if late is not None:
-        add(late, "late_from")
+        row = (unit, month_index(late), procedure, channel)
+        points[(row, "late_from")] += 1
         if state.apologised:
-            add(late, "apology_late_from")
+            points[(row, "apology_late_from")] += 1
     return points
 
 

@@ -35,6 +35,16 @@ async def test_a_redelivered_event_has_its_effect_once(probe_runtime):
     assert await probe.effect_notes(context) == ["a", "b"]
 
 
+async def test_an_event_twice_in_one_batch_has_its_effect_once(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    context = runtime["probe"]
+    events = await committed_events(context, "a", "b")
+
+    await context.consumer()(as_messages([events[0], events[1], events[0]]))
+
+    assert await probe.effect_notes(context) == ["a", "b"]
+
+
 async def test_a_poison_event_is_dead_lettered_and_the_rest_of_the_batch_is_handled(probe_runtime):
     runtime = await probe_runtime(relays=False, consumer_max_attempts=3)
     context = runtime["probe"]

@@ -1,0 +1,78 @@
+"""``upsert_rows`` (one JSON parameter on PostgreSQL, an executemany on SQLite): rows inserted,
+merged on conflict, defaults for the columns a row lacks, and ``RETURNING``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, select
+
+from shared.db import Database, UTCDateTime, upsert_rows
+
+metadata = MetaData()
+tallies = Table(
+    "tallies",
+    metadata,
+    Column("unit", String(20), primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("received", Integer, nullable=False),
+    Column("late", Integer, nullable=False),
+    Column("open", Boolean),
+    Column("seen_at", UTCDateTime),
+)
+HANOI = timezone(timedelta(hours=7))
+AT = datetime(2025, 7, 1, 8, 30, tzinfo=HANOI)
+
+
+@pytest.fixture
+async def database(make_settings):
+    db = Database((await make_settings("scoring")).database_url("scoring"))
+    async with db.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield db
+    await db.dispose()
+
+
+def adding(i):
+    return i.on_conflict_do_update(
+        index_elements=["unit", "month"],
+        set_={"received": tallies.c.received + i.excluded.received, "late": tallies.c.late + i.excluded.late},
+    )
+
+
+async def table(db: Database) -> set[tuple]:
+    async with db.session() as session:
+        return {tuple(row) for row in await session.execute(select(tallies))}
+
+
+async def test_rows_are_inserted_then_merged_and_missing_columns_take_the_defaults(database):
+    defaults = {"received": 0, "late": 0}
+    async with database.session() as session, session.begin():
+        first = [
+            {"unit": "Xã Đông", "month": 1, "received": 2, "open": True, "seen_at": AT},
+            {"unit": "Xã Tây", "month": 1, "late": 1, "open": None, "seen_at": None},
+        ]
+        await upsert_rows(session, tallies, first, adding, defaults=defaults)
+    async with database.session() as session, session.begin():
+        await upsert_rows(session, tallies, [{"unit": "Xã Tây", "month": 1, "received": 5}], adding, defaults=defaults)
+
+    assert await table(database) == {
+        ("Xã Tây", 1, 5, 1, None, None),
+        ("Xã Đông", 1, 2, 0, True, AT.astimezone(UTC)),
+    }
+
+
+async def test_returning_names_only_the_rows_inserted(database):
+    column = tallies.c.unit
+    rows = [{"unit": u, "month": 1, "received": 1, "late": 0} for u in ("A", "B")]
+
+    def claim(i):
+        return i.on_conflict_do_nothing().returning(column)
+
+    async with database.session() as session, session.begin():
+        first = set((await upsert_rows(session, tallies, rows[:1], claim)).scalars())
+    async with database.session() as session, session.begin():
+        second = set((await upsert_rows(session, tallies, rows, claim)).scalars())
+
+    assert (first, second) == ({"A"}, {"B"})
