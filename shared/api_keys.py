@@ -150,9 +150,10 @@ class KeyRing:
         return entry.principal
 
     async def refresh(self) -> bool:
-        """Reload the keys if the table changed; True when it did."""
+        """Reload the keys if the table changed; True when it did. Through the reader engine: on
+        SQLite the writing one would take the write lock every second, only to read."""
         T = self._table
-        async with self._db.session() as session:
+        async with self._db.read_sessions() as session:
             count, versions = (
                 await session.execute(select(func.count(), func.coalesce(func.sum(T.c.version), 0)))
             ).one()
