@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic_settings import SettingsConfigDict
 
 from services.catalog import SERVICE_NAMES, settings_class
 from shared.bus.base import EventBus
@@ -25,8 +24,6 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 class TestSettings(Settings):
     """Settings that also know the databases of the tests' own services (the probe, a bare table)."""
-
-    model_config = SettingsConfigDict(extra="forbid")  # an override no composed class declares is a mistake
 
     test_database_urls: dict[str, str] = {}
 
@@ -57,7 +54,12 @@ async def make_settings(backend: str, tmp_path: Path, request: pytest.FixtureReq
         values: dict[str, Any] = {"data_dir": tmp_path, "relay_idle_interval": 0.2, "consumer_retry_backoff": 0.01}
         values.update({f"{name}_database_url": url for name, url in created.items() if name in SERVICE_NAMES})
         values["test_database_urls"] = {name: url for name, url in created.items() if name not in SERVICE_NAMES}
-        return settings_for(list(created))(**{**values, **overrides})
+        cls = settings_for(list(created))
+        unknown = set(overrides) - set(cls.model_fields)
+        assert not unknown, (
+            f"no settings class of {sorted(created)} declares {sorted(unknown)}"
+        )  # else silently ignored
+        return cls(**{**values, **overrides})
 
     return build
 
