@@ -24,7 +24,7 @@ run: $(STAMP)
 
 ## test: import contracts and types, then the whole suite (PostgreSQL and Kafka tests included), on
 ## TEST_WORKERS processes (pytest-xdist; each starts its own PostgreSQL and Kafka mock)
-TEST_WORKERS ?= auto
+TEST_WORKERS ?= logical
 test: $(STAMP) lint lint-imports typecheck
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 

@@ -103,6 +103,9 @@ class Database:
             self._reads: Reads = SqliteReads(self.reader, parsed.database, read_connections)
         else:
             pools = {"pool_size": pool_size, "max_overflow": pool_size}
+            # the writer pings at checkout (three round trips on asyncpg): a connection the server
+            # closed a moment ago is not yet seen closed, and a write must not fail on it
+            # (tests/integration/shared/test_reads.py); reads retry instead (PostgresReads)
             self.engine = create_async_engine(url, pool_pre_ping=True, **pools, **kwargs)
             read_only = {"server_settings": {"default_transaction_read_only": "on"}}
             self.reader = create_async_engine(

@@ -61,7 +61,7 @@ class RequestLimits:
     """Pure ASGI middleware enforcing the limits of the module docstring. ``rules`` maps a
     service's prefix (``/dossiers``) to the rules of its routes; GraphQL endpoints (``/graphql``,
     ``/<service>/graphql``) take JSON up to ``limits_graphql_max_bytes`` and multipart uploads up
-    to ``limits_upload_max_bytes``."""
+    to ``limits_upload_max_bytes``, within ``limits_upload_timeout``."""
 
     def __init__(self, app: ASGIApp, settings: Settings, rules: dict[str, Sequence[BodyRule]]) -> None:
         self.app = app
@@ -152,9 +152,10 @@ class RequestLimits:
     def _policy(self, path: str, content_type: bytes) -> _Policy:
         settings = self.settings
         if path == "/graphql" or path.endswith("/graphql"):
-            multipart = content_type.startswith(MULTIPART.encode())
-            limit = settings.limits_upload_max_bytes if multipart else settings.limits_graphql_max_bytes
-            return replace(self.default, max_bytes=limit, multipart=True)
+            if content_type.startswith(MULTIPART.encode()):  # an upload: a table on a slow line
+                timeout = settings.limits_upload_timeout
+                return _Policy(settings.limits_upload_max_bytes, True, timeout, timeout)
+            return replace(self.default, max_bytes=settings.limits_graphql_max_bytes, multipart=True)
         prefix, _, rest = path[1:].partition("/")
         for rule, policy in self.rules.get(f"/{prefix}", ()):
             if rule.matches(f"/{rest}"):

@@ -81,6 +81,8 @@ class Runtime:
         if relays:
             for context in self.contexts.values():
                 self._spawn(context.relay.run(), f"relay:{context.name}")
+                if context.definition.subscriptions:
+                    self._spawn(context.processed_events.run(), f"processed-events:{context.name}")
         if demo:
             for context in self.contexts.values():
                 if context.definition.load_demo is not None:

@@ -26,6 +26,7 @@ from shared.deadline_scheduler import DeadlineScheduler
 from shared.events import topic_of
 from shared.kernel_tables import KernelTables
 from shared.outbox import OutboxRelay
+from shared.processed_events import ProcessedEventsPurge
 from shared.request_limits import BodyRule
 from shared.settings import Settings
 from shared.uow import UnitOfWork
@@ -102,6 +103,7 @@ class ServiceContext:
     db: Database = field(init=False)
     relay: OutboxRelay = field(init=False)
     dead_letters: SqlDeadLetters = field(init=False)
+    processed_events: ProcessedEventsPurge = field(init=False)
     state: dict[str, Any] = field(default_factory=dict)  # runtime objects a service owns
     schedulers: dict[str, DeadlineScheduler] = field(init=False)
     keys: KeyRing = field(init=False)
@@ -124,6 +126,13 @@ class ServiceContext:
             retention=timedelta(hours=self.settings.outbox_retention_hours),
         )
         self.dead_letters = SqlDeadLetters(self.db, d.tables.dead_letters)
+        self.processed_events = ProcessedEventsPurge(
+            d.name,
+            self.db,
+            d.tables.processed_events,
+            self.clock,
+            timedelta(hours=self.settings.processed_events_retention_hours),
+        )
         self.schedulers = {spec.name: self._scheduler(spec) for spec in d.deadlines}
         self.keys = KeyRing(self.db, d.tables.api_keys, self.clock, interval=self.settings.auth_key_refresh_interval)
 

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     outbox_retention_hours: float = Field(
         default=0, ge=0, description="how long published events stay in the outbox; 0: deleted once published"
     )
+    processed_events_retention_hours: float = Field(
+        default=720,
+        gt=0,
+        description="how long a consumer remembers an event it processed (its idempotency record); "
+        "keep it longer than Kafka's topic retention",
+    )
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff: float = Field(
         default=0.2, ge=0, description="first retry delay in seconds, doubled each try"
@@ -69,6 +75,11 @@ class Settings(BaseSettings):
     limits_graphql_max_bytes: int = Field(default=256 * 1024, ge=1024, description="largest GraphQL JSON request")
     limits_upload_max_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1024, description="largest multipart GraphQL request (a file upload)"
+    )
+    limits_upload_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description="seconds a multipart GraphQL request (a file upload) has to send its body and be answered",
     )
     limits_body_timeout: float = Field(
         default=30.0, gt=0, description="seconds a client has, from the start of a request, to send its whole body"

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import case, delete, func, select
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from services.scoring import ledger, rules
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, directory
@@ -27,6 +28,8 @@ from shared.db import upsert
 from shared.uow import UnitOfWork
 
 PAGE = 500
+ATTEMPTS = 20  # of one page, while the service keeps asking us to wait
+MAX_WAIT = 60.0  # seconds, whatever Retry-After says
 C = COUNTERS_TABLE.c
 
 
@@ -62,6 +65,42 @@ def state_from_dossier(item: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+class Throttled(Exception):
+    """The service asked us to wait (429 with ``Retry-After``, or 503 while it is busy)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"asked to wait {seconds} s")
+        self.seconds = seconds
+
+
+def _seconds(retry_after: str | None) -> float:
+    """``Retry-After`` in seconds (an HTTP date, or nothing, counts as one second)."""
+    try:
+        return max(float(retry_after or 1), 0.0)
+    except ValueError:
+        return 1.0
+
+
+def _asked_wait(state: RetryCallState) -> float:
+    failure = state.outcome.exception() if state.outcome else None
+    return min(failure.seconds, MAX_WAIT) if isinstance(failure, Throttled) else 1.0
+
+
+async def _page(client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    """One page; a 429 or 503 waits as the service says (a recount of millions of dossiers is
+    thousands of requests, more than one key's burst) and asks again."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(Throttled), wait=_asked_wait, stop=stop_after_attempt(ATTEMPTS), reraise=True
+    ):
+        with attempt:
+            response = await client.get(path, params=params)
+            if response.status_code in (429, 503):
+                raise Throttled(_seconds(response.headers.get("retry-after")))
+            response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
 async def pages(client: httpx.AsyncClient, path: str) -> AsyncIterator[list[dict[str, Any]]]:
     """Every item of a paged list API (``{"items", "next_cursor"}``), a page at a time."""
     cursor: str | None = None
@@ -69,9 +108,7 @@ async def pages(client: httpx.AsyncClient, path: str) -> AsyncIterator[list[dict
         params: dict[str, Any] = {"limit": PAGE}
         if cursor:
             params["cursor"] = cursor
-        response = await client.get(path, params=params)
-        response.raise_for_status()
-        body = response.json()
+        body = await _page(client, path, params)
         yield body["items"]
         cursor = body.get("next_cursor")
         if not cursor:

@@ -56,10 +56,12 @@ async def make_settings(backend: str, tmp_path: Path, request: pytest.FixtureReq
         values["test_database_urls"] = {name: url for name, url in created.items() if name not in SERVICE_NAMES}
         cls = settings_for(list(created))
         unknown = set(overrides) - set(cls.model_fields)
-        assert not unknown, (
-            f"no settings class of {sorted(created)} declares {sorted(unknown)}"
-        )  # else silently ignored
-        return cls(**{**values, **overrides})
+        assert not unknown, f"no settings class of {sorted(created)} declares {sorted(unknown)}"  # else ignored
+        settings = cls(**{**values, **overrides})
+        for name in services:  # a name the settings do not know would fall back to SQLite, silently
+            if f"{name}_database_url" not in overrides:
+                assert settings.database_url(name) == created[name], f"the settings have no database for {name!r}"
+        return settings
 
     return build
 

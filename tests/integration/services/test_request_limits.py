@@ -175,3 +175,56 @@ async def test_connections_that_never_finish_their_body_are_answered_and_closed(
     assert all(b'"code":"request_timeout"' in a for a in answers)
     for _, writer in stuck:
         writer.close()
+
+
+def multipart_graphql(query: str) -> tuple[str, bytes]:
+    """A multipart GraphQL request (as an upload sends it) carrying ``query`` and no file."""
+    boundary = "cchc-upload"
+    parts = [("operations", orjson.dumps({"query": query, "variables": {}})), ("map", b"{}")]
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+        for name, value in parts
+    )
+    return f"multipart/form-data; boundary={boundary}", body + f"--{boundary}--\r\n".encode()
+
+
+async def slowly(host: str, port: int, content_type: str, body: bytes, seconds: float) -> bytes:
+    """POST ``body`` to /graphql in four parts spread over ``seconds``; the raw answer (read as it
+    comes, so an answer the server gives before the body is all sent is kept)."""
+    reader, writer = await asyncio.open_connection(host, port)
+
+    async def answer() -> bytes:
+        received = b""
+        try:
+            while chunk := await reader.read(65536):
+                received += chunk
+        except ConnectionError:  # the server closed while we still wrote: what it said is kept
+            pass
+        return received
+
+    listening = asyncio.create_task(answer())
+    try:
+        extra = "Apollo-Require-Preflight: 1\r\nConnection: close\r\n\r\n"
+        writer.write(head("POST", "/graphql", len(body), content_type).replace("\r\n\r\n", "\r\n" + extra).encode())
+        step = -(-len(body) // 4)
+        for i in range(0, len(body), step):
+            await asyncio.sleep(seconds / 4)
+            if listening.done():
+                break
+            writer.write(body[i : i + step])
+            await writer.drain()
+    except ConnectionError:  # the server answered and closed before the body was all sent
+        pass
+    finally:
+        received = await asyncio.wait_for(listening, 10)
+        writer.close()
+    return received
+
+
+async def test_an_upload_has_the_upload_timeout_and_other_graphql_bodies_the_body_timeout(served):
+    host, port, url = await served(limits_body_timeout=1.0, limits_upload_timeout=10.0)
+    content_type, body = multipart_graphql("{ __typename }")
+    upload = await slowly(host, port, content_type, body, seconds=2)
+    assert upload.startswith(b"HTTP/1.1 200 ") and b"__typename" in upload
+    json = await slowly(host, port, "application/json", orjson.dumps({"query": "{ __typename }"}), seconds=2)
+    assert json.startswith(b"HTTP/1.1 408 ")  # positive control: the same pace, as JSON, is cut off

@@ -17,7 +17,7 @@ moments = Table("moments", metadata, Column("id", Integer, primary_key=True), Co
 
 
 async def test_an_instant_comes_back_as_the_same_instant_and_a_naive_one_is_refused(make_settings: Callable[..., Any]):
-    db = Database((await make_settings("instants")).database_url("instants"))
+    db = Database((await make_settings("probe")).database_url("probe"))
     try:
         async with db.engine.begin() as connection:
             await connection.run_sync(metadata.create_all)

@@ -81,3 +81,20 @@ async def test_a_read_survives_its_connection_closed_by_the_server(db: Database)
         )
     assert killed >= 1
     assert (await db.read(BY_ID, {"id": 4}))[0]["id"] == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_write_survives_its_pooled_connection_closed_by_the_server(db: Database):
+    async with db.session() as session, session.begin():
+        await session.execute(text("UPDATE things SET code = 'before' WHERE id = 3"))
+    async with db.read_sessions() as other:  # not the writer's pool: its connections are the ones killed
+        killed = await other.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    assert killed >= 1
+    async with db.session() as session, session.begin():
+        await session.execute(text("UPDATE things SET code = 'after' WHERE id = 3"))
+    assert (await db.read(BY_ID, {"id": 3}))[0]["code"] == "after"

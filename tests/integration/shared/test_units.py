@@ -22,8 +22,8 @@ directory = UnitDirectory(metadata)
 
 @pytest.fixture
 async def db(make_settings: Callable[..., Any]) -> AsyncIterator[Database]:
-    settings = await make_settings("units")
-    database = Database(settings.database_url("units"))
+    settings = await make_settings("probe")
+    database = Database(settings.database_url("probe"))
     async with database.engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     yield database
