@@ -45,12 +45,12 @@ from bench.dossiers import START, WARM_UP_START, batches
 from bench.outbox_relay import PostgresBackend
 from bench.service_keys import admin_key
 from services.catalog import definitions
+from services.dossiers.settings import DossiersSettings
 from shared.access import Access, allows, authorize
 from shared.auth import ADMIN, Principal, get_principal
 from shared.authentication import Authentication
 from shared.calendar import WorkingCalendar
 from shared.runtime import Runtime
-from shared.settings import Settings
 from simulator.workload import ProvincialWorkload
 
 RESULTS = Path(__file__).parent / "results"
@@ -59,7 +59,7 @@ BENCH_PRINCIPAL = Principal(subject="bench", roles=frozenset({ADMIN}))
 
 def serve(port: int, authenticated: bool) -> None:
     """The server process of one run (``python -m bench.auth --serve PORT [--without]``)."""
-    runtime = Runtime(definitions(["dossiers"]), Settings())
+    runtime = Runtime(definitions(["dossiers"]), DossiersSettings())
     app = runtime.app(migrate=True)
     if not authenticated:
         app.user_middleware = [m for m in app.user_middleware if m.cls is not Authentication]
@@ -146,7 +146,7 @@ async def _ready(client: httpx.AsyncClient) -> None:
 
 async def middleware_cost(url: str, requests: int = 50_000) -> dict[str, float]:
     """Microseconds of CPU per request: the trivial app alone, and behind authentication."""
-    runtime = Runtime(definitions(["dossiers"]), Settings(dossiers_database_url=url))
+    runtime = Runtime(definitions(["dossiers"]), DossiersSettings(dossiers_database_url=url))
     key = await admin_key(url)
     context = runtime["dossiers"]
     await context.keys.refresh()

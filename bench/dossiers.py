@@ -44,13 +44,13 @@ from bench.outbox_relay import PostgresBackend
 from bench.service_keys import UNLIMITED, admin_key, bearer
 from services.catalog import definitions
 from services.dossiers.models import Dossier
+from services.dossiers.settings import DossiersSettings
 from shared.bus.base import Message
 from shared.bus.inprocess import InProcessBus
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ, ManualClock
 from shared.db import Database
 from shared.runtime import Runtime
-from shared.settings import Settings
 from simulator.workload import ProvincialWorkload
 
 RESULTS = Path(__file__).parent / "results"
@@ -243,7 +243,9 @@ async def overdue_run(pg: PostgresBackend, open_count: int, due_count: int) -> d
     due = datetime(2024, 6, 3, 17, tzinfo=VN_TZ)
     clock = ManualClock(due - timedelta(seconds=2))
     bus = InProcessBus()
-    settings = Settings(dossiers_database_url=url, data_dir=Path("/tmp/cchc-bench"), dossiers_late_max_sleep=600)
+    settings = DossiersSettings(
+        dossiers_database_url=url, data_dir=Path("/tmp/cchc-bench"), dossiers_late_max_sleep=600
+    )
     runtime = Runtime(definitions(["dossiers"]), settings, clock=clock, bus=bus)
     await runtime.migrate()
     async with runtime["dossiers"].db.engine.begin() as conn:

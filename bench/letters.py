@@ -45,11 +45,11 @@ from services.notifications.letters import service
 from services.notifications.letters.models import Letter
 from services.notifications.letters.policy import put_settings
 from services.notifications.letters.schemas import LetterSettingsIn
+from services.notifications.settings import NotificationsSettings
 from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent, new_event_id
 from shared.runtime import Runtime
-from shared.settings import Settings
 
 RESULTS = Path(__file__).with_name("results")
 NOW = datetime(2024, 4, 17, 10, 0, tzinfo=VN_TZ)
@@ -98,7 +98,7 @@ def rss_mb() -> float:
 
 
 async def start(url: str, workdir: Path) -> Runtime:
-    settings = Settings(data_dir=workdir, notifications_database_url=SecretStr(url), bus="inprocess")
+    settings = NotificationsSettings(data_dir=workdir, notifications_database_url=SecretStr(url), bus="inprocess")
     runtime = Runtime(definitions(["notifications"]), settings, clock=ManualClock(NOW))
     await runtime.start(migrate=True, relays=False)  # letter.issued stays in the outbox: no consumer here
     async with runtime["notifications"].uow() as uow:

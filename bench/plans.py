@@ -63,9 +63,9 @@ from services.catalog import definitions
 from services.plans import demo, importing, planning, queries, service
 from services.plans.reminders import ReminderPolicy
 from services.plans.schemas import PlanImportIn, UnitGroupIn, UnitIn, UnitLevel
+from services.plans.settings import PlansSettings
 from services.plans.table_reader import read_table
 from shared.runtime import Runtime, freeze_startup_heap
-from shared.settings import Settings
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SEEDS = Path(demo.__file__).parent / "seeds"
@@ -137,7 +137,7 @@ def commune_name(n: int) -> str:
 
 
 async def started(url: str, workdir: Path) -> Runtime:
-    settings = Settings(data_dir=workdir, plans_database_url=url)  # type: ignore[arg-type]
+    settings = PlansSettings(data_dir=workdir, plans_database_url=url)  # type: ignore[arg-type]
     quiet = dataclasses.replace(definitions(["plans"])[0], workers=())  # no reminder sweeps during the timing
     runtime = Runtime([quiet], settings)
     await runtime.start(migrate=True, relays=False)

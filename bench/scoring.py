@@ -39,11 +39,11 @@ from bench.outbox_relay import PostgresBackend
 from services.catalog import definitions
 from services.scoring import service
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, DossierState
+from services.scoring.settings import ScoringSettings
 from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime, freeze_startup_heap
-from shared.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 START = datetime(2024, 1, 1, tzinfo=VN_TZ)
@@ -176,7 +176,7 @@ async def main() -> None:
         server = await pg.make_durable()
         url = await pg.fresh_url()
         runtime = Runtime(
-            definitions(["scoring"]), Settings(scoring_database_url=SecretStr(url)), clock=ManualClock(NOW)
+            definitions(["scoring"]), ScoringSettings(scoring_database_url=SecretStr(url)), clock=ManualClock(NOW)
         )
         await runtime.migrate()
         context = runtime["scoring"]

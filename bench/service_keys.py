@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from services.catalog import definitions
+from services.catalog import definitions, settings_class
 from shared.api_keys import KeyRecord, new_key, store
 from shared.auth import ADMIN
 from shared.runtime import Runtime
-from shared.settings import Settings
 
 # A load generator is one caller sending thousands of requests a second: not what the limit is for.
 UNLIMITED = {"CCHC_LIMITS_RATE_PER_SECOND": "1000000000", "CCHC_LIMITS_RATE_BURST": "1000000000"}
@@ -18,7 +17,7 @@ UNLIMITED = {"CCHC_LIMITS_RATE_PER_SECOND": "1000000000", "CCHC_LIMITS_RATE_BURS
 
 async def admin_key(url: str, service: str = "dossiers") -> str:
     """An admin key written into ``service``'s database at ``url`` (migrated first); the key itself."""
-    settings = Settings.model_validate({f"{service}_database_url": SecretStr(url)})
+    settings = settings_class([service]).model_validate({f"{service}_database_url": SecretStr(url)})
     runtime = Runtime(definitions([service]), settings)
     context = runtime[service]
     try:

@@ -38,12 +38,12 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from services.catalog import definitions
+from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import service, worker
 from services.notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
 from services.notifications.webhooks.schemas import WebhookIn
 from shared.events import CloudEvent
 from shared.runtime import Runtime
-from shared.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 SIGNATURES = 20_000
@@ -85,7 +85,7 @@ def overdue_event(i: int, at: datetime) -> CloudEvent:
 
 
 async def delivery_run(url: str, receiver: str, count: int, workdir: Path) -> dict[str, float]:
-    settings = Settings(data_dir=workdir, notifications_database_url=SecretStr(url))
+    settings = NotificationsSettings(data_dir=workdir, notifications_database_url=SecretStr(url))
     runtime = Runtime(definitions(["notifications"]), settings)
     await runtime.migrate()
     context = runtime["notifications"]
@@ -178,7 +178,7 @@ async def main() -> None:
             "benchmark": "webhooks",
             "backend": args.backend,
             "deliveries": args.deliveries,
-            "concurrency": Settings().notifications_webhook_concurrency,
+            "concurrency": NotificationsSettings().notifications_webhook_concurrency,
             "postgres": server if pg else None,
             "runs": runs,
             "median_deliveries_per_second": statistics.median(rates),

@@ -17,7 +17,7 @@ import httpx
 import uvicorn
 from pydantic import ValidationError
 
-from services.catalog import definitions
+from services.catalog import SERVICE_NAMES, definitions, settings_class
 from services.plans import keys
 from services.scoring import recount
 from shared.asyncapi import asyncapi_document
@@ -30,7 +30,7 @@ from shared.logs import configure_logging
 from shared.problems import DomainError
 from shared.runtime import Runtime
 from shared.service import ServiceDefinition
-from shared.settings import SERVICE_NAMES, Settings
+from shared.settings import Settings
 from shared.uow import UnitOfWork
 from simulator.server import Options, serve
 
@@ -40,7 +40,7 @@ ADMIN_KEY_FILE = "admin.key"
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    settings = settings_class()()  # every service's variables, whichever the command runs
     if getattr(args, "data_dir", None):
         settings = settings.model_copy(update={"data_dir": args.data_dir})
     configure_logging(settings.log_level, json_lines=settings.log_json)

@@ -39,6 +39,9 @@ class Runtime:
         clock: Clock | None = None,
         bus: EventBus | None = None,
     ) -> None:
+        lacking = [d.settings.__name__ for d in definitions if not isinstance(settings, d.settings)]
+        if lacking:
+            raise TypeError(f"the settings lack {', '.join(lacking)}: build them with shared.settings.compose")
         self.settings = settings
         self.clock = clock or SystemClock()
         self.bus = bus or make_bus(settings, definitions)

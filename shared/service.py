@@ -76,6 +76,8 @@ class ServiceDefinition:
     # unit scopes are read in it (shared/scope.py); without it a scoped principal sees its own unit only
     unit_tree: Callable[[AsyncSession], Awaitable[UnitSnapshot]] | None = None
     access: AccessTable = field(default_factory=AccessTable)  # who may call each route and root field
+    # the service's settings class (services/<name>/settings.py): a process's settings compose it
+    settings: type[Settings] = Settings
 
     @property
     def topic(self) -> str:

@@ -1,33 +1,36 @@
-"""Settings from the environment (``CCHC_`` prefix), one object for the whole process."""
+"""Settings from the environment (``CCHC_`` prefix): the kernel's here, each service's in its own class.
+
+A service declares ``services/<name>/settings.py``: a subclass of :class:`Settings` whose fields
+carry the service's prefix (``dossiers_pull_url`` is read from ``CCHC_DOSSIERS_PULL_URL``), named by
+its :class:`~shared.service.ServiceDefinition`. A process reads one object: :func:`compose` makes
+the class that inherits the kernel's fields and those of every service the process runs, and the
+runtime refuses settings that lack the class of one of its services. Service code sees its own
+fields through ``DossiersSettings.of(context.settings)``.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.auth import ROLES
 
-SERVICE_NAMES: tuple[str, ...] = ("plans", "dossiers", "scoring", "notifications")
-
 
 class Settings(BaseSettings):
-    """Every knob of a cchc process.
+    """The kernel's knobs of a cchc process (a service adds its own in a subclass).
 
     The database of a service comes from ``CCHC_<SERVICE>_DATABASE_URL`` (e.g.
-    ``CCHC_PLANS_DATABASE_URL=postgresql+asyncpg://...``); without it, the service uses a
-    SQLite file ``<data_dir>/<service>.db`` (embedded mode).
+    ``CCHC_PLANS_DATABASE_URL=postgresql+asyncpg://...``), a field its settings class declares;
+    without it, the service uses a SQLite file ``<data_dir>/<service>.db`` (embedded mode).
     """
 
     model_config = SettingsConfigDict(env_prefix="CCHC_", env_file=".env", extra="ignore")
 
     data_dir: Path = Path("var")
-    plans_database_url: SecretStr | None = None
-    dossiers_database_url: SecretStr | None = None
-    scoring_database_url: SecretStr | None = None
-    notifications_database_url: SecretStr | None = None
     database_pool_size: int = Field(default=10, ge=1)
     database_read_connections: int = Field(
         default=4, ge=1, le=64, description="connections (SQLite: threads) that one-statement reads share, per service"
@@ -64,96 +67,6 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff: float = Field(
         default=0.2, ge=0, description="first retry delay in seconds, doubled each try"
-    )
-
-    dossiers_sync_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="largest sync request body")
-    dossiers_sync_max_records: int = Field(default=5_000, ge=1, description="most records in one sync batch")
-    dossiers_push_signature_tolerance: float = Field(
-        default=300.0, gt=0, description="seconds a signed push's webhook-timestamp may lie from now"
-    )
-    dossiers_push_secret_overlap_hours: float = Field(
-        default=24.0, ge=0, description="how long a rotated-out push secret still verifies, next to the new one"
-    )
-    dossiers_late_max_sleep: float = Field(
-        default=60.0,
-        gt=0,
-        description="longest the late-detection scheduler sleeps before re-reading the next due instant",
-    )
-    dossiers_future_tolerance_hours: float = Field(
-        default=24,
-        ge=0,
-        description="how far past now a pushed or pulled instant of something done may lie before it is refused",
-    )
-    dossiers_pull_url: str | None = Field(
-        default=None, description="the provincial system's change feed; no pulling when unset"
-    )
-    dossiers_pull_token: SecretStr | None = None
-    dossiers_pull_interval: float = Field(
-        default=30.0, gt=0, description="seconds between polls once the feed is drained"
-    )
-    dossiers_pull_page_size: int = Field(default=500, ge=1, le=1000)
-    plans_reminder_offsets: list[int] = Field(
-        default=[5, 1], description="working days before a due date at which task.due_soon is sent"
-    )
-    plans_reminder_hour: int = Field(
-        default=7, ge=0, le=23, description="local hour (Asia/Ho_Chi_Minh) reminders go out"
-    )
-    plans_scheduler_max_sleep: float = Field(
-        default=60.0, gt=0, description="longest nap of the reminder scheduler, seconds"
-    )
-    plans_import_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, description="largest plan table accepted")
-    plans_import_timeout: float = Field(
-        default=600.0, gt=0, description="seconds a plan import has to upload its table and be answered"
-    )
-
-    notifications_smtp_host: str | None = Field(
-        default=None, description="SMTP server of e-mail deliveries; none sent when unset"
-    )
-    notifications_smtp_port: int = Field(default=587, ge=1, le=65535)
-    notifications_smtp_username: str | None = None
-    notifications_smtp_password: SecretStr | None = None
-    notifications_smtp_security: Literal["starttls", "tls", "none"] = "starttls"
-    notifications_smtp_sender: str = Field(default="cchc@localhost", description="From address of e-mail deliveries")
-    notifications_sms_url: str | None = Field(
-        default=None, description="the SMS provider's send endpoint; none sent when unset"
-    )
-    notifications_sms_token: SecretStr | None = None
-    notifications_sms_sender: str = Field(default="CCHC", description="brand name the SMS provider shows as sender")
-    notifications_zalo_url: str | None = Field(
-        default=None, description="Zalo OA/ZNS send endpoint; none sent when unset"
-    )
-    notifications_zalo_token: SecretStr | None = None
-    notifications_zalo_template_id: str | None = None
-    notifications_channel_timeout: float = Field(default=15.0, gt=0, description="seconds one send may take")
-    notifications_delivery_max_attempts: int = Field(
-        default=6, ge=1, description="tries of one delivery before it fails"
-    )
-    notifications_delivery_backoff: float = Field(
-        default=30.0, gt=0, description="first retry delay, seconds, doubled each try"
-    )
-    notifications_delivery_max_backoff: float = Field(default=3600.0, gt=0, description="longest retry delay, seconds")
-    notifications_webhook_retry_schedule: list[float] = Field(
-        default=[5, 300, 1800, 7200, 18000, 36000, 36000], description="seconds before each retry of a webhook message"
-    )
-    notifications_webhook_disable_after: int = Field(
-        default=5, ge=1, description="messages in a row whose retries ran out before an endpoint is disabled"
-    )
-    notifications_webhook_timeout: float = Field(default=15.0, gt=0, description="seconds a receiver has to answer")
-    notifications_webhook_concurrency: int = Field(
-        default=10, ge=1, description="webhook requests in flight per process"
-    )
-    notifications_webhook_secret_overlap_hours: float = Field(
-        default=24.0, ge=0, description="how long a rotated-out secret still signs, next to the new one"
-    )
-    notifications_webhook_allowed_hosts: list[str] = Field(
-        default=[], description="hosts or addresses allowed even when they resolve to link-local or metadata addresses"
-    )
-    notifications_reminder_max_per_hour: int = Field(
-        default=10, ge=1, description="immediate reminders one contact gets per hour; the rest wait for the digest"
-    )
-    notifications_digest_hour: int = Field(default=7, ge=0, le=23, description="local hour the daily digests go out")
-    notifications_worker_max_sleep: float = Field(
-        default=60.0, gt=0, description="longest nap of the delivery, webhook and digest workers, seconds"
     )
 
     limits_body_max_bytes: int = Field(
@@ -215,20 +128,6 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    @field_validator("plans_reminder_offsets")
-    @classmethod
-    def _offsets(cls, offsets: list[int]) -> list[int]:
-        if any(o < 1 for o in offsets):
-            raise ValueError("reminder offsets are working days before the due date: each must be >= 1")
-        return sorted(set(offsets), reverse=True)
-
-    @field_validator("notifications_webhook_retry_schedule")
-    @classmethod
-    def _schedule(cls, delays: list[float]) -> list[float]:
-        if any(d < 0 for d in delays):
-            raise ValueError("retry delays are seconds: each must be >= 0")
-        return delays
-
     @field_validator("auth_jwt_role_map")
     @classmethod
     def _role_map(cls, mapping: dict[str, str]) -> dict[str, str]:
@@ -247,9 +146,31 @@ class Settings(BaseSettings):
     def jwt_enabled(self) -> bool:
         return self.auth_jwt_jwks_url is not None
 
+    @classmethod
+    def of(cls, settings: Settings) -> Self:
+        """``settings`` seen as this class: a service reads its own fields through it (the runtime
+        checked that the process's settings compose every class its services name)."""
+        if not isinstance(settings, cls):
+            raise TypeError(f"these settings lack {cls.__name__}: build them with shared.settings.compose")
+        return settings
+
     def database_url(self, service: str) -> str:
-        """The SQLAlchemy URL of one service's database."""
+        """The SQLAlchemy URL of one service's database (``<service>_database_url``, else SQLite)."""
         explicit: SecretStr | None = getattr(self, f"{service}_database_url", None)
         if explicit is not None:
             return explicit.get_secret_value()
         return f"sqlite+aiosqlite:///{self.data_dir / f'{service}.db'}"
+
+
+@cache
+def compose(*classes: type[Settings]) -> type[Settings]:
+    """The settings class of a process running several services: it inherits the kernel's fields
+    and those of every class given (one per service; a class already inherited by another counts
+    once). The same classes give the same composed class."""
+    kept = [c for c in dict.fromkeys(classes) if not any(o is not c and issubclass(o, c) for o in classes)]
+    if not kept:
+        return Settings
+    if len(kept) == 1:
+        return kept[0]
+    composed: type[Settings] = type("+".join(c.__name__ for c in kept), tuple(kept), {"__module__": __name__})
+    return composed

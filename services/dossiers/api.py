@@ -40,6 +40,7 @@ from services.dossiers.schemas import (
     UnitCode,
     in_vietnamese,
 )
+from services.dossiers.settings import DossiersSettings
 from shared.auth import ADMIN, CurrentPrincipal, Principal
 from shared.bounds import Day, FromInstant, Instant, Slug, ToInstant
 from shared.calendar import DurationUnit
@@ -332,15 +333,16 @@ async def sync_dvcqg(
     with field errors; the valid records are stored even when others are rejected. A body that is
     not such a batch is refused as a whole (400); one over the size or record limits gets 413."""
     body = await request.body()  # its size is bounded by CCHC_DOSSIERS_SYNC_MAX_BYTES (a 413 before it is read)
-    await push_signing.check_push(uow, principal, body, dict(request.headers), context.settings)
+    settings = DossiersSettings.of(context.settings)
+    await push_signing.check_push(uow, principal, body, dict(request.headers), settings)
     envelope = _read_envelope(body)
     data = envelope["data"]
-    if len(data) > context.settings.dossiers_sync_max_records:
+    if len(data) > settings.dossiers_sync_max_records:
         raise BatchTooLarge(
-            f"A batch holds at most {context.settings.dossiers_sync_max_records} records; split it.",
+            f"A batch holds at most {settings.dossiers_sync_max_records} records; split it.",
             errors=[{"field": "data", "message": f"{len(data)} records"}],
         )
-    tolerance = timedelta(hours=context.settings.dossiers_future_tolerance_hours)
+    tolerance = timedelta(hours=settings.dossiers_future_tolerance_hours)
     if envelope["service"] == "DongBoHoSoMC":
         results = await ingest.ingest_dossiers(uow, data, tolerance=tolerance, scope=scope)
     else:
@@ -394,7 +396,7 @@ def _read_envelope(body: bytes) -> dict[str, Any]:
 )
 async def put_push_secret(key_id: KeyIdPath, uow: Uow, context: Context, principal: CurrentPrincipal) -> PushSecretOut:
     _admin_only(principal)
-    row, secret = await push_signing.rotate_secret(uow, key_id, context.settings)
+    row, secret = await push_signing.rotate_secret(uow, key_id, DossiersSettings.of(context.settings))
     await uow.commit()
     return PushSecretOut(key_id=key_id, secret=secret, updated_at=row.updated_at, previous_until=row.previous_until)
 

@@ -12,11 +12,13 @@ from services.dossiers.handlers import SUBSCRIPTIONS
 from services.dossiers.models import Base, directory, kernel
 from services.dossiers.pulling import run_pull
 from services.dossiers.scheduler import LATE_DETECTION
+from services.dossiers.settings import DossiersSettings
 from shared.request_limits import BodyRule
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
     name="dossiers",
+    settings=DossiersSettings,
     description="TTHC dossiers, their legal deadlines, the provincial one-stop integration and late detection.",
     metadata=Base.metadata,
     tables=kernel,
@@ -30,5 +32,5 @@ service = ServiceDefinition(
     workers=[run_pull],
     deadlines=[LATE_DETECTION],
     load_demo=load_demo,
-    body_rules=[BodyRule(r"/v1/sync/dvcqg", lambda settings: settings.dossiers_sync_max_bytes)],
+    body_rules=[BodyRule(r"/v1/sync/dvcqg", lambda settings: DossiersSettings.of(settings).dossiers_sync_max_bytes)],
 )

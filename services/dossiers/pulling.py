@@ -12,6 +12,7 @@ from services.dossiers import ingest
 from services.dossiers.connectors.pull import PullConnector
 from services.dossiers.ingest import Outcome
 from services.dossiers.models import PullCursor
+from services.dossiers.settings import DossiersSettings
 from shared.db import rowcount, upsert
 from shared.service import ServiceContext
 from shared.uow import UnitOfWork
@@ -35,7 +36,7 @@ class DatabaseSink:
             # The cursor first: its row lock makes a replica applying the same page wait, then find it moved.
             if not await _advance_cursor(uow, source, cursor, next_cursor):
                 return False
-            tolerance = timedelta(hours=self.context.settings.dossiers_future_tolerance_hours)
+            tolerance = timedelta(hours=DossiersSettings.of(self.context.settings).dossiers_future_tolerance_hours)
             results = await ingest.ingest_dossiers(uow, records, tolerance=tolerance)
             ingest.audit_batch(uow, "dossier.pull", source, results)
             await uow.commit()
@@ -66,7 +67,7 @@ async def _advance_cursor(uow: UnitOfWork, source: str, cursor: str | None, next
 
 async def run_pull(context: ServiceContext) -> None:
     """Follow the provincial change feed when ``CCHC_DOSSIERS_PULL_URL`` is set."""
-    settings = context.settings
+    settings = DossiersSettings.of(context.settings)
     if not settings.dossiers_pull_url:
         return
     token = settings.dossiers_pull_token.get_secret_value() if settings.dossiers_pull_token else None

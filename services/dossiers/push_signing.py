@@ -15,11 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dossiers.models import PushSecret, SeenPushMessage
+from services.dossiers.settings import DossiersSettings
 from shared.audit import HIDDEN
 from shared.auth import Principal
 from shared.db import get_or_404
 from shared.problems import DomainError
-from shared.settings import Settings
 from shared.signatures import InvalidSignature, new_secret, verify
 from shared.uow import UnitOfWork
 
@@ -34,7 +34,7 @@ class Replayed(DomainError):
     code = "replayed"
 
 
-async def rotate_secret(uow: UnitOfWork, key_id: str, settings: Settings) -> tuple[PushSecret, str]:
+async def rotate_secret(uow: UnitOfWork, key_id: str, settings: DossiersSettings) -> tuple[PushSecret, str]:
     """A new secret for ``key_id`` (returned once, in clear); the old one still verifies for the overlap."""
     now = uow.clock.now()
     secret = new_secret()
@@ -58,7 +58,7 @@ async def remove_secret(uow: UnitOfWork, key_id: str) -> None:
 
 
 async def check_push(
-    uow: UnitOfWork, principal: Principal, body: bytes, headers: dict[str, str], settings: Settings
+    uow: UnitOfWork, principal: Principal, body: bytes, headers: dict[str, str], settings: DossiersSettings
 ) -> None:
     """Refuse a push by a key that has a secret unless it is validly signed, recent and new."""
     if principal.key_id is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.dossiers import late
+from services.dossiers.settings import DossiersSettings
 from shared.service import Deadlines, ServiceContext
 
 
@@ -27,5 +28,5 @@ LATE_DETECTION = Deadlines(
     "late_detection",
     next_due=next_alarm_at,
     sweep=sweep_all,
-    max_sleep=lambda settings: settings.dossiers_late_max_sleep,
+    max_sleep=lambda settings: DossiersSettings.of(settings).dossiers_late_max_sleep,
 )

@@ -12,11 +12,13 @@ from services.notifications.graphql import Mutation, Query
 from services.notifications.handlers import SUBSCRIPTIONS
 from services.notifications.models import Base, directory, kernel
 from services.notifications.reminders.worker import REMINDERS
+from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks.worker import WEBHOOKS
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
     name="notifications",
+    settings=NotificationsSettings,
     description="Apology letters, deadline reminders and their delivery; the recipient directory.",
     metadata=Base.metadata,
     tables=kernel,

@@ -50,6 +50,7 @@ from services.plans.schemas import (
     UnitPage,
     UnitPatch,
 )
+from services.plans.settings import PlansSettings
 from services.plans.visibility import check_node, check_obligation, check_occurrence, check_plan, check_target
 from shared.auth import CurrentPrincipal
 from shared.bounds import AgencyId, Day, Id, Slug
@@ -247,7 +248,7 @@ async def import_plan(
     form: Annotated[PlanImportIn, Form()],
 ) -> ImportReport:
     """Import a plan's appendix table as officers have it (CSV in UTF-8 or Windows-1258, or XLSX) as a draft plan: its areas, objectives, tasks and activities, schedules parsed from the Tiến độ cells, one obligation per unit named (groups expanded) and suggested targets. The same table again changes nothing (`unchanged`); a revised one updates the draft in place."""
-    importing.check_size(file.size, context.settings.plans_import_max_bytes)
+    importing.check_size(file.size, PlansSettings.of(context.settings).plans_import_max_bytes)
     report = await importing.import_plan(uow, file.file, file.filename or "table.csv", form, scope)
     await uow.commit()
     return report

@@ -14,6 +14,7 @@ from services.plans.graphql_mutations import Mutation
 from services.plans.handlers import SUBSCRIPTIONS
 from services.plans.models import Base, Unit, kernel
 from services.plans.reminders import REMINDERS, replan_on_start
+from services.plans.settings import PlansSettings
 from shared.request_limits import BodyRule
 from shared.service import ServiceDefinition
 from shared.units import UnitSnapshot, tree_snapshot
@@ -26,6 +27,7 @@ async def unit_tree(session: AsyncSession) -> UnitSnapshot:
 
 service = ServiceDefinition(
     name="plans",
+    settings=PlansSettings,
     description="CCHC plans, their tasks, schedules, targets and progress; the registry of units.",
     metadata=Base.metadata,
     tables=kernel,
@@ -43,9 +45,9 @@ service = ServiceDefinition(
     body_rules=[
         BodyRule(
             r"/v1/plans:import",
-            lambda settings: settings.plans_import_max_bytes + 64 * 1024,
+            lambda settings: PlansSettings.of(settings).plans_import_max_bytes + 64 * 1024,
             multipart=True,
-            timeout=lambda settings: settings.plans_import_timeout,
+            timeout=lambda settings: PlansSettings.of(settings).plans_import_timeout,
         )
     ],
 )

@@ -50,6 +50,7 @@ from services.plans.schemas import (
     UnitPatch,
     UnitRecord,
 )
+from services.plans.settings import PlansSettings
 from services.plans.visibility import check_node, check_obligation, check_occurrence, check_plan, check_target
 from shared.bounds import AgencyId
 from shared.graphql import GraphQLContext, checked_input
@@ -226,7 +227,7 @@ class Mutation:
         form = checked_input(
             PlanImportIn, {"issuer": issuer, "year": year, "number": number, "title": title, "issued_on": issued_on}
         )
-        limit = info.context.service("plans").settings.plans_import_max_bytes
+        limit = PlansSettings.of(info.context.service("plans").settings).plans_import_max_bytes
 
         async def read_table(uow: UnitOfWork, scope: Scope) -> ImportReport:
             upload = cast(UploadFile, file)  # strawberry declares Upload as bytes; over ASGI it is an UploadFile

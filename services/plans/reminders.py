@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Date, delete, func, literal, or_, select, 
 from services.plans.events import TaskDueSoon, TaskOverdue
 from services.plans.models import Obligation, Occurrence, Plan, PlanNode, Reminder, calendars
 from services.plans.schemas import PlanStatus, ProgressStatus
+from services.plans.settings import PlansSettings
 from shared.calendar import WorkingCalendar
 from shared.db import rowcount, upsert
 from shared.service import Deadlines, ServiceContext
@@ -44,7 +45,8 @@ class ReminderPolicy:
 
     @classmethod
     def of(cls, settings: Settings) -> ReminderPolicy:
-        return cls(tuple(settings.plans_reminder_offsets), settings.plans_reminder_hour)
+        plans = PlansSettings.of(settings)
+        return cls(tuple(plans.plans_reminder_offsets), plans.plans_reminder_hour)
 
     @classmethod
     def parse(cls, text: str) -> ReminderPolicy:
@@ -327,7 +329,10 @@ async def send_due(context: ServiceContext, now: datetime, *, batch: int = SWEEP
 
 
 REMINDERS = Deadlines(
-    "reminders", next_due=earliest, sweep=send_due, max_sleep=lambda settings: settings.plans_scheduler_max_sleep
+    "reminders",
+    next_due=earliest,
+    sweep=send_due,
+    max_sleep=lambda settings: PlansSettings.of(settings).plans_scheduler_max_sleep,
 )
 
 

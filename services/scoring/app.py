@@ -10,10 +10,12 @@ from services.scoring.graphql import Query
 from services.scoring.handlers import SUBSCRIPTIONS
 from services.scoring.models import Base, directory, kernel
 from services.scoring.publisher import run_publisher
+from services.scoring.settings import ScoringSettings
 from shared.service import ServiceDefinition
 
 service = ServiceDefinition(
     name="scoring",
+    settings=ScoringSettings,
     description="Indicators and scorecards (on-time rates, QĐ 766) computed live from events, checked against plan targets.",
     metadata=Base.metadata,
     tables=kernel,

@@ -8,8 +8,8 @@ import time
 import httpx
 import pytest
 
+from services.catalog import SERVICE_NAMES
 from services.plans.demo import DEMO_UNITS
-from shared.settings import SERVICE_NAMES
 from tests.e2e.conftest import cchc_command
 
 INTROSPECTION = "query { __schema { queryType { name } types { name } } }"

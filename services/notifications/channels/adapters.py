@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import aiosmtplib
 import httpx
 
-from shared.settings import Settings
+from services.notifications.settings import NotificationsSettings
 
 EMAIL, SMS, ZALO = "email", "sms", "zalo"
 CHANNELS = (EMAIL, SMS, ZALO)
@@ -78,7 +78,7 @@ class NotConfigured:
 
 @dataclass
 class SmtpChannel:
-    settings: Settings
+    settings: NotificationsSettings
     name: str = EMAIL
 
     async def send(self, message: Outgoing) -> Sent:
@@ -167,7 +167,7 @@ class HttpSmsChannel:
     """A brand-name SMS provider: ``POST {to, text, sender, ref}`` with a bearer token; a 2xx answer
     is accepted, its ``id`` (if any) kept as the provider's message id."""
 
-    settings: Settings
+    settings: NotificationsSettings
     client: httpx.AsyncClient
     name: str = SMS
 
@@ -192,7 +192,7 @@ class ZaloChannel:
     (``84…``), the OA's token in the ``access_token`` header. Zalo answers 200 with ``error`` 0 on
     success; another ``error`` is a refusal (wrong template, number not on Zalo, quota)."""
 
-    settings: Settings
+    settings: NotificationsSettings
     client: httpx.AsyncClient
     name: str = ZALO
 
@@ -224,7 +224,7 @@ class Channels:
     by_name: dict[str, Channel] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, settings: Settings, client: httpx.AsyncClient) -> Channels:
+    def of(cls, settings: NotificationsSettings, client: httpx.AsyncClient) -> Channels:
         email: Channel = (
             SmtpChannel(settings)
             if settings.notifications_smtp_host

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifications.channels.adapters import CHANNELS, EMAIL, MAX_TEXT, Attachment, SendFailure, Sent
 from services.notifications.channels.addresses import email_address, vn_mobile
 from services.notifications.channels.models import Delivery, DeliveryAttachment, DeliveryAttempt
+from services.notifications.settings import NotificationsSettings
 from shared.db import get_or_404
 from shared.problems import DomainError, NotFound
 from shared.scope import WHOLE_SYSTEM, Scope
-from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 
@@ -93,7 +93,7 @@ def _error(field: str, message: str) -> dict[str, str]:
     return {"field": field, "message": message, "type": "undeliverable"}
 
 
-def backoff(settings: Settings, attempts: int, asked: float | None) -> float:
+def backoff(settings: NotificationsSettings, attempts: int, asked: float | None) -> float:
     """Seconds before the next try: doubling from the base up to the cap, or longer if the provider
     asked (``Retry-After``, at most a day)."""
     delay = min(
@@ -109,7 +109,7 @@ def record_outcome(
     *,
     started_at: datetime,
     seconds: float,
-    settings: Settings,
+    settings: NotificationsSettings,
 ) -> None:
     """Log the attempt and move the delivery on: ``sent``, ``retrying`` (retryable, tries left) or ``failed``."""
     failure = outcome if isinstance(outcome, SendFailure) else None

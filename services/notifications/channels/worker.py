@@ -14,6 +14,7 @@ from services.notifications.channels import service
 from services.notifications.channels.adapters import Channels, Outgoing, SendFailure
 from services.notifications.channels.models import Delivery
 from services.notifications.letters import sending
+from services.notifications.settings import NotificationsSettings
 from shared.service import Deadlines, ServiceContext
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,12 @@ async def send_due(context: ServiceContext, channels: Channels, now: datetime) -
                 if delivery is None:
                     continue
                 service.record_outcome(
-                    uow.session, delivery, outcome, started_at=started, seconds=seconds, settings=context.settings
+                    uow.session,
+                    delivery,
+                    outcome,
+                    started_at=started,
+                    seconds=seconds,
+                    settings=NotificationsSettings.of(context.settings),
                 )
                 if isinstance(outcome, SendFailure):  # the reason may hold an address: not logged
                     log.info(
@@ -79,9 +85,12 @@ async def earliest(context: ServiceContext) -> datetime | None:
 async def sweep(context: ServiceContext, now: datetime) -> None:
     """Send what is due (the kernel sweeps only when :func:`earliest` says something is)."""
     async with httpx.AsyncClient() as client:
-        await send_due(context, Channels.of(context.settings, client), now)
+        await send_due(context, Channels.of(NotificationsSettings.of(context.settings), client), now)
 
 
 DELIVERIES = Deadlines(
-    "deliveries", next_due=earliest, sweep=sweep, max_sleep=lambda settings: settings.notifications_worker_max_sleep
+    "deliveries",
+    next_due=earliest,
+    sweep=sweep,
+    max_sleep=lambda settings: NotificationsSettings.of(settings).notifications_worker_max_sleep,
 )

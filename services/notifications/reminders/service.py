@@ -19,9 +19,9 @@ from services.notifications.directory.models import Contact
 from services.notifications.directory.schemas import address_for
 from services.notifications.reminders import texts
 from services.notifications.reminders.models import Notice, Reminder
+from services.notifications.settings import NotificationsSettings
 from shared.clock import VN_TZ
 from shared.db import upsert
-from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 BATCH = 200
@@ -83,7 +83,7 @@ def digest_instant(after: datetime, hour: int) -> datetime:
     return at if at > local else at + timedelta(days=1)
 
 
-async def next_due(uow: UnitOfWork, settings: Settings) -> datetime | None:
+async def next_due(uow: UnitOfWork, settings: NotificationsSettings) -> datetime | None:
     """When the scheduler has something to do: now for pending notices, else the next digest time."""
     session = uow.session
     pending = await session.scalar(select(func.min(Notice.created_at)).where(Notice.status == PENDING))
@@ -93,7 +93,7 @@ async def next_due(uow: UnitOfWork, settings: Settings) -> datetime | None:
     return None if held is None else digest_instant(held, settings.notifications_digest_hour)
 
 
-async def dispatch_pending(uow: UnitOfWork, settings: Settings) -> int:
+async def dispatch_pending(uow: UnitOfWork, settings: NotificationsSettings) -> int:
     """Send or hold the pending notices (at most a batch); how many were handled.
 
     A contact who asked for a digest, or who got ``CCHC_NOTIFICATIONS_REMINDER_MAX_PER_HOUR``
@@ -133,7 +133,7 @@ async def dispatch_pending(uow: UnitOfWork, settings: Settings) -> int:
     return len(rows)
 
 
-async def send_digests(uow: UnitOfWork, settings: Settings) -> int:
+async def send_digests(uow: UnitOfWork, settings: NotificationsSettings) -> int:
     """Each contact's held notices from before the last digest time, in one message per channel;
     claimed by a conditional update, so a digest goes once. How many contacts got one."""
     session, now = uow.session, uow.clock.now()

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
+from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import service
 from services.notifications.webhooks.schemas import (
     AttemptOut,
@@ -40,7 +41,9 @@ async def create_webhook(
 ) -> WebhookCreated:
     """Subscribe a partner's URL to event types: every matching event is POSTed to it, signed per Standard Webhooks with the returned `whsec_…` secret (shown once), and retried on a schedule until it succeeds."""
     admin = ADMIN in principal.roles and principal.unit is None  # a system administrator
-    endpoint = await service.create_endpoint(uow, body, context.settings, scope, may_allow_personal=admin)
+    endpoint = await service.create_endpoint(
+        uow, body, NotificationsSettings.of(context.settings), scope, may_allow_personal=admin
+    )
     await uow.commit()
     return WebhookCreated(**WebhookOut.model_validate(endpoint).model_dump(), secret=endpoint.secret)
 
@@ -68,7 +71,9 @@ async def update_webhook(
 ) -> WebhookOut:
     """Change an endpoint's URL, event types or description, disable it, or re-enable it after it was disabled for failures."""
     admin = ADMIN in principal.roles and principal.unit is None  # a system administrator
-    endpoint = await service.update_endpoint(uow, endpoint_id, body, context.settings, scope, may_allow_personal=admin)
+    endpoint = await service.update_endpoint(
+        uow, endpoint_id, body, NotificationsSettings.of(context.settings), scope, may_allow_personal=admin
+    )
     await uow.commit()
     return WebhookOut.model_validate(endpoint)
 
@@ -88,7 +93,7 @@ async def delete_webhook(endpoint_id: EndpointId, uow: Uow, scope: CurrentScope)
 )
 async def rotate_secret(endpoint_id: EndpointId, uow: Uow, context: Context, scope: CurrentScope) -> SecretRotated:
     """Give an endpoint a new secret (shown once); the old one keeps signing too for a while, so the partner can switch."""
-    endpoint = await service.rotate_secret(uow, endpoint_id, context.settings, scope)
+    endpoint = await service.rotate_secret(uow, endpoint_id, NotificationsSettings.of(context.settings), scope)
     await uow.commit()
     return SecretRotated(id=endpoint.id, secret=endpoint.secret, previous_secret_until=endpoint.previous_secret_until)
 

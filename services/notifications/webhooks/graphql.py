@@ -8,6 +8,7 @@ import strawberry
 from strawberry.experimental import pydantic as from_model
 from strawberry.types import Info
 
+from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import service
 from services.notifications.webhooks.schemas import AttemptOut, WebhookDeliveryOut, WebhookIn, WebhookOut, WebhookPatch
 from shared.auth import ADMIN
@@ -94,7 +95,7 @@ class WebhookMutation:
     ) -> WebhookCreatedType:
         given = {"url": url, "event_types": event_types, "description": description, "unit_code": unit_code}
         body = checked_input(WebhookIn, {**given, "personal_data": personal_data})
-        settings = info.context.service(SERVICE).settings
+        settings = NotificationsSettings.of(info.context.service(SERVICE).settings)
         admin = ADMIN in info.context.principal.roles and info.context.principal.unit is None
         endpoint = await in_scoped_transaction(
             info,
@@ -122,7 +123,7 @@ class WebhookMutation:
             "personal_data": personal_data,
         }
         patch = checked_input(WebhookPatch, {k: v for k, v in given.items() if v is not None})
-        settings = info.context.service(SERVICE).settings
+        settings = NotificationsSettings.of(info.context.service(SERVICE).settings)
         admin = ADMIN in info.context.principal.roles and info.context.principal.unit is None
         return _endpoint(
             await in_scoped_transaction(
@@ -139,7 +140,7 @@ class WebhookMutation:
 
     @strawberry.mutation(description="A new secret (returned once); the old one signs too for the overlap")
     async def rotate_webhook_secret(self, info: Info[GraphQLContext, None], id: str) -> str:
-        settings = info.context.service(SERVICE).settings
+        settings = NotificationsSettings.of(info.context.service(SERVICE).settings)
         endpoint = await in_scoped_transaction(
             info, SERVICE, lambda uow, scope: service.rotate_secret(uow, id, settings, scope)
         )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
 from services.notifications.models import directory
+from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from services.notifications.webhooks.schemas import ANY, PING_TYPE, WebhookIn, WebhookPatch
 from services.notifications.webhooks.urls import unsafe_reason
@@ -29,7 +30,6 @@ from shared.instants import vn_iso
 from shared.personal import masked_paths
 from shared.problems import Conflict, DomainError, Forbidden, NotFound
 from shared.scope import WHOLE_SYSTEM, Scope
-from shared.settings import Settings
 from shared.signatures import new_secret
 from shared.units import UnitSnapshot
 from shared.uow import UnitOfWork
@@ -43,7 +43,7 @@ class UnsafeUrl(DomainError):
     code = "invalid_request"
 
 
-async def check_url(url: str, settings: Settings) -> None:
+async def check_url(url: str, settings: NotificationsSettings) -> None:
     reason = await unsafe_reason(url, settings.notifications_webhook_allowed_hosts)
     if reason is not None:
         raise UnsafeUrl(
@@ -64,7 +64,7 @@ def check_personal_data(asked: bool | None, may_allow: bool) -> None:
 async def create_endpoint(
     uow: UnitOfWork,
     body: WebhookIn,
-    settings: Settings,
+    settings: NotificationsSettings,
     scope: Scope = WHOLE_SYSTEM,
     *,
     may_allow_personal: bool = True,
@@ -112,7 +112,7 @@ async def update_endpoint(
     uow: UnitOfWork,
     endpoint_id: str,
     patch: WebhookPatch,
-    settings: Settings,
+    settings: NotificationsSettings,
     scope: Scope = WHOLE_SYSTEM,
     *,
     may_allow_personal: bool = True,
@@ -165,7 +165,7 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 async def rotate_secret(
-    uow: UnitOfWork, endpoint_id: str, settings: Settings, scope: Scope = WHOLE_SYSTEM
+    uow: UnitOfWork, endpoint_id: str, settings: NotificationsSettings, scope: Scope = WHOLE_SYSTEM
 ) -> WebhookEndpoint:
     """A new secret; the old one goes on signing next to it for the overlap, so receivers can switch."""
     endpoint = await get_endpoint(uow.session, endpoint_id, scope)
@@ -383,7 +383,7 @@ async def record_attempt(
     status_code: int | None,
     response: str | None,
     error: str | None,
-    settings: Settings,
+    settings: NotificationsSettings,
 ) -> None:
     """Log the attempt; move the delivery to ``succeeded``, ``retrying`` (per the schedule) or
     ``failed`` (schedule exhausted: one more strike for the endpoint, disabled at the limit)."""
@@ -423,7 +423,9 @@ async def _reset_strikes(session: AsyncSession, endpoint: WebhookEndpoint) -> No
         )
 
 
-async def _strike(session: AsyncSession, endpoint: WebhookEndpoint, settings: Settings, at: datetime) -> None:
+async def _strike(
+    session: AsyncSession, endpoint: WebhookEndpoint, settings: NotificationsSettings, at: datetime
+) -> None:
     """One more message whose schedule ran out; at the limit the endpoint is disabled."""
     strikes = (
         await session.execute(

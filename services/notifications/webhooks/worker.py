@@ -17,11 +17,11 @@ import aiohttp
 from sqlalchemy import select
 
 from services.notifications import queue
+from services.notifications.settings import NotificationsSettings
 from services.notifications.webhooks import service
 from services.notifications.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage, body_for
 from services.notifications.webhooks.urls import unsafe_reason
 from shared.service import Deadlines, ServiceContext
-from shared.settings import Settings
 
 BATCH = 200
 _ENABLED = WebhookDelivery.endpoint_id.in_(select(WebhookEndpoint.id).where(WebhookEndpoint.enabled))
@@ -65,7 +65,7 @@ async def attempt_all(
 ) -> list[tuple[datetime, Attempt]]:
     """POST each message to its endpoint (``limit`` at a time), signed at the instant it goes;
     an endpoint whose URL now resolves to a forbidden address is not called."""
-    settings: Settings = context.settings
+    settings = NotificationsSettings.of(context.settings)
     refused = {
         url: reason
         for url in {e.url for e, _ in work}
@@ -86,7 +86,7 @@ async def attempt_all(
 
 async def send_due(context: ServiceContext, client: aiohttp.ClientSession, now: datetime) -> int:
     """Claim, send and record the deliveries due at ``now``, a batch at a time; how many were tried."""
-    settings: Settings = context.settings
+    settings = NotificationsSettings.of(context.settings)
     limit = asyncio.Semaphore(settings.notifications_webhook_concurrency)
     total = 0
     while True:
@@ -134,16 +134,19 @@ async def earliest(context: ServiceContext) -> datetime | None:
 
 
 async def sweep(context: ServiceContext, now: datetime) -> None:
-    async with client_session(context.settings) as client:
+    async with client_session(NotificationsSettings.of(context.settings)) as client:
         await send_due(context, client, now)
 
 
-def client_session(settings: Settings) -> aiohttp.ClientSession:
+def client_session(settings: NotificationsSettings) -> aiohttp.ClientSession:
     """The sender's HTTP client: as many connections as requests in flight, no cookies kept."""
     connector = aiohttp.TCPConnector(limit=settings.notifications_webhook_concurrency)
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
 
 WEBHOOKS = Deadlines(
-    "webhooks", next_due=earliest, sweep=sweep, max_sleep=lambda settings: settings.notifications_worker_max_sleep
+    "webhooks",
+    next_due=earliest,
+    sweep=sweep,
+    max_sleep=lambda settings: NotificationsSettings.of(settings).notifications_worker_max_sleep,
 )

@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from services import cli
-from services.catalog import definitions
+from services.catalog import definitions, settings_class
 from services.notifications.models import directory
 from services.plans import service as plans
 from services.plans.schemas import UnitIn
@@ -47,7 +47,7 @@ def test_dead_letters_are_listed_and_replayed_once_the_fault_is_fixed(tmp_path, 
     monkeypatch.setenv("CCHC_CONSUMER_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("CCHC_CONSUMER_RETRY_BACKOFF", "0")
     monkeypatch.setenv("CCHC_LOG_JSON", "false")
-    settings = Settings()
+    settings = settings_class()()  # as the cchc command reads them
 
     async def broken(*_: object) -> None:
         raise RuntimeError("recipient directory is broken")

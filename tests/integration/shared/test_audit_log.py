@@ -12,14 +12,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from services.catalog import definitions
+from services.catalog import SERVICE_NAMES, definitions
 from shared.audit import SYSTEM
 from shared.auth import principal_var
 from shared.clock import VN_TZ, ManualClock
 from shared.logs import event_id_var
 from shared.migrations import alembic_config
 from shared.runtime import Runtime
-from shared.settings import SERVICE_NAMES
 from tests.support import probe
 from tests.support.audit import AUDITOR, OFFICER, READER, audit_rows, client_as
 

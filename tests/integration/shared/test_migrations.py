@@ -11,13 +11,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import bindparam, inspect, text
 
-from services.catalog import definitions
+from services.catalog import SERVICE_NAMES, definitions
 from shared.db import UTCDateTime
 from shared.events import CloudEvent
 from shared.migrations import alembic_config, version_table
 from shared.outbox import OutboxRelay
 from shared.runtime import Runtime
-from shared.settings import SERVICE_NAMES
 from tests.support.outbox import RecordingBus, committed_events
 from tests.support.probe import Noted, utc
 

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from services.catalog import definitions
+from services.catalog import SERVICE_NAMES, definitions, settings_class
 from shared.app_factory import create_service_app
 from shared.runtime import Runtime
-from shared.settings import SERVICE_NAMES, Settings
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 OPEN = {"/healthz", "/readyz"}  # answer without a key
@@ -31,7 +30,7 @@ TIMESTAMPS = [f for f in HOSO_FIELDS + TIENDO_FIELDS if f.startswith(("Ngay", "T
 
 @pytest.fixture(scope="module")
 def specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    runtime = Runtime(definitions(), Settings(data_dir=tmp_path_factory.mktemp("openapi")))
+    runtime = Runtime(definitions(), settings_class()(data_dir=tmp_path_factory.mktemp("openapi")))
     return {name: create_service_app(runtime[name]).openapi() for name in SERVICE_NAMES}
 
 

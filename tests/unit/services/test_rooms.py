@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import SERVICE_NAMES
+from services.catalog import SERVICE_NAMES
 
 SERVICES = Path(__file__).parents[3] / "services"
 ROOMS = ("app.py", "api.py", "graphql.py", "models.py", "schemas.py", "events.py", "handlers.py")

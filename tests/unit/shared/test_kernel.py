@@ -15,15 +15,6 @@ from shared.logs import JsonFormatter, event_id_var, request_id_var
 from shared.settings import Settings
 
 
-def test_each_service_gets_its_own_sqlite_file_unless_a_url_is_set(tmp_path, monkeypatch):
-    monkeypatch.setenv("CCHC_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("CCHC_PLANS_DATABASE_URL", "postgresql+asyncpg://cchc:s3cret@db/plans")
-    settings = Settings()
-    assert settings.database_url("plans") == "postgresql+asyncpg://cchc:s3cret@db/plans"
-    assert settings.database_url("dossiers") == f"sqlite+aiosqlite:///{tmp_path / 'dossiers.db'}"
-    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
-
-
 def test_settings_refuse_an_unknown_bus(monkeypatch):
     monkeypatch.setenv("CCHC_BUS", "rabbitmq")
     with pytest.raises(ValidationError, match="bus"):

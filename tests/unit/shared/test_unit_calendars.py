@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta, timezone
+
 from shared.calendar import OfficeHours, WorkingCalendar
 from shared.unit_calendars import UnitCalendars
 from shared.units import UnitRecord, UnitSnapshot
@@ -12,6 +14,7 @@ def tree(*units: tuple[str, str, str | None]) -> UnitSnapshot:
     return UnitSnapshot({record.code: record for record in records})
 
 
+VN = timezone(timedelta(hours=7))
 PROVINCE, DISTRICT, COMMUNE, DEPARTMENT = "H42", "H42.CX", "H42.CX.CQ", "H42.CX.TP"
 UNITS = tree(
     (PROVINCE, "UBND tỉnh Hà Tĩnh", None),
@@ -30,8 +33,13 @@ def test_a_unit_works_its_own_hours_else_its_nearest_ancestors_else_the_default(
     assert [calendars.hours_set_on(u) for u in (PROVINCE, DISTRICT, COMMUNE, DEPARTMENT, "UNKNOWN", "LOOP.A", None)] == [
         None, DISTRICT, DISTRICT, DEPARTMENT, None, None, None,
     ]  # fmt: skip
-    assert calendars.of(COMMUNE).hours is DISTRICT_HOURS and calendars.of(DEPARTMENT).hours is DEPARTMENT_HOURS
-    assert calendars.of(PROVINCE) is calendars.default and calendars.of(COMMUNE) is calendars.of(COMMUNE)
+
+
+def test_a_unit_counts_time_from_the_opening_of_the_hours_it_works():
+    calendars = UnitCalendars(WorkingCalendar(), {DISTRICT: DISTRICT_HOURS, DEPARTMENT: DEPARTMENT_HOURS}, UNITS)
+    dawn = datetime(2024, 5, 13, 6, tzinfo=VN)  # a Monday, before any office opens
+    starts = [calendars.of(u).start_of_count(dawn).time() for u in (PROVINCE, COMMUNE, DEPARTMENT, COMMUNE)]
+    assert starts == [time(7, 0), time(7, 30), time(8, 0), time(7, 30)]  # default, district's, own; asked again
 
 
 def test_hours_set_or_withdrawn_leave_the_other_units_alone():

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from services.dossiers.connectors.pull import PullConnector
 from services.dossiers.models import Dossier, PullCursor
 from services.dossiers.pulling import DatabaseSink
-from shared.settings import Settings
+from services.dossiers.settings import DossiersSettings
 from tests.integration.services.dossiers.conftest import Dossiers, example
 from tests.support.live_server import live_server
 
@@ -88,7 +88,7 @@ async def test_a_far_future_progress_step_is_rejected_and_later_true_updates_sti
 
 
 async def test_a_future_instant_within_the_tolerance_is_accepted_and_beyond_it_refused(start_dossiers):
-    default = Settings.model_fields["dossiers_future_tolerance_hours"].default
+    default = DossiersSettings.model_fields["dossiers_future_tolerance_hours"].default
     assert default == 24
     d = await start_dossiers(dossiers_future_tolerance_hours=default)  # now: 15/04/2024 08:00
     report = await d.push(

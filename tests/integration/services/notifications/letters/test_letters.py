@@ -155,10 +155,15 @@ async def test_late_again_after_the_apology_escalates_once_and_writes_no_second_
     assert len(await notifications.events("letter.issued")) == 1
 
 
-async def test_the_status_machine_and_its_refusals(notifications: Notifications):
+async def letter_url(notifications: Notifications) -> str:
+    """The address of the draft letter an overdue dossier's lateness makes."""
     await notifications.deliver("overdue", lateness())
     [letter] = await notifications.letters()
-    url = f"/letters/{letter['id']}"
+    return f"/letters/{letter['id']}"
+
+
+async def test_the_status_machine_and_its_refusals(notifications: Notifications):
+    url = await letter_url(notifications)
     early = await notifications.post(url + ":issue")
     assert early.status_code == 409 and early.json()["allowed_transitions"] == ["approved"]
     approved = await notifications.post(url + ":approve")
@@ -175,10 +180,20 @@ async def test_the_status_machine_and_its_refusals(notifications: Notifications)
     assert delivered.json()["status"] == "delivered"
     final = await notifications.post(url + ":fail", json={"reason": "x"})
     assert final.status_code == 409 and final.json()["detail"].endswith("allowed: none.")
+
+
+async def test_an_unknown_letter_is_not_found(notifications: Notifications):
+    await letter_url(notifications)  # a letter exists: only the unknown id is missing
     missing = await notifications.post("/letters/nope:approve")
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+async def test_a_failure_without_its_reason_is_refused_by_field_and_changes_nothing(notifications: Notifications):
+    url = await letter_url(notifications)
     bad = await notifications.post(url + ":fail", json={})
     assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["body.reason"]
+    [letter] = await notifications.letters()
+    assert letter["status"] == "draft"
 
 
 async def test_the_print_queue_lists_paper_letters_until_handed_over(notifications: Notifications):
