@@ -42,11 +42,11 @@ from bench.outbox_relay import PostgresBackend, environment, percentile
 from bench.service_keys import UNLIMITED, admin_key, bearer
 from services.catalog import definitions
 from services.dossiers.models import directory
+from services.dossiers.settings import DossiersSettings
 from shared.app_factory import create_root_app
 from shared.events import CloudEvent
 from shared.paging import encode_cursor
 from shared.runtime import Runtime
-from shared.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 DISTRICTS = [f"000.{d:02d}.00.H42" for d in range(20)]
@@ -226,7 +226,7 @@ async def main(args: argparse.Namespace) -> None:
         url = await backend.fresh_url()
         key = await admin_key(url)
         with tempfile.TemporaryDirectory(prefix="cchc-bench-lists-") as workdir:
-            settings = Settings(data_dir=Path(workdir), dossiers_database_url=SecretStr(url))
+            settings = DossiersSettings(data_dir=Path(workdir), dossiers_database_url=SecretStr(url))
             runtime = Runtime(definitions(["dossiers"]), settings)
             await runtime.start(migrate=True, schedulers=False)
             try:
