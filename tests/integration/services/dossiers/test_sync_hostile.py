@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from services.dossiers.connectors.pull import PullConnector
 from services.dossiers.models import Dossier, PullCursor
-from services.dossiers.pulling import DatabaseSink
+from services.dossiers.sync.pulling import DatabaseSink
 from shared.settings import Settings
 from tests.integration.services.dossiers.conftest import Dossiers, example
 from tests.support.live_server import live_server
