@@ -133,7 +133,7 @@ class Dossier:
 
     def copy(self) -> Dossier:
         """A copy to change, leaving this one as it is (its lists are replaced, never changed, by the methods)."""
-        return dataclasses.replace(self)
+        return Dossier.from_row(self.to_row())
 
     def collect_events(self) -> list[DomainEvent]:
         """The events recorded since the last call, in order, for the unit of work to publish."""

@@ -55,7 +55,7 @@ class RecordResult:
 class Plan:
     """What one pass decided: dossiers to insert or update (their events recorded) and results by batch index."""
 
-    inserts: list[Dossier] = field(default_factory=list)
+    inserts: list[tuple[Dossier, int]] = field(default_factory=list)  # with the record's index
     updates: list[Dossier] = field(default_factory=list)
     decided: list[Dossier] = field(default_factory=list)  # both, in the batch's order (their events' order)
     results: dict[int, RecordResult] = field(default_factory=dict)
@@ -100,7 +100,8 @@ async def ingest_dossiers(
     calendars = await load_calendars(session)
     registry = registry_of(calendars.units)
     results = rejected(batch.rejected)
-    fresh: dict[str, tuple[int, Dossier]] = {}
+    records = dict(batch.accepted)
+    pending: dict[str, tuple[int, Dossier]] = {}
     for index, record in batch.accepted:
         try:
             dossier = _dossier(record, data[index], calendars, registry)
@@ -108,10 +109,9 @@ async def ingest_dossiers(
             results.append(unprocessable(index, record.MaHoSo, error))
             continue
         if scope.allows(dossier.unit_code):
-            fresh[record.MaHoSo] = (index, dossier)
+            pending[record.MaHoSo] = (index, dossier)
         else:
             results.append(out_of_scope(index, record.MaHoSo, "DonViXuLy"))
-    pending = fresh
     while pending:  # a second pass only for keys a concurrent writer inserted meanwhile
         stored = await store.load(session, pending.keys())
         plan = Plan()
@@ -123,9 +123,13 @@ async def ingest_dossiers(
                 _decide(plan, index, new, stored.get(key), now + tolerance, now, calendars.of(new.unit_code))
             except Exception as error:
                 plan.results[index] = unprocessable(index, key, error)
-        inserted = await store.insert_new(session, plan.inserts)
+        inserted = await store.insert_new(session, [dossier for dossier, _ in plan.inserts])
         await store.save(session, plan.updates)
-        pending = {d.ma_ho_so: fresh[d.ma_ho_so] for d in plan.inserts if d.ma_ho_so not in inserted}
+        pending = {  # read again from the record: the dossier of this pass was opened as new
+            d.ma_ho_so: (index, _dossier(records[index], data[index], calendars, registry))
+            for d, index in plan.inserts
+            if d.ma_ho_so not in inserted
+        }
         for dossier in plan.decided:
             if dossier.ma_ho_so not in pending:
                 for event in dossier.collect_events():
@@ -151,9 +155,8 @@ def _decide(
 ) -> None:
     key = new.ma_ho_so
     if old is None:
-        new = new.copy()  # kept pristine for a second pass
         new.open(now, calendar)
-        plan.inserts.append(new)
+        plan.inserts.append((new, index))
         plan.decided.append(new)
         plan.results[index] = RecordResult(index, key, Outcome.created)
     elif old.origin != Origin.sync:
