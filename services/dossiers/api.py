@@ -13,10 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import Field
 
-from services.dossiers import ingest, office_hours, push_signing, queries, reference_data, service, views
+from services.dossiers import office_hours, push_signing, queries, reference_data, service, views
 from services.dossiers.codes import Channel, Timeliness
 from services.dossiers.dvcqg import EXAMPLES, SERVICES, CapNhatTienDoHoSoMC, DongBoHoSoMC
-from services.dossiers.ingest import Outcome
 from services.dossiers.schemas import (
     APOLOGY_DUE,
     APOLOGY_DUE_BEFORE,
@@ -41,6 +40,8 @@ from services.dossiers.schemas import (
     in_vietnamese,
 )
 from services.dossiers.settings import DossiersSettings
+from services.dossiers.sync import ingest
+from services.dossiers.sync.ingest import Outcome
 from shared.auth import ADMIN, CurrentPrincipal, Principal
 from shared.bounds import Day, FromInstant, Instant, Slug, ToInstant
 from shared.calendar import DurationUnit
@@ -153,9 +154,9 @@ async def list_dossiers(
 )
 async def receive_dossier(body: IntakeIn, uow: Uow, scope: CurrentScope) -> DossierOut:
     """Receive a dossier at this desk: it gets its MaHoSo (the agency, the day, the next sequence), its due time from the procedure's legal time in the unit's office hours, and publishes `dossier.received`."""
-    row = await service.receive(uow, body, scope)
+    dossier = await service.receive(uow, body, scope)
     await uow.commit()
-    return queries.to_out(row, scope)
+    return queries.to_out(dossier.to_row(), scope)
 
 
 @router.post(
@@ -166,9 +167,9 @@ async def receive_dossier(body: IntakeIn, uow: Uow, scope: CurrentScope) -> Doss
 )
 async def transition(ma_ho_so: MaHoSo, body: TransitionIn, uow: Uow, scope: CurrentScope) -> DossierOut:
     """Move a dossier to another status (TrangThaiHoSo) along the legal moves; a move the status machine forbids is a 409. Supplement requests pause the clock; an end of processing decides its timeliness and publishes `dossier.resolved`."""
-    row = await service.transition(uow, ma_ho_so, body, scope)
+    dossier = await service.transition(uow, ma_ho_so, body, scope)
     await uow.commit()
-    return queries.to_out(row, scope)
+    return queries.to_out(dossier.to_row(), scope)
 
 
 # --- working-time calendar --------------------------------------------------------------------

@@ -10,9 +10,9 @@ from services.dossiers.demo import load_demo
 from services.dossiers.graphql import Mutation, Query
 from services.dossiers.handlers import SUBSCRIPTIONS
 from services.dossiers.models import Base, directory, kernel
-from services.dossiers.pulling import run_pull
 from services.dossiers.scheduler import LATE_DETECTION
 from services.dossiers.settings import DossiersSettings
+from services.dossiers.sync.pulling import run_pull
 from shared.request_limits import BodyRule
 from shared.service import ServiceDefinition
 

@@ -137,49 +137,19 @@ class Dossier:
 
     @classmethod
     def of(cls, d: DossierOut) -> Dossier:
-        return cls(
-            ma_ho_so=d.ma_ho_so,
-            origin=d.origin,
-            status=d.status,
-            status_label=d.status_label,
-            unit=d.unit,
-            agency=d.agency,
-            procedure_code=d.procedure["code"],
-            procedure_name=d.procedure["name"],
-            procedure_field_code=d.procedure["field_code"],
-            procedure_field_name=d.procedure["field_name"],
-            channel=d.channel,
-            applicant_name=d.applicant["name"],
-            applicant_id_number=d.applicant["id_number"],
-            applicant_type=d.applicant["type"],
-            applicant_email=d.applicant["email"],
-            applicant_phone=d.applicant["phone"],
-            applicant_address=d.applicant["address"],
-            summary=d.summary,
-            submitted_at=d.submitted_at,
-            received_at=d.received_at,
-            due_at=d.due_at,
-            original_due_at=d.original_due_at,
-            finished_at=d.finished_at,
-            returned_at=d.returned_at,
-            timeliness=d.timeliness,
-            on_time=d.on_time,
-            rule_set=d.rule_set,
-            supplement_count=d.supplement_count,
-            paid_online=d.paid_online,
-            digitised=d.digitised,
-            status_history=[StatusStep.from_pydantic(s) for s in d.status_history],
-            pauses=[Pause.from_pydantic(p) for p in d.pauses],
-            due_history=[DueChange.from_pydantic(c) for c in d.due_history],
-            apology=JSON(d.apology.model_dump(mode="json")) if d.apology else None,
-            apology_due_at=d.apology_due_at,
-            documents=[JSON(doc) for doc in d.documents],
-            fees=[JSON(fee) for fee in d.fees],
-            result_papers=[JSON(paper) for paper in d.result_papers],
-            extra=JSON(d.extra),
-            version=d.version,
-            updated_at=d.updated_at,
-        )
+        """The REST dossier, field for field: its procedure and applicant flattened (``procedure_code``,
+        ``applicant_name``...), its lists as their GraphQL types."""
+        values: dict[str, Any] = dict(d)
+        for group in ("procedure", "applicant"):
+            values.update({f"{group}_{key}": value for key, value in values.pop(group).items()})
+        values["status_history"] = [StatusStep.from_pydantic(s) for s in d.status_history]
+        values["pauses"] = [Pause.from_pydantic(p) for p in d.pauses]
+        values["due_history"] = [DueChange.from_pydantic(c) for c in d.due_history]
+        values["apology"] = JSON(d.apology.model_dump(mode="json")) if d.apology else None
+        for name in ("documents", "fees", "result_papers"):
+            values[name] = [JSON(item) for item in values[name]]
+        values["extra"] = JSON(d.extra)
+        return cls(**values)
 
 
 @strawberry.type

@@ -13,9 +13,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dossiers import auditing, lifecycle, store
-from services.dossiers import rows as r
+from services.dossiers import auditing, store
 from services.dossiers.codes import Origin, Status
+from services.dossiers.dossier import CALENDAR_DAY, OFFICE_HOURS, Dossier
 from services.dossiers.events import CalendarChanged, OfficeHoursRef
 from services.dossiers.models import Procedure, UnitOfficeHours, calendars
 from services.dossiers.schemas import LegalTime, OfficeHoursIn, OfficeHoursOut
@@ -91,9 +91,7 @@ async def _follow(uow: UnitOfWork, unit: str, before: UnitCalendars, after: Unit
     )
     subtree = before.units.descendants(unit)
     moved = [code for code in subtree if unit in (before.hours_set_on(code), after.hours_set_on(code))]
-    await _redate(
-        uow, await _open_intake(session, store.DOSSIERS.c.unit_code.in_(moved)), after, lifecycle.OFFICE_HOURS
-    )
+    await _redate(uow, await _open_intake(session, store.DOSSIERS.c.unit_code.in_(moved)), after, OFFICE_HOURS)
 
 
 async def follow_day(uow: UnitOfWork, day: date) -> None:
@@ -102,34 +100,32 @@ async def follow_day(uow: UnitOfWork, day: date) -> None:
     D = store.DOSSIERS
     start = datetime.combine(day, time.min, VN_TZ)
     spanning = (D.c.received_at < start + timedelta(days=1), D.c.due_at >= start)
-    rows = await _open_intake(uow.session, *spanning)
-    await _redate(uow, rows, await load_calendars(uow.session), lifecycle.CALENDAR_DAY)
+    dossiers = await _open_intake(uow.session, *spanning)
+    await _redate(uow, dossiers, await load_calendars(uow.session), CALENDAR_DAY)
 
 
-async def _redate(uow: UnitOfWork, rows: list[r.Row], calendars: UnitCalendars, reason: str) -> None:
+async def _redate(uow: UnitOfWork, dossiers: list[Dossier], calendars: UnitCalendars, reason: str) -> None:
     session, now = uow.session, uow.clock.now()
-    catalogue = await _catalogue_times(
-        session, {row["ma_tthc"] for row in rows if lifecycle.legal_time_of(row) is None}
-    )
+    catalogue = await _catalogue_times(session, {d.ma_tthc for d in dossiers if d.legal_time is None})
     changed = []
-    for row in rows:
-        legal_time = lifecycle.legal_time_of(row) or catalogue[row["ma_tthc"]]
-        events = lifecycle.redate(row, legal_time, now, calendars.of(row["unit_code"]), reason)
-        if events is not None:
-            changed.append(row)
+    for dossier in dossiers:
+        legal_time = dossier.legal_time or catalogue[dossier.ma_tthc]
+        if dossier.redate(legal_time, now, calendars.of(dossier.unit_code), reason):
+            changed.append(dossier)
+            events = dossier.collect_events()
             for event in events:
                 uow.emit(event)
             auditing.audit_due_changes(uow, events)
-    await store.update_rows(session, changed)
+    await store.save(session, changed)
 
 
-async def _open_intake(session: AsyncSession, *conditions: ColumnElement[bool]) -> list[r.Row]:
+async def _open_intake(session: AsyncSession, *conditions: ColumnElement[bool]) -> list[Dossier]:
     """The unfinished dossiers received here that meet ``conditions``, locked on PostgreSQL."""
     D = store.DOSSIERS
     query = select(D).where(D.c.origin == Origin.intake.value, D.c.status.in_(OPEN_STATUSES), *conditions)
     if on_postgres(session):
         query = query.with_for_update()
-    return [dict(m) for m in (await session.execute(query)).mappings()]
+    return [Dossier.from_row(m) for m in (await session.execute(query)).mappings()]
 
 
 async def _catalogue_times(session: AsyncSession, codes: set[str]) -> dict[str, LegalTime]:

@@ -1,14 +1,16 @@
 """The desk's domain operations: a dossier received here (MaHoSo issued, due time computed from the
 procedure catalogue) and moved along its legal transitions. The provincial push and pull are
-``ingest``'s, the deadlines ``late``'s."""
+``sync``'s, the deadlines ``late``'s; the rules are the :class:`~services.dossiers.dossier.Dossier`'s."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
-from services.dossiers import lifecycle, store
-from services.dossiers import rows as r
+from services.dossiers import store
 from services.dossiers.codes import PROGRESS_RANK, TRANSITIONS, Origin, Status
+from services.dossiers.dossier import APPLICANT, Dossier, history_entry
+from services.dossiers.dvcqg import Document
 from services.dossiers.models import DossierSequence
 from services.dossiers.office_hours import load_calendars
 from services.dossiers.reference_data import get_procedure
@@ -40,7 +42,7 @@ async def next_ma_ho_so(uow: UnitOfWork, agency: str, received: datetime) -> str
     return f"{agency}-{day:%y%m%d}-{number:04d}"
 
 
-async def receive(uow: UnitOfWork, data: IntakeIn, scope: Scope = WHOLE_SYSTEM) -> r.Row:
+async def receive(uow: UnitOfWork, data: IntakeIn, scope: Scope = WHOLE_SYSTEM) -> Dossier:
     """A dossier received at the desk of a unit in ``scope``."""
     unit = data.unit or data.agency
     scope.check(unit, f"No unit {unit} in your scope.", field="unit" if data.unit else "agency")
@@ -58,73 +60,62 @@ async def receive(uow: UnitOfWork, data: IntakeIn, scope: Scope = WHOLE_SYSTEM) 
     due = calendar.add(received, legal_time.amount, legal_time.unit, same_day=legal_time.same_day)
     ma_ho_so = await next_ma_ho_so(uow, data.agency, received)
     documents = [
-        {"TenTepDinhKem": d.name, "DuocSoHoa": int(d.digitised), "DuocTaiSuDung": int(d.reused)} for d in data.documents
+        Document(TenTepDinhKem=d.name, DuocSoHoa=_flag(d.digitised), DuocTaiSuDung=_flag(d.reused))
+        for d in data.documents
     ]
-    row: r.Row = {
-        "ma_ho_so": ma_ho_so,
-        "origin": Origin.intake.value,
-        "agency": data.agency,
-        "unit_code": unit,
-        "ma_tthc": procedure.ma_tthc,
-        "procedure_name": procedure.name,
-        "field_code": procedure.field_code,
-        "field_name": procedure.field_name,
-        "channel": int(data.channel),
-        "status": int(Status.received),
-        "applicant_name": data.applicant.name,
-        "applicant_id_number": data.applicant.id_number,
-        "applicant_type": int(data.applicant.type),
-        "applicant_code": None,
-        "email": data.applicant.email,
-        "phone": data.applicant.phone,
-        "address": data.applicant.address,
-        "summary": data.summary,
-        "handling_unit_name": None,
-        "submitted_place": None,
-        "result_form": None,
-        "submitted_at": received,
-        "received_at": received,
-        "due_at": due,
-        "finished_at": None,
-        "returned_at": None,
-        "refused_at": None,
-        "rule_set": rule_set_at(received).code,
-        "supplement_count": 0,
-        "digitised": int(any(d.digitised for d in data.documents)) if data.documents else None,
-        "vneid_verified": None,
-        "paid_online": data.paid_online,
-        "documents": documents,
-        "fees": [{"TenPhiLePhi": f["name"], "MaPhiLePhi": f.get("code"), "Gia": f["amount"]} for f in procedure.fees],
-        "supplements": [],
-        "result_papers": [],
-        "extra": {},
-        "status_history": [r.history_entry(int(Status.received), received, "intake")],
-        "pauses": [],
-        "state_at": received,
-        "state_rank": PROGRESS_RANK[Status.received],
-        "content_hash": "",
-    }
-    for event in lifecycle.create(row, now, calendar, legal_time):
+    applicant = {column: getattr(data.applicant, key) for key, column in APPLICANT.items()}
+    dossier = Dossier(
+        ma_ho_so=ma_ho_so,
+        origin=Origin.intake.value,
+        agency=data.agency,
+        ma_tthc=procedure.ma_tthc,
+        procedure_name=procedure.name,
+        field_code=procedure.field_code,
+        field_name=procedure.field_name,
+        fees=[{"TenPhiLePhi": f["name"], "MaPhiLePhi": f.get("code"), "Gia": f["amount"]} for f in procedure.fees],
+        unit_code=unit,
+        channel=int(data.channel),
+        status=int(Status.received),
+        **{**applicant, "applicant_type": int(data.applicant.type)},
+        summary=data.summary,
+        submitted_at=received,
+        received_at=received,
+        due_at=due,
+        rule_set=rule_set_at(received).code,
+        digitised=int(any(d.digitised for d in data.documents)) if data.documents else None,
+        paid_online=data.paid_online,
+        documents=documents,
+        status_history=[history_entry(int(Status.received), received, "intake")],
+        state_at=received,
+        state_rank=PROGRESS_RANK[Status.received],
+    )
+    dossier.open(now, calendar, legal_time)
+    for event in dossier.collect_events():
         uow.emit(event)
-    if not await store.insert_new(uow.session, [row]):
+    if not await store.insert_new(uow.session, [dossier]):
         raise Conflict(f"Dossier {ma_ho_so} already exists (synced from the provincial system).")
     uow.audit(
         "dossier.intake",
         "dossier",
         ma_ho_so,
-        {"unit": unit, "procedure": procedure.ma_tthc, "channel": row["channel"], "due_at": row["due_at"]},
+        {"unit": unit, "procedure": procedure.ma_tthc, "channel": dossier.channel, "due_at": dossier.due_at},
     )
-    return row
+    return dossier
 
 
-async def transition(uow: UnitOfWork, ma_ho_so: str, data: TransitionIn, scope: Scope = WHOLE_SYSTEM) -> r.Row:
+def _flag(value: bool) -> Literal[0, 1]:
+    """A yes/no as the national format writes it."""
+    return 1 if value else 0
+
+
+async def transition(uow: UnitOfWork, ma_ho_so: str, data: TransitionIn, scope: Scope = WHOLE_SYSTEM) -> Dossier:
     now = uow.clock.now()
-    row = (await store.load_rows(uow.session, [ma_ho_so], scope=scope)).get(ma_ho_so)
-    if row is None:
+    dossier = (await store.load(uow.session, [ma_ho_so], scope=scope)).get(ma_ho_so)
+    if dossier is None:
         raise NotFound(f"No dossier {ma_ho_so}.")
-    if row["origin"] != Origin.intake:
+    if dossier.origin != Origin.intake:
         raise Conflict("This dossier is processed in the provincial system; its status arrives through the sync API.")
-    current = Status(row["status"])
+    current = Status(dossier.status)
     allowed = sorted(TRANSITIONS[current])
     if data.to not in allowed:
         raise Conflict(
@@ -134,19 +125,20 @@ async def transition(uow: UnitOfWork, ma_ho_so: str, data: TransitionIn, scope: 
             allowed=[{"status": int(s), "label": s.label} for s in allowed],
         )
     at = data.at or now
-    last = max((h["at"] for h in row["status_history"] if h["at"]), default=None)
+    last = max((h["at"] for h in dossier.status_history if h["at"]), default=None)
     if at > now + CLOCK_SKEW or (last is not None and at < datetime.fromisoformat(last)):
         raise DomainError(
             "The transition time must lie between the previous status change and now.",
             errors=[{"field": "at", "message": f"must be between {last} and now"}],
         )
-    calendar = (await load_calendars(uow.session)).of(row["unit_code"])
+    calendar = (await load_calendars(uow.session)).of(dossier.unit_code)
     details = {"actor": data.actor, "note": data.note}
-    before = {"status": int(current), "due_at": row["due_at"]}
-    for event in lifecycle.change_status(row, data.to, at, now, calendar, source="intake", details=details):
+    before = {"status": int(current), "due_at": dossier.due_at}
+    dossier.change_status(data.to, at, now, calendar, source="intake", details=details)
+    for event in dossier.collect_events():
         uow.emit(event)
-    await store.update_rows(uow.session, [row])
+    await store.save(uow.session, [dossier])
     uow.audit(
-        "dossier.transition", "dossier", ma_ho_so, changed(before, {"status": int(data.to), "due_at": row["due_at"]})
+        "dossier.transition", "dossier", ma_ho_so, changed(before, {"status": int(data.to), "due_at": dossier.due_at})
     )
-    return row
+    return dossier

@@ -1,4 +1,4 @@
-"""Reading and writing dossier rows in bulk, and the reference data that ingest needs."""
+"""Reading and writing dossiers in bulk: a batch is one ``SELECT``, one ``INSERT`` (``COPY``) and one ``UPDATE``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dossiers.models import Dossier
-from services.dossiers.rows import Row
+from services.dossiers import models
+from services.dossiers.dossier import COLUMNS, Dossier
 from shared.db import insert_rows, on_postgres, one_of, upsert
 from shared.scope import WHOLE_SYSTEM, Scope
 
-DOSSIERS = Dossier.__table__
-COLUMNS = [c.name for c in DOSSIERS.columns]
+DOSSIERS = models.Dossier.__table__
 _UPDATE = (
     update(DOSSIERS)
     .where(DOSSIERS.c.ma_ho_so == bindparam("key_"))
@@ -22,10 +21,10 @@ _UPDATE = (
 )
 
 
-async def load_rows(
+async def load(
     session: AsyncSession, keys: Collection[str], *, lock: bool = True, scope: Scope = WHOLE_SYSTEM
-) -> dict[str, Row]:
-    """The stored rows of ``keys`` (those of units in ``scope``), locked for the rest of the
+) -> dict[str, Dossier]:
+    """The stored dossiers of ``keys`` (those of units in ``scope``), locked for the rest of the
     transaction on PostgreSQL."""
     if not keys:
         return {}
@@ -33,27 +32,34 @@ async def load_rows(
     if lock and on_postgres(session):
         query = query.with_for_update()
     result = await session.execute(query)
-    return {row["ma_ho_so"]: dict(row) for row in result.mappings()}
+    return {row["ma_ho_so"]: Dossier.from_row(row) for row in result.mappings()}
 
 
-async def insert_new(session: AsyncSession, rows: Sequence[Row]) -> set[str]:
-    """Insert rows whose key is free; returns the keys inserted (a concurrent writer may have won others)."""
-    if not rows:
+async def insert_new(session: AsyncSession, dossiers: Sequence[Dossier]) -> set[str]:
+    """Insert the dossiers whose key is free; returns the keys inserted (a concurrent writer may have won others)."""
+    if not dossiers:
         return set()
+    rows = [dossier.to_row() for dossier in dossiers]
     try:  # the usual case, a bulk insert; a key taken meanwhile sends the batch the slow way
         async with session.begin_nested():
             await insert_rows(session, DOSSIERS, rows, COLUMNS)
         return {row["ma_ho_so"] for row in rows}
     except IntegrityError:
         pass
-    params = [{name: row[name] for name in COLUMNS} for row in rows]
     statement = (
         upsert(session, DOSSIERS).on_conflict_do_nothing(index_elements=["ma_ho_so"]).returning(DOSSIERS.c.ma_ho_so)
     )
-    return set((await session.execute(statement, params)).scalars())
+    return set((await session.execute(statement, rows)).scalars())
 
 
-async def update_rows(session: AsyncSession, rows: Iterable[Row]) -> None:
-    params = [{"key_": row["ma_ho_so"], **{n: row[n] for n in COLUMNS if n != "ma_ho_so"}} for row in rows]
+async def save(session: AsyncSession, dossiers: Iterable[Dossier]) -> None:
+    """Write the dossiers back, every column, in one statement."""
+    params = [_keyed(dossier.to_row()) for dossier in dossiers]
     if params:
         await session.execute(_UPDATE, params)
+
+
+def _keyed(row: dict[str, object]) -> dict[str, object]:
+    """The ``UPDATE``'s parameters: the key apart, as ``key_``, so the statement does not set it."""
+    row["key_"] = row.pop("ma_ho_so")
+    return row

@@ -16,20 +16,14 @@ from typing import Any
 import orjson
 
 from services.dossiers.codes import ON_TIME, Status
+from services.dossiers.dossier import APPLICANT, PROCEDURE, SHOWN
 from services.dossiers.schemas import DossierOut
 from shared.clock import VN_TZ
 from shared.personal import masked
 from shared.reads import Row
 from shared.scope import WHOLE_SYSTEM, Scope
 
-# The columns a view reads (the row's others are bookkeeping: hashes, alarms, raw supplements).
-COLUMNS = (
-    "ma_ho_so", "origin", "status", "unit_code", "agency", "ma_tthc", "procedure_name", "field_code", "field_name",
-    "channel", "applicant_name", "applicant_id_number", "applicant_type", "email", "phone", "address", "summary",
-    "submitted_at", "received_at", "due_at", "original_due_at", "finished_at", "returned_at", "timeliness",
-    "rule_set", "supplement_count", "paid_online", "digitised", "pauses", "status_history", "due_history",
-    "apology", "apology_due_at", "documents", "fees", "result_papers", "extra", "version", "updated_at",
-)  # fmt: skip
+COLUMNS = SHOWN  # the columns a view reads, as the dossier declares them
 
 _LABELS = {status.value: status.label for status in Status}
 _FINISHED = frozenset(status.value for status in Status if status.is_finished)
@@ -103,14 +97,7 @@ def view(row: Row, scope: Scope = WHOLE_SYSTEM) -> dict[str, Any]:
     hides personal data, the applicant comes masked and ``extra`` empty (the provincial fields this
     service does not read, such as ``DinhDanhCHS``, may hold anything)."""
     status = row["status"]
-    applicant = {
-        "name": row["applicant_name"],
-        "id_number": row["applicant_id_number"],
-        "type": row["applicant_type"],
-        "email": row["email"],
-        "phone": row["phone"],
-        "address": row["address"],
-    }
+    applicant = {key: row[column] for key, column in APPLICANT.items()}
     return {
         "ma_ho_so": row["ma_ho_so"],
         "origin": row["origin"],
@@ -118,12 +105,7 @@ def view(row: Row, scope: Scope = WHOLE_SYSTEM) -> dict[str, Any]:
         "status_label": _LABELS[status],
         "unit": row["unit_code"],
         "agency": row["agency"],
-        "procedure": {
-            "code": row["ma_tthc"],
-            "name": row["procedure_name"],
-            "field_code": row["field_code"],
-            "field_name": row["field_name"],
-        },
+        "procedure": {key: row[column] for key, column in PROCEDURE.items()},
         "channel": row["channel"],
         "applicant": applicant if scope.personal_data else masked(applicant),
         "summary": row["summary"],

@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from services.dossiers import lifecycle
 from services.dossiers.dvcqg import HoSo, TienDo, parse_timestamp, read_records
-from services.dossiers.rows import row_from_hoso
+from services.dossiers.sync.records import dossier_of
 from shared.bounds import (
     EARLIEST,
     EARLIEST_DAY,
@@ -156,8 +155,9 @@ def test_a_record_is_rejected_with_its_fields_or_becomes_a_row_and_events(
     for rejected in batch.rejected:
         assert rejected.errors and all(isinstance(e["field"], str) and e["message"] for e in rejected.errors)
     for _, record in batch.accepted:
-        row = row_from_hoso(record, raw, unit_code=record.agency, calendar=CALENDAR)
-        lifecycle.create(row, NOW, CALENDAR)
+        dossier = dossier_of(record, raw, unit_code=record.agency, calendar=CALENDAR)
+        dossier.open(NOW, CALENDAR)
+        assert dossier.collect_events()[0].ma_ho_so == record.MaHoSo  # dossier.received, first
 
 
 @PROPERTIES

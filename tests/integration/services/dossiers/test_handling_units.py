@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from services.dossiers.ingest import ingest_dossiers
+from services.dossiers.sync.ingest import ingest_dossiers
 from tests.integration.services.dossiers.conftest import Dossiers, example
 
 TEMPLATE = example("dongbohosomc.json")["data"][0]

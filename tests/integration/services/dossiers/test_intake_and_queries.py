@@ -242,11 +242,11 @@ async def test_a_change_waits_for_the_transaction_that_read_the_dossier(dossiers
     key = (await receive(dossiers))["ma_ho_so"]
     context = dossiers.runtime["dossiers"]
     async with context.uow() as reader:
-        row = (await store.load_rows(reader.session, [key]))[key]
+        dossier = (await store.load(reader.session, [key]))[key]
         moving = asyncio.create_task(move(dossiers, key, 4, dossiers.clock.now()))
         await asyncio.sleep(0.3)
         assert not moving.done(), "the transition did not wait for the transaction that read the row"
-        await store.update_rows(reader.session, [row])
+        await store.save(reader.session, [dossier])
         await reader.commit()
     assert (await moving)["status"] == 4
     assert (await dossiers.get(key))["status"] == 4

@@ -231,8 +231,8 @@ async def test_the_legal_time_recorded_at_receipt_is_used_and_the_catalogue_only
     d = await start(start_dossiers, now=vn(2024, 5, 13, 10))
     recorded, legacy = [(await receive(d, TWENTY_HOURS))["ma_ho_so"] for _ in range(2)]
     async with d.runtime["dossiers"].db.session() as session:  # a dossier received before legal times were recorded
-        [row] = (await store.load_rows(session, [legacy], lock=False)).values()
-        history = [{k: v for k, v in h.items() if k != "legal_time"} for h in row["due_history"]]
+        [dossier] = (await store.load(session, [legacy], lock=False)).values()
+        history = [{k: v for k, v in h.items() if k != "legal_time"} for h in dossier.due_history]
         await session.execute(
             update(store.DOSSIERS).where(store.DOSSIERS.c.ma_ho_so == legacy).values(due_history=history)
         )

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from services.dossiers.models import Dossier, PullCursor
-from services.dossiers.pulling import DatabaseSink
+from services.dossiers.sync.pulling import DatabaseSink
 from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ, ManualClock
 from simulator.province import Province

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 
 from services.dossiers.connectors.pull import PullConnector
 from services.dossiers.models import Dossier, PullCursor
-from services.dossiers.pulling import DatabaseSink
 from services.dossiers.settings import DossiersSettings
+from services.dossiers.sync.pulling import DatabaseSink
 from tests.integration.services.dossiers.conftest import Dossiers, example
 from tests.support.live_server import live_server
 

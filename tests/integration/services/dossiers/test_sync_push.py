@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from services.dossiers.ingest import Outcome, ingest_dossiers
+from services.dossiers.sync.ingest import Outcome, ingest_dossiers
 from shared.clock import VN_TZ
 from tests.integration.services.dossiers.conftest import Dossiers, example
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import Insert, Update, update
 
-from services.dossiers import ingest
 from services.dossiers.connectors.pull import PullConnector
-from services.dossiers.ingest import Outcome
 from services.dossiers.models import PullCursor
 from services.dossiers.settings import DossiersSettings
+from services.dossiers.sync import ingest
+from services.dossiers.sync.ingest import Outcome
 from shared.db import rowcount, upsert
 from shared.service import ServiceContext
 from shared.uow import UnitOfWork

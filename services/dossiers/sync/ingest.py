@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from services.dossiers import lifecycle, store
-from services.dossiers import rows as r
-from services.dossiers.codes import Origin, Status
+from services.dossiers import store
+from services.dossiers.codes import PROGRESS_RANK, Origin, Status
+from services.dossiers.dossier import Dossier, iso
 from services.dossiers.dvcqg import HoSo, ReadBatch, Rejected, TienDo, read_records
 from services.dossiers.office_hours import load_calendars
+from services.dossiers.sync.records import dossier_of
 from services.dossiers.units import UnitRegistry, registry_of
 from shared.calendar import WorkingCalendar
-from shared.events import DomainEvent
 from shared.scope import WHOLE_SYSTEM, Scope
 from shared.unit_calendars import UnitCalendars
 from shared.uow import UnitOfWork
@@ -53,11 +53,11 @@ class RecordResult:
 
 @dataclass
 class Plan:
-    """What one pass decided: rows to insert or update, events, and results by batch index."""
+    """What one pass decided: dossiers to insert or update (their events recorded) and results by batch index."""
 
-    inserts: list[r.Row] = field(default_factory=list)
-    updates: list[r.Row] = field(default_factory=list)
-    events: dict[str, list[DomainEvent]] = field(default_factory=dict)
+    inserts: list[tuple[Dossier, int]] = field(default_factory=list)  # with the record's index
+    updates: list[Dossier] = field(default_factory=list)
+    decided: list[Dossier] = field(default_factory=list)  # both, in the batch's order (their events' order)
     results: dict[int, RecordResult] = field(default_factory=dict)
 
 
@@ -100,65 +100,76 @@ async def ingest_dossiers(
     calendars = await load_calendars(session)
     registry = registry_of(calendars.units)
     results = rejected(batch.rejected)
-    fresh: dict[str, tuple[int, r.Row]] = {}
+    records = dict(batch.accepted)
+    pending: dict[str, tuple[int, Dossier]] = {}
     for index, record in batch.accepted:
         try:
-            row = _row(record, data[index], calendars, registry)
+            dossier = _dossier(record, data[index], calendars, registry)
         except Exception as error:  # one record's fault never sinks the batch
             results.append(unprocessable(index, record.MaHoSo, error))
             continue
-        if scope.allows(row["unit_code"]):
-            fresh[record.MaHoSo] = (index, row)
+        if scope.allows(dossier.unit_code):
+            pending[record.MaHoSo] = (index, dossier)
         else:
             results.append(out_of_scope(index, record.MaHoSo, "DonViXuLy"))
-    pending = fresh
     while pending:  # a second pass only for keys a concurrent writer inserted meanwhile
-        stored = await store.load_rows(session, pending.keys())
+        stored = await store.load(session, pending.keys())
         plan = Plan()
         for key, (index, new) in pending.items():
-            if key in stored and not scope.allows(stored[key]["unit_code"]):
+            if key in stored and not scope.allows(stored[key].unit_code):
                 plan.results[index] = out_of_scope(index, key, "MaHoSo")
                 continue
             try:
-                _decide(plan, index, new, stored.get(key), now + tolerance, now, calendars.of(new["unit_code"]))
+                _decide(plan, index, new, stored.get(key), now + tolerance, now, calendars.of(new.unit_code))
             except Exception as error:
                 plan.results[index] = unprocessable(index, key, error)
-        inserted = await store.insert_new(session, plan.inserts)
-        await store.update_rows(session, plan.updates)
-        pending = {k: fresh[k] for k in (row["ma_ho_so"] for row in plan.inserts) if k not in inserted}
-        for key, events in plan.events.items():
-            if key not in pending:
-                for event in events:
+        inserted = await store.insert_new(session, [dossier for dossier, _ in plan.inserts])
+        await store.save(session, plan.updates)
+        pending = {  # read again from the record: the dossier of this pass was opened as new
+            d.ma_ho_so: (index, _dossier(records[index], data[index], calendars, registry))
+            for d, index in plan.inserts
+            if d.ma_ho_so not in inserted
+        }
+        for dossier in plan.decided:
+            if dossier.ma_ho_so not in pending:
+                for event in dossier.collect_events():
                     uow.emit(event)
         results += [res for res in plan.results.values() if res.ma_ho_so not in pending]
     return sorted(results, key=lambda x: x.index)
 
 
-def _row(record: HoSo, raw: Any, calendars: UnitCalendars, registry: UnitRegistry) -> r.Row:
-    """The record's row, handled by the unit DonViXuLy names (else the agency), in that unit's hours."""
+def _dossier(record: HoSo, raw: Any, calendars: UnitCalendars, registry: UnitRegistry) -> Dossier:
+    """The record's dossier, handled by the unit DonViXuLy names (else the agency), in that unit's hours."""
     unit = registry.unit_named(record.DonViXuLy) or record.agency
-    return r.row_from_hoso(record, raw, unit_code=unit, calendar=calendars.of(unit))
+    return dossier_of(record, raw, unit_code=unit, calendar=calendars.of(unit))
 
 
 def _decide(
-    plan: Plan, index: int, new: r.Row, old: r.Row | None, latest: datetime, now: datetime, calendar: WorkingCalendar
+    plan: Plan,
+    index: int,
+    new: Dossier,
+    old: Dossier | None,
+    latest: datetime,
+    now: datetime,
+    calendar: WorkingCalendar,
 ) -> None:
-    key = new["ma_ho_so"]
+    key = new.ma_ho_so
     if old is None:
-        new = dict(new)  # kept pristine for a second pass
-        plan.events[key] = lifecycle.create(new, now, calendar)
-        plan.inserts.append(new)
+        new.open(now, calendar)
+        plan.inserts.append((new, index))
+        plan.decided.append(new)
         plan.results[index] = RecordResult(index, key, Outcome.created)
-    elif old["origin"] != Origin.sync:
+    elif old.origin != Origin.sync:
         error = {"field": "MaHoSo", "message": "this dossier was received here, not in the provincial system"}
         plan.results[index] = RecordResult(index, key, Outcome.rejected, [error])
-    elif old["content_hash"] == new["content_hash"]:
+    elif old.content_hash == new.content_hash:
         plan.results[index] = RecordResult(index, key, Outcome.unchanged)
-    elif lifecycle.is_stale(old, new["state_at"], new["state_rank"], latest):
+    elif old.is_stale(new.state_at, new.state_rank, latest):
         plan.results[index] = RecordResult(index, key, Outcome.unchanged, note="stale: a newer state is stored")
     else:
-        row, plan.events[key] = lifecycle.merge_sync(old, new, now, calendar)
-        plan.updates.append(row)
+        old.apply_synced(new, now, calendar)
+        plan.updates.append(old)
+        plan.decided.append(old)
         plan.results[index] = RecordResult(index, key, Outcome.updated)
 
 
@@ -170,13 +181,13 @@ async def ingest_progress(
     session, now = uow.session, uow.clock.now()
     batch: ReadBatch[TienDo] = read_records(data, TienDo, unique=False, latest=now + tolerance)
     calendars = await load_calendars(session)
-    stored = await store.load_rows(session, {s.MaHoSo for _, s in batch.accepted}, scope=scope)
+    stored = await store.load(session, {s.MaHoSo for _, s in batch.accepted}, scope=scope)
     results = rejected(batch.rejected)
-    changed: dict[str, r.Row] = {}
+    changed: dict[str, Dossier] = {}
     for index, step in sorted(batch.accepted, key=lambda item: item[1].ThoiDiemXuLy):
-        row = changed.get(step.MaHoSo) or stored.get(step.MaHoSo)
+        dossier = changed.get(step.MaHoSo) or stored.get(step.MaHoSo)
         try:
-            outcome = _apply_step(uow, row, step, now + tolerance, now, calendars)
+            outcome = _apply_step(uow, dossier, step, now + tolerance, now, calendars)
         except Exception as error:  # one step's fault never sinks the batch
             results.append(unprocessable(index, step.MaHoSo, error))
             continue
@@ -185,15 +196,16 @@ async def ingest_progress(
             continue
         changed[step.MaHoSo] = outcome
         results.append(RecordResult(index, step.MaHoSo, Outcome.updated))
-    await store.update_rows(session, changed.values())
+    await store.save(session, changed.values())
     return sorted(results, key=lambda x: x.index)
 
 
 def _apply_step(
-    uow: UnitOfWork, row: r.Row | None, step: TienDo, latest: datetime, now: datetime, calendars: UnitCalendars
-) -> r.Row | RecordResult:
+    uow: UnitOfWork, stored: Dossier | None, step: TienDo, latest: datetime, now: datetime, calendars: UnitCalendars
+) -> Dossier | RecordResult:
+    """The dossier after ``step`` (a changed copy of ``stored``: a failure leaves ``stored`` as it was), or why not."""
     key = step.MaHoSo
-    if row is None:
+    if stored is None:
         return RecordResult(
             0,
             key,
@@ -201,28 +213,26 @@ def _apply_step(
             [{"field": "MaHoSo", "message": "unknown dossier: send it with DongBoHoSoMC first"}],
         )
     at = step.ThoiDiemXuLy
-    if any(h["status"] == int(step.TrangThai) and h["at"] == r.iso(at) for h in row["status_history"]):
+    if any(h["status"] == int(step.TrangThai) and h["at"] == iso(at) for h in stored.status_history):
         return RecordResult(0, key, Outcome.unchanged)
-    if lifecycle.is_stale(row, at, r.PROGRESS_RANK[step.TrangThai], latest):
+    if stored.is_stale(at, PROGRESS_RANK[step.TrangThai], latest):
         return RecordResult(0, key, Outcome.unchanged, note="stale: a newer state is stored")
-    row = {**row}
+    dossier = stored.copy()
     details = {
         "actor": step.NguoiXuLy,
         "title": step.ChucDanh,
         "department": step.PhongBanXuLy,
         "note": step.NoiDungXuLy,
     }
-    calendar = calendars.of(row["unit_code"])
-    events = lifecycle.change_status(
-        row,
+    dossier.change_status(
         Status(step.TrangThai),
         at,
         now,
-        calendar,
+        calendars.of(dossier.unit_code),
         source="sync",
         details=details,
         due_by_partner=step.NgayKetThucTheoQuyDinh,
     )
-    for event in events:
+    for event in dossier.collect_events():
         uow.emit(event)
-    return row
+    return dossier
