@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ def prepare(statement: Select[Any], dialect: Dialect) -> Prepared | None:
     )
 
 
-class Reads:
+class Reads(ABC):
     """Statements run on the connections of one backend; see the module docstring."""
 
     def __init__(self, reader: AsyncEngine) -> None:
@@ -116,11 +117,13 @@ class Reads:
                 return [dict(row) for row in (await connection.execute(statement, dict(params))).mappings()]
         return prepared.rows(await self.fetch(prepared.sql, prepared.arguments(params)))
 
+    @abstractmethod
     async def fetch(self, sql: str, arguments: list[Any]) -> Sequence[Sequence[Any]]:
-        raise NotImplementedError
+        """The rows of ``sql`` (the backend's own placeholders) with ``arguments``."""
 
+    @abstractmethod
     async def close(self) -> None:
-        raise NotImplementedError
+        """Let go of the connections."""
 
 
 class PostgresReads(Reads):
