@@ -134,6 +134,7 @@ class PostgresReads(Reads):
         self._size = size
         self._idle: asyncio.LifoQueue[tuple[AsyncConnection, AsyncpgConnection]] = asyncio.LifoQueue()
         self._held: list[AsyncConnection] = []
+        self._opening = 0  # connections being opened: they count against ``size`` already
 
     async def fetch(self, sql: str, arguments: list[Any]) -> Sequence[Sequence[Any]]:
         for attempt in (1, 2):
@@ -161,8 +162,12 @@ class PostgresReads(Reads):
             try:
                 held, driver = self._idle.get_nowait()
             except asyncio.QueueEmpty:
-                if len(self._held) < self._size:
-                    return await self._open()
+                if len(self._held) + self._opening < self._size:
+                    self._opening += 1  # before the first await: a burst of reads must not all open one
+                    try:
+                        return await self._open()
+                    finally:
+                        self._opening -= 1
                 held, driver = await self._idle.get()
             if not driver.is_closed():
                 return held, driver

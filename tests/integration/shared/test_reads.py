@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -98,3 +99,17 @@ async def test_a_write_survives_its_pooled_connection_closed_by_the_server(db: D
     async with db.session() as session, session.begin():
         await session.execute(text("UPDATE things SET code = 'after' WHERE id = 3"))
     assert (await db.read(BY_ID, {"id": 3}))[0]["code"] == "after"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_burst_of_reads_shares_the_few_connections(db: Database):
+    """Fifty reads at once on a fresh process: each answers, on at most ``read_connections``
+    connections (they once each opened one, past the pool's limit, and waited 30 s for it)."""
+    answers = await asyncio.wait_for(asyncio.gather(*(db.read(BY_ID, {"id": 1 + i % 5}) for i in range(50))), 20)
+    assert [a[0]["id"] for a in answers] == [1 + i % 5 for i in range(50)]
+    async with db.engine.connect() as connection:
+        readers = await connection.scalar(
+            text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        )
+    assert 1 <= readers <= 4
