@@ -21,6 +21,7 @@ from shared.auth import get_principal
 from shared.authentication import Authentication
 from shared.docs_assets import install_swagger_ui, mount_assets
 from shared.graphql import graphql_router
+from shared.hot_reads import HotReads
 from shared.logs import request_id_var
 from shared.metrics import CONSUMER_LAG, HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_BACKLOG
 from shared.oidc import OidcVerifier
@@ -148,24 +149,41 @@ def create_service_app(context: ServiceContext) -> FastAPI:
 
 class ServiceDispatch:
     """Pure ASGI middleware, the innermost of the root app: a request under a service's prefix
-    goes straight to that service's app, with the scope the mount would give it. The root's
-    exception handling, exit stack and router before the service's own took about a tenth of a
-    small read's time (docs/performance.md, "Reads"). The middleware around it (request id,
+    goes straight to that service's app, with the scope the mount would give it, or is answered
+    here when it is one of the service's hot reads in the plain case (shared/hot_reads.py). The
+    root's exception handling, exit stack and router before the service's own took about a tenth
+    of a small read's time (docs/performance.md, "Reads"). The middleware around it (request id,
     metrics, and whatever else is added to the root app) applies to every request. Everything
     else (the index, ``/graphql``, a prefix without its slash, a request behind a ``root_path``)
     takes the mount."""
 
-    def __init__(self, app: ASGIApp, services: Mapping[str, ASGIApp], router: ASGIApp) -> None:
-        self.app, self.services, self.router = app, services, router
+    def __init__(
+        self,
+        app: ASGIApp,
+        services: Mapping[str, ASGIApp],
+        router: ASGIApp,
+        hot: Mapping[str, HotReads],
+        principal_overridden: Callable[[], bool],
+    ) -> None:
+        self.app, self.services, self.router, self.hot = app, services, router, hot
+        self.principal_overridden = principal_overridden
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
-            name, slash, _ = scope["path"][1:].partition("/")
+            name, slash, rest = scope["path"][1:].partition("/")
             service = self.services.get(name) if slash else None
             if service is not None:
                 scope.update(
                     router=self.router, path_params={}, app_root_path="", root_path=f"/{name}", endpoint=service
                 )
+                hot = self.hot.get(name)
+                if (
+                    hot is not None
+                    and scope["method"] == "GET"
+                    and not self.principal_overridden()
+                    and await hot.answer(scope, f"/{rest}", send)
+                ):
+                    return
                 await service(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -193,7 +211,14 @@ def create_root_app(contexts: Sequence[ServiceContext], lifespan: Lifespan) -> F
 
     # The last added runs first: request id and metrics, authentication (the principal in the
     # scope's state), rates per principal, bodies, then the dispatch to the service's app.
-    app.add_middleware(ServiceDispatch, services=services, router=app.router)  # added first: innermost
+    hot = {c.name: HotReads(c, services[c.name]) for c in contexts if c.definition.hot_reads}
+    app.add_middleware(  # added first: innermost
+        ServiceDispatch,
+        services=services,
+        router=app.router,
+        hot=hot,
+        principal_overridden=principal_overridden,
+    )
     app.add_middleware(RequestLimits, settings=settings, rules=rules)
     app.add_middleware(RateLimits, settings=settings)
     app.add_middleware(

@@ -34,6 +34,7 @@ from shared.uow import UnitOfWork
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from shared.hot_reads import HotRead
     from shared.units import UnitSnapshot
 
 Worker = Callable[["ServiceContext"], Coroutine[Any, Any, None]]  # a coroutine: each runs as a task
@@ -78,6 +79,8 @@ class ServiceDefinition:
     access: AccessTable = field(default_factory=AccessTable)  # who may call each route and root field
     # the service's settings class (services/<name>/settings.py): a process's settings compose it
     settings: type[Settings] = Settings
+    # GETs answered before routing in the plain case (shared/hot_reads.py); the routes stay their definition
+    hot_reads: Sequence[HotRead] = ()
 
     @property
     def topic(self) -> str:

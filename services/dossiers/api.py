@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -49,10 +49,10 @@ from shared.clock import VN_TZ
 from shared.instants import Several
 from shared.openapi import read_body
 from shared.paging import Cursor, Limit, decode_cursor, next_cursor
-from shared.problems import DomainError, Forbidden
+from shared.problems import DomainError, Forbidden, NotFound
 from shared.responses import JSONBytes
-from shared.scope import CurrentScope
-from shared.service import Context, Uow
+from shared.scope import CurrentScope, Scope
+from shared.service import Context, ServiceContext, Uow
 
 router = APIRouter(prefix="/v1")
 DayPath = Annotated[Day, Path(description="The day, YYYY-MM-DD")]
@@ -99,6 +99,16 @@ async def get_dossier(ma_ho_so: MaHoSo, context: Context, scope: CurrentScope) -
     """One dossier by MaHoSo, with its status history, pauses, due-time history and apology letter (404 when unknown)."""
     # written once from the row (``views``), not validated into DossierOut and out again
     return JSONBytes(views.dossier_json(await queries.get_row(context.db, ma_ho_so, scope), scope))
+
+
+async def dossier_body(context: ServiceContext, params: Mapping[str, str], scope: Scope) -> bytes | None:
+    """:func:`get_dossier`'s 200 as a hot read (``shared/hot_reads.py``); None when there is no
+    such dossier in ``scope``, for the route to answer its 404."""
+    try:
+        row = await queries.get_row(context.db, params["ma_ho_so"], scope)
+    except NotFound:
+        return None
+    return views.dossier_json(row, scope)
 
 
 @router.get(

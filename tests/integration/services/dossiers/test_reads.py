@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import httpx
 import orjson
+import pytest
 from sqlalchemy import text
 
 from services.dossiers.schemas import DossierOut, DossierPage
+from shared.app_factory import create_service_app
+from shared.auth import ADMIN, UNIT_OFFICER, Principal, get_principal
+from shared.hot_reads import HotReads
 from tests.integration.services.dossiers.conftest import Dossiers, example
 from tests.integration.services.dossiers.test_intake_and_queries import PERMIT, move, receive
+
+ADMIN_PRINCIPAL = Principal(subject="admin", roles=frozenset({ADMIN}))
 
 
 async def test_the_json_of_a_dossier_is_what_its_response_model_writes(dossiers: Dossiers):
@@ -55,3 +63,58 @@ async def test_a_read_does_not_wait_for_a_writer(dossiers: Dossiers):
         await writer.commit()
     assert (await moving)["status"] == 4
     assert (await dossiers.get(key))["summary"] == "chưa lưu"
+
+
+async def test_the_hot_read_answers_what_the_route_answers(dossiers: Dossiers, monkeypatch: pytest.MonkeyPatch):
+    """``GET /v1/dossiers/{id}`` is a hot read (shared/hot_reads.py): through the root app it gives
+    the route's very status, headers and bytes; it answers only the plain case and leaves the rest
+    (no such dossier, a unit-scoped or role-less caller, no authenticated principal, another path)
+    to the route."""
+    batch = example("dongbohosomc.json")["data"]
+    await dossiers.push(batch)
+    context = dossiers.runtime["dossiers"]
+    service_app = create_service_app(context)  # the route alone: no root app, no hot read
+    service_app.dependency_overrides[get_principal] = lambda: ADMIN_PRINCIPAL
+    outcomes: list[bool] = []  # what the root app's hot reads did
+    answer = HotReads.answer
+
+    async def spied(self: HotReads, *args: Any) -> bool:
+        outcomes.append(await answer(self, *args))
+        return outcomes[-1]
+
+    monkeypatch.setattr(HotReads, "answer", spied)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service_app), base_url="http://s") as route:
+        for record in batch:
+            hot = await dossiers.client.get(f"/dossiers/v1/dossiers/{record['MaHoSo']}")
+            routed = await route.get(f"/v1/dossiers/{record['MaHoSo']}")
+            assert hot.status_code == routed.status_code == 200
+            assert hot.content == routed.content
+            assert {k: v for k, v in hot.headers.items() if k != "x-request-id"} == dict(routed.headers)
+    assert outcomes == [True] * len(batch)  # the root app's answers were the hot read's
+    monkeypatch.undo()
+
+    reads = HotReads(context, service_app)
+    key = batch[0]["MaHoSo"]
+
+    async def answered(path: str, principal: Principal | None) -> tuple[bool, list[dict[str, Any]]]:
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope: dict[str, Any] = {"type": "http", "method": "GET", "state": {"principal": principal}}
+        return await reads.answer(scope, path, send), sent
+
+    done, sent = await answered(f"/v1/dossiers/{key}", ADMIN_PRINCIPAL)
+    assert done and sent[0]["status"] == 200 and orjson.loads(sent[1]["body"])["ma_ho_so"] == key
+    for path, principal in [
+        ("/v1/dossiers/000.00.12.H42-240101-9999", ADMIN_PRINCIPAL),  # the route's 404
+        (f"/v1/dossiers/{key}", Principal(subject="o", unit="000.00.12.H42", roles=frozenset({UNIT_OFFICER}))),
+        (f"/v1/dossiers/{key}", Principal(subject="nobody", roles=frozenset())),  # the route's 403
+        (f"/v1/dossiers/{key}", None),
+        ("/v1/dossiers", ADMIN_PRINCIPAL),
+        (f"/v1/dossiers/{key}/history", ADMIN_PRINCIPAL),
+    ]:
+        assert await answered(path, principal) == (False, []), path
+    missing = await dossiers.client.get("/dossiers/v1/dossiers/000.00.12.H42-240101-9999")
+    assert missing.status_code == 404 and missing.json()["status"] == 404
