@@ -34,6 +34,7 @@ from starlette.types import Scope, Send
 from shared.access import Access, allows
 from shared.auth import Principal
 from shared.scope import Scope as Visible
+from shared.scope import scope_of
 from shared.service import ServiceContext
 
 Answer = Callable[[ServiceContext, Mapping[str, str], Visible], Awaitable[bytes | None]]
@@ -73,7 +74,7 @@ class HotReads:
                 continue
             if not allows(principal, access):
                 return False
-            visible = Visible(personal_data=principal.sees_personal_data)
+            visible = await scope_of(principal, self.context.definition, None)  # the whole system's
             try:
                 body = await read.answer(self.context, match.groupdict(), visible)
             except Exception:  # the route answers (its problem, or the same failure handled as every route's)
