@@ -7,6 +7,7 @@ import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -143,13 +144,14 @@ class EventConsumer:
 
     async def _claim(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
         """Record the events as processed; returns those not seen before."""
-        now = uow.clock.now()
-        rows = [{"consumer": self.name, "event_id": e, "processed_at": now} for e in dict.fromkeys(event_ids)]
-        column = self._processed.c.event_id
-        result = await upsert_rows(
-            uow.session, self._processed, rows, lambda i: i.on_conflict_do_nothing().returning(column)
-        )
+        rows = [{"event_id": e} for e in dict.fromkeys(event_ids)]
+        defaults = {"consumer": self.name, "processed_at": uow.clock.now()}  # one copy, not one per event
+        result = await upsert_rows(uow.session, self._processed, rows, self._claimed, defaults=defaults)
         return set(result.scalars())
+
+    def _claimed(self, insert: Any) -> Any:
+        """The claim's conflict clause: a seen event stays as it is; the new ones come back."""
+        return insert.on_conflict_do_nothing().returning(self._processed.c.event_id)
 
     async def _give_up(self, message: Message, error: str, *, attempts: int) -> None:
         log.error("consumer %s dead-letters %s/%s: %s", self.name, message.topic, message.key, error)

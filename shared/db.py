@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Select,
     Table,
     any_,
+    bindparam,
     cast,
     event,
     func,
@@ -257,18 +259,44 @@ async def upsert_rows(
     (sparse rows of counters stay small); the columns written are the first row's and the
     defaults'. Rows must not repeat a conflict key (PostgreSQL refuses to update a row twice in
     one statement), and instants are aware (the JSON keeps their offset).
+
+    The statement is built once per table, columns, default names and ``on_conflict`` (the last
+    :data:`UPSERT_STATEMENTS` kept): give a function defined once, not a new lambda per call, and a
+    consumer's every batch reuses it (building it costs more than a small batch's rows).
     """
     defaults = defaults or {}
-    names = list(dict.fromkeys([*rows[0], *defaults]))
     if not on_postgres(session):
-        return await session.execute(on_conflict(sqlite.insert(table)), [{**defaults, **row} for row in rows])
+        statement = _upsert_statement("sqlite", table, (), (), on_conflict)
+        return await session.execute(statement, [{**defaults, **row} for row in rows])
+    names = tuple(dict.fromkeys([*rows[0], *defaults]))
+    statement = _upsert_statement("postgresql", table, names, tuple(defaults), on_conflict)
+    return await session.execute(statement, {"upsert_rows": list(rows), "upsert_defaults": dict(defaults)})
+
+
+UPSERT_STATEMENTS = 256
+
+
+@lru_cache(maxsize=UPSERT_STATEMENTS)
+def _upsert_statement(
+    dialect: str,
+    table: Table,
+    names: tuple[str, ...],
+    defaults: tuple[str, ...],
+    on_conflict: Callable[[Any], Executable],
+) -> Executable:
+    """The statement of :func:`upsert_rows`; on PostgreSQL the rows (and defaults) are its JSON
+    parameters ``upsert_rows`` (and ``upsert_defaults``)."""
+    if dialect == "sqlite":
+        return on_conflict(sqlite.insert(table))
     null_row: ColumnElement[Any] = literal_column(
-        f"NULL::{session.get_bind().dialect.identifier_preparer.format_table(table)}"
+        f"NULL::{postgresql.dialect().identifier_preparer.format_table(table)}"
     )
-    base: ColumnElement[Any] = func.json_populate_record(null_row, cast(dict(defaults), JSON)) if defaults else null_row
-    rowset = func.json_populate_recordset(base, cast(list(rows), JSON)).table_valued(*names)
+    base: ColumnElement[Any] = null_row
+    if defaults:
+        base = func.json_populate_record(null_row, cast(bindparam("upsert_defaults", type_=JSON), JSON))
+    rowset = func.json_populate_recordset(base, cast(bindparam("upsert_rows", type_=JSON), JSON)).table_valued(*names)
     source = select(*(rowset.c[name] for name in names))
-    return await session.execute(on_conflict(postgresql.insert(table).from_select(names, source)))
+    return on_conflict(postgresql.insert(table).from_select(list(names), source))
 
 
 def rowcount(result: Result[*tuple[Any, ...]]) -> int:
