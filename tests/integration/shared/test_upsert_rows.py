@@ -76,3 +76,21 @@ async def test_returning_names_only_the_rows_inserted(database):
         second = set((await upsert_rows(session, tallies, rows, claim)).scalars())
 
     assert (first, second) == ({"A"}, {"B"})
+
+
+async def test_a_reused_statement_takes_each_calls_rows_defaults_and_columns(database):
+    """The statement is built once per table, columns, default names and conflict clause: the
+    next call with new default values, or other columns, still writes what it is given."""
+    async with database.session() as session, session.begin():
+        await upsert_rows(session, tallies, [{"unit": "A", "month": 1}], adding, defaults={"received": 1, "late": 0})
+        await upsert_rows(session, tallies, [{"unit": "A", "month": 1}], adding, defaults={"received": 2, "late": 5})
+        await upsert_rows(session, tallies, [{"unit": "B", "month": 2, "received": 7}], adding, defaults={"late": 3})
+        await upsert_rows(
+            session, tallies, [{"unit": "C", "month": 2, "received": 1, "late": 1, "open": False}], adding
+        )
+
+    assert await table(database) == {
+        ("A", 1, 3, 5, None, None),
+        ("B", 2, 7, 3, None, None),
+        ("C", 2, 1, 1, False, None),
+    }
