@@ -72,6 +72,7 @@ class EventConsumer:
         for s in subscriptions:
             for t, h in s.handlers.items():
                 self._handlers.setdefault((s.topic, t), []).append(h)
+        self._resolved: dict[tuple[str, str], list[Handler]] = {}  # _handlers_of, once per (topic, type)
         self._uow_factory = uow_factory
         self._processed = processed
         self._bus = bus
@@ -140,7 +141,12 @@ class EventConsumer:
             EVENTS_CONSUMED.labels(consumer=self.name, type=type_).inc(count)
 
     def _handlers_of(self, topic: str, type_: str) -> list[Handler]:
-        return self._handlers.get((topic, type_), []) + self._handlers.get((topic, ANY_TYPE), [])
+        found = self._resolved.get((topic, type_))
+        if found is None:
+            found = self._resolved[topic, type_] = self._handlers.get((topic, type_), []) + self._handlers.get(
+                (topic, ANY_TYPE), []
+            )
+        return found
 
     async def _claim(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
         """Record the events as processed; returns those not seen before."""

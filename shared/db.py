@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -273,7 +274,49 @@ async def upsert_rows(
     return await session.execute(statement, {"upsert_rows": list(rows), "upsert_defaults": dict(defaults)})
 
 
+@dataclass(frozen=True)
+class Upsert:
+    """One table's rows for :func:`upsert_all`: the arguments of :func:`upsert_rows`."""
+
+    table: Table
+    rows: Sequence[Mapping[str, Any]]
+    on_conflict: Callable[[Any], Executable]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def upsert_all(session: AsyncSession, upserts: Sequence[Upsert]) -> None:
+    """Several :func:`upsert_rows` into distinct tables (without ``RETURNING``) in one round trip.
+
+    On PostgreSQL they are one statement: each but the last a data-modifying ``WITH`` part of the
+    last. All parts see the database as it was before the statement, so none may depend on what
+    another writes (each writes its own table). On SQLite they run one after the other, in order.
+    """
+    parts = [u for u in upserts if u.rows]
+    if len(parts) < 2 or not on_postgres(session):
+        for u in parts:
+            await upsert_rows(session, u.table, u.rows, u.on_conflict, defaults=u.defaults)
+        return
+    shapes = tuple(
+        (u.table, tuple(dict.fromkeys([*u.rows[0], *u.defaults])), tuple(u.defaults), u.on_conflict) for u in parts
+    )
+    parameters: dict[str, Any] = {}
+    for n, u in enumerate(parts):
+        parameters[f"upsert_rows_{n}"], parameters[f"upsert_defaults_{n}"] = list(u.rows), dict(u.defaults)
+    await session.execute(_combined_statement(shapes), parameters)
+
+
 UPSERT_STATEMENTS = 256
+
+
+@lru_cache(maxsize=UPSERT_STATEMENTS)
+def _combined_statement(
+    shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...], Callable[[Any], Executable]], ...],
+) -> Executable:
+    *first, last = (
+        _upsert_statement("postgresql", table, names, defaults, on_conflict, f"_{n}")
+        for n, (table, names, defaults, on_conflict) in enumerate(shapes)
+    )
+    return last.add_cte(*(part.cte(f"upsert_{n}") for n, part in enumerate(first)))  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=UPSERT_STATEMENTS)
@@ -283,9 +326,10 @@ def _upsert_statement(
     names: tuple[str, ...],
     defaults: tuple[str, ...],
     on_conflict: Callable[[Any], Executable],
+    suffix: str = "",
 ) -> Executable:
     """The statement of :func:`upsert_rows`; on PostgreSQL the rows (and defaults) are its JSON
-    parameters ``upsert_rows`` (and ``upsert_defaults``)."""
+    parameters ``upsert_rows`` (and ``upsert_defaults``), each name followed by ``suffix``."""
     if dialect == "sqlite":
         return on_conflict(sqlite.insert(table))
     null_row: ColumnElement[Any] = literal_column(
@@ -293,8 +337,9 @@ def _upsert_statement(
     )
     base: ColumnElement[Any] = null_row
     if defaults:
-        base = func.json_populate_record(null_row, cast(bindparam("upsert_defaults", type_=JSON), JSON))
-    rowset = func.json_populate_recordset(base, cast(bindparam("upsert_rows", type_=JSON), JSON)).table_valued(*names)
+        base = func.json_populate_record(null_row, cast(bindparam(f"upsert_defaults{suffix}", type_=JSON), JSON))
+    rows = cast(bindparam(f"upsert_rows{suffix}", type_=JSON), JSON)
+    rowset = func.json_populate_recordset(base, rows).table_valued(*names)
     source = select(*(rowset.c[name] for name in names))
     return on_conflict(postgresql.insert(table).from_select(list(names), source))
 

@@ -20,7 +20,7 @@ from services.scoring import rules
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, DirtyMonth, directory
 from services.scoring.models import DossierState as DossierRow
 from services.scoring.models import TaskState as TaskRow
-from shared.db import on_postgres, one_of, upsert, upsert_rows
+from shared.db import Upsert, on_postgres, one_of, upsert, upsert_all
 from shared.uow import UnitOfWork
 
 DOSSIERS, TASKS, DIRTY = DossierRow.__table__, TaskRow.__table__, DirtyMonth.__table__
@@ -87,9 +87,9 @@ async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callabl
             _tally(change, before, -1)
             _tally(change, after, 1)
         rows.append(row)
-    await upsert_rows(session, DOSSIERS, rows, _REPLACE_DOSSIER)
     moved = ((key, {c: a for c, a in amounts.items() if a}) for key, amounts in change.items())
-    await add_to_counters(session, {key: amounts for key, amounts in moved if amounts})
+    counters = counter_upserts({key: amounts for key, amounts in moved if amounts})
+    await upsert_all(session, [Upsert(DOSSIERS, rows, _REPLACE_DOSSIER), *counters])  # one round trip
 
 
 def _tally(rows: dict[rules.RowKey, dict[str, int]], points: list[tuple[rules.RowKey, str]], sign: int) -> None:
@@ -123,8 +123,12 @@ async def change_task(
 async def add_to_counters(session: AsyncSession, rows: dict[rules.RowKey, dict[str, int]]) -> None:
     """Add amounts to counter rows (created at zero) and to their roll-ups, and mark their
     (unit, month) for the publisher."""
-    if not rows:
-        return
+    await upsert_all(session, counter_upserts(rows))
+
+
+def counter_upserts(rows: dict[rules.RowKey, dict[str, int]]) -> list[Upsert]:
+    """What :func:`add_to_counters` writes: the counter rows, their roll-ups and the dirty months,
+    each in key order (two consumer instances lock shared rows in one order)."""
     counters: list[dict[str, Any]] = []
     months: dict[tuple[str, int], dict[str, Any]] = {}
     procedures: dict[tuple[str, int, str], dict[str, Any]] = {}
@@ -144,11 +148,12 @@ async def add_to_counters(session: AsyncSession, rows: dict[rules.RowKey, dict[s
             for counter in rules.PER_PROCEDURE:
                 if counter in change:
                     fees[counter] = fees.get(counter, 0) + change[counter]
-    # rows in key order: two consumer instances lock shared rows in one order
-    await _add(session, COUNTERS_TABLE, counters)
-    await _add(session, UNIT_MONTHS, [months[k] for k in sorted(months)])
-    await _add(session, PROCEDURE_MONTHS, [procedures[k] for k in sorted(procedures)])
-    await mark_dirty(session, months)
+    return [
+        _adding_to(COUNTERS_TABLE, counters),
+        _adding_to(UNIT_MONTHS, [months[k] for k in sorted(months)]),
+        _adding_to(PROCEDURE_MONTHS, [procedures[k] for k in sorted(procedures)]),
+        _dirty(months),
+    ]
 
 
 def _adding(table: Table, key: Sequence[str], columns: Sequence[str]) -> Callable[[Any], Any]:
@@ -166,11 +171,10 @@ _COUNTED = {  # table → (its counters, the conflict clause adding to them): bu
 }
 
 
-async def _add(session: AsyncSession, table: Table, values: list[dict[str, Any]]) -> None:
+def _adding_to(table: Table, values: list[dict[str, Any]]) -> Upsert:
     """Add each row's amounts to ``table`` (rows hold only the counters that moved)."""
-    if values:
-        columns, on_conflict = _COUNTED[table]
-        await upsert_rows(session, table, values, on_conflict, defaults=dict.fromkeys(columns, 0))
+    columns, on_conflict = _COUNTED[table]
+    return Upsert(table, values, on_conflict, dict.fromkeys(columns, 0))
 
 
 def _replace(key: Sequence[str], table: Table) -> Callable[[Any], Any]:
@@ -188,9 +192,11 @@ def _nothing(insert: Any) -> Any:
 
 
 async def mark_dirty(session: AsyncSession, pairs: Iterable[tuple[str, int]]) -> None:
-    values = [{"unit": unit, "month": month} for unit, month in sorted(set(pairs))]
-    if values:
-        await upsert_rows(session, DIRTY, values, _nothing)
+    await upsert_all(session, [_dirty(pairs)])
+
+
+def _dirty(pairs: Iterable[tuple[str, int]]) -> Upsert:
+    return Upsert(DIRTY, [{"unit": unit, "month": month} for unit, month in sorted(set(pairs))], _nothing)
 
 
 async def mark_subtree_dirty(session: AsyncSession, unit: str, *also: str | None) -> None:
