@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, select, true
+from sqlalchemy import BindParameter, Select, bindparam, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.figures import Sums
@@ -70,7 +70,9 @@ def _sums_statement() -> Select[Any]:
     """The statement of :func:`unit_sums`, built once; its parameters are ``units``, ``first``
     (the period's first month index), ``before`` (``first`` − 1) and ``end`` (its end index)."""
     M, P = UNIT_MONTHS.c, PROCEDURE_MONTHS.c
-    units, first, end = bindparam("units", expanding=True), bindparam("first"), bindparam("end")
+    units: BindParameter[list[str]] = bindparam("units", expanding=True)
+    first: BindParameter[int] = bindparam("first")
+    end: BindParameter[int] = bindparam("end")
     month = case((M.month < first, bindparam("before")), else_=M.month).label("month")
     monthly = select(month, *(M[name] for name in MONTH_COLUMNS)).where(M.unit.in_(units), M.month < end).subquery()
     months = (

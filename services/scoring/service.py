@@ -91,13 +91,15 @@ async def targets_for(
     session: AsyncSession, unit: str, period_text: str | None = None, tree: UnitSnapshot | None = None
 ) -> list[Target]:
     """The targets that bind ``unit``: its own, and those of an ancestor for the unit's level.
-    ``tree``: the unit tree, if read already."""
+    ``tree``: the unit tree, if read already. The targets are read as rows (no ORM loading: an
+    indicator request reads them every time) into detached :class:`Target` objects, to read only."""
     tree = tree or await directory.snapshot(session)
     record, lineage = tree.units.get(unit), list(tree.lineage(unit))
-    query = select(Target).where(Target.issuer_code.in_(lineage)).order_by(Target.target_id)
+    T = Target.__table__.c
+    query = select(Target.__table__).where(T.issuer_code.in_(lineage)).order_by(T.target_id)
     if period_text is not None:
-        query = query.where(Target.period == period_text)
-    found = (await session.execute(query)).scalars().all()
+        query = query.where(T.period == period_text)
+    found = [Target(**row) for row in (await session.execute(query)).mappings()]
     level = record.level if record else None
     return [
         x
