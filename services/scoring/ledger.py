@@ -3,7 +3,8 @@
 Every change loads the state it concerns, edits it, and adds (new contribution − old
 contribution) to the counters, so the counters are always the sum of the contributions of the
 states kept: no drift, whatever the order or repetition of the events. Dossier changes are gathered
-over the consumer's batch and written just before it commits (a few statements per batch).
+over the consumer's batch and written just before it commits: one read of their states, one
+statement writing the states, counters, roll-ups and dirty months.
 """
 
 from __future__ import annotations
