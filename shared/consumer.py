@@ -75,6 +75,8 @@ class EventConsumer:
         self._resolved: dict[tuple[str, str], list[Handler]] = {}  # _handlers_of, once per (topic, type)
         self._uow_factory = uow_factory
         self._processed = processed
+        column = processed.c.event_id  # the claim's conflict clause, one object (upsert_rows reuses its statement)
+        self._claimed: Callable[[Any], Any] = lambda i: i.on_conflict_do_nothing().returning(column)
         self._bus = bus
         self._clock = clock
         self._max_attempts = max_attempts
@@ -154,10 +156,6 @@ class EventConsumer:
         defaults = {"consumer": self.name, "processed_at": uow.clock.now()}  # one copy, not one per event
         result = await upsert_rows(uow.session, self._processed, rows, self._claimed, defaults=defaults)
         return set(result.scalars())
-
-    def _claimed(self, insert: Any) -> Any:
-        """The claim's conflict clause: a seen event stays as it is; the new ones come back."""
-        return insert.on_conflict_do_nothing().returning(self._processed.c.event_id)
 
     async def _give_up(self, message: Message, error: str, *, attempts: int) -> None:
         log.error("consumer %s dead-letters %s/%s: %s", self.name, message.topic, message.key, error)
