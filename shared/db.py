@@ -312,6 +312,8 @@ UPSERT_STATEMENTS = 256
 def _combined_statement(
     shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...], Callable[[Any], Executable]], ...],
 ) -> Executable:
+    """The statement of :func:`upsert_all`: part ``n`` (table, columns, default names, conflict
+    clause) reads the parameters ``upsert_rows_n`` and ``upsert_defaults_n``."""
     *first, last = (
         _upsert_statement("postgresql", table, names, defaults, on_conflict, f"_{n}")
         for n, (table, names, defaults, on_conflict) in enumerate(shapes)
