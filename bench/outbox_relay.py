@@ -183,9 +183,14 @@ class PostgresBackend(Backend):
                 for name in ("fsync", "synchronous_commit", "full_page_writes"):
                     await conn.execute(text(f"ALTER SYSTEM SET {name} = on"))
                 await conn.execute(text("SELECT pg_reload_conf()"))
-            async with db.engine.connect() as conn:
-                names = ("fsync", "synchronous_commit", "full_page_writes", "server_version")
-                return {name: str(await conn.scalar(text(f"show {name}"))) for name in names}
+            names = ("fsync", "synchronous_commit", "full_page_writes", "server_version")
+            for _ in range(100):  # the postmaster applies the reload a moment later (on a loaded machine, later)
+                async with db.engine.connect() as conn:
+                    shown = {name: str(await conn.scalar(text(f"show {name}"))) for name in names}
+                if all(shown[name] == "on" for name in names[:3]):
+                    break
+                await asyncio.sleep(0.1)
+            return shown
         finally:
             await db.dispose()
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import random
 import statistics
@@ -197,10 +198,10 @@ async def main() -> None:
         )
         events = workload(args.dossiers, [code for code, _, level in tree if level == "commune"])
         freeze_startup_heap()  # as a service process does once started (shared.runtime)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for position in range(0, len(events), args.batch):
             await consumer(events[position : position + args.batch])
-        applied = time.perf_counter() - started
+        applied, cpu = time.perf_counter() - started, time.process_time() - cpu_started
 
         queries: dict[str, Any] = {}
         if args.scale > 1:
@@ -222,7 +223,7 @@ async def main() -> None:
                 raw.append(time.perf_counter() - began)
         baseline = percentiles(raw)
         result = {
-            "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+            "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
             "postgres": server,
             "dossiers": args.dossiers,
             "dossiers_queried": args.dossiers * args.scale,
@@ -230,6 +231,8 @@ async def main() -> None:
             "events": len(events),
             "batch": args.batch,
             "apply_events_per_s": round(len(events) / applied),
+            "apply_cpu_us_per_event": round(cpu / len(events) * 1e6, 1),  # this process: consumer and bench
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "indicator_query": queries,
             "raw_sql_province_year": baseline,
             "ratio_province_year_p99": round(queries["P00 2024"]["p99_ms"] / baseline["p99_ms"], 3),

@@ -7,6 +7,7 @@ import traceback
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -71,8 +72,11 @@ class EventConsumer:
         for s in subscriptions:
             for t, h in s.handlers.items():
                 self._handlers.setdefault((s.topic, t), []).append(h)
+        self._resolved: dict[tuple[str, str], list[Handler]] = {}  # _handlers_of, once per (topic, type)
         self._uow_factory = uow_factory
         self._processed = processed
+        column = processed.c.event_id  # the claim's conflict clause, one object (upsert_rows reuses its statement)
+        self._claimed: Callable[[Any], Any] = lambda i: i.on_conflict_do_nothing().returning(column)
         self._bus = bus
         self._clock = clock
         self._max_attempts = max_attempts
@@ -139,16 +143,18 @@ class EventConsumer:
             EVENTS_CONSUMED.labels(consumer=self.name, type=type_).inc(count)
 
     def _handlers_of(self, topic: str, type_: str) -> list[Handler]:
-        return self._handlers.get((topic, type_), []) + self._handlers.get((topic, ANY_TYPE), [])
+        found = self._resolved.get((topic, type_))
+        if found is None:
+            found = self._resolved[topic, type_] = self._handlers.get((topic, type_), []) + self._handlers.get(
+                (topic, ANY_TYPE), []
+            )
+        return found
 
     async def _claim(self, uow: UnitOfWork, event_ids: list[str]) -> set[str]:
         """Record the events as processed; returns those not seen before."""
-        now = uow.clock.now()
-        rows = [{"consumer": self.name, "event_id": e, "processed_at": now} for e in dict.fromkeys(event_ids)]
-        column = self._processed.c.event_id
-        result = await upsert_rows(
-            uow.session, self._processed, rows, lambda i: i.on_conflict_do_nothing().returning(column)
-        )
+        rows = [{"event_id": e} for e in dict.fromkeys(event_ids)]
+        defaults = {"consumer": self.name, "processed_at": uow.clock.now()}  # one copy, not one per event
+        result = await upsert_rows(uow.session, self._processed, rows, self._claimed, defaults=defaults)
         return set(result.scalars())
 
     async def _give_up(self, message: Message, error: str, *, attempts: int) -> None:

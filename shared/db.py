@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Select,
     Table,
     any_,
+    bindparam,
     cast,
     event,
     func,
@@ -257,18 +260,90 @@ async def upsert_rows(
     (sparse rows of counters stay small); the columns written are the first row's and the
     defaults'. Rows must not repeat a conflict key (PostgreSQL refuses to update a row twice in
     one statement), and instants are aware (the JSON keeps their offset).
+
+    The statement is built once per table, columns, default names and ``on_conflict`` (the last
+    :data:`UPSERT_STATEMENTS` kept): give a function defined once, not a new lambda per call, and a
+    consumer's every batch reuses it (building it costs more than a small batch's rows).
     """
     defaults = defaults or {}
-    names = list(dict.fromkeys([*rows[0], *defaults]))
     if not on_postgres(session):
-        return await session.execute(on_conflict(sqlite.insert(table)), [{**defaults, **row} for row in rows])
-    null_row: ColumnElement[Any] = literal_column(
-        f"NULL::{session.get_bind().dialect.identifier_preparer.format_table(table)}"
+        statement = _upsert_statement("sqlite", table, (), (), on_conflict)
+        return await session.execute(statement, [{**defaults, **row} for row in rows])
+    names = tuple(dict.fromkeys([*rows[0], *defaults]))
+    statement = _upsert_statement("postgresql", table, names, tuple(defaults), on_conflict)
+    return await session.execute(statement, {"upsert_rows": list(rows), "upsert_defaults": dict(defaults)})
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """One table's rows for :func:`upsert_all`: the arguments of :func:`upsert_rows`."""
+
+    table: Table
+    rows: Sequence[Mapping[str, Any]]
+    on_conflict: Callable[[Any], Executable]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def upsert_all(session: AsyncSession, upserts: Sequence[Upsert]) -> None:
+    """Several :func:`upsert_rows` into distinct tables (without ``RETURNING``) in one round trip.
+
+    On PostgreSQL they are one statement: each but the last a data-modifying ``WITH`` part of the
+    last. All parts see the database as it was before the statement, so none may depend on what
+    another writes (each writes its own table). On SQLite they run one after the other, in order.
+    """
+    parts = [u for u in upserts if u.rows]
+    if len(parts) < 2 or not on_postgres(session):
+        for u in parts:
+            await upsert_rows(session, u.table, u.rows, u.on_conflict, defaults=u.defaults)
+        return
+    shapes = tuple(
+        (u.table, tuple(dict.fromkeys([*u.rows[0], *u.defaults])), tuple(u.defaults), u.on_conflict) for u in parts
     )
-    base: ColumnElement[Any] = func.json_populate_record(null_row, cast(dict(defaults), JSON)) if defaults else null_row
-    rowset = func.json_populate_recordset(base, cast(list(rows), JSON)).table_valued(*names)
+    parameters: dict[str, Any] = {}
+    for n, u in enumerate(parts):
+        parameters[f"upsert_rows_{n}"], parameters[f"upsert_defaults_{n}"] = list(u.rows), dict(u.defaults)
+    await session.execute(_combined_statement(shapes), parameters)
+
+
+UPSERT_STATEMENTS = 256
+
+
+@lru_cache(maxsize=UPSERT_STATEMENTS)
+def _combined_statement(
+    shapes: tuple[tuple[Table, tuple[str, ...], tuple[str, ...], Callable[[Any], Executable]], ...],
+) -> Executable:
+    """The statement of :func:`upsert_all`: part ``n`` (table, columns, default names, conflict
+    clause) reads the parameters ``upsert_rows_n`` and ``upsert_defaults_n``."""
+    *first, last = (
+        _upsert_statement("postgresql", table, names, defaults, on_conflict, f"_{n}")
+        for n, (table, names, defaults, on_conflict) in enumerate(shapes)
+    )
+    return last.add_cte(*(part.cte(f"upsert_{n}") for n, part in enumerate(first)))  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=UPSERT_STATEMENTS)
+def _upsert_statement(
+    dialect: str,
+    table: Table,
+    names: tuple[str, ...],
+    defaults: tuple[str, ...],
+    on_conflict: Callable[[Any], Executable],
+    suffix: str = "",
+) -> Executable:
+    """The statement of :func:`upsert_rows`; on PostgreSQL the rows (and defaults) are its JSON
+    parameters ``upsert_rows`` (and ``upsert_defaults``), each name followed by ``suffix``."""
+    if dialect == "sqlite":
+        return on_conflict(sqlite.insert(table))
+    null_row: ColumnElement[Any] = literal_column(
+        f"NULL::{postgresql.dialect().identifier_preparer.format_table(table)}"
+    )
+    base: ColumnElement[Any] = null_row
+    if defaults:
+        base = func.json_populate_record(null_row, cast(bindparam(f"upsert_defaults{suffix}", type_=JSON), JSON))
+    rows = cast(bindparam(f"upsert_rows{suffix}", type_=JSON), JSON)
+    rowset = func.json_populate_recordset(base, rows).table_valued(*names)
     source = select(*(rowset.c[name] for name in names))
-    return await session.execute(on_conflict(postgresql.insert(table).from_select(names, source)))
+    return on_conflict(postgresql.insert(table).from_select(list(names), source))
 
 
 def rowcount(result: Result[*tuple[Any, ...]]) -> int:

@@ -3,14 +3,14 @@
 Every change loads the state it concerns, edits it, and adds (new contribution − old
 contribution) to the counters, so the counters are always the sum of the contributions of the
 states kept: no drift, whatever the order or repetition of the events. Dossier changes are gathered
-over the consumer's batch and written just before it commits (a few statements per batch).
+over the consumer's batch and written just before it commits: one read of their states, one
+statement writing the states, counters, roll-ups and dirty months.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from operator import itemgetter
 from typing import Any
 
@@ -21,19 +21,31 @@ from services.scoring import rules
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, DirtyMonth, directory
 from services.scoring.models import DossierState as DossierRow
 from services.scoring.models import TaskState as TaskRow
-from shared.db import on_postgres, one_of, upsert, upsert_rows
+from shared.db import Upsert, on_postgres, one_of, upsert, upsert_all
 from shared.uow import UnitOfWork
 
 DOSSIERS, TASKS, DIRTY = DossierRow.__table__, TaskRow.__table__, DirtyMonth.__table__
-_STATE_FIELDS = {f.name for f in fields(rules.DossierState)}
 KEY = ("unit", "month", "procedure", "channel")
 
 
-def state_of(row: dict) -> rules.DossierState:
+def state_of(row: Mapping[str, Any]) -> rules.DossierState:
     """The rule's view of a stored row: supplement requests are the most either source counted."""
-    state = rules.DossierState(**{k: v for k, v in row.items() if k in _STATE_FIELDS})
-    state.supplements = max(row["supplements"], row["supplements_seen"])
-    return state
+    return rules.DossierState(
+        row["ma_ho_so"],
+        row["unit"],
+        row["procedure"],
+        row["channel"],
+        row["received_at"],
+        row["due_at"],
+        row["finished_at"],
+        max(row["supplements"], row["supplements_seen"]),
+        row["overdue_due"],
+        row["has_fees"],
+        row["paid_online"],
+        row["digitised"],
+        row["reused"],
+        row["apologised"],
+    )
 
 
 _EMPTY_ROW = {**asdict(rules.DossierState("")), "due_set_at": None, "resolved": False, "supplements_seen": 0}
@@ -65,16 +77,29 @@ async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callabl
         query = select(DOSSIERS).where(one_of(session, DOSSIERS.c.ma_ho_so, keys[start : start + chunk]))
         found.update((row["ma_ho_so"], dict(row)) for row in (await session.execute(query)).mappings())
     rows: list[dict] = []
-    change: rules.Contribution = Counter()
+    change: dict[rules.RowKey, dict[str, int]] = {}
     for key in keys:
         row = found.get(key) or new_dossier_row(key)
-        change.subtract(rules.contribution(state_of(row)))
+        before = rules.points(state_of(row))
         for edit in pending[key]:
             edit(row)
-        change.update(rules.contribution(state_of(row)))
+        after = rules.points(state_of(row))
+        if after != before:
+            _tally(change, before, -1)
+            _tally(change, after, 1)
         rows.append(row)
-    await upsert_rows(session, DOSSIERS, rows, _replace(["ma_ho_so"], rows[0]))
-    await add_to_counters(session, rules.by_row(change))
+    moved = ((key, {c: a for c, a in amounts.items() if a}) for key, amounts in change.items())
+    counters = counter_upserts({key: amounts for key, amounts in moved if amounts})
+    await upsert_all(session, [Upsert(DOSSIERS, rows, _REPLACE_DOSSIER), *counters])  # one round trip
+
+
+def _tally(rows: dict[rules.RowKey, dict[str, int]], points: list[tuple[rules.RowKey, str]], sign: int) -> None:
+    for key, counter in points:
+        amounts = rows.get(key)
+        if amounts is None:
+            rows[key] = {counter: sign}
+        else:
+            amounts[counter] = amounts.get(counter, 0) + sign
 
 
 async def change_task(
@@ -99,55 +124,80 @@ async def change_task(
 async def add_to_counters(session: AsyncSession, rows: dict[rules.RowKey, dict[str, int]]) -> None:
     """Add amounts to counter rows (created at zero) and to their roll-ups, and mark their
     (unit, month) for the publisher."""
-    if not rows:
-        return
-    months: dict[tuple[str, int], Counter[str]] = {}
-    procedures: dict[tuple[str, int, str], Counter[str]] = {}
-    for (unit, month, procedure, channel), change in rows.items():
-        total = months.setdefault((unit, month), Counter())
-        total.update(change)
+    await upsert_all(session, counter_upserts(rows))
+
+
+def counter_upserts(rows: dict[rules.RowKey, dict[str, int]]) -> list[Upsert]:
+    """What :func:`add_to_counters` writes: the counter rows, their roll-ups and the dirty months,
+    each in key order (two consumer instances lock shared rows in one order)."""
+    counters: list[dict[str, Any]] = []
+    months: dict[tuple[str, int], dict[str, Any]] = {}
+    procedures: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for (unit, month, procedure, channel), change in sorted(rows.items(), key=itemgetter(0)):
+        counters.append({"unit": unit, "month": month, "procedure": procedure, "channel": channel, **change})
+        total = months.get((unit, month))
+        if total is None:
+            total = months[unit, month] = {"unit": unit, "month": month}
+        for counter, amount in change.items():
+            total[counter] = total.get(counter, 0) + amount
         if channel == rules.ONLINE_CHANNEL and "received" in change:
-            total["received_online"] += change["received"]
-        fees = {c: change[c] for c in rules.PER_PROCEDURE if c in change}
-        if fees:
-            procedures.setdefault((unit, month, procedure), Counter()).update(fees)
-    await _add(session, COUNTERS_TABLE, KEY, rules.COUNTERS, rows.items())
-    await _add(session, UNIT_MONTHS, KEY[:2], (*rules.COUNTERS, "received_online"), months.items())
-    await _add(session, PROCEDURE_MONTHS, KEY[:3], rules.PER_PROCEDURE, procedures.items())
-    await mark_dirty(session, months)
+            total["received_online"] = total.get("received_online", 0) + change["received"]
+        if "fin_fees" in change or "fin_paid_online" in change:
+            fees = procedures.get((unit, month, procedure))
+            if fees is None:
+                fees = procedures[unit, month, procedure] = {"unit": unit, "month": month, "procedure": procedure}
+            for counter in rules.PER_PROCEDURE:
+                if counter in change:
+                    fees[counter] = fees.get(counter, 0) + change[counter]
+    return [
+        _adding_to(COUNTERS_TABLE, counters),
+        _adding_to(UNIT_MONTHS, [months[k] for k in sorted(months)]),
+        _adding_to(PROCEDURE_MONTHS, [procedures[k] for k in sorted(procedures)]),
+        _dirty(months),
+    ]
 
 
-async def _add(
-    session: AsyncSession,
-    table: Table,
-    key: Sequence[str],
-    columns: Sequence[str],
-    rows: Iterable[tuple[tuple, Mapping[str, int]]],
-) -> None:
-    values = [{**dict(zip(key, k, strict=True)), **change} for k, change in sorted(rows, key=itemgetter(0))]
-    if values:
-        await upsert_rows(
-            session,
-            table,
-            values,
-            lambda i: i.on_conflict_do_update(
-                index_elements=list(key), set_={c: table.c[c] + i.excluded[c] for c in columns}
-            ),
-            defaults=dict.fromkeys(columns, 0),  # rows hold only the counters that moved
-        )
-
-
-def _replace(key: Sequence[str], row: Mapping[str, object]) -> Callable[[Any], Any]:
-    """The ``ON CONFLICT`` clause that overwrites every column of ``row`` but the key."""
+def _adding(table: Table, key: Sequence[str], columns: Sequence[str]) -> Callable[[Any], Any]:
+    """The conflict clause that adds a row's amounts to the stored ones."""
     return lambda i: i.on_conflict_do_update(
-        index_elements=list(key), set_={k: i.excluded[k] for k in row if k not in key}
+        index_elements=list(key), set_={c: table.c[c] + i.excluded[c] for c in columns}
     )
 
 
+_MONTH_COUNTERS = (*rules.COUNTERS, "received_online")
+_COUNTED = {  # table → (its counters, the conflict clause adding to them): built once, statements reused
+    COUNTERS_TABLE: (rules.COUNTERS, _adding(COUNTERS_TABLE, KEY, rules.COUNTERS)),
+    UNIT_MONTHS: (_MONTH_COUNTERS, _adding(UNIT_MONTHS, KEY[:2], _MONTH_COUNTERS)),
+    PROCEDURE_MONTHS: (rules.PER_PROCEDURE, _adding(PROCEDURE_MONTHS, KEY[:3], rules.PER_PROCEDURE)),
+}
+
+
+def _adding_to(table: Table, values: list[dict[str, Any]]) -> Upsert:
+    """Add each row's amounts to ``table`` (rows hold only the counters that moved)."""
+    columns, on_conflict = _COUNTED[table]
+    return Upsert(table, values, on_conflict, dict.fromkeys(columns, 0))
+
+
+def _replace(key: Sequence[str], table: Table) -> Callable[[Any], Any]:
+    """The ``ON CONFLICT`` clause that overwrites every column but the key."""
+    return lambda i: i.on_conflict_do_update(
+        index_elements=list(key), set_={c.name: i.excluded[c.name] for c in table.columns if c.name not in key}
+    )
+
+
+_REPLACE_DOSSIER = _replace(["ma_ho_so"], DOSSIERS)
+
+
+def _nothing(insert: Any) -> Any:
+    return insert.on_conflict_do_nothing()
+
+
 async def mark_dirty(session: AsyncSession, pairs: Iterable[tuple[str, int]]) -> None:
-    values = [{"unit": unit, "month": month} for unit, month in sorted(set(pairs))]
-    if values:
-        await upsert_rows(session, DIRTY, values, lambda i: i.on_conflict_do_nothing())
+    await upsert_all(session, [_dirty(pairs)])
+
+
+def _dirty(pairs: Iterable[tuple[str, int]]) -> Upsert:
+    return Upsert(DIRTY, [{"unit": unit, "month": month} for unit, month in sorted(set(pairs))], _nothing)
 
 
 async def mark_subtree_dirty(session: AsyncSession, unit: str, *also: str | None) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, Select, bindparam, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.figures import Sums
@@ -18,9 +18,10 @@ from services.scoring.rules import COUNTERS, ONLINE_CHANNEL, PER_PROCEDURE, Cont
 Month = Mapping[str, int]  # counter (and "received_online") → amount, for one month
 
 
-def sums_from_months(months: Mapping[int, Month], procedures: Mapping[str, tuple[int, int]], period: Period) -> Sums:
-    """The period's sums from monthly totals (every month before the period's end) and, per
-    procedure, (dossiers with fees, paid online) finished in the period."""
+def sums_from_months(months: Mapping[int, Month], procedures: tuple[int, int], period: Period) -> Sums:
+    """The period's sums from monthly totals (every month before the period's end; the months
+    before its start may come summed as one) and the procedures (with a dossier finished with
+    fees, of which with one paid online) in the period."""
     s = Sums()
     for month, row in months.items():
         g = row.get
@@ -45,8 +46,7 @@ def sums_from_months(months: Mapping[int, Month], procedures: Mapping[str, tuple
         # open at the end and late by then: became late before the end, not finished late before it
         s.open_late += g("late_from", 0) - g("fin_late", 0)
         s.apology_late += g("apology_late_from", 0) - g("apology_fin_late", 0)
-    s.procedures_with_fees = sum(1 for fees, _ in procedures.values() if fees > 0)
-    s.procedures_paid_online = sum(1 for fees, paid in procedures.values() if fees > 0 and paid > 0)
+    s.procedures_with_fees, s.procedures_paid_online = procedures
     return s
 
 
@@ -61,26 +61,55 @@ def sums_from_points(points: Contribution, period: Period) -> Sums:
             row["received_online"] += amount
         if counter in PER_PROCEDURE and period.contains(month):
             procedures.setdefault(procedure, [0, 0])[PER_PROCEDURE.index(counter)] += amount
-    return sums_from_months(months, {p: (f, o) for p, (f, o) in procedures.items()}, period)
+    with_fees = sum(1 for fees, _ in procedures.values() if fees > 0)
+    paid_online = sum(1 for fees, paid in procedures.values() if fees > 0 and paid > 0)
+    return sums_from_months(months, (with_fees, paid_online), period)
+
+
+def _sums_statement() -> Select[Any]:
+    """The statement of :func:`unit_sums`, built once; its parameters are ``units``, ``first``
+    (the period's first month index), ``before`` (``first`` − 1) and ``end`` (its end index)."""
+    M, P = UNIT_MONTHS.c, PROCEDURE_MONTHS.c
+    units: BindParameter[list[str]] = bindparam("units", expanding=True)
+    first: BindParameter[int] = bindparam("first")
+    end: BindParameter[int] = bindparam("end")
+    month = case((M.month < first, bindparam("before")), else_=M.month).label("month")
+    monthly = select(month, *(M[name] for name in MONTH_COLUMNS)).where(M.unit.in_(units), M.month < end).subquery()
+    months = (
+        select(monthly.c.month, *(func.sum(monthly.c[name]).label(name) for name in MONTH_COLUMNS))
+        .group_by(monthly.c.month)
+        .subquery()
+    )
+    fees = (
+        select(func.sum(P.fin_paid_online).label("paid"))
+        .where(P.unit.in_(units), P.month >= first, P.month < end, P.fin_fees > 0)
+        .group_by(P.procedure)
+        .subquery()
+    )
+    procedures = select(
+        func.count().label("with_fees"), func.count(case((fees.c.paid > 0, 1))).label("paid_online")
+    ).subquery()
+    return select(procedures, months).select_from(procedures.outerjoin(months, true()))
+
+
+MONTH_COLUMNS = (*COUNTERS, "received_online")
+SUMS = _sums_statement()
 
 
 async def unit_sums(session: AsyncSession, units: Sequence[str], period: Period) -> Sums:
-    """The period's sums over ``units`` (a unit and its descendants), from the roll-ups."""
-    M, P = UNIT_MONTHS.c, PROCEDURE_MONTHS.c
-    columns = [func.sum(M[name]).label(name) for name in (*COUNTERS, "received_online")]
-    monthly = select(M.month, *columns).where(_in(M.unit, units), M.month < period.end_index).group_by(M.month)
-    months = {row["month"]: row for row in (await session.execute(monthly)).mappings()}
-    per_procedure = (
-        select(P.procedure, func.sum(P.fin_fees), func.sum(P.fin_paid_online))
-        .where(_in(P.unit, units), P.month >= period.first, P.month < period.end_index, P.fin_fees > 0)
-        .group_by(P.procedure)
-    )
-    procedures = {p: (int(f or 0), int(o or 0)) for p, f, o in (await session.execute(per_procedure)).all()}
-    return sums_from_months({m: {k: int(v or 0) for k, v in r.items()} for m, r in months.items()}, procedures, period)
-
-
-def _in(column: Any, units: Sequence[str]) -> Any:
-    return column.in_(units) if len(units) > 1 else column == units[0]
+    """The period's sums over ``units`` (a unit and its descendants), from the roll-ups, in one
+    statement: a row per month of the period and one for every month before it, summed (what is
+    carried in and what turned late before the period are sums: :func:`sums_from_months` reads
+    them alike), each with the period's procedure counts (a single row of those if no month has
+    counters)."""
+    parameters = {"units": list(units), "first": period.first, "before": period.first - 1, "end": period.end_index}
+    found: dict[int, Month] = {}
+    counts = (0, 0)
+    for row in (await session.execute(SUMS, parameters)).mappings():
+        counts = (int(row["with_fees"]), int(row["paid_online"]))
+        if row["month"] is not None:
+            found[row["month"]] = {name: int(row[name] or 0) for name in MONTH_COLUMNS}
+    return sums_from_months(found, counts, period)
 
 
 async def units_with_counters(session: AsyncSession, units: Iterable[str]) -> set[str]:

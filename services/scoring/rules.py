@@ -78,13 +78,19 @@ def _finished(state: DossierState) -> datetime | None:
 
 def late_instant(state: DossierState) -> datetime | None:
     """From when the dossier counts as late for a period it is open at the end of (None: never)."""
+    finished = _finished(state)
+    verdict = finish_verdict(finished, state.due_at, state.supplements) if finished is not None else None
+    return _late_instant(state, finished, verdict)
+
+
+def _late_instant(state: DossierState, finished: datetime | None, verdict: Verdict | None) -> datetime | None:
+    """:func:`late_instant` given the dossier's end of processing and its verdict (None: open)."""
     if state.received_at is None:
         return None
-    finished = _finished(state)
     if state.supplements > 1:
         return state.received_at
     if finished is not None:
-        if finish_verdict(finished, state.due_at, state.supplements) is not Verdict.late:
+        if verdict is not Verdict.late:
             return None
         return max(state.due_at, state.received_at) if state.due_at else state.received_at
     if state.due_at is not None and state.overdue_due is not None and state.overdue_due >= state.due_at:
@@ -105,37 +111,44 @@ def judge(state: DossierState, period: Period) -> Verdict | None:
     return Verdict.late if late is not None and late < period.end else Verdict.on_time
 
 
-def contribution(state: DossierState) -> Contribution:
-    """The dossier's (row, counter) points; the live model adds new minus old on every event."""
-    points: Contribution = Counter()
+def points(state: DossierState) -> list[tuple[RowKey, str]]:
+    """The dossier's (row, counter) points, each counting 1 (no point repeats)."""
     if state.received_at is None or state.unit is None:
-        return points
+        return []
     unit, procedure, channel = state.unit, state.procedure, state.channel
-    points[((unit, month_index(state.received_at), procedure, channel), "received")] = 1
+    found = [((unit, month_index(state.received_at), procedure, channel), "received")]
     finished = _finished(state)
+    verdict = None
     if finished is not None:
         verdict = finish_verdict(finished, state.due_at, state.supplements)
         row = (unit, month_index(finished), procedure, channel)  # every fin_* counts in the month finished
-        flags = (
-            ("finished", True),
-            ("fin_early", verdict is Verdict.early),
-            ("fin_late", verdict is Verdict.late),
-            ("apology_fin_late", verdict is Verdict.late and state.apologised),
-            ("fin_fees", state.has_fees),
-            ("fin_paid_online", state.has_fees and state.paid_online),
-            ("fin_digitised", state.digitised),
-            ("fin_reused", state.reused),
-        )
-        for counter, counts in flags:
-            if counts:
-                points[(row, counter)] += 1
-    late = late_instant(state)
+        found.append((row, "finished"))
+        if verdict is Verdict.early:
+            found.append((row, "fin_early"))
+        elif verdict is Verdict.late:
+            found.append((row, "fin_late"))
+            if state.apologised:
+                found.append((row, "apology_fin_late"))
+        if state.has_fees:
+            found.append((row, "fin_fees"))
+            if state.paid_online:
+                found.append((row, "fin_paid_online"))
+        if state.digitised:
+            found.append((row, "fin_digitised"))
+        if state.reused:
+            found.append((row, "fin_reused"))
+    late = _late_instant(state, finished, verdict)
     if late is not None:
         row = (unit, month_index(late), procedure, channel)
-        points[(row, "late_from")] += 1
+        found.append((row, "late_from"))
         if state.apologised:
-            points[(row, "apology_late_from")] += 1
-    return points
+            found.append((row, "apology_late_from"))
+    return found
+
+
+def contribution(state: DossierState) -> Contribution:
+    """The dossier's (row, counter) points; the live model adds new minus old on every event."""
+    return Counter(points(state))
 
 
 @dataclass

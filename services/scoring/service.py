@@ -44,10 +44,12 @@ def check_codes(codes: Sequence[str], field: str = "code") -> None:
         raise InvalidField(message, errors=[{"field": field, "message": message}])
 
 
-async def scope(session: AsyncSession, unit: str, visible: Scope = WHOLE_SYSTEM) -> list[str]:
+async def scope(
+    session: AsyncSession, unit: str, visible: Scope = WHOLE_SYSTEM, tree: UnitSnapshot | None = None
+) -> list[str]:
     """The unit and every unit below it; 404 for a unit neither plans nor any dossier named, or
-    outside the caller's scope ``visible`` (as if unknown)."""
-    tree = await directory.snapshot(session)
+    outside the caller's scope ``visible`` (as if unknown). ``tree``: the unit tree, if read already."""
+    tree = tree or await directory.snapshot(session)
     unknown = NotFound(f"Unit {unit} is unknown.", errors=[{"field": "unit", "message": f"no unit {unit}"}], unit=unit)
     if not visible.allows(unit):
         raise unknown
@@ -57,9 +59,9 @@ async def scope(session: AsyncSession, unit: str, visible: Scope = WHOLE_SYSTEM)
 
 
 async def unit_figures(
-    session: AsyncSession, unit: str, period: Period, visible: Scope = WHOLE_SYSTEM
+    session: AsyncSession, unit: str, period: Period, visible: Scope = WHOLE_SYSTEM, tree: UnitSnapshot | None = None
 ) -> dict[str, Figure]:
-    return figures(await queries.unit_sums(session, await scope(session, unit, visible), period))
+    return figures(await queries.unit_sums(session, await scope(session, unit, visible, tree), period))
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,19 @@ def bound_units(tree: UnitSnapshot, target: Target) -> list[str]:
     return [u for u in tree.descendants(target.issuer_code) if u in tree.units and tree.units[u].level == target.level]
 
 
-async def targets_for(session: AsyncSession, unit: str, period_text: str | None = None) -> list[Target]:
-    """The targets that bind ``unit``: its own, and those of an ancestor for the unit's level."""
-    tree = await directory.snapshot(session)
+async def targets_for(
+    session: AsyncSession, unit: str, period_text: str | None = None, tree: UnitSnapshot | None = None
+) -> list[Target]:
+    """The targets that bind ``unit``: its own, and those of an ancestor for the unit's level.
+    ``tree``: the unit tree, if read already. The targets are read as rows (no ORM loading: an
+    indicator request reads them every time) into detached :class:`Target` objects, to read only."""
+    tree = tree or await directory.snapshot(session)
     record, lineage = tree.units.get(unit), list(tree.lineage(unit))
-    query = select(Target).where(Target.issuer_code.in_(lineage)).order_by(Target.target_id)
+    T = Target.__table__.c
+    query = select(Target.__table__).where(T.issuer_code.in_(lineage)).order_by(T.target_id)
     if period_text is not None:
-        query = query.where(Target.period == period_text)
-    found = (await session.execute(query)).scalars().all()
+        query = query.where(T.period == period_text)
+    found = [Target(**row) for row in (await session.execute(query)).mappings()]
     level = record.level if record else None
     return [
         x
@@ -121,9 +128,10 @@ async def indicators(
 ) -> dict[str, Any]:
     period = period_of(period_text)
     check_codes(codes)
-    result = await unit_figures(session, unit, period, visible)
+    tree = await directory.snapshot(session)  # once per request: the scope and the targets' lineage
+    result = await unit_figures(session, unit, period, visible, tree)
     evaluations: dict[str, Evaluation] = {}
-    for target in await targets_for(session, unit, period.text):
+    for target in await targets_for(session, unit, period.text, tree):
         evaluations.setdefault(target.metric_code, evaluate(target, result.get(target.metric_code), period, now))
     items = []
     for indicator in catalogue().indicators:
@@ -248,9 +256,9 @@ async def rankings(
     scope only: the others' are null (docs/security.md)."""
     period = period_of(period_text)
     check_codes([code])
-    if parent is not None:
-        await scope(session, parent, visible)
     tree = await directory.snapshot(session)
+    if parent is not None:
+        await scope(session, parent, visible, tree)
     under = set(tree.descendants(parent)) if parent is not None else set(tree.units)
     scored = []
     for unit in sorted((u for u in tree.units.values() if u.level == level and u.code in under), key=lambda u: u.code):
@@ -284,10 +292,11 @@ async def target_list(
 ) -> dict[str, Any]:
     if period_text is not None:
         period_text = period_of(period_text).text
-    units = await scope(session, unit, visible)
+    tree = await directory.snapshot(session)
+    units = await scope(session, unit, visible, tree)
     items = []
     cache: dict[str, dict[str, Figure]] = {}
-    for target in await targets_for(session, unit, period_text):
+    for target in await targets_for(session, unit, period_text, tree):
         try:
             period = parse_period(target.period)
         except PeriodError:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, select
 
-from shared.db import Database, UTCDateTime, upsert_rows
+from shared.db import Database, Upsert, UTCDateTime, upsert_all, upsert_rows
 
 metadata = MetaData()
 tallies = Table(
@@ -21,6 +21,7 @@ tallies = Table(
     Column("open", Boolean),
     Column("seen_at", UTCDateTime),
 )
+seen = Table("seen", metadata, Column("unit", String(20), primary_key=True))
 HANOI = timezone(timedelta(hours=7))
 AT = datetime(2025, 7, 1, 8, 30, tzinfo=HANOI)
 
@@ -76,3 +77,45 @@ async def test_returning_names_only_the_rows_inserted(database):
         second = set((await upsert_rows(session, tallies, rows, claim)).scalars())
 
     assert (first, second) == ({"A"}, {"B"})
+
+
+async def test_a_reused_statement_takes_each_calls_rows_defaults_and_columns(database):
+    """The statement is built once per table, columns, default names and conflict clause: the
+    next call with new default values, or other columns, still writes what it is given."""
+    async with database.session() as session, session.begin():
+        await upsert_rows(session, tallies, [{"unit": "A", "month": 1}], adding, defaults={"received": 1, "late": 0})
+        await upsert_rows(session, tallies, [{"unit": "A", "month": 1}], adding, defaults={"received": 2, "late": 5})
+        await upsert_rows(session, tallies, [{"unit": "B", "month": 2, "received": 7}], adding, defaults={"late": 3})
+        await upsert_rows(
+            session, tallies, [{"unit": "C", "month": 2, "received": 1, "late": 1, "open": False}], adding
+        )
+
+    assert await table(database) == {
+        ("A", 1, 3, 5, None, None),
+        ("B", 2, 7, 3, None, None),
+        ("C", 2, 1, 1, False, None),
+    }
+
+
+def ignoring(i):
+    return i.on_conflict_do_nothing()
+
+
+async def test_upsert_all_writes_every_table_in_one_go_and_skips_empty_parts(database):
+    defaults = {"received": 0, "late": 0}
+    for _ in range(2):  # the second time, every row is a conflict: added to, or left alone
+        async with database.session() as session, session.begin():
+            await upsert_all(
+                session,
+                [
+                    Upsert(
+                        tallies, [{"unit": "A", "month": 1, "received": 2}, {"unit": "B", "month": 1}], adding, defaults
+                    ),
+                    Upsert(seen, [], ignoring),
+                    Upsert(seen, [{"unit": "A"}, {"unit": "B"}], ignoring),
+                ],
+            )
+
+    assert await table(database) == {("A", 1, 4, 0, None, None), ("B", 1, 0, 0, None, None)}
+    async with database.session() as session:
+        assert set((await session.execute(select(seen.c.unit))).scalars()) == {"A", "B"}
