@@ -79,6 +79,10 @@ CASES = {
     "unit with its communes": ({"unit": PROVINCE}, "ix_dossiers_unit_code"),
     "one commune": ({"unit": COMMUNES[3]}, "ix_dossiers_unit_code"),
     "a rare status": ({"status": 5}, "ix_dossiers_status"),
+    # per (unit, status) pair, merged: not every dossier of the units checked for its status
+    "unit with its communes, one status": ({"unit": PROVINCE, "status": 4}, "ix_dossiers_unit_code_status"),
+    "one commune, two statuses": ({"unit": COMMUNES[3], "status": "4,5"}, "ix_dossiers_unit_code_status"),
+    "one commune, one status": ({"unit": COMMUNES[3], "status": 4}, "ix_dossiers_unit_code_status"),
     "timeliness": ({"timeliness": "open_overdue"}, "ix_dossiers_timeliness"),
     "procedure": ({"procedure": "1.0017"}, "ix_dossiers_ma_tthc"),
     "received in a week": (
@@ -93,7 +97,9 @@ CASES = {
     "apology due on a day": ({"apology_due": "2024-06-12"}, "ix_dossiers_apology_due_at"),
     "apology due by a day": ({"apology_due_before": "2024-09-30"}, "ix_dossiers_apology_due_at"),
 }
-DEEP = {"apology due on a day": 1}  # 120 dossiers owe their apology that day: the page after the first
+# pages in of the deep page when a case has fewer than 1,050 matches: 120 dossiers owe their apology
+# that day; a commune has 366 in status 4 and 52 in status 5
+DEEP = {"apology due on a day": 1, "one commune, two statuses": 7, "one commune, one status": 6}
 
 
 async def test_each_filter_reads_its_page_through_its_index(loaded: Dossiers, statements: list[tuple[str, Any]]):
@@ -104,6 +110,7 @@ async def test_each_filter_reads_its_page_through_its_index(loaded: Dossiers, st
         deep = {**params, "cursor": first.json()["next_cursor"]}
         for _ in range(DEEP.get(case, 20) - 1):  # a page twenty pages in
             deep["cursor"] = (await loaded.client.get("/dossiers/v1/dossiers", params=deep)).json()["next_cursor"]
+            assert deep["cursor"] is not None, case  # (else the next request would read the first page again)
         page = await loaded.client.get("/dossiers/v1/dossiers", params=deep)
         assert len(page.json()["items"]) == 50, case
         assert page.json()["items"][0]["ma_ho_so"] > first.json()["items"][-1]["ma_ho_so"], case
