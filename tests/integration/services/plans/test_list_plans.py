@@ -10,6 +10,7 @@ the intended index in the plan, at most a few thousand rows read for a page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -118,6 +119,8 @@ async def test_each_list_reads_its_page_through_its_index(loaded: Plans):
         if deep:
             assert len(page.items) == size, case
             assert not [item for item in page.items if item in first.items], case
+        if case.startswith("tasks"):  # planned for its words: a generic plan would not know how rare they are
+            assert all(re.search(r"LIKE '%[^'%]+%'", sql) for sql, _ in (statements[0], statements[-1])), case
         indexes = (index, index) if isinstance(index, str) else index
         for statement, read_through in zip((statements[0], statements[-1]), indexes, strict=True):
             plan = await explain(db, statement)
