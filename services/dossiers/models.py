@@ -110,6 +110,9 @@ class Dossier(Base):
             Index(f"ix_dossiers_{column}", column, "ma_ho_so")
             for column in ("unit_code", "ma_tthc", "status", "timeliness")
         ),
+        # A unit's dossiers in some statuses: read per (unit, status) pair in key order and merged
+        # (migration 0013); the unit-only lists keep (unit_code, ma_ho_so), whose order they need.
+        Index("ix_dossiers_unit_code_status", "unit_code", "status", "ma_ho_so"),
         # The scheduler reads only the dossiers falling due: a sweep costs what is due, not what is open.
         Index(
             "ix_dossiers_alarm_at",

@@ -101,7 +101,7 @@ async def list_rows(
     units = await directory.descendants(session, where.unit) if where.unit else None
     if not scope.whole_system:
         units = scope.within(units) if units is not None else sorted(scope.units)
-    query = _page(conditions, units, size, postgres=on_postgres(session))
+    query = _page(conditions, units, where.status or [], size, postgres=on_postgres(session))
     rows = [dict(m) for m in (await session.execute(query)).mappings()]
     page = rows[: size - 1]
     next_cursor = encode_cursor(page[-1]["ma_ho_so"]) if len(rows) > len(page) else None
@@ -109,9 +109,8 @@ async def list_rows(
 
 
 def _conditions(where: DossierFilter, now: datetime) -> list[ColumnElement[bool]]:
+    """The filters but the unit and the status, which ``_page`` reads by index."""
     conditions: list[ColumnElement[bool]] = []
-    if where.status:
-        conditions.append(D.c.status.in_(where.status))
     if where.timeliness:
         conditions.append(D.c.timeliness.in_([t.value for t in where.timeliness]))
     if where.procedure:
@@ -130,17 +129,29 @@ def _conditions(where: DossierFilter, now: datetime) -> list[ColumnElement[bool]
     return conditions
 
 
-def _page(conditions: list[ColumnElement[bool]], units: list[str] | None, size: int, *, postgres: bool) -> Select[Any]:
-    """The statement of a page. A unit with sub-units on PostgreSQL: the first ``size`` keys of
-    each unit, read in order from ``ix_dossiers_unit_code`` (unit, MaHoSo), then the first
-    ``size`` of those; an ``IN`` over the units would read every dossier of the province and sort
-    them (docs/performance.md, "Lists")."""
+def _page(
+    conditions: list[ColumnElement[bool]], units: list[str] | None, statuses: list[int], size: int, *, postgres: bool
+) -> Select[Any]:
+    """The statement of a page. Units with sub-units, or a unit in several statuses, on PostgreSQL:
+    the first ``size`` keys of each unit (of each (unit, status) pair), read in order from
+    ``ix_dossiers_unit_code`` (unit, MaHoSo) or ``ix_dossiers_unit_code_status`` (unit, status,
+    MaHoSo), then the first ``size`` of those; an ``IN`` would read every dossier of the province
+    and sort them, or check the status of every dossier of the unit (docs/performance.md, "Lists")."""
     columns = [D.c[name] for name in views.COLUMNS]
-    if units is None or len(units) == 1 or not postgres:
+    each_status: list[int | None] = [*statuses] or [None]
+    pairs = [(unit, status) for unit in units or [] for status in each_status]
+    if units is None or len(pairs) == 1 or not postgres:
         if units is not None:
             conditions = [*conditions, D.c.unit_code.in_(units)]
+        if statuses:
+            conditions = [*conditions, D.c.status.in_(statuses)]
         return select(*columns).where(*conditions).order_by(D.c.ma_ho_so).limit(size)
-    each = func.unnest(cast(units, ARRAY(D.c.unit_code.type))).table_valued("code").render_derived()
+    arrays = [cast([unit for unit, _ in pairs], ARRAY(D.c.unit_code.type))]
+    if statuses:
+        arrays.append(cast([status for _, status in pairs], ARRAY(D.c.status.type)))
+    each = func.unnest(*arrays).table_valued(*(["code", "status"] if statuses else ["code"])).render_derived()
+    if statuses:
+        conditions = [*conditions, D.c.status == each.c.status]
     first = (
         select(D.c.ma_ho_so)
         .where(D.c.unit_code == each.c.code, *conditions)

@@ -87,10 +87,13 @@ class Plan(Base):
     __table_args__ = (
         UniqueConstraint("issuer_code", "year", "number", name="uq_plans_issuer_year_number"),
         UniqueConstraint("issuer_code", "year", "source_sha256", name="uq_plans_issuer_year_source"),
+        # The plans of an issuer, of a year: pages newest first, read in that order (migration 0010).
+        Index("ix_plans_issuer_code", "issuer_code", "id"),
+        Index("ix_plans_year", "year", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    issuer_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    issuer_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
     number: Mapped[str | None] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(500))
     issued_on: Mapped[date | None] = mapped_column(Date)
@@ -124,6 +127,16 @@ class PlanNode(Base):
     """
 
     __tablename__ = "plan_nodes"
+    __table_args__ = (
+        # Task search on PostgreSQL: the nodes holding a word's trigrams, so a rare word reads its
+        # few matches, not every task (migration 0010); SQLite scans.
+        Index(
+            "ix_plan_nodes_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
@@ -217,7 +230,8 @@ class Occurrence(Base):
     __tablename__ = "occurrences"
     __table_args__ = (
         UniqueConstraint("obligation_id", "due", name="uq_occurrences_obligation_due"),
-        Index("ix_occurrences_unit_code_due", "unit_code", "due"),
+        # What a unit owes, what it has overdue: pages in (due, id) order, read in it (migration 0010).
+        Index("ix_occurrences_unit_code_due", "unit_code", "due", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.plans import VAN_QUAN, Plans
+from tests.support.plans import VAN_QUAN, Plans, plan_with_task
 
 TOO_BIG = 2**63
 
@@ -85,3 +85,21 @@ async def test_unit_records_with_bad_codes_or_control_characters_are_rejected_al
         ("created", []),
     ]
     assert fields(await plans.http.put("/plans/v1/unit-groups/a..b", json={"name": "Nhóm"})) == ["path.code"]
+
+
+async def test_search_words_with_quotes_and_wildcards_match_only_themselves(plans: Plans):
+    """The words are written into the statement (services/plans/queries.py, _containing): quotes,
+    ``%``, ``_``, ``/`` and backslashes in them are text to find, not SQL or patterns."""
+    odd = await plan_with_task(plans, "Năm 2024", title="Báo cáo 50% quý I_2024 o'clock a/b c\\d", publish=False)
+    plain = await plan_with_task(plans, "Năm 2024", title="Báo cáo 50 quý I 2024 o clock a b c d", publish=False)
+
+    async def found(q: str) -> list[int]:
+        answer = await plans.http.get("/plans/v1/tasks", params={"q": q})
+        assert answer.status_code == 200, answer.text
+        return [hit["id"] for hit in answer.json()["items"]]
+
+    for word in ("50%", "i_2024", "o'clock", "a/b", "c\\d"):
+        assert await found(word) == [odd["id"]], word
+    assert await found("bao cao") == [odd["id"], plain["id"]]  # the control: both hold these words
+    assert await found("'; delete from plan_nodes; --") == []
+    assert await found("bao cao") == [odd["id"], plain["id"]]
