@@ -28,7 +28,7 @@ from shared.bus.inprocess import InProcessBus
 from shared.clock import VN_TZ
 from shared.logs import configure_logging
 from shared.problems import DomainError
-from shared.runtime import Runtime
+from shared.runtime import Runtime, freeze_startup_heap
 from shared.service import ServiceDefinition
 from shared.settings import Settings
 from shared.uow import UnitOfWork
@@ -333,6 +333,7 @@ async def _scoring_recount(args: argparse.Namespace, settings: Settings) -> int:
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     try:
         await runtime.migrate()
+        freeze_startup_heap()  # a recount makes millions of short-lived objects: fewer collector scans
         async with (
             httpx.AsyncClient(base_url=args.url, headers=headers, timeout=120) as client,
             httpx.AsyncClient(base_url=args.plans_url or args.url, headers=headers, timeout=120) as plans,

@@ -26,7 +26,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, sto
 from services.scoring import ledger, rules
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, directory
 from services.scoring.periods import month_period
-from shared.db import upsert, upsert_rows
+from shared.db import insert_rows, upsert
 from shared.uow import UnitOfWork
 
 PAGE = 500  # the most the list APIs give (shared/paging.py)
@@ -202,15 +202,9 @@ async def clear(uow: UnitOfWork) -> list[dict[str, Any]]:
 
 
 async def write_states(uow: UnitOfWork, states: list[dict[str, Any]]) -> None:
-    if states:
-        await upsert_rows(uow.session, ledger.DOSSIERS, states, _replace_state)
-
-
-def _replace_state(insert: Any) -> Any:
-    """The conflict clause of the state rows (a keyset-paged list names each dossier once; were
-    one repeated, the copy read last is kept)."""
-    columns = [c.name for c in ledger.DOSSIERS.columns if c.name != "ma_ho_so"]
-    return insert.on_conflict_do_update(index_elements=["ma_ho_so"], set_={c: insert.excluded[c] for c in columns})
+    """A page's dossier states into the emptied table (``COPY`` on PostgreSQL). A keyset-paged
+    list names each dossier once; were one repeated, the rebuild would stop on the key."""
+    await insert_rows(uow.session, ledger.DOSSIERS, states)
 
 
 async def write_counters(uow: UnitOfWork, counted: Recount, task_rows: list[dict[str, Any]]) -> None:
