@@ -111,7 +111,7 @@ class Seen:
             self.changed.clear()
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"no indicator.changed with dossiers.resolved = {value}")
+                raise TimeoutError(f"no indicator.changed with dossiers.resolved = {value}; seen {sorted(self.values)}")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(left):
                     await self.changed.wait()
@@ -119,7 +119,9 @@ class Seen:
 
 
 async def post(client: httpx.AsyncClient, records: list[dict[str, Any]]) -> None:
-    response = await client.post("/dossiers/v1/sync/dvcqg", json={"service": "DongBoHoSoMC", "isUpdating": True, "data": records})
+    response = await client.post(
+        "/dossiers/v1/sync/dvcqg", json={"service": "DongBoHoSoMC", "isUpdating": True, "data": records}
+    )
     if response.status_code != 200:
         raise RuntimeError(f"push: {response.status_code} {response.text[:300]}")
     answer = response.json()
