@@ -28,7 +28,7 @@ from shared.bus.inprocess import InProcessBus
 from shared.clock import VN_TZ
 from shared.logs import configure_logging
 from shared.problems import DomainError
-from shared.runtime import Runtime
+from shared.runtime import Runtime, freeze_startup_heap
 from shared.service import ServiceDefinition
 from shared.settings import Settings
 from shared.uow import UnitOfWork
@@ -123,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
             default="http://127.0.0.1:8000",
             help="where the dossiers and plans APIs answer (the embedded server or the ingress)",
         )
+        sub.add_argument("--plans-url", help="where the plans API answers, if not at --url (no ingress)")
         sub.add_argument("--token", help="bearer token for those APIs")
         sub.add_argument("--data-dir", type=Path)
         sub.set_defaults(command=_scoring, action=action)
@@ -332,12 +333,14 @@ async def _scoring_recount(args: argparse.Namespace, settings: Settings) -> int:
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     try:
         await runtime.migrate()
+        freeze_startup_heap()  # a recount makes millions of short-lived objects: fewer collector scans
         async with (
             httpx.AsyncClient(base_url=args.url, headers=headers, timeout=120) as client,
+            httpx.AsyncClient(base_url=args.plans_url or args.url, headers=headers, timeout=120) as plans,
             runtime["scoring"].uow(CLI) as uow,
         ):
             if args.action == "rebuild":
-                counted = await recount.rebuild(uow, client)
+                counted = await recount.rebuild(uow, client, plans)
                 await uow.commit()
                 print(f"rebuilt the scoring read model from {counted} dossier(s)", file=sys.stderr)
                 return 0

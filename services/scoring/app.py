@@ -9,7 +9,7 @@ from services.scoring.api import router
 from services.scoring.graphql import Query
 from services.scoring.handlers import SUBSCRIPTIONS
 from services.scoring.models import Base, directory, kernel
-from services.scoring.publisher import run_publisher
+from services.scoring.publisher import PUBLISHER, poking_the_publisher
 from services.scoring.settings import ScoringSettings
 from shared.service import ServiceDefinition
 
@@ -24,6 +24,6 @@ service = ServiceDefinition(
     router=router,
     access=ACCESS,
     graphql_query=Query,
-    subscriptions=SUBSCRIPTIONS,
-    workers=[run_publisher],
+    subscriptions=poking_the_publisher(SUBSCRIPTIONS),
+    deadlines=[PUBLISHER],
 )

@@ -17,7 +17,8 @@ class TargetRef(BaseModel):
 @event_type("indicator.changed", service="scoring", subject="unit", units=("unit",))
 class IndicatorChanged(DomainEvent):
     """An indicator of a unit (its subtree rolled up) for a period moved; at most one per unit,
-    period and code per second (the publisher runs once a second over what changed)."""
+    period and code per second (a change within a second of the last one waits for that second,
+    then the latest value goes out)."""
 
     unit: str
     period: str

@@ -136,6 +136,18 @@ class DirtyMonth(Base):
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
+class HeldPeriod(Base):
+    """A (unit, period) with a changed figure the publisher held back: one of its indicators was
+    published less than a second before. It is looked at again at ``due_at`` (the latest value
+    goes out then); kept in the database so a restart loses none."""
+
+    __tablename__ = "held_periods"
+
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+
+
 class Published(Base):
     """The value ``indicator.changed`` last published per (unit, period, code)."""
 

@@ -1,38 +1,54 @@
-"""Publishes what moved: ``indicator.changed`` (coalesced), ``target.at_risk`` and ``target.missed``.
+"""Publishes what moved: ``indicator.changed`` (spaced a second apart per key), ``target.at_risk``
+and ``target.missed``.
 
-Consumers only mark the (own unit, month) whose counters moved. Once a second the publisher claims
-those marks, widens them to the unit's ancestors and to every period the month affects (its month,
-quarter, half-year and year, and — a dossier open across months counts in the later ones — each
-later month up to now, at most :data:`HORIZON` months), recomputes those figures and emits an event
-only for a value that differs from the one last published. So at most one ``indicator.changed`` per
-unit, period and code per second, and the last value always goes out. Target statuses are evaluated
-per unit they bind for the same (unit, period) pairs, plus every target whose period has ended;
-an event goes out when a unit's status for a target changes to ``at_risk`` or ``missed``.
+Consumers only mark the (own unit, month) whose counters moved, and each batch they apply pokes
+the publisher, a deadline scheduler of the service (:data:`PUBLISHER`): it wakes at once, not on
+a tick. A pass claims those marks, widens them to the unit's ancestors and to every period the
+month affects (its month, quarter, half-year and year, and — a dossier open across months counts
+in the later ones — each later month up to now, at most :data:`HORIZON` months), recomputes those
+figures and emits an event only for a value that differs from the one last published.
+
+"At most one ``indicator.changed`` per unit, period and code per second" is a spacing per key: a
+changed value whose key was published less than :data:`SPACING` ago is not emitted; its (unit,
+period) is held (``held_periods``, in the same transaction as the claim, so a restart loses
+nothing) until that second is up, then recomputed, and the value of that moment goes out (none if
+it came back to the one published). Other keys are not held back by it.
+
+Target statuses are evaluated per unit they bind for the same (unit, period) pairs, plus every
+target whose period has ended; an event goes out when a unit's status for a target changes to
+``at_risk`` or ``missed``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from datetime import datetime
+import zlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import queries
 from services.scoring import service as read
 from services.scoring.events import IndicatorChanged, TargetAtRisk, TargetMissed, TargetRef
 from services.scoring.figures import Figure, figures
-from services.scoring.models import DirtyMonth, Published, Target, TargetUnitStatus, directory
+from services.scoring.models import DirtyMonth, HeldPeriod, Published, Target, TargetUnitStatus, directory
 from services.scoring.periods import Period, PeriodError, month_index, parse_period, periods_of_month
+from services.scoring.settings import ScoringSettings
 from services.scoring.targets import TargetStatus
-from shared.db import upsert
-from shared.service import ServiceContext
+from shared.consumer import Handler, Subscription
+from shared.db import on_postgres, upsert, upsert_rows
+from shared.events import CloudEvent
+from shared.service import Deadlines, ServiceContext
 from shared.uow import UnitOfWork
 
-log = logging.getLogger(__name__)
 HORIZON = 24
-INTERVAL = 1.0
-DIRTY, PUBLISHED = DirtyMonth.__table__, Published.__table__
+SPACING = timedelta(seconds=1)  # between two indicator.changed of one (unit, period, code)
+DIRTY, HELD, PUBLISHED = DirtyMonth.__table__, HeldPeriod.__table__, Published.__table__
+# one pass at a time over the database (replicas): two could both find a key free to publish
+PASS_LOCK = text("select pg_advisory_xact_lock(:k)").bindparams(k=zlib.crc32(b"cchc.scoring.publisher"))
+Held = dict[tuple[str, str], datetime]  # (unit, period text) → when to look again
 
 
 def affected_periods(month: int, now: datetime) -> set[Period]:
@@ -43,34 +59,54 @@ def affected_periods(month: int, now: datetime) -> set[Period]:
 async def publish_pending(uow: UnitOfWork) -> int:
     """One pass (in the caller's transaction); returns how many events it emitted."""
     session, now = uow.session, uow.clock.now()
+    if on_postgres(session):
+        await session.execute(PASS_LOCK)
     claimed = (await session.execute(delete(DIRTY).returning(DIRTY.c.unit, DIRTY.c.month))).all()
-    pairs: set[tuple[str, Period]] = set()
+    released = (
+        await session.execute(delete(HELD).where(HELD.c.due_at <= now).returning(HELD.c.unit, HELD.c.period))
+    ).all()
+    pairs: set[tuple[str, Period]] = {(unit, parse_period(period)) for unit, period in released}
     for unit, month in claimed:
         periods = affected_periods(month, now)
         for ancestor in await directory.ancestors(session, unit):
             pairs.update((ancestor, p) for p in periods)
     emitted = 0
+    held: Held = {}
     for unit, period in sorted(pairs, key=lambda p: (p[0], p[1].first, p[1].months)):
         result = figures(await queries.unit_sums(session, await directory.descendants(session, unit), period))
-        emitted += await _indicators(uow, unit, period, result, now)
+        emitted += await _indicators(uow, unit, period, result, held)
         for target in await read.targets_for(session, unit, period.text):
             emitted += await _target(uow, target, unit, period, result, now)
+    await _hold(session, held)
     emitted += await _ended_targets(uow, now)
     return emitted
 
 
-async def _indicators(uow: UnitOfWork, unit: str, period: Period, result: dict[str, Figure], now: datetime) -> int:
-    session = uow.session
+async def _indicators(uow: UnitOfWork, unit: str, period: Period, result: dict[str, Figure], held: Held) -> int:
+    """Emit the figures that changed, but for a key published less than :data:`SPACING` ago:
+    that one waits (its pair goes into ``held`` with the instant its second is up). The instant
+    kept as published is read after the events are made, so their ``time`` fields are a second
+    apart too."""
+    session, now = uow.session, uow.clock.now()
     P = PUBLISHED.c
-    known = dict((await session.execute(select(P.code, P.value).where(P.unit == unit, P.period == period.text))).all())
-    changed = [f for f in result.values() if f.value is not None and (f.code not in known or known[f.code] != f.value)]
-    changed += [f for f in result.values() if f.value is None and known.get(f.code) is not None]
-    if not changed:
+    query = select(P.code, P.value, P.published_at).where(P.unit == unit, P.period == period.text)
+    known = {code: (value, at) for code, value, at in (await session.execute(query)).all()}
+    changed = [f for f in result.values() if f.code in known and known[f.code][0] != f.value]
+    changed += [f for f in result.values() if f.code not in known and f.value is not None]
+    ready = []
+    for f in changed:
+        free_at = known[f.code][1] + SPACING if f.code in known else now
+        if free_at <= now:
+            ready.append(f)
+        else:
+            key = (unit, period.text)
+            held[key] = min(held.get(key, free_at), free_at)
+    if not ready:
         return 0
     bound: dict[str, list[TargetRef]] = {}
     for target in await read.targets_for(session, unit, period.text):
         bound.setdefault(target.metric_code, []).append(_ref(target))
-    for f in changed:
+    for f in ready:
         uow.emit(
             IndicatorChanged(
                 unit=unit,
@@ -79,20 +115,37 @@ async def _indicators(uow: UnitOfWork, unit: str, period: Period, result: dict[s
                 value=f.value,
                 numerator=f.numerator,
                 denominator=f.denominator,
-                previous=known.get(f.code),
+                previous=known[f.code][0] if f.code in known else None,
                 targets=bound.get(f.code, []),
             )
         )
+    published_at = uow.clock.now()
     rows = [
-        {"unit": unit, "period": period.text, "code": f.code, "value": f.value, "published_at": now} for f in changed
+        {"unit": unit, "period": period.text, "code": f.code, "value": f.value, "published_at": published_at}
+        for f in ready
     ]
     statement = upsert(session, PUBLISHED).values(rows)
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["unit", "period", "code"], set_={"value": statement.excluded.value, "published_at": now}
+            index_elements=["unit", "period", "code"],
+            set_={"value": statement.excluded.value, "published_at": statement.excluded.published_at},
         )
     )
-    return len(changed)
+    return len(ready)
+
+
+async def _hold(session: AsyncSession, held: Held) -> None:
+    """Keep the held pairs, each with the earliest instant it is due (a pair may be held already)."""
+    rows = [{"unit": unit, "period": period, "due_at": due} for (unit, period), due in sorted(held.items())]
+    if rows:
+        await upsert_rows(session, HELD, rows, _earliest_due)
+
+
+def _earliest_due(insert: Any) -> Any:
+    sooner = insert.excluded.due_at < HELD.c.due_at
+    return insert.on_conflict_do_update(
+        index_elements=["unit", "period"], set_={"due_at": case((sooner, insert.excluded.due_at), else_=HELD.c.due_at)}
+    )
 
 
 def _ref(target: Target) -> TargetRef:
@@ -154,13 +207,48 @@ async def _ended_targets(uow: UnitOfWork, now: datetime) -> int:
     return emitted
 
 
-async def run_publisher(context: ServiceContext) -> None:
-    """The worker: a pass a second."""
-    while True:
+async def next_due(context: ServiceContext) -> datetime | None:
+    """Now if a month is marked; else the earliest held pair or end of an open target's period."""
+    async with context.reader() as uow:
+        session, now = uow.session, uow.clock.now()
+        if (await session.execute(select(DIRTY.c.unit).limit(1))).first() is not None:
+            return now
+        held = (await session.execute(select(func.min(HELD.c.due_at)))).scalar()
+        periods = (await session.execute(select(Target.period).where(Target.closed.is_(False)).distinct())).scalars()
+    instants = [] if held is None else [held]
+    for period in periods:
         try:
-            async with context.uow() as uow:
-                await publish_pending(uow)
-                await uow.commit()
-        except Exception:
-            log.exception("scoring publisher: pass failed; retrying")
-        await asyncio.sleep(INTERVAL)
+            instants.append(parse_period(period).end)
+        except PeriodError:
+            instants.append(now)  # the next pass closes it
+    return min(instants, default=None)
+
+
+async def sweep(context: ServiceContext, now: datetime) -> None:
+    """One pass (the scheduler calls it again while something is due)."""
+    async with context.uow() as uow:
+        await publish_pending(uow)
+        await uow.commit()
+
+
+PUBLISHER = Deadlines(
+    "publisher",
+    next_due=next_due,
+    sweep=sweep,
+    max_sleep=lambda settings: ScoringSettings.of(settings).scoring_publisher_max_sleep,
+)
+
+
+def poking_the_publisher(subscriptions: Sequence[Subscription]) -> list[Subscription]:
+    """The consumer's subscriptions, each handler followed by ``uow.deadlines_moved()``: an event
+    the consumer applies may have marked months, so the commit of its batch pokes the publisher
+    (a batch of events already seen runs no handler and pokes nothing)."""
+    return [Subscription(s.topic, {t: _poking(h) for t, h in s.handlers.items()}) for s in subscriptions]
+
+
+def _poking(handler: Handler) -> Handler:
+    async def handle(uow: UnitOfWork, event: CloudEvent) -> None:
+        await handler(uow, event)
+        uow.deadlines_moved()
+
+    return handle

@@ -11,23 +11,26 @@ and compares dossier counters only.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import case, delete, func, select
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from services.scoring import ledger, rules
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, directory
 from services.scoring.periods import month_period
-from shared.db import upsert
+from shared.db import insert_rows, upsert
 from shared.uow import UnitOfWork
 
-PAGE = 500
+PAGE = 500  # the most the list APIs give (shared/paging.py)
+COUNTER_ROWS = 20_000  # counter rows per statement
 ATTEMPTS = 20  # of one page, while the service keeps asking us to wait
 MAX_WAIT = 60.0  # seconds, whatever Retry-After says
 C = COUNTERS_TABLE.c
@@ -97,22 +100,26 @@ async def _page(client: httpx.AsyncClient, path: str, params: dict[str, Any]) ->
             if response.status_code in (429, 503):
                 raise Throttled(_seconds(response.headers.get("retry-after")))
             response.raise_for_status()
-    body: dict[str, Any] = response.json()
+    body: dict[str, Any] = orjson.loads(response.content)
     return body
 
 
 async def pages(client: httpx.AsyncClient, path: str) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every item of a paged list API (``{"items", "next_cursor"}``), a page at a time."""
-    cursor: str | None = None
-    while True:
-        params: dict[str, Any] = {"limit": PAGE}
-        if cursor:
-            params["cursor"] = cursor
-        body = await _page(client, path, params)
-        yield body["items"]
-        cursor = body.get("next_cursor")
-        if not cursor:
-            return
+    """Every item of a paged list API (``{"items", "next_cursor"}``), a page at a time. The next
+    page is asked for as soon as its cursor is known, so the service serves it while the caller
+    handles this one."""
+    fetching = asyncio.ensure_future(_page(client, path, {"limit": PAGE}))
+    try:
+        while True:
+            body = await fetching
+            cursor = body.get("next_cursor")
+            if cursor:
+                fetching = asyncio.ensure_future(_page(client, path, {"limit": PAGE, "cursor": cursor}))
+            yield body["items"]
+            if not cursor:
+                return
+    finally:
+        fetching.cancel()
 
 
 async def plan_units(client: httpx.AsyncClient) -> list[dict[str, Any]]:
@@ -121,19 +128,25 @@ async def plan_units(client: httpx.AsyncClient) -> list[dict[str, Any]]:
 
 @dataclass
 class Recount:
-    states: list[dict[str, Any]]
+    dossiers: int
     counters: Counter[tuple[rules.RowKey, str]]
 
 
-async def recount(client: httpx.AsyncClient) -> Recount:
-    states: list[dict[str, Any]] = []
+async def recount(
+    client: httpx.AsyncClient, keep: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
+) -> Recount:
+    """Every dossier's contribution, summed; ``keep`` is handed each page's dossier states (the
+    rebuild writes them as they come, so they are never all in memory)."""
+    count = 0
     counters: Counter[tuple[rules.RowKey, str]] = Counter()
     async for page in pages(client, "/dossiers/v1/dossiers"):
-        for item in page:
-            row = state_from_dossier(item)
-            states.append(row)
+        states = [state_from_dossier(item) for item in page]
+        for row in states:
             counters.update(rules.contribution(ledger.state_of(row)))
-    return Recount(states, counters)
+        count += len(states)
+        if keep is not None:
+            await keep(states)
+    return Recount(count, counters)
 
 
 async def live_counters(uow: UnitOfWork) -> Counter[tuple[rules.RowKey, str]]:
@@ -175,10 +188,9 @@ def differences(
     ]
 
 
-async def swap_in(uow: UnitOfWork, counted: Recount, units: list[dict[str, Any]]) -> None:
-    """Replace the dossier states and dossier counters by the recount (task counters stay), take
-    the plans' units, and mark every month for the publisher: one transaction, so readers see the
-    old model or the new one."""
+async def clear(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Empty the dossier states, counters and roll-ups for a rebuild; returns the task counter
+    rows (the recount does not count tasks: they are put back)."""
     session = uow.session
     task_rows = [
         dict(row) for row in (await session.execute(select(COUNTERS_TABLE).where(C.task_known != 0))).mappings()
@@ -186,8 +198,18 @@ async def swap_in(uow: UnitOfWork, counted: Recount, units: list[dict[str, Any]]
     await session.execute(delete(ledger.DOSSIERS))
     for table in (COUNTERS_TABLE, UNIT_MONTHS, PROCEDURE_MONTHS):
         await session.execute(delete(table))
-    for start in range(0, len(counted.states), 1000):
-        await session.execute(upsert(session, ledger.DOSSIERS).values(counted.states[start : start + 1000]))
+    return task_rows
+
+
+async def write_states(uow: UnitOfWork, states: list[dict[str, Any]]) -> None:
+    """A page's dossier states into the emptied table (``COPY`` on PostgreSQL). A keyset-paged
+    list names each dossier once; were one repeated, the rebuild would stop on the key."""
+    await insert_rows(uow.session, ledger.DOSSIERS, states)
+
+
+async def write_counters(uow: UnitOfWork, counted: Recount, task_rows: list[dict[str, Any]]) -> None:
+    """The recounted dossier counters and the kept task counters, with their roll-ups (which
+    marks every month for the publisher)."""
     rows: dict[rules.RowKey, dict[str, int]] = {}
     for (key, counter), amount in counted.counters.items():
         rows.setdefault(key, {})[counter] = amount
@@ -195,8 +217,13 @@ async def swap_in(uow: UnitOfWork, counted: Recount, units: list[dict[str, Any]]
         key = (task["unit"], task["month"], task["procedure"], task["channel"])
         rows.setdefault(key, {}).update({c: task[c] for c in rules.TASK_COUNTERS})
     items = list(rows.items())
-    for start in range(0, len(items), 1000):
-        await ledger.add_to_counters(session, dict(items[start : start + 1000]))
+    for start in range(0, len(items), COUNTER_ROWS):
+        await ledger.add_to_counters(uow.session, dict(items[start : start + COUNTER_ROWS]))
+
+
+async def take_units(uow: UnitOfWork, units: list[dict[str, Any]]) -> None:
+    """The plans' units into the units directory (a newer version already there stays)."""
+    session = uow.session
     for unit in units:
         values: dict[str, Any] = {
             k: unit.get(k) for k in ("code", "name", "level", "parent_code", "valid_from", "valid_to")
@@ -244,9 +271,14 @@ async def verify(uow: UnitOfWork, client: httpx.AsyncClient) -> list[Difference]
     return differences(await live_counters(uow), counted.counters) + await rollup_differences(uow)
 
 
-async def rebuild(uow: UnitOfWork, client: httpx.AsyncClient) -> int:
-    """Recount and swap in (the caller commits); returns how many dossiers were counted."""
-    counted = await recount(client)
-    await swap_in(uow, counted, await plan_units(client))
-    uow.audit("read_model.rebuilt", "read_model", "scoring", {"dossiers": len(counted.states)})
-    return len(counted.states)
+async def rebuild(uow: UnitOfWork, client: httpx.AsyncClient, plans: httpx.AsyncClient | None = None) -> int:
+    """Recount and swap in, in the caller's transaction (it commits: readers see the old model or
+    the new one); the dossier states are written page by page as the list is read. ``plans`` is
+    where the plans API answers (default: ``client``). Returns how many dossiers were counted."""
+    units = await plan_units(plans or client)
+    task_rows = await clear(uow)
+    counted = await recount(client, keep=lambda states: write_states(uow, states))
+    await write_counters(uow, counted, task_rows)
+    await take_units(uow, units)
+    uow.audit("read_model.rebuilt", "read_model", "scoring", {"dossiers": counted.dossiers})
+    return counted.dossiers

@@ -70,9 +70,10 @@ def test_pushed_dossiers_move_the_unit_and_its_parent_and_a_resend_changes_nothi
         pushed = http.post("/dossiers/v1/sync/dvcqg", json=batch).json()
         assert pushed["created"] == len(batch["data"])
         expected = len(batch["data"])
-        assert eventually(
+        assert eventually(  # the open one is long past due: its dossier.overdue follows the push
             lambda: (
                 indicators(http, COMMUNE)["dossiers.resolved"] >= 1
+                and indicators(http, COMMUNE)["dossiers.open_overdue"] >= 1
                 and indicators(http, PROVINCE)["dossiers.received"] == expected
             )
         )

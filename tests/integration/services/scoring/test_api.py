@@ -8,57 +8,17 @@ from typing import Any
 
 from services.scoring.publisher import publish_pending
 from shared.clock import VN_TZ
-from tests.integration.services.scoring.conftest import Scoring, envelope
+from tests.integration.services.scoring.conftest import (
+    PROCEDURE,
+    Scoring,
+    envelope,
+    received,
+    resolved,
+    two_units,
+)
 from tests.support.outbox import committed_events
 
 NOW = datetime(2024, 8, 15, 9, 0, tzinfo=VN_TZ)
-PROCEDURE = {"code": "1.001", "name": "Thủ tục", "field_code": None, "field_name": None}
-
-
-async def received(scoring: Scoring, key: str, unit: str, at: datetime, due: datetime, channel: int = 2) -> None:
-    data = {
-        "ma_ho_so": key,
-        "unit": unit,
-        "procedure": PROCEDURE,
-        "channel": channel,
-        "received_at": at.isoformat(),
-        "due_at": due.isoformat(),
-        "rule_set": "nd61",
-        "origin": "sync",
-    }
-    await scoring.deliver([envelope("dossier.received", key, data, at, "cchc.dossiers")])
-
-
-async def resolved(
-    scoring: Scoring, key: str, unit: str, at: datetime, due: datetime, finished: datetime, **extra: Any
-) -> None:
-    data = {
-        "ma_ho_so": key,
-        "unit": unit,
-        "procedure": PROCEDURE,
-        "status": 10,
-        "received_at": at.isoformat(),
-        "finished_at": finished.isoformat(),
-        "due_at": due.isoformat(),
-        "timeliness": "x",
-        "on_time": True,
-        "supplement_count": 0,
-        "channel": 2,
-        "paid_online": 1,
-        "has_fees": True,
-        "digitised": 1,
-        "documents_digitised": 1,
-        "documents_reused": 0,
-        "rule_set": "nd61",
-        **extra,
-    }
-    await scoring.deliver([envelope("dossier.resolved", key, data, finished, "cchc.dossiers")])
-
-
-async def two_units(scoring: Scoring) -> None:
-    await scoring.unit("P1", None, "province")
-    await scoring.unit("C1", "P1")
-    await scoring.unit("C2", "P1")
 
 
 def item(body: dict[str, Any], code: str) -> dict[str, Any]:
@@ -211,6 +171,8 @@ async def test_the_publisher_coalesces_indicator_changes_and_reports_a_target_at
     assert await publish() == []  # nothing moved: nothing published
 
     await resolved(scoring, "D1", "C1", at, at + timedelta(days=3), at + timedelta(days=5))  # late too: still at risk
+    assert await publish() == []  # the same instant: those keys were published less than a second ago
+    scoring.clock.advance(timedelta(seconds=1))
     second = await publish()
     assert {e["type"] for e in second} == {"vn.cchc.indicator.changed.v1"}
     targets = (await scoring.get("targets", unit="P1", status="at_risk")).json()["items"]
