@@ -136,7 +136,8 @@ class Database:
     async def read(self, statement: Select[Any], params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """The rows of one ``SELECT`` (as dicts, values as a session reads them), outside any
         transaction: it sees what was committed when it runs. Keep ``statement`` at module level
-        with ``bindparam`` placeholders: it is compiled once and then run as a prepared statement."""
+        with ``bindparam`` placeholders: it is compiled once and then run as a prepared statement.
+        Meant for point reads (an index lookup): on SQLite it runs on the event loop's thread."""
         return await self._reads.read(statement, params or {})
 
     async def ping(self) -> bool:

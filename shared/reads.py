@@ -11,8 +11,12 @@ values are those a session would give:
 * PostgreSQL: asyncpg connections taken once from the database's reader engine (read-only
   sessions: ``default_transaction_read_only``); a connection the server closed is replaced and
   the read tried once more (a read has no effect to repeat).
-* SQLite: a small pool of threads, each with its own connection (``query_only``), so reads run
-  beside the writer in WAL mode and never take the write lock.
+* SQLite: on the event loop's own thread, through a ``query_only`` connection that never waits
+  (``busy_timeout`` 0): in WAL mode a reader does not wait for the writer, and a point read
+  takes microseconds, far less than handing it to a thread and back (docs/performance.md,
+  "Reads"). In the rare moment the file is busy for readers too (the WAL being reset or
+  recovered, a writer holding it exclusively), the read goes to a small pool of threads, each
+  with its own connection that waits for the file as a session would.
 
 A statement the cache cannot hold as one text (an ``IN`` whose list expands at execution, a
 literal rendered at execution) goes through the reader engine instead.
@@ -195,16 +199,24 @@ class PostgresReads(Reads):
 
 
 class SqliteReads(Reads):
-    """``size`` threads, each reading through its own connection to the database file."""
+    """Reads on the loop's thread, or, while the file is busy, on one of ``size`` threads."""
 
     def __init__(self, reader: AsyncEngine, path: str, size: int) -> None:
         super().__init__(reader)
         self._path = path
+        self._inline: sqlite3.Connection | None = None
         self._threads = ThreadPoolExecutor(size, thread_name_prefix="sqlite-read")
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
 
     async def fetch(self, sql: str, arguments: list[Any]) -> Sequence[Sequence[Any]]:
+        if self._inline is None:
+            self._inline = open_reader(self._path, busy_timeout_ms=0)
+        try:
+            return self._inline.execute(sql, arguments).fetchall()
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
         return await asyncio.get_running_loop().run_in_executor(self._threads, self._fetch, sql, arguments)
 
     def _fetch(self, sql: str, arguments: list[Any]) -> list[Any]:
@@ -216,20 +228,23 @@ class SqliteReads(Reads):
 
     async def close(self) -> None:
         self._threads.shutdown(wait=True)
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         for connection in self._connections:
             connection.close()
         self._connections.clear()
 
 
-def open_reader(path: str) -> sqlite3.Connection:
+def open_reader(path: str, busy_timeout_ms: int = 30_000) -> sqlite3.Connection:
     """A connection that reads the SQLite file and can never write it (nor take its write lock)."""
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    sqlite_reader_pragmas(connection)
+    sqlite_reader_pragmas(connection, busy_timeout_ms)
     return connection
 
 
-def sqlite_reader_pragmas(connection: Any) -> None:
+def sqlite_reader_pragmas(connection: Any, busy_timeout_ms: int = 30_000) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA query_only=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.close()

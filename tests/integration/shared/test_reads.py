@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -113,3 +115,35 @@ async def test_a_burst_of_reads_shares_the_few_connections(db: Database):
             text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
         )
     assert 1 <= readers <= 4
+
+
+def _reader_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name.startswith("sqlite-read")}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_sqlite_read_runs_on_the_loop_and_waits_on_threads_only_while_the_file_is_busy(db: Database):
+    """Embedded reads run on the event loop's thread (no hop to a thread and back). A connection
+    holding the file exclusively makes that attempt busy: the read then waits for the file on a
+    reader thread, as a session would, and answers once the file is free."""
+    url, others = db.engine.url, _reader_threads()
+    assert (await db.read(BY_ID, {"id": 1}))[0]["code"] == "c1"
+    assert _reader_threads() == others  # answered on the loop's thread
+    await db.dispose()  # nothing of this process holds the file now
+
+    holder = sqlite3.connect(url.database or "", isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE things SET code = 'held' WHERE id = 1")
+    holder.execute("COMMIT")  # the exclusive lock stays until the connection closes
+    fresh = Database(url.render_as_string(hide_password=False))
+    try:
+        reading = asyncio.create_task(fresh.read(BY_ID, {"id": 1}))
+        await asyncio.sleep(0.3)
+        assert not reading.done()  # waiting for the file, not failing
+        holder.close()
+        assert (await asyncio.wait_for(reading, 10))[0]["code"] == "held"
+        assert len(_reader_threads() - others) == 1  # the wait happened on a reader thread
+    finally:
+        holder.close()
+        await fresh.dispose()
