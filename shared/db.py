@@ -354,12 +354,12 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
 
 
 def _copy_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
-    """The column's bind processing for ``COPY``, without SQLAlchemy's wrappers where they add
-    nothing: JSON straight through orjson (``None`` is JSON ``null``, as SQLAlchemy writes it)
-    and instants only checked for a time zone (a timestamptz takes any offset)."""
+    """The column's bind processing, without SQLAlchemy's wrappers where they add nothing: JSON
+    straight through orjson (``None`` is JSON ``null``, as SQLAlchemy writes it) and, on
+    PostgreSQL, instants only checked for a time zone (a timestamptz takes any offset)."""
     if isinstance(column_type, JSON) and not column_type.none_as_null:
         return json_dumps
-    if isinstance(column_type, UTCDateTime):
+    if isinstance(column_type, UTCDateTime) and dialect.name == "postgresql":
         return _aware
     return column_type.dialect_impl(dialect).bind_processor(dialect)
 
@@ -369,19 +369,35 @@ async def insert_rows(
 ) -> None:
     """Insert many rows in the session's transaction: their ``columns`` (by default the first row's keys).
 
-    On PostgreSQL this is a binary ``COPY`` through asyncpg, several times cheaper per row than
-    an ``executemany`` of ``INSERT``; values go through the columns' own bind processing first,
-    so they are stored exactly as an ``INSERT`` would store them. A key conflict raises
-    ``IntegrityError`` either way (and aborts the statement: wrap it in a savepoint to go on).
+    Values go through the columns' own bind processing, so they are stored exactly as an
+    ``INSERT`` through SQLAlchemy would store them, then to the driver without SQLAlchemy's
+    per-row parameter handling: on PostgreSQL by a binary ``COPY`` through asyncpg, several times
+    cheaper per row than an ``executemany`` of ``INSERT``; on SQLite by the driver's
+    ``executemany``. A key conflict raises ``IntegrityError`` either way (and aborts the
+    statement: wrap it in a savepoint to go on).
     """
     if not rows:
         return
     names = list(columns or rows[0])
-    if not on_postgres(session):
-        await session.execute(insert(table), [{name: row[name] for name in names} for row in rows])
-        return
     connection = await session.connection()
-    processors = [_copy_processor(table.c[name].type, connection.dialect) for name in names]
+    dialect = connection.dialect
+    processors = [_copy_processor(table.c[name].type, dialect) for name in names]
+    records = _bound_records(rows, names, processors)
+    if not on_postgres(session):
+        await connection.exec_driver_sql(_sqlite_insert(table, tuple(names)), records)
+        return
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # None only once a connection is invalidated; this one is in use
+    try:
+        await driver.copy_records_to_table(table.name, records=records, columns=names, schema_name=table.schema)
+    except driver_errors.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+
+
+def _bound_records(
+    rows: Sequence[Mapping[str, Any]], names: list[str], processors: list[Callable[[Any], Any] | None]
+) -> list[tuple[Any, ...]]:
+    """Each row's values of ``names``, in order, as the driver takes them."""
     convert = [(i, p) for i, p in enumerate(processors) if p is not None]
     pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     records = []
@@ -389,10 +405,10 @@ async def insert_rows(
         values = list(pick(row))
         for i, process in convert:
             values[i] = process(values[i])
-        records.append(values)
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None  # None only once a connection is invalidated; this one is in use
-    try:
-        await driver.copy_records_to_table(table.name, records=records, columns=names, schema_name=table.schema)
-    except driver_errors.IntegrityConstraintViolationError as exc:
-        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+        records.append(tuple(values))
+    return records
+
+
+@lru_cache(maxsize=64)
+def _sqlite_insert(table: Table, names: tuple[str, ...]) -> str:
+    return str(insert(table).compile(dialect=sqlite.dialect(), column_keys=list(names)))
