@@ -9,6 +9,10 @@ import httpx
 from simulator.server import create_app
 from tests.support.live_server import live_server
 
+# A page takes well under a second; httpx's default of 5 s once timed out in CI with both test
+# workers and PostgreSQL busy on two CPUs. These tests are about pages, not speed.
+TIMEOUT = 30
+
 
 async def drain(http: httpx.AsyncClient, path: str, cursor: str = "", limit: int = 37) -> tuple[list[dict], str, int]:
     """Every page from ``cursor`` on: the records, the last cursor, and how many pages."""
@@ -25,7 +29,10 @@ async def drain(http: httpx.AsyncClient, path: str, cursor: str = "", limit: int
 
 
 async def test_pages_list_each_changed_dossier_once_and_a_cursor_resumes(province, clock):
-    async with live_server(create_app(province, clock)) as base, httpx.AsyncClient(base_url=base) as http:
+    async with (
+        live_server(create_app(province, clock)) as base,
+        httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as http,
+    ):
         first = (await http.get("/dvcqg/hoso", params={"limit": 5})).json()
         assert first["service"] == "DongBoHoSoMC" and first["has_more"] and len(first["data"]) == 5
 
@@ -48,7 +55,10 @@ async def test_pages_list_each_changed_dossier_once_and_a_cursor_resumes(provinc
 
 
 async def test_progress_records_page_the_same_way(province, clock):
-    async with live_server(create_app(province, clock)) as base, httpx.AsyncClient(base_url=base) as http:
+    async with (
+        live_server(create_app(province, clock)) as base,
+        httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as http,
+    ):
         progress, _, _ = await drain(http, "/dvcqg/tien-do", limit=100)
         assert {p["TrangThai"] for p in progress} >= {2, 4, 9}
         assert all(p["NoiDungXuLy"] and p["PhongBanXuLy"] and len(p["ThoiDiemXuLy"]) == 14 for p in progress)
@@ -59,7 +69,7 @@ async def test_progress_records_page_the_same_way(province, clock):
 async def test_limits_cursors_and_the_token_are_checked(province, clock):
     async with (
         live_server(create_app(province, clock, token="s3cret-token")) as base,
-        httpx.AsyncClient(base_url=base) as http,
+        httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as http,
     ):
         assert (await http.get("/dvcqg/hoso")).status_code == 401
         assert (await http.get("/dvcqg/hoso", headers={"Authorization": "Bearer wrong"})).status_code == 401
