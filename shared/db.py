@@ -381,11 +381,13 @@ async def insert_rows(
     names = list(columns or rows[0])
     connection = await session.connection()
     dialect = connection.dialect
+    if not on_postgres(session):
+        sql, order = _sqlite_insert(table, tuple(names))
+        processors = [_copy_processor(table.c[name].type, dialect) for name in order]
+        await connection.exec_driver_sql(sql, _bound_records(rows, list(order), processors))
+        return
     processors = [_copy_processor(table.c[name].type, dialect) for name in names]
     records = _bound_records(rows, names, processors)
-    if not on_postgres(session):
-        await connection.exec_driver_sql(_sqlite_insert(table, tuple(names)), records)
-        return
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None  # None only once a connection is invalidated; this one is in use
     try:
@@ -410,5 +412,9 @@ def _bound_records(
 
 
 @lru_cache(maxsize=64)
-def _sqlite_insert(table: Table, names: tuple[str, ...]) -> str:
-    return str(insert(table).compile(dialect=sqlite.dialect(), column_keys=list(names)))
+def _sqlite_insert(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The ``INSERT`` of ``names`` into ``table``, and the column of each placeholder (the
+    compiler writes the columns in the table's order, not in the order given)."""
+    compiled = insert(table).compile(dialect=sqlite.dialect(), column_keys=list(names))
+    assert compiled.positiontup is not None  # a positional dialect
+    return compiled.string, tuple(compiled.positiontup)

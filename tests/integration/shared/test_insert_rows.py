@@ -69,6 +69,15 @@ async def test_copied_rows_read_back_as_inserted_ones(database):
         assert nulls.scalars().all() == []
 
 
+async def test_rows_whose_keys_are_not_in_the_tables_order_are_stored_by_name(database):
+    shuffled = [dict(reversed(list(row.items()))) for row in rows(1)]
+    async with database.session() as session, session.begin():
+        await insert_rows(session, things, shuffled)
+        await insert_rows(session, things, rows(10), columns=["note", "id", "items", "at", "name"])
+        await session.execute(insert(things), rows(20))
+    assert await read(database, [1, 2]) == await read(database, [10, 11]) == await read(database, [20, 21])
+
+
 async def test_a_naive_instant_or_a_taken_key_is_refused(database):
     async with database.session() as session, session.begin():
         await insert_rows(session, things, rows(1))
