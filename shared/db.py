@@ -269,8 +269,7 @@ async def upsert_rows(
     if not on_postgres(session):
         statement = _upsert_statement("sqlite", table, (), (), on_conflict)
         return await session.execute(statement, [{**defaults, **row} for row in rows])
-    names = tuple(dict.fromkeys([*rows[0], *defaults]))
-    statement = _upsert_statement("postgresql", table, names, tuple(defaults), on_conflict)
+    statement = _upsert_statement("postgresql", table, _columns(table, rows[0], defaults), tuple(defaults), on_conflict)
     return await session.execute(statement, {"upsert_rows": list(rows), "upsert_defaults": dict(defaults)})
 
 
@@ -297,7 +296,7 @@ async def upsert_all(session: AsyncSession, upserts: Sequence[Upsert]) -> None:
             await upsert_rows(session, u.table, u.rows, u.on_conflict, defaults=u.defaults)
         return
     shapes = tuple(
-        (u.table, tuple(dict.fromkeys([*u.rows[0], *u.defaults])), tuple(u.defaults), u.on_conflict) for u in parts
+        (u.table, _columns(u.table, u.rows[0], u.defaults), tuple(u.defaults), u.on_conflict) for u in parts
     )
     parameters: dict[str, Any] = {}
     for n, u in enumerate(parts):
@@ -306,6 +305,13 @@ async def upsert_all(session: AsyncSession, upserts: Sequence[Upsert]) -> None:
 
 
 UPSERT_STATEMENTS = 256
+
+
+def _columns(table: Table, first: Mapping[str, Any], defaults: Mapping[str, Any]) -> tuple[str, ...]:
+    """The columns an upsert writes (the first row's and the defaults'), in the table's order: the
+    same set gives the same statement, however the first row orders its keys or which sparse
+    counters it holds (else every batch could compile, and PostgreSQL prepare, a new one)."""
+    return tuple(c.name for c in table.columns if c.name in first or c.name in defaults)
 
 
 @lru_cache(maxsize=UPSERT_STATEMENTS)
