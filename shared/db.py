@@ -295,9 +295,7 @@ async def upsert_all(session: AsyncSession, upserts: Sequence[Upsert]) -> None:
         for u in parts:
             await upsert_rows(session, u.table, u.rows, u.on_conflict, defaults=u.defaults)
         return
-    shapes = tuple(
-        (u.table, _columns(u.table, u.rows[0], u.defaults), tuple(u.defaults), u.on_conflict) for u in parts
-    )
+    shapes = tuple((u.table, _columns(u.table, u.rows[0], u.defaults), tuple(u.defaults), u.on_conflict) for u in parts)
     parameters: dict[str, Any] = {}
     for n, u in enumerate(parts):
         parameters[f"upsert_rows_{n}"], parameters[f"upsert_defaults_{n}"] = list(u.rows), dict(u.defaults)
