@@ -135,8 +135,22 @@ async def test_a_first_row_in_another_order_or_with_other_counters_reuses_the_st
     for rows in batches:
         async with database.session() as session, session.begin():
             await upsert_rows(session, tallies, rows, adding, defaults=defaults)
-            await upsert_all(session, [Upsert(tallies, rows, adding, defaults), Upsert(seen, rows[:1], ignoring)])
+            await upsert_all(
+                session, [Upsert(tallies, rows, adding, defaults), Upsert(seen, [{"unit": rows[0]["unit"]}], ignoring)]
+            )
 
     assert _upsert_statement.cache_info().currsize == (3 if database.is_postgres else 2)  # tallies, and seen
     assert _combined_statement.cache_info().currsize == (1 if database.is_postgres else 0)
     assert await table(database) == {("A", 1, 2, 4, None, None), ("B", 2, 6, 2, None, None)}
+
+
+async def test_a_row_naming_no_column_of_the_table_is_refused(database):
+    async with database.session() as session, session.begin():
+        await upsert_rows(session, tallies, [{"unit": "A", "month": 1, "received": 1}], adding, defaults={"late": 0})
+    with pytest.raises(ValueError, match="tallies has no column recieved"):
+        async with database.session() as session, session.begin():
+            await upsert_rows(
+                session, tallies, [{"unit": "B", "month": 1, "recieved": 1}], adding, defaults={"late": 0}
+            )
+
+    assert await table(database) == {("A", 1, 1, 0, None, None)}  # the first write alone
