@@ -259,18 +259,19 @@ async def upsert_rows(
     and one plan execution, where an ``executemany`` processes and executes every row in Python.
     On SQLite it is that ``executemany``. A row takes the columns it lacks from ``defaults``
     (sparse rows of counters stay small); the columns written are the first row's and the
-    defaults'. Rows must not repeat a conflict key (PostgreSQL refuses to update a row twice in
-    one statement), and instants are aware (the JSON keeps their offset).
+    defaults' (a key naming no column is refused: ``ValueError``). Rows must not repeat a
+    conflict key (PostgreSQL refuses to update a row twice in one statement), and instants are
+    aware (the JSON keeps their offset).
 
-    The statement is built once per table, columns, default names and ``on_conflict`` (the last
+    The statement is built once per table, set of columns, default names and ``on_conflict`` (the last
     :data:`UPSERT_STATEMENTS` kept): give a function defined once, not a new lambda per call, and a
     consumer's every batch reuses it (building it costs more than a small batch's rows).
     """
     defaults = defaults or {}
+    names = _columns(table, rows[0], defaults)
     if not on_postgres(session):
         statement = _upsert_statement("sqlite", table, (), (), on_conflict)
         return await session.execute(statement, [{**defaults, **row} for row in rows])
-    names = tuple(dict.fromkeys([*rows[0], *defaults]))
     statement = _upsert_statement("postgresql", table, names, tuple(defaults), on_conflict)
     return await session.execute(statement, {"upsert_rows": list(rows), "upsert_defaults": dict(defaults)})
 
@@ -297,9 +298,7 @@ async def upsert_all(session: AsyncSession, upserts: Sequence[Upsert]) -> None:
         for u in parts:
             await upsert_rows(session, u.table, u.rows, u.on_conflict, defaults=u.defaults)
         return
-    shapes = tuple(
-        (u.table, tuple(dict.fromkeys([*u.rows[0], *u.defaults])), tuple(u.defaults), u.on_conflict) for u in parts
-    )
+    shapes = tuple((u.table, _columns(u.table, u.rows[0], u.defaults), tuple(u.defaults), u.on_conflict) for u in parts)
     parameters: dict[str, Any] = {}
     for n, u in enumerate(parts):
         parameters[f"upsert_rows_{n}"], parameters[f"upsert_defaults_{n}"] = list(u.rows), dict(u.defaults)
@@ -307,6 +306,16 @@ async def upsert_all(session: AsyncSession, upserts: Sequence[Upsert]) -> None:
 
 
 UPSERT_STATEMENTS = 256
+
+
+def _columns(table: Table, first: Mapping[str, Any], defaults: Mapping[str, Any]) -> tuple[str, ...]:
+    """The columns an upsert writes (the first row's and the defaults'), in the table's order: the
+    same set gives the same statement, however the first row orders its keys or which sparse
+    counters it holds (else every batch could compile, and PostgreSQL prepare, a new one)."""
+    names = tuple(c.name for c in table.columns if c.name in first or c.name in defaults)
+    if len(names) < len(given := first.keys() | defaults.keys()):
+        raise ValueError(f"{table.name} has no column {', '.join(sorted(given.difference(names)))}")
+    return names
 
 
 @lru_cache(maxsize=UPSERT_STATEMENTS)

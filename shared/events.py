@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import orjson
 import uuid_utils
@@ -59,11 +59,16 @@ class CloudEvent(BaseModel):
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> CloudEvent:
-        return cls.model_validate_json(raw)
+        """The envelope in ``raw``; ``ValidationError`` (a ``ValueError``) when it is none.
+
+        Here and in :meth:`data_as` the model's validator is called directly: ``model_validate``
+        and ``model_validate_json`` check and pass on their unset options first, about 0.4 µs per
+        envelope and as much per payload, a few per cent of a consumer's CPU per event."""
+        return cast(CloudEvent, cls.__pydantic_validator__.validate_json(raw))
 
     def data_as(self, model: builtins.type[M]) -> M:
         """The payload read through a consumer's own model (tolerant reader: extra fields ignored)."""
-        return model.model_validate(self.data)
+        return cast(M, model.__pydantic_validator__.validate_python(self.data))
 
 
 class DomainEvent(BaseModel):

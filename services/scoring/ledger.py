@@ -79,8 +79,11 @@ async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callabl
     rows: list[dict] = []
     change: dict[rules.RowKey, dict[str, int]] = {}
     for key in keys:
-        row = found.get(key) or new_dossier_row(key)
-        before = rules.points(state_of(row))
+        row = found.get(key)
+        if row is None:  # a dossier first seen: it counted nowhere yet
+            row, before = new_dossier_row(key), []
+        else:
+            before = rules.points(state_of(row))
         for edit in pending[key]:
             edit(row)
         after = rules.points(state_of(row))

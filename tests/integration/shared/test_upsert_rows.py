@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, select
 
-from shared.db import Database, Upsert, UTCDateTime, upsert_all, upsert_rows
+from shared.db import Database, Upsert, UTCDateTime, _combined_statement, _upsert_statement, upsert_all, upsert_rows
 
 metadata = MetaData()
 tallies = Table(
@@ -119,3 +119,38 @@ async def test_upsert_all_writes_every_table_in_one_go_and_skips_empty_parts(dat
     assert await table(database) == {("A", 1, 4, 0, None, None), ("B", 1, 0, 0, None, None)}
     async with database.session() as session:
         assert set((await session.execute(select(seen.c.unit))).scalars()) == {"A", "B"}
+
+
+async def test_a_first_row_in_another_order_or_with_other_counters_reuses_the_statement(database):
+    """Statements are cached per table and set of columns: the first row's key order, and which of
+    the defaulted columns it holds, make no new one (each would be built, compiled and prepared)."""
+    defaults = {"received": 0, "late": 0}
+    batches = [
+        [{"unit": "A", "month": 1, "received": 1}],
+        [{"late": 2, "month": 1, "unit": "A"}],
+        [{"month": 2, "unit": "B", "late": 1, "received": 3}],
+    ]
+    _upsert_statement.cache_clear()
+    _combined_statement.cache_clear()
+    for rows in batches:
+        async with database.session() as session, session.begin():
+            await upsert_rows(session, tallies, rows, adding, defaults=defaults)
+            await upsert_all(
+                session, [Upsert(tallies, rows, adding, defaults), Upsert(seen, [{"unit": rows[0]["unit"]}], ignoring)]
+            )
+
+    assert _upsert_statement.cache_info().currsize == (3 if database.is_postgres else 2)  # tallies, and seen
+    assert _combined_statement.cache_info().currsize == (1 if database.is_postgres else 0)
+    assert await table(database) == {("A", 1, 2, 4, None, None), ("B", 2, 6, 2, None, None)}
+
+
+async def test_a_row_naming_no_column_of_the_table_is_refused(database):
+    async with database.session() as session, session.begin():
+        await upsert_rows(session, tallies, [{"unit": "A", "month": 1, "received": 1}], adding, defaults={"late": 0})
+    with pytest.raises(ValueError, match="tallies has no column recieved"):
+        async with database.session() as session, session.begin():
+            await upsert_rows(
+                session, tallies, [{"unit": "B", "month": 1, "recieved": 1}], adding, defaults={"late": 0}
+            )
+
+    assert await table(database) == {("A", 1, 1, 0, None, None)}  # the first write alone
