@@ -105,13 +105,16 @@ class Reads(ABC):
         self.reader = reader
         self._prepared: dict[Select[Any], Prepared | None] = {}
 
-    async def read(self, statement: Select[Any], params: Mapping[str, Any]) -> list[Row]:
-        try:
-            prepared = self._prepared[statement]
-        except KeyError:
-            if len(self._prepared) >= _CACHE_LIMIT:
-                self._prepared.clear()
-            prepared = self._prepared[statement] = prepare(statement, self.reader.dialect)
+    async def read(self, statement: Select[Any], params: Mapping[str, Any], *, once: bool = False) -> list[Row]:
+        if once:  # built for this call: compiled, not kept
+            prepared = prepare(statement, self.reader.dialect)
+        else:
+            try:
+                prepared = self._prepared[statement]
+            except KeyError:
+                if len(self._prepared) >= _CACHE_LIMIT:
+                    self._prepared.clear()
+                prepared = self._prepared[statement] = prepare(statement, self.reader.dialect)
         if prepared is None:
             async with self.reader.connect() as connection:
                 return [dict(row) for row in (await connection.execute(statement, dict(params))).mappings()]
