@@ -12,7 +12,6 @@ and compares dossier counters only.
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -183,19 +182,14 @@ async def recount(
     rebuild writes them as they come, so they are never all in memory).
 
     Three things overlap, so the dossiers service, this process and the database work at once:
-    the next page is read (:func:`pages`), this page's states and points are made in a worker
-    thread (the event loop stays free to read and write meanwhile), and the previous page's
-    states are being kept (one ``keep`` at a time, in page order). The collector is paused
-    meanwhile: a page makes tens of thousands of objects and no reference cycle, so its scans
-    would find nothing to free (memory stays bounded: pages are freed as they are handled)."""
+    the next page is being made and read (:func:`pages`), this page's states and points are made
+    here, and the previous page's states are being kept (one ``keep`` at a time, in page order)."""
     count = 0
     counters: Counter[tuple[rules.RowKey, str]] = Counter()
     keeping: asyncio.Future[None] | None = None
-    collecting = gc.isenabled()
-    gc.disable()
     try:
         async for page in pages(client, "/dossiers/v1/dossiers"):
-            states = await asyncio.to_thread(tally, page, counters)
+            states = tally(page, counters)
             count += len(states)
             if keep is not None:
                 if keeping is not None:
@@ -206,8 +200,6 @@ async def recount(
     finally:
         if keeping is not None and not keeping.done():
             keeping.cancel()
-        if collecting:
-            gc.enable()
     return Recount(count, counters)
 
 
