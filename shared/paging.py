@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Request
 
 from shared.problems import DomainError
 
@@ -41,6 +41,26 @@ def decode_cursor(cursor: str | None, arity: int = 1) -> list[Any] | None:
             "The cursor is not one this API gave out.", errors=[{"field": "cursor", "message": "invalid cursor"}]
         )
     return key
+
+
+NEXT_LINK = {
+    "Link": {
+        "description": 'The next page (RFC 8288 `rel="next"`): this request\'s query with the next cursor, as a '
+        "reference relative to this URL; absent on the last page. A client can ask for it as soon as the "
+        "headers arrive, before reading this page's body.",
+        "schema": {"type": "string"},
+    }
+}  # for a list route's ``responses={200: {"headers": NEXT_LINK}}``
+
+
+def next_link(request: Request, cursor: str | None) -> dict[str, str]:
+    """The ``Link`` header naming the next page (none on the last page): the request's own query,
+    its cursor replaced, as a query-only reference, so it resolves against whatever URL the client
+    used (an ingress, a prefix)."""
+    if cursor is None:
+        return {}
+    query = request.url.include_query_params(cursor=cursor).query
+    return {"Link": f'<?{query}>; rel="next"'}
 
 
 def next_cursor(found: Sequence[T], limit: int, key: Callable[[T], Any]) -> str | None:

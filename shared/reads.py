@@ -11,12 +11,13 @@ values are those a session would give:
 * PostgreSQL: asyncpg connections taken once from the database's reader engine (read-only
   sessions: ``default_transaction_read_only``); a connection the server closed is replaced and
   the read tried once more (a read has no effect to repeat).
-* SQLite: on the event loop's own thread, through a ``query_only`` connection that never waits
-  (``busy_timeout`` 0): in WAL mode a reader does not wait for the writer, and a point read
-  takes microseconds, far less than handing it to a thread and back (docs/performance.md,
-  "Reads"). In the rare moment the file is busy for readers too (the WAL being reset or
+* SQLite: a point read (a statement kept compiled) on the event loop's own thread, through a
+  ``query_only`` connection that never waits (``busy_timeout`` 0): in WAL mode a reader does not
+  wait for the writer, and a point read takes microseconds, far less than handing it to a thread
+  and back (docs/performance.md, "Reads"). In the rare moment the file is busy for readers too (the WAL being reset or
   recovered, a writer holding it exclusively), the read goes to a small pool of threads, each
-  with its own connection that waits for the file as a session would.
+  with its own connection that waits for the file as a session would. A statement made for one
+  call (``once``: a page of a list) reads on those threads too.
 
 A statement the cache cannot hold as one text (an ``IN`` whose list expands at execution, a
 literal rendered at execution) goes through the reader engine instead.
@@ -109,21 +110,25 @@ class Reads(ABC):
         self.reader = reader
         self._prepared: dict[Select[Any], Prepared | None] = {}
 
-    async def read(self, statement: Select[Any], params: Mapping[str, Any]) -> list[Row]:
-        try:
-            prepared = self._prepared[statement]
-        except KeyError:
-            if len(self._prepared) >= _CACHE_LIMIT:
-                self._prepared.clear()
-            prepared = self._prepared[statement] = prepare(statement, self.reader.dialect)
+    async def read(self, statement: Select[Any], params: Mapping[str, Any], *, once: bool = False) -> list[Row]:
+        if once:  # built for this call: compiled, not kept
+            prepared = prepare(statement, self.reader.dialect)
+        else:
+            try:
+                prepared = self._prepared[statement]
+            except KeyError:
+                if len(self._prepared) >= _CACHE_LIMIT:
+                    self._prepared.clear()
+                prepared = self._prepared[statement] = prepare(statement, self.reader.dialect)
         if prepared is None:
             async with self.reader.connect() as connection:
                 return [dict(row) for row in (await connection.execute(statement, dict(params))).mappings()]
-        return prepared.rows(await self.fetch(prepared.sql, prepared.arguments(params)))
+        return prepared.rows(await self.fetch(prepared.sql, prepared.arguments(params), point=not once))
 
     @abstractmethod
-    async def fetch(self, sql: str, arguments: list[Any]) -> Sequence[Sequence[Any]]:
-        """The rows of ``sql`` (the backend's own placeholders) with ``arguments``."""
+    async def fetch(self, sql: str, arguments: list[Any], *, point: bool) -> Sequence[Sequence[Any]]:
+        """The rows of ``sql`` (the backend's own placeholders) with ``arguments``; ``point``: a
+        statement kept compiled, a lookup by key (a statement made for one call reads many rows)."""
 
     @abstractmethod
     async def close(self) -> None:
@@ -140,7 +145,7 @@ class PostgresReads(Reads):
         self._held: list[AsyncConnection] = []
         self._opening = 0  # connections being opened: they count against ``size`` already
 
-    async def fetch(self, sql: str, arguments: list[Any]) -> Sequence[Sequence[Any]]:
+    async def fetch(self, sql: str, arguments: list[Any], *, point: bool) -> Sequence[Sequence[Any]]:
         for attempt in (1, 2):
             held, driver = await self._acquire()
             try:
@@ -209,7 +214,9 @@ class SqliteReads(Reads):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
 
-    async def fetch(self, sql: str, arguments: list[Any]) -> Sequence[Sequence[Any]]:
+    async def fetch(self, sql: str, arguments: list[Any], *, point: bool) -> Sequence[Sequence[Any]]:
+        if not point:  # many rows: read on a thread, the loop going on meanwhile
+            return await asyncio.get_running_loop().run_in_executor(self._threads, self._fetch, sql, arguments)
         if self._inline is None:
             self._inline = open_reader(self._path, busy_timeout_ms=0)
         try:

@@ -48,7 +48,7 @@ from shared.calendar import DurationUnit
 from shared.clock import VN_TZ
 from shared.instants import Several
 from shared.openapi import read_body
-from shared.paging import Cursor, Limit, decode_cursor, next_cursor
+from shared.paging import NEXT_LINK, Cursor, Limit, decode_cursor, next_cursor, next_link
 from shared.problems import DomainError, Forbidden, NotFound
 from shared.responses import JSONBytes
 from shared.scope import CurrentScope, Scope
@@ -112,9 +112,15 @@ async def dossier_body(context: ServiceContext, params: Mapping[str, str], scope
 
 
 @router.get(
-    "/dossiers", response_model=DossierPage, tags=["dossiers"], summary="Dossiers by unit, status, timeliness..."
+    "/dossiers",
+    response_model=DossierPage,
+    tags=["dossiers"],
+    summary="Dossiers by unit, status, timeliness...",
+    responses={200: {"headers": NEXT_LINK}},
 )
 async def list_dossiers(
+    request: Request,
+    context: Context,
     uow: Uow,
     scope: CurrentScope,
     unit: Annotated[str | None, Query(description="A unit code; its sub-units are included")] = None,
@@ -139,7 +145,8 @@ async def list_dossiers(
     """Dossiers in MaHoSo order, paged by cursor, filtered by unit (sub-units included), status, timeliness,
     procedure, channel, receipt or due time (an instant, or a date alone for that day in Vietnam time) and the
     apology deadline: `apology_due=today` answers the officer's morning question, which apologies are due today;
-    `apology_due_before=today` adds the ones already missed (docs/dossiers.md, *Late detection*)."""
+    `apology_due_before=today` adds the ones already missed (docs/dossiers.md, *Late detection*). The `Link`
+    header names the next page, so a client reading every page can ask for it before reading this body."""
     where = queries.DossierFilter(
         unit=unit,
         status=status,
@@ -154,9 +161,9 @@ async def list_dossiers(
         apology_due_before=apology_due_before,
     )
     rows, next_cursor = await queries.list_rows(
-        uow.session, where, now=uow.clock.now(), limit=limit, cursor=cursor, scope=scope
+        uow.session, where, now=uow.clock.now(), limit=limit, cursor=cursor, scope=scope, db=context.db
     )
-    return JSONBytes(views.page_json(rows, next_cursor, scope))
+    return JSONBytes(views.page_json(rows, next_cursor, scope), headers=next_link(request, next_cursor))
 
 
 @router.post(

@@ -31,6 +31,7 @@ from shared.uow import UnitOfWork
 
 PAGE = 500  # the most the list APIs give (shared/paging.py)
 COUNTER_ROWS = 20_000  # counter rows per statement
+AHEAD = 2  # pages read ahead of the one being handled
 ATTEMPTS = 20  # of one page, while the service keeps asking us to wait
 MAX_WAIT = 60.0  # seconds, whatever Retry-After says
 C = COUNTERS_TABLE.c
@@ -47,25 +48,37 @@ def state_from_dossier(item: dict[str, Any]) -> dict[str, Any]:
     due = _instant(item.get("due_at"))
     if finished is not None and apology and apology.get("old_due_at"):
         due = _instant(apology["old_due_at"])  # a finished dossier is judged against the due time before the apology
-    documents = item.get("documents") or []
-    row = ledger.new_dossier_row(item["ma_ho_so"])
-    row.update(
-        unit=item["unit"],
-        procedure=(item.get("procedure") or {}).get("code") or "",
-        channel=item["channel"] if item.get("channel") in (1, 2, 3) else 1,
-        received_at=_instant(item.get("received_at")),
-        due_at=due,
-        finished_at=finished,
-        resolved=finished is not None,
-        supplements=int(item.get("supplement_count") or 0),
-        overdue_due=due if finished is None and item.get("timeliness") == "open_overdue" else None,
-        has_fees=bool(item.get("fees")),
-        paid_online=item.get("paid_online") in (1, 2),
-        digitised=item.get("digitised") == 1,
-        reused=any(d.get("DuocTaiSuDung") == 1 or d.get("DuocLayTuKhoDMQG") == 1 for d in documents),
-        apologised=apology is not None,
-    )
-    return row
+    channel = item["channel"]
+    return {
+        "ma_ho_so": item["ma_ho_so"],
+        "unit": item["unit"],
+        "procedure": (item.get("procedure") or {}).get("code") or "",
+        "channel": channel if channel in (1, 2, 3) else 1,
+        "received_at": _instant(item.get("received_at")),
+        "due_at": due,
+        "due_set_at": None,
+        "finished_at": finished,
+        "resolved": finished is not None,
+        "supplements": int(item.get("supplement_count") or 0),
+        "supplements_seen": 0,
+        "overdue_due": due if finished is None and item.get("timeliness") == "open_overdue" else None,
+        "has_fees": bool(item.get("fees")),
+        "paid_online": item.get("paid_online") in (1, 2),
+        "digitised": item.get("digitised") == 1,
+        "reused": any(
+            d.get("DuocTaiSuDung") == 1 or d.get("DuocLayTuKhoDMQG") == 1 for d in item.get("documents") or ()
+        ),
+        "apologised": apology is not None,
+    }
+
+
+def tally(items: list[dict[str, Any]], counters: Counter[tuple[rules.RowKey, str]]) -> list[dict[str, Any]]:
+    """A page's dossier states, their points added to ``counters`` (each point counts 1)."""
+    states = [state_from_dossier(item) for item in items]
+    for row in states:
+        for point in rules.points(ledger.state_of(row)):
+            counters[point] += 1
+    return states
 
 
 class Throttled(Exception):
@@ -89,37 +102,67 @@ def _asked_wait(state: RetryCallState) -> float:
     return min(failure.seconds, MAX_WAIT) if isinstance(failure, Throttled) else 1.0
 
 
-async def _page(client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> dict[str, Any]:
-    """One page; a 429 or 503 waits as the service says (a recount of millions of dossiers is
-    thousands of requests, more than one key's burst) and asks again."""
+async def _answer(client: httpx.AsyncClient, url: httpx.URL | str, params: dict[str, Any] | None) -> httpx.Response:
+    """The answer to one page's request, its headers read and its body not yet (the caller reads
+    and closes it). A 429 or 503 waits as the service says (a recount of millions of dossiers is
+    thousands of requests, more than one key's burst) and asks again; another error raises."""
     async for attempt in AsyncRetrying(
         retry=retry_if_exception_type(Throttled), wait=_asked_wait, stop=stop_after_attempt(ATTEMPTS), reraise=True
     ):
         with attempt:
-            response = await client.get(path, params=params)
-            if response.status_code in (429, 503):
-                raise Throttled(_seconds(response.headers.get("retry-after")))
-            response.raise_for_status()
-    body: dict[str, Any] = orjson.loads(response.content)
-    return body
+            response = await client.send(client.build_request("GET", url, params=params), stream=True)
+            if response.is_error:
+                await response.aread()
+                await response.aclose()
+                if response.status_code in (429, 503):
+                    raise Throttled(_seconds(response.headers.get("retry-after")))
+                response.raise_for_status()
+    return response
 
 
 async def pages(client: httpx.AsyncClient, path: str) -> AsyncIterator[list[dict[str, Any]]]:
-    """Every item of a paged list API (``{"items", "next_cursor"}``), a page at a time. The next
-    page is asked for as soon as its cursor is known, so the service serves it while the caller
-    handles this one."""
-    fetching = asyncio.ensure_future(_page(client, path, {"limit": PAGE}))
+    """Every item of a paged list API (``{"items", "next_cursor"}``), a page at a time.
+
+    A reader task runs ahead of the caller (at most ``AHEAD`` pages wait), and asks for the next
+    page as early as it can: when the answer names it in a ``Link: <…>; rel="next"`` header (the
+    dossiers list does), as soon as the headers arrive — the service then makes the next page
+    while this one's body is read and decoded; otherwise once the body's ``next_cursor`` is read."""
+    ready: asyncio.Queue[list[dict[str, Any]] | BaseException | None] = asyncio.Queue(AHEAD)
+
+    async def read() -> None:
+        asking: asyncio.Future[httpx.Response] | None = asyncio.ensure_future(_answer(client, path, {"limit": PAGE}))
+        try:
+            while asking is not None:
+                response = await asking
+                asking = None
+                try:
+                    following = response.links.get("next", {}).get("url")
+                    if following:
+                        asking = asyncio.ensure_future(_answer(client, response.url.join(following), None))
+                    body = orjson.loads(await response.aread())
+                finally:
+                    await response.aclose()
+                if asking is None and body.get("next_cursor"):
+                    asking = asyncio.ensure_future(
+                        _answer(client, path, {"limit": PAGE, "cursor": body["next_cursor"]})
+                    )
+                await ready.put(body["items"])
+        except Exception as failure:  # handed to the caller, whose loop raises it
+            await ready.put(failure)
+        else:
+            await ready.put(None)
+        finally:
+            if asking is not None:
+                asking.cancel()
+
+    reader = asyncio.ensure_future(read())
     try:
-        while True:
-            body = await fetching
-            cursor = body.get("next_cursor")
-            if cursor:
-                fetching = asyncio.ensure_future(_page(client, path, {"limit": PAGE, "cursor": cursor}))
-            yield body["items"]
-            if not cursor:
-                return
+        while (page := await ready.get()) is not None:
+            if isinstance(page, BaseException):
+                raise page
+            yield page
     finally:
-        fetching.cancel()
+        reader.cancel()
 
 
 async def plan_units(client: httpx.AsyncClient) -> list[dict[str, Any]]:
@@ -136,16 +179,27 @@ async def recount(
     client: httpx.AsyncClient, keep: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None
 ) -> Recount:
     """Every dossier's contribution, summed; ``keep`` is handed each page's dossier states (the
-    rebuild writes them as they come, so they are never all in memory)."""
+    rebuild writes them as they come, so they are never all in memory).
+
+    Three things overlap, so the dossiers service, this process and the database work at once:
+    the next page is being made and read (:func:`pages`), this page's states and points are made
+    here, and the previous page's states are being kept (one ``keep`` at a time, in page order)."""
     count = 0
     counters: Counter[tuple[rules.RowKey, str]] = Counter()
-    async for page in pages(client, "/dossiers/v1/dossiers"):
-        states = [state_from_dossier(item) for item in page]
-        for row in states:
-            counters.update(rules.contribution(ledger.state_of(row)))
-        count += len(states)
-        if keep is not None:
-            await keep(states)
+    keeping: asyncio.Future[None] | None = None
+    try:
+        async for page in pages(client, "/dossiers/v1/dossiers"):
+            states = tally(page, counters)
+            count += len(states)
+            if keep is not None:
+                if keeping is not None:
+                    await keeping
+                keeping = asyncio.ensure_future(keep(states))
+        if keeping is not None:
+            await keeping
+    finally:
+        if keeping is not None and not keeping.done():
+            keeping.cancel()
     return Recount(count, counters)
 
 

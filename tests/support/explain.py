@@ -18,21 +18,30 @@ Statement = tuple[str, Any]  # SQL text and its parameters, as the driver receiv
 
 @contextmanager
 def statements_run(db: Database, *tables: str) -> Iterator[list[Statement]]:
-    """The statements reading ``FROM`` one of ``tables`` run on ``db`` (writer or reader engine)
-    while the block runs, in order."""
+    """The statements reading ``FROM`` one of ``tables`` run on ``db`` (writer or reader engine,
+    or at the driver's speed through ``Database.read``) while the block runs, in order."""
     seen: list[Statement] = []
     markers = [f"FROM {table}" for table in tables]
 
     def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if any(marker in statement for marker in markers):
-            seen.append((statement, parameters))
+            seen.append((statement, tuple(parameters)))
+
+    reads = db._reads  # noqa: SLF001 - the driver-speed reads have no SQLAlchemy event to listen to
+    fetch = reads.fetch
+
+    async def noting_fetch(sql: str, arguments: list[Any]) -> Any:
+        note(None, None, sql, arguments)
+        return await fetch(sql, arguments)
 
     engines = [db.engine.sync_engine, db.reader.sync_engine]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", note)
+    reads.fetch = noting_fetch  # type: ignore[method-assign]
     try:
         yield seen
     finally:
+        reads.fetch = fetch  # type: ignore[method-assign]
         for engine in engines:
             event.remove(engine, "before_cursor_execute", note)
 

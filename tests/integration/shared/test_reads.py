@@ -123,12 +123,14 @@ def _reader_threads() -> set[threading.Thread]:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_a_sqlite_read_runs_on_the_loop_and_waits_on_threads_only_while_the_file_is_busy(db: Database):
-    """Embedded reads run on the event loop's thread (no hop to a thread and back). A connection
+    """Embedded point reads run on the event loop's thread (no hop to a thread and back). A connection
     holding the file exclusively makes that attempt busy: the read then waits for the file on a
     reader thread, as a session would, and answers once the file is free."""
     url, others = db.engine.url, _reader_threads()
     assert (await db.read(BY_ID, {"id": 1}))[0]["code"] == "c1"
     assert _reader_threads() == others  # answered on the loop's thread
+    assert (await db.read(BY_ID, {"id": 2}, once=True))[0]["code"] == "c2"
+    assert len(_reader_threads() - others) == 1  # a statement made for one call (a list) reads on a thread
     await db.dispose()  # nothing of this process holds the file now
 
     holder = sqlite3.connect(url.database or "", isolation_level=None, check_same_thread=False)

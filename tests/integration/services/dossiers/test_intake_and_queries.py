@@ -252,6 +252,19 @@ async def test_a_change_waits_for_the_transaction_that_read_the_dossier(dossiers
     assert (await dossiers.get(key))["status"] == 4
 
 
+async def test_a_list_page_names_the_next_one_in_its_link_header(dossiers: Dossiers):
+    """``Link: <?…>; rel="next"``: this request's query (filters kept) with the next cursor, relative
+    to the URL asked; following it reads the next page; the last page has none."""
+    batch = example("dongbohosomc.json")["data"]
+    await dossiers.push(batch)
+    first = await dossiers.client.get("/dossiers/v1/dossiers", params={"limit": 1, "received_from": "2024-01-01"})
+    following = first.links["next"]["url"]
+    assert following == f"?limit=1&received_from=2024-01-01&cursor={first.json()['next_cursor']}"
+    second = await dossiers.client.get(str(first.url.join(following)))
+    assert [x["ma_ho_so"] for x in first.json()["items"] + second.json()["items"]] == sorted(r["MaHoSo"] for r in batch)
+    assert second.json()["next_cursor"] is None and "link" not in second.headers
+
+
 async def test_the_procedure_catalogue_is_listed_in_pages(dossiers: Dossiers):
     codes = [f"1.00{n:04d}" for n in range(5)]
     for code in reversed(codes):
