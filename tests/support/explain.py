@@ -30,9 +30,9 @@ def statements_run(db: Database, *tables: str) -> Iterator[list[Statement]]:
     reads = db._reads  # noqa: SLF001 - the driver-speed reads have no SQLAlchemy event to listen to
     fetch = reads.fetch
 
-    async def noting_fetch(sql: str, arguments: list[Any]) -> Any:
+    async def noting_fetch(sql: str, arguments: list[Any], *, point: bool) -> Any:
         note(None, None, sql, arguments)
-        return await fetch(sql, arguments)
+        return await fetch(sql, arguments, point=point)
 
     engines = [db.engine.sync_engine, db.reader.sync_engine]
     for engine in engines:
