@@ -368,7 +368,7 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
     return typing_cast("CursorResult[*tuple[Any, ...]]", result).rowcount
 
 
-def _copy_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+def _driver_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     """The column's bind processing, without SQLAlchemy's wrappers where they add nothing: JSON
     straight through orjson (``None`` is JSON ``null``, as SQLAlchemy writes it), booleans as
     they are (the drivers take a bool) and, on PostgreSQL, instants only checked for a time zone
@@ -396,16 +396,13 @@ async def insert_rows(
     """
     if not rows:
         return
-    names = list(columns or rows[0])
+    names = list(_columns(table, dict.fromkeys(columns or rows[0]), {}))  # the table's order: the INSERT's
     connection = await session.connection()
-    dialect = connection.dialect
-    if not on_postgres(session):
-        sql, order = _sqlite_insert(table, tuple(names))
-        processors = [_copy_processor(table.c[name].type, dialect) for name in order]
-        await connection.exec_driver_sql(sql, _bound_records(rows, list(order), processors))
-        return
-    processors = [_copy_processor(table.c[name].type, dialect) for name in names]
+    processors = [_driver_processor(table.c[name].type, connection.dialect) for name in names]
     records = _bound_records(rows, names, processors)
+    if not on_postgres(session):
+        await connection.exec_driver_sql(_sqlite_insert(table, tuple(names)), records)
+        return
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None  # None only once a connection is invalidated; this one is in use
     try:
@@ -430,9 +427,6 @@ def _bound_records(
 
 
 @lru_cache(maxsize=64)
-def _sqlite_insert(table: Table, names: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    """The ``INSERT`` of ``names`` into ``table``, and the column of each placeholder (the
-    compiler writes the columns in the table's order, not in the order given)."""
-    compiled = insert(table).compile(dialect=sqlite.dialect(), column_keys=list(names))
-    assert compiled.positiontup is not None  # a positional dialect
-    return compiled.string, tuple(compiled.positiontup)
+def _sqlite_insert(table: Table, names: tuple[str, ...]) -> str:
+    """The ``INSERT`` of ``names`` (in the table's order, as the compiler writes them) into ``table``."""
+    return str(insert(table).compile(dialect=sqlite.dialect(), column_keys=list(names)))

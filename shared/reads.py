@@ -14,10 +14,10 @@ values are those a session would give:
 * SQLite: a point read (a statement kept compiled) on the event loop's own thread, through a
   ``query_only`` connection that never waits (``busy_timeout`` 0): in WAL mode a reader does not
   wait for the writer, and a point read takes microseconds, far less than handing it to a thread
-  and back (docs/performance.md, "Reads"). In the rare moment the file is busy for readers too (the WAL being reset or
-  recovered, a writer holding it exclusively), the read goes to a small pool of threads, each
-  with its own connection that waits for the file as a session would. A statement made for one
-  call (``once``: a page of a list) reads on those threads too.
+  and back (docs/performance.md, "Reads"). In the rare moment the file is busy for readers too
+  (the WAL being reset or recovered, a writer holding it exclusively), the read goes to a small
+  pool of threads, each with its own connection that waits for the file as a session would. A
+  statement made for one call (``once``: a page of a list) reads on those threads too.
 
 A statement the cache cannot hold as one text (an ``IN`` whose list expands at execution, a
 literal rendered at execution) goes through the reader engine instead.
@@ -215,15 +215,14 @@ class SqliteReads(Reads):
         self._connections: list[sqlite3.Connection] = []
 
     async def fetch(self, sql: str, arguments: list[Any], *, point: bool) -> Sequence[Sequence[Any]]:
-        if not point:  # many rows: read on a thread, the loop going on meanwhile
-            return await asyncio.get_running_loop().run_in_executor(self._threads, self._fetch, sql, arguments)
-        if self._inline is None:
-            self._inline = open_reader(self._path, busy_timeout_ms=0)
-        try:
-            return self._inline.execute(sql, arguments).fetchall()
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                raise
+        if point:  # on the loop's thread, unless the file is busy
+            if self._inline is None:
+                self._inline = open_reader(self._path, busy_timeout_ms=0)
+            try:
+                return self._inline.execute(sql, arguments).fetchall()
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
         return await asyncio.get_running_loop().run_in_executor(self._threads, self._fetch, sql, arguments)
 
     def _fetch(self, sql: str, arguments: list[Any]) -> list[Any]:
