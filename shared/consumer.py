@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections import Counter
@@ -32,6 +33,10 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 ANY_TYPE = "*"
 
+LANE_EVENTS = 200
+"""The fewest events worth a lane of their own: a smaller part costs more in its own claim and
+commit than it gains by overlapping."""
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -40,10 +45,16 @@ class Subscription:
     A consumer may hold several subscriptions to one topic, even for one type: every handler of
     an event runs, in the order of the subscriptions, in the same transaction. A handler under
     ``ANY_TYPE`` (``"*"``) gets every event of the topic (the webhooks fan-out).
+
+    ``keyed``: each handler reads and writes only its message key's own state, and rows that
+    several keys share only by commutative additions written at commit in key order (scoring's
+    dossier ledger). A batch of a topic whose subscriptions are all keyed may then be applied as
+    several transactions at once, one per lane of keys (:class:`EventConsumer`).
     """
 
     topic: str
     handlers: Mapping[str, Handler]
+    keyed: bool = False
 
 
 class EventConsumer:
@@ -52,6 +63,11 @@ class EventConsumer:
     A batch is first tried in one transaction; if that fails, each event is retried alone
     (``max_attempts``, doubling backoff) and, if it still fails, dead-lettered so the rest
     of the partition goes on.
+
+    With ``lanes`` > 1, a large batch of a keyed topic (:class:`Subscription`) is split by message
+    key into up to ``lanes`` parts applied concurrently, each in its own transaction on its own
+    connection, so one part's Python work overlaps another's time in the database. One key's events
+    stay in one part, in order; the call returns once every part has committed or failed as above.
     """
 
     def __init__(
@@ -65,6 +81,7 @@ class EventConsumer:
         clock: Clock,
         max_attempts: int = 5,
         backoff: float = 0.2,
+        lanes: int = 1,
     ) -> None:
         self.name = name
         self.topics = list(dict.fromkeys(s.topic for s in subscriptions))
@@ -73,6 +90,8 @@ class EventConsumer:
             for t, h in s.handlers.items():
                 self._handlers.setdefault((s.topic, t), []).append(h)
         self._resolved: dict[tuple[str, str], list[Handler]] = {}  # _handlers_of, once per (topic, type)
+        self._laned = {t for t in self.topics if all(s.keyed for s in subscriptions if s.topic == t)}
+        self._lanes = lanes
         self._uow_factory = uow_factory
         self._processed = processed
         column = processed.c.event_id  # the claim's conflict clause, one object (upsert_rows reuses its statement)
@@ -94,6 +113,19 @@ class EventConsumer:
                 work.append((message, event))
         if not work:
             return
+        lanes = min(self._lanes, len(work) // LANE_EVENTS) if {m.topic for m, _ in work} <= self._laned else 1
+        if lanes < 2:
+            await self._apply_batch(work)
+            return
+        parts: list[list[tuple[Message, CloudEvent]]] = [[] for _ in range(lanes)]
+        for item in work:
+            parts[hash(item[0].key) % lanes].append(item)
+        outcomes = await asyncio.gather(*(self._apply_batch(part) for part in parts if part), return_exceptions=True)
+        for outcome in outcomes:  # every part has finished: a failure goes up only now
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _apply_batch(self, work: Sequence[tuple[Message, CloudEvent]]) -> None:
         try:
             await self._apply(work)
             return

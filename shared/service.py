@@ -192,6 +192,7 @@ class ServiceContext:
             clock=self.clock,
             max_attempts=self.settings.consumer_max_attempts,
             backoff=self.settings.consumer_retry_backoff,
+            lanes=1 if self.db.dialect == "sqlite" else self.settings.consumer_lanes,
         )
 
     async def migrate(self) -> None:

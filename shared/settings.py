@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     consumer_retry_backoff: float = Field(
         default=0.2, ge=0, description="first retry delay in seconds, doubled each try"
     )
+    consumer_lanes: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="transactions a consumer may apply one large batch of a keyed topic in at once, "
+        "split by event key (PostgreSQL only; SQLite has one writer)",
+    )
 
     limits_body_max_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="largest JSON body of a route that declares no limit of its own"

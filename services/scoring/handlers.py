@@ -305,6 +305,7 @@ SUBSCRIPTIONS = [
             "vn.cchc.dossier.overdue_after_apology.v1": on_overdue,
             "vn.cchc.dossier.resolved.v1": on_resolved,
         },
+        keyed=True,  # each changes only its dossier's state; the counters at commit (ledger)
     ),
     Subscription(
         topic="cchc.plans",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -243,7 +244,7 @@ def poking_the_publisher(subscriptions: Sequence[Subscription]) -> list[Subscrip
     """The consumer's subscriptions, each handler followed by ``uow.deadlines_moved()``: an event
     the consumer applies may have marked months, so the commit of its batch pokes the publisher
     (a batch of events already seen runs no handler and pokes nothing)."""
-    return [Subscription(s.topic, {t: _poking(h) for t, h in s.handlers.items()}) for s in subscriptions]
+    return [replace(s, handlers={t: _poking(h) for t, h in s.handlers.items()}) for s in subscriptions]
 
 
 def _poking(handler: Handler) -> Handler:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import datetime
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from shared.bus.base import Message
 from shared.bus.inprocess import InProcessBus
+from shared.clock import VN_TZ
 from shared.consumer import ANY_TYPE, EventConsumer, Subscription
 from shared.events import CloudEvent
 from tests.support import probe
@@ -150,3 +155,115 @@ async def test_every_handler_of_a_type_runs_and_a_star_handler_gets_every_type_o
     await consumer(as_messages([noted, unknown]))  # redelivered: no second effect
 
     assert calls == [("first", "a"), ("second", "a"), ("any", "a"), ("any", "b")]
+
+
+def keyed_batch(keys: int, per_key: int) -> list[Message]:
+    """``keys`` × ``per_key`` noted events, each key's notes numbered in order, keys interleaved."""
+    at = datetime(2025, 1, 2, 8, tzinfo=VN_TZ)
+    events = [
+        CloudEvent(source="/cchc/probe", type=probe.Noted.type, time=at, subject=f"k{k}", data={"note": f"k{k} {n}"})
+        for n in range(per_key)
+        for k in range(keys)
+    ]
+    return as_messages(events)
+
+
+def lane_recorder(calls: list[tuple[str, int]], started: asyncio.Barrier):
+    """The probe's handler, noting (note, its transaction); a transaction's first event waits
+    until as many transactions as the barrier's parties have begun."""
+    seen: set[int] = set()
+
+    async def handle(uow, event):
+        transaction = await uow.session.scalar(text("SELECT txid_current()"))
+        if transaction not in seen:
+            seen.add(transaction)
+            await asyncio.wait_for(started.wait(), 10)
+        await probe.on_noted(uow, event)
+        calls.append((event.data["note"], transaction))
+
+    return handle
+
+
+def laned_consumer(runtime, handle=probe.on_noted, *, keyed: bool = True) -> EventConsumer:
+    return EventConsumer(
+        "cchc.probe",  # the probe service's group: its dead letters go to its table
+        [Subscription(topic="cchc.probe", handlers={probe.Noted.type: handle}, keyed=keyed)],
+        uow_factory=runtime["probe"].uow,
+        processed=probe.kernel.processed_events,
+        bus=runtime.bus,
+        clock=runtime.clock,
+        max_attempts=2,
+        backoff=0,
+        lanes=2,
+    )
+
+
+def notes_of(batch: list[Message]) -> list[str]:
+    return [json.loads(m.value)["data"]["note"] for m in batch]
+
+
+def in_key_order(notes: list[str]) -> bool:
+    by_key: dict[str, list[int]] = {}
+    for note in notes:
+        key, number = note.split()
+        by_key.setdefault(key, []).append(int(number))
+    return all(numbers == sorted(numbers) for numbers in by_key.values())
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_large_keyed_batch_is_applied_in_concurrent_lanes_each_key_in_order(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    calls: list[tuple[str, int]] = []
+    batch = keyed_batch(keys=40, per_key=12)  # 480 events: two lanes of at least LANE_EVENTS
+    consumer = laned_consumer(runtime, lane_recorder(calls, asyncio.Barrier(2)))
+
+    await consumer(batch)  # each lane's first event waits for the other lane's: they overlap, or this times out
+    await consumer(batch)  # redelivered: no second effect
+
+    stored = await probe.effect_notes(runtime["probe"])
+    assert sorted(stored) == sorted(notes_of(batch)) and in_key_order(stored)
+    lane_of = {note.split()[0]: transaction for note, transaction in calls}
+    assert len(set(lane_of.values())) == 2
+    assert all(lane_of[note.split()[0]] == transaction for note, transaction in calls), "a key spans lanes"
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+@pytest.mark.parametrize("keyed, per_key", [(False, 12), (True, 9)])  # 480 events not keyed; 360: under two lanes
+async def test_a_batch_stays_one_transaction_unless_its_topic_is_keyed_and_it_is_large(probe_runtime, keyed, per_key):
+    runtime = await probe_runtime(relays=False)
+    batch = keyed_batch(keys=40, per_key=per_key)
+    calls: list[tuple[str, int]] = []
+
+    await laned_consumer(runtime, lane_recorder(calls, asyncio.Barrier(1)), keyed=keyed)(batch)
+
+    assert len(calls) == len(batch) and len({transaction for _, transaction in calls}) == 1
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_poison_event_in_one_lane_is_dead_lettered_and_every_other_event_is_applied(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    probe.Behaviour.poison = {"k7 3"}
+    batch = keyed_batch(keys=40, per_key=12)
+
+    await laned_consumer(runtime)(batch)
+
+    stored = await probe.effect_notes(runtime["probe"])
+    assert sorted(stored) == sorted(set(notes_of(batch)) - {"k7 3"}) and in_key_order(stored)
+    [letter] = await runtime["probe"].dead_letters.pending()
+    assert "cannot handle note 'k7 3'" in letter.error
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_an_infrastructure_fault_in_one_lane_is_raised_once_every_lane_has_finished(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    probe.Behaviour.transient_failures = 1  # the first event handled, in one lane
+    batch = keyed_batch(keys=40, per_key=12)
+    consumer = laned_consumer(runtime)
+
+    with pytest.raises(OperationalError):
+        await consumer(batch)
+    assert 0 < len(await probe.effect_notes(runtime["probe"])) < len(batch), "the other lane committed"
+
+    await consumer(batch)  # the bus delivers the batch again
+    assert sorted(await probe.effect_notes(runtime["probe"])) == sorted(notes_of(batch))
+    assert await runtime["probe"].dead_letters.pending() == []

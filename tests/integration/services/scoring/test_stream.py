@@ -6,9 +6,10 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from services.scoring import ledger, recount, rules, service
@@ -16,6 +17,7 @@ from services.scoring.figures import Sums, figures
 from services.scoring.models import COUNTERS_TABLE
 from services.scoring.periods import Period, parse_period
 from services.scoring.rules import DossierState, Verdict, judge
+from shared.bus.base import Message
 from tests.integration.services.scoring.stream import NOW, history, shuffled_with_duplicates
 
 PERIODS = [f"2024-{m:02d}" for m in range(1, 13)] + ["2024-Q1", "2024-Q2", "2024-Q3", "2024-H1", "2024-H2", "2024"]
@@ -54,17 +56,37 @@ def direct_recount(states: list[DossierState], period: Period) -> Sums:
     return s
 
 
-async def test_a_shuffled_duplicated_stream_counts_exactly_like_a_recount(start_scoring: Callable[..., Any]) -> None:
+def small_batches(rng: random.Random, stream: list[Message]) -> Iterator[list[Message]]:
+    """Batches of 1 to 60 events, topics mixed."""
+    position = 0
+    while position < len(stream):
+        size = rng.randint(1, 60)
+        yield stream[position : position + size]
+        position += size
+
+
+def large_batches_per_topic(rng: random.Random, stream: list[Message]) -> Iterator[list[Message]]:
+    """As Kafka delivers: each topic's events in their order, in batches of 400 to 1,500 (large
+    enough for a consumer's lanes), the topics interleaved at random."""
+    queues = {topic: [m for m in stream if m.topic == topic] for topic in dict.fromkeys(m.topic for m in stream)}
+    while topics := [topic for topic, queue in queues.items() if queue]:
+        topic, size = rng.choice(topics), rng.randint(400, 1500)
+        yield queues[topic][:size]
+        queues[topic] = queues[topic][size:]
+
+
+@pytest.mark.parametrize("batches", [small_batches, large_batches_per_topic])
+async def test_a_shuffled_duplicated_stream_counts_exactly_like_a_recount(
+    start_scoring: Callable[..., Any], batches: Callable[[random.Random, list[Message]], Iterator[list[Message]]]
+) -> None:
     scoring = await start_scoring(NOW)
     rng = random.Random(7)
     made = history(seed=7, dossiers=700)
     stream = shuffled_with_duplicates(rng, made.messages)
     assert len(stream) > 3000
-    position, started = 0, time.perf_counter()
-    while position < len(stream):
-        size = rng.randint(1, 60)
-        await scoring.deliver(stream[position : position + size])
-        position += size
+    started = time.perf_counter()
+    for batch in batches(rng, stream):
+        await scoring.deliver(batch)
     print(f"{len(stream)} events applied in {time.perf_counter() - started:.1f}s")
 
     expected: Counter = Counter()
