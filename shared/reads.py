@@ -29,6 +29,7 @@ import asyncio
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
 Row = dict[str, Any]
+Held = tuple[AsyncConnection, AsyncpgConnection]  # the engine's connection, kept open, and its driver's
 Processor = Callable[[Any], Any]
 _CACHE_LIMIT = 512  # statements kept compiled; callers keep theirs at module level, so this is plenty
 
@@ -141,7 +143,8 @@ class PostgresReads(Reads):
     def __init__(self, reader: AsyncEngine, size: int) -> None:
         super().__init__(reader)
         self._size = size
-        self._idle: asyncio.LifoQueue[tuple[AsyncConnection, AsyncpgConnection]] = asyncio.LifoQueue()
+        self._idle: list[Held] = []  # the most recently used last: it is taken first
+        self._waiting: deque[asyncio.Future[Held | None]] = deque()  # reads waiting for a connection, in order
         self._held: list[AsyncConnection] = []
         self._opening = 0  # connections being opened: they count against ``size`` already
 
@@ -152,7 +155,7 @@ class PostgresReads(Reads):
                 records = await driver.fetch(sql, *arguments)
             except Exception:
                 if not driver.is_closed():  # the statement failed, the connection is sound
-                    self._idle.put_nowait((held, driver))
+                    self._release((held, driver))
                     raise
                 await self._discard(held)  # the server went away (a restart, a terminated backend)
                 if attempt == 2:
@@ -162,27 +165,52 @@ class PostgresReads(Reads):
                 driver.terminate()
                 await self._discard(held)
                 raise
-            self._idle.put_nowait((held, driver))
+            self._release((held, driver))
             return records
         raise AssertionError("unreachable")
 
-    async def _acquire(self) -> tuple[AsyncConnection, AsyncpgConnection]:
+    async def _acquire(self) -> Held:
         while True:
-            try:
-                held, driver = self._idle.get_nowait()
-            except asyncio.QueueEmpty:
-                if len(self._held) + self._opening < self._size:
-                    self._opening += 1  # before the first await: a burst of reads must not all open one
-                    try:
-                        return await self._open()
-                    finally:
-                        self._opening -= 1
-                held, driver = await self._idle.get()
+            if self._idle and not self._waiting:
+                held, driver = self._idle.pop()
+            elif len(self._held) + self._opening < self._size:
+                self._opening += 1  # before the first await: a burst of reads must not all open one
+                try:
+                    return await self._open()
+                except BaseException:
+                    self._release(None)  # no connection after all: the read waiting longest tries
+                    raise
+                finally:
+                    self._opening -= 1
+            else:
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiting.append(waiter)
+                try:
+                    handed = await waiter
+                except asyncio.CancelledError:
+                    if waiter.done() and not waiter.cancelled() and (left := waiter.result()):
+                        self._release(left)  # handed a connection as it was cancelled
+                    raise
+                if handed is None:  # a connection was discarded: there is room to open one
+                    continue
+                held, driver = handed
             if not driver.is_closed():
                 return held, driver
             await self._discard(held)  # the server closed it while it was idle (a restart)
 
-    async def _open(self) -> tuple[AsyncConnection, AsyncpgConnection]:
+    def _release(self, connection: Held | None) -> None:
+        """Hand the connection to the read waiting longest, else keep it idle. A handed-over
+        connection is never taken by a read arriving meanwhile (``asyncio.Queue`` lets one barge
+        in, and the waiter it overtook queues again at the back: the tail of the latency)."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        if connection is not None:
+            self._idle.append(connection)
+
+    async def _open(self) -> Held:
         held = await self.reader.connect()
         self._held.append(held)
         try:
@@ -195,6 +223,7 @@ class PostgresReads(Reads):
 
     async def _discard(self, held: AsyncConnection) -> None:
         self._held.remove(held)
+        self._release(None)  # the read waiting longest may open one in its place
         await held.invalidate()
         await held.close()
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, insert, select, text
+from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, bindparam, func, insert, select, text
 
 from shared.db import Database, UTCDateTime
 
@@ -115,6 +115,40 @@ async def test_a_burst_of_reads_shares_the_few_connections(db: Database):
             text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
         )
     assert 1 <= readers <= 4
+
+
+SLOW = select(things.c.id, func.pg_sleep(bindparam("seconds", type_=Float))).where(things.c.id == 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_reads_waiting_for_a_connection_get_one_in_arrival_order(make_settings: Callable[..., Any]):
+    """A freed connection goes to the read waiting longest, never to one arriving meanwhile: with
+    ``asyncio.Queue`` a new read took it, and the overtaken read queued again at the back (under
+    fifty connections of load, the p99 of GET one dossier)."""
+    database = Database((await make_settings("probe")).database_url("probe"), read_connections=1)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+        await connection.execute(insert(things), [{"id": 1, "code": "c1"}])
+    finished: list[str] = []
+
+    async def read(name: str, seconds: float = 0) -> None:
+        await database.read(SLOW, {"seconds": seconds})
+        finished.append(name)
+
+    async def first_then_again() -> None:
+        await read("first", 0.3)  # holds the only connection while the others queue
+        await read("again")  # asked the moment the first read released it, before the queue ran
+
+    async def queued(name: str) -> None:
+        await asyncio.sleep(0.1)
+        await read(name)
+
+    try:
+        await asyncio.wait_for(asyncio.gather(first_then_again(), queued("second"), queued("third")), 20)
+    finally:
+        await database.dispose()
+    assert finished == ["first", "second", "third", "again"]
 
 
 def _reader_threads() -> set[threading.Thread]:
