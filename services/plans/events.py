@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel
 
 from shared.events import DomainEvent, event_type
+from shared.instants import VnInstant
 
 
 @event_type("unit.upserted", service="plans", subject="code", units=("code",))
@@ -177,7 +178,7 @@ class TaskWithdrawn(DomainEvent):
     unit_code: str
     role: str
     reason: str
-    withdrawn_at: datetime
+    withdrawn_at: VnInstant
     open_occurrence_ids: list[int]
 
 
@@ -207,9 +208,9 @@ class ApiKeyFields(DomainEvent):
     role: str
     unit: str | None
     key_hash: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    created_at: VnInstant
+    expires_at: VnInstant | None
+    revoked_at: VnInstant | None
     version: int
 
 
