@@ -7,8 +7,11 @@ bench/dossiers.py), on a fresh database each run, in one of two builds:
 
 * **with**: the app ``cchc serve dossiers`` serves, every request carrying an API key (the key
   ring looked up by the key's SHA-256; the route's access rule checked);
-* **without**: the same app with the authentication middleware taken out and the principal and
-  the access check replaced by constants (a build only this benchmark makes).
+* **without**: the same app with the authentication middleware replaced by one that gives every
+  request the same administrator (no header read, no hash, no key ring) and the routes' access
+  check by nothing (a build only this benchmark makes). The principal is put where the
+  middleware puts it, so both builds take the same paths: the hot read of one dossier
+  (shared/hot_reads.py) answers both, as it answers an authenticated administrator.
 
 Each run pushes ``--records`` DongBoHoSoMC records in batches of ``--batch`` to
 ``/dossiers/v1/sync/dvcqg`` (one warm-up batch first), then reads ``--reads`` of them one by one
@@ -39,7 +42,10 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
+from starlette.middleware import Middleware
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bench.dossiers import START, WARM_UP_START, batches
 from bench.outbox_relay import PostgresBackend
@@ -47,7 +53,7 @@ from bench.service_keys import admin_key
 from services.catalog import definitions
 from services.dossiers.settings import DossiersSettings
 from shared.access import Access, allows, authorize
-from shared.auth import ADMIN, Principal, get_principal
+from shared.auth import ADMIN, Principal, principal_var
 from shared.authentication import Authentication
 from shared.calendar import WorkingCalendar
 from shared.runtime import Runtime
@@ -57,16 +63,39 @@ RESULTS = Path(__file__).parent / "results"
 BENCH_PRINCIPAL = Principal(subject="bench", roles=frozenset({ADMIN}))
 
 
+class _Unauthenticated:
+    """The "without" build's stand-in for :class:`Authentication`: every request is the bench's
+    administrator, put where the middleware puts a principal (not through ``get_principal``'s
+    dependency override, which would also turn the hot reads off and so compare two paths)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope.setdefault("state", {})["principal"] = BENCH_PRINCIPAL
+        reset = principal_var.set(BENCH_PRINCIPAL)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            principal_var.reset(reset)
+
+
+def build(runtime: Runtime, authenticated: bool) -> FastAPI:
+    """The app of one build: ``cchc serve dossiers``'s, or that without authentication."""
+    app = runtime.app(migrate=True)
+    if not authenticated:
+        app.user_middleware = [
+            Middleware(_Unauthenticated) if m.cls is Authentication else m for m in app.user_middleware
+        ]
+        for mounted in (r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, FastAPI)):
+            mounted.dependency_overrides[authorize] = _nothing  # not the docs pages' static assets
+    return app
+
+
 def serve(port: int, authenticated: bool) -> None:
     """The server process of one run (``python -m bench.auth --serve PORT [--without]``)."""
     runtime = Runtime(definitions(["dossiers"]), DossiersSettings())
-    app = runtime.app(migrate=True)
-    if not authenticated:
-        app.user_middleware = [m for m in app.user_middleware if m.cls is not Authentication]
-        for mounted in (r.app for r in app.routes if isinstance(r, Mount)):
-            mounted.dependency_overrides[authorize] = _nothing  # type: ignore[attr-defined]
-            mounted.dependency_overrides[get_principal] = lambda: BENCH_PRINCIPAL  # type: ignore[attr-defined]
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None)
+    uvicorn.run(build(runtime, authenticated), host="127.0.0.1", port=port, log_config=None)
 
 
 async def _nothing() -> None:
