@@ -13,6 +13,13 @@ bench/dossiers.py), on a fresh database each run, in one of two builds:
   middleware puts it, so both builds take the same paths: the hot read of one dossier
   (shared/hot_reads.py) answers both, as it answers an authenticated administrator.
 
+``--scoped``: the **with** build is called with the province's integration key instead of an
+administrator's: the provincial system's own key, limited to the province (its unit tree, the
+province and the workload's agencies under it, written into the dossiers database's units replica
+of both builds). Authentication then costs the scope too: the unit tree read per request, each
+pushed record checked against it, and the read of one dossier by its route (a unit-scoped
+principal is no hot read's case).
+
 Each run pushes ``--records`` DongBoHoSoMC records in batches of ``--batch`` to
 ``/dossiers/v1/sync/dvcqg`` (one warm-up batch first), then reads ``--reads`` of them one by one
 with ``GET /dossiers/v1/dossiers/{id}``. Both builds run at once, each on its own fresh database,
@@ -43,6 +50,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import insert
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -51,15 +59,19 @@ from bench.dossiers import START, WARM_UP_START, batches
 from bench.outbox_relay import PostgresBackend
 from bench.service_keys import admin_key
 from services.catalog import definitions
+from services.dossiers.models import directory
 from services.dossiers.settings import DossiersSettings
 from shared.access import Access, allows, authorize
-from shared.auth import ADMIN, Principal, principal_var
+from shared.api_keys import KeyRecord, new_key, store
+from shared.auth import ADMIN, INTEGRATION, Principal, principal_var
 from shared.authentication import Authentication
 from shared.calendar import WorkingCalendar
 from shared.runtime import Runtime
+from simulator.catalogue import AGENCIES
 from simulator.workload import ProvincialWorkload
 
 RESULTS = Path(__file__).parent / "results"
+PROVINCE = "000.00.00.H42"  # Hà Tĩnh: the workload's agencies are its
 BENCH_PRINCIPAL = Principal(subject="bench", roles=frozenset({ADMIN}))
 
 
@@ -120,8 +132,11 @@ class Server:
 
     async def timed(self, method: str, url: str, **kwargs: Any) -> None:
         started = time.perf_counter()
-        (await self.client.request(method, url, **kwargs)).raise_for_status()
+        answer = (await self.client.request(method, url, **kwargs)).raise_for_status()
         self.busy += time.perf_counter() - started
+        if method == "POST":  # a record refused (out of the key's scope) would be work not done
+            refused = [r for r in answer.json()["results"] if r["result"] == "rejected"]
+            assert not refused, refused[:1]
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -130,7 +145,7 @@ class Server:
 
 
 async def paired_run(
-    pg: PostgresBackend, bodies: list[bytes], warm: bytes, ids: list[str], port: int
+    pg: PostgresBackend, bodies: list[bytes], warm: bytes, ids: list[str], port: int, *, scoped: bool
 ) -> dict[str, tuple[float, float]]:
     """Both builds at once, each on a fresh database, fed the same requests in turn (which goes
     first alternates), so what else runs on the machine weighs on both alike. Per build:
@@ -139,7 +154,11 @@ async def paired_run(
     try:
         for i, mode in enumerate(("without", "with")):
             url = await pg.fresh_url()
-            servers[mode] = Server(url, await admin_key(url), port + i, authenticated=mode == "with")
+            key = await admin_key(url)
+            if scoped:
+                province = await province_key(url)
+                key = province if mode == "with" else key
+            servers[mode] = Server(url, key, port + i, authenticated=mode == "with")
         for server in servers.values():
             await _ready(server.client)
             await server.timed("POST", "/dossiers/v1/sync/dvcqg", content=warm)
@@ -160,6 +179,36 @@ async def paired_run(
             await server.close()
     records = sum(len(json.loads(b)["data"]) for b in bodies)
     return {mode: (records / pushed[mode], len(ids) / read[mode]) for mode in servers}
+
+
+async def province_key(url: str) -> str:
+    """The province's units (the workload's agencies under it) in the units replica of the dossiers
+    database at ``url``, and an integration key limited to the province; the key itself."""
+    runtime = Runtime(definitions(["dossiers"]), DossiersSettings(dossiers_database_url=url))
+    context = runtime["dossiers"]
+    key = new_key()
+    try:
+        await context.migrate()
+        now = context.clock.now()
+        units = [{"code": PROVINCE, "name": "UBND tỉnh Hà Tĩnh", "level": "province", "parent_code": None}]
+        units += [{"code": a.code, "name": a.name, "level": a.level, "parent_code": PROVINCE} for a in AGENCIES]
+        record = KeyRecord(
+            id=key.id,
+            name="bench province",
+            role=INTEGRATION,
+            unit=PROVINCE,
+            key_hash=key.hash,
+            created_at=now,
+            version=1,
+        )
+        async with context.uow() as uow:
+            for unit in units:
+                await uow.session.execute(insert(directory.units).values(**unit, aliases=[], version=1, updated_at=now))
+            await store(uow, context.definition.tables.api_keys, record)
+            await uow.commit()
+    finally:
+        await runtime.stop()
+    return key.text
 
 
 async def _ready(client: httpx.AsyncClient) -> None:
@@ -216,7 +265,7 @@ async def main(args: argparse.Namespace) -> None:
         middleware = await middleware_cost(await pg.fresh_url())
         print(f"middleware: {middleware}")
         for run in range(args.runs):
-            for mode, (push, reads) in (await paired_run(pg, bodies, warm, ids, 8700)).items():
+            for mode, (push, reads) in (await paired_run(pg, bodies, warm, ids, 8700, scoped=args.scoped)).items():
                 results[mode].append((push, reads))
                 print(f"run {run + 1} {mode}: {push:,.0f} records/s, {reads:,.0f} reads/s")
     finally:
@@ -227,6 +276,7 @@ async def main(args: argparse.Namespace) -> None:
         "batch": args.batch,
         "reads": len(ids),
         "runs": args.runs,
+        "with_key": f"integration, limited to {PROVINCE}" if args.scoped else "admin (the whole system)",
         "load_average_1min": round(os.getloadavg()[0], 1),
         "middleware": middleware,
     }
@@ -238,7 +288,7 @@ async def main(args: argparse.Namespace) -> None:
     for metric in ("push_records_per_s", "reads_per_s"):
         summary[f"{metric}_cost_percent"] = round(100 * (1 - summary["with"][metric] / summary["without"][metric]), 1)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "auth.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (RESULTS / ("auth-scoped.json" if args.scoped else "auth.json")).write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
 
 
@@ -248,6 +298,7 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--reads", type=int, default=4_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scoped", action="store_true", help="call the with build with the province's integration key")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--without", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
