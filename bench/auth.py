@@ -7,8 +7,18 @@ bench/dossiers.py), on a fresh database each run, in one of two builds:
 
 * **with**: the app ``cchc serve dossiers`` serves, every request carrying an API key (the key
   ring looked up by the key's SHA-256; the route's access rule checked);
-* **without**: the same app with the authentication middleware taken out and the principal and
-  the access check replaced by constants (a build only this benchmark makes).
+* **without**: the same app with the authentication middleware replaced by one that gives every
+  request the same administrator (no header read, no hash, no key ring) and the routes' access
+  check by nothing (a build only this benchmark makes). The principal is put where the
+  middleware puts it, so both builds take the same paths: the hot read of one dossier
+  (shared/hot_reads.py) answers both, as it answers an authenticated administrator.
+
+``--scoped``: the **with** build is called with the province's integration key instead of an
+administrator's: the provincial system's own key, limited to the province (its unit tree, the
+province and the workload's agencies under it, written into the dossiers database's units replica
+of both builds). Authentication then costs the scope too: the unit tree read per request, each
+pushed record checked against it, and the read of one dossier by its route (a unit-scoped
+principal is no hot read's case).
 
 Each run pushes ``--records`` DongBoHoSoMC records in batches of ``--batch`` to
 ``/dossiers/v1/sync/dvcqg`` (one warm-up batch first), then reads ``--reads`` of them one by one
@@ -39,34 +49,65 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import insert
+from starlette.middleware import Middleware
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bench.dossiers import START, WARM_UP_START, batches
 from bench.outbox_relay import PostgresBackend
 from bench.service_keys import admin_key
 from services.catalog import definitions
+from services.dossiers.models import directory
 from services.dossiers.settings import DossiersSettings
 from shared.access import Access, allows, authorize
-from shared.auth import ADMIN, Principal, get_principal
+from shared.api_keys import KeyRecord, new_key, store
+from shared.auth import ADMIN, INTEGRATION, Principal, principal_var
 from shared.authentication import Authentication
 from shared.calendar import WorkingCalendar
 from shared.runtime import Runtime
+from simulator.catalogue import AGENCIES
 from simulator.workload import ProvincialWorkload
 
 RESULTS = Path(__file__).parent / "results"
+PROVINCE = "000.00.00.H42"  # Hà Tĩnh: the workload's agencies are its
 BENCH_PRINCIPAL = Principal(subject="bench", roles=frozenset({ADMIN}))
+
+
+class _Unauthenticated:
+    """The "without" build's stand-in for :class:`Authentication`: every request is the bench's
+    administrator, put where the middleware puts a principal (not through ``get_principal``'s
+    dependency override, which would also turn the hot reads off and so compare two paths)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope.setdefault("state", {})["principal"] = BENCH_PRINCIPAL
+        reset = principal_var.set(BENCH_PRINCIPAL)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            principal_var.reset(reset)
+
+
+def build(runtime: Runtime, authenticated: bool) -> FastAPI:
+    """The app of one build: ``cchc serve dossiers``'s, or that without authentication."""
+    app = runtime.app(migrate=True)
+    if not authenticated:
+        app.user_middleware = [
+            Middleware(_Unauthenticated) if m.cls is Authentication else m for m in app.user_middleware
+        ]
+        for mounted in (r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, FastAPI)):
+            mounted.dependency_overrides[authorize] = _nothing  # not the docs pages' static assets
+    return app
 
 
 def serve(port: int, authenticated: bool) -> None:
     """The server process of one run (``python -m bench.auth --serve PORT [--without]``)."""
     runtime = Runtime(definitions(["dossiers"]), DossiersSettings())
-    app = runtime.app(migrate=True)
-    if not authenticated:
-        app.user_middleware = [m for m in app.user_middleware if m.cls is not Authentication]
-        for mounted in (r.app for r in app.routes if isinstance(r, Mount)):
-            mounted.dependency_overrides[authorize] = _nothing  # type: ignore[attr-defined]
-            mounted.dependency_overrides[get_principal] = lambda: BENCH_PRINCIPAL  # type: ignore[attr-defined]
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None)
+    uvicorn.run(build(runtime, authenticated), host="127.0.0.1", port=port, log_config=None)
 
 
 async def _nothing() -> None:
@@ -91,8 +132,11 @@ class Server:
 
     async def timed(self, method: str, url: str, **kwargs: Any) -> None:
         started = time.perf_counter()
-        (await self.client.request(method, url, **kwargs)).raise_for_status()
+        answer = (await self.client.request(method, url, **kwargs)).raise_for_status()
         self.busy += time.perf_counter() - started
+        if method == "POST":  # a record refused (out of the key's scope) would be work not done
+            refused = [r for r in answer.json()["results"] if r["result"] == "rejected"]
+            assert not refused, refused[:1]
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -101,7 +145,7 @@ class Server:
 
 
 async def paired_run(
-    pg: PostgresBackend, bodies: list[bytes], warm: bytes, ids: list[str], port: int
+    pg: PostgresBackend, bodies: list[bytes], warm: bytes, ids: list[str], port: int, *, scoped: bool
 ) -> dict[str, tuple[float, float]]:
     """Both builds at once, each on a fresh database, fed the same requests in turn (which goes
     first alternates), so what else runs on the machine weighs on both alike. Per build:
@@ -110,7 +154,11 @@ async def paired_run(
     try:
         for i, mode in enumerate(("without", "with")):
             url = await pg.fresh_url()
-            servers[mode] = Server(url, await admin_key(url), port + i, authenticated=mode == "with")
+            key = await admin_key(url)
+            if scoped:
+                province = await province_key(url)
+                key = province if mode == "with" else key
+            servers[mode] = Server(url, key, port + i, authenticated=mode == "with")
         for server in servers.values():
             await _ready(server.client)
             await server.timed("POST", "/dossiers/v1/sync/dvcqg", content=warm)
@@ -131,6 +179,36 @@ async def paired_run(
             await server.close()
     records = sum(len(json.loads(b)["data"]) for b in bodies)
     return {mode: (records / pushed[mode], len(ids) / read[mode]) for mode in servers}
+
+
+async def province_key(url: str) -> str:
+    """The province's units (the workload's agencies under it) in the units replica of the dossiers
+    database at ``url``, and an integration key limited to the province; the key itself."""
+    runtime = Runtime(definitions(["dossiers"]), DossiersSettings(dossiers_database_url=url))
+    context = runtime["dossiers"]
+    key = new_key()
+    try:
+        await context.migrate()
+        now = context.clock.now()
+        units = [{"code": PROVINCE, "name": "UBND tỉnh Hà Tĩnh", "level": "province", "parent_code": None}]
+        units += [{"code": a.code, "name": a.name, "level": a.level, "parent_code": PROVINCE} for a in AGENCIES]
+        record = KeyRecord(
+            id=key.id,
+            name="bench province",
+            role=INTEGRATION,
+            unit=PROVINCE,
+            key_hash=key.hash,
+            created_at=now,
+            version=1,
+        )
+        async with context.uow() as uow:
+            for unit in units:
+                await uow.session.execute(insert(directory.units).values(**unit, aliases=[], version=1, updated_at=now))
+            await store(uow, context.definition.tables.api_keys, record)
+            await uow.commit()
+    finally:
+        await runtime.stop()
+    return key.text
 
 
 async def _ready(client: httpx.AsyncClient) -> None:
@@ -187,7 +265,7 @@ async def main(args: argparse.Namespace) -> None:
         middleware = await middleware_cost(await pg.fresh_url())
         print(f"middleware: {middleware}")
         for run in range(args.runs):
-            for mode, (push, reads) in (await paired_run(pg, bodies, warm, ids, 8700)).items():
+            for mode, (push, reads) in (await paired_run(pg, bodies, warm, ids, 8700, scoped=args.scoped)).items():
                 results[mode].append((push, reads))
                 print(f"run {run + 1} {mode}: {push:,.0f} records/s, {reads:,.0f} reads/s")
     finally:
@@ -198,6 +276,7 @@ async def main(args: argparse.Namespace) -> None:
         "batch": args.batch,
         "reads": len(ids),
         "runs": args.runs,
+        "with_key": f"integration, limited to {PROVINCE}" if args.scoped else "admin (the whole system)",
         "load_average_1min": round(os.getloadavg()[0], 1),
         "middleware": middleware,
     }
@@ -209,7 +288,7 @@ async def main(args: argparse.Namespace) -> None:
     for metric in ("push_records_per_s", "reads_per_s"):
         summary[f"{metric}_cost_percent"] = round(100 * (1 - summary["with"][metric] / summary["without"][metric]), 1)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "auth.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (RESULTS / ("auth-scoped.json" if args.scoped else "auth.json")).write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
 
 
@@ -219,6 +298,7 @@ if __name__ == "__main__":
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--reads", type=int, default=4_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scoped", action="store_true", help="call the with build with the province's integration key")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--without", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()

@@ -138,6 +138,28 @@ async def test_keys_through_graphql_are_for_admins(everything: tuple[Runtime, ht
     await until(lambda: _status(client, "/dossiers/v1/dossiers", key["key"], 401))
 
 
+async def test_making_and_revoking_a_key_is_audited_by_its_author_without_the_key(
+    everything: tuple[Runtime, httpx.AsyncClient],
+) -> None:
+    runtime, client = everything
+    admin_key = await issue_key(runtime)
+    admin = bearer(admin_key)
+    made = (await client.post("/plans/v1/api-keys", json={"role": "viewer", "name": "bảng"}, headers=admin)).json()
+    assert (await client.post(f"/plans/v1/api-keys/{made['id']}:revoke", headers=admin)).status_code == 200
+    assert (await client.post(f"/plans/v1/api-keys/{made['id']}:revoke", headers=admin)).status_code == 200
+
+    logged = await client.get("/plans/v1/audit", params={"object": f"api_key:{made['id']}"}, headers=admin)
+    assert logged.status_code == 200, logged.text
+    rows = logged.json()["items"]
+    admin_id = admin_key.split("_")[1]
+    assert [(r["action"], r["actor"], r["key_id"]) for r in rows] == [  # newest first; revoking twice: one row
+        ("api_key.revoked", f"key:{admin_id}", admin_id),
+        ("api_key.created", f"key:{admin_id}", admin_id),
+    ]
+    assert rows[1]["changes"] == {"role": "viewer", "unit": None, "name": "bảng"}
+    assert made["key"] not in logged.text and made["key"].split("_")[2] not in logged.text
+
+
 async def _status(client: httpx.AsyncClient, url: str, key: str, status: int) -> bool:
     return (await client.get(url, headers=bearer(key))).status_code == status
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,14 @@ def test_a_key_is_printed_alone_on_the_last_line_listed_without_it_and_revoked(
 
     status, out, _ = keys(capsys, tmp_path, "revoke", listed["prefix"])
     assert status == 0 and json.loads(out)["revoked_at"] is not None
+
+    with sqlite3.connect(tmp_path / "plans.db") as plans:  # the plans service's audit log, as the CLI wrote it
+        logged = plans.execute("SELECT action, object_id, actor, key_id, changes FROM audit_log ORDER BY id").fetchall()
+    assert [row[:4] for row in logged] == [
+        ("api_key.created", listed["id"], "cli", None),
+        ("api_key.revoked", listed["id"], "cli", None),
+    ]
+    assert key.split("_")[2] not in str(logged)
 
 
 @pytest.mark.parametrize(

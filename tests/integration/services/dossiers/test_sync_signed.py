@@ -19,6 +19,7 @@ from services.dossiers.models import SeenPushMessage
 from shared.app_factory import create_root_app
 from shared.auth import Principal, get_principal
 from tests.integration.services.dossiers.conftest import Dossiers, example
+from tests.support.audit import actions, audit_rows
 
 URL = "/dossiers/v1/sync/dvcqg"
 RECORD = example("dongbohosomc.json")["data"][0]
@@ -108,6 +109,22 @@ async def test_only_an_administrator_sets_a_secret_and_removing_it_allows_unsign
         assert (await client.delete("/dossiers/v1/sync/keys/prov/secret")).status_code == 204
         assert (await client.post(URL, content=BODY, headers=headers)).status_code == 200
         assert (await client.delete("/dossiers/v1/sync/keys/prov/secret")).status_code == 404
+    logged = [r for r in await audit_rows(dossiers.runtime["dossiers"]) if r["object_type"] == "api_key"]
+    assert actions(logged) == [
+        ("push_secret.set", "api_key", "prov", "admin"),
+        ("push_secret.removed", "api_key", "prov", "admin"),
+    ]
+    assert "whsec_" not in str(logged)  # the secret itself is never logged
+
+
+async def test_a_message_id_is_a_replay_only_for_the_key_that_sent_it(dossiers: Dossiers):
+    async with keyed_client(dossiers) as client:
+        first, second = await set_secret(client, "prov"), await set_secret(client, "prov-2")
+        assert (await client.post(URL, content=BODY, headers=signed(dossiers, first, "m"))).status_code == 200
+        other_key = await client.post(URL, content=BODY, headers=signed(dossiers, second, "m", key="prov-2"))
+        assert other_key.status_code == 200
+        again = await client.post(URL, content=BODY, headers=signed(dossiers, second, "m", key="prov-2"))
+        assert again.status_code == 409 and again.json()["code"] == "replayed"
 
 
 async def test_a_rotated_secret_verifies_during_the_overlap_only(start_dossiers):
