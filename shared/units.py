@@ -7,9 +7,13 @@ needs the unit tree declares a :class:`UnitDirectory` on its metadata, merges
 the tree. Replicas are order-tolerant: each row keeps the version it was written from and an older
 version never overwrites a newer one.
 
-The tree is read whole only when it changed: each use asks for a cheap fingerprint (the number of
-units and the sum of their versions, which every upsert raises and every deletion lowers by a
-whole row) and reuses the snapshot built for that fingerprint on that database.
+The tree is read whole only when it changed: each use asks for a cheap fingerprint and reuses the
+snapshot built for that fingerprint on that database. The fingerprint is the number of units, the
+sum of their versions (every upsert raises it) and the latest ``updated_at`` (every upsert writes
+the clock's now). The count and the sum alone are blind to a deletion followed by the
+registration of another unit of the same version: the cached tree kept the deleted unit (matched
+to dossiers, counted in scopes) and lacked the new one. The latest write instant tells them apart
+as long as the clock moved on between the last change and the registration.
 """
 
 from __future__ import annotations
@@ -126,9 +130,8 @@ class UnitSnapshot:
         return found
 
 
-_SNAPSHOTS: WeakKeyDictionary[Engine | Connection, dict[str, tuple[tuple[int, int], UnitSnapshot]]] = (
-    WeakKeyDictionary()
-)
+Fingerprint = tuple[int, int, datetime | None]  # units, sum of their versions, latest updated_at
+_SNAPSHOTS: WeakKeyDictionary[Engine | Connection, dict[str, tuple[Fingerprint, UnitSnapshot]]] = WeakKeyDictionary()
 
 
 class UnitDirectory:
@@ -258,8 +261,12 @@ class UnitDirectory:
 async def tree_snapshot(session: AsyncSession, table: Table) -> UnitSnapshot:
     """The units of ``table`` (a replica, or the registry ``plans`` owns: the same columns) as a
     tree: one small aggregate query, and a full read only after a change."""
-    count, versions = (await session.execute(select(func.count(), func.coalesce(func.sum(table.c.version), 0)))).one()
-    fingerprint = (int(count), int(versions))
+    count, versions, latest = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(table.c.version), 0), func.max(table.c.updated_at))
+        )
+    ).one()
+    fingerprint: Fingerprint = (int(count), int(versions), latest)
     per_engine = _SNAPSHOTS.setdefault(session.get_bind(), {})
     cached = per_engine.get(table.name)
     if cached is not None and cached[0] == fingerprint:

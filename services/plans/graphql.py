@@ -290,12 +290,23 @@ class Query:
     plans_status = service_status_field("plans")
     api_keys = API_KEYS
 
-    @strawberry.field(description="Units, optionally of one level or under one parent")
+    @strawberry.field(
+        description="Units by code, optionally of one level or under one parent: ``first`` units after the code ``after``"
+    )
     async def units(
-        self, info: Info[GraphQLContext, None], level: UnitLevel | None = None, parent_code: str | None = None
+        self,
+        info: Info[GraphQLContext, None],
+        level: UnitLevel | None = None,
+        parent_code: str | None = None,
+        first: int = 100,
+        after: str | None = None,
     ) -> list[UnitType]:
+        limit = page_size(first, MAX_PAGE)
         units = await read(
-            info, lambda uow, scope: service.list_units(uow.session, level=level, parent_code=parent_code, scope=scope)
+            info,
+            lambda uow, scope: service.list_units(
+                uow.session, level=level, parent_code=parent_code, after=after, limit=limit, scope=scope
+            ),
         )
         return [UnitType.of(u) for u in units]
 
@@ -307,10 +318,22 @@ class Query:
         found = await read(info, one)
         return UnitType.of(found) if found else None
 
-    @strawberry.field(description="Unit groups with their resolved members")
-    async def unit_groups(self, info: Info[GraphQLContext, None], owner_code: str | None = None) -> list[UnitGroupType]:
+    @strawberry.field(
+        description="Unit groups by code with their resolved members: ``first`` groups after the code ``after``"
+    )
+    async def unit_groups(
+        self,
+        info: Info[GraphQLContext, None],
+        owner_code: str | None = None,
+        first: int = 100,
+        after: str | None = None,
+    ) -> list[UnitGroupType]:
+        limit = page_size(first, MAX_PAGE)
         groups = await read(
-            info, lambda uow, scope: service.list_groups(uow.session, owner_code=owner_code, scope=scope)
+            info,
+            lambda uow, scope: service.list_groups(
+                uow.session, owner_code=owner_code, after=after, limit=limit, scope=scope
+            ),
         )
         return [build(UnitGroupType, g) for g in groups]
 

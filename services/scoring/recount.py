@@ -282,7 +282,7 @@ async def take_units(uow: UnitOfWork, units: list[dict[str, Any]]) -> None:
         values: dict[str, Any] = {
             k: unit.get(k) for k in ("code", "name", "level", "parent_code", "valid_from", "valid_to")
         }
-        values.update(aliases=unit.get("aliases") or [], version=unit.get("version") or 1)
+        values.update(aliases=unit.get("aliases") or [], version=unit.get("version") or 1, updated_at=uow.clock.now())
         for k in ("valid_from", "valid_to"):
             values[k] = datetime.fromisoformat(values[k]).date() if values[k] else None
         statement = upsert(session, directory.units).values(**values)

@@ -86,6 +86,21 @@ async def test_a_deleted_unit_leaves_every_reader_and_a_stale_delete_does_nothin
         assert await directory.descendants(session, "P") == ["P"]
 
 
+async def test_a_unit_deleted_and_another_registered_between_two_reads_change_the_tree(db: Database):
+    # One unit of version 1 gone, another of version 1 come: as many units, the same sum of
+    # versions. The cached tree kept the deleted unit and lacked the new one.
+    await deliver(db, "unit.upserted", **unit("P", None))
+    await deliver(db, "unit.upserted", **unit("OLD", "P"))
+    async with db.session() as session:
+        assert await directory.descendants(session, "P") == ["P", "OLD"]
+    await deliver(db, "unit.deleted", code="OLD", version=2)
+    await deliver(db, "unit.upserted", **unit("NEW", "P"))
+    async with db.session() as session:
+        snapshot = await directory.snapshot(session)
+        assert sorted(snapshot.units) == ["NEW", "P"]
+        assert await directory.descendants(session, "P") == ["P", "NEW"]
+
+
 async def test_the_whole_replica_is_read_again_only_after_a_change(db: Database):
     statements: list[str] = []
     event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))

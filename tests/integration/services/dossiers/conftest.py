@@ -50,9 +50,14 @@ class Dossiers:
     ) -> None:
         """What a ``unit.upserted`` from plans does to the units replica."""
         data = {"code": code, "name": name, "aliases": [], "level": level, "parent_code": parent, "version": version}
-        event = CloudEvent(
-            source="/cchc/plans", type="vn.cchc.unit.upserted.v1", time=self.clock.now(), subject=code, data=data
-        )
+        await self._unit_event("vn.cchc.unit.upserted.v1", data)
+
+    async def remove_unit(self, code: str, *, version: int) -> None:
+        """What a ``unit.deleted`` from plans does to the units replica."""
+        await self._unit_event("vn.cchc.unit.deleted.v1", {"code": code, "version": version})
+
+    async def _unit_event(self, kind: str, data: dict[str, Any]) -> None:
+        event = CloudEvent(source="/cchc/plans", type=kind, time=self.clock.now(), subject=data["code"], data=data)
         async with self.runtime["dossiers"].uow() as uow:
             await directory.handlers()[event.type](uow, event)
             await uow.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event
@@ -61,6 +62,20 @@ async def test_a_unit_added_or_renamed_is_matched_by_its_new_name_at_once(dossie
     )
     await dossiers.push([record(23, "Phòng Y tế và Dân số")])
     assert await units_of(dossiers, [record(n, "") for n in (21, 22, 23)]) == [AGENCY, "000.11.10.H42", "000.11.10.H42"]
+
+
+async def test_a_deleted_unit_is_no_longer_matched_and_a_unit_registered_after_it_is(dossiers: Dossiers):
+    # The unit leaves the replica; another is registered with the same version a minute later:
+    # as many units and the same sum of versions as before, and still the tree is read again.
+    await district(dossiers)
+    old = ("000.12.10.H42", "Phòng Kinh tế huyện Cẩm Xuyên")
+    await dossiers.register_unit(*old, parent="000.00.10.H42", level="department")
+    await dossiers.push([record(41, "Phòng Kinh tế huyện")])
+    await dossiers.remove_unit(old[0], version=2)
+    dossiers.clock.advance(timedelta(minutes=1))
+    await dossiers.register_unit("000.13.10.H42", "Phòng Y tế huyện Cẩm Xuyên", parent="000.00.10.H42")
+    await dossiers.push([record(42, "Phòng Kinh tế huyện"), record(43, "Phòng Y tế huyện")])
+    assert await units_of(dossiers, [record(n, "") for n in (41, 42, 43)]) == [old[0], AGENCY, "000.13.10.H42"]
 
 
 async def statements_of(d: Dossiers, records: list[dict[str, Any]]) -> list[str]:

@@ -202,3 +202,25 @@ async def test_units_and_groups_are_listed_in_pages(plans: Plans):
     second = (await plans.http.get("/plans/v1/unit-groups", params={"limit": 2, "cursor": first["next_cursor"]})).json()
     assert len(first["items"]) == len(second["items"]) == 2 and first["items"][-1]["code"] < second["items"][0]["code"]
     assert (await plans.http.get("/plans/v1/units", params={"cursor": "nope"})).status_code == 400
+
+
+async def test_graphql_units_and_groups_come_in_pages_after_a_code(plans: Plans):
+    async def query(text: str) -> dict:
+        return (await plans.http.post("/graphql", json={"query": text})).json()
+
+    everything: list[str] = []
+    after = ""
+    while True:
+        page = (await query("{ units(first: 7%s) { code } }" % after))["data"]["units"]
+        everything += [u["code"] for u in page]
+        if len(page) < 7:
+            break
+        after = f', after: "{page[-1]["code"]}"'
+    demo = json.loads((DEMO / "demo_units.json").read_text(encoding="utf-8"))
+    assert everything == sorted(u["code"] for u in demo) and len(everything) > 7  # each once, in code order
+    first = (await query("{ unitGroups(first: 2) { code } }"))["data"]["unitGroups"]
+    second = (await query('{ unitGroups(first: 2, after: "%s") { code } }' % first[-1]["code"]))["data"]["unitGroups"]
+    assert len(first) == len(second) == 2 and first[-1]["code"] < second[0]["code"]
+    for field in ("units", "unitGroups"):
+        [error] = (await query("{ %s(first: 501) { code } }" % field))["errors"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["errors"][0]["field"] == "first"
