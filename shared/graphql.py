@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.schema.config import StrawberryConfig
@@ -28,7 +27,7 @@ from shared.docs_assets import graphiql_page
 from shared.graphql_limits import limit_extensions
 from shared.instants import vn_iso
 from shared.problems import DomainError
-from shared.scope import Scope, scope_of
+from shared.scope import Scope, request_scope
 from shared.service import ServiceContext
 from shared.uow import UnitOfWork, session_slots
 
@@ -54,10 +53,10 @@ class GraphQLContext(BaseContext):
     def service(self, name: str) -> ServiceContext:
         return self.services[name]
 
-    async def scope(self, name: str, session: AsyncSession) -> Scope:
+    async def scope(self, name: str) -> Scope:
         """The principal's scope in service ``name``'s unit tree, computed once per request."""
         if name not in self._scopes:
-            self._scopes[name] = await scope_of(self.principal, self.services[name].definition, session)
+            self._scopes[name] = await request_scope(self.services[name], self.principal)
         return self._scopes[name]
 
 
@@ -238,7 +237,7 @@ async def read_scoped(
     """:func:`read` with the principal's scope in ``service`` (see :mod:`shared.scope`)."""
 
     async def run(uow: UnitOfWork) -> T:
-        return await action(uow, await info.context.scope(service, uow.session))
+        return await action(uow, await info.context.scope(service))
 
     return await read(info, service, run)
 
@@ -249,7 +248,7 @@ async def in_scoped_transaction(
     """:func:`in_transaction` with the principal's scope in ``service``."""
 
     async def run(uow: UnitOfWork) -> T:
-        return await action(uow, await info.context.scope(service, uow.session))
+        return await action(uow, await info.context.scope(service))
 
     return await in_transaction(info, service, run)
 

@@ -8,9 +8,9 @@ sub-tree) and its handler's exit stacks took ~150 µs of ~340 µs in-process (do
 ``200``; :class:`HotReads`, called by the root app's innermost middleware, answers the request
 itself only in the plain case, and hands everything else to the route:
 
-* the caller is authenticated (the middleware put a principal in the scope), the route's rule in
-  the service's access table allows that principal, and the principal sees the whole system (a
-  unit-scoped principal needs the unit tree: the route reads it);
+* the caller is authenticated (the middleware put a principal in the scope) and the route's rule
+  in the service's access table allows that principal; its scope is the route's
+  (:func:`shared.scope.request_scope`: for a unit-scoped principal, the unit tree cached for requests);
 * the function returns a body (``None``: not found, not valid, anything else: the route answers,
   with its 404, 422 or problem);
 * no test replaced ``get_principal`` (FastAPI's dependency overrides apply to the route only).
@@ -34,7 +34,7 @@ from starlette.types import Scope, Send
 from shared.access import Access, allows
 from shared.auth import Principal
 from shared.scope import Scope as Visible
-from shared.scope import scope_of
+from shared.scope import request_scope
 from shared.service import ServiceContext
 
 Answer = Callable[[ServiceContext, Mapping[str, str], Visible], Awaitable[bytes | None]]
@@ -66,7 +66,7 @@ class HotReads:
         """Answer a GET of ``path`` (within the service) if it is a hot read in the plain case;
         False (nothing sent) to let the service app answer."""
         principal: Principal | None = scope.get("state", {}).get("principal")
-        if principal is None or principal.unit is not None:
+        if principal is None:
             return False
         for pattern, read, route, access in self._reads:
             match = pattern.match(path)
@@ -74,7 +74,7 @@ class HotReads:
                 continue
             if not allows(principal, access):
                 return False
-            visible = await scope_of(principal, self.context.definition, None)  # the whole system's
+            visible = await request_scope(self.context, principal)
             try:
                 body = await read.answer(self.context, match.groupdict(), visible)
             except Exception:  # the route answers (its problem, or the same failure handled as every route's)

@@ -11,6 +11,7 @@ field cannot escape it because every query carries the condition.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -21,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.problems import Forbidden, NotFound
-from shared.service import Context, ServiceDefinition
+from shared.service import Context, ServiceContext, ServiceDefinition
+from shared.units import UnitSnapshot, committed_changes
 
 
 @dataclass(frozen=True)
@@ -78,14 +80,34 @@ async def scope_of(principal: Principal, definition: ServiceDefinition, session:
     return Scope(principal.unit, tree.subtree(principal.unit), personal)
 
 
+TREE_MAX_AGE = 1.0
+"""Seconds a unit tree read for requests is used without asking the database whether it changed.
+A change this process commits is seen at once (:func:`shared.units.units_changed`); one committed
+by another process (a replica of the service, ``cchc scoring rebuild``) within this time."""
+
+
+async def request_scope(context: ServiceContext, principal: Principal) -> Scope:
+    """The scope of a request's principal. Only a unit-scoped principal needs the unit tree: the
+    tree last read for requests while it is fresh (no database work), else read again on a reader
+    unit of work of its own (one small aggregate query when nothing changed)."""
+    definition = context.definition
+    if principal.unit is None or definition.unit_tree is None:
+        return await scope_of(principal, definition, None)
+    cached: tuple[UnitSnapshot, float, int] | None = context.state.get(_TREE)
+    checked, changes = time.monotonic(), committed_changes()
+    if cached is None or cached[2] != changes or checked - cached[1] >= TREE_MAX_AGE:
+        async with context.reader() as uow:
+            cached = context.state[_TREE] = (await definition.unit_tree(uow.session), checked, changes)
+    return Scope(principal.unit, cached[0].subtree(principal.unit), principal.sees_personal_data)
+
+
+_TREE = "shared.scope.tree"  # ServiceContext.state: (the tree, when it was checked, committed_changes then)
+
+
 async def get_scope(context: Context, principal: CurrentPrincipal) -> Scope:
-    """The request's scope. Only a unit-scoped principal needs the unit tree, read on a reader
-    unit of work of its own: a route that reads by :meth:`shared.db.Database.read` (one dossier)
-    sets up no session for a principal of the whole system (docs/performance.md, "Reads")."""
-    if principal.unit is None or context.definition.unit_tree is None:
-        return await scope_of(principal, context.definition, None)
-    async with context.reader() as uow:
-        return await scope_of(principal, context.definition, uow.session)
+    """The request's scope (:func:`request_scope`): a route that reads by
+    :meth:`shared.db.Database.read` (one dossier) sets up no session for it (docs/performance.md, "Reads")."""
+    return await request_scope(context, principal)
 
 
 CurrentScope = Annotated[Scope, Depends(get_scope)]

@@ -131,6 +131,21 @@ class UnitSnapshot:
 
 
 Fingerprint = tuple[int, int, datetime | None]  # units, sum of their versions, latest updated_at
+_committed = 0  # changes to a unit table this process has committed (see :func:`units_changed`)
+
+
+def units_changed() -> None:
+    """Say that this process committed a change to a unit table (a replica or the registry): a
+    unit tree cached for requests (:func:`shared.scope.request_scope`) is read again at once."""
+    global _committed
+    _committed += 1
+
+
+def committed_changes() -> int:
+    """How many times :func:`units_changed` was called in this process."""
+    return _committed
+
+
 _SNAPSHOTS: WeakKeyDictionary[Engine | Connection, dict[str, tuple[Fingerprint, UnitSnapshot]]] = WeakKeyDictionary()
 
 
@@ -178,6 +193,7 @@ class UnitDirectory:
                 where=self.units.c.version < statement.excluded.version,
             )
             await uow.session.execute(statement)
+            uow.after_commit(units_changed)
             if on_change is not None:
                 await on_change(uow, _record(unit.model_dump()), old)
 
@@ -187,6 +203,7 @@ class UnitDirectory:
             if old is None or old.version >= removed.version:
                 return
             await uow.session.execute(delete(self.units).where(self.units.c.code == removed.code))
+            uow.after_commit(units_changed)
             if on_change is not None:
                 await on_change(uow, None, old)
 

@@ -54,6 +54,7 @@ class UnitOfWork:
         self._audited: list[dict[str, Any]] = []  # audit_log rows of the changes made
         self._deadlines_moved = False
         self._before_commit: list[Callable[[], Awaitable[None]]] = []
+        self._after_commit: list[Callable[[], None]] = []
         self.gathered: dict[str, Any] = {}  # what handlers gather over a batch, written by a before-commit hook
         self._slot: asyncio.Semaphore | None = None
 
@@ -98,8 +99,13 @@ class UnitOfWork:
         gathers a batch's changes in :attr:`gathered` and writes them all in one go."""
         self._before_commit.append(hook)
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this unit of work has committed (not if it rolls back)."""
+        self._after_commit.append(callback)
+
     def _forget(self) -> None:
         self._pending.clear()
+        self._after_commit.clear()
         self._audited.clear()
         self._deadlines_moved = False
         self._before_commit.clear()
@@ -116,8 +122,10 @@ class UnitOfWork:
             row = pack(self._topic, self._pending, created_at=self.clock.now())
             await self.session.execute(insert(self._tables.outbox).values(row))
         await self.session.commit()
-        wake = bool(self._pending) or self._deadlines_moved
+        wake, committed = bool(self._pending) or self._deadlines_moved, list(self._after_commit)
         self._forget()
+        for callback in committed:
+            callback()
         if wake:
             self._on_commit()
 

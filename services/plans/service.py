@@ -40,6 +40,7 @@ from shared.audit import changed
 from shared.db import get_or_404
 from shared.problems import Conflict, DomainError, NotFound
 from shared.scope import WHOLE_SYSTEM, Scope
+from shared.units import units_changed
 from shared.uow import UnitOfWork
 
 
@@ -92,6 +93,7 @@ async def patch_unit(uow: UnitOfWork, code: str, patch: UnitPatch) -> Unit:
 
 async def _upsert_unit(uow: UnitOfWork, code: str, data: UnitIn) -> tuple[Unit, ImportOutcome]:
     session = uow.session
+    uow.after_commit(units_changed)  # requests' cached unit trees look again (shared.scope)
     if data.parent_code is not None:
         if data.parent_code == code:
             raise DomainError(
@@ -206,6 +208,7 @@ async def _import_one(uow: UnitOfWork, index: int, record: UnitRecord) -> UnitIm
 async def delete_unit(uow: UnitOfWork, code: str) -> None:
     """Remove a unit nothing refers to; units with history are retired with ``valid_to`` instead."""
     session = uow.session
+    uow.after_commit(units_changed)
     unit = await get_unit(session, code)
     referenced = await session.scalar(
         select(

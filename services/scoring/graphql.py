@@ -88,7 +88,7 @@ async def _read(
     context = info.context.service("scoring")
     async with context.uow() as uow:
         try:
-            body = await action(uow.session, uow.clock.now(), await info.context.scope("scoring", uow.session))
+            body = await action(uow.session, uow.clock.now(), await info.context.scope("scoring"))
         except DomainError as exc:
             raise domain_error(exc) from exc
     return kind.from_pydantic(model.model_validate(body))

@@ -27,6 +27,7 @@ from services.scoring import ledger, rules
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, directory
 from services.scoring.periods import month_period
 from shared.db import insert_rows, upsert
+from shared.units import units_changed
 from shared.uow import UnitOfWork
 
 PAGE = 500  # the most the list APIs give (shared/paging.py)
@@ -278,6 +279,7 @@ async def write_counters(uow: UnitOfWork, counted: Recount, task_rows: list[dict
 async def take_units(uow: UnitOfWork, units: list[dict[str, Any]]) -> None:
     """The plans' units into the units directory (a newer version already there stays)."""
     session = uow.session
+    uow.after_commit(units_changed)
     for unit in units:
         values: dict[str, Any] = {
             k: unit.get(k) for k in ("code", "name", "level", "parent_code", "valid_from", "valid_to")

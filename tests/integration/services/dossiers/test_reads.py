@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -14,8 +15,10 @@ from services.dossiers.schemas import DossierOut, DossierPage
 from shared.app_factory import create_service_app
 from shared.auth import ADMIN, UNIT_OFFICER, Principal, get_principal
 from shared.hot_reads import HotReads
+from shared.scope import TREE_MAX_AGE
 from tests.integration.services.dossiers.conftest import Dossiers, example
 from tests.integration.services.dossiers.test_intake_and_queries import PERMIT, move, receive
+from tests.support.auth import bearer, issue_key
 
 ADMIN_PRINCIPAL = Principal(subject="admin", roles=frozenset({ADMIN}))
 
@@ -68,8 +71,8 @@ async def test_a_read_does_not_wait_for_a_writer(dossiers: Dossiers):
 async def test_the_hot_read_answers_what_the_route_answers(dossiers: Dossiers, monkeypatch: pytest.MonkeyPatch):
     """``GET /v1/dossiers/{id}`` is a hot read (shared/hot_reads.py): through the root app it gives
     the route's very status, headers and bytes; it answers only the plain case and leaves the rest
-    (no such dossier, a unit-scoped or role-less caller, no authenticated principal, another path)
-    to the route."""
+    (no such dossier, or none in the caller's scope, a role-less caller, no authenticated principal,
+    another path) to the route."""
     batch = example("dongbohosomc.json")["data"]
     await dossiers.push(batch)
     context = dossiers.runtime["dossiers"]
@@ -107,9 +110,17 @@ async def test_the_hot_read_answers_what_the_route_answers(dossiers: Dossiers, m
 
     done, sent = await answered(f"/v1/dossiers/{key}", ADMIN_PRINCIPAL)
     assert done and sent[0]["status"] == 200 and orjson.loads(sent[1]["body"])["ma_ho_so"] == key
+    officer = Principal(subject="o", unit="000.00.12.H42", roles=frozenset({UNIT_OFFICER}))  # the dossier's unit
+    done, sent = await answered(f"/v1/dossiers/{key}", officer)
+    service_app.dependency_overrides[get_principal] = lambda: officer
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service_app), base_url="http://s") as route:
+        routed = await route.get(f"/v1/dossiers/{key}")
+    assert done and sent[1]["body"] == routed.content, (
+        "a unit-scoped officer's read is hot too, as the route answers it"
+    )
     for path, principal in [
         ("/v1/dossiers/000.00.12.H42-240101-9999", ADMIN_PRINCIPAL),  # the route's 404
-        (f"/v1/dossiers/{key}", Principal(subject="o", unit="000.00.12.H42", roles=frozenset({UNIT_OFFICER}))),
+        (f"/v1/dossiers/{key}", Principal(subject="o", unit="000.00.99.H42", roles=frozenset({UNIT_OFFICER}))),
         (f"/v1/dossiers/{key}", Principal(subject="nobody", roles=frozenset())),  # the route's 403
         (f"/v1/dossiers/{key}", None),
         ("/v1/dossiers", ADMIN_PRINCIPAL),
@@ -118,3 +129,32 @@ async def test_the_hot_read_answers_what_the_route_answers(dossiers: Dossiers, m
         assert await answered(path, principal) == (False, []), path
     missing = await dossiers.client.get("/dossiers/v1/dossiers/000.00.12.H42-240101-9999")
     assert missing.status_code == 404 and missing.json()["status"] == 404
+
+
+async def test_a_unit_scoped_read_follows_the_unit_tree_at_once_here_and_within_a_second_from_elsewhere(
+    dossiers: Dossiers,
+):
+    """A unit-scoped caller's scope comes from the unit tree cached for requests (no query per
+    request): a unit moved by this process (the replica's consumer) counts at once, one moved by
+    another process (here a statement on the database) within ``TREE_MAX_AGE``."""
+    batch = example("dongbohosomc.json")["data"]
+    await dossiers.push(batch[:1])
+    key, context = batch[0]["MaHoSo"], dossiers.runtime["dossiers"]
+    await dossiers.register_unit("000.00.00.H42", "UBND tỉnh Hà Tĩnh", level="province")
+    await dossiers.register_unit("000.00.01.H42", "UBND huyện", parent="000.00.00.H42", level="district")
+    await dossiers.register_unit("000.00.12.H42", "UBND xã Cẩm Quang", parent="000.00.00.H42", version=2)
+    district = bearer(await issue_key([context], UNIT_OFFICER, "000.00.01.H42"))
+    path = f"/dossiers/v1/dossiers/{key}"
+
+    assert (await dossiers.client.get(path, headers=district)).status_code == 404  # the commune is not under it
+    await dossiers.register_unit("000.00.12.H42", "UBND xã Cẩm Quang", parent="000.00.01.H42", version=3)
+    assert (await dossiers.client.get(path, headers=district)).status_code == 200  # moved under it here: at once
+
+    async with context.db.engine.begin() as connection:  # moved back by another process
+        await connection.execute(
+            text("UPDATE units SET parent_code = '000.00.00.H42', version = 4 WHERE code = '000.00.12.H42'")
+        )
+    started = time.monotonic()
+    while (await dossiers.client.get(path, headers=district)).status_code == 200:
+        assert time.monotonic() - started < TREE_MAX_AGE + 2, "the tree was never read again"
+        await asyncio.sleep(0.05)
