@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -102,7 +103,7 @@ class Database:
         if self.dialect == "sqlite":
             if not parsed.database or parsed.database == ":memory:":
                 raise ValueError("SQLite databases are files here: readers and the writer open the file each")
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database))
             kwargs["connect_args"] = {"timeout": 30, "factory": RollbackOnClose}
             self.engine: AsyncEngine = create_async_engine(url, **kwargs)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -360,6 +361,17 @@ def _upsert_statement(
     rowset = func.json_populate_recordset(base, rows).table_valued(*names)
     source = select(*(rowset.c[name] for name in names))
     return on_conflict(postgresql.insert(table).from_select(list(names), source))
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file, and its directory, for their owner alone (they hold citizens'
+    personal data); SQLite gives the ``-wal`` and ``-shm`` files the database file's permissions.
+    An existing file or directory keeps its own."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def rowcount(result: Result[*tuple[Any, ...]]) -> int:
