@@ -18,11 +18,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 from sqlalchemy import ColumnElement, true
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import CurrentPrincipal, Principal
 from shared.problems import Forbidden, NotFound
-from shared.service import Context, ServiceContext, ServiceDefinition
+from shared.service import Context, ServiceContext
 from shared.units import UnitSnapshot, committed_changes
 
 
@@ -66,20 +65,6 @@ WHOLE_SYSTEM = Scope()
 """The scope of the system itself: consumers, schedulers, and the callers that see everything."""
 
 
-async def scope_of(principal: Principal, definition: ServiceDefinition, session: AsyncSession | None) -> Scope:
-    """The scope of ``principal`` in the unit tree of the service ``definition`` (read through
-    ``session``, needed only for a unit-scoped principal of a service with a tree)."""
-    personal = principal.sees_personal_data
-    if principal.unit is None:
-        return Scope(personal_data=personal)
-    if definition.unit_tree is None:
-        return Scope(principal.unit, frozenset({principal.unit}), personal)
-    if session is None:
-        raise ValueError("the unit tree is read through a session")
-    tree = await definition.unit_tree(session)
-    return Scope(principal.unit, tree.subtree(principal.unit), personal)
-
-
 TREE_MAX_AGE = 1.0
 """Seconds a unit tree read for requests is used without asking the database whether it changed.
 A change this process commits is seen at once (:func:`shared.units.units_changed`); one committed
@@ -87,18 +72,21 @@ by another process (a replica of the service, ``cchc scoring rebuild``) within t
 
 
 async def request_scope(context: ServiceContext, principal: Principal) -> Scope:
-    """The scope of a request's principal. Only a unit-scoped principal needs the unit tree: the
-    tree last read for requests while it is fresh (no database work), else read again on a reader
-    unit of work of its own (one small aggregate query when nothing changed)."""
+    """The scope of a request's principal. Only a unit-scoped principal of a service with a unit
+    tree needs the tree: the one last read for requests while it is fresh (no database work), else
+    read again on a reader unit of work of its own (one small aggregate query when nothing changed)."""
+    personal = principal.sees_personal_data
+    if principal.unit is None:
+        return Scope(personal_data=personal)
     definition = context.definition
-    if principal.unit is None or definition.unit_tree is None:
-        return await scope_of(principal, definition, None)
+    if definition.unit_tree is None:
+        return Scope(principal.unit, frozenset({principal.unit}), personal)
     cached: tuple[UnitSnapshot, float, int] | None = context.state.get(_TREE)
     checked, changes = time.monotonic(), committed_changes()
     if cached is None or cached[2] != changes or checked - cached[1] >= TREE_MAX_AGE:
         async with context.reader() as uow:
             cached = context.state[_TREE] = (await definition.unit_tree(uow.session), checked, changes)
-    return Scope(principal.unit, cached[0].subtree(principal.unit), principal.sees_personal_data)
+    return Scope(principal.unit, cached[0].subtree(principal.unit), personal)
 
 
 _TREE = "shared.scope.tree"  # ServiceContext.state: (the tree, when it was checked, committed_changes then)

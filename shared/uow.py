@@ -100,8 +100,10 @@ class UnitOfWork:
         self._before_commit.append(hook)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once this unit of work has committed (not if it rolls back)."""
-        self._after_commit.append(callback)
+        """Call ``callback`` once this unit of work has committed (not if it rolls back); a
+        callback given several times (a change per row) is called once."""
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
 
     def _forget(self) -> None:
         self._pending.clear()
