@@ -16,9 +16,9 @@ bench/dossiers.py), on a fresh database each run, in one of two builds:
 ``--scoped``: the **with** build is called with the province's integration key instead of an
 administrator's: the provincial system's own key, limited to the province (its unit tree, the
 province and the workload's agencies under it, written into the dossiers database's units replica
-of both builds). Authentication then costs the scope too: the unit tree read per request, each
-pushed record checked against it, and the read of one dossier by its route (a unit-scoped
-principal is no hot read's case).
+of both builds). Authentication then costs the scope too: the unit scope of each request (from
+the unit tree kept for requests, shared/scope.py), each pushed record checked against it, and the
+read of one dossier checked against it (a hot read for a unit-scoped principal too).
 
 Each run pushes ``--records`` DongBoHoSoMC records in batches of ``--batch`` to
 ``/dossiers/v1/sync/dvcqg`` (one warm-up batch first), then reads ``--reads`` of them one by one
