@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from shared.pacing import paced
 from shared.problems import NotFound
 from shared.reads import PostgresReads, Reads, SqliteReads, sqlite_reader_pragmas
 
@@ -411,7 +412,7 @@ async def insert_rows(
     names = list(_columns(table, dict.fromkeys(columns or rows[0]), {}))  # the table's order: the INSERT's
     connection = await session.connection()
     processors = [_driver_processor(table.c[name].type, connection.dialect) for name in names]
-    records = _bound_records(rows, names, processors)
+    records = await _bound_records(rows, names, processors)
     if not on_postgres(session):
         await connection.exec_driver_sql(_sqlite_insert(table, tuple(names)), records)
         return
@@ -423,14 +424,15 @@ async def insert_rows(
         raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
 
-def _bound_records(
+async def _bound_records(
     rows: Sequence[Mapping[str, Any]], names: list[str], processors: list[Callable[[Any], Any] | None]
 ) -> list[tuple[Any, ...]]:
-    """Each row's values of ``names``, in order, as the driver takes them."""
+    """Each row's values of ``names``, in order, as the driver takes them (the event loop served
+    between slices of many rows)."""
     convert = [(i, p) for i, p in enumerate(processors) if p is not None]
     pick = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     records = []
-    for row in rows:
+    async for row in paced(rows):
         values = list(pick(row))
         for i, process in convert:
             values[i] = process(values[i])

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     limits_max_concurrency: int = Field(
         default=1000, ge=1, description="connections and requests served at once; beyond, 503"
     )
+    event_loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        default="auto",
+        description="the HTTP server's event loop: auto is the standard asyncio loop for `cchc run` "
+        "(one process serving reads beside the push and every consumer) and uvloop for `cchc serve`",
+    )
     limits_rate_per_second: float = Field(default=50.0, gt=0, description="requests per second one caller gains")
     limits_rate_burst: int = Field(default=500, ge=1, description="requests one caller may make in a burst")
     limits_graphql_max_depth: int = Field(default=12, ge=1, description="deepest nesting of a GraphQL query")

@@ -37,6 +37,7 @@ from typing_extensions import TypedDict
 
 from services.dossiers.codes import Channel, Status, SubjectType
 from shared.bounds import MAX_MAGNITUDE, NO_CONTROL, control_message
+from shared.pacing import paced
 
 VN_OFFSET = timezone(timedelta(hours=7), "+07")  # Vietnam keeps no daylight saving time
 MAX_SEQUENCE_DIGITS = 8  # a daily sequence per agency: 4 digits at least, 8 (10^8 a day) at most
@@ -408,16 +409,17 @@ class ReadBatch(Generic[R]):
     rejected: list[Rejected] = field(default_factory=list)
 
 
-def read_records(
+async def read_records(
     data: Sequence[Any], model: type[R], *, unique: bool = True, latest: datetime | None = None
 ) -> ReadBatch[R]:
-    """Validate each record on its own; with ``unique``, a MaHoSo seen earlier in the batch is
-    rejected; with ``latest``, so is an instant of something done later than it."""
+    """Validate each record on its own (the event loop served between slices of a large batch);
+    with ``unique``, a MaHoSo seen earlier in the batch is rejected; with ``latest``, so is an
+    instant of something done later than it."""
     batch: ReadBatch[R] = ReadBatch()
     first_index: dict[str, int] = {}
     context = {"latest": latest}
     validate: Callable[[Any], R] = lambda raw: model.model_validate(raw, context=context)  # noqa: E731
-    for index, raw in enumerate(data):
+    async for index, raw in paced(enumerate(data)):
         key = raw.get("MaHoSo") if isinstance(raw, dict) else None
         key = key if isinstance(key, str) else None
         if not isinstance(raw, dict):

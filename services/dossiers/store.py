@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.dossiers import models
 from services.dossiers.dossier import COLUMNS, Dossier
 from shared.db import insert_rows, on_postgres, one_of, upsert
+from shared.pacing import paced
 from shared.scope import WHOLE_SYSTEM, Scope
 
 DOSSIERS = models.Dossier.__table__
@@ -32,14 +33,14 @@ async def load(
     if lock and on_postgres(session):
         query = query.with_for_update()
     result = await session.execute(query)
-    return {row["ma_ho_so"]: Dossier.from_row(row) for row in result.mappings()}
+    return {row["ma_ho_so"]: Dossier.from_row(row) async for row in paced(result.mappings())}
 
 
 async def insert_new(session: AsyncSession, dossiers: Sequence[Dossier]) -> set[str]:
     """Insert the dossiers whose key is free; returns the keys inserted (a concurrent writer may have won others)."""
     if not dossiers:
         return set()
-    rows = [dossier.to_row() for dossier in dossiers]
+    rows = [dossier.to_row() async for dossier in paced(dossiers)]
     try:  # the usual case, a bulk insert; a key taken meanwhile sends the batch the slow way
         async with session.begin_nested():
             await insert_rows(session, DOSSIERS, rows, COLUMNS)
@@ -54,7 +55,7 @@ async def insert_new(session: AsyncSession, dossiers: Sequence[Dossier]) -> set[
 
 async def save(session: AsyncSession, dossiers: Iterable[Dossier]) -> None:
     """Write the dossiers back, every column, in one statement."""
-    params = [_keyed(dossier.to_row()) for dossier in dossiers]
+    params = [_keyed(dossier.to_row()) async for dossier in paced(dossiers)]
     if params:
         await session.execute(_UPDATE, params)
 

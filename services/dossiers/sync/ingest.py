@@ -22,6 +22,7 @@ from services.dossiers.office_hours import load_calendars
 from services.dossiers.sync.records import dossier_of
 from services.dossiers.units import UnitRegistry, registry_of
 from shared.calendar import WorkingCalendar
+from shared.pacing import Pacer, paced
 from shared.scope import WHOLE_SYSTEM, Scope
 from shared.unit_calendars import UnitCalendars
 from shared.uow import UnitOfWork
@@ -95,14 +96,14 @@ async def ingest_dossiers(
 ) -> list[RecordResult]:
     """Upsert a DongBoHoSoMC batch; valid records are stored, invalid ones reported, in one transaction.
     A record handled by a unit outside ``scope``, or naming a dossier stored under one, is rejected."""
-    session, now = uow.session, uow.clock.now()
-    batch: ReadBatch[HoSo] = read_records(data, HoSo, latest=now + tolerance)
+    session, now, pace = uow.session, uow.clock.now(), Pacer()
+    batch: ReadBatch[HoSo] = await read_records(data, HoSo, latest=now + tolerance)
     calendars = await load_calendars(session)
     registry = registry_of(calendars.units)
     results = rejected(batch.rejected)
     records = dict(batch.accepted)
     pending: dict[str, tuple[int, Dossier]] = {}
-    for index, record in batch.accepted:
+    async for index, record in paced(batch.accepted, pace):
         try:
             dossier = _dossier(record, data[index], calendars, registry)
         except Exception as error:  # one record's fault never sinks the batch
@@ -115,7 +116,7 @@ async def ingest_dossiers(
     while pending:  # a second pass only for keys a concurrent writer inserted meanwhile
         stored = await store.load(session, pending.keys())
         plan = Plan()
-        for key, (index, new) in pending.items():
+        async for key, (index, new) in paced(pending.items(), pace):
             if key in stored and not scope.allows(stored[key].unit_code):
                 plan.results[index] = out_of_scope(index, key, "MaHoSo")
                 continue
@@ -130,7 +131,7 @@ async def ingest_dossiers(
             for d, index in plan.inserts
             if d.ma_ho_so not in inserted
         }
-        for dossier in plan.decided:
+        async for dossier in paced(plan.decided, pace):
             if dossier.ma_ho_so not in pending:
                 for event in dossier.collect_events():
                     uow.emit(event)
@@ -179,12 +180,12 @@ async def ingest_progress(
     """Apply CapNhatTienDoHoSoMC steps in time order; a step older than the stored state changes
     nothing; a dossier outside ``scope`` is unknown."""
     session, now = uow.session, uow.clock.now()
-    batch: ReadBatch[TienDo] = read_records(data, TienDo, unique=False, latest=now + tolerance)
+    batch: ReadBatch[TienDo] = await read_records(data, TienDo, unique=False, latest=now + tolerance)
     calendars = await load_calendars(session)
     stored = await store.load(session, {s.MaHoSo for _, s in batch.accepted}, scope=scope)
     results = rejected(batch.rejected)
     changed: dict[str, Dossier] = {}
-    for index, step in sorted(batch.accepted, key=lambda item: item[1].ThoiDiemXuLy):
+    async for index, step in paced(sorted(batch.accepted, key=lambda item: item[1].ThoiDiemXuLy)):
         dossier = changed.get(step.MaHoSo) or stored.get(step.MaHoSo)
         try:
             outcome = _apply_step(uow, dossier, step, now + tolerance, now, calendars)

@@ -109,3 +109,15 @@ def test_a_runtime_refuses_settings_lacking_a_service_class(tmp_path):
     with pytest.raises(TypeError, match="DossiersSettings"):
         DossiersSettings.of(PlansSettings(data_dir=tmp_path))
     assert Runtime(definitions(["plans"]), PlansSettings(data_dir=tmp_path))["plans"].settings.data_dir == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("setting", "embedded", "loop"),
+    [("auto", True, "asyncio"), ("auto", False, "uvloop"), ("uvloop", True, "uvloop"), ("asyncio", False, "asyncio")],
+)
+def test_the_event_loop_is_the_standard_one_for_the_embedded_process_unless_set(
+    setting: str, embedded: bool, loop: str
+) -> None:
+    from services.cli import _server_options
+
+    assert _server_options(Settings(event_loop=setting), embedded=embedded)["loop"] == loop

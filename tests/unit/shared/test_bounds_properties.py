@@ -4,6 +4,7 @@ a 500, or a batch sunk by one record)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from datetime import date, datetime, timedelta
@@ -151,7 +152,7 @@ def test_a_record_is_rejected_with_its_fields_or_becomes_a_row_and_events(
 ):
     raw = {**copy.deepcopy(EXAMPLE["data"][1]), **dates, "TrangThaiHoSo": status, "DanhSachHoSoBoSung": supplements}
     raw["DanhSachLePhi"] = [{"TenPhiLePhi": "Lệ phí", "Gia": fee}]
-    batch = read_records([raw], HoSo, latest=NOW + timedelta(days=1))
+    batch = asyncio.run(read_records([raw], HoSo, latest=NOW + timedelta(days=1)))
     for rejected in batch.rejected:
         assert rejected.errors and all(isinstance(e["field"], str) and e["message"] for e in rejected.errors)
     for _, record in batch.accepted:
@@ -164,7 +165,7 @@ def test_a_record_is_rejected_with_its_fields_or_becomes_a_row_and_events(
 @given(timestamps, st.sampled_from([*range(1, 11), 0, 11, "5", 5.0, False]))
 def test_a_progress_step_is_rejected_or_read(at: Any, status: Any):
     step = {"MaHoSo": "000.00.12.H42-240415-0008", "ThoiDiemXuLy": at, "TrangThai": status}
-    batch = read_records([step], TienDo, unique=False, latest=NOW + timedelta(days=1))
+    batch = asyncio.run(read_records([step], TienDo, unique=False, latest=NOW + timedelta(days=1)))
     assert len(batch.accepted) + len(batch.rejected) == 1
     for _, accepted in batch.accepted:
         assert EARLIEST <= accepted.ThoiDiemXuLy <= NOW + timedelta(days=1) and type(accepted.TrangThai) is not bool
