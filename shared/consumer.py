@@ -50,11 +50,17 @@ class Subscription:
     several keys share only by commutative additions written at commit in key order (scoring's
     dossier ledger). A batch of a topic whose subscriptions are all keyed may then be applied as
     several transactions at once, one per lane of keys (:class:`EventConsumer`).
+
+    ``lane_by``: what the keys that share rows have in common (scoring: the dossier's unit, whose
+    counters its dossiers add to), read from a key's first event in the batch. Keys alike go to
+    one lane, so lanes seldom write the same row and wait for each other's locks; without it,
+    keys are spread by the key alone.
     """
 
     topic: str
     handlers: Mapping[str, Handler]
     keyed: bool = False
+    lane_by: Callable[[CloudEvent], str] | None = None
 
 
 class EventConsumer:
@@ -91,6 +97,7 @@ class EventConsumer:
                 self._handlers.setdefault((s.topic, t), []).append(h)
         self._resolved: dict[tuple[str, str], list[Handler]] = {}  # _handlers_of, once per (topic, type)
         self._laned = {t for t in self.topics if all(s.keyed for s in subscriptions if s.topic == t)}
+        self._lane_by = {s.topic: s.lane_by for s in subscriptions if s.lane_by is not None}
         self._lanes = lanes
         self._uow_factory = uow_factory
         self._processed = processed
@@ -118,8 +125,13 @@ class EventConsumer:
             await self._apply_batch(work)
             return
         parts: list[list[tuple[Message, CloudEvent]]] = [[] for _ in range(lanes)]
-        for item in work:
-            parts[hash(item[0].key) % lanes].append(item)
+        lane_of: dict[str, int] = {}  # a key's lane: where its first event in the batch took it
+        for message, event in work:
+            lane = lane_of.get(message.key)
+            if lane is None:
+                group = self._lane_by.get(message.topic)
+                lane = lane_of[message.key] = hash(group(event) if group else message.key) % lanes
+            parts[lane].append((message, event))
         outcomes = await asyncio.gather(*(self._apply_batch(part) for part in parts if part), return_exceptions=True)
         for outcome in outcomes:  # every part has finished: a failure goes up only now
             if isinstance(outcome, BaseException):

@@ -306,6 +306,7 @@ SUBSCRIPTIONS = [
             "vn.cchc.dossier.resolved.v1": on_resolved,
         },
         keyed=True,  # each changes only its dossier's state; the counters at commit (ledger)
+        lane_by=lambda event: str(event.data.get("unit")),  # a unit's counters written by one lane
     ),
     Subscription(
         topic="cchc.plans",

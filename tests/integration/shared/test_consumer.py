@@ -184,10 +184,10 @@ def lane_recorder(calls: list[tuple[str, int]], started: asyncio.Barrier):
     return handle
 
 
-def laned_consumer(runtime, handle=probe.on_noted, *, keyed: bool = True) -> EventConsumer:
+def laned_consumer(runtime, handle=probe.on_noted, *, keyed: bool = True, lane_by=None) -> EventConsumer:
     return EventConsumer(
         "cchc.probe",  # the probe service's group: its dead letters go to its table
-        [Subscription(topic="cchc.probe", handlers={probe.Noted.type: handle}, keyed=keyed)],
+        [Subscription(topic="cchc.probe", handlers={probe.Noted.type: handle}, keyed=keyed, lane_by=lane_by)],
         uow_factory=runtime["probe"].uow,
         processed=probe.kernel.processed_events,
         bus=runtime.bus,
@@ -225,6 +225,30 @@ async def test_a_large_keyed_batch_is_applied_in_concurrent_lanes_each_key_in_or
     lane_of = {note.split()[0]: transaction for note, transaction in calls}
     assert len(set(lane_of.values())) == 2
     assert all(lane_of[note.split()[0]] == transaction for note, transaction in calls), "a key spans lanes"
+
+
+def group_of(key: str) -> str:
+    """Five groups of eight keys each (k0, k5, k10... in one)."""
+    return f"g{int(key.removeprefix('k')) % 5}"
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_keys_alike_by_the_subscriptions_lane_by_share_a_lane(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    calls: list[tuple[str, int]] = []
+    batch = keyed_batch(keys=40, per_key=12)
+    consumer = laned_consumer(
+        runtime, lane_recorder(calls, asyncio.Barrier(1)), lane_by=lambda event: group_of(event.subject)
+    )
+
+    await consumer(batch)
+
+    stored = await probe.effect_notes(runtime["probe"])
+    assert sorted(stored) == sorted(notes_of(batch)) and in_key_order(stored)
+    lanes_of_group: dict[str, set[int]] = {}
+    for note, transaction in calls:
+        lanes_of_group.setdefault(group_of(note.split()[0]), set()).add(transaction)
+    assert len(lanes_of_group) == 5 and all(len(lanes) == 1 for lanes in lanes_of_group.values()), lanes_of_group
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
