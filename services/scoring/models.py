@@ -136,6 +136,17 @@ class DirtyMonth(Base):
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
+class ClaimedMonth(Base):
+    """A marked (own unit, month) a publisher pass has taken and not yet finished. The marks are
+    moved here in a short transaction of their own, so a consumer marking a month again never
+    waits for a pass; a pass that fails leaves its claims to the next one."""
+
+    __tablename__ = "claimed_months"
+
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class HeldPeriod(Base):
     """A (unit, period) with a changed figure the publisher held back: one of its indicators was
     published less than a second before. It is looked at again at ``due_at`` (the latest value

@@ -3,8 +3,9 @@ and ``target.missed``.
 
 Consumers only mark the (own unit, month) whose counters moved, and each batch they apply pokes
 the publisher, a deadline scheduler of the service (:data:`PUBLISHER`): it wakes at once, not on
-a tick. A pass claims those marks, widens them to the unit's ancestors and to every period the
-month affects (its month, quarter, half-year and year, and — a dossier open across months counts
+a tick. A pass claims those marks (moves them to ``claimed_months`` in a short transaction of its
+own, so a consumer marking the same month again never waits for the pass), widens them to the
+unit's ancestors and to every period the month affects (its month, quarter, half-year and year, and — a dossier open across months counts
 in the later ones — each later month up to now, at most :data:`HORIZON` months), recomputes those
 figures and emits an event only for a value that differs from the one last published.
 
@@ -34,7 +35,15 @@ from services.scoring import queries
 from services.scoring import service as read
 from services.scoring.events import IndicatorChanged, TargetAtRisk, TargetMissed, TargetRef
 from services.scoring.figures import Figure, figures
-from services.scoring.models import DirtyMonth, HeldPeriod, Published, Target, TargetUnitStatus, directory
+from services.scoring.models import (
+    ClaimedMonth,
+    DirtyMonth,
+    HeldPeriod,
+    Published,
+    Target,
+    TargetUnitStatus,
+    directory,
+)
 from services.scoring.periods import Period, PeriodError, month_index, parse_period, periods_of_month
 from services.scoring.settings import ScoringSettings
 from services.scoring.targets import TargetStatus
@@ -46,7 +55,12 @@ from shared.uow import UnitOfWork
 
 HORIZON = 24
 SPACING = timedelta(seconds=1)  # between two indicator.changed of one (unit, period, code)
-DIRTY, HELD, PUBLISHED = DirtyMonth.__table__, HeldPeriod.__table__, Published.__table__
+DIRTY, CLAIMED, HELD, PUBLISHED = (
+    DirtyMonth.__table__,
+    ClaimedMonth.__table__,
+    HeldPeriod.__table__,
+    Published.__table__,
+)
 # one pass at a time over the database (replicas): two could both find a key free to publish
 PASS_LOCK = text("select pg_advisory_xact_lock(:k)").bindparams(k=zlib.crc32(b"cchc.scoring.publisher"))
 Held = dict[tuple[str, str], datetime]  # (unit, period text) → when to look again
@@ -57,12 +71,27 @@ def affected_periods(month: int, now: datetime) -> set[Period]:
     return {p for m in range(month, last + 1) for p in periods_of_month(m)}
 
 
-async def publish_pending(uow: UnitOfWork) -> int:
-    """One pass (in the caller's transaction); returns how many events it emitted."""
+async def publish_pending(context: ServiceContext) -> int:
+    """One pass: the marks claimed (committed at once), then what they moved published in a
+    transaction of its own; returns how many events it emitted. A pass that fails leaves its
+    claims to the next."""
+    async with context.uow() as uow:
+        marks = (await uow.session.execute(delete(DIRTY).returning(DIRTY.c.unit, DIRTY.c.month))).all()
+        if marks:
+            rows = [{"unit": unit, "month": month} for unit, month in sorted(marks)]
+            await upsert_rows(uow.session, CLAIMED, rows, lambda insert: insert.on_conflict_do_nothing())
+        await uow.commit()
+    async with context.uow() as uow:
+        emitted = await _publish_claimed(uow)
+        await uow.commit()
+    return emitted
+
+
+async def _publish_claimed(uow: UnitOfWork) -> int:
     session, now = uow.session, uow.clock.now()
     if on_postgres(session):
         await session.execute(PASS_LOCK)
-    claimed = (await session.execute(delete(DIRTY).returning(DIRTY.c.unit, DIRTY.c.month))).all()
+    claimed = (await session.execute(delete(CLAIMED).returning(CLAIMED.c.unit, CLAIMED.c.month))).all()
     released = (
         await session.execute(delete(HELD).where(HELD.c.due_at <= now).returning(HELD.c.unit, HELD.c.period))
     ).all()
@@ -212,8 +241,9 @@ async def next_due(context: ServiceContext) -> datetime | None:
     """Now if a month is marked; else the earliest held pair or end of an open target's period."""
     async with context.reader() as uow:
         session, now = uow.session, uow.clock.now()
-        if (await session.execute(select(DIRTY.c.unit).limit(1))).first() is not None:
-            return now
+        for marks in (DIRTY, CLAIMED):
+            if (await session.execute(select(marks.c.unit).limit(1))).first() is not None:
+                return now
         held = (await session.execute(select(func.min(HELD.c.due_at)))).scalar()
         periods = (await session.execute(select(Target.period).where(Target.closed.is_(False)).distinct())).scalars()
     instants = [] if held is None else [held]
@@ -227,9 +257,7 @@ async def next_due(context: ServiceContext) -> datetime | None:
 
 async def sweep(context: ServiceContext, now: datetime) -> None:
     """One pass (the scheduler calls it again while something is due)."""
-    async with context.uow() as uow:
-        await publish_pending(uow)
-        await uow.commit()
+    await publish_pending(context)
 
 
 PUBLISHER = Deadlines(

@@ -153,9 +153,7 @@ async def test_the_publisher_coalesces_indicator_changes_and_reports_a_target_at
 
     async def publish() -> list[dict[str, Any]]:
         before = len(await committed_events(scoring.context))
-        async with scoring.context.uow() as uow:
-            await publish_pending(uow)
-            await uow.commit()
+        await publish_pending(scoring.context)
         return (await committed_events(scoring.context))[before:]
 
     first = await publish()
@@ -334,11 +332,8 @@ async def test_a_target_for_a_level_binds_each_unit_of_that_level_with_its_own_s
     for key, unit, finished in (("L1", "C1", at + timedelta(days=4)), ("L2", "C2", at + timedelta(days=1))):
         await received(scoring, key, unit, at, at + timedelta(days=3))
         await resolved(scoring, key, unit, at, at + timedelta(days=3), finished)
-    async with scoring.context.uow() as uow:
-        await publish_pending(uow)
-        await uow.commit()
-        await publish_pending(uow)  # a second pass: no status changed, no event
-        await uow.commit()
+    await publish_pending(scoring.context)
+    await publish_pending(scoring.context)  # a second pass: no status changed, no event
     at_risk = [e["data"] for e in await committed_events(scoring.context, "target.at_risk")]
     assert [(d["target_id"], d["unit"]) for d in at_risk] == [(9, "C1")]  # C2 is on time; P1 itself is not a commune
     statuses = {u: (await scoring.get("targets", unit=u)).json()["items"] for u in ("C1", "C2", "P1")}

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from services.scoring import ledger, queries
 from services.scoring.periods import month_index, month_period
 from services.scoring.publisher import next_due, publish_pending
 from shared.clock import VN_TZ
@@ -80,9 +83,7 @@ async def test_each_key_has_its_own_second_and_a_held_change_survives_a_restart(
     async def publish(service: Scoring) -> dict[tuple[str, str], float | None]:
         """One pass; the (unit, code) → value of the month's events it emitted."""
         before = len(await committed_events(service.context, CHANGED))
-        async with service.context.uow() as uow:
-            await publish_pending(uow)
-            await uow.commit()
+        await publish_pending(service.context)
         emitted = (await committed_events(service.context, CHANGED))[before:]
         return {
             (e["data"]["unit"], e["data"]["code"]): e["data"]["value"] for e in emitted if e["data"]["period"] == month
@@ -115,3 +116,57 @@ async def test_each_key_has_its_own_second_and_a_held_change_survives_a_restart(
     assert after[("P1", "dossiers.resolved")] == 1 and after[("C1", "dossiers.resolved")] == 1
     assert ("C2", "dossiers.received") not in after  # unchanged since it went out
     assert await publish(restarted) == {} and await next_due(restarted.context) is None
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer: a pass holds it anyway
+async def test_a_consumer_marking_a_month_during_a_pass_does_not_wait_for_it(
+    start_scoring: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t0 = datetime(2024, 8, 1, 9, tzinfo=VN_TZ)
+    scoring: Scoring = await start_scoring(t0)
+    await two_units(scoring)
+    await received(scoring, "D0", "C1", t0, t0 + timedelta(days=3))  # marks (C1, August)
+    computing, finish = asyncio.Event(), asyncio.Event()
+    unit_sums = queries.unit_sums
+
+    async def slow_sums(*args: Any, **kwargs: Any) -> Any:
+        computing.set()
+        await finish.wait()  # the pass's transaction stays open meanwhile
+        return await unit_sums(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "unit_sums", slow_sums)
+    publishing = asyncio.create_task(publish_pending(scoring.context))
+    await asyncio.wait_for(computing.wait(), 10)
+
+    async def mark_again() -> None:  # what the consumer writes for D1: the same (unit, month)
+        async with scoring.context.uow() as uow:
+            await ledger.mark_dirty(uow.session, [("C1", month_index(t0))])
+            await uow.commit()
+
+    await asyncio.wait_for(mark_again(), 5)  # waited for the whole pass before the marks were claimed apart
+    finish.set()
+    assert await publishing > 0
+    assert await next_due(scoring.context) == t0  # the new mark is kept for the next pass
+
+
+async def test_a_pass_that_fails_leaves_its_claims_to_the_next(
+    start_scoring: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t0 = datetime(2024, 8, 1, 9, tzinfo=VN_TZ)
+    scoring: Scoring = await start_scoring(t0)
+    await two_units(scoring)
+    await received(scoring, "D0", "C1", t0, t0 + timedelta(days=3))
+
+    async def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the figures could not be read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(queries, "unit_sums", failing)
+        with pytest.raises(RuntimeError):
+            await publish_pending(scoring.context)
+    assert await next_due(scoring.context) == t0  # claimed, not published: due at once
+
+    await publish_pending(scoring.context)
+    [event] = await changes(scoring, "P1", "2024-08", "dossiers.received")
+    assert event["data"]["value"] == 1
+    assert await next_due(scoring.context) is None
