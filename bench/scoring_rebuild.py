@@ -1,6 +1,6 @@
 """``cchc scoring rebuild`` and ``verify`` over a province's dossiers, on PostgreSQL, distributed.
 
-Run ``python -m bench.scoring_rebuild [--dossiers 2000000] [--profile]``.
+Run ``python -m bench.scoring_rebuild [--dossiers 2000000] [--rebuilds 1] [--profile]``.
 
 PostgreSQL (started by the benchmark, switched to durable settings: fsync, synchronous_commit and
 full_page_writes on) holds a database per service. The dossiers database gets ``--dossiers``
@@ -9,7 +9,8 @@ the last month open), the plans database the same 300 units (``PUT /plans/v1/uni
 ``cchc serve dossiers``, ``cchc serve plans`` and ``cchc serve scoring`` run as processes, and
 ``cchc scoring rebuild --url <dossiers> --plans-url <plans>`` is timed (it pages
 ``GET /dossiers/v1/dossiers``, the source of truth), then ``cchc scoring verify`` (which must find
-no difference). Reported: wall time, dossiers/s, the CPU seconds of the command and of the dossiers
+no difference). With ``--rebuilds N`` the rebuild runs N times in a row (the scoring service's
+publisher is then still working through the first one's marks). Reported: wall time, dossiers/s, the CPU seconds of the command and of the dossiers
 server, and the load average before and after. ``--profile`` runs the command under cProfile
 (``bench/results/scoring_rebuild.prof``). Results go to ``bench/results/scoring_rebuild.json``.
 """
@@ -90,6 +91,7 @@ async def main(args: argparse.Namespace) -> None:
     os.environ.update(UNLIMITED)
     backend = PostgresBackend()
     results: dict[str, Any] = {"dossiers": args.dossiers, "environment": environment()}
+    names = ["rebuild", *(f"rebuild_{n}" for n in range(2, args.rebuilds + 1)), "verify"]
     try:
         results["postgres"] = await backend.make_durable()
         urls = {name: await backend.fresh_url() for name in ("dossiers", "plans", "scoring")}
@@ -114,10 +116,11 @@ async def main(args: argparse.Namespace) -> None:
             async with servers[0] as dossiers, servers[1] as plans, servers[2]:
                 await plans_units(plans.base, key)
                 command = ["scoring", "--url", dossiers.base, "--plans-url", plans.base, "--token", key]
-                for action in ("rebuild", "verify"):
+                for name in names:
+                    action = name.split("_")[0]
                     cpu_before = cpu_seconds(dossiers.process.pid)
                     load_before = load_average()
-                    profile = RESULTS / f"scoring_{action}.prof" if args.profile else None
+                    profile = RESULTS / f"scoring_{name}.prof" if args.profile else None
                     RESULTS.mkdir(exist_ok=True)
                     run = timed_command([command[0], action, *command[1:]], env, profile)
                     run.update(
@@ -126,8 +129,8 @@ async def main(args: argparse.Namespace) -> None:
                         load_average_before=load_before,
                         load_average_after=load_average(),
                     )
-                    results[action] = run
-                    print(action, json.dumps(run), flush=True)
+                    results[name] = run
+                    print(name, json.dumps(run), flush=True)
                     if run["exit"] != 0:
                         raise SystemExit(f"{action} failed: {run['stderr']}")
     finally:
@@ -137,10 +140,10 @@ async def main(args: argparse.Namespace) -> None:
     print(f"\n{args.dossiers:,} dossiers over 300 units, loaded by SQL in {results['load_seconds']} s")
     print("| command | wall | dossiers/s | CPU: command / dossiers server | load average before → after |")
     print("|---|---:|---:|---:|---|")
-    for action in ("rebuild", "verify"):
-        r = results[action]
+    for name in names:
+        r = results[name]
         print(
-            f"| `cchc scoring {action}` | {r['seconds']} s | {r['dossiers_per_second']:,} "
+            f"| `cchc scoring {name.replace('_', ' #')}` | {r['seconds']} s | {r['dossiers_per_second']:,} "
             f"| {r['cpu_seconds']} / {r['dossiers_server_cpu_seconds']} s "
             f"| {r['load_average_before']} → {r['load_average_after']} |"
         )
@@ -150,5 +153,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=2_000_000)
     parser.add_argument("--port", type=int, default=8310)
+    parser.add_argument("--rebuilds", type=int, default=1, help="rebuilds in a row before the verify")
     parser.add_argument("--profile", action="store_true", help="run the commands under cProfile")
     asyncio.run(main(parser.parse_args()))
