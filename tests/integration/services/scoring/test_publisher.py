@@ -118,14 +118,20 @@ async def test_each_key_has_its_own_second_and_a_held_change_survives_a_restart(
     assert await publish(restarted) == {} and await next_due(restarted.context) is None
 
 
+async def one_marked_month(start_scoring: Callable[..., Any]) -> tuple[Scoring, datetime]:
+    """Scoring on a manual clock at ``t0``, with a dossier received in C1: (C1, August 2024) marked."""
+    t0 = datetime(2024, 8, 1, 9, tzinfo=VN_TZ)
+    scoring: Scoring = await start_scoring(t0)
+    await two_units(scoring)
+    await received(scoring, "D0", "C1", t0, t0 + timedelta(days=3))
+    return scoring, t0
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)  # SQLite has one writer: a pass holds it anyway
 async def test_a_consumer_marking_a_month_during_a_pass_does_not_wait_for_it(
     start_scoring: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    t0 = datetime(2024, 8, 1, 9, tzinfo=VN_TZ)
-    scoring: Scoring = await start_scoring(t0)
-    await two_units(scoring)
-    await received(scoring, "D0", "C1", t0, t0 + timedelta(days=3))  # marks (C1, August)
+    scoring, t0 = await one_marked_month(start_scoring)
     computing, finish = asyncio.Event(), asyncio.Event()
     unit_sums = queries.unit_sums
 
@@ -152,10 +158,7 @@ async def test_a_consumer_marking_a_month_during_a_pass_does_not_wait_for_it(
 async def test_a_pass_that_fails_leaves_its_claims_to_the_next(
     start_scoring: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    t0 = datetime(2024, 8, 1, 9, tzinfo=VN_TZ)
-    scoring: Scoring = await start_scoring(t0)
-    await two_units(scoring)
-    await received(scoring, "D0", "C1", t0, t0 + timedelta(days=3))
+    scoring, t0 = await one_marked_month(start_scoring)
 
     async def failing(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the figures could not be read")
