@@ -301,6 +301,17 @@ class Dossier:
         self._bump(now)
         return True
 
+    def resettle(self, now: datetime, calendar: WorkingCalendar) -> bool:
+        """What this service derives in working time from the due time (the apology deadline, the
+        next alarm, timeliness) computed again under ``calendar``, the due time left as it is (a
+        synced dossier's NgayHenTra is the provincial system's). False when nothing changes."""
+        derived = (self.apology_due_at, self.alarm_at, self.alarm_kind, self.timeliness)
+        self.settle(now, calendar)
+        if (self.apology_due_at, self.alarm_at, self.alarm_kind, self.timeliness) == derived:
+            return False
+        self._bump(now)
+        return True
+
     def settle(self, now: datetime, calendar: WorkingCalendar) -> None:
         """Set timeliness, the next alarm and the apology deadline from the status, due time and apology."""
         status = Status(self.status)

@@ -3,7 +3,8 @@
 The day overrides hold for every unit; the office hours are a unit's own, else its nearest
 ancestor's (units come from the ``unit.upserted`` replica), else the default 07:00–11:30 /
 13:30–17:00. A change publishes ``calendar.changed`` and re-dates the open dossiers received here
-whose unit follows it; dossiers synced from the province keep the NgayHenTra their system set.
+whose unit follows it; dossiers synced from the province keep the NgayHenTra their system set, and
+only what this service derives from it (the apology deadline, the alarms) follows the new hours.
 """
 
 from __future__ import annotations
@@ -90,18 +91,23 @@ async def _follow(uow: UnitOfWork, unit: str, before: UnitCalendars, after: Unit
         )
     )
     subtree = before.units.descendants(unit)
-    moved = [code for code in subtree if unit in (before.hours_set_on(code), after.hours_set_on(code))]
-    await _redate(uow, await _open_intake(session, store.DOSSIERS.c.unit_code.in_(moved)), after, OFFICE_HOURS)
+    moved = store.DOSSIERS.c.unit_code.in_(
+        [code for code in subtree if unit in (before.hours_set_on(code), after.hours_set_on(code))]
+    )
+    await _redate(uow, await _open(session, Origin.intake, moved), after, OFFICE_HOURS)
+    await _resettle(uow, await _open(session, Origin.sync, moved), after)
 
 
 async def follow_day(uow: UnitOfWork, day: date) -> None:
     """Re-date the open dossiers received here whose count runs over ``day``, which was just
-    declared worked or not (or given back to the holiday calendar)."""
+    declared worked or not (or given back to the holiday calendar); the synced ones keep their
+    due time and derive their apology deadline and alarms again."""
     D = store.DOSSIERS
     start = datetime.combine(day, time.min, VN_TZ)
     spanning = (D.c.received_at < start + timedelta(days=1), D.c.due_at >= start)
-    dossiers = await _open_intake(uow.session, *spanning)
-    await _redate(uow, dossiers, await load_calendars(uow.session), CALENDAR_DAY)
+    calendars = await load_calendars(uow.session)
+    await _redate(uow, await _open(uow.session, Origin.intake, *spanning), calendars, CALENDAR_DAY)
+    await _resettle(uow, await _open(uow.session, Origin.sync, *spanning), calendars)
 
 
 async def _redate(uow: UnitOfWork, dossiers: list[Dossier], calendars: UnitCalendars, reason: str) -> None:
@@ -119,10 +125,21 @@ async def _redate(uow: UnitOfWork, dossiers: list[Dossier], calendars: UnitCalen
     await store.save(session, changed)
 
 
-async def _open_intake(session: AsyncSession, *conditions: ColumnElement[bool]) -> list[Dossier]:
-    """The unfinished dossiers received here that meet ``conditions``, locked on PostgreSQL."""
+async def _resettle(uow: UnitOfWork, dossiers: list[Dossier], calendars: UnitCalendars) -> None:
+    """Derive again, in the changed calendar, the apology deadline and alarms of open dossiers
+    whose due time stays; the late-detection scheduler then looks again."""
+    now = uow.clock.now()
+    changed = [d for d in dossiers if d.resettle(now, calendars.of(d.unit_code))]
+    if changed:
+        uow.deadlines_moved()
+        await store.save(uow.session, changed)
+
+
+async def _open(session: AsyncSession, origin: Origin, *conditions: ColumnElement[bool]) -> list[Dossier]:
+    """The unfinished dossiers of ``origin`` (received here, or synced) that meet ``conditions``,
+    locked on PostgreSQL."""
     D = store.DOSSIERS
-    query = select(D).where(D.c.origin == Origin.intake.value, D.c.status.in_(OPEN_STATUSES), *conditions)
+    query = select(D).where(D.c.origin == origin.value, D.c.status.in_(OPEN_STATUSES), *conditions)
     if on_postgres(session):
         query = query.with_for_update()
     return [Dossier.from_row(m) for m in (await session.execute(query)).mappings()]

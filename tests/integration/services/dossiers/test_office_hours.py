@@ -277,6 +277,33 @@ async def test_a_synced_dossier_keeps_its_due_time_but_pauses_and_alarms_follow_
         assert due_soon == [] and (await d.get(record["MaHoSo"]))["timeliness"] == "open_on_track"
 
 
+async def test_a_synced_dossiers_apology_deadline_follows_a_later_change_of_hours_or_days(start_dossiers):
+    d = await start(start_dossiers, now=vn(2024, 5, 13, 10))
+    record = {
+        **copy.deepcopy(example("dongbohosomc.json")["data"][0]),
+        "NgayTiepNhan": "20240513090000",
+        "NgayHenTra": "20240517170000",
+    }
+    key = record["MaHoSo"]
+    await d.push([record])
+    stored = await d.get(key)
+    assert datetime.fromisoformat(stored["apology_due_at"]) == vn(
+        2024, 5, 16, 17
+    )  # a working day before, default hours
+
+    await d.client.put(hours_url(COMMUNE), json={"windows": ["07:30-11:30", "13:00-16:30"]})
+    after_hours = await d.get(key)
+    assert datetime.fromisoformat(after_hours["apology_due_at"]) == vn(2024, 5, 16, 16, 30)  # the unit's close
+    assert due(after_hours) == vn(2024, 5, 17, 17) and after_hours["version"] > stored["version"]
+
+    off = await d.client.put("/dossiers/v1/calendar/days/2024-05-16", json={"working": False, "reason": "Nghỉ bù"})
+    assert off.status_code == 200, off.text
+    after_day = await d.get(key)
+    assert datetime.fromisoformat(after_day["apology_due_at"]) == vn(2024, 5, 15, 16, 30)  # Thursday is off now
+    assert due(after_day) == vn(2024, 5, 17, 17)  # NgayHenTra stays the province's
+    assert await d.events("dossier.rescheduled", key) == []
+
+
 async def test_a_day_declared_off_or_worked_re_dates_the_open_dossiers_counting_over_it(start_dossiers):
     d = await start(start_dossiers, now=vn(2024, 5, 13, 10))
     spanning = (await receive(d, TWENTY_HOURS))["ma_ho_so"]  # Monday 10:00 + 20 h (default hours) → Wednesday 16:00
