@@ -26,7 +26,7 @@ from shared.auth import ROLES
 from shared.bus.base import DeadLetter
 from shared.bus.inprocess import InProcessBus
 from shared.clock import VN_TZ
-from shared.logs import configure_logging
+from shared.logs import configure_logging, quieter
 from shared.problems import DomainError
 from shared.runtime import Runtime, freeze_startup_heap
 from shared.service import ServiceDefinition
@@ -184,7 +184,8 @@ async def _with_keys(settings: Settings, action: Callable[[UnitOfWork], Awaitabl
     outbox row is published by the running plans relay."""
     runtime = Runtime(definitions(["plans"]), settings)
     try:
-        await runtime.migrate()
+        with quieter("alembic"):
+            await runtime.migrate()
         async with runtime["plans"].uow(CLI) as uow:
             result = await action(uow)
             await uow.commit()

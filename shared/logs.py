@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -50,3 +52,18 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
         logging.getLogger(talkative).setLevel(max(logging.WARNING, root.level))
     # uvicorn's access log would print every request line without ids; ours is in the middleware
     logging.getLogger("uvicorn.access").disabled = True
+
+
+@contextmanager
+def quieter(*names: str, level: int = logging.WARNING) -> Iterator[None]:
+    """Only ``level`` and above from the loggers ``names`` while the block runs (a command's
+    migrations: Alembic's INFO lines are noise on the stderr of ``cchc keys``)."""
+    loggers = [logging.getLogger(name) for name in names]
+    before = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, old in zip(loggers, before, strict=True):
+            logger.setLevel(old)

@@ -45,6 +45,17 @@ def test_a_key_is_printed_alone_on_the_last_line_listed_without_it_and_revoked(
     assert key.split("_")[2] not in str(logged)
 
 
+def test_on_a_fresh_data_directory_a_command_writes_its_answer_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = keys(capsys, tmp_path, "list")  # the first command migrates the plans database
+    assert status == 0 and out == "" and err == ""  # no key yet; none of Alembic's INFO lines
+
+    status, out, err = keys(capsys, tmp_path, "create", "--role", "viewer", "--name", "tra cứu")
+    [details] = [json.loads(line) for line in err.splitlines()]  # the key's details, and nothing else
+    assert status == 0 and details["name"] == "tra cứu" and out.strip().startswith("cchc_")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
