@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## run: all four services embedded on http://127.0.0.1:8000 with demo data, fed live by the demo's
 ## simulated provincial one-stop system on :8100 (two days of history up to now, then real time)
 run: $(STAMP)
-	@$(BIN)/cchc simulate provincial --port 8100 --demo --start $$(date -d '2 days ago' +%F) & SIM=$$!; \
+	@$(BIN)/cchc simulate provincial --port 8100 --demo --start $$($(BIN)/python -c 'import datetime as d; print(d.date.today() - d.timedelta(days=2))') & SIM=$$!; \
 	trap 'kill $$SIM 2>/dev/null' EXIT INT TERM; \
 	CCHC_DOSSIERS_PULL_URL=http://127.0.0.1:8100/dvcqg/hoso CCHC_DOSSIERS_PULL_INTERVAL=5 \
 	$(BIN)/cchc run --port 8000 --demo
