@@ -144,8 +144,8 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (create, listing, revoke):
         sub.add_argument("--data-dir", type=Path)
 
-    catalogue = commands.add_parser("catalogue", help="write the AsyncAPI events catalogue")
-    catalogue.add_argument("--output", type=Path, default=Path("docs/asyncapi.json"))
+    catalogue = commands.add_parser("catalogue", help="print the AsyncAPI events catalogue, or write it to a file")
+    catalogue.add_argument("--output", type=Path, help="the file to write (the repository's: docs/asyncapi.json)")
     catalogue.set_defaults(command=_catalogue)
     return parser
 
@@ -379,6 +379,9 @@ def catalogue_text() -> str:
 
 
 def _catalogue(args: argparse.Namespace, settings: Settings) -> None:
+    if args.output is None:
+        sys.stdout.write(catalogue_text())
+        return
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(catalogue_text(), encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)

@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from services import cli
 from services.cli import catalogue_text
 from services.plans.events import ApiKeyCreated, TaskWithdrawn
 
@@ -14,6 +17,17 @@ DOCS = Path(__file__).parents[3] / "docs" / "asyncapi.json"
 
 def test_the_committed_catalogue_is_current():
     assert DOCS.read_text(encoding="utf-8") == catalogue_text(), "run `make catalogue` and commit docs/asyncapi.json"
+
+
+def test_the_command_prints_the_catalogue_or_writes_the_file_it_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.chdir(tmp_path)  # nothing is written where the command happens to run
+    assert cli.main(["catalogue"]) == 0
+    assert capsys.readouterr().out == catalogue_text() and list(tmp_path.iterdir()) == []
+
+    assert cli.main(["catalogue", "--output", "out/asyncapi.json"]) == 0
+    assert (tmp_path / "out" / "asyncapi.json").read_text(encoding="utf-8") == catalogue_text()
 
 
 def test_the_catalogue_documents_each_event_with_its_topic_and_payload():
