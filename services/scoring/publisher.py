@@ -5,9 +5,10 @@ Consumers only mark the (own unit, month) whose counters moved, and each batch t
 the publisher, a deadline scheduler of the service (:data:`PUBLISHER`): it wakes at once, not on
 a tick. A pass claims those marks (moves them to ``claimed_months`` in a short transaction of its
 own, so a consumer marking the same month again never waits for the pass), widens them to the
-unit's ancestors and to every period the month affects (its month, quarter, half-year and year, and — a dossier open across months counts
-in the later ones — each later month up to now, at most :data:`HORIZON` months), recomputes those
-figures and emits an event only for a value that differs from the one last published.
+unit's ancestors and to every period the month affects (its month, quarter, half-year and year,
+and — a dossier open across months counts in the later ones — each later month up to now, at most
+:data:`HORIZON` months), recomputes those figures and emits an event only for a value that
+differs from the one last published.
 
 "At most one ``indicator.changed`` per unit, period and code per second" is a spacing per key: a
 changed value whose key was published less than :data:`SPACING` ago is not emitted; its (unit,
