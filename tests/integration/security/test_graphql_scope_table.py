@@ -66,6 +66,7 @@ async def officer_fields(province: Province) -> dict[str, list[str]]:
 def queries_about_b(ids: dict[str, Any]) -> dict[str, Any]:
     """Root field → SHARED, or the queries naming B's objects: (query, variables, what the admin gets)."""
     year = '"2024"'
+    by_unit = f"query($u: String) {{ dossiers(where: {{unit: $u}}) {{ items {{ {DOSSIER} }} }} }}"
     return {
         "dossiersStatus": SHARED,
         "plansStatus": SHARED,
@@ -75,7 +76,8 @@ def queries_about_b(ids: dict[str, Any]) -> dict[str, Any]:
         "dossier": [(f"query($k: String!) {{ dossier(maHoSo: $k) {{ {DOSSIER} }} }}", {"k": KEY_B}, DATA)],
         "dossiers": [
             (f"{{ dossiers {{ items {{ {DOSSIER} }} }} }}", {}, DATA),
-            (f"query($u: String) {{ dossiers(where: {{unit: $u}}) {{ items {{ {DOSSIER} }} }} }}", {"u": B}, DATA),
+            (by_unit, {"u": B}, DATA),
+            (by_unit, {"u": PROVINCE}, DATA),  # a filter on an ancestor: the part in scope
         ],
         "officeHours": [("query($u: String!) { officeHours(unit: $u) { unit setOn windows } }", {"u": B}, DATA)],
         "letters": [(f"query($k: String!) {{ letters(dossier: $k) {{ {LETTER} }} }}", {"k": KEY_B}, DATA)],
@@ -135,29 +137,31 @@ def queries_about_b(ids: dict[str, Any]) -> dict[str, Any]:
                 DATA,
             ),
         ],
-        "indicators": [
-            (
-                f"query($u: String!) {{ indicators(unit: $u, period: {year}) {{ unit items {{ code value }} }} }}",
-                {"u": B},
-                DATA,
+        # the figures of B, and of the province (which hold B's): 404 for A's officer
+        **{
+            field: [(query, {"u": B}, DATA), (query, {"u": PROVINCE}, FOUND)]
+            for field, query in (
+                (
+                    "indicators",
+                    f"query($u: String!) {{ indicators(unit: $u, period: {year}) {{ unit items {{ code value }} }} }}",
+                ),
+                (
+                    "indicatorSeries",
+                    'query($u: String!) { indicatorSeries(unit: $u, code: "dossiers.received", start: "2024-01", '
+                    'end: "2024-06") { unit points { period value } } }',
+                ),
+                (
+                    "scorecard",
+                    f"query($u: String!) {{ scorecard(unit: $u, period: {year}) {{ unit total {{ points }} "
+                    "groups { code points items { code points } } } }",
+                ),
+                (
+                    "scoringTargets",
+                    f"query($u: String!) {{ scoringTargets(unit: $u, period: {year}) "
+                    "{ unit items { issuer planId code } } }",
+                ),
             )
-        ],
-        "indicatorSeries": [
-            (
-                'query($u: String!) { indicatorSeries(unit: $u, code: "dossiers.received", start: "2024-01", '
-                'end: "2024-06") { unit points { period value } } }',
-                {"u": B},
-                DATA,
-            )
-        ],
-        "scorecard": [
-            (
-                f"query($u: String!) {{ scorecard(unit: $u, period: {year}) {{ unit total {{ points }} "
-                "groups { code points items { code points } } } }",
-                {"u": B},
-                DATA,
-            )
-        ],
+        },
         "rankings": [
             (
                 f'{{ rankings(level: "commune", period: {year}, code: "dossiers.received") '
@@ -171,13 +175,6 @@ def queries_about_b(ids: dict[str, Any]) -> dict[str, Any]:
                 {"p": PROVINCE},
                 DATA,
             ),
-        ],
-        "scoringTargets": [
-            (
-                f"query($u: String!) {{ scoringTargets(unit: $u, period: {year}) {{ unit items {{ issuer planId code }} }} }}",
-                {"u": B},
-                DATA,
-            )
         ],
     }
 
