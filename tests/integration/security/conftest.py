@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from services.catalog import definitions
+from services.notifications.channels.service import request_delivery
 from shared.app_factory import create_root_app
 from shared.auth import Principal
 from shared.clock import VN_TZ, ManualClock
@@ -24,6 +25,7 @@ from shared.runtime import Runtime
 from tests.integration.services.dossiers.conftest import example
 from tests.integration.services.notifications.letters.conftest import SETTINGS
 from tests.support import principals
+from tests.support.principals import officer
 from tests.support.runtime import no_lifespan
 
 PROVINCE, A, B = "000.00.00.H42", "000.00.12.H42", "000.00.13.H42"
@@ -43,6 +45,14 @@ RECORD_A = {**copy.deepcopy(RECORD_A), "Email": "binh@example.vn", "DiaChiChuHoS
 KEY_A, KEY_B = RECORD_A["MaHoSo"], RECORD_B["MaHoSo"]
 PERSONAL_A = ("Trần Văn Bình", "040089000321", "0987000111", "binh@example.vn", "Thôn Trung")
 PERSONAL_B = ("Phạm Thị Duyên", "042190000777", "0912555666", "duyen@example.vn", "Thôn Tân Hòa")
+PLAN_B, TASK_B = "Kế hoạch riêng của xã Cẩm Bình", "Rà soát thủ tục riêng Cẩm Bình"
+CONTACT_B = {"name": "Đỗ Thị Cúc", "email": "cuc@example.vn"}
+MARKERS_B = (B, KEY_B, NAMES[B], PLAN_B, TASK_B, CONTACT_B["name"], *PERSONAL_B)
+"""What betrays commune B in an answer: its code, dossier, people, plan, task and contact."""
+# what the scope tables (test_scope_table.py, test_graphql_scope_table.py) expect of a request about B
+SHARED = "shared"  # reference data every unit shares: nothing of B's in it, for anyone
+DATA = "data"  # the administrator's answer holds a mark of B
+FOUND = "found"  # the administrator gets an answer without a mark (a PDF, a due time, attempts): A's officer none
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
@@ -70,8 +80,10 @@ class Province:
         assert response.status_code in (200, 201, 204), response.text
         return response.json() if response.content else None
 
-    async def graphql(self, query: str, who: Principal | None = None, **variables: Any) -> dict[str, Any]:
-        response = await self.call("POST", "/graphql", who, json={"query": query, "variables": variables})
+    async def graphql(
+        self, query: str, who: Principal | None = None, *, endpoint: str = "/graphql", **variables: Any
+    ) -> dict[str, Any]:
+        response = await self.call("POST", endpoint, who, json={"query": query, "variables": variables})
         assert response.status_code == 200, response.text
         return dict(response.json())
 
@@ -124,6 +136,65 @@ async def push_late_dossiers(province: Province) -> None:
         return all(any(x["number"] for x in found) for found in letters)
 
     await eventually(issued)
+
+
+async def objects_of_b(province: Province) -> dict[str, Any]:
+    """Commune B's own group, plan (a monthly task it leads, published, with a target), contact, a
+    delivery of the notifications log and its apology letter; their ids."""
+    await province.ok("PUT", "/plans/v1/unit-groups/nhom-cam-binh", json={"name": "Nhóm Cẩm Bình", "owner_code": B})
+    plan = (await province.ok("POST", "/plans/v1/plans", json={"issuer_code": B, "year": 2024, "title": PLAN_B}))["id"]
+    nodes = f"/plans/v1/plans/{plan}/nodes"
+    area = await province.ok("POST", nodes, json={"kind": "area", "label": "I", "title": "Cải cách TTHC"})
+    task = {"kind": "task", "parent_id": area["id"], "label": "1", "title": TASK_B, "schedule": "Hằng tháng"}
+    await province.ok("POST", nodes, json={**task, "lead": NAMES[B]})
+    await province.ok("POST", f"/plans/v1/plans/{plan}:publish")
+    target = {"metric_code": "dossiers.on_time_rate", "operator": ">=", "value": "90", "period": "2024"}
+    await province.ok("POST", f"/plans/v1/plans/{plan}/targets", json=target)
+    tree = await province.ok("GET", f"/plans/v1/plans/{plan}/tree")
+    obligation = tree["areas"][0]["children"][0]["obligations"][0]["id"]
+    occurrence = (await province.ok("GET", f"/plans/v1/obligations/{obligation}/occurrences"))[0]["id"]
+    await province.ok("POST", f"/notifications/v1/recipients/{B}/contacts", json=CONTACT_B)
+    notifications = province.runtime["notifications"]
+    async with notifications.uow() as uow:
+        delivery = await request_delivery(
+            uow, unit_code=B, channel="email", to=PERSONAL_B[3], subject="Thư xin lỗi", text="Kính gửi bà."
+        )
+        await uow.commit()
+    [letter] = await province.letters(KEY_B)
+    return {"plan": plan, "obligation": obligation, "occurrence": occurrence, "delivery": delivery.id, "letter": letter}
+
+
+async def provincial_plan(province: Province) -> tuple[int, dict[str, int]]:
+    """A plan of the province with one task led by commune A and coordinated by commune B; the
+    obligation ids by unit."""
+    provincial = officer(PROVINCE)
+    plan = await province.ok(
+        "POST",
+        "/plans/v1/plans",
+        provincial,
+        json={"issuer_code": PROVINCE, "year": 2024, "title": "Kế hoạch CCHC năm 2024"},
+    )
+    area = await province.ok(
+        "POST",
+        f"/plans/v1/plans/{plan['id']}/nodes",
+        provincial,
+        json={"kind": "area", "label": "I", "title": "Cải cách thủ tục hành chính"},
+    )
+    task = {
+        "kind": "task",
+        "parent_id": area["id"],
+        "label": "1",
+        "title": "Rà soát thủ tục",
+        "schedule": "Trước 15/05/2024",
+        "lead": NAMES[A],
+        "coordinating": NAMES[B],
+    }
+    await province.ok("POST", f"/plans/v1/plans/{plan['id']}/nodes", provincial, json=task)
+    await province.ok("POST", f"/plans/v1/plans/{plan['id']}:publish", provincial)
+    tree = await province.ok("GET", f"/plans/v1/plans/{plan['id']}/tree", provincial)
+    obligations = {o["unit_code"]: o["id"] for o in tree["areas"][0]["children"][0]["obligations"]}
+    assert set(obligations) == {A, B}
+    return plan["id"], obligations
 
 
 @pytest.fixture

@@ -4,42 +4,10 @@ all of it; a plan one only owes is read, not changed."""
 
 from __future__ import annotations
 
-from tests.integration.security.conftest import NAMES, PROVINCE, A, B, Province
+from tests.integration.security.conftest import PROVINCE, A, B, Province, provincial_plan
 from tests.support.principals import officer
 
 OFFICER_A, OFFICER_B, PROVINCIAL = officer(A), officer(B), officer(PROVINCE)
-
-
-async def provincial_plan(province: Province) -> tuple[int, dict[str, int]]:
-    """A plan of the province with one task led by commune A and coordinated by commune B; the
-    obligation ids by unit."""
-    plan = await province.ok(
-        "POST",
-        "/plans/v1/plans",
-        PROVINCIAL,
-        json={"issuer_code": PROVINCE, "year": 2024, "title": "Kế hoạch CCHC năm 2024"},
-    )
-    area = await province.ok(
-        "POST",
-        f"/plans/v1/plans/{plan['id']}/nodes",
-        PROVINCIAL,
-        json={"kind": "area", "label": "I", "title": "Cải cách thủ tục hành chính"},
-    )
-    task = {
-        "kind": "task",
-        "parent_id": area["id"],
-        "label": "1",
-        "title": "Rà soát thủ tục",
-        "schedule": "Trước 15/05/2024",
-        "lead": NAMES[A],
-        "coordinating": NAMES[B],
-    }
-    await province.ok("POST", f"/plans/v1/plans/{plan['id']}/nodes", PROVINCIAL, json=task)
-    await province.ok("POST", f"/plans/v1/plans/{plan['id']}:publish", PROVINCIAL)
-    tree = await province.ok("GET", f"/plans/v1/plans/{plan['id']}/tree", PROVINCIAL)
-    obligations = {o["unit_code"]: o["id"] for o in tree["areas"][0]["children"][0]["obligations"]}
-    assert set(obligations) == {A, B}
-    return plan["id"], obligations
 
 
 async def communes_own_plan(province: Province) -> int:

@@ -2,7 +2,8 @@
 commune A's officer: a 404, or an answer holding nothing of B (its unit code, dossier, people,
 plan, contact). An administrator asking the same gets B's data: the positive control of each row.
 The table names every such route, so a new one fails here until it is given its requests about B.
-(GraphQL's fields and the writes are in test_unit_scope.py and test_plans_scope.py.)"""
+(GraphQL's root fields are in test_graphql_scope_table.py, the writes in test_unit_scope.py and
+test_plans_scope.py.)"""
 
 from __future__ import annotations
 
@@ -11,18 +12,12 @@ from typing import Any
 import httpx
 
 from services.catalog import definitions
-from services.notifications.channels.service import request_delivery
 from shared.access import ALLOWED
 from shared.auth import UNIT_OFFICER
-from tests.integration.security.conftest import KEY_B, NAMES, PERSONAL_B, A, B, Province
+from tests.integration.security.conftest import DATA, FOUND, KEY_B, MARKERS_B, SHARED, A, B, Province, objects_of_b
 from tests.support.principals import admin, officer
 
 OFFICER_A = officer(A)
-PLAN_B, TASK_B = "Kế hoạch riêng của xã Cẩm Bình", "Rà soát thủ tục riêng Cẩm Bình"
-CONTACT_B = {"name": "Đỗ Thị Cúc", "email": "cuc@example.vn"}
-MARKERS_B = (B, KEY_B, NAMES[B], PLAN_B, TASK_B, CONTACT_B["name"], *PERSONAL_B)
-SHARED = "shared"  # reference data every unit shares: nothing of B's in it, for anyone
-DATA, FOUND = "data", "found"  # the administrator's answer holds a mark of B / is a 200 (a PDF, a due time)
 YEAR = {"period": "2024"}
 
 
@@ -34,32 +29,6 @@ def officer_routes() -> set[str]:
         for (method, path), access in d.access.routes.items()
         if method == "GET" and UNIT_OFFICER in ALLOWED[access]
     }
-
-
-async def objects_of_b(province: Province) -> dict[str, Any]:
-    """Commune B's own group, plan (a monthly task it leads, published, with a target), contact, a
-    delivery of the notifications log and its apology letter; their ids."""
-    await province.ok("PUT", "/plans/v1/unit-groups/nhom-cam-binh", json={"name": "Nhóm Cẩm Bình", "owner_code": B})
-    plan = (await province.ok("POST", "/plans/v1/plans", json={"issuer_code": B, "year": 2024, "title": PLAN_B}))["id"]
-    nodes = f"/plans/v1/plans/{plan}/nodes"
-    area = await province.ok("POST", nodes, json={"kind": "area", "label": "I", "title": "Cải cách TTHC"})
-    task = {"kind": "task", "parent_id": area["id"], "label": "1", "title": TASK_B, "schedule": "Hằng tháng"}
-    await province.ok("POST", nodes, json={**task, "lead": NAMES[B]})
-    await province.ok("POST", f"/plans/v1/plans/{plan}:publish")
-    target = {"metric_code": "dossiers.on_time_rate", "operator": ">=", "value": "90", "period": "2024"}
-    await province.ok("POST", f"/plans/v1/plans/{plan}/targets", json=target)
-    tree = await province.ok("GET", f"/plans/v1/plans/{plan}/tree")
-    obligation = tree["areas"][0]["children"][0]["obligations"][0]["id"]
-    occurrence = (await province.ok("GET", f"/plans/v1/obligations/{obligation}/occurrences"))[0]["id"]
-    await province.ok("POST", f"/notifications/v1/recipients/{B}/contacts", json=CONTACT_B)
-    notifications = province.runtime["notifications"]
-    async with notifications.uow() as uow:
-        delivery = await request_delivery(
-            uow, unit_code=B, channel="email", to=PERSONAL_B[3], subject="Thư xin lỗi", text="Kính gửi bà."
-        )
-        await uow.commit()
-    [letter] = await province.letters(KEY_B)
-    return {"plan": plan, "obligation": obligation, "occurrence": occurrence, "delivery": delivery.id, "letter": letter}
 
 
 def requests_about_b(ids: dict[str, Any]) -> dict[str, Any]:
