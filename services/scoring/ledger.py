@@ -14,17 +14,24 @@ from dataclasses import asdict
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import rules
-from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, DirtyMonth, directory
+from services.scoring.models import (
+    COUNTERS_TABLE,
+    PROCEDURE_MONTHS,
+    UNIT_MONTHS,
+    ClaimedMonth,
+    DirtyMonth,
+    directory,
+)
 from services.scoring.models import DossierState as DossierRow
 from services.scoring.models import TaskState as TaskRow
 from shared.db import Upsert, on_postgres, one_of, upsert, upsert_all
 from shared.uow import UnitOfWork
 
-DOSSIERS, TASKS, DIRTY = DossierRow.__table__, TaskRow.__table__, DirtyMonth.__table__
+DOSSIERS, TASKS, DIRTY, CLAIMED = DossierRow.__table__, TaskRow.__table__, DirtyMonth.__table__, ClaimedMonth.__table__
 KEY = ("unit", "month", "procedure", "channel")
 
 
@@ -199,8 +206,15 @@ async def mark_dirty(session: AsyncSession, pairs: Iterable[tuple[str, int]]) ->
     await upsert_all(session, [_dirty(pairs)])
 
 
-def _dirty(pairs: Iterable[tuple[str, int]]) -> Upsert:
-    return Upsert(DIRTY, [{"unit": unit, "month": month} for unit, month in sorted(set(pairs))], _nothing)
+def _dirty(pairs: Iterable[tuple[str, int]], table: Table = DIRTY) -> Upsert:
+    return Upsert(table, [{"unit": unit, "month": month} for unit, month in sorted(set(pairs))], _nothing)
+
+
+async def claim_marks(session: AsyncSession) -> None:
+    """Move the marked months to ``claimed_months``: the publisher does it in a short transaction
+    of its own, so marking a month never waits for its pass (:mod:`services.scoring.publisher`)."""
+    marks = (await session.execute(delete(DIRTY).returning(DIRTY.c.unit, DIRTY.c.month))).all()
+    await upsert_all(session, [_dirty(marks, CLAIMED)])
 
 
 async def mark_subtree_dirty(session: AsyncSession, unit: str, *also: str | None) -> None:

@@ -32,19 +32,12 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scoring import queries
+from services.scoring import ledger, queries
 from services.scoring import service as read
 from services.scoring.events import IndicatorChanged, TargetAtRisk, TargetMissed, TargetRef
 from services.scoring.figures import Figure, figures
-from services.scoring.models import (
-    ClaimedMonth,
-    DirtyMonth,
-    HeldPeriod,
-    Published,
-    Target,
-    TargetUnitStatus,
-    directory,
-)
+from services.scoring.ledger import CLAIMED, DIRTY
+from services.scoring.models import HeldPeriod, Published, Target, TargetUnitStatus, directory
 from services.scoring.periods import Period, PeriodError, month_index, parse_period, periods_of_month
 from services.scoring.settings import ScoringSettings
 from services.scoring.targets import TargetStatus
@@ -56,12 +49,7 @@ from shared.uow import UnitOfWork
 
 HORIZON = 24
 SPACING = timedelta(seconds=1)  # between two indicator.changed of one (unit, period, code)
-DIRTY, CLAIMED, HELD, PUBLISHED = (
-    DirtyMonth.__table__,
-    ClaimedMonth.__table__,
-    HeldPeriod.__table__,
-    Published.__table__,
-)
+HELD, PUBLISHED = HeldPeriod.__table__, Published.__table__
 # one pass at a time over the database (replicas): two could both find a key free to publish
 PASS_LOCK = text("select pg_advisory_xact_lock(:k)").bindparams(k=zlib.crc32(b"cchc.scoring.publisher"))
 Held = dict[tuple[str, str], datetime]  # (unit, period text) → when to look again
@@ -77,10 +65,7 @@ async def publish_pending(context: ServiceContext) -> int:
     transaction of its own; returns how many events it emitted. A pass that fails leaves its
     claims to the next."""
     async with context.uow() as uow:
-        marks = (await uow.session.execute(delete(DIRTY).returning(DIRTY.c.unit, DIRTY.c.month))).all()
-        if marks:
-            rows = [{"unit": unit, "month": month} for unit, month in sorted(marks)]
-            await upsert_rows(uow.session, CLAIMED, rows, lambda insert: insert.on_conflict_do_nothing())
+        await ledger.claim_marks(uow.session)
         await uow.commit()
     async with context.uow() as uow:
         emitted = await _publish_claimed(uow)
