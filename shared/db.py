@@ -25,7 +25,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
-    any_,
+    Text,
     bindparam,
     cast,
     event,
@@ -34,12 +34,14 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.elements import True_
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -238,12 +240,44 @@ async def get_or_404(session: AsyncSession, model: type[M], key: Any, message: s
     return row
 
 
-def one_of(session: AsyncSession, column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
-    """``column IN values``: on PostgreSQL as ``= ANY(array)``, one parameter whatever the count, so
-    every batch reuses one prepared statement instead of compiling ``IN ($1, …, $1000)``."""
-    if on_postgres(session):
-        return column == any_(cast(list(values), ARRAY(column.type)))
-    return column.in_(list(values))
+async def rows_by_key(
+    session: AsyncSession,
+    table: Table,
+    column: ColumnElement[Any],
+    keys: Collection[str],
+    *where: ColumnElement[bool],
+    lock: bool = False,
+) -> Result[Any]:
+    """The rows of ``table`` whose unique text ``column`` is one of ``keys`` (and meet ``where``),
+    locked ``FOR UPDATE`` in key order with ``lock`` on PostgreSQL.
+
+    On PostgreSQL the keys travel as one array, unnested, and each is looked up by a ``LATERAL``
+    subquery of its own (``… LIMIT 1``), which the planner can only answer from the column's unique
+    index. ``column = ANY($1)`` is one prepared statement too, but its generic plan is made once per
+    connection: made while the table was small it is a sequential scan, casting the array for every
+    row, and it stays that until an ``ANALYZE``. On a new database that is seconds per lookup at a
+    few hundred thousand rows (docs/performance.md, *The plan of a batch lookup*).
+    """
+    ordered = sorted(set(keys))
+    if not on_postgres(session):
+        return await session.execute(select(table).where(column.in_(ordered), *where))
+    where = tuple(w for w in where if not isinstance(w, True_))  # Scope.where of the whole system
+    statement = _by_key(table, column, where, lock) if where else _by_key_cached(table, column, lock)
+    return await session.execute(statement, {"by_key": ordered})
+
+
+def _by_key(table: Table, column: ColumnElement[Any], where: Sequence[ColumnElement[bool]], lock: bool) -> Select[Any]:
+    wanted = func.unnest(bindparam("by_key", type_=ARRAY(Text))).table_valued("key").render_derived()
+    each = select(table).where(column == wanted.c.key, *where).limit(literal_column("1"))
+    one = (each.with_for_update() if lock else each).lateral()
+    named = (one.c[c.key].label(c.name) for c in table.columns)  # plain names: the rows' keys are ``str``
+    return select(*named).select_from(wanted).join(one, true())
+
+
+@lru_cache(maxsize=64)
+def _by_key_cached(table: Table, column: ColumnElement[Any], lock: bool) -> Select[Any]:
+    """The unconditioned lookup, built once (building it costs more than looking up a few keys)."""
+    return _by_key(table, column, (), lock)
 
 
 def upsert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:

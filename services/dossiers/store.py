@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dossiers import models
 from services.dossiers.dossier import COLUMNS, Dossier
-from shared.db import insert_rows, on_postgres, one_of, upsert
+from shared.db import insert_rows, rows_by_key, upsert
 from shared.pacing import paced
 from shared.scope import WHOLE_SYSTEM, Scope
 
@@ -29,10 +29,9 @@ async def load(
     transaction on PostgreSQL."""
     if not keys:
         return {}
-    query = select(DOSSIERS).where(one_of(session, DOSSIERS.c.ma_ho_so, keys), scope.where(DOSSIERS.c.unit_code))
-    if lock and on_postgres(session):
-        query = query.with_for_update()
-    result = await session.execute(query)
+    result = await rows_by_key(
+        session, DOSSIERS, DOSSIERS.c.ma_ho_so, keys, scope.where(DOSSIERS.c.unit_code), lock=lock
+    )
     return {row["ma_ho_so"]: Dossier.from_row(row) async for row in paced(result.mappings())}
 
 

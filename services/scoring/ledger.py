@@ -28,7 +28,7 @@ from services.scoring.models import (
 )
 from services.scoring.models import DossierState as DossierRow
 from services.scoring.models import TaskState as TaskRow
-from shared.db import Upsert, on_postgres, one_of, upsert, upsert_all
+from shared.db import Upsert, on_postgres, rows_by_key, upsert, upsert_all
 from shared.uow import UnitOfWork
 
 DOSSIERS, TASKS, DIRTY, CLAIMED = DossierRow.__table__, TaskRow.__table__, DirtyMonth.__table__, ClaimedMonth.__table__
@@ -81,8 +81,8 @@ async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callabl
     found: dict[str, dict] = {}
     chunk = len(keys) if on_postgres(session) else CHUNK  # one array parameter on PostgreSQL
     for start in range(0, len(keys), chunk):
-        query = select(DOSSIERS).where(one_of(session, DOSSIERS.c.ma_ho_so, keys[start : start + chunk]))
-        found.update((row["ma_ho_so"], dict(row)) for row in (await session.execute(query)).mappings())
+        result = await rows_by_key(session, DOSSIERS, DOSSIERS.c.ma_ho_so, keys[start : start + chunk])
+        found.update((row["ma_ho_so"], dict(row)) for row in result.mappings())
     rows: list[dict] = []
     change: dict[rules.RowKey, dict[str, int]] = {}
     for key in keys:
