@@ -61,11 +61,10 @@ def to_message(record: Any) -> Message:
 
 
 class KafkaBus(EventBus):
-    def __init__(self, settings: Settings, *, topics: Sequence[str] = (), max_records: int = 500) -> None:
+    def __init__(self, settings: Settings, *, topics: Sequence[str] = ()) -> None:
         self._settings = settings
         self._options = client_options(settings)
         self._topics = list(topics)
-        self._max_records = max_records
         self._groups: dict[str, tuple[list[str], BatchHandler]] = {}
         self._consumers: dict[str, AIOKafkaConsumer] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -182,29 +181,40 @@ class KafkaBus(EventBus):
         return self._producer
 
     async def _consume(self, group: str, consumer: AIOKafkaConsumer, handler: BatchHandler) -> None:
-        """Handle each partition's batch, then commit its offset; never commit what was not handled."""
+        """Hand each topic's fetched records, all its partitions' in one batch, to the handler, then
+        commit their offsets; never commit what was not handled.
+
+        One batch per topic rather than per partition: a fetch of ``kafka_max_records`` spread over
+        six partitions would otherwise come as six small batches, each its own transaction, too small
+        for a consumer to split into lanes. A key lives in one partition, and a partition's records
+        keep their order in the batch, so each key's events still come in order."""
         retry_delay = self._settings.consumer_retry_backoff
         while True:
             try:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+                fetched = await consumer.getmany(timeout_ms=1000, max_records=self._settings.kafka_max_records)
             except KafkaError as exc:
                 log.warning("consumer %s cannot fetch: %s", group, exc)
                 await asyncio.sleep(retry_delay)
                 continue
-            for tp, records in batches.items():
+            by_topic: dict[str, dict[TopicPartition, list[Any]]] = {}
+            for tp, records in fetched.items():
+                by_topic.setdefault(tp.topic, {})[tp] = records
+            for topic, parts in by_topic.items():
                 try:
-                    await handler([to_message(r) for r in records])
+                    await handler([to_message(r) for records in parts.values() for r in records])
                 except Exception:
-                    log.exception("consumer %s failed on %s; will redeliver", group, tp)
-                    consumer.seek(tp, records[0].offset)
+                    log.exception("consumer %s failed on %s; will redeliver", group, topic)
+                    for tp, records in parts.items():
+                        consumer.seek(tp, records[0].offset)
                     await asyncio.sleep(retry_delay)
                     continue
+                offsets = {tp: records[-1].offset + 1 for tp, records in parts.items()}
                 try:
-                    await consumer.commit({tp: records[-1].offset + 1})
-                except KafkaError as exc:  # e.g. a rebalance took the partition: it is redelivered, and deduplicated
-                    log.warning("consumer %s could not commit %s: %s", group, tp, exc)
+                    await consumer.commit(offsets)
+                except KafkaError as exc:  # e.g. a rebalance took a partition: it is redelivered, and deduplicated
+                    log.warning("consumer %s could not commit %s: %s", group, topic, exc)
                     continue
-                self._positions[(group, tp)] = records[-1].offset + 1
+                self._positions.update({(group, tp): offset for tp, offset in offsets.items()})
 
 
 async def read_dead_letters(settings: Settings, topics: Sequence[str], *, timeout: float = 5.0) -> list[DeadLetter]:

@@ -152,6 +152,59 @@ async def test_a_poison_message_lands_in_the_dead_letter_topic_and_the_next_one_
     assert await read_dead_letters(settings, ["cchc.probe"], timeout=1) == [], "a replayed letter is not pending"
 
 
+async def test_a_poll_of_several_partitions_is_one_batch_and_a_failed_one_comes_back_whole(
+    kafka, probe_runtime, make_settings
+):
+    """What one poll brings of a topic is handed on at once, its partitions' records together and
+    each key's in order; a batch whose handler fails is delivered again, every partition of it, and
+    once handled its offsets are committed."""
+    producer = await probe_runtime(consumes=False, **kafka_settings(kafka))
+    context = producer["probe"]
+    keys = [f"K{n}" for n in range(12)]
+    for key in keys:
+        await probe.note(context, f"{key}-1", f"{key}-2", key=key)
+    await eventually(lambda: _zero(context))
+
+    settings = await make_settings("probe", **kafka_settings(kafka))
+    listener = KafkaBus(settings, topics=["cchc.probe"])
+    batches: list[list[Message]] = []
+
+    async def fail_once(messages: Sequence[Message]) -> None:
+        batches.append(list(messages))
+        if len(batches) == 1:
+            raise RuntimeError("the database is away")
+
+    listener.subscribe("cchc.probe", ["cchc.probe"], fail_once)
+    await listener.start()
+    try:
+        await eventually(lambda: _handled(batches[1:], 2 * len(keys)))
+    finally:
+        await listener.stop()
+    failed, *handled = batches
+    assert len({m.partition for m in failed}) > 1, "several partitions in one batch"
+    later = [m for batch in handled for m in batch]
+    assert {(m.partition, m.offset) for m in failed} <= {(m.partition, m.offset) for m in later}, "all again"
+    notes = [CloudEvent.from_json(m.value).data["note"] for m in later]
+    assert sorted(notes) == sorted(f"{key}-{n}" for key in keys for n in (1, 2))
+    assert all(notes.index(f"{key}-1") < notes.index(f"{key}-2") for key in keys), "each key's events in order"
+
+    late = KafkaBus(settings, topics=["cchc.probe"])
+    seen: list[Message] = []
+
+    async def record(messages: Sequence[Message]) -> None:
+        seen.extend(messages)
+
+    late.subscribe("cchc.probe", ["cchc.probe"], record)
+    await late.start()
+    await asyncio.sleep(3)  # long enough to be handed anything not committed
+    await late.stop()
+    assert seen == [], "the second delivery's offsets were committed, both partitions'"
+
+
+async def _handled(batches: list[list[Message]], count: int) -> bool:
+    return sum(len(b) for b in batches) >= count
+
+
 async def _zero(context) -> bool:
     return await probe.unpublished(context) == 0
 
