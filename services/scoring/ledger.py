@@ -82,7 +82,10 @@ async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callabl
     chunk = len(keys) if on_postgres(session) else CHUNK  # one array parameter on PostgreSQL
     for start in range(0, len(keys), chunk):
         result = await rows_by_key(session, DOSSIERS, DOSSIERS.c.ma_ho_so, keys[start : start + chunk])
-        found.update((row["ma_ho_so"], dict(row)) for row in result.mappings())
+        names = list(result.keys())
+        for row in result:
+            state = dict(zip(names, row, strict=True))  # a third of the cost of dict(RowMapping)
+            found[state["ma_ho_so"]] = state
     rows: list[dict] = []
     change: dict[rules.RowKey, dict[str, int]] = {}
     for key in keys:
@@ -94,9 +97,9 @@ async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callabl
         for edit in pending[key]:
             edit(row)
         after = rules.points(state_of(row))
-        if after != before:
-            _tally(change, before, -1)
-            _tally(change, after, 1)
+        if after != before:  # only the points that moved (each point once in a list)
+            _tally(change, [p for p in before if p not in after], -1)
+            _tally(change, [p for p in after if p not in before], 1)
         rows.append(row)
     moved = ((key, {c: a for c, a in amounts.items() if a}) for key, amounts in change.items())
     counters = counter_upserts({key: amounts for key, amounts in moved if amounts})

@@ -10,7 +10,7 @@ import pytest
 from services.plans.target_suggestions import METRICS
 from services.scoring.catalogue import catalogue
 from services.scoring.figures import Sums, figures
-from services.scoring.periods import PeriodError, parse_period
+from services.scoring.periods import PeriodError, month_index, parse_period
 from services.scoring.targets import Goal, TargetStatus, status
 from shared.clock import VN_TZ
 
@@ -28,6 +28,25 @@ def test_periods_run_over_whole_months_in_vietnam_time(text: str, start: str, en
     period = parse_period(text)
     assert period.start == datetime.fromisoformat(start).replace(tzinfo=VN_TZ)
     assert period.end == datetime.fromisoformat(end).replace(tzinfo=VN_TZ)
+
+
+@pytest.mark.parametrize(
+    ("instant", "month"),
+    [
+        ("2024-03-31T16:59:59+00:00", "2024-03"),  # 23:59:59 in Hà Nội
+        ("2024-03-31T17:00:00+00:00", "2024-04"),  # midnight in Hà Nội: April already
+        ("2024-04-01T00:00:00+07:00", "2024-04"),
+        ("2024-03-31T23:59:59.999999+07:00", "2024-03"),
+        ("2024-03-31T12:30:00-05:00", "2024-04"),  # 00:30 on 1 April in Hà Nội
+        ("2024-12-31T18:00:00+01:00", "2025-01"),  # across a year
+        ("1970-06-30T16:30:00+00:00", "1970-07"),  # before 1976: Saigon kept +08:00 then (the zone's own rules)
+    ],
+)
+def test_an_instant_counts_in_its_month_in_vietnam_time(instant: str, month: str) -> None:
+    moment = datetime.fromisoformat(instant)
+    assert month_index(moment) == parse_period(month).first
+    local = moment.astimezone(VN_TZ)
+    assert month_index(moment) == local.year * 12 + local.month - 1
 
 
 @pytest.mark.parametrize("text", ["2024-Q5", "2024-13", "2024-00", "2024-H3", "24", "2024-3", "2024-Q0", "soon"])
