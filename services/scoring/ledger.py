@@ -83,8 +83,8 @@ async def _write_dossiers(session: AsyncSession, pending: dict[str, list[Callabl
     for start in range(0, len(keys), chunk):
         result = await rows_by_key(session, DOSSIERS, DOSSIERS.c.ma_ho_so, keys[start : start + chunk])
         names = list(result.keys())
-        for row in result:
-            state = dict(zip(names, row, strict=True))  # a third of the cost of dict(RowMapping)
+        for record in result:
+            state = dict(zip(names, record, strict=True))  # a third of the cost of dict(RowMapping)
             found[state["ma_ho_so"]] = state
     rows: list[dict] = []
     change: dict[rules.RowKey, dict[str, int]] = {}

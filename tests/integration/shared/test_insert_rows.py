@@ -36,15 +36,6 @@ def rows(first_id: int) -> list[dict]:
     ]
 
 
-@pytest.fixture
-async def database(make_settings):
-    db = Database((await make_settings("dossiers")).database_url("dossiers"))
-    async with db.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield db
-    await db.dispose()
-
-
 async def read(db: Database, ids: list[int]) -> list[tuple]:
     async with db.session() as session:
         result = await session.execute(

@@ -47,6 +47,21 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0
         await asyncio.sleep(0.05)
 
 
+async def uncommitted(settings) -> list[Message]:
+    """What a new consumer of the group is handed: the messages whose offsets are not committed."""
+    listener = KafkaBus(settings, topics=["cchc.probe"])
+    seen: list[Message] = []
+
+    async def record(messages: Sequence[Message]) -> None:
+        seen.extend(messages)
+
+    listener.subscribe("cchc.probe", ["cchc.probe"], record)
+    await listener.start()
+    await asyncio.sleep(3)  # long enough to be handed anything not committed
+    await listener.stop()
+    return seen
+
+
 async def notes_are(context, expected: list[str]) -> bool:
     return sorted(await probe.effect_notes(context)) == sorted(expected)
 
@@ -66,17 +81,9 @@ async def test_events_flow_from_the_outbox_through_kafka_and_offsets_are_committ
     await runtime.stop()
     calls = probe.Behaviour.calls
     settings = await make_settings("probe", **kafka_settings(kafka))
-    listener = KafkaBus(settings, topics=["cchc.probe"])
-    seen: list[Message] = []
-
-    async def record(messages: Sequence[Message]) -> None:
-        seen.extend(messages)
-
-    listener.subscribe("cchc.probe", ["cchc.probe"], record)
-    await listener.start()
-    await asyncio.sleep(3)  # long enough to be handed anything not committed
-    await listener.stop()
-    assert seen == [] and probe.Behaviour.calls == calls, "committed offsets are not delivered again"
+    assert await uncommitted(settings) == [] and probe.Behaviour.calls == calls, (
+        "committed offsets are not delivered again"
+    )
 
 
 async def test_a_consumer_killed_between_db_commit_and_offset_commit_does_not_duplicate_effects(
@@ -188,17 +195,7 @@ async def test_a_poll_of_several_partitions_is_one_batch_and_a_failed_one_comes_
     assert sorted(notes) == sorted(f"{key}-{n}" for key in keys for n in (1, 2))
     assert all(notes.index(f"{key}-1") < notes.index(f"{key}-2") for key in keys), "each key's events in order"
 
-    late = KafkaBus(settings, topics=["cchc.probe"])
-    seen: list[Message] = []
-
-    async def record(messages: Sequence[Message]) -> None:
-        seen.extend(messages)
-
-    late.subscribe("cchc.probe", ["cchc.probe"], record)
-    await late.start()
-    await asyncio.sleep(3)  # long enough to be handed anything not committed
-    await late.stop()
-    assert seen == [], "the second delivery's offsets were committed, both partitions'"
+    assert await uncommitted(settings) == [], "the second delivery's offsets were committed, every partition's"
 
 
 async def _handled(batches: list[list[Message]], count: int) -> bool:

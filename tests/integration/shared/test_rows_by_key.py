@@ -8,7 +8,7 @@ from sqlalchemy import Column, MetaData, String, Table, any_, cast, insert, sele
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import Database, rows_by_key
+from shared.db import rows_by_key
 
 metadata = MetaData()
 files = Table(
@@ -18,15 +18,6 @@ files = Table(
     Column("unit", String(20)),
     Column("note", String(300)),
 )
-
-
-@pytest.fixture
-async def database(make_settings):
-    db = Database((await make_settings("scoring")).database_url("scoring"))
-    async with db.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield db
-    await db.dispose()
 
 
 def code(n: int) -> str:

@@ -26,15 +26,6 @@ HANOI = timezone(timedelta(hours=7))
 AT = datetime(2025, 7, 1, 8, 30, tzinfo=HANOI)
 
 
-@pytest.fixture
-async def database(make_settings):
-    db = Database((await make_settings("scoring")).database_url("scoring"))
-    async with db.engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield db
-    await db.dispose()
-
-
 def adding(i):
     return i.on_conflict_do_update(
         index_elements=["unit", "month"],
