@@ -270,7 +270,7 @@ def _by_key(table: Table, column: ColumnElement[Any], where: Sequence[ColumnElem
     wanted = func.unnest(bindparam("by_key", type_=ARRAY(Text))).table_valued("key").render_derived()
     each = select(table).where(column == wanted.c.key, *where).limit(literal_column("1"))
     one = (each.with_for_update() if lock else each).lateral()
-    named = (one.c[c.key].label(c.name) for c in table.columns)  # plain names: the rows' keys are ``str``
+    named = (one.c[c.key].label(c.name) for c in table.columns)  # the table's names, not the subquery's labels
     return select(*named).select_from(wanted).join(one, true())
 
 
