@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -37,9 +37,9 @@ from typing_extensions import TypedDict
 
 from services.dossiers.codes import Channel, Status, SubjectType
 from shared.bounds import MAX_MAGNITUDE, NO_CONTROL, control_message
+from shared.clock import VN_OFFSET
 from shared.pacing import paced
 
-VN_OFFSET = timezone(timedelta(hours=7), "+07")  # Vietnam keeps no daylight saving time
 MAX_SEQUENCE_DIGITS = 8  # a daily sequence per agency: 4 digits at least, 8 (10^8 a day) at most
 MA_HO_SO = re.compile(r"^(?P<agency>[0-9A-Za-z.]{1,40})-(?P<day>\d{6})-(?P<seq>\d{4,%d})$" % MAX_SEQUENCE_DIGITS)
 SERVICES = ("DongBoHoSoMC", "CapNhatTienDoHoSoMC")

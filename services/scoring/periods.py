@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from shared.clock import VN_TZ
+from shared.clock import VN_OFFSET, VN_TZ
 
 _PATTERN = re.compile(r"^(\d{4})(?:-(H|Q)?(\d{1,2}))?$")
 KINDS = {"H": ("half", 6, 2), "Q": ("quarter", 3, 4)}
@@ -69,8 +69,7 @@ def parse_period(text: str) -> Period:
     return Period(year * 12 + (n - 1) * length, length, f"{year}-{letter}{n}")
 
 
-VN_OFFSET = timedelta(hours=7)
-"""Vietnam's offset from UTC, the same all year since 1975 (no daylight saving time)."""
+_VN_SHIFT = VN_OFFSET.utcoffset(None)
 
 
 def month_index(instant: datetime) -> int:
@@ -81,7 +80,7 @@ def month_index(instant: datetime) -> int:
     if offset is None or instant.year < 1976:
         local = instant.astimezone(VN_TZ)
     else:
-        local = instant if offset == VN_OFFSET else instant + (VN_OFFSET - offset)
+        local = instant if offset == _VN_SHIFT else instant + (_VN_SHIFT - offset)
     return local.year * 12 + local.month - 1
 
 

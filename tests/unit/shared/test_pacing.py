@@ -8,24 +8,15 @@ import pytest
 
 from shared import pacing
 from shared.pacing import Pacer, paced
+from tests.support.loop import turns_beside
 
 
 async def interleaving(items: int) -> list[str]:
     """What a paced loop of ``items`` and a task beside it did, in order."""
     order: list[str] = []
-    done = asyncio.Event()
-
-    async def beside() -> None:
-        while not done.is_set():
-            order.append("beside")
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(beside())
-    await asyncio.sleep(0)  # the other task has begun
-    async for item in paced(range(items)):
-        order.append(f"item {item}")
-    done.set()
-    await other
+    async with turns_beside(order, "beside"):
+        async for item in paced(range(items)):
+            order.append(f"item {item}")
     return order
 
 

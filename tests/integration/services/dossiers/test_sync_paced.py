@@ -3,7 +3,6 @@ the reads beside it are not held for the whole batch."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from shared.calendar import WorkingCalendar
 from shared.clock import VN_TZ
 from simulator.workload import ProvincialWorkload
 from tests.integration.services.dossiers.conftest import Dossiers
+from tests.support.loop import turns_beside
 
 RECORDS = 40
 
@@ -48,17 +48,8 @@ async def test_a_push_lets_other_tasks_run_between_its_records(dossiers: Dossier
     monkeypatch.setattr(ingest, "dossier_of", logged("dossier", ingest.dossier_of))
     monkeypatch.setattr(Dossier, "to_row", logged("row", Dossier.to_row))
     records = list(ProvincialWorkload(3, WorkingCalendar()).dossiers(RECORDS, datetime(2024, 1, 2, 7, tzinfo=VN_TZ)))
-    pushed = asyncio.Event()
-
-    async def beside() -> None:
-        while not pushed.is_set():
-            log.append("turn")
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(beside())
-    report = await dossiers.push(records)
-    pushed.set()
-    await other
+    async with turns_beside(log, "turn"):
+        report = await dossiers.push(records)
 
     assert report["created"] == RECORDS
     for step in ("validate", "dossier", "row"):
