@@ -20,7 +20,11 @@ that into the scoring part and the delivery part.
   PostgreSQL switched to durable settings (fsync, synchronous_commit, full_page_writes on), their
   events on Kafka: librdkafka's mock cluster (``tests/plugins/kafka_mock.py``) in this process,
   which the services reach over TCP like a broker. The event is read from ``cchc.scoring`` by a
-  Kafka consumer of this process (its own group), as any subscriber would.
+  Kafka consumer of this process (its own group), as any subscriber would. The mock broker holds
+  every fetch for the consumer's whole ``fetch.max.wait.ms`` even when records arrive meanwhile
+  (a Kafka broker answers as soon as they do), which would add up to that wait to each of the two
+  hops; so the services and the reader fetch with ``--fetch-wait`` (10 ms; the product's default
+  is 500).
 
 p50, p99 (nearest rank) and max in milliseconds; results in ``bench/results/scoring_latency.json``.
 """
@@ -252,9 +256,13 @@ async def embedded(args: argparse.Namespace) -> dict[str, Any]:
     return {**result, "load_average_before": before, "load_average_after": load_average()}
 
 
-async def kafka_events(bootstrap: str, seen: Seen, ready: asyncio.Event) -> None:
+async def kafka_events(bootstrap: str, seen: Seen, ready: asyncio.Event, fetch_wait: int) -> None:
     consumer = AIOKafkaConsumer(
-        "cchc.scoring", bootstrap_servers=bootstrap, group_id="bench-latency", auto_offset_reset="latest"
+        "cchc.scoring",
+        bootstrap_servers=bootstrap,
+        group_id="bench-latency",
+        auto_offset_reset="latest",
+        fetch_max_wait_ms=fetch_wait,
     )
     await consumer.start()
     try:
@@ -285,6 +293,7 @@ async def distributed(args: argparse.Namespace) -> dict[str, Any]:
                 "CCHC_BUS": "kafka",
                 "CCHC_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
                 "CCHC_KAFKA_PARTITIONS": "1",
+                "CCHC_KAFKA_FETCH_MAX_WAIT_MS": str(args.fetch_wait),
                 **{f"CCHC_{name.upper()}_DATABASE_URL": url for name, url in urls.items()},
             }
             ports = {name: args.port + n for n, name in enumerate(urls)}
@@ -299,7 +308,7 @@ async def distributed(args: argparse.Namespace) -> dict[str, Any]:
             ]
             async with processes[0] as plans, processes[1] as dossiers, processes[2]:
                 ready = asyncio.Event()
-                listener = asyncio.create_task(kafka_events(bootstrap, seen, ready))
+                listener = asyncio.create_task(kafka_events(bootstrap, seen, ready, args.fetch_wait))
                 async with asyncio.timeout(60):
                     await ready.wait()
                 try:
@@ -348,4 +357,11 @@ if __name__ == "__main__":
     parser.add_argument("--communes", type=int, default=10)
     parser.add_argument("--background", type=int, default=20, help="background dossiers a second")
     parser.add_argument("--port", type=int, default=8330)
+    parser.add_argument(
+        "--fetch-wait",
+        type=int,
+        default=10,
+        help="distributed: the consumers' fetch.max.wait.ms (CCHC_KAFKA_FETCH_MAX_WAIT_MS, ms). The mock broker "
+        "holds every fetch this long, where a Kafka broker answers once records arrive",
+    )
     asyncio.run(main(parser.parse_args()))

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         le=10_000,
         description="records a consumer fetches at most, handed on as one batch per topic",
     )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=500,
+        ge=0,
+        le=30_000,
+        description="how long a fetch may wait at the broker for records to arrive (Kafka's fetch.max.wait.ms)",
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None

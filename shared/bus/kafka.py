@@ -90,6 +90,7 @@ class KafkaBus(EventBus):
                 isolation_level="read_committed",
                 session_timeout_ms=self._settings.kafka_session_timeout_ms,
                 heartbeat_interval_ms=self._settings.kafka_heartbeat_interval_ms,
+                fetch_max_wait_ms=self._settings.kafka_fetch_max_wait_ms,
             )
             await consumer.start()
             self._consumers[group] = consumer

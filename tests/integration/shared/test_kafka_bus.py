@@ -208,3 +208,35 @@ async def _zero(context) -> bool:
 
 async def _true_if(items: list[Message]) -> bool:
     return bool(items)
+
+
+@pytest.mark.parametrize("wait_ms", [20, 1500])
+async def test_a_fetch_waits_at_the_broker_no_longer_than_the_setting(kafka, make_settings, wait_ms):
+    """librdkafka's mock broker holds every fetch for the consumer's whole ``fetch.max.wait.ms``, so
+    a record sent while the consumer idles arrives when that wait ends: at once with 20 ms, and
+    with 1,500 ms (the control: the delay is the setting's) well over a second later."""
+    settings = await make_settings("probe", **kafka_settings(kafka), kafka_fetch_max_wait_ms=wait_ms)
+    bus = KafkaBus(settings, topics=["cchc.probe"])
+    arrived: asyncio.Queue[float] = asyncio.Queue()
+
+    async def note_arrival(messages: Sequence[Message]) -> None:
+        for _ in messages:
+            arrived.put_nowait(asyncio.get_running_loop().time())
+
+    bus.subscribe("cchc.probe", ["cchc.probe"], note_arrival)
+    await bus.start()
+    try:
+        await bus.publish([Message("cchc.probe", "K", b"{}")])
+        await asyncio.wait_for(arrived.get(), 20)  # the group has joined and reads the topic
+        delays = []
+        for _ in range(3):
+            await asyncio.sleep(0.1)  # the consumer's next fetch is already waiting at the broker
+            sent = asyncio.get_running_loop().time()
+            await bus.publish([Message("cchc.probe", "K", b"{}")])
+            delays.append(await asyncio.wait_for(arrived.get(), 20) - sent)
+    finally:
+        await bus.stop()
+    if wait_ms == 20:
+        assert max(delays) < 0.3, delays
+    else:
+        assert min(delays) > 1.0, delays
