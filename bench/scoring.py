@@ -7,8 +7,9 @@ Run ``python -m bench.scoring [--dossiers 200000] [--provinces 10] [--communes 2
 * **apply**: ``--dossiers`` dossiers over ``--provinces`` × (1 + ``--communes``) units in two levels,
   each a ``dossier.received`` and (for 80 %) a ``dossier.resolved``, a tenth of the open ones a
   ``dossier.overdue``: CloudEvents serialised before the clock starts, handed to the scoring
-  service's :class:`shared.consumer.EventConsumer` in batches of ``--batch`` (as the bus delivers
-  them: processed-events claim, handlers, counters, one commit per batch). Reports events/s.
+  service's :class:`shared.consumer.EventConsumer` in batches of ``--batch`` as the Kafka bus hands
+  them on (processed-events claim, handlers, counters, a commit per lane; the next batch submitted
+  while the last is applied, ``IN_FLIGHT`` at most). Reports events/s.
 * **query**: ``GET /scoring/v1/indicators`` as the service computes it (``service.indicators``),
   for a province and for a commune, a quarter and a year, ``--queries`` times each: p50/p99 in ms.
   **Baseline**: the same province-year figures (received, resolved, late) by one SQL aggregate
@@ -29,6 +30,7 @@ import platform
 import random
 import statistics
 import time
+from collections import deque
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ from services.catalog import definitions
 from services.scoring import service
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, DossierState
 from services.scoring.settings import ScoringSettings
-from shared.bus.base import Message
+from shared.bus.base import IN_FLIGHT, Message
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime, freeze_startup_heap
@@ -199,8 +201,13 @@ async def main() -> None:
         events = workload(args.dossiers, [code for code, _, level in tree if level == "commune"])
         freeze_startup_heap()  # as a service process does once started (shared.runtime)
         started, cpu_started = time.perf_counter(), time.process_time()
+        in_flight: deque[asyncio.Future[None]] = deque()  # as the Kafka bus hands batches on (shared.bus.kafka)
         for position in range(0, len(events), args.batch):
-            await consumer(events[position : position + args.batch])
+            if len(in_flight) == IN_FLIGHT:
+                await in_flight.popleft()
+            in_flight.append(consumer.submit(events[position : position + args.batch]))
+        for done in in_flight:
+            await done
         applied, cpu = time.perf_counter() - started, time.process_time() - cpu_started
 
         queries: dict[str, Any] = {}

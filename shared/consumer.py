@@ -38,6 +38,17 @@ LANE_EVENTS = 200
 commit than it gains by overlapping."""
 
 
+class EarlierPartFailed(Exception):
+    """A part of a batch did not run: an earlier part it had to follow failed (both come again)."""
+
+
+async def _all_of(tasks: Sequence[asyncio.Future[None]]) -> None:
+    """Wait for every task, then raise the first failure."""
+    for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
 @dataclass(frozen=True)
 class Subscription:
     """The event types a consumer handles on one producer's topic (the handler table).
@@ -99,6 +110,9 @@ class EventConsumer:
         self._laned = {t for t in self.topics if all(s.keyed for s in subscriptions if s.topic == t)}
         self._lane_by = {s.topic: s.lane_by for s in subscriptions if s.lane_by is not None}
         self._lanes = lanes
+        self._running: set[asyncio.Task[None]] = set()  # parts submitted and not yet done
+        self._last_of_key: dict[str, asyncio.Task[None]] = {}  # the last such part holding a key
+        self._barrier: asyncio.Task[None] | None = None  # the last such part of a topic not keyed
         self._uow_factory = uow_factory
         self._processed = processed
         column = processed.c.event_id  # the claim's conflict clause, one object (upsert_rows reuses its statement)
@@ -109,21 +123,39 @@ class EventConsumer:
         self._backoff = backoff
 
     async def __call__(self, messages: Sequence[Message]) -> None:
+        await self.submit(messages)
+
+    def submit(self, messages: Sequence[Message]) -> asyncio.Future[None]:
+        """Start handling a batch; the future is done once every part of it has committed or failed
+        as above (a failure is raised only then).
+
+        A bus may submit the next batch before this one is done (:data:`shared.bus.base.IN_FLIGHT`),
+        so that its decoding and its first lanes overlap this batch's last writes. Order is kept
+        across batches: a part starts only once every earlier part holding one of its keys is done,
+        and does not run if one of those failed (the bus delivers both again). A batch of a topic
+        that is not keyed waits for every earlier part, and every later part waits for it."""
+        tasks: list[asyncio.Future[None]] = []
         work: list[tuple[Message, CloudEvent]] = []
+        unreadable: list[tuple[Message, str]] = []
         for message in messages:
             try:
                 event = CloudEvent.from_json(message.value)
             except ValueError as exc:
-                await self._give_up(message, f"unreadable event: {exc}", attempts=1)
+                unreadable.append((message, f"unreadable event: {exc}"))
                 continue
             if self._handlers_of(message.topic, event.type):
                 work.append((message, event))
-        if not work:
-            return
-        lanes = min(self._lanes, len(work) // LANE_EVENTS) if {m.topic for m, _ in work} <= self._laned else 1
+        if unreadable:
+            tasks.append(asyncio.ensure_future(self._give_up_all(unreadable)))
+        if work:
+            keyed = {m.topic for m, _ in work} <= self._laned
+            tasks += [self._start(part, keyed=keyed) for part in self._parts(work, keyed=keyed)]
+        return asyncio.ensure_future(_all_of(tasks))
+
+    def _parts(self, work: list[tuple[Message, CloudEvent]], *, keyed: bool) -> list[list[tuple[Message, CloudEvent]]]:
+        lanes = min(self._lanes, len(work) // LANE_EVENTS) if keyed else 1
         if lanes < 2:
-            await self._apply_batch(work)
-            return
+            return [work]
         parts: list[list[tuple[Message, CloudEvent]]] = [[] for _ in range(lanes)]
         lane_of: dict[str, int] = {}  # a key's lane: where its first event in the batch took it
         for message, event in work:
@@ -132,10 +164,41 @@ class EventConsumer:
                 group = self._lane_by.get(message.topic)
                 lane = lane_of[message.key] = hash(group(event) if group else message.key) % lanes
             parts[lane].append((message, event))
-        outcomes = await asyncio.gather(*(self._apply_batch(part) for part in parts if part), return_exceptions=True)
-        for outcome in outcomes:  # every part has finished: a failure goes up only now
-            if isinstance(outcome, BaseException):
-                raise outcome
+        return [part for part in parts if part]
+
+    def _start(self, work: list[tuple[Message, CloudEvent]], *, keyed: bool) -> asyncio.Task[None]:
+        """Apply a part once the earlier parts it must follow are done."""
+        keys = list(dict.fromkeys(m.key for m, _ in work)) if keyed else []
+        if keyed:
+            earlier = {self._last_of_key[k] for k in keys if k in self._last_of_key}
+            if self._barrier is not None:
+                earlier.add(self._barrier)
+        else:
+            earlier = set(self._running)
+        task = asyncio.create_task(self._apply_after([t for t in earlier if not t.done()], work))
+        self._running.add(task)
+        if keyed:
+            for key in keys:
+                self._last_of_key[key] = task
+        else:
+            self._barrier = task
+        task.add_done_callback(lambda done: self._forget(done, keys))
+        return task
+
+    def _forget(self, task: asyncio.Task[None], keys: list[str]) -> None:
+        self._running.discard(task)
+        if self._barrier is task:
+            self._barrier = None
+        for key in keys:
+            if self._last_of_key.get(key) is task:
+                del self._last_of_key[key]
+
+    async def _apply_after(self, earlier: list[asyncio.Task[None]], work: list[tuple[Message, CloudEvent]]) -> None:
+        if earlier:
+            await asyncio.wait(earlier)
+            if any(t.cancelled() or t.exception() is not None for t in earlier):
+                raise EarlierPartFailed(f"consumer {self.name}: an earlier batch holding these keys failed")
+        await self._apply_batch(work)
 
     async def _apply_batch(self, work: Sequence[tuple[Message, CloudEvent]]) -> None:
         try:
@@ -200,6 +263,10 @@ class EventConsumer:
         defaults = {"consumer": self.name, "processed_at": uow.clock.now()}  # one copy, not one per event
         result = await upsert_rows(uow.session, self._processed, rows, self._claimed, defaults=defaults)
         return set(result.scalars())
+
+    async def _give_up_all(self, unreadable: list[tuple[Message, str]]) -> None:
+        for message, error in unreadable:
+            await self._give_up(message, error, attempts=1)
 
     async def _give_up(self, message: Message, error: str, *, attempts: int) -> None:
         log.error("consumer %s dead-letters %s/%s: %s", self.name, message.topic, message.key, error)

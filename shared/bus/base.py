@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, runtime_checkable
 
 
 class Message(NamedTuple):
@@ -45,6 +46,18 @@ class DeadLetter:
 # deliver again later" (an infrastructure fault); a message the consumer cannot handle is its
 # own business to dead-letter.
 BatchHandler = Callable[[Sequence[Message]], Awaitable[None]]
+
+IN_FLIGHT = 2
+"""Batches a bus may have handed a :class:`Pipelined` handler before the first of them is done."""
+
+
+@runtime_checkable
+class Pipelined(Protocol):
+    """A handler that may be given its next batch before the last is done, and keeps their order
+    itself (:meth:`shared.consumer.EventConsumer.submit`). Its future raising means "not handled",
+    as a :data:`BatchHandler` raising does."""
+
+    def submit(self, messages: Sequence[Message]) -> asyncio.Future[None]: ...
 
 
 class EventBus(ABC):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.helpers import create_ssl_context
 
-from shared.bus.base import BatchHandler, DeadLetter, EventBus, Message
+from shared.bus.base import IN_FLIGHT, BatchHandler, DeadLetter, EventBus, Message, Pipelined
 from shared.events import dead_letter_topic
 from shared.settings import Settings
 
@@ -188,34 +190,100 @@ class KafkaBus(EventBus):
         One batch per topic rather than per partition: a fetch of ``kafka_max_records`` spread over
         six partitions would otherwise come as six small batches, each its own transaction, too small
         for a consumer to split into lanes. A key lives in one partition, and a partition's records
-        keep their order in the batch, so each key's events still come in order."""
-        retry_delay = self._settings.consumer_retry_backoff
-        while True:
-            try:
-                fetched = await consumer.getmany(timeout_ms=1000, max_records=self._settings.kafka_max_records)
-            except KafkaError as exc:
-                log.warning("consumer %s cannot fetch: %s", group, exc)
-                await asyncio.sleep(retry_delay)
-                continue
-            by_topic: dict[str, dict[TopicPartition, list[Any]]] = {}
-            for tp, records in fetched.items():
-                by_topic.setdefault(tp.topic, {})[tp] = records
-            for topic, parts in by_topic.items():
-                try:
-                    await handler([to_message(r) for records in parts.values() for r in records])
-                except Exception:
-                    log.exception("consumer %s failed on %s; will redeliver", group, topic)
-                    for tp, records in parts.items():
-                        consumer.seek(tp, records[0].offset)
-                    await asyncio.sleep(retry_delay)
-                    continue
-                offsets = {tp: records[-1].offset + 1 for tp, records in parts.items()}
-                try:
-                    await consumer.commit(offsets)
-                except KafkaError as exc:  # e.g. a rebalance took a partition: it is redelivered, and deduplicated
-                    log.warning("consumer %s could not commit %s: %s", group, topic, exc)
-                    continue
-                self._positions.update({(group, tp): offset for tp, offset in offsets.items()})
+        keep their order in the batch, so each key's events still come in order.
+
+        A :class:`Pipelined` handler is given what has already been fetched while its last batches
+        are still being handled, up to :data:`IN_FLIGHT` of them; offsets are committed batch by
+        batch in order. When one fails, every partition is sought back to the first record not yet
+        committed: that batch and the later ones come again (their handled events are deduplicated)."""
+        batches: deque[Batch] = deque()  # fetched and not settled, in order: handed on first, then waiting
+        fetching: asyncio.Task[list[Batch]] | None = None
+        depth = IN_FLIGHT if isinstance(handler, Pipelined) else 1
+        try:
+            while True:
+                handed = [b.done for b in batches if b.done is not None]
+                if handed and (len(handed) >= depth or handed[0].done()):
+                    if await self._settled(group, consumer, batches):
+                        continue
+                    if fetching is not None:  # what it brings comes after the failed batch: sought back too
+                        batches.extend(await fetching)
+                        fetching = None
+                    self._seek_back(consumer, batches)
+                    await asyncio.sleep(self._settings.consumer_retry_backoff)
+                elif len(handed) < len(batches):
+                    batch = batches[len(handed)]
+                    messages = [to_message(r) for records in batch.parts.values() for r in records]
+                    batch.done = (
+                        handler.submit(messages)
+                        if isinstance(handler, Pipelined)
+                        else asyncio.ensure_future(handler(messages))
+                    )
+                else:  # fetch, or wait until the oldest batch is done
+                    if fetching is None:
+                        fetching = asyncio.create_task(self._fetch(group, consumer))
+                    waits: list[asyncio.Future[Any]] = [fetching, *handed[:1]]
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                    if fetching.done():
+                        batches.extend(fetching.result())
+                        fetching = None
+        finally:
+            for pending in [fetching, *(b.done for b in batches)]:
+                if pending is not None:
+                    pending.cancel()
+
+    async def _fetch(self, group: str, consumer: AIOKafkaConsumer) -> list[Batch]:
+        """What the consumer fetches next (waiting up to a second), one batch per topic."""
+        try:
+            fetched = await consumer.getmany(timeout_ms=1000, max_records=self._settings.kafka_max_records)
+        except KafkaError as exc:
+            log.warning("consumer %s cannot fetch: %s", group, exc)
+            await asyncio.sleep(self._settings.consumer_retry_backoff)
+            return []
+        by_topic: dict[str, dict[TopicPartition, list[Any]]] = {}
+        for tp, records in fetched.items():
+            by_topic.setdefault(tp.topic, {})[tp] = records
+        return [Batch(topic, parts) for topic, parts in by_topic.items()]
+
+    async def _settled(self, group: str, consumer: AIOKafkaConsumer, batches: deque[Batch]) -> bool:
+        """Wait for the oldest batch and commit its offsets; False if it failed (once every batch
+        handed on is done)."""
+        batch = batches[0]
+        assert batch.done is not None
+        try:
+            await batch.done
+        except Exception:
+            log.exception("consumer %s failed on %s; will redeliver", group, batch.topic)
+            await asyncio.gather(*(b.done for b in batches if b.done is not None), return_exceptions=True)
+            return False
+        batches.popleft()
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.parts.items()}
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:  # e.g. a rebalance took a partition: it is redelivered, and deduplicated
+            log.warning("consumer %s could not commit %s: %s", group, batch.topic, exc)
+            return True
+        self._positions.update({(group, tp): offset for tp, offset in offsets.items()})
+        return True
+
+    @staticmethod
+    def _seek_back(consumer: AIOKafkaConsumer, batches: deque[Batch]) -> None:
+        """Seek every partition to its first record not committed and drop the batches."""
+        first: dict[TopicPartition, int] = {}
+        for batch in batches:
+            for tp, records in batch.parts.items():
+                first.setdefault(tp, records[0].offset)
+        for tp, offset in first.items():
+            consumer.seek(tp, offset)
+        batches.clear()
+
+
+@dataclass
+class Batch:
+    """One topic's records of a fetch, until its offsets are committed; ``done`` once handed on."""
+
+    topic: str
+    parts: dict[TopicPartition, list[Any]]
+    done: asyncio.Future[None] | None = None
 
 
 async def read_dead_letters(settings: Settings, topics: Sequence[str], *, timeout: float = 5.0) -> list[DeadLetter]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from shared.bus.base import Message
 from shared.bus.inprocess import InProcessBus
 from shared.clock import VN_TZ
-from shared.consumer import ANY_TYPE, EventConsumer, Subscription
+from shared.consumer import ANY_TYPE, EarlierPartFailed, EventConsumer, Subscription
 from shared.events import CloudEvent
 from tests.support import probe
 
@@ -291,3 +291,86 @@ async def test_an_infrastructure_fault_in_one_lane_is_raised_once_every_lane_has
     await consumer(batch)  # the bus delivers the batch again
     assert sorted(await probe.effect_notes(runtime["probe"])) == sorted(notes_of(batch))
     assert await runtime["probe"].dead_letters.pending() == []
+
+
+def numbered_from(batch: list[Message], first: int) -> list[Message]:
+    """The same keys' next notes: ``k3 0`` becomes ``k3 <first>``, with new event ids."""
+    events = [CloudEvent.from_json(m.value) for m in batch]
+    later = [
+        CloudEvent(
+            source=e.source,
+            type=e.type,
+            time=e.time,
+            subject=e.subject,
+            data={"note": f"{e.subject} {int(e.data['note'].split()[1]) + first}"},
+        )
+        for e in events
+    ]
+    return as_messages(later)
+
+
+def held_on(key: str, release: asyncio.Event):
+    """The probe's handler, except that ``key``'s first note waits for ``release``."""
+
+    async def handle(uow, event):
+        if event.data["note"] == f"{key} 0":
+            await asyncio.wait_for(release.wait(), 10)
+        await probe.on_noted(uow, event)
+
+    return handle
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_batch_submitted_before_the_last_is_done_starts_where_it_can_and_keeps_each_key_in_order(
+    probe_runtime,
+):
+    runtime = await probe_runtime(relays=False)
+    release = asyncio.Event()
+    consumer = laned_consumer(runtime, held_on("k0", release))
+    first = keyed_batch(keys=40, per_key=12)
+    second = numbered_from(first, 12)
+
+    done = [consumer.submit(first), consumer.submit(second)]
+    await eventually_stored(runtime, lambda notes: any(int(n.split()[1]) >= 12 for n in notes))
+    stored = await probe.effect_notes(runtime["probe"])
+    assert not done[0].done() and not any(n.startswith("k0 ") for n in stored), "the first batch waits on k0"
+    assert without_gaps(stored), "no key's later note before all its earlier ones"
+
+    release.set()
+    await asyncio.gather(*done)
+    stored = await probe.effect_notes(runtime["probe"])
+    assert sorted(stored) == sorted(notes_of(first) + notes_of(second)) and in_key_order(stored)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_a_part_of_a_later_batch_does_not_run_when_the_earlier_part_of_its_keys_failed(probe_runtime):
+    runtime = await probe_runtime(relays=False)
+    probe.Behaviour.transient_failures = 1  # the first event handled, in one lane of the first batch
+    consumer = laned_consumer(runtime)
+    first = keyed_batch(keys=40, per_key=12)
+    second = numbered_from(first, 12)
+
+    outcomes = await asyncio.gather(consumer.submit(first), consumer.submit(second), return_exceptions=True)
+    assert isinstance(outcomes[0], OperationalError) and isinstance(outcomes[1], EarlierPartFailed), outcomes
+    stored = await probe.effect_notes(runtime["probe"])
+    assert without_gaps(stored) and any(int(n.split()[1]) >= 12 for n in stored), "the other lane went on"
+
+    await consumer(first)  # the bus delivers both again
+    await consumer(second)
+    stored = await probe.effect_notes(runtime["probe"])
+    assert sorted(stored) == sorted(notes_of(first) + notes_of(second)) and in_key_order(stored)
+
+
+def without_gaps(notes: list[str]) -> bool:
+    """Each key's notes are 0, 1, 2... in order, none missing."""
+    by_key: dict[str, list[int]] = {}
+    for note in notes:
+        key, number = note.split()
+        by_key.setdefault(key, []).append(int(number))
+    return all(numbers == list(range(len(numbers))) for numbers in by_key.values())
+
+
+async def eventually_stored(runtime, condition, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition(await probe.effect_notes(runtime["probe"])):
+            await asyncio.sleep(0.02)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import pytest
 
-from shared.bus.base import Message
+from shared.bus.base import IN_FLIGHT, Message
 from shared.bus.kafka import H_CONSUMER, H_ERROR, H_ORIGIN_TOPIC, KafkaBus, read_dead_letters, replay_dead_letters
 from shared.events import CloudEvent
 from shared.runtime import Runtime
@@ -240,3 +240,52 @@ async def test_a_fetch_waits_at_the_broker_no_longer_than_the_setting(kafka, mak
         assert max(delays) < 0.3, delays
     else:
         assert min(delays) > 1.0, delays
+
+
+class Handing:
+    """A pipelined handler whose batches are done when the test says; later ones at once if ``auto``."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Message]] = []
+        self.done: list[asyncio.Future[None]] = []
+        self.auto = False
+
+    def submit(self, messages: Sequence[Message]) -> asyncio.Future[None]:
+        self.batches.append(list(messages))
+        self.done.append(asyncio.get_running_loop().create_future())
+        if self.auto:
+            self.done[-1].set_result(None)
+        return self.done[-1]
+
+    async def __call__(self, messages: Sequence[Message]) -> None:
+        await self.submit(messages)
+
+
+async def test_a_pipelined_handler_gets_the_next_batch_before_the_last_is_done_and_a_failure_brings_both_back(
+    kafka, probe_runtime, make_settings
+):
+    producer = await probe_runtime(consumes=False, **kafka_settings(kafka))
+    context = producer["probe"]
+    for n in range(24):
+        await probe.note(context, f"n{n}", key=f"K{n}")
+    await eventually(lambda: _zero(context))
+
+    settings = await make_settings("probe", **kafka_settings(kafka), kafka_max_records=6)
+    listener = KafkaBus(settings, topics=["cchc.probe"])
+    handler = Handing()
+    listener.subscribe("cchc.probe", ["cchc.probe"], handler)
+    await listener.start()
+    try:
+        await eventually(lambda: _true_if(handler.batches[1:]))
+        await asyncio.sleep(0.5)
+        assert len(handler.batches) == IN_FLIGHT == 2, "the next batch is handed on, no more than IN_FLIGHT"
+        handler.auto = True
+        handler.done[1].set_result(None)  # the later batch is done first; the earlier one fails
+        handler.done[0].set_exception(RuntimeError("the database is away"))
+        await eventually(lambda: _handled(handler.batches[2:], 24))
+    finally:
+        await listener.stop()
+    first_two = {(m.partition, m.offset) for batch in handler.batches[:2] for m in batch}
+    again = {(m.partition, m.offset) for batch in handler.batches[2:] for m in batch}
+    assert first_two <= again, "both batches came again"
+    assert await uncommitted(settings) == [], "the offsets of everything handled were committed"
