@@ -30,7 +30,6 @@ import platform
 import random
 import statistics
 import time
-from collections import deque
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,10 +42,11 @@ from services.catalog import definitions
 from services.scoring import service
 from services.scoring.models import COUNTERS_TABLE, PROCEDURE_MONTHS, UNIT_MONTHS, DossierState
 from services.scoring.settings import ScoringSettings
-from shared.bus.base import IN_FLIGHT, Message
+from shared.bus.base import Message
 from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime, freeze_startup_heap
+from tests.support.pipelined import submit_in_turn
 
 RESULTS = Path(__file__).parent / "results"
 START = datetime(2024, 1, 1, tzinfo=VN_TZ)
@@ -201,13 +201,7 @@ async def main() -> None:
         events = workload(args.dossiers, [code for code, _, level in tree if level == "commune"])
         freeze_startup_heap()  # as a service process does once started (shared.runtime)
         started, cpu_started = time.perf_counter(), time.process_time()
-        in_flight: deque[asyncio.Future[None]] = deque()  # as the Kafka bus hands batches on (shared.bus.kafka)
-        for position in range(0, len(events), args.batch):
-            if len(in_flight) == IN_FLIGHT:
-                await in_flight.popleft()
-            in_flight.append(consumer.submit(events[position : position + args.batch]))
-        for done in in_flight:
-            await done
+        await submit_in_turn(consumer, (events[p : p + args.batch] for p in range(0, len(events), args.batch)))
         applied, cpu = time.perf_counter() - started, time.process_time() - cpu_started
 
         queries: dict[str, Any] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +17,7 @@ from shared.clock import VN_TZ, ManualClock
 from shared.events import CloudEvent
 from shared.runtime import Runtime
 from shared.service import ServiceContext
+from tests.support.pipelined import submit_in_turn
 from tests.support.runtime import serving
 
 
@@ -41,6 +42,13 @@ class Fed:
         consumer = self.context.consumer()
         assert consumer is not None
         await consumer(messages)
+
+    async def deliver_in_turn(self, batches: Iterable[list[Message]]) -> None:
+        """Through one kernel consumer, each batch handed on before the last is applied, as the
+        Kafka bus does."""
+        consumer = self.context.consumer()
+        assert consumer is not None
+        await submit_in_turn(consumer, batches)
 
     async def unit(self, code: str, parent: str | None, level: str = "commune", version: int = 1) -> None:
         data = {
