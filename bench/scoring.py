@@ -2,7 +2,8 @@
 events through the real consumer path, and the indicator query against a SQL aggregate.
 
 Run ``python -m bench.scoring [--dossiers 200000] [--provinces 10] [--communes 29] [--batch 500]
-[--queries 200] [--scale 1]``.
+[--queries 200] [--scale 1]``, under uvloop as ``cchc serve scoring`` runs (``CCHC_EVENT_LOOP=asyncio``:
+the standard loop).
 
 * **apply**: ``--dossiers`` dossiers over ``--provinces`` × (1 + ``--communes``) units in two levels,
   each a ``dossier.received`` and (for 80 %) a ``dossier.resolved``, a tenth of the open ones a
@@ -34,6 +35,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from pydantic import SecretStr
 from sqlalchemy import text
 
@@ -225,6 +227,7 @@ async def main() -> None:
         baseline = percentiles(raw)
         result = {
             "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+            "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
             "postgres": server,
             "dossiers": args.dossiers,
             "dossiers_queried": args.dossiers * args.scale,
@@ -247,4 +250,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # `cchc serve scoring` runs its consumer under uvloop (services/cli.py); CCHC_EVENT_LOOP=asyncio
+    # measures the standard loop instead.
+    standard = os.environ.get("CCHC_EVENT_LOOP") == "asyncio"
+    with asyncio.Runner(loop_factory=None if standard else uvloop.new_event_loop) as runner:
+        runner.run(main())
