@@ -110,7 +110,7 @@ class EventConsumer:
         self._laned = {t for t in self.topics if all(s.keyed for s in subscriptions if s.topic == t)}
         self._lane_by = {s.topic: s.lane_by for s in subscriptions if s.lane_by is not None}
         self._lanes = lanes
-        self._running: set[asyncio.Task[None]] = set()  # parts submitted and not yet done
+        self._running: set[asyncio.Task[None]] = set()  # parts submitted (in turn) and not yet done
         self._last_of_key: dict[str, asyncio.Task[None]] = {}  # the last such part holding a key
         self._barrier: asyncio.Task[None] | None = None  # the last such part of a topic not keyed
         self._uow_factory = uow_factory
@@ -123,17 +123,22 @@ class EventConsumer:
         self._backoff = backoff
 
     async def __call__(self, messages: Sequence[Message]) -> None:
-        await self.submit(messages)
+        """Handle a batch at once, beside any other being handled: the in-process bus, whose relays
+        (one per producer) each hand on their own topic's batches in turn."""
+        await self._dispatch(messages, in_turn=False)
 
     def submit(self, messages: Sequence[Message]) -> asyncio.Future[None]:
-        """Start handling a batch; the future is done once every part of it has committed or failed
-        as above (a failure is raised only then).
+        """Start handling a batch in turn after those submitted before it; the future is done once
+        every part of it has committed or failed as above (a failure is raised only then).
 
         A bus may submit the next batch before this one is done (:data:`shared.bus.base.IN_FLIGHT`),
         so that its decoding and its first lanes overlap this batch's last writes. Order is kept
-        across batches: a part starts only once every earlier part holding one of its keys is done,
-        and does not run if one of those failed (the bus delivers both again). A batch of a topic
-        that is not keyed waits for every earlier part, and every later part waits for it."""
+        across submitted batches: a part starts only once every earlier part holding one of its keys
+        is done, and does not run if one of those failed (the bus delivers both again). A batch of a
+        topic that is not keyed waits for every earlier part, and every later part waits for it."""
+        return self._dispatch(messages, in_turn=True)
+
+    def _dispatch(self, messages: Sequence[Message], *, in_turn: bool) -> asyncio.Future[None]:
         tasks: list[asyncio.Future[None]] = []
         work: list[tuple[Message, CloudEvent]] = []
         unreadable: list[tuple[Message, str]] = []
@@ -149,7 +154,11 @@ class EventConsumer:
             tasks.append(asyncio.ensure_future(self._give_up_all(unreadable)))
         if work:
             keyed = {m.topic for m, _ in work} <= self._laned
-            tasks += [self._start(part, keyed=keyed) for part in self._parts(work, keyed=keyed)]
+            parts = self._parts(work, keyed=keyed)
+            if in_turn:
+                tasks += [self._start(part, keyed=keyed) for part in parts]
+            else:
+                tasks += [asyncio.ensure_future(self._apply_batch(part)) for part in parts]
         return asyncio.ensure_future(_all_of(tasks))
 
     def _parts(self, work: list[tuple[Message, CloudEvent]], *, keyed: bool) -> list[list[tuple[Message, CloudEvent]]]:
