@@ -82,23 +82,27 @@ async def _publish_claimed(uow: UnitOfWork) -> int:
         await session.execute(delete(HELD).where(HELD.c.due_at <= now).returning(HELD.c.unit, HELD.c.period))
     ).all()
     pairs: set[tuple[str, Period]] = {(unit, parse_period(period)) for unit, period in released}
+    tree = await directory.snapshot(session)  # once a pass: the lineages, subtrees and targets' issuers
     for unit, month in claimed:
         periods = affected_periods(month, now)
-        for ancestor in await directory.ancestors(session, unit):
+        for ancestor in tree.lineage(unit):
             pairs.update((ancestor, p) for p in periods)
     emitted = 0
     held: Held = {}
     for unit, period in sorted(pairs, key=lambda p: (p[0], p[1].first, p[1].months)):
-        result = figures(await queries.unit_sums(session, await directory.descendants(session, unit), period))
-        emitted += await _indicators(uow, unit, period, result, held)
-        for target in await read.targets_for(session, unit, period.text):
+        result = figures(await queries.unit_sums(session, tree.descendants(unit), period))
+        targets = await read.targets_for(session, unit, period.text, tree)
+        emitted += await _indicators(uow, unit, period, result, held, targets)
+        for target in targets:
             emitted += await _target(uow, target, unit, period, result, now)
     await _hold(session, held)
     emitted += await _ended_targets(uow, now)
     return emitted
 
 
-async def _indicators(uow: UnitOfWork, unit: str, period: Period, result: dict[str, Figure], held: Held) -> int:
+async def _indicators(
+    uow: UnitOfWork, unit: str, period: Period, result: dict[str, Figure], held: Held, targets: Sequence[Target]
+) -> int:
     """Emit the figures that changed, but for a key published less than :data:`SPACING` ago:
     that one waits (its pair goes into ``held`` with the instant its second is up). The instant
     kept as published is read after the events are made, so their ``time`` fields are a second
@@ -120,7 +124,7 @@ async def _indicators(uow: UnitOfWork, unit: str, period: Period, result: dict[s
     if not ready:
         return 0
     bound: dict[str, list[TargetRef]] = {}
-    for target in await read.targets_for(session, unit, period.text):
+    for target in targets:
         bound.setdefault(target.metric_code, []).append(_ref(target))
     for f in ready:
         uow.emit(
