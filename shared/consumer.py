@@ -85,6 +85,9 @@ class EventConsumer:
     key into up to ``lanes`` parts applied concurrently, each in its own transaction on its own
     connection, so one part's Python work overlaps another's time in the database. One key's events
     stay in one part, in order; the call returns once every part has committed or failed as above.
+
+    A bus that fetches ahead hands batches on with :meth:`submit` instead, before the last one is
+    done; order across them is then kept part by part.
     """
 
     def __init__(
