@@ -53,6 +53,7 @@ HELD, PUBLISHED = HeldPeriod.__table__, Published.__table__
 # one pass at a time over the database (replicas): two could both find a key free to publish
 PASS_LOCK = text("select pg_advisory_xact_lock(:k)").bindparams(k=zlib.crc32(b"cchc.scoring.publisher"))
 Held = dict[tuple[str, str], datetime]  # (unit, period text) → when to look again
+Known = dict[str, tuple[Any, datetime]]  # code → (the value last published, when)
 
 
 def affected_periods(month: int, now: datetime) -> set[Period]:
@@ -89,10 +90,13 @@ async def _publish_claimed(uow: UnitOfWork) -> int:
             pairs.update((ancestor, p) for p in periods)
     emitted = 0
     held: Held = {}
+    of_period = await read.targets_of_periods(session, (period.text for _, period in pairs))
+    published = await _published(session, pairs)
     for unit, period in sorted(pairs, key=lambda p: (p[0], p[1].first, p[1].months)):
         result = figures(await queries.unit_sums(session, tree.descendants(unit), period))
-        targets = await read.targets_for(session, unit, period.text, tree)
-        emitted += await _indicators(uow, unit, period, result, held, targets)
+        targets = read.binding(of_period.get(period.text, ()), unit, tree)
+        known = published.get((unit, period.text), {})
+        emitted += await _indicators(uow, unit, period, result, held, known, targets)
         for target in targets:
             emitted += await _target(uow, target, unit, period, result, now)
     await _hold(session, held)
@@ -100,17 +104,31 @@ async def _publish_claimed(uow: UnitOfWork) -> int:
     return emitted
 
 
-async def _indicators(
-    uow: UnitOfWork, unit: str, period: Period, result: dict[str, Figure], held: Held, targets: Sequence[Target]
-) -> int:
-    """Emit the figures that changed, but for a key published less than :data:`SPACING` ago:
-    that one waits (its pair goes into ``held`` with the instant its second is up). The instant
-    kept as published is read after the events are made, so their ``time`` fields are a second
-    apart too."""
-    session, now = uow.session, uow.clock.now()
+async def _published(session: AsyncSession, pairs: set[tuple[str, Period]]) -> dict[tuple[str, str], Known]:
+    """What was last published of these (unit, period) pairs, read in one query."""
     P = PUBLISHED.c
-    query = select(P.code, P.value, P.published_at).where(P.unit == unit, P.period == period.text)
-    known = {code: (value, at) for code, value, at in (await session.execute(query)).all()}
+    units, periods = sorted({unit for unit, _ in pairs}), sorted({period.text for _, period in pairs})
+    query = select(P.unit, P.period, P.code, P.value, P.published_at).where(P.unit.in_(units), P.period.in_(periods))
+    found: dict[tuple[str, str], Known] = {}
+    for unit, period, code, value, at in (await session.execute(query)).all():
+        found.setdefault((unit, period), {})[code] = (value, at)
+    return found
+
+
+async def _indicators(
+    uow: UnitOfWork,
+    unit: str,
+    period: Period,
+    result: dict[str, Figure],
+    held: Held,
+    known: Known,
+    targets: Sequence[Target],
+) -> int:
+    """Emit the figures that changed from ``known`` (what was last published of this unit and
+    period), but for a key published less than :data:`SPACING` ago: that one waits (its pair goes
+    into ``held`` with the instant its second is up). The instant kept as published is read after
+    the events are made, so their ``time`` fields are a second apart too."""
+    session, now = uow.session, uow.clock.now()
     changed = [f for f in result.values() if f.code in known and known[f.code][0] != f.value]
     changed += [f for f in result.values() if f.code not in known and f.value is not None]
     ready = []

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -94,18 +94,35 @@ async def targets_for(
     ``tree``: the unit tree, if read already. The targets are read as rows (no ORM loading: an
     indicator request reads them every time) into detached :class:`Target` objects, to read only."""
     tree = tree or await directory.snapshot(session)
-    record, lineage = tree.units.get(unit), list(tree.lineage(unit))
     T = Target.__table__.c
-    query = select(Target.__table__).where(T.issuer_code.in_(lineage)).order_by(T.target_id)
+    query = select(Target.__table__).where(T.issuer_code.in_(list(tree.lineage(unit)))).order_by(T.target_id)
     if period_text is not None:
         query = query.where(T.period == period_text)
-    found = [Target(**row) for row in (await session.execute(query)).mappings()]
+    return binding([Target(**row) for row in (await session.execute(query)).mappings()], unit, tree)
+
+
+async def targets_of_periods(session: AsyncSession, period_texts: Iterable[str]) -> dict[str, list[Target]]:
+    """Every target of these periods, by period (read as :func:`targets_for` reads them)."""
+    T = Target.__table__.c
+    query = select(Target.__table__).where(T.period.in_(sorted(set(period_texts)))).order_by(T.target_id)
+    found: dict[str, list[Target]] = {}
+    for row in (await session.execute(query)).mappings():
+        found.setdefault(row["period"], []).append(Target(**row))
+    return found
+
+
+def binding(targets: Iterable[Target], unit: str, tree: UnitSnapshot) -> list[Target]:
+    """Those of ``targets`` that bind ``unit``: its own, and those of an ancestor for the unit's level."""
+    record, lineage = tree.units.get(unit), set(tree.lineage(unit))
     level = record.level if record else None
     return [
         x
-        for x in found
-        if (x.issuer_code == unit and (x.level is None or x.level == level))
-        or (x.issuer_code != unit and x.level is not None and x.level == level)
+        for x in targets
+        if x.issuer_code in lineage
+        and (
+            (x.issuer_code == unit and (x.level is None or x.level == level))
+            or (x.issuer_code != unit and x.level is not None and x.level == level)
+        )
     ]
 
 
