@@ -90,8 +90,8 @@ async def _publish_claimed(uow: UnitOfWork) -> int:
             pairs.update((ancestor, p) for p in periods)
     emitted = 0
     held: Held = {}
-    of_period = await read.targets_of_periods(session, (period.text for _, period in pairs))
-    published = await _published(session, pairs)
+    of_period = await read.targets_of_periods(session, (period.text for _, period in pairs)) if pairs else {}
+    published = await _published(session, pairs) if pairs else {}
     for unit, period in sorted(pairs, key=lambda p: (p[0], p[1].first, p[1].months)):
         result = figures(await queries.unit_sums(session, tree.descendants(unit), period))
         targets = read.binding(of_period.get(period.text, ()), unit, tree)

@@ -198,7 +198,8 @@ class KafkaBus(EventBus):
         committed: that batch and the later ones come again (their handled events are deduplicated)."""
         batches: deque[Batch] = deque()  # fetched and not settled, in order: handed on first, then waiting
         fetching: asyncio.Task[list[Batch]] | None = None
-        depth = IN_FLIGHT if isinstance(handler, Pipelined) else 1
+        submit = handler.submit if isinstance(handler, Pipelined) else None
+        depth = IN_FLIGHT if submit is not None else 1
         try:
             while True:
                 handed = [b.done for b in batches if b.done is not None]
@@ -213,11 +214,7 @@ class KafkaBus(EventBus):
                 elif len(handed) < len(batches):
                     batch = batches[len(handed)]
                     messages = [to_message(r) for records in batch.parts.values() for r in records]
-                    batch.done = (
-                        handler.submit(messages)
-                        if isinstance(handler, Pipelined)
-                        else asyncio.ensure_future(handler(messages))
-                    )
+                    batch.done = submit(messages) if submit is not None else asyncio.ensure_future(handler(messages))
                 else:  # fetch, or wait until the oldest batch is done
                     if fetching is None:
                         fetching = asyncio.create_task(self._fetch(group, consumer))

@@ -16,6 +16,7 @@ from shared.clock import VN_TZ
 from shared.consumer import ANY_TYPE, EarlierPartFailed, EventConsumer, Subscription
 from shared.events import CloudEvent
 from tests.support import probe
+from tests.support.notifications import eventually
 
 
 def as_messages(events) -> list[Message]:
@@ -331,7 +332,7 @@ async def test_a_batch_submitted_before_the_last_is_done_starts_where_it_can_and
     second = numbered_from(first, 12)
 
     done = [consumer.submit(first), consumer.submit(second)]
-    await eventually_stored(runtime, lambda notes: any(int(n.split()[1]) >= 12 for n in notes))
+    await eventually(lambda: later_stored(runtime))
     stored = await probe.effect_notes(runtime["probe"])
     assert not done[0].done() and not any(n.startswith("k0 ") for n in stored), "the first batch waits on k0"
     assert without_gaps(stored), "no key's later note before all its earlier ones"
@@ -370,7 +371,6 @@ def without_gaps(notes: list[str]) -> bool:
     return all(numbers == list(range(len(numbers))) for numbers in by_key.values())
 
 
-async def eventually_stored(runtime, condition, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition(await probe.effect_notes(runtime["probe"])):
-            await asyncio.sleep(0.02)
+async def later_stored(runtime) -> bool:
+    """Some note of the second batch (numbered 12 on) is stored."""
+    return any(int(n.split()[1]) >= 12 for n in await probe.effect_notes(runtime["probe"]))
