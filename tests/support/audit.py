@@ -46,7 +46,7 @@ async def client_as(runtime: Runtime, principal: Principal) -> AsyncIterator[htt
 async def audit_rows(context: ServiceContext) -> list[dict[str, Any]]:
     """Every row of the service's audit log, oldest first."""
     table = context.definition.tables.audit_log
-    async with context.db.session() as session:
+    async with context.db.read_sessions() as session:
         rows = (await session.execute(select(table).order_by(table.c.id))).mappings().all()
     return [dict(row) for row in rows]
 

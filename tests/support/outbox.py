@@ -19,9 +19,11 @@ async def committed_events(
     context: ServiceContext, kind: str | None = None, key: str | None = None
 ) -> list[dict[str, Any]]:
     """The events still in the outbox (unpublished, or published and kept), oldest first, as
-    CloudEvent dicts; only type ``vn.cchc.<kind>.v1`` and subject ``key`` when given."""
+    CloudEvent dicts; only type ``vn.cchc.<kind>.v1`` and subject ``key`` when given. Read on the
+    reader engine: a test polling it must not take SQLite's write lock, or the service it waits
+    on can be kept from writing for seconds on a loaded machine."""
     outbox = context.definition.tables.outbox
-    async with context.db.session() as session:
+    async with context.db.read_sessions() as session:
         rows = (await session.execute(select(outbox.c.event_keys, outbox.c.payload).order_by(outbox.c.id))).all()
     events = [json.loads(envelope) for keys, payload in rows for _, envelope in unpack(keys, payload)]
     return [

@@ -103,7 +103,7 @@ async def outbox_events(context: ServiceContext, ids: list[str]) -> list[CloudEv
 
 
 async def effect_notes(context: ServiceContext) -> list[str]:
-    async with context.db.session() as session:
+    async with context.db.read_sessions() as session:
         return list((await session.scalars(select(effects.c.note).order_by(effects.c.id))).all())
 
 
