@@ -45,6 +45,7 @@ from shared.consumer import Handler, Subscription
 from shared.db import on_postgres, upsert, upsert_rows
 from shared.events import CloudEvent
 from shared.service import Deadlines, ServiceContext
+from shared.units import UnitSnapshot
 from shared.uow import UnitOfWork
 
 HORIZON = 24
@@ -100,7 +101,7 @@ async def _publish_claimed(uow: UnitOfWork) -> int:
         for target in targets:
             emitted += await _target(uow, target, unit, period, result, now)
     await _hold(session, held)
-    emitted += await _ended_targets(uow, now)
+    emitted += await _ended_targets(uow, now, tree)
     return emitted
 
 
@@ -224,9 +225,10 @@ async def _target(
     return 1
 
 
-async def _ended_targets(uow: UnitOfWork, now: datetime) -> int:
+async def _ended_targets(uow: UnitOfWork, now: datetime, tree: UnitSnapshot) -> int:
     """Targets whose period ended with a unit not yet judged met or missed: judged now (no other
-    event need come). A target is closed once every unit it binds has its final status."""
+    event need come), in the pass's unit ``tree``. A target is closed once every unit it binds has
+    its final status."""
     session = uow.session
     emitted = 0
     for target in (await session.execute(select(Target).where(Target.closed.is_(False)))).scalars().all():
@@ -237,7 +239,6 @@ async def _ended_targets(uow: UnitOfWork, now: datetime) -> int:
             continue
         if now < period.end:
             continue
-        tree = await directory.snapshot(session)
         for unit in read.bound_units(tree, target):
             result = figures(await queries.unit_sums(session, tree.descendants(unit), period))
             emitted += await _target(uow, target, unit, period, result, now)
